@@ -1,0 +1,160 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Span, SpanContext } from '@opentelemetry/api';
+import type { Logger } from './logger.js';
+
+/**
+ * What a handler knows about the request it serves: who calls, for which tenant, until when,
+ * in which trace. It follows the request through awaits, timers and event handlers.
+ */
+export interface RequestContext {
+  /** The service handling the request. */
+  readonly service: string;
+  /** Absolute deadline in ms since the epoch, or undefined for none. */
+  readonly deadline: number | undefined;
+  /** Aborts at the deadline, when the caller cancels, or when the shutdown grace period ends. */
+  readonly signal: AbortSignal;
+  /** Identity of the caller (a service name or an authenticated principal). */
+  readonly caller: string | undefined;
+  /** Tenant the request acts for. */
+  readonly tenant: string | undefined;
+  /** Trace id of the current span (32 hex chars). */
+  readonly traceId: string;
+  /** Id of the current span (16 hex chars). */
+  readonly spanId: string;
+  /** The current span's context, to parent new spans and to propagate. */
+  readonly spanContext: SpanContext | undefined;
+  /** Inbound metadata (lower-case keys), as received. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The service logger; every line carries trace_id, span_id and tenant. */
+  readonly logger: Logger;
+  /** Milliseconds left before the deadline (Infinity without one, never below 0). */
+  remainingMs(): number;
+}
+
+/** Fields to build a {@link RequestContext} from. */
+export interface RequestContextInit {
+  readonly service: string;
+  readonly logger: Logger;
+  readonly deadline?: number | undefined;
+  readonly caller?: string | undefined;
+  readonly tenant?: string | undefined;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** The remote parent span (from an inbound traceparent). */
+  readonly parent?: SpanContext | undefined;
+  /** A signal that cancels the request from outside (the transport's cancel). */
+  readonly cancel?: AbortSignal | undefined;
+}
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The mutable implementation behind {@link RequestContext}. Its AbortController is created only
+ * when a handler reads `signal`, so calls that never look at it pay nothing for it.
+ * @internal exported for transports through `createRequestContext`.
+ */
+export class MutableRequestContext implements RequestContext {
+  readonly service: string;
+  readonly logger: Logger;
+  readonly deadline: number | undefined;
+  readonly caller: string | undefined;
+  readonly tenant: string | undefined;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The remote parent, until a span replaces it. */
+  readonly parent: SpanContext | undefined;
+  span: Span | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private readonly cancel: AbortSignal | undefined;
+  private cancelListener: (() => void) | undefined;
+
+  constructor(init: RequestContextInit) {
+    this.service = init.service;
+    this.logger = init.logger;
+    this.deadline = init.deadline;
+    this.caller = init.caller;
+    this.tenant = init.tenant;
+    this.metadata = init.metadata ?? EMPTY;
+    this.parent = init.parent;
+    this.cancel = init.cancel;
+  }
+
+  get spanContext(): SpanContext | undefined {
+    return this.span ? this.span.spanContext() : this.parent;
+  }
+
+  get traceId(): string {
+    return this.spanContext?.traceId ?? '';
+  }
+
+  get spanId(): string {
+    return this.spanContext?.spanId ?? '';
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller) return this.controller.signal;
+    const controller = new AbortController();
+    this.controller = controller;
+    if (this.abortReason !== undefined) {
+      controller.abort(this.abortReason);
+    } else if (this.cancel) {
+      if (this.cancel.aborted) controller.abort(this.cancel.reason);
+      else {
+        const cancel = this.cancel;
+        this.cancelListener = () => controller.abort(cancel.reason);
+        cancel.addEventListener('abort', this.cancelListener, { once: true });
+      }
+    }
+    return controller.signal;
+  }
+
+  /** Whether the request has been aborted (deadline, cancel or shutdown). */
+  get aborted(): boolean {
+    return this.abortReason !== undefined || this.cancel?.aborted === true;
+  }
+
+  remainingMs(): number {
+    return this.deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.deadline - Date.now());
+  }
+
+  /** Aborts the request's signal with `reason` (first reason wins). */
+  abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** Releases the listener on the transport's cancel signal once the request is over. */
+  end(): void {
+    if (this.cancelListener) this.cancel?.removeEventListener('abort', this.cancelListener);
+    this.cancelListener = undefined;
+  }
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/**
+ * The context of the request being served, or undefined outside one.
+ *
+ * @example
+ * const ctx = currentContext();
+ * ctx?.logger.info({ ticketId }, 'ticket created');
+ */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `ctx` as the current request context (for transports and tests). */
+export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+/**
+ * Builds a request context (for transports, background jobs and tests).
+ *
+ * @example
+ * const ctx = createRequestContext({ service: 'billing', logger, deadline: Date.now() + 5_000 });
+ * await runWithContext(ctx, () => closePeriod());
+ */
+export function createRequestContext(init: RequestContextInit): MutableRequestContext {
+  return new MutableRequestContext(init);
+}

@@ -1,0 +1,225 @@
+/**
+ * The Refront error model: one error class whose `status` is a gRPC status name and whose
+ * `reason` is a package-prefixed code, mapped to gRPC codes and HTTP statuses from one table.
+ */
+
+/** gRPC status names and their numeric codes (google.rpc.Code). */
+export const STATUS_CODES = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+/** A gRPC status name other than OK: the coarse class of a failure. */
+export type Status = Exclude<keyof typeof STATUS_CODES, 'OK'>;
+
+/**
+ * HTTP status per gRPC status. Follows google.rpc's mapping, except FAILED_PRECONDITION, which
+ * answers 409 Conflict: a request that is valid but conflicts with the resource's state.
+ */
+export const HTTP_STATUS: Readonly<Record<Status, number>> = {
+  CANCELLED: 499,
+  UNKNOWN: 500,
+  INVALID_ARGUMENT: 400,
+  DEADLINE_EXCEEDED: 504,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  PERMISSION_DENIED: 403,
+  RESOURCE_EXHAUSTED: 429,
+  FAILED_PRECONDITION: 409,
+  ABORTED: 409,
+  OUT_OF_RANGE: 400,
+  UNIMPLEMENTED: 501,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+  DATA_LOSS: 500,
+  UNAUTHENTICATED: 401,
+};
+
+/** Statuses a caller may retry without knowing anything about the operation. */
+const RETRYABLE_BY_DEFAULT: ReadonlySet<Status> = new Set<Status>(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED']);
+
+const CODE_TO_STATUS: readonly Status[] = (Object.keys(STATUS_CODES) as (keyof typeof STATUS_CODES)[]).filter(
+  (k): k is Status => k !== 'OK',
+);
+
+/** One field that failed validation (google.rpc.BadRequest.FieldViolation). */
+export interface FieldViolation {
+  /** Path of the field, dotted (`lines.0.amount`). */
+  readonly field: string;
+  /** What was expected, for a human. */
+  readonly description: string;
+}
+
+/** Structured details carried by a {@link RefrontError}; every transport keeps them. */
+export interface ErrorDetails {
+  /** Field violations for INVALID_ARGUMENT (google.rpc.BadRequest). */
+  readonly fieldViolations?: readonly FieldViolation[];
+  /** Extra facts about the failure (google.rpc.ErrorInfo metadata). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** How long the caller should wait before retrying (google.rpc.RetryInfo), in ms. */
+  readonly retryDelayMs?: number;
+}
+
+/** Options of the {@link RefrontError} constructor. */
+export interface RefrontErrorOptions {
+  /** Structured details. @default {} */
+  readonly details?: ErrorDetails;
+  /** Whether retrying may succeed. @default true for UNAVAILABLE, RESOURCE_EXHAUSTED and ABORTED */
+  readonly retryable?: boolean;
+  /** The error this one wraps (a grpc-js error, an amqplib error…). */
+  readonly cause?: unknown;
+}
+
+/** The JSON shape of a {@link RefrontError}, as sent over transports and the HTTP gateway. */
+export interface RefrontErrorJson {
+  readonly status: Status;
+  readonly reason: string;
+  readonly message: string;
+  readonly details?: ErrorDetails;
+  readonly retryable?: boolean;
+}
+
+const BRAND = Symbol.for('@refront/core/RefrontError');
+
+/**
+ * The one error type of Refront. `status` is the coarse gRPC status every transport maps;
+ * `reason` is a specific, package-prefixed code (`RESILIENCE_CIRCUIT_OPEN`).
+ *
+ * @example
+ * throw new RefrontError('NOT_FOUND', 'TICKETS_TICKET_NOT_FOUND', `ticket ${id} does not exist`);
+ */
+export class RefrontError extends Error {
+  /** The gRPC status name. */
+  readonly status: Status;
+  /** A specific code with a package prefix. */
+  readonly reason: string;
+  /** Structured details (field violations, metadata, retry delay). */
+  readonly details: ErrorDetails;
+  /** Whether the same call may succeed if retried. */
+  readonly retryable: boolean;
+
+  constructor(status: Status, reason: string, message: string, options: RefrontErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RefrontError';
+    this.status = status;
+    this.reason = reason;
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(status);
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** The numeric gRPC status code. */
+  get code(): number {
+    return STATUS_CODES[this.status];
+  }
+
+  /** The HTTP status the gateway answers with. */
+  get httpStatus(): number {
+    return HTTP_STATUS[this.status];
+  }
+
+  /** The wire shape; `cause` and the stack stay in this process. */
+  toJSON(): RefrontErrorJson {
+    const json: { -readonly [K in keyof RefrontErrorJson]: RefrontErrorJson[K] } = {
+      status: this.status,
+      reason: this.reason,
+      message: this.message,
+    };
+    if (Object.keys(this.details).length > 0) json.details = this.details;
+    if (this.retryable !== RETRYABLE_BY_DEFAULT.has(this.status)) json.retryable = this.retryable;
+    return json;
+  }
+
+  /** Rebuilds an error from its wire shape (the inverse of {@link RefrontError.toJSON}). */
+  static fromJSON(json: RefrontErrorJson, cause?: unknown): RefrontError {
+    const options: RefrontErrorOptions = { cause };
+    return new RefrontError(json.status, json.reason, json.message, {
+      ...options,
+      ...(json.details ? { details: json.details } : {}),
+      ...(json.retryable !== undefined ? { retryable: json.retryable } : {}),
+    });
+  }
+}
+
+/**
+ * Whether `e` is a {@link RefrontError}, even one from another copy of this package.
+ *
+ * @example
+ * if (isRefrontError(e) && e.status === 'NOT_FOUND') return undefined;
+ */
+export function isRefrontError(e: unknown): e is RefrontError {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** Whether `s` names a non-OK gRPC status. */
+export function isStatus(s: unknown): s is Status {
+  return typeof s === 'string' && s !== 'OK' && Object.hasOwn(STATUS_CODES, s);
+}
+
+/** The status name of a numeric gRPC code; unknown codes become UNKNOWN. */
+export function statusFromCode(code: number): Status {
+  return CODE_TO_STATUS[code - 1] ?? 'UNKNOWN';
+}
+
+/**
+ * Turns anything thrown into a {@link RefrontError}. A RefrontError passes through unchanged; an
+ * abort turns into CANCELLED or DEADLINE_EXCEEDED; anything else becomes INTERNAL with the
+ * original kept in `cause` (its message is not sent to callers: it may hold internals).
+ */
+export function toRefrontError(e: unknown): RefrontError {
+  if (isRefrontError(e)) return e;
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
+    return e.name === 'TimeoutError'
+      ? new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, 'the deadline passed', { cause: e })
+      : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the call was cancelled', { cause: e });
+  }
+  return new RefrontError('INTERNAL', CoreReason.INTERNAL, 'internal error', { cause: e });
+}
+
+/** Reasons raised by `@refront/core` itself. */
+export const CoreReason = {
+  /** An unexpected throw; the trace id in the log finds it. */
+  INTERNAL: 'CORE_INTERNAL',
+  /** The call's deadline passed before it finished. */
+  DEADLINE_EXCEEDED: 'CORE_DEADLINE_EXCEEDED',
+  /** The caller cancelled the call. */
+  CANCELLED: 'CORE_CANCELLED',
+  /** The service is draining or stopped and accepts no new work. */
+  DRAINING: 'CORE_DRAINING',
+  /** No server for the called service is reachable. */
+  NO_SERVER: 'CORE_NO_SERVER',
+  /** The method is not part of the called service. */
+  UNIMPLEMENTED: 'CORE_UNIMPLEMENTED',
+  /** A message body did not decode with its contract. */
+  DECODE_FAILED: 'CORE_DECODE_FAILED',
+  /** The environment did not satisfy the config schema. */
+  INVALID_CONFIG: 'CORE_INVALID_CONFIG',
+  /** A factory got an option it cannot use. */
+  INVALID_OPTION: 'CORE_INVALID_OPTION',
+  /** An event reached a consumer group with no handler for its type. */
+  NO_HANDLER: 'CORE_NO_HANDLER',
+  /** An event handler failed on every allowed attempt. */
+  ATTEMPTS_EXHAUSTED: 'CORE_ATTEMPTS_EXHAUSTED',
+  /** The operation was used after close(). */
+  CLOSED: 'CORE_CLOSED',
+} as const;
+
+/** Shorthand for an INVALID_OPTION error thrown by factories at construction. */
+export function invalidOption(message: string): RefrontError {
+  return new RefrontError('INVALID_ARGUMENT', CoreReason.INVALID_OPTION, message, { retryable: false });
+}

@@ -1,0 +1,86 @@
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** A Prometheus metrics registry (prom-client). */
+export type MetricsRegistry = Registry;
+
+/** Options of {@link createMetricsRegistry}. */
+export interface MetricsRegistryOptions {
+  /** Labels added to every metric (`service`, `version`…). @default {} */
+  readonly defaultLabels?: Readonly<Record<string, string>>;
+  /** Collect Node.js process metrics (event loop lag, heap, GC). @default true */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * Creates a prom-client registry for one process; the ops server exposes it at `/metrics`.
+ *
+ * @example
+ * const metrics = createMetricsRegistry({ defaultLabels: { service: 'tickets' } });
+ */
+export function createMetricsRegistry(options: MetricsRegistryOptions = {}): MetricsRegistry {
+  const registry = new Registry();
+  if (options.defaultLabels) registry.setDefaultLabels({ ...options.defaultLabels });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Latency buckets in seconds, from 100 µs to 10 s. */
+export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+const histograms = new WeakMap<Registry, Map<string, Histogram<string>>>();
+
+/**
+ * Returns the histogram `name` of `registry`, creating it once: RED metrics need one histogram
+ * (rate = count, errors = count by status, duration = buckets) per side and kind of work.
+ *
+ * @example
+ * const h = histogramOf(registry, 'refront_rpc_server_duration_seconds', 'RPC server latency', ['rpc_service', 'rpc_method', 'status']);
+ */
+export function histogramOf(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+): Histogram<string> {
+  let byName = histograms.get(registry);
+  if (!byName) {
+    byName = new Map();
+    histograms.set(registry, byName);
+  }
+  let h = byName.get(name);
+  if (!h) {
+    const existing = registry.getSingleMetric(name);
+    h =
+      existing instanceof Histogram
+        ? (existing as Histogram<string>)
+        : new Histogram({ name, help, labelNames, buckets: [...DEFAULT_LATENCY_BUCKETS], registers: [registry] });
+    byName.set(name, h);
+  }
+  return h;
+}
+
+/** A RED recorder for one operation: `done(status)` observes the duration since `start()`. */
+export interface RedRecorder {
+  /** Records one finished operation with its status (`OK` or a status name). */
+  observe(status: string, seconds: number): void;
+}
+
+/**
+ * A RED recorder for one fixed set of labels (one method, one event type), with the labelled
+ * children cached per status, so the hot path does no label hashing.
+ */
+export function redRecorder(histogram: Histogram<string>, labels: Readonly<Record<string, string>>): RedRecorder {
+  const children = new Map<string, ReturnType<Histogram<string>['labels']>>();
+  return {
+    observe(status, seconds) {
+      let child = children.get(status);
+      if (!child) {
+        child = histogram.labels({ ...labels, status });
+        children.set(status, child);
+      }
+      child.observe(seconds);
+    },
+  };
+}
