@@ -41,3 +41,72 @@ export { createMetricsRegistry, DEFAULT_LATENCY_BUCKETS, histogramOf, redRecorde
 export type { MetricsRegistry, MetricsRegistryOptions, RedRecorder } from './metrics.js';
 export { bindChain, compose } from './Interceptor.js';
 export type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
+export type {
+  CallOptions,
+  Client,
+  DeepPartial,
+  Finishable,
+  HandlerContext,
+  MessageType,
+  MethodDefinition,
+  RequestOf,
+  ResponseOf,
+  ServiceDefinition,
+  ServiceImplementation,
+} from './contracts.js';
+export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+export { createDispatcher, Dispatcher } from './RpcServer.js';
+export type { DispatcherOptions, Inbound, RpcServer, ServerMethod } from './RpcServer.js';
+export {
+  defaultServerInterceptors,
+  serverContextInterceptor,
+  serverMetricsInterceptor,
+  serverSpanInterceptor,
+} from './serverInterceptors.js';
+export type { ServerInterceptorOptions } from './serverInterceptors.js';
+export {
+  clientContextInterceptor,
+  clientSpanInterceptor,
+  createClient,
+  defaultClientInterceptors,
+  methodsOf,
+} from './createClient.js';
+export type { Channel, ClientMethod, ClientOptions } from './createClient.js';
+export { createInProcessNetwork, INPROC_SYSTEM, InProcessNetwork } from './InProcessNetwork.js';
+export type { InProcessNetworkOptions, InProcessServer, InProcessServerOptions } from './InProcessNetwork.js';
+export {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAYS_MS,
+  on,
+  PROTOBUF_CONTENT_TYPE,
+} from './events.js';
+export type {
+  DeadLetter,
+  EventBinding,
+  EventBus,
+  EventContext,
+  EventEnvelope,
+  EventHandler,
+  PublishOptions,
+  SubscribeOptions,
+  Subscription,
+} from './events.js';
+export {
+  createEventDispatcher,
+  EventDispatcher,
+  METADATA_CORRELATION_ID,
+  METADATA_EVENT_ID,
+} from './EventDispatcher.js';
+export type { DeliveryOutcome, EventDispatcherOptions } from './EventDispatcher.js';
+export { encodeEvent } from './envelope.js';
+export { createInProcessEventBus, GROUP_NAME, InProcessEventBus } from './InProcessEventBus.js';
+export type { InProcessEventBusOptions } from './InProcessEventBus.js';
+export { ConfigError, loadConfig } from './config.js';
+export type { Env } from './config.js';
+export { READINESS_CHECK_TIMEOUT_MS, startOpsServer } from './OpsServer.js';
+export type { OpsServerOptions, ReadinessCheck } from './OpsServer.js';
+export { createService, DEFAULT_GRACE_PERIOD_MS } from './Service.js';
+export type { Service, ServiceComponent, ServiceOptions, ServiceState } from './Service.js';
+export { setupTracing } from './setupTracing.js';
+export type { TracingHandle, TracingOptions } from './setupTracing.js';

@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import {
   type Context,
   context as otelContext,
@@ -40,22 +41,30 @@ export function formatTraceparent(sc: SpanContext): string {
   return `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
 }
 
-const HEX = '0123456789abcdef';
-function randomHex(length: number): string {
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const POOL = new Uint8Array(4096);
+let poolOffset = POOL.length;
+
+/** Hex of `bytes` random bytes, from a pooled buffer refilled by the CSPRNG (fast on hot paths). */
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
   let out = '';
-  for (let i = 0; i < length; i++) out += HEX[(Math.random() * 16) | 0];
+  for (let i = 0; i < bytes; i++) out += BYTE_HEX[POOL[poolOffset++]!];
   return out;
 }
 
 /** A random 16-byte trace id in hex (never all zeros). */
 export function randomTraceId(): string {
-  const id = randomHex(32);
+  const id = randomHex(16);
   return id === INVALID_TRACE ? randomTraceId() : id;
 }
 
 /** A random 8-byte span id in hex (never all zeros). */
 export function randomSpanId(): string {
-  const id = randomHex(16);
+  const id = randomHex(8);
   return id === INVALID_SPAN ? randomSpanId() : id;
 }
 

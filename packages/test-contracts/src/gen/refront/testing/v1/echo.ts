@@ -666,7 +666,7 @@ export const EchoServiceDefinition = {
       requestStream: false,
       responseType: EchoResponse as typeof EchoResponse,
       responseStream: false,
-      options: {},
+      options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
     /** Sleep waits for duration_ms or until the call's signal aborts, whichever comes first. */
     sleep: {

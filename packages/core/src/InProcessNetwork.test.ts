@@ -1,0 +1,215 @@
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRequestContext, runWithContext } from './context.js';
+import { createClient } from './createClient.js';
+import { isRefrontError, type RefrontError } from './errors.js';
+import { createInProcessNetwork } from './InProcessNetwork.js';
+import type { Interceptor } from './Interceptor.js';
+import { createLogger } from './logger.js';
+import { createMetricsRegistry } from './metrics.js';
+import { setupTracing, type TracingHandle } from './setupTracing.js';
+import { echoImplementation, sleepObservations } from './testing/echo.js';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+async function setup(opts: { interceptors?: Interceptor[]; timeoutMs?: number } = {}) {
+  const network = createInProcessNetwork();
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  const server = network.createServer({ service: 'echo', logger, metrics, interceptors: opts.interceptors ?? [] });
+  server.add(EchoServiceDefinition, echoImplementation);
+  await server.start();
+  const client = createClient(EchoServiceDefinition, network.channel(), {
+    caller: 'tester',
+    metrics,
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  return { network, server, client, metrics, [Symbol.asyncDispose]: () => server.close() };
+}
+
+async function rejection(p: Promise<unknown>): Promise<RefrontError> {
+  try {
+    await p;
+  } catch (e: unknown) {
+    if (isRefrontError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('in-process transport: requests', () => {
+  beforeEach(() => {
+    sleepObservations.length = 0;
+  });
+
+  it('round-trips a typed request and carries caller, tenant and a deadline', async () => {
+    await using env = await setup();
+    const ctx = createRequestContext({ service: 'gateway', logger, tenant: 'acme' });
+    const res = await runWithContext(ctx, () => env.client.echo({ message: 'hi', payload: Buffer.from([1, 2]) }));
+    expect(res.message).toBe('hi');
+    expect([...res.payload]).toEqual([1, 2]);
+    expect(res.seen).toMatchObject({ caller: 'tester', tenant: 'acme', hasDeadline: 'true' });
+    expect(res.seen.traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('copies messages through protobuf so services share no objects', async () => {
+    await using env = await setup();
+    const payload = Buffer.from([9]);
+    const res = await env.client.echo({ message: 'x', payload });
+    expect(res.payload).not.toBe(payload);
+    expect([...res.payload]).toEqual([9]);
+  });
+
+  it('aborts the handler at the deadline and answers DEADLINE_EXCEEDED', async () => {
+    await using env = await setup();
+    const started = Date.now();
+    const err = await rejection(env.client.sleep({ durationMs: 5_000 }, { timeoutMs: 50 }));
+    expect(err.status).toBe('DEADLINE_EXCEEDED');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sleepObservations).toHaveLength(1);
+    expect(sleepObservations[0]!.aborted).toBe(true);
+    expect((sleepObservations[0]!.reason as RefrontError).status).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('propagates the earlier deadline of the request context', async () => {
+    await using env = await setup();
+    const ctx = createRequestContext({ service: 'gateway', logger, deadline: Date.now() + 40 });
+    const err = await runWithContext(ctx, () => rejection(env.client.sleep({ durationMs: 5_000 }, { timeoutMs: 10_000 })));
+    expect(err.status).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('fails fast when the deadline already passed, without calling the server', async () => {
+    await using env = await setup();
+    const ctx = createRequestContext({ service: 'gateway', logger, deadline: Date.now() - 1 });
+    const err = await runWithContext(ctx, () => rejection(env.client.echo({ message: 'late' })));
+    expect(err.status).toBe('DEADLINE_EXCEEDED');
+    expect(env.server.dispatcher.inflight).toBe(0);
+  });
+
+  it("rethrows the caller's abort reason unchanged and aborts the handler", async () => {
+    await using env = await setup();
+    const controller = new AbortController();
+    const reason = new Error('user went away');
+    const pending = env.client.sleep({ durationMs: 5_000 }, { signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(pending).rejects.toBe(reason);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sleepObservations[0]?.aborted).toBe(true);
+  });
+
+  it('maps a typed handler error with its status, reason and field violations', async () => {
+    await using env = await setup();
+    const err = await rejection(env.client.fail({ status: 'INVALID_ARGUMENT', reason: 'ECHO_BAD', message: 'bad' }));
+    expect(err.status).toBe('INVALID_ARGUMENT');
+    expect(err.reason).toBe('ECHO_BAD');
+    expect(err.httpStatus).toBe(400);
+    expect(err.details.fieldViolations).toEqual([{ field: 'message', description: 'must not be empty' }]);
+  });
+
+  it('turns an unexpected throw into INTERNAL with the trace id, and keeps serving', async () => {
+    await using env = await setup();
+    const err = await rejection(env.client.fail({ status: 'THROW_PLAIN' }));
+    expect(err.status).toBe('INTERNAL');
+    expect(err.message).not.toContain('boom');
+    expect(err.details.metadata?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    const ok = await env.client.echo({ message: 'still here' });
+    expect(ok.message).toBe('still here');
+  });
+
+  it('answers UNAVAILABLE when no server runs the service', async () => {
+    const network = createInProcessNetwork();
+    const client = createClient(EchoServiceDefinition, network.channel(), { caller: 'tester' });
+    const err = await rejection(client.echo({ message: 'anyone?' }));
+    expect(err.status).toBe('UNAVAILABLE');
+    expect(err.reason).toBe('CORE_NO_SERVER');
+    expect(err.retryable).toBe(true);
+  });
+
+  it('drains: a slow call finishes, new calls get UNAVAILABLE', async () => {
+    await using env = await setup();
+    const slow = env.client.sleep({ durationMs: 100 });
+    await new Promise((r) => setTimeout(r, 10));
+    const drained = env.server.drain(AbortSignal.timeout(5_000));
+    const refused = await rejection(env.client.echo({ message: 'late' }));
+    expect(refused.status).toBe('UNAVAILABLE');
+    expect(refused.reason).toBe('CORE_DRAINING');
+    await expect(slow).resolves.toEqual({ aborted: false });
+    await drained;
+    expect(env.server.dispatcher.inflight).toBe(0);
+  });
+
+  it('aborts in-flight handlers when the grace period ends', async () => {
+    await using env = await setup();
+    const slow = rejection(env.client.sleep({ durationMs: 5_000 }));
+    await new Promise((r) => setTimeout(r, 10));
+    await env.server.drain(AbortSignal.timeout(30));
+    const err = await slow;
+    expect(err.status).toBe('UNAVAILABLE');
+    expect(sleepObservations[0]?.aborted).toBe(true);
+  });
+
+  it('runs user interceptors after the defaults, in order, with the request context', async () => {
+    const seen: string[] = [];
+    const a: Interceptor = async (call, next) => {
+      seen.push(`a:${call.context?.caller}`);
+      return next(call);
+    };
+    const b: Interceptor = async (call, next) => {
+      seen.push('b');
+      return next(call);
+    };
+    await using env = await setup({ interceptors: [a, b] });
+    await env.client.echo({ message: 'x' });
+    expect(seen).toEqual(['a:tester', 'b']);
+  });
+
+  it('records RED metrics for both sides', async () => {
+    await using env = await setup();
+    await env.client.echo({ message: 'x' });
+    await rejection(env.client.fail({ status: 'NOT_FOUND', reason: 'ECHO_NONE', message: 'no' }));
+    const text = await env.metrics.metrics();
+    expect(text).toMatch(/refront_rpc_server_duration_seconds_count\{[^}]*rpc_method="Echo"[^}]*status="OK"[^}]*\} 1/);
+    expect(text).toMatch(/refront_rpc_server_duration_seconds_count\{[^}]*rpc_method="Fail"[^}]*status="NOT_FOUND"[^}]*\} 1/);
+    expect(text).toMatch(/refront_rpc_client_duration_seconds_count\{[^}]*rpc_method="Echo"[^}]*status="OK"[^}]*\} 1/);
+  });
+
+  it('refuses a request that does not decode with INVALID_ARGUMENT', async () => {
+    await using env = await setup();
+    const broken = { ...EchoRequest, encode: () => ({ finish: () => new Uint8Array([0x0a, 0xff]) }) };
+    const def = {
+      ...EchoServiceDefinition,
+      methods: { ...EchoServiceDefinition.methods, echo: { ...EchoServiceDefinition.methods.echo, requestType: broken } },
+    };
+    const client = createClient(def, env.network.channel(), { caller: 'tester' });
+    const err = await rejection(client.echo({ message: 'x' }));
+    expect(err.status).toBe('INVALID_ARGUMENT');
+    expect(err.reason).toBe('CORE_DECODE_FAILED');
+  });
+});
+
+describe('in-process transport: tracing', () => {
+  const exporter = new InMemorySpanExporter();
+  let tracing: TracingHandle;
+  beforeAll(async () => {
+    tracing = await setupTracing({ serviceName: 'test', exporter, simple: true });
+  });
+  afterAll(async () => {
+    await tracing.shutdown();
+  });
+
+  it('makes a client and a server span in one trace, the server span a child of the client span', async () => {
+    await using env = await setup();
+    exporter.reset();
+    const res = await env.client.echo({ message: 'trace me' });
+    const spans = exporter.getFinishedSpans();
+    const server = spans.find((s) => s.kind === 1);
+    const client = spans.find((s) => s.kind === 2);
+    expect(server && client).toBeTruthy();
+    expect(server!.spanContext().traceId).toBe(client!.spanContext().traceId);
+    expect(server!.parentSpanContext?.spanId).toBe(client!.spanContext().spanId);
+    expect(res.seen.traceId).toBe(client!.spanContext().traceId);
+    expect(server!.attributes['rpc.method']).toBe('Echo');
+    expect(server!.attributes['rpc.system']).toBe('refront_inproc');
+  });
+});

@@ -1,0 +1,198 @@
+import type { MutableRequestContext } from './context.js';
+import type { MessageType, ServiceDefinition, ServiceImplementation } from './contracts.js';
+import { CoreReason, invalidOption, RefrontError } from './errors.js';
+import { bindChain, type Call, type Interceptor, type Metadata, type MethodInfo } from './Interceptor.js';
+import type { Logger } from './logger.js';
+import type { MetricsRegistry } from './metrics.js';
+import { defaultServerInterceptors } from './serverInterceptors.js';
+
+/** What every transport's server offers: services in, graceful drain out. */
+export interface RpcServer {
+  /**
+   * Serves a contract with its implementation. Call before `start()`.
+   * @throws RefrontError INVALID_ARGUMENT when the service is already added or a handler is missing.
+   */
+  add<S extends ServiceDefinition>(definition: S, implementation: ServiceImplementation<S>): void;
+  /** Starts accepting calls. */
+  start(): Promise<void>;
+  /**
+   * Refuses new calls (UNAVAILABLE, retryable), lets in-flight ones finish, resolves when none
+   * is left. When `signal` aborts (the grace period ended), in-flight handlers are aborted.
+   */
+  drain(signal?: AbortSignal): Promise<void>;
+  /** Drains with no grace and releases everything; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createDispatcher}. */
+export interface DispatcherOptions {
+  /** The serving service's name (logs, metrics, the request context). */
+  readonly service: string;
+  /** The service logger. */
+  readonly logger: Logger;
+  /** Registry for RED metrics. @default none */
+  readonly metrics?: MetricsRegistry | undefined;
+  /** Interceptors run after the defaults (auth, validation…), outermost first. @default [] */
+  readonly interceptors?: readonly Interceptor[];
+  /** Run the default interceptors (context, span, metrics). Opting out also drops deadline enforcement. @default true */
+  readonly defaultInterceptors?: boolean;
+  /** `rpc.system` of the spans. */
+  readonly system: string;
+}
+
+/** One served method, bound to its interceptor chain. */
+export interface ServerMethod<Req = unknown, Res = unknown> {
+  readonly info: MethodInfo;
+  readonly requestType: MessageType<Req>;
+  readonly responseType: MessageType<Res>;
+}
+
+/** An inbound call as a transport hands it to the dispatcher. */
+export interface Inbound<Req> {
+  readonly request: Req;
+  readonly metadata: Metadata;
+  readonly deadline: number | undefined;
+  /** Transport-level cancellation (the client went away). */
+  readonly signal?: AbortSignal | undefined;
+  readonly peer?: string | undefined;
+}
+
+interface BoundMethod extends ServerMethod {
+  readonly invoke: (call: Call<unknown>) => Promise<unknown>;
+}
+
+/**
+ * The transport-neutral half of every server: routes a decoded request to its handler through
+ * the interceptor chain, tracks in-flight calls and drains. gRPC, mux and in-process servers
+ * do only I/O around it, so handlers behave the same on every lane.
+ */
+export class Dispatcher {
+  private readonly methods = new Map<string, BoundMethod>();
+  private readonly chain: readonly Interceptor[];
+  private live = 0;
+  /** Aborts every in-flight handler once a drain's grace period ends. */
+  private readonly shutdown = new AbortController();
+  private draining = false;
+  private idle: (() => void) | undefined;
+
+  constructor(readonly options: DispatcherOptions) {
+    this.chain = [
+      ...((options.defaultInterceptors ?? true) ? defaultServerInterceptors(options) : []),
+      ...(options.interceptors ?? []),
+    ];
+  }
+
+  /** Full names of the services added. */
+  get services(): string[] {
+    return [...new Set([...this.methods.values()].map((m) => m.info.service))];
+  }
+
+  /** Calls in flight now. */
+  get inflight(): number {
+    return this.live;
+  }
+
+  /** Whether new calls are refused. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** See {@link RpcServer.add}. */
+  add<S extends ServiceDefinition>(definition: S, implementation: ServiceImplementation<S>): void {
+    for (const [key, def] of Object.entries(definition.methods)) {
+      const path = `/${definition.fullName}/${def.name}`;
+      if (this.methods.has(path)) throw invalidOption(`${definition.fullName} is already served`);
+      if (def.requestStream || def.responseStream) continue;
+      const handler = (implementation as Record<string, unknown>)[key];
+      if (typeof handler !== 'function') {
+        throw invalidOption(`${definition.fullName}: no handler for method ${def.name} (key "${key}")`);
+      }
+      const info: MethodInfo = {
+        service: definition.fullName,
+        name: def.name,
+        path,
+        idempotent: def.options.idempotencyLevel === 'IDEMPOTENT' || def.options.idempotencyLevel === 'NO_SIDE_EFFECTS',
+      };
+      const responseType = def.responseType as MessageType<unknown>;
+      const fn = handler.bind(implementation) as (req: unknown, ctx: unknown) => Promise<unknown>;
+      const terminal = async (call: Call<unknown>): Promise<unknown> =>
+        responseType.fromPartial((await fn(call.request, call.context as MutableRequestContext)) as never);
+      this.methods.set(path, {
+        info,
+        requestType: def.requestType as MessageType<unknown>,
+        responseType,
+        invoke: bindChain(this.chain, terminal),
+      });
+    }
+  }
+
+  /** The served method at `path` (`/pkg.Service/Method`), or undefined. */
+  method(path: string): ServerMethod | undefined {
+    return this.methods.get(path);
+  }
+
+  /**
+   * Runs one call through the chain.
+   * @throws RefrontError UNIMPLEMENTED for an unknown path, UNAVAILABLE while draining, or what
+   *   the chain raised (always a RefrontError with the default interceptors).
+   */
+  invoke(path: string, inbound: Inbound<unknown>): Promise<unknown> {
+    const m = this.methods.get(path);
+    if (!m) {
+      return Promise.reject(
+        new RefrontError('UNIMPLEMENTED', CoreReason.UNIMPLEMENTED, `method ${path} is not served by ${this.options.service}`),
+      );
+    }
+    if (this.draining) {
+      return Promise.reject(
+        new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} is shutting down`),
+      );
+    }
+    const call: Call<unknown> = {
+      side: 'server',
+      method: m.info,
+      request: inbound.request,
+      metadata: inbound.metadata,
+      deadline: inbound.deadline,
+      signal: inbound.signal ? AbortSignal.any([inbound.signal, this.shutdown.signal]) : this.shutdown.signal,
+      context: undefined,
+      peer: inbound.peer,
+    };
+    this.live++;
+    return m.invoke(call).finally(() => {
+      this.live--;
+      if (this.live === 0) this.idle?.();
+    });
+  }
+
+  /** See {@link RpcServer.drain}. */
+  async drain(signal?: AbortSignal): Promise<void> {
+    this.draining = true;
+    if (this.live === 0) return;
+    await new Promise<void>((resolve) => {
+      const onAbort = (): void => {
+        this.shutdown.abort(
+          new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} stopped before the call finished`),
+        );
+        resolve();
+      };
+      this.idle = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/**
+ * Creates a {@link Dispatcher}: the request router every Refront server transport builds on.
+ *
+ * @example
+ * const dispatcher = createDispatcher({ service: 'tickets', logger, system: 'refront_inproc' });
+ * dispatcher.add(TicketsServiceDefinition, impl);
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  return new Dispatcher(options);
+}

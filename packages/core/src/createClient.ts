@@ -1,0 +1,164 @@
+import { SpanKind, SpanStatusCode, trace, context as otelContext } from '@opentelemetry/api';
+import { currentContext } from './context.js';
+import type { CallOptions, Client, MessageType, ServiceDefinition } from './contracts.js';
+import { CoreReason, invalidOption, RefrontError, toRefrontError } from './errors.js';
+import { bindChain, type Call, type Interceptor, type MethodInfo, type Next } from './Interceptor.js';
+import { METADATA_CALLER, METADATA_TENANT, DEFAULT_CALL_TIMEOUT_MS } from './metadataKeys.js';
+import { type MetricsRegistry } from './metrics.js';
+import { metricsInterceptor } from './serverInterceptors.js';
+import { formatTraceparent, startSpan, TRACEPARENT } from './trace.js';
+
+/** A method as a channel needs it: where to send, and how to encode and decode. */
+export interface ClientMethod<Req = unknown, Res = unknown> {
+  readonly info: MethodInfo;
+  readonly requestType: MessageType<Req>;
+  readonly responseType: MessageType<Res>;
+}
+
+/**
+ * The transport side of a client: sends one unary call and returns the decoded response. The
+ * gRPC, mux and in-process transports implement it; {@link createClient} adds types and the
+ * interceptor chain on top.
+ */
+export interface Channel {
+  /**
+   * Sends `call.request` to `method`.
+   * @throws RefrontError for every failure (mapped at the edge), or `call.signal.reason`
+   *   unchanged when the caller aborted.
+   */
+  unary<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res>;
+}
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** Name of the calling service, sent as the caller identity. */
+  readonly caller: string;
+  /** Registry for RED metrics of calls made. @default none */
+  readonly metrics?: MetricsRegistry | undefined;
+  /** Interceptors run after the defaults, outermost first (a resilience policy, auth…). @default [] */
+  readonly interceptors?: readonly Interceptor[];
+  /** Run the default interceptors (deadline and context propagation, span, metrics). @default true */
+  readonly defaultInterceptors?: boolean;
+  /** Time allowed per call when the caller sets none, in ms. @default DEFAULT_CALL_TIMEOUT_MS (10 s) */
+  readonly timeoutMs?: number;
+  /** `rpc.system` of the client spans. @default 'refront' */
+  readonly system?: string;
+}
+
+/**
+ * Propagates the request context into an outgoing call: the earlier of the call's and the
+ * context's deadline, the caller identity and the tenant. Fails fast when the deadline already
+ * passed or the caller aborted.
+ */
+export function clientContextInterceptor(caller: string): Interceptor {
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
+    const ctx = currentContext();
+    const md = call.metadata;
+    md[METADATA_CALLER] ??= caller;
+    if (ctx) {
+      if (ctx.deadline !== undefined && (call.deadline === undefined || ctx.deadline < call.deadline)) {
+        call.deadline = ctx.deadline;
+      }
+      if (ctx.tenant !== undefined) md[METADATA_TENANT] ??= ctx.tenant;
+    }
+    if (call.signal?.aborted) return Promise.reject(call.signal.reason);
+    if (call.deadline !== undefined && call.deadline <= Date.now()) {
+      return Promise.reject(
+        new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, `deadline passed before calling ${call.method.path}`),
+      );
+    }
+    return next(call);
+  };
+}
+
+/** Starts a CLIENT span per call and sends its `traceparent`. */
+export function clientSpanInterceptor(system: string): Interceptor {
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
+    const parent = currentContext()?.spanContext ?? trace.getSpan(otelContext.active())?.spanContext();
+    const span = startSpan(call.method.path.slice(1), {
+      kind: SpanKind.CLIENT,
+      parent,
+      attributes: { 'rpc.system': system, 'rpc.service': call.method.service, 'rpc.method': call.method.name },
+    });
+    call.metadata[TRACEPARENT] = formatTraceparent(span.spanContext());
+    if (!span.isRecording()) return next(call);
+    return next(call).then(
+      (res) => {
+        span.end();
+        return res;
+      },
+      (e: unknown) => {
+        const err = toRefrontError(e);
+        span.setAttribute('rpc.grpc.status_code', err.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
+        span.end();
+        throw e;
+      },
+    );
+  };
+}
+
+/** The default client chain: context, span, metrics, outermost first. */
+export function defaultClientInterceptors(options: ClientOptions): Interceptor[] {
+  return [
+    clientContextInterceptor(options.caller),
+    clientSpanInterceptor(options.system ?? 'refront'),
+    metricsInterceptor(options.metrics, 'client'),
+  ];
+}
+
+/** Static method facts of a contract, keyed by the client's method key. */
+export function methodsOf(definition: ServiceDefinition): Map<string, ClientMethod> {
+  const out = new Map<string, ClientMethod>();
+  for (const [key, def] of Object.entries(definition.methods)) {
+    if (def.requestStream || def.responseStream) continue;
+    out.set(key, {
+      info: {
+        service: definition.fullName,
+        name: def.name,
+        path: `/${definition.fullName}/${def.name}`,
+        idempotent: def.options.idempotencyLevel === 'IDEMPOTENT' || def.options.idempotencyLevel === 'NO_SIDE_EFFECTS',
+      },
+      requestType: def.requestType,
+      responseType: def.responseType,
+    });
+  }
+  return out;
+}
+
+/**
+ * Creates a typed client for a contract over any {@link Channel}. Every call gets a deadline
+ * (`timeoutMs`, or the request context's when earlier), the caller identity, the tenant, a span
+ * and RED metrics.
+ *
+ * @throws RefrontError INVALID_ARGUMENT for a non-positive `timeoutMs`.
+ * @example
+ * const tickets = createClient(TicketsServiceDefinition, network.channel(), { caller: 'time-tracking' });
+ * const ticket = await tickets.getTicket({ id }, { timeoutMs: 2_000 });
+ */
+export function createClient<S extends ServiceDefinition>(definition: S, channel: Channel, options: ClientOptions): Client<S> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw invalidOption(`timeoutMs must be > 0, got ${timeoutMs}`);
+  const chain = [
+    ...((options.defaultInterceptors ?? true) ? defaultClientInterceptors(options) : []),
+    ...(options.interceptors ?? []),
+  ];
+  const client: Record<string, (request: unknown, opts?: CallOptions) => Promise<unknown>> = {};
+  for (const [key, method] of methodsOf(definition)) {
+    const invoke = bindChain(chain, (call: Call<unknown>) => channel.unary(method, call));
+    client[key] = (request, opts) => {
+      const call: Call<unknown> = {
+        side: 'client',
+        method: method.info,
+        request: method.requestType.fromPartial((request ?? {}) as never),
+        metadata: opts?.metadata ? { ...opts.metadata } : {},
+        deadline: Date.now() + (opts?.timeoutMs ?? timeoutMs),
+        signal: opts?.signal,
+        context: undefined,
+        peer: undefined,
+      };
+      return invoke(call);
+    };
+  }
+  return client as Client<S>;
+}

@@ -1,0 +1,6 @@
+/** Metadata key carrying the calling service's name (or the authenticated principal). */
+export const METADATA_CALLER = 'x-refront-caller';
+/** Metadata key carrying the tenant the call acts for. */
+export const METADATA_TENANT = 'x-refront-tenant';
+/** Default time allowed for a call when neither the caller nor the context sets a deadline, in ms. */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;

@@ -1,0 +1,193 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { createRequestContext, type MutableRequestContext, runWithContext } from './context.js';
+import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
+import type { Call, Interceptor, Next } from './Interceptor.js';
+import type { Logger } from './logger.js';
+import { histogramOf, type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
+import { METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+import { parseTraceparent, startSpan, TRACEPARENT, withActiveSpan } from './trace.js';
+
+/** Options shared by the default server interceptors. */
+export interface ServerInterceptorOptions {
+  /** The serving service's name. */
+  readonly service: string;
+  /** The service logger. */
+  readonly logger: Logger;
+  /** Registry for RED metrics; none means no metrics. */
+  readonly metrics?: MetricsRegistry | undefined;
+  /** `rpc.system` of the spans (`grpc`, `refront_mux`, `refront_inproc`). */
+  readonly system: string;
+}
+
+/**
+ * Makes the request context (deadline, caller, tenant, trace parent, cancellation) and runs the
+ * rest of the chain inside it. Enforces the deadline: when it passes the handler's signal aborts
+ * and the caller gets DEADLINE_EXCEEDED at once. Turns any unexpected throw into INTERNAL, logged
+ * with its trace id; the process keeps serving.
+ */
+export function serverContextInterceptor(options: ServerInterceptorOptions): Interceptor {
+  const { service, logger } = options;
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
+    const md = call.metadata;
+    const ctx = createRequestContext({
+      service,
+      logger,
+      deadline: call.deadline,
+      caller: md[METADATA_CALLER],
+      tenant: md[METADATA_TENANT],
+      metadata: md,
+      parent: parseTraceparent(md[TRACEPARENT]),
+      cancel: call.signal,
+    });
+    call.context = ctx;
+    return runWithContext(ctx, () => guard(ctx, call, next));
+  };
+}
+
+function deadlineError(): RefrontError {
+  return new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, 'the deadline passed before the handler finished');
+}
+
+function mapError(ctx: MutableRequestContext, call: Call<unknown>, e: unknown): RefrontError {
+  if (isRefrontError(e)) return e;
+  if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return toRefrontError(e);
+  ctx.logger.error({ err: e, method: call.method.path }, 'handler failed with an unexpected error');
+  return new RefrontError('INTERNAL', CoreReason.INTERNAL, `internal error (trace ${ctx.traceId})`, {
+    cause: e,
+    details: { metadata: { trace_id: ctx.traceId } },
+  });
+}
+
+function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next<Req, Res>): Promise<Res> {
+  const remaining = ctx.remainingMs();
+  if (remaining <= 0) {
+    const err = deadlineError();
+    ctx.abort(err);
+    return Promise.reject(err);
+  }
+  if (call.signal?.aborted) return Promise.reject(cancelled(call.signal.reason));
+  let pending: Promise<Res>;
+  try {
+    pending = next(call);
+  } catch (e: unknown) {
+    pending = Promise.reject(e);
+  }
+  if (remaining === Number.POSITIVE_INFINITY && !call.signal) {
+    return pending.then(
+      (res) => {
+        ctx.end();
+        return res;
+      },
+      (e: unknown) => {
+        ctx.end();
+        throw mapError(ctx, call as Call<unknown>, e);
+      },
+    );
+  }
+  return new Promise<Res>((resolve, reject) => {
+    const signal = call.signal;
+    const onCancel = (): void => {
+      const err = cancelled(signal?.reason);
+      ctx.abort(err);
+      reject(err);
+    };
+    const timer =
+      remaining === Number.POSITIVE_INFINITY
+        ? undefined
+        : setTimeout(() => {
+            const err = deadlineError();
+            ctx.abort(err);
+            reject(err);
+          }, remaining);
+    signal?.addEventListener('abort', onCancel, { once: true });
+    const settle = (): void => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onCancel);
+      ctx.end();
+    };
+    pending.then(
+      (res) => {
+        settle();
+        resolve(res);
+      },
+      (e: unknown) => {
+        settle();
+        reject(mapError(ctx, call as Call<unknown>, e));
+      },
+    );
+  });
+}
+
+function cancelled(reason: unknown): RefrontError {
+  return isRefrontError(reason)
+    ? reason
+    : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call', { cause: reason });
+}
+
+/** Starts a SERVER span per call (rpc semantic conventions), child of the caller's traceparent. */
+export function serverSpanInterceptor(options: ServerInterceptorOptions): Interceptor {
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
+    const ctx = call.context as MutableRequestContext;
+    const span = startSpan(call.method.path.slice(1), {
+      kind: SpanKind.SERVER,
+      parent: ctx.parent,
+      attributes: { 'rpc.system': options.system, 'rpc.service': call.method.service, 'rpc.method': call.method.name },
+    });
+    ctx.span = span;
+    if (!span.isRecording()) return next(call);
+    return withActiveSpan(span, () => next(call)).then(
+      (res) => {
+        span.end();
+        return res;
+      },
+      (e: unknown) => {
+        const err = toRefrontError(e);
+        span.setAttribute('rpc.grpc.status_code', err.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
+        span.end();
+        throw e;
+      },
+    );
+  };
+}
+
+/** Observes RED metrics per call: `refront_rpc_server_duration_seconds{rpc_service,rpc_method,status}`. */
+export function serverMetricsInterceptor(options: ServerInterceptorOptions): Interceptor {
+  return metricsInterceptor(options.metrics, 'server');
+}
+
+/** @internal shared by the server and client metrics interceptors. */
+export function metricsInterceptor(registry: MetricsRegistry | undefined, side: 'server' | 'client'): Interceptor {
+  if (!registry) return (call, next) => next(call);
+  const histogram = histogramOf(
+    registry,
+    `refront_rpc_${side}_duration_seconds`,
+    `Duration of RPCs ${side === 'server' ? 'served' : 'made'}, by method and status (RED).`,
+    ['rpc_service', 'rpc_method', 'status'],
+  );
+  const recorders = new Map<string, RedRecorder>();
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
+    let recorder = recorders.get(call.method.path);
+    if (!recorder) {
+      recorder = redRecorder(histogram, { rpc_service: call.method.service, rpc_method: call.method.name });
+      recorders.set(call.method.path, recorder);
+    }
+    const rec = recorder;
+    const start = performance.now();
+    return next(call).then(
+      (res) => {
+        rec.observe('OK', (performance.now() - start) / 1000);
+        return res;
+      },
+      (e: unknown) => {
+        rec.observe(isRefrontError(e) ? e.status : 'UNKNOWN', (performance.now() - start) / 1000);
+        throw e;
+      },
+    );
+  };
+}
+
+/** The default server chain: context, span, metrics, outermost first. */
+export function defaultServerInterceptors(options: ServerInterceptorOptions): Interceptor[] {
+  return [serverContextInterceptor(options), serverSpanInterceptor(options), serverMetricsInterceptor(options)];
+}

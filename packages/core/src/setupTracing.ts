@@ -1,0 +1,72 @@
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+/** Options of {@link setupTracing}. */
+export interface TracingOptions {
+  /** `service.name` of the resource. */
+  readonly serviceName: string;
+  /** `service.version` of the resource. */
+  readonly serviceVersion?: string;
+  /** Where spans go. @default an OTLP/HTTP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none */
+  readonly exporter?: SpanExporter;
+  /** Export each span at once instead of in batches (tests). @default false */
+  readonly simple?: boolean;
+  /** The environment. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A running OpenTelemetry SDK set up by {@link setupTracing}. */
+export interface TracingHandle {
+  /** Whether an SDK was registered (false when there is nowhere to export to). */
+  readonly enabled: boolean;
+  /** Flushes pending spans. */
+  flush(): Promise<void>;
+  /** Flushes and unregisters the SDK. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Opt-in: registers the OpenTelemetry Node SDK (AsyncLocalStorage context, W3C propagation)
+ * with an OTLP/HTTP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, or with `exporter`.
+ * Refront never forces an SDK on you: without this call, spans are no-ops but trace ids still
+ * cross every hop and appear in logs.
+ *
+ * @example
+ * const tracing = await setupTracing({ serviceName: 'tickets' });
+ * // … on shutdown
+ * await tracing.shutdown();
+ */
+export async function setupTracing(options: TracingOptions): Promise<TracingHandle> {
+  const env = options.env ?? process.env;
+  let exporter = options.exporter;
+  if (!exporter && env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    exporter = new OTLPTraceExporter();
+  }
+  if (!exporter) {
+    return { enabled: false, flush: async () => {}, shutdown: async () => {} };
+  }
+  const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, { resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/resources'),
+  ]);
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({
+      'service.name': options.serviceName,
+      ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
+    }),
+    spanProcessors: [options.simple ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
+  });
+  provider.register();
+  return {
+    enabled: true,
+    flush: () => provider.forceFlush(),
+    shutdown: async () => {
+      await provider.shutdown();
+      const api = await import('@opentelemetry/api');
+      api.trace.disable();
+      api.context.disable();
+      api.propagation.disable();
+    },
+  };
+}
