@@ -4,7 +4,8 @@ import type { MessageType } from './contracts.js';
 import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { EventBinding, EventEnvelope, EventHandler } from './events.js';
 import type { Logger } from './logger.js';
-import { histogramOf, type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
+import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
+import { redHistogramOf } from './RedHistogram.js';
 import { parseTraceparent, startSpan, withActiveSpan } from './trace.js';
 
 /** Metadata key under which a handler's context carries the event id (the causation of what it publishes). */
@@ -58,11 +59,16 @@ export class EventDispatcher {
 
   constructor(private readonly options: EventDispatcherOptions) {
     for (const b of options.bindings) {
-      if (this.handlers.has(b.type.$type)) throw new RefrontError('INVALID_ARGUMENT', CoreReason.INVALID_OPTION, `two handlers for ${b.type.$type} in group ${options.group}`);
+      if (this.handlers.has(b.type.$type))
+        throw new RefrontError(
+          'INVALID_ARGUMENT',
+          CoreReason.INVALID_OPTION,
+          `two handlers for ${b.type.$type} in group ${options.group}`,
+        );
       this.handlers.set(b.type.$type, b as Bound);
     }
     this.histogram = options.metrics
-      ? histogramOf(
+      ? redHistogramOf(
           options.metrics,
           'refront_event_handler_duration_seconds',
           'Duration of event handler runs, by consumer group, event type and outcome (RED).',
@@ -77,16 +83,31 @@ export class EventDispatcher {
   }
 
   /** Handles one delivery; never throws. */
-  async dispatch(envelope: EventEnvelope, body: Uint8Array, attempt: number, maxAttempts: number): Promise<DeliveryOutcome> {
+  async dispatch(
+    envelope: EventEnvelope,
+    body: Uint8Array,
+    attempt: number,
+    maxAttempts: number,
+  ): Promise<DeliveryOutcome> {
     const bound = this.handlers.get(envelope.type);
     if (!bound) {
-      return this.dead(envelope, CoreReason.NO_HANDLER, `group ${this.options.group} has no handler for ${envelope.type}`, attempt);
+      return this.dead(
+        envelope,
+        CoreReason.NO_HANDLER,
+        `group ${this.options.group} has no handler for ${envelope.type}`,
+        attempt,
+      );
     }
     let event: unknown;
     try {
       event = bound.type.decode(body);
     } catch (e: unknown) {
-      return this.dead(envelope, CoreReason.DECODE_FAILED, `body does not decode as ${envelope.type}: ${String(e)}`, attempt);
+      return this.dead(
+        envelope,
+        CoreReason.DECODE_FAILED,
+        `body does not decode as ${envelope.type}: ${String(e)}`,
+        attempt,
+      );
     }
     const start = performance.now();
     const outcome = await this.run(bound, envelope, event, attempt, maxAttempts);
@@ -94,7 +115,13 @@ export class EventDispatcher {
     return outcome;
   }
 
-  private async run(bound: Bound, envelope: EventEnvelope, event: unknown, attempt: number, maxAttempts: number): Promise<DeliveryOutcome> {
+  private async run(
+    bound: Bound,
+    envelope: EventEnvelope,
+    event: unknown,
+    attempt: number,
+    maxAttempts: number,
+  ): Promise<DeliveryOutcome> {
     const { logger, service, group, handlerTimeoutMs } = this.options;
     const metadata: Record<string, string> = { [METADATA_EVENT_ID]: envelope.id };
     metadata[METADATA_CORRELATION_ID] = envelope.correlationId ?? envelope.id;
@@ -122,7 +149,14 @@ export class EventDispatcher {
     });
     ctx.span = span;
     const timer = setTimeout(
-      () => ctx.abort(new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, `handler took over ${handlerTimeoutMs} ms`)),
+      () =>
+        ctx.abort(
+          new RefrontError(
+            'DEADLINE_EXCEEDED',
+            CoreReason.DEADLINE_EXCEEDED,
+            `handler took over ${handlerTimeoutMs} ms`,
+          ),
+        ),
       handlerTimeoutMs,
     );
     try {
@@ -141,7 +175,10 @@ export class EventDispatcher {
     } catch (e: unknown) {
       const err = isRefrontError(e)
         ? e
-        : new RefrontError('UNKNOWN', 'CORE_HANDLER_FAILED', e instanceof Error ? e.message : String(e), { cause: e, retryable: true });
+        : new RefrontError('UNKNOWN', 'CORE_HANDLER_FAILED', e instanceof Error ? e.message : String(e), {
+            cause: e,
+            retryable: true,
+          });
       span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
       span.end();
       if (err.status === 'INVALID_ARGUMENT' && !err.retryable) {
@@ -149,11 +186,19 @@ export class EventDispatcher {
       }
       if (attempt >= maxAttempts) {
         return runWithContext(ctx, () =>
-          this.dead(envelope, CoreReason.ATTEMPTS_EXHAUSTED, `failed ${attempt} time(s); last error: ${err.reason}: ${err.message}`, attempt),
+          this.dead(
+            envelope,
+            CoreReason.ATTEMPTS_EXHAUSTED,
+            `failed ${attempt} time(s); last error: ${err.reason}: ${err.message}`,
+            attempt,
+          ),
         );
       }
       runWithContext(ctx, () =>
-        logger.warn({ group, eventId: envelope.id, type: envelope.type, attempt, reason: err.reason, err: e }, 'event handler failed; will retry'),
+        logger.warn(
+          { group, eventId: envelope.id, type: envelope.type, attempt, reason: err.reason, err: e },
+          'event handler failed; will retry',
+        ),
       );
       return { kind: 'retry', error: err };
     } finally {
@@ -167,7 +212,8 @@ export class EventDispatcher {
       { group: this.options.group, eventId: envelope.id, type: envelope.type, attempt, reason, error },
       'event dead-lettered',
     );
-    if (reason === CoreReason.NO_HANDLER || reason === CoreReason.DECODE_FAILED) this.record(envelope.type, 'dead', 0);
+    if (reason === CoreReason.NO_HANDLER || reason === CoreReason.DECODE_FAILED)
+      this.record(envelope.type, 'dead', 0);
     return { kind: 'dead', reason, error };
   }
 

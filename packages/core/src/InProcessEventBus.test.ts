@@ -12,7 +12,11 @@ import { setupTracing, type TracingHandle } from './setupTracing.js';
 const logger = createLogger({ service: 'test', level: 'silent' });
 
 function bus() {
-  const b = createInProcessEventBus({ service: 'producer', logger, metrics: createMetricsRegistry({ processMetrics: false }) });
+  const b = createInProcessEventBus({
+    service: 'producer',
+    logger,
+    metrics: createMetricsRegistry({ processMetrics: false }),
+  });
   return Object.assign(b, { [Symbol.asyncDispose]: () => b.close() });
 }
 
@@ -83,7 +87,16 @@ describe('in-process event bus', () => {
     await using b = bus();
     let calls = 0;
     await b.subscribe('strict', [on(ThingHappened, async () => void calls++)]);
-    const { envelope } = { envelope: { id: 'garbage-1', type: ThingHappened.$type, schemaVersion: 1, contentType: 'application/x-protobuf', timestamp: Date.now(), source: 'rogue' } };
+    const { envelope } = {
+      envelope: {
+        id: 'garbage-1',
+        type: ThingHappened.$type,
+        schemaVersion: 1,
+        contentType: 'application/x-protobuf',
+        timestamp: Date.now(),
+        source: 'rogue',
+      },
+    };
     await b.publishRaw(envelope, new Uint8Array([0x0a, 0xff, 0xff]));
     await until(() => b.deadLetters('strict').length === 1);
     expect(calls).toBe(0);
@@ -96,7 +109,9 @@ describe('in-process event bus', () => {
     await b.subscribe('validating', [
       on(ThingHappened, async () => {
         calls++;
-        throw new RefrontError('INVALID_ARGUMENT', 'TEST_BAD_EVENT', 'sequence must be positive', { retryable: false });
+        throw new RefrontError('INVALID_ARGUMENT', 'TEST_BAD_EVENT', 'sequence must be positive', {
+          retryable: false,
+        });
       }),
     ]);
     await b.publish(ThingHappened, { id: 'v', sequence: 0 });
@@ -107,7 +122,10 @@ describe('in-process event bus', () => {
 
   it('dead-letters an event whose type the group no longer handles instead of leaving it stuck', async () => {
     await using b = bus();
-    const first = await b.subscribe('evolving', [on(ThingHappened, async () => {}), on(OtherThingHappened, async () => {})]);
+    const first = await b.subscribe('evolving', [
+      on(ThingHappened, async () => {}),
+      on(OtherThingHappened, async () => {}),
+    ]);
     await first.close();
     await b.publish(OtherThingHappened, { id: 'o1' });
     await b.subscribe('evolving', [on(ThingHappened, async () => {})]);
@@ -191,9 +209,16 @@ describe('in-process event bus', () => {
 
   it('rejects invalid group names and options with INVALID_ARGUMENT', async () => {
     await using b = bus();
-    await expect(b.subscribe('bad name!', [])).rejects.toMatchObject({ status: 'INVALID_ARGUMENT', reason: 'CORE_INVALID_OPTION' });
-    await expect(b.subscribe('ok', [], { concurrency: 0 })).rejects.toMatchObject({ reason: 'CORE_INVALID_OPTION' });
-    await expect(b.subscribe('ok', [], { retryDelaysMs: [-1] })).rejects.toMatchObject({ reason: 'CORE_INVALID_OPTION' });
+    await expect(b.subscribe('bad name!', [])).rejects.toMatchObject({
+      status: 'INVALID_ARGUMENT',
+      reason: 'CORE_INVALID_OPTION',
+    });
+    await expect(b.subscribe('ok', [], { concurrency: 0 })).rejects.toMatchObject({
+      reason: 'CORE_INVALID_OPTION',
+    });
+    await expect(b.subscribe('ok', [], { retryDelaysMs: [-1] })).rejects.toMatchObject({
+      reason: 'CORE_INVALID_OPTION',
+    });
   });
 
   it('refuses publishes after close with UNAVAILABLE', async () => {
@@ -206,10 +231,16 @@ describe('in-process event bus', () => {
     await using b = bus();
     let broken = true;
     let handled = 0;
-    await b.subscribe('fixable', [on(ThingHappened, async () => {
-      if (broken) throw new Error('not yet');
-      handled++;
-    })], { retryDelaysMs: [] });
+    await b.subscribe(
+      'fixable',
+      [
+        on(ThingHappened, async () => {
+          if (broken) throw new Error('not yet');
+          handled++;
+        }),
+      ],
+      { retryDelaysMs: [] },
+    );
     const env = await b.publish(ThingHappened, { id: 'r1' });
     await until(() => b.deadLetters('fixable').length === 1);
     broken = false;
@@ -232,8 +263,16 @@ describe('in-process event bus: tracing', () => {
   it("continues the producer's trace in the consumer span", async () => {
     await using b = bus();
     let consumerTrace = '';
-    await b.subscribe('traced', [on(ThingHappened, async () => void (consumerTrace = currentContext()?.traceId ?? ''))]);
-    const ctx = createRequestContext({ service: 'gateway', logger, parent: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true } });
+    await b.subscribe('traced', [
+      on(ThingHappened, async () => {
+        consumerTrace = currentContext()?.traceId ?? '';
+      }),
+    ]);
+    const ctx = createRequestContext({
+      service: 'gateway',
+      logger,
+      parent: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true },
+    });
     await runWithContext(ctx, () => b.publish(ThingHappened, { id: 'traced-1' }));
     await until(() => consumerTrace !== '');
     expect(consumerTrace).toBe('a'.repeat(32));

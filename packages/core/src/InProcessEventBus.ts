@@ -1,7 +1,7 @@
 import type { DeepPartial, MessageType } from './contracts.js';
-import { CoreReason, invalidOption, RefrontError } from './errors.js';
 import { createEventDispatcher, type EventDispatcher } from './EventDispatcher.js';
 import { encodeEvent } from './envelope.js';
+import { CoreReason, invalidOption, RefrontError } from './errors.js';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_HANDLER_TIMEOUT_MS,
@@ -133,7 +133,12 @@ export class InProcessEventBus implements EventBus {
     return this.publishAs(this.options.service, type, event, options);
   }
 
-  private async publishAs<T>(source: string, type: MessageType<T>, event: DeepPartial<T>, options?: PublishOptions): Promise<EventEnvelope> {
+  private async publishAs<T>(
+    source: string,
+    type: MessageType<T>,
+    event: DeepPartial<T>,
+    options?: PublishOptions,
+  ): Promise<EventEnvelope> {
     options?.signal?.throwIfAborted();
     const { envelope, body } = encodeEvent(source, type, event, options);
     await this.publishRaw(envelope, body);
@@ -141,7 +146,8 @@ export class InProcessEventBus implements EventBus {
   }
 
   publishRaw(envelope: EventEnvelope, body: Uint8Array): Promise<void> {
-    if (this.closed) return Promise.reject(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed'));
+    if (this.closed)
+      return Promise.reject(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed'));
     for (const group of this.groups.values()) {
       if (!group.bound.has(envelope.type)) continue;
       group.pending.push({ envelope, body: new Uint8Array(body), attempt: 1 });
@@ -150,20 +156,26 @@ export class InProcessEventBus implements EventBus {
     return Promise.resolve();
   }
 
-  subscribe(group: string, bindings: readonly EventBinding<unknown>[], options?: SubscribeOptions): Promise<Subscription> {
+  subscribe(
+    group: string, // biome-ignore lint/suspicious/noExplicitAny: each binding carries its own event type
+    bindings: readonly EventBinding<any>[],
+    options?: SubscribeOptions,
+  ): Promise<Subscription> {
     return this.subscribeAs(this.options.service, group, bindings, options);
   }
 
   private async subscribeAs(
     service: string,
     name: string,
-    bindings: readonly EventBinding<unknown>[],
+    // biome-ignore lint/suspicious/noExplicitAny: each binding carries its own event type
+    bindings: readonly EventBinding<any>[],
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
     if (this.closed) throw new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed');
     if (!GROUP_NAME.test(name)) throw invalidOption(`invalid consumer group name "${name}"`);
     const retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-    if (retryDelaysMs.some((d) => !(d >= 0))) throw invalidOption('retryDelaysMs must hold non-negative numbers');
+    if (retryDelaysMs.some((d) => !(d >= 0)))
+      throw invalidOption('retryDelaysMs must hold non-negative numbers');
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     if (!(concurrency >= 1)) throw invalidOption(`concurrency must be >= 1, got ${concurrency}`);
     const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
@@ -229,7 +241,12 @@ export class InProcessEventBus implements EventBus {
   replay(group: string, eventId: string): void {
     const i = this.dead.findIndex((d) => d.group === group && d.envelope.id === eventId);
     const g = this.groups.get(group);
-    if (i < 0 || !g) throw new RefrontError('NOT_FOUND', 'CORE_DEAD_LETTER_NOT_FOUND', `no dead letter ${eventId} in ${group}`);
+    if (i < 0 || !g)
+      throw new RefrontError(
+        'NOT_FOUND',
+        'CORE_DEAD_LETTER_NOT_FOUND',
+        `no dead letter ${eventId} in ${group}`,
+      );
     const [d] = this.dead.splice(i, 1);
     g.pending.push({ envelope: d!.envelope, body: d!.body, attempt: 1 });
     g.pump();

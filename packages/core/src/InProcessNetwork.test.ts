@@ -16,7 +16,12 @@ const logger = createLogger({ service: 'test', level: 'silent' });
 async function setup(opts: { interceptors?: Interceptor[]; timeoutMs?: number } = {}) {
   const network = createInProcessNetwork();
   const metrics = createMetricsRegistry({ processMetrics: false });
-  const server = network.createServer({ service: 'echo', logger, metrics, interceptors: opts.interceptors ?? [] });
+  const server = network.createServer({
+    service: 'echo',
+    logger,
+    metrics,
+    interceptors: opts.interceptors ?? [],
+  });
   server.add(EchoServiceDefinition, echoImplementation);
   await server.start();
   const client = createClient(EchoServiceDefinition, network.channel(), {
@@ -45,7 +50,9 @@ describe('in-process transport: requests', () => {
   it('round-trips a typed request and carries caller, tenant and a deadline', async () => {
     await using env = await setup();
     const ctx = createRequestContext({ service: 'gateway', logger, tenant: 'acme' });
-    const res = await runWithContext(ctx, () => env.client.echo({ message: 'hi', payload: Buffer.from([1, 2]) }));
+    const res = await runWithContext(ctx, () =>
+      env.client.echo({ message: 'hi', payload: Buffer.from([1, 2]) }),
+    );
     expect(res.message).toBe('hi');
     expect([...res.payload]).toEqual([1, 2]);
     expect(res.seen).toMatchObject({ caller: 'tester', tenant: 'acme', hasDeadline: 'true' });
@@ -75,7 +82,9 @@ describe('in-process transport: requests', () => {
   it('propagates the earlier deadline of the request context', async () => {
     await using env = await setup();
     const ctx = createRequestContext({ service: 'gateway', logger, deadline: Date.now() + 40 });
-    const err = await runWithContext(ctx, () => rejection(env.client.sleep({ durationMs: 5_000 }, { timeoutMs: 10_000 })));
+    const err = await runWithContext(ctx, () =>
+      rejection(env.client.sleep({ durationMs: 5_000 }, { timeoutMs: 10_000 })),
+    );
     expect(err.status).toBe('DEADLINE_EXCEEDED');
   });
 
@@ -100,7 +109,9 @@ describe('in-process transport: requests', () => {
 
   it('maps a typed handler error with its status, reason and field violations', async () => {
     await using env = await setup();
-    const err = await rejection(env.client.fail({ status: 'INVALID_ARGUMENT', reason: 'ECHO_BAD', message: 'bad' }));
+    const err = await rejection(
+      env.client.fail({ status: 'INVALID_ARGUMENT', reason: 'ECHO_BAD', message: 'bad' }),
+    );
     expect(err.status).toBe('INVALID_ARGUMENT');
     expect(err.reason).toBe('ECHO_BAD');
     expect(err.httpStatus).toBe(400);
@@ -169,9 +180,15 @@ describe('in-process transport: requests', () => {
     await env.client.echo({ message: 'x' });
     await rejection(env.client.fail({ status: 'NOT_FOUND', reason: 'ECHO_NONE', message: 'no' }));
     const text = await env.metrics.metrics();
-    expect(text).toMatch(/refront_rpc_server_duration_seconds_count\{[^}]*rpc_method="Echo"[^}]*status="OK"[^}]*\} 1/);
-    expect(text).toMatch(/refront_rpc_server_duration_seconds_count\{[^}]*rpc_method="Fail"[^}]*status="NOT_FOUND"[^}]*\} 1/);
-    expect(text).toMatch(/refront_rpc_client_duration_seconds_count\{[^}]*rpc_method="Echo"[^}]*status="OK"[^}]*\} 1/);
+    expect(text).toMatch(
+      /refront_rpc_server_duration_seconds_count\{[^}]*rpc_method="Echo"[^}]*status="OK"[^}]*\} 1/,
+    );
+    expect(text).toMatch(
+      /refront_rpc_server_duration_seconds_count\{[^}]*rpc_method="Fail"[^}]*status="NOT_FOUND"[^}]*\} 1/,
+    );
+    expect(text).toMatch(
+      /refront_rpc_client_duration_seconds_count\{[^}]*rpc_method="Echo"[^}]*status="OK"[^}]*\} 1/,
+    );
   });
 
   it('refuses a request that does not decode with INVALID_ARGUMENT', async () => {
@@ -179,7 +196,10 @@ describe('in-process transport: requests', () => {
     const broken = { ...EchoRequest, encode: () => ({ finish: () => new Uint8Array([0x0a, 0xff]) }) };
     const def = {
       ...EchoServiceDefinition,
-      methods: { ...EchoServiceDefinition.methods, echo: { ...EchoServiceDefinition.methods.echo, requestType: broken } },
+      methods: {
+        ...EchoServiceDefinition.methods,
+        echo: { ...EchoServiceDefinition.methods.echo, requestType: broken },
+      },
     };
     const client = createClient(def, env.network.channel(), { caller: 'tester' });
     const err = await rejection(client.echo({ message: 'x' }));

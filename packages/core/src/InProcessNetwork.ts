@@ -27,10 +27,15 @@ export interface InProcessServer extends RpcServer {
 }
 
 function decodeFailed(path: string, e: unknown): RefrontError {
-  return new RefrontError('INVALID_ARGUMENT', CoreReason.DECODE_FAILED, `message for ${path} does not decode: ${String(e)}`, {
-    cause: e,
-    retryable: false,
-  });
+  return new RefrontError(
+    'INVALID_ARGUMENT',
+    CoreReason.DECODE_FAILED,
+    `message for ${path} does not decode: ${String(e)}`,
+    {
+      cause: e,
+      retryable: false,
+    },
+  );
 }
 
 /**
@@ -39,7 +44,7 @@ function decodeFailed(path: string, e: unknown): RefrontError {
  */
 export class InProcessNetwork {
   private readonly routes = new Map<string, Dispatcher[]>();
-  private readonly cursor = new Map<string, number>();
+  private readonly cursor = new WeakMap<Dispatcher[], number>();
   private readonly copy: boolean;
 
   constructor(options: InProcessNetworkOptions = {}) {
@@ -68,13 +73,19 @@ export class InProcessNetwork {
     return {
       dispatcher,
       add: <S extends ServiceDefinition>(definition: S, implementation: ServiceImplementation<S>) => {
-        if (started) throw new RefrontError('FAILED_PRECONDITION', CoreReason.INVALID_OPTION, 'add() must come before start()');
+        if (started)
+          throw new RefrontError(
+            'FAILED_PRECONDITION',
+            CoreReason.INVALID_OPTION,
+            'add() must come before start()',
+          );
         dispatcher.add(definition, implementation);
       },
       start: async () => {
         if (started) return;
         started = true;
-        for (const name of dispatcher.services) this.routes.set(name, [...(this.routes.get(name) ?? []), dispatcher]);
+        for (const name of dispatcher.services)
+          this.routes.set(name, [...(this.routes.get(name) ?? []), dispatcher]);
       },
       drain: (signal?: AbortSignal) => dispatcher.drain(signal),
       close: () => {
@@ -101,11 +112,12 @@ export class InProcessNetwork {
   private pick(service: string): Dispatcher | undefined {
     const list = this.routes.get(service);
     if (!list || list.length === 0) return undefined;
-    const start = this.cursor.get(service) ?? 0;
+    if (list.length === 1) return list[0];
+    const start = this.cursor.get(list) ?? 0;
     for (let i = 0; i < list.length; i++) {
       const d = list[(start + i) % list.length]!;
       if (!d.isDraining) {
-        this.cursor.set(service, (start + i + 1) % list.length);
+        this.cursor.set(list, (start + i + 1) % list.length);
         return d;
       }
     }
@@ -117,7 +129,11 @@ export class InProcessNetwork {
     const dispatcher = this.pick(method.info.service);
     if (!dispatcher) {
       return Promise.reject(
-        new RefrontError('UNAVAILABLE', CoreReason.NO_SERVER, `no server for ${method.info.service} is running`),
+        new RefrontError(
+          'UNAVAILABLE',
+          CoreReason.NO_SERVER,
+          `no server for ${method.info.service} is running`,
+        ),
       );
     }
     const target = dispatcher.method(path);

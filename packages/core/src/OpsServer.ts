@@ -51,7 +51,9 @@ async function runCheck(check: ReadinessCheck): Promise<boolean> {
  * @example
  * const ops = await startOpsServer({ port: 9464, metrics, live: () => true, ready: () => true, checks: new Map(), info: () => ({}), logger });
  */
-export async function startOpsServer(options: OpsServerOptions): Promise<{ server: Server; address: AddressInfo }> {
+export async function startOpsServer(
+  options: OpsServerOptions,
+): Promise<{ server: Server; address: AddressInfo }> {
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: unknown): void => {
@@ -64,7 +66,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ serve
     }
     if (url === '/readyz') {
       void (async () => {
-        const entries = await Promise.all([...options.checks].map(async ([name, check]) => [name, await runCheck(check)] as const));
+        const entries = await Promise.all(
+          [...options.checks].map(async ([name, check]) => [name, await runCheck(check)] as const),
+        );
         const checks = Object.fromEntries(entries);
         const ready = options.ready() && entries.every(([, ok]) => ok);
         send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...options.info(), checks });

@@ -4,7 +4,7 @@ import { CoreReason, invalidOption, RefrontError } from './errors.js';
 import { bindChain, type Call, type Interceptor, type Metadata, type MethodInfo } from './Interceptor.js';
 import type { Logger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
-import { defaultServerInterceptors } from './serverInterceptors.js';
+import { abortCall, defaultServerInterceptors } from './serverInterceptors.js';
 
 /** What every transport's server offers: services in, graceful drain out. */
 export interface RpcServer {
@@ -69,9 +69,7 @@ interface BoundMethod extends ServerMethod {
 export class Dispatcher {
   private readonly methods = new Map<string, BoundMethod>();
   private readonly chain: readonly Interceptor[];
-  private live = 0;
-  /** Aborts every in-flight handler once a drain's grace period ends. */
-  private readonly shutdown = new AbortController();
+  private readonly live = new Set<Call<unknown>>();
   private draining = false;
   private idle: (() => void) | undefined;
 
@@ -89,7 +87,7 @@ export class Dispatcher {
 
   /** Calls in flight now. */
   get inflight(): number {
-    return this.live;
+    return this.live.size;
   }
 
   /** Whether new calls are refused. */
@@ -111,7 +109,8 @@ export class Dispatcher {
         service: definition.fullName,
         name: def.name,
         path,
-        idempotent: def.options.idempotencyLevel === 'IDEMPOTENT' || def.options.idempotencyLevel === 'NO_SIDE_EFFECTS',
+        idempotent:
+          def.options.idempotencyLevel === 'IDEMPOTENT' || def.options.idempotencyLevel === 'NO_SIDE_EFFECTS',
       };
       const responseType = def.responseType as MessageType<unknown>;
       const fn = handler.bind(implementation) as (req: unknown, ctx: unknown) => Promise<unknown>;
@@ -140,7 +139,11 @@ export class Dispatcher {
     const m = this.methods.get(path);
     if (!m) {
       return Promise.reject(
-        new RefrontError('UNIMPLEMENTED', CoreReason.UNIMPLEMENTED, `method ${path} is not served by ${this.options.service}`),
+        new RefrontError(
+          'UNIMPLEMENTED',
+          CoreReason.UNIMPLEMENTED,
+          `method ${path} is not served by ${this.options.service}`,
+        ),
       );
     }
     if (this.draining) {
@@ -154,26 +157,29 @@ export class Dispatcher {
       request: inbound.request,
       metadata: inbound.metadata,
       deadline: inbound.deadline,
-      signal: inbound.signal ? AbortSignal.any([inbound.signal, this.shutdown.signal]) : this.shutdown.signal,
+      signal: inbound.signal,
       context: undefined,
       peer: inbound.peer,
     };
-    this.live++;
+    this.live.add(call);
     return m.invoke(call).finally(() => {
-      this.live--;
-      if (this.live === 0) this.idle?.();
+      this.live.delete(call);
+      if (this.live.size === 0) this.idle?.();
     });
   }
 
   /** See {@link RpcServer.drain}. */
   async drain(signal?: AbortSignal): Promise<void> {
     this.draining = true;
-    if (this.live === 0) return;
+    if (this.live.size === 0) return;
     await new Promise<void>((resolve) => {
       const onAbort = (): void => {
-        this.shutdown.abort(
-          new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} stopped before the call finished`),
+        const reason = new RefrontError(
+          'UNAVAILABLE',
+          CoreReason.DRAINING,
+          `${this.options.service} stopped before the call finished`,
         );
+        for (const call of this.live) abortCall(call, reason);
         resolve();
       };
       this.idle = () => {

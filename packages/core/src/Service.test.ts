@@ -11,10 +11,14 @@ const repoRoot = path.resolve(here, '../../..');
 const logger = createLogger({ service: 'test', level: 'silent' });
 
 function startFixture(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--conditions=@refront/source', '--import', 'tsx', path.join(here, 'testing/serviceFixture.ts')], {
-    cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-  }) as ChildProcessWithoutNullStreams;
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@refront/source', '--import', 'tsx', path.join(here, 'testing/serviceFixture.ts')],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    },
+  ) as ChildProcessWithoutNullStreams;
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -81,7 +85,10 @@ describe('service lifecycle in a real process', () => {
     const slow = httpGet(port, '/sleep?ms=30000');
     await new Promise((r) => setTimeout(r, 150));
     f.child.kill('SIGTERM');
-    const res = await slow.then((r) => r.status, (e: NodeJS.ErrnoException) => e.code);
+    const res = await slow.then(
+      (r) => r.status,
+      (e: NodeJS.ErrnoException) => e.code,
+    );
     expect([503, 'ECONNRESET']).toContain(res);
     expect(await f.exited).toBe(0);
   });
@@ -104,7 +111,13 @@ describe('service lifecycle in a real process', () => {
 describe('service lifecycle', () => {
   it('goes created → starting → ready → draining → stopped and closes components in reverse order', async () => {
     const order: string[] = [];
-    const service = createService({ name: 'unit', version: '1', logger, handleSignals: false, opsPort: false });
+    const service = createService({
+      name: 'unit',
+      version: '1',
+      logger,
+      handleSignals: false,
+      opsPort: false,
+    });
     const states: ServiceState[] = [];
     service.onStateChange((s) => states.push(s));
     for (const name of ['db', 'server', 'consumer']) {
@@ -119,14 +132,28 @@ describe('service lifecycle', () => {
     await service.stop();
     await service.stop();
     expect(states).toEqual(['starting', 'ready', 'draining', 'stopped']);
-    expect(order.filter((o) => o.startsWith('start'))).toEqual(['start db', 'start server', 'start consumer']);
-    expect(order.filter((o) => o.startsWith('close'))).toEqual(['close consumer', 'close server', 'close db']);
+    expect(order.filter((o) => o.startsWith('start'))).toEqual([
+      'start db',
+      'start server',
+      'start consumer',
+    ]);
+    expect(order.filter((o) => o.startsWith('close'))).toEqual([
+      'close consumer',
+      'close server',
+      'close db',
+    ]);
     expect(order.indexOf('drain db')).toBeLessThan(order.indexOf('close consumer'));
   });
 
   it('closes what started when a later component fails to start', async () => {
     const closed: string[] = [];
-    const service = createService({ name: 'unit', version: '1', logger, handleSignals: false, opsPort: false });
+    const service = createService({
+      name: 'unit',
+      version: '1',
+      logger,
+      handleSignals: false,
+      opsPort: false,
+    });
     service.use({ name: 'db', close: async () => void closed.push('db') });
     service.use({
       name: 'broken',
@@ -142,13 +169,25 @@ describe('service lifecycle', () => {
 
   it('serves /healthz, /readyz with every dependency, and /metrics in Prometheus text format', async () => {
     let dbUp = true;
-    const service = createService({ name: 'ops', version: '2.0.0', logger, handleSignals: false, opsPort: 0, opsHost: '127.0.0.1' });
+    const service = createService({
+      name: 'ops',
+      version: '2.0.0',
+      logger,
+      handleSignals: false,
+      opsPort: 0,
+      opsHost: '127.0.0.1',
+    });
     service.readiness('database', () => dbUp);
     await service.start();
     const port = service.opsAddress!.port;
     const health = await httpGet(port, '/healthz');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', service: 'ops', version: '2.0.0', state: 'ready' });
+    expect(JSON.parse(health.body)).toMatchObject({
+      status: 'ok',
+      service: 'ops',
+      version: '2.0.0',
+      state: 'ready',
+    });
     expect((await httpGet(port, '/readyz')).status).toBe(200);
     dbUp = false;
     const notReady = await httpGet(port, '/readyz');
@@ -163,10 +202,18 @@ describe('service lifecycle', () => {
   });
 
   it('refuses components once draining', async () => {
-    const service = createService({ name: 'unit', version: '1', logger, handleSignals: false, opsPort: false });
+    const service = createService({
+      name: 'unit',
+      version: '1',
+      logger,
+      handleSignals: false,
+      opsPort: false,
+    });
     await service.start();
     await service.stop();
-    expect(() => service.use({ name: 'late' })).toThrowError(expect.objectContaining({ status: 'FAILED_PRECONDITION' }));
+    expect(() => service.use({ name: 'late' })).toThrowError(
+      expect.objectContaining({ status: 'FAILED_PRECONDITION' }),
+    );
   });
 
   it('rejects an invalid grace period at construction', () => {

@@ -128,12 +128,19 @@ class ServiceImpl<C> implements Service<C> {
 
   use<T extends ServiceComponent>(component: T): T {
     if (this.state === 'draining' || this.state === 'stopped') {
-      throw new RefrontError('FAILED_PRECONDITION', CoreReason.DRAINING, `${this.name} is ${this.state}; cannot add ${component.name}`);
+      throw new RefrontError(
+        'FAILED_PRECONDITION',
+        CoreReason.DRAINING,
+        `${this.name} is ${this.state}; cannot add ${component.name}`,
+      );
     }
     this.components.push(component);
     if (component.ready) this.checks.set(component.name, () => component.ready!());
     if (this.state === 'ready' || this.state === 'starting') {
-      if (this.state === 'ready') void this.startComponent(component).catch((e: unknown) => this.logger.error({ err: e, component: component.name }, 'component failed to start'));
+      if (this.state === 'ready')
+        void this.startComponent(component).catch((e: unknown) =>
+          this.logger.error({ err: e, component: component.name }, 'component failed to start'),
+        );
     }
     return component;
   }
@@ -159,7 +166,12 @@ class ServiceImpl<C> implements Service<C> {
   }
 
   async start(): Promise<void> {
-    if (this.state !== 'created') throw new RefrontError('FAILED_PRECONDITION', CoreReason.INVALID_OPTION, `${this.name} was already started`);
+    if (this.state !== 'created')
+      throw new RefrontError(
+        'FAILED_PRECONDITION',
+        CoreReason.INVALID_OPTION,
+        `${this.name} was already started`,
+      );
     this.setState('starting');
     if (this.options.handleSignals ?? true) this.installProcessHooks();
     try {
@@ -188,7 +200,11 @@ class ServiceImpl<C> implements Service<C> {
       throw e;
     }
     this.setState('ready');
-    if (this.opsAddress) this.logger.info({ ops: `http://127.0.0.1:${this.opsAddress.port}` }, 'ops endpoints: /healthz /readyz /metrics');
+    if (this.opsAddress)
+      this.logger.info(
+        { ops: `http://127.0.0.1:${this.opsAddress.port}` },
+        'ops endpoints: /healthz /readyz /metrics',
+      );
   }
 
   stop(reason = 'stop requested'): Promise<void> {
@@ -212,7 +228,11 @@ class ServiceImpl<C> implements Service<C> {
       }
     });
     await Promise.all(drains);
-    if (grace.aborted) this.logger.warn({ gracePeriodMs: this.gracePeriodMs }, 'grace period ended with work in flight; aborting it');
+    if (grace.aborted)
+      this.logger.warn(
+        { gracePeriodMs: this.gracePeriodMs },
+        'grace period ended with work in flight; aborting it',
+      );
     this.shutdown.abort(new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.name} stopped`));
     await this.closeAll();
     this.setState('stopped');

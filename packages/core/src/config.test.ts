@@ -11,8 +11,17 @@ const schema = z.object({
 
 describe('loadConfig', () => {
   it('parses typed values and applies defaults', () => {
-    const c = loadConfig(schema, { DATABASE_URL: 'postgres://localhost/x', MODE: 'monolith', LOG_JSON: 'false' });
-    expect(c).toEqual({ PORT: 8080, DATABASE_URL: 'postgres://localhost/x', LOG_JSON: false, MODE: 'monolith' });
+    const c = loadConfig(schema, {
+      DATABASE_URL: 'postgres://localhost/x',
+      MODE: 'monolith',
+      LOG_JSON: 'false',
+    });
+    expect(c).toEqual({
+      PORT: 8080,
+      DATABASE_URL: 'postgres://localhost/x',
+      LOG_JSON: false,
+      MODE: 'monolith',
+    });
   });
 
   it('reports every invalid or missing variable at once, by name, without echoing values', () => {

@@ -13,8 +13,18 @@ describe('request context', () => {
       const out: (string | undefined)[] = [];
       await Promise.resolve();
       out.push(currentContext()?.tenant);
-      await new Promise<void>((r) => setTimeout(() => (out.push(currentContext()?.tenant), r()), 1));
-      await new Promise<void>((r) => setImmediate(() => (out.push(currentContext()?.tenant), r())));
+      await new Promise<void>((r) =>
+        setTimeout(() => {
+          out.push(currentContext()?.tenant);
+          r();
+        }, 1),
+      );
+      await new Promise<void>((r) =>
+        setImmediate(() => {
+          out.push(currentContext()?.tenant);
+          r();
+        }),
+      );
       const emitter = new EventEmitter();
       emitter.on('x', () => out.push(currentContext()?.tenant));
       emitter.emit('x');
@@ -50,13 +60,23 @@ describe('request context', () => {
 
   it('puts trace_id, span_id and tenant on every log line written inside it', () => {
     const lines: string[] = [];
-    const log = createLogger({ service: 'svc', level: 'info', destination: { write: (l: string) => void lines.push(l) } });
+    const log = createLogger({
+      service: 'svc',
+      level: 'info',
+      destination: { write: (l: string) => void lines.push(l) },
+    });
     const parent = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     const ctx = createRequestContext({ service: 'svc', logger: log, tenant: 'acme', parent });
     runWithContext(ctx, () => log.info('inside'));
     log.info('outside');
     const [inside, outside] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(inside).toMatchObject({ service: 'svc', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7', tenant: 'acme', msg: 'inside' });
+    expect(inside).toMatchObject({
+      service: 'svc',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+      tenant: 'acme',
+      msg: 'inside',
+    });
     expect(outside).not.toHaveProperty('trace_id');
   });
 });
@@ -65,7 +85,12 @@ describe('W3C traceparent', () => {
   it('parses a valid header and formats it back', () => {
     const h = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const sc = parseTraceparent(h);
-    expect(sc).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1, isRemote: true });
+    expect(sc).toMatchObject({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+      isRemote: true,
+    });
     expect(formatTraceparent(sc!)).toBe(h);
   });
 

@@ -1,10 +1,10 @@
-import { SpanKind, SpanStatusCode, trace, context as otelContext } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { currentContext } from './context.js';
 import type { CallOptions, Client, MessageType, ServiceDefinition } from './contracts.js';
 import { CoreReason, invalidOption, RefrontError, toRefrontError } from './errors.js';
 import { bindChain, type Call, type Interceptor, type MethodInfo, type Next } from './Interceptor.js';
-import { METADATA_CALLER, METADATA_TENANT, DEFAULT_CALL_TIMEOUT_MS } from './metadataKeys.js';
-import { type MetricsRegistry } from './metrics.js';
+import { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+import type { MetricsRegistry } from './metrics.js';
 import { metricsInterceptor } from './serverInterceptors.js';
 import { formatTraceparent, startSpan, TRACEPARENT } from './trace.js';
 
@@ -64,7 +64,11 @@ export function clientContextInterceptor(caller: string): Interceptor {
     if (call.signal?.aborted) return Promise.reject(call.signal.reason);
     if (call.deadline !== undefined && call.deadline <= Date.now()) {
       return Promise.reject(
-        new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, `deadline passed before calling ${call.method.path}`),
+        new RefrontError(
+          'DEADLINE_EXCEEDED',
+          CoreReason.DEADLINE_EXCEEDED,
+          `deadline passed before calling ${call.method.path}`,
+        ),
       );
     }
     return next(call);
@@ -78,7 +82,11 @@ export function clientSpanInterceptor(system: string): Interceptor {
     const span = startSpan(call.method.path.slice(1), {
       kind: SpanKind.CLIENT,
       parent,
-      attributes: { 'rpc.system': system, 'rpc.service': call.method.service, 'rpc.method': call.method.name },
+      attributes: {
+        'rpc.system': system,
+        'rpc.service': call.method.service,
+        'rpc.method': call.method.name,
+      },
     });
     call.metadata[TRACEPARENT] = formatTraceparent(span.spanContext());
     if (!span.isRecording()) return next(call);
@@ -117,7 +125,8 @@ export function methodsOf(definition: ServiceDefinition): Map<string, ClientMeth
         service: definition.fullName,
         name: def.name,
         path: `/${definition.fullName}/${def.name}`,
-        idempotent: def.options.idempotencyLevel === 'IDEMPOTENT' || def.options.idempotencyLevel === 'NO_SIDE_EFFECTS',
+        idempotent:
+          def.options.idempotencyLevel === 'IDEMPOTENT' || def.options.idempotencyLevel === 'NO_SIDE_EFFECTS',
       },
       requestType: def.requestType,
       responseType: def.responseType,
@@ -136,7 +145,11 @@ export function methodsOf(definition: ServiceDefinition): Map<string, ClientMeth
  * const tickets = createClient(TicketsServiceDefinition, network.channel(), { caller: 'time-tracking' });
  * const ticket = await tickets.getTicket({ id }, { timeoutMs: 2_000 });
  */
-export function createClient<S extends ServiceDefinition>(definition: S, channel: Channel, options: ClientOptions): Client<S> {
+export function createClient<S extends ServiceDefinition>(
+  definition: S,
+  channel: Channel,
+  options: ClientOptions,
+): Client<S> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw invalidOption(`timeoutMs must be > 0, got ${timeoutMs}`);
   const chain = [

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { HTTP_STATUS, isRefrontError, RefrontError, STATUS_CODES, statusFromCode, toRefrontError } from './errors.js';
+import {
+  HTTP_STATUS,
+  isRefrontError,
+  RefrontError,
+  STATUS_CODES,
+  statusFromCode,
+  toRefrontError,
+} from './errors.js';
 
 describe('RefrontError', () => {
   it('maps every status to one gRPC code and one HTTP status', () => {
@@ -32,7 +39,12 @@ describe('RefrontError', () => {
       cause: new Error('secret internals'),
     });
     const json = JSON.parse(JSON.stringify(e));
-    expect(json).toEqual({ status: 'INVALID_ARGUMENT', reason: 'TEST_BAD', message: 'bad input', details: { fieldViolations: [{ field: 'title', description: 'required' }] } });
+    expect(json).toEqual({
+      status: 'INVALID_ARGUMENT',
+      reason: 'TEST_BAD',
+      message: 'bad input',
+      details: { fieldViolations: [{ field: 'title', description: 'required' }] },
+    });
     const back = RefrontError.fromJSON(json);
     expect(back.details.fieldViolations?.[0]?.field).toBe('title');
     expect(back.status).toBe('INVALID_ARGUMENT');

@@ -51,7 +51,11 @@ export const HTTP_STATUS: Readonly<Record<Status, number>> = {
 };
 
 /** Statuses a caller may retry without knowing anything about the operation. */
-const RETRYABLE_BY_DEFAULT: ReadonlySet<Status> = new Set<Status>(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED']);
+const RETRYABLE_BY_DEFAULT: ReadonlySet<Status> = new Set<Status>([
+  'UNAVAILABLE',
+  'RESOURCE_EXHAUSTED',
+  'ABORTED',
+]);
 
 const CODE_TO_STATUS: readonly Status[] = (Object.keys(STATUS_CODES) as (keyof typeof STATUS_CODES)[]).filter(
   (k): k is Status => k !== 'OK',
@@ -185,7 +189,9 @@ export function toRefrontError(e: unknown): RefrontError {
   if (isRefrontError(e)) return e;
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
     return e.name === 'TimeoutError'
-      ? new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, 'the deadline passed', { cause: e })
+      ? new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, 'the deadline passed', {
+          cause: e,
+        })
       : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the call was cancelled', { cause: e });
   }
   return new RefrontError('INTERNAL', CoreReason.INTERNAL, 'internal error', { cause: e });

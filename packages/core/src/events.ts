@@ -144,7 +144,11 @@ export interface EventBus {
    */
   publish<T>(type: MessageType<T>, event: DeepPartial<T>, options?: PublishOptions): Promise<EventEnvelope>;
   /** Publishes an already-encoded body (replays, relays of an outbox). */
-  publishRaw(envelope: EventEnvelope, body: Uint8Array, options?: { readonly signal?: AbortSignal }): Promise<void>;
+  publishRaw(
+    envelope: EventEnvelope,
+    body: Uint8Array,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<void>;
   /**
    * Starts consuming as `group` (a durable queue: events for it wait while it is stopped).
    * @throws RefrontError INVALID_ARGUMENT for a bad group name or options.

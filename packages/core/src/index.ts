@@ -1,46 +1,7 @@
-export {
-  CoreReason,
-  HTTP_STATUS,
-  invalidOption,
-  isRefrontError,
-  isStatus,
-  RefrontError,
-  STATUS_CODES,
-  statusFromCode,
-  toRefrontError,
-} from './errors.js';
-export type { ErrorDetails, FieldViolation, RefrontErrorJson, RefrontErrorOptions, Status } from './errors.js';
-export { DisposableStore, toDisposable } from './DisposableStore.js';
-export type { Disposable } from './DisposableStore.js';
-export type { AttemptContext, ExecuteOptions, Policy } from './Policy.js';
-export type {
-  HealthCheck,
-  RegisterOptions,
-  Registration,
-  Registry,
-  ResolveOptions,
-  ServiceInstance,
-} from './Registry.js';
-export { createRequestContext, currentContext, runWithContext } from './context.js';
+export type { Env } from './config.js';
+export { ConfigError, loadConfig } from './config.js';
 export type { RequestContext, RequestContextInit } from './context.js';
-export {
-  formatTraceparent,
-  parseTraceparent,
-  randomSpanId,
-  randomTraceId,
-  refrontTracer,
-  startSpan,
-  TRACEPARENT,
-  TRACESTATE,
-  withActiveSpan,
-} from './trace.js';
-export type { StartSpanOptions } from './trace.js';
-export { createLogger, DEFAULT_LOG_LEVEL } from './logger.js';
-export type { Logger, LoggerOptions } from './logger.js';
-export { createMetricsRegistry, DEFAULT_LATENCY_BUCKETS, histogramOf, redRecorder } from './metrics.js';
-export type { MetricsRegistry, MetricsRegistryOptions, RedRecorder } from './metrics.js';
-export { bindChain, compose } from './Interceptor.js';
-export type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
+export { createRequestContext, currentContext, runWithContext } from './context.js';
 export type {
   CallOptions,
   Client,
@@ -54,16 +15,7 @@ export type {
   ServiceDefinition,
   ServiceImplementation,
 } from './contracts.js';
-export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
-export { createDispatcher, Dispatcher } from './RpcServer.js';
-export type { DispatcherOptions, Inbound, RpcServer, ServerMethod } from './RpcServer.js';
-export {
-  defaultServerInterceptors,
-  serverContextInterceptor,
-  serverMetricsInterceptor,
-  serverSpanInterceptor,
-} from './serverInterceptors.js';
-export type { ServerInterceptorOptions } from './serverInterceptors.js';
+export type { Channel, ClientMethod, ClientOptions } from './createClient.js';
 export {
   clientContextInterceptor,
   clientSpanInterceptor,
@@ -71,16 +23,34 @@ export {
   defaultClientInterceptors,
   methodsOf,
 } from './createClient.js';
-export type { Channel, ClientMethod, ClientOptions } from './createClient.js';
-export { createInProcessNetwork, INPROC_SYSTEM, InProcessNetwork } from './InProcessNetwork.js';
-export type { InProcessNetworkOptions, InProcessServer, InProcessServerOptions } from './InProcessNetwork.js';
+export type { Disposable } from './DisposableStore.js';
+export { DisposableStore, toDisposable } from './DisposableStore.js';
+export type { DeliveryOutcome, EventDispatcherOptions } from './EventDispatcher.js';
 export {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_HANDLER_TIMEOUT_MS,
-  DEFAULT_RETRY_DELAYS_MS,
-  on,
-  PROTOBUF_CONTENT_TYPE,
-} from './events.js';
+  createEventDispatcher,
+  EventDispatcher,
+  METADATA_CORRELATION_ID,
+  METADATA_EVENT_ID,
+} from './EventDispatcher.js';
+export { encodeEvent } from './envelope.js';
+export type {
+  ErrorDetails,
+  FieldViolation,
+  RefrontErrorJson,
+  RefrontErrorOptions,
+  Status,
+} from './errors.js';
+export {
+  CoreReason,
+  HTTP_STATUS,
+  invalidOption,
+  isRefrontError,
+  isStatus,
+  RefrontError,
+  STATUS_CODES,
+  statusFromCode,
+  toRefrontError,
+} from './errors.js';
 export type {
   DeadLetter,
   EventBinding,
@@ -93,20 +63,58 @@ export type {
   Subscription,
 } from './events.js';
 export {
-  createEventDispatcher,
-  EventDispatcher,
-  METADATA_CORRELATION_ID,
-  METADATA_EVENT_ID,
-} from './EventDispatcher.js';
-export type { DeliveryOutcome, EventDispatcherOptions } from './EventDispatcher.js';
-export { encodeEvent } from './envelope.js';
-export { createInProcessEventBus, GROUP_NAME, InProcessEventBus } from './InProcessEventBus.js';
+  DEFAULT_CONCURRENCY,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAYS_MS,
+  on,
+  PROTOBUF_CONTENT_TYPE,
+} from './events.js';
 export type { InProcessEventBusOptions } from './InProcessEventBus.js';
-export { ConfigError, loadConfig } from './config.js';
-export type { Env } from './config.js';
-export { READINESS_CHECK_TIMEOUT_MS, startOpsServer } from './OpsServer.js';
+export { createInProcessEventBus, GROUP_NAME, InProcessEventBus } from './InProcessEventBus.js';
+export type { InProcessNetworkOptions, InProcessServer, InProcessServerOptions } from './InProcessNetwork.js';
+export { createInProcessNetwork, INPROC_SYSTEM, InProcessNetwork } from './InProcessNetwork.js';
+export type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
+export { bindChain, compose } from './Interceptor.js';
+export type { Logger, LoggerOptions } from './logger.js';
+export { createLogger, DEFAULT_LOG_LEVEL } from './logger.js';
+export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+export type { MetricsRegistry, MetricsRegistryOptions, RedRecorder } from './metrics.js';
+export { createMetricsRegistry, DEFAULT_LATENCY_BUCKETS, histogramOf, redRecorder } from './metrics.js';
 export type { OpsServerOptions, ReadinessCheck } from './OpsServer.js';
-export { createService, DEFAULT_GRACE_PERIOD_MS } from './Service.js';
+export { READINESS_CHECK_TIMEOUT_MS, startOpsServer } from './OpsServer.js';
+export type { AttemptContext, ExecuteOptions, Policy } from './Policy.js';
+export type { HistogramSeries } from './RedHistogram.js';
+export { RedHistogram, redHistogramOf } from './RedHistogram.js';
+export type {
+  HealthCheck,
+  RegisterOptions,
+  Registration,
+  Registry,
+  ResolveOptions,
+  ServiceInstance,
+} from './Registry.js';
+export type { DispatcherOptions, Inbound, RpcServer, ServerMethod } from './RpcServer.js';
+export { createDispatcher, Dispatcher } from './RpcServer.js';
 export type { Service, ServiceComponent, ServiceOptions, ServiceState } from './Service.js';
-export { setupTracing } from './setupTracing.js';
+export { createService, DEFAULT_GRACE_PERIOD_MS } from './Service.js';
+export type { ServerInterceptorOptions } from './serverInterceptors.js';
+export {
+  defaultServerInterceptors,
+  serverContextInterceptor,
+  serverMetricsInterceptor,
+  serverSpanInterceptor,
+} from './serverInterceptors.js';
 export type { TracingHandle, TracingOptions } from './setupTracing.js';
+export { setupTracing } from './setupTracing.js';
+export type { StartSpanOptions } from './trace.js';
+export {
+  formatTraceparent,
+  parseTraceparent,
+  randomSpanId,
+  randomTraceId,
+  refrontTracer,
+  startSpan,
+  TRACEPARENT,
+  TRACESTATE,
+  withActiveSpan,
+} from './trace.js';

@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 import { currentContext } from './context.js';
 
 /** The Refront logger: pino, JSON lines. */

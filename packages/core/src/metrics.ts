@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { HistogramSeries, RedHistogram } from './RedHistogram.js';
 
 /** A Prometheus metrics registry (prom-client). */
 export type MetricsRegistry = Registry;
@@ -55,29 +56,35 @@ export function histogramOf(
     h =
       existing instanceof Histogram
         ? (existing as Histogram<string>)
-        : new Histogram({ name, help, labelNames, buckets: [...DEFAULT_LATENCY_BUCKETS], registers: [registry] });
+        : new Histogram({
+            name,
+            help,
+            labelNames,
+            buckets: [...DEFAULT_LATENCY_BUCKETS],
+            registers: [registry],
+          });
     byName.set(name, h);
   }
   return h;
 }
 
-/** A RED recorder for one operation: `done(status)` observes the duration since `start()`. */
+/** A RED recorder for one operation: records each finished one with its status and duration. */
 export interface RedRecorder {
   /** Records one finished operation with its status (`OK` or a status name). */
   observe(status: string, seconds: number): void;
 }
 
 /**
- * A RED recorder for one fixed set of labels (one method, one event type), with the labelled
- * children cached per status, so the hot path does no label hashing.
+ * A RED recorder for one fixed set of labels (one method, one event type), with the series
+ * cached per status, so the hot path does no label hashing.
  */
-export function redRecorder(histogram: Histogram<string>, labels: Readonly<Record<string, string>>): RedRecorder {
-  const children = new Map<string, ReturnType<Histogram<string>['labels']>>();
+export function redRecorder(histogram: RedHistogram, labels: Readonly<Record<string, string>>): RedRecorder {
+  const children = new Map<string, HistogramSeries>();
   return {
     observe(status, seconds) {
       let child = children.get(status);
       if (!child) {
-        child = histogram.labels({ ...labels, status });
+        child = histogram.child({ ...labels, status });
         children.set(status, child);
       }
       child.observe(seconds);

@@ -3,8 +3,9 @@ import { createRequestContext, type MutableRequestContext, runWithContext } from
 import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
 import type { Call, Interceptor, Next } from './Interceptor.js';
 import type { Logger } from './logger.js';
-import { histogramOf, type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
 import { METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
+import { redHistogramOf } from './RedHistogram.js';
 import { parseTraceparent, startSpan, TRACEPARENT, withActiveSpan } from './trace.js';
 
 /** Options shared by the default server interceptors. */
@@ -44,8 +45,25 @@ export function serverContextInterceptor(options: ServerInterceptorOptions): Int
   };
 }
 
+const ABORT = Symbol('abort');
+type Abortable = { [ABORT]?: (reason: RefrontError) => void };
+
+/**
+ * Aborts a call being served (shutdown's grace period ended): its handler's signal aborts and
+ * the caller gets `reason` at once. @internal used by the Dispatcher.
+ */
+export function abortCall(call: Call<unknown>, reason: RefrontError): void {
+  const abort = (call as Abortable)[ABORT];
+  if (abort) abort(reason);
+  else (call.context as MutableRequestContext | undefined)?.abort(reason);
+}
+
 function deadlineError(): RefrontError {
-  return new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, 'the deadline passed before the handler finished');
+  return new RefrontError(
+    'DEADLINE_EXCEEDED',
+    CoreReason.DEADLINE_EXCEEDED,
+    'the deadline passed before the handler finished',
+  );
 }
 
 function mapError(ctx: MutableRequestContext, call: Call<unknown>, e: unknown): RefrontError {
@@ -73,6 +91,7 @@ function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next
     pending = Promise.reject(e);
   }
   if (remaining === Number.POSITIVE_INFINITY && !call.signal) {
+    (call as Abortable)[ABORT] = (reason) => ctx.abort(reason);
     return pending.then(
       (res) => {
         ctx.end();
@@ -100,6 +119,10 @@ function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next
             reject(err);
           }, remaining);
     signal?.addEventListener('abort', onCancel, { once: true });
+    (call as Abortable)[ABORT] = (reason) => {
+      ctx.abort(reason);
+      reject(reason);
+    };
     const settle = (): void => {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onCancel);
@@ -131,7 +154,11 @@ export function serverSpanInterceptor(options: ServerInterceptorOptions): Interc
     const span = startSpan(call.method.path.slice(1), {
       kind: SpanKind.SERVER,
       parent: ctx.parent,
-      attributes: { 'rpc.system': options.system, 'rpc.service': call.method.service, 'rpc.method': call.method.name },
+      attributes: {
+        'rpc.system': options.system,
+        'rpc.service': call.method.service,
+        'rpc.method': call.method.name,
+      },
     });
     ctx.span = span;
     if (!span.isRecording()) return next(call);
@@ -157,9 +184,12 @@ export function serverMetricsInterceptor(options: ServerInterceptorOptions): Int
 }
 
 /** @internal shared by the server and client metrics interceptors. */
-export function metricsInterceptor(registry: MetricsRegistry | undefined, side: 'server' | 'client'): Interceptor {
+export function metricsInterceptor(
+  registry: MetricsRegistry | undefined,
+  side: 'server' | 'client',
+): Interceptor {
   if (!registry) return (call, next) => next(call);
-  const histogram = histogramOf(
+  const histogram = redHistogramOf(
     registry,
     `refront_rpc_${side}_duration_seconds`,
     `Duration of RPCs ${side === 'server' ? 'served' : 'made'}, by method and status (RED).`,
@@ -189,5 +219,9 @@ export function metricsInterceptor(registry: MetricsRegistry | undefined, side: 
 
 /** The default server chain: context, span, metrics, outermost first. */
 export function defaultServerInterceptors(options: ServerInterceptorOptions): Interceptor[] {
-  return [serverContextInterceptor(options), serverSpanInterceptor(options), serverMetricsInterceptor(options)];
+  return [
+    serverContextInterceptor(options),
+    serverSpanInterceptor(options),
+    serverMetricsInterceptor(options),
+  ];
 }

@@ -1,8 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import {
   type Context,
-  context as otelContext,
   isSpanContextValid,
+  context as otelContext,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -16,29 +17,62 @@ export const TRACEPARENT = 'traceparent';
 /** Metadata key of the W3C trace state header. */
 export const TRACESTATE = 'tracestate';
 
-const TRACEPARENT_RE = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
 const INVALID_TRACE = '00000000000000000000000000000000';
 const INVALID_SPAN = '0000000000000000';
 
+function isLowerHex(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 /**
- * Parses a W3C `traceparent` header. Returns undefined for anything malformed (a bad header
- * starts a new trace rather than failing the request).
+ * Parses a W3C `traceparent` header (version 00; later versions by their first four fields).
+ * Returns undefined for anything malformed: a bad header starts a new trace rather than failing
+ * the request.
  *
  * @example
  * parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')?.traceId;
  */
-export function parseTraceparent(header: string | undefined, tracestate?: string): SpanContext | undefined {
+export function parseTraceparent(header: string | undefined): SpanContext | undefined {
   if (header === undefined || header.length < 55) return undefined;
-  const m = TRACEPARENT_RE.exec(header.trim().toLowerCase());
-  if (!m || m[1] === 'ff' || m[2] === INVALID_TRACE || m[3] === INVALID_SPAN) return undefined;
-  if (m[1] === '00' && header.trim().length !== 55) return undefined;
-  const sc: SpanContext = { traceId: m[2]!, spanId: m[3]!, traceFlags: Number.parseInt(m[4]!, 16) & 1, isRemote: true };
-  return tracestate ? { ...sc, traceState: trace.wrapSpanContext(sc).spanContext().traceState } : sc;
+  if (header === lastFormatted.header && lastFormatted.context) return lastFormatted.context;
+  const h = header.length === 55 ? header : header.trim().toLowerCase();
+  if (h.length < 55 || h[2] !== '-' || h[35] !== '-' || h[52] !== '-') return undefined;
+  if (!isLowerHex(h, 0, 2) || !isLowerHex(h, 3, 35) || !isLowerHex(h, 36, 52) || !isLowerHex(h, 53, 55))
+    return undefined;
+  const version = h.slice(0, 2);
+  if (version === 'ff' || (version === '00' && h.length !== 55) || (h.length > 55 && h[55] !== '-'))
+    return undefined;
+  const traceId = h.slice(3, 35);
+  const spanId = h.slice(36, 52);
+  if (traceId === INVALID_TRACE || spanId === INVALID_SPAN) return undefined;
+  return { traceId, spanId, traceFlags: Number.parseInt(h.slice(53, 55), 16) & 1, isRemote: true };
 }
+
+/**
+ * The header formatted last and its parsed form: in one process (the in-process transport) the
+ * server parses exactly what the client just formatted, so the parse is a string comparison.
+ */
+const lastFormatted: { header: string; context: SpanContext | undefined } = {
+  header: '',
+  context: undefined,
+};
 
 /** Formats a span context as a W3C `traceparent` header. */
 export function formatTraceparent(sc: SpanContext): string {
-  return `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
+  const traceFlags = sc.traceFlags & 1;
+  const header = `00-${sc.traceId}-${sc.spanId}-${traceFlags ? '01' : '00'}`;
+  lastFormatted.header = header;
+  lastFormatted.context = Object.freeze({
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+    traceFlags,
+    isRemote: true,
+  });
+  return header;
 }
 
 const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -68,9 +102,20 @@ export function randomSpanId(): string {
   return id === INVALID_SPAN ? randomSpanId() : id;
 }
 
+let tracer: Tracer | undefined;
+let noopProvider: unknown;
+
 /** The tracer every Refront package uses (the global OpenTelemetry provider's, or a no-op). */
 export function refrontTracer(): Tracer {
-  return trace.getTracer('@refront/core');
+  tracer ??= trace.getTracer('@refront/core');
+  return tracer;
+}
+
+/** Whether no OpenTelemetry SDK is registered (the API would hand out no-op spans). */
+function tracingIsNoop(): boolean {
+  noopProvider ??= new ProxyTracerProvider().getDelegate();
+  const provider = trace.getTracerProvider();
+  return (provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider) === noopProvider;
 }
 
 /** Options of {@link startSpan}. */
@@ -91,7 +136,17 @@ export interface StartSpanOptions {
  * so trace ids still cross every hop and appear in logs with no SDK installed.
  */
 export function startSpan(name: string, options: StartSpanOptions): Span {
-  const parentCtx: Context = options.parent ? trace.setSpanContext(ROOT_CONTEXT, options.parent) : ROOT_CONTEXT;
+  if (tracingIsNoop()) {
+    return trace.wrapSpanContext({
+      traceId: options.parent?.traceId ?? randomTraceId(),
+      spanId: randomSpanId(),
+      traceFlags: options.parent?.traceFlags ?? 0,
+      isRemote: false,
+    });
+  }
+  const parentCtx: Context = options.parent
+    ? trace.setSpanContext(ROOT_CONTEXT, options.parent)
+    : ROOT_CONTEXT;
   const span = refrontTracer().startSpan(
     name,
     {

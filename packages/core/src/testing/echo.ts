@@ -1,6 +1,6 @@
 import { EchoServiceDefinition } from '@refront/test-contracts';
-import type { ServiceImplementation } from '../contracts.js';
 import { currentContext } from '../context.js';
+import type { ServiceImplementation } from '../contracts.js';
 import { isStatus, RefrontError } from '../errors.js';
 
 /** The Echo contract's reference implementation, used by every transport's tests. */
@@ -34,7 +34,10 @@ export const echoImplementation: ServiceImplementation<typeof EchoServiceDefinit
     if (request.status === 'THROW_PLAIN') throw new Error('boom: a plain error with internals');
     if (!isStatus(request.status)) throw new TypeError(`not a status: ${request.status}`);
     throw new RefrontError(request.status, request.reason, request.message, {
-      details: request.status === 'INVALID_ARGUMENT' ? { fieldViolations: [{ field: 'message', description: 'must not be empty' }] } : {},
+      details:
+        request.status === 'INVALID_ARGUMENT'
+          ? { fieldViolations: [{ field: 'message', description: 'must not be empty' }] }
+          : {},
     });
   },
 };

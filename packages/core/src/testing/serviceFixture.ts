@@ -31,7 +31,10 @@ const service = createService({
 const network = createInProcessNetwork();
 const rpc = network.createServer({ service: 'fixture', logger: service.logger, metrics: service.metrics });
 rpc.add(EchoServiceDefinition, echoImplementation);
-const client = createClient(EchoServiceDefinition, network.channel(), { caller: 'http', metrics: service.metrics });
+const client = createClient(EchoServiceDefinition, network.channel(), {
+  caller: 'http',
+  metrics: service.metrics,
+});
 
 let draining = false;
 let inflight = 0;
@@ -47,7 +50,9 @@ const http = createServer((req, res) => {
   client
     .sleep({ durationMs: ms }, { timeoutMs: 60_000 })
     .then((r) => res.writeHead(200).end(JSON.stringify(r)))
-    .catch((e: unknown) => res.writeHead(isRefrontError(e) ? e.httpStatus : 500).end(JSON.stringify({ error: String(e) })))
+    .catch((e: unknown) =>
+      res.writeHead(isRefrontError(e) ? e.httpStatus : 500).end(JSON.stringify({ error: String(e) })),
+    )
     .finally(() => {
       inflight--;
       if (inflight === 0) idle?.();
@@ -68,10 +73,11 @@ service.use({
     draining = true;
     http.close();
     http.closeIdleConnections();
-    if (inflight > 0) await new Promise<void>((resolve) => {
-      idle = resolve;
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    if (inflight > 0)
+      await new Promise<void>((resolve) => {
+        idle = resolve;
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
   },
   close: async () => {
     http.closeAllConnections();
