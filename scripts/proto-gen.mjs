@@ -24,7 +24,8 @@ function run(args) {
 
 function listFiles(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => path.relative(dir, path.join(d.parentPath ?? d.path, d.name)))
     .sort();
@@ -38,7 +39,10 @@ function generate(target, outDir) {
 
 function lastReleaseTag() {
   try {
-    return execFileSync('git', ['describe', '--tags', '--abbrev=0', '--match', 'v*'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+    return execFileSync('git', ['describe', '--tags', '--abbrev=0', '--match', 'v*'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
   } catch {
@@ -68,7 +72,9 @@ if (!check) {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   if (stale.length > 0) {
-    console.error(`proto: generated code is stale; run \`npm run proto:gen\` and commit:\n  ${stale.join('\n  ')}`);
+    console.error(
+      `proto: generated code is stale; run \`npm run proto:gen\` and commit:\n  ${stale.join('\n  ')}`,
+    );
     process.exit(1);
   }
   const tag = lastReleaseTag();
