@@ -11,8 +11,6 @@ export default defineConfig({
       'packages/core',
       'packages/resilience',
       'packages/discovery',
-      'packages/transport-grpc',
-      'packages/transport-amqp',
       'examples/refront-demo',
     ].map((root) => ({
       extends: true as const,
