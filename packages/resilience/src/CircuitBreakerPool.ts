@@ -1,0 +1,314 @@
+import { EventEmitter } from 'node:events';
+import {
+  CoreReason,
+  invalidOption,
+  isStatus,
+  RefrontError,
+  type Status,
+  toRefrontError,
+} from '@refront/core';
+import CircuitBreaker from 'opossum';
+import { circuitOpenError, ResilienceReason } from './errors.js';
+import { raceAbort } from './internal/abort.js';
+import { type AttemptFn, defineLayer, type Execution, type Step, targetOf } from './internal/Execution.js';
+import { requireInteger, requireRange } from './internal/validate.js';
+import type { PolicyLayer } from './PolicyLayer.js';
+import { ResilienceEvents } from './ResilienceEvents.js';
+
+/** Error rate (percent of calls in the window) above which a breaker opens. */
+export const DEFAULT_ERROR_THRESHOLD_PERCENTAGE = 50;
+/** Calls the window must hold before the error rate can open a breaker. */
+export const DEFAULT_VOLUME_THRESHOLD = 20;
+/** Length of the rolling window, in ms. */
+export const DEFAULT_ROLLING_WINDOW_MS = 10_000;
+/** Buckets the rolling window is cut into. */
+export const DEFAULT_ROLLING_BUCKETS = 10;
+/** How long a breaker stays open before it lets one probe through, in ms. */
+export const DEFAULT_RESET_TIMEOUT_MS = 10_000;
+/** How long a breaker may go unused (and with no call in flight) before the pool drops it, in ms. */
+export const DEFAULT_BREAKER_IDLE_TTL_MS = 300_000;
+/** Statuses that count as a failure of the target; the others (NOT_FOUND, INVALID_ARGUMENT…) are answers. */
+export const DEFAULT_FAILURE_STATUSES: readonly Status[] = [
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'RESOURCE_EXHAUSTED',
+  'INTERNAL',
+  'UNKNOWN',
+  'DATA_LOSS',
+];
+/** The key used in a policy when an execution names no target. */
+export const DEFAULT_BREAKER_TARGET = 'default';
+
+/** Options of {@link createCircuitBreakerPool}. */
+export interface CircuitBreakerOptions {
+  /** Error rate in percent of the window's calls above which a breaker opens (1…100). @default 50 */
+  readonly errorThresholdPercentage?: number;
+  /** Minimum calls in the window before a breaker may open. @default 20 */
+  readonly volumeThreshold?: number;
+  /** Length of the rolling window, in ms. @default 10_000 */
+  readonly rollingWindowMs?: number;
+  /** Buckets of the rolling window; `rollingWindowMs / rollingBuckets` is its resolution. @default 10 */
+  readonly rollingBuckets?: number;
+  /** Time a breaker stays open before it half-opens and lets one probe through, in ms. @default 10_000 */
+  readonly resetTimeoutMs?: number;
+  /** Time an unused breaker (no call in flight) is kept, in ms; then it is dropped. @default 300_000 */
+  readonly idleTtlMs?: number;
+  /** Statuses that count as failures. @default DEFAULT_FAILURE_STATUSES */
+  readonly failureStatuses?: readonly Status[];
+}
+
+/** State of one breaker. */
+export type CircuitState = 'closed' | 'open' | 'halfOpen';
+
+/** Per-call options of {@link CircuitBreakerPool.execute}. */
+export interface BreakerExecuteOptions {
+  /** The call's signal: an abort that is not a deadline is not counted against the target. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * One opossum circuit breaker per target (service + instance), created on first use and dropped
+ * once idle. Used alone by transports (`execute(instanceKey, fn)`) or as the breaker layer of a
+ * policy, keyed by each attempt's target.
+ *
+ * @example
+ * await using breakers = createCircuitBreakerPool();
+ * if (!breakers.isOpen(key)) await breakers.execute(key, () => send(key), { signal });
+ */
+export interface CircuitBreakerPool extends PolicyLayer {
+  readonly kind: 'circuitBreaker';
+  /** Number of live breakers. */
+  readonly size: number;
+  /**
+   * Runs `fn` through the breaker of `target`.
+   * @throws RefrontError UNAVAILABLE `RESILIENCE_CIRCUIT_OPEN` (retryable, naming the target) when
+   *   the breaker is open or its one probe is in flight; whatever `fn` throws otherwise.
+   */
+  execute<T>(target: string, fn: () => Promise<T>, options?: BreakerExecuteOptions): Promise<T>;
+  /** The state of `target`'s breaker, or undefined when the pool holds none for it. */
+  state(target: string): CircuitState | undefined;
+  /** Whether a call to `target` would fail fast now (lets a load balancer skip the instance). */
+  isOpen(target: string): boolean;
+  /** Shuts every breaker down and stops the pool's timer; later calls fail with `CORE_CLOSED`. */
+  close(): Promise<void>;
+  /** Same as {@link CircuitBreakerPool.close}. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Settings {
+  readonly errorThresholdPercentage: number;
+  readonly volumeThreshold: number;
+  readonly rollingWindowMs: number;
+  readonly rollingBuckets: number;
+  readonly resetTimeoutMs: number;
+  readonly idleTtlMs: number;
+  readonly failureStatuses: ReadonlySet<Status>;
+}
+
+function resolve(options: CircuitBreakerOptions): Settings {
+  const rollingWindowMs = requireInteger(
+    'rollingWindowMs',
+    options.rollingWindowMs ?? DEFAULT_ROLLING_WINDOW_MS,
+    1,
+  );
+  const rollingBuckets = requireInteger(
+    'rollingBuckets',
+    options.rollingBuckets ?? DEFAULT_ROLLING_BUCKETS,
+    1,
+  );
+  if (rollingWindowMs / rollingBuckets < 1)
+    throw invalidOption('rollingWindowMs / rollingBuckets must be >= 1 ms');
+  const failureStatuses = new Set(options.failureStatuses ?? DEFAULT_FAILURE_STATUSES);
+  for (const s of failureStatuses) {
+    if (!isStatus(s)) throw invalidOption(`failureStatuses has an unknown status ${String(s)}`);
+  }
+  return {
+    errorThresholdPercentage: requireRange(
+      'errorThresholdPercentage',
+      options.errorThresholdPercentage ?? DEFAULT_ERROR_THRESHOLD_PERCENTAGE,
+      1,
+      100,
+    ),
+    volumeThreshold: requireInteger(
+      'volumeThreshold',
+      options.volumeThreshold ?? DEFAULT_VOLUME_THRESHOLD,
+      0,
+    ),
+    rollingWindowMs,
+    rollingBuckets,
+    resetTimeoutMs: requireInteger('resetTimeoutMs', options.resetTimeoutMs ?? DEFAULT_RESET_TIMEOUT_MS, 1),
+    idleTtlMs: requireInteger('idleTtlMs', options.idleTtlMs ?? DEFAULT_BREAKER_IDLE_TTL_MS, 1),
+    failureStatuses,
+  };
+}
+
+/**
+ * Creates a pool of circuit breakers, one per target, on opossum: a breaker opens when more than
+ * `errorThresholdPercentage` of at least `volumeThreshold` calls in the rolling window failed,
+ * fails fast while open, lets one probe through after `resetTimeoutMs` (half-open) and closes
+ * when the probe succeeds. Only failures of the target count (see `failureStatuses`); the
+ * caller's own cancellations do not. One timer per pool drives every breaker's window.
+ *
+ * @throws RefrontError `CORE_INVALID_OPTION` for out-of-range thresholds, windows or durations.
+ * @example
+ * const breakers = createCircuitBreakerPool({ resetTimeoutMs: 5_000 });
+ * const reply = await breakers.execute('tickets/10.0.0.7:50051', () => send(request, signal), { signal });
+ */
+export function createCircuitBreakerPool(options: CircuitBreakerOptions = {}): CircuitBreakerPool {
+  const pool = new BreakerPool(resolve(options));
+  return defineLayer(pool, (inner) => pool.bind(inner));
+}
+
+interface Entry {
+  readonly breaker: CircuitBreaker<[() => Promise<unknown>, AbortSignal | undefined], unknown>;
+  inFlight: number;
+  lastUsed: number;
+}
+
+class BreakerPool implements CircuitBreakerPool {
+  readonly kind = 'circuitBreaker' as const;
+  readonly events = new ResilienceEvents();
+  private readonly entries = new Map<string, Entry>();
+  /** Rotates every breaker's window from one timer instead of one timer per breaker. */
+  private readonly rotator = new EventEmitter();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  constructor(private readonly s: Settings) {
+    this.rotator.setMaxListeners(0);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  execute<T>(target: string, fn: () => Promise<T>, options?: BreakerExecuteOptions): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(
+        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the circuit breaker pool is closed'),
+      );
+    }
+    const entry = this.entryFor(target);
+    entry.inFlight++;
+    entry.lastUsed = Date.now();
+    return (entry.breaker.fire(fn, options?.signal) as Promise<T>).then(
+      (value) => {
+        entry.inFlight--;
+        return value;
+      },
+      (e: unknown) => {
+        entry.inFlight--;
+        throw this.mapError(e, target);
+      },
+    );
+  }
+
+  state(target: string): CircuitState | undefined {
+    const b = this.entries.get(target)?.breaker;
+    if (!b) return undefined;
+    return b.opened ? 'open' : b.halfOpen ? 'halfOpen' : 'closed';
+  }
+
+  isOpen(target: string): boolean {
+    const b = this.entries.get(target)?.breaker;
+    return b !== undefined && (b.opened || (b.halfOpen && !b.pendingClose));
+  }
+
+  bind(inner: Step): Step {
+    return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> =>
+      this.execute(targetOf(x) ?? DEFAULT_BREAKER_TARGET, () => inner(fn, x), { signal: x.signal });
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    for (const entry of this.entries.values()) entry.breaker.shutdown();
+    this.entries.clear();
+    this.stopTimer();
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private mapError(e: unknown, target: string): unknown {
+    if (e instanceof Error && CircuitBreaker.isOurError(e)) {
+      const error = circuitOpenError(target, e);
+      this.events.emit({ type: 'rejected', target, reason: ResilienceReason.CIRCUIT_OPEN, error });
+      return error;
+    }
+    return e;
+  }
+
+  private entryFor(target: string): Entry {
+    const existing = this.entries.get(target);
+    if (existing) return existing;
+    const entry: Entry = { breaker: this.createBreaker(target), inFlight: 0, lastUsed: Date.now() };
+    this.entries.set(target, entry);
+    this.startTimer();
+    return entry;
+  }
+
+  private createBreaker(target: string): Entry['breaker'] {
+    const s = this.s;
+    const breaker: Entry['breaker'] = new CircuitBreaker(
+      // The probe of a half-open breaker must settle even if the operation ignores its signal,
+      // or the breaker would stay half-open, refusing everything, for as long as it hangs.
+      (run: () => Promise<unknown>, signal: AbortSignal | undefined) =>
+        breaker.halfOpen && signal ? raceAbort(run(), signal) : run(),
+      {
+        name: target,
+        timeout: false,
+        resetTimeout: s.resetTimeoutMs,
+        errorThresholdPercentage: s.errorThresholdPercentage,
+        volumeThreshold: s.volumeThreshold,
+        rollingCountTimeout: s.rollingWindowMs,
+        rollingCountBuckets: s.rollingBuckets,
+        rollingPercentilesEnabled: false,
+        enableSnapshots: false,
+        rotateBucketController: this.rotator,
+        errorFilter: (e: unknown, _run?: unknown, signal?: AbortSignal) =>
+          !this.isFailure(e, signal, breaker),
+      },
+    );
+    breaker.on('open', () => this.events.emit({ type: 'breakerOpen', target }));
+    breaker.on('halfOpen', () => this.events.emit({ type: 'breakerHalfOpen', target }));
+    breaker.on('close', () => this.events.emit({ type: 'breakerClose', target }));
+    return breaker;
+  }
+
+  /**
+   * Whether `e` counts against the target. An aborted call counts only when a deadline fired (the
+   * target was too slow), or when it was the half-open probe (an unanswered probe proves nothing).
+   */
+  private isFailure(e: unknown, signal: AbortSignal | undefined, breaker: CircuitBreaker): boolean {
+    if (signal?.aborted)
+      return toRefrontError(signal.reason).status === 'DEADLINE_EXCEEDED' || breaker.halfOpen;
+    return this.s.failureStatuses.has(toRefrontError(e).status);
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    const bucketMs = Math.floor(this.s.rollingWindowMs / this.s.rollingBuckets);
+    this.timer = setInterval(() => this.tick(), bucketMs);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Rotates every window by one bucket and drops breakers idle for longer than `idleTtlMs`. */
+  private tick(): void {
+    this.rotator.emit('rotate');
+    const oldest = Date.now() - this.s.idleTtlMs;
+    for (const [target, entry] of this.entries) {
+      if (entry.inFlight === 0 && entry.lastUsed < oldest) {
+        entry.breaker.shutdown();
+        this.entries.delete(target);
+      }
+    }
+    if (this.entries.size === 0) this.stopTimer();
+  }
+}

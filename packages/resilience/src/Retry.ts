@@ -1,0 +1,143 @@
+import { invalidOption, isStatus, type RefrontError, type Status, toRefrontError } from '@refront/core';
+import { sleep } from './internal/abort.js';
+import { type AttemptFn, defineLayer, type Execution, type Step } from './internal/Execution.js';
+import { requireInteger, requireNumber } from './internal/validate.js';
+import type { PolicyLayer } from './PolicyLayer.js';
+import { ResilienceEvents } from './ResilienceEvents.js';
+import { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './RetryBudget.js';
+
+/** Total attempts, counting the first call. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Cap of the first backoff, in ms; the cap doubles per retry. */
+export const DEFAULT_BASE_DELAY_MS = 100;
+/** Largest backoff cap, in ms. */
+export const DEFAULT_MAX_DELAY_MS = 5_000;
+/** Statuses retried for idempotent operations (UNAVAILABLE is retried for every operation). */
+export const DEFAULT_RETRY_ON: readonly Status[] = ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED'];
+
+/** Options of {@link createRetry}. */
+export interface RetryOptions {
+  /** Total attempts, counting the first call. @default 3 */
+  readonly maxAttempts?: number;
+  /** Backoff cap of the first retry in ms; it doubles per retry up to `maxDelayMs`. @default 100 */
+  readonly baseDelayMs?: number;
+  /** Largest backoff cap, in ms. @default 5_000 */
+  readonly maxDelayMs?: number;
+  /**
+   * Statuses retried when the operation is idempotent. Any operation is retried on UNAVAILABLE.
+   * Either way the error must be `retryable`. @default ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED']
+   */
+  readonly retryOn?: readonly Status[];
+  /** The retry budget (a shared one, options for a new one, or false for none). @default a new budget */
+  readonly budget?: RetryBudget | RetryBudgetOptions | false;
+  /** Source of randomness in [0, 1) for the jitter (inject it in tests). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** The retry layer of a policy. */
+export interface RetryLayer extends PolicyLayer {
+  readonly kind: 'retry';
+  /** The budget this layer draws from, or undefined when it has none. */
+  readonly budget: RetryBudget | undefined;
+}
+
+/**
+ * Exponential backoff with full jitter: a uniform delay in `[0, min(maxDelayMs, baseDelayMs * 2^(retry-1)))`
+ * (AWS Architecture Blog, "Exponential Backoff and Jitter").
+ *
+ * @example
+ * fullJitterDelay(2, 100, 5_000, Math.random); // somewhere in [0, 200)
+ */
+export function fullJitterDelay(
+  retry: number,
+  baseDelayMs: number,
+  maxDelayMs: number,
+  random: () => number,
+): number {
+  const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1));
+  return random() * cap;
+}
+
+/**
+ * Creates the retry layer. An attempt is retried when its error is `retryable` and either its
+ * status is UNAVAILABLE or the operation is idempotent and its status is in `retryOn`; never when
+ * the caller aborted or the deadline fired, never when the backoff would end past the deadline,
+ * and never beyond the retry budget. A server's `details.retryDelayMs` lengthens the backoff.
+ *
+ * @throws RefrontError `CORE_INVALID_OPTION` for non-integer or < 1 `maxAttempts`, negative
+ *   delays, `maxDelayMs < baseDelayMs`, or an unknown status in `retryOn`.
+ * @example
+ * const p = policy(createTimeout(), createRetry({ maxAttempts: 4, budget: { ratio: 0.1 } }));
+ * await p.execute(({ signal }) => client.get(id, { signal }), { idempotent: true });
+ */
+export function createRetry(options: RetryOptions = {}): RetryLayer {
+  const maxAttempts = requireInteger('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1);
+  const baseDelayMs = requireNumber('baseDelayMs', options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS, 0);
+  const maxDelayMs = requireNumber('maxDelayMs', options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, baseDelayMs);
+  const retryOn = new Set(options.retryOn ?? DEFAULT_RETRY_ON);
+  for (const s of retryOn)
+    if (!isStatus(s)) throw invalidOption(`retryOn has an unknown status ${String(s)}`);
+  const random = options.random ?? Math.random;
+  const budget = resolveBudget(options.budget);
+  const events = new ResilienceEvents();
+  const rules: Rules = { maxAttempts, baseDelayMs, maxDelayMs, retryOn, random, budget, events };
+  const layer: RetryLayer = { kind: 'retry', budget, events, close: () => Promise.resolve() };
+  return defineLayer(layer, (inner) => bindRetry(inner, rules));
+}
+
+function resolveBudget(budget: RetryOptions['budget']): RetryBudget | undefined {
+  if (budget === false) return undefined;
+  if (budget !== undefined && 'tryRetry' in budget) return budget;
+  return createRetryBudget(budget);
+}
+
+interface Rules {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly retryOn: ReadonlySet<Status>;
+  readonly random: () => number;
+  readonly budget: RetryBudget | undefined;
+  readonly events: ResilienceEvents;
+}
+
+function shouldRetry(error: RefrontError, idempotent: boolean, retryOn: ReadonlySet<Status>): boolean {
+  if (!error.retryable) return false;
+  return error.status === 'UNAVAILABLE' || (idempotent && retryOn.has(error.status));
+}
+
+function bindRetry(inner: Step, r: Rules): Step {
+  return async <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+    r.budget?.recordRequest();
+    for (let attempt = 1; ; attempt++) {
+      x.attempt = attempt;
+      x.attemptTarget = undefined;
+      try {
+        return await inner(fn, x);
+      } catch (e: unknown) {
+        const delayMs = retryDelay(e, attempt, x, r);
+        if (delayMs === undefined) throw e;
+        await sleep(delayMs, x.signal);
+      }
+    }
+  };
+}
+
+/** The backoff before the next attempt, or undefined when `e` must be thrown. Throws the abort reason. */
+function retryDelay(e: unknown, attempt: number, x: Execution, r: Rules): number | undefined {
+  if (x.signal?.aborted) throw x.signal.reason;
+  if (attempt >= r.maxAttempts) return undefined;
+  const error = toRefrontError(e);
+  if (!shouldRetry(error, x.idempotent, r.retryOn)) return undefined;
+  let delayMs = fullJitterDelay(attempt, r.baseDelayMs, r.maxDelayMs, r.random);
+  const hint = error.details.retryDelayMs;
+  if (hint !== undefined && hint > delayMs) delayMs = hint;
+  if (Date.now() + delayMs >= x.deadline) return undefined;
+  const target = x.attemptTarget ?? x.target;
+  if (r.budget && !r.budget.tryRetry()) {
+    r.events.emit({ type: 'retryBudgetExhausted', target, attempt, error });
+    return undefined;
+  }
+  r.events.emit({ type: 'retry', target, attempt: attempt + 1, delayMs, error });
+  return delayMs;
+}

@@ -1,0 +1,91 @@
+import { timeoutError } from './errors.js';
+import { type AttemptFn, defineLayer, type Execution, type Step } from './internal/Execution.js';
+import { requireNumber } from './internal/validate.js';
+import type { PolicyLayer } from './PolicyLayer.js';
+import { ResilienceEvents } from './ResilienceEvents.js';
+
+/** The default local timeout of one execution, retries and backoff included: 10 s. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Longest delay a Node timer can hold; a deadline further away is treated as none. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Options of {@link createTimeout}. */
+export interface TimeoutOptions {
+  /**
+   * Time one execution may take, in ms, retries and backoff included. A shorter deadline from the
+   * call or the request context always wins. `Infinity` enforces only those deadlines.
+   * @default 10_000
+   */
+  readonly timeoutMs?: number;
+}
+
+/** The timeout layer of a policy. */
+export interface TimeoutLayer extends PolicyLayer {
+  readonly kind: 'timeout';
+  /** The resolved local timeout, in ms. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Creates the timeout layer: the execution gets an AbortSignal that aborts at the effective
+ * deadline, the earliest of the local timeout, the call's deadline and the request context's.
+ * When it fires, the execution rejects at once (even if the operation ignores its signal) with
+ * DEADLINE_EXCEEDED `RESILIENCE_TIMEOUT`; when the caller aborts, with the caller's reason unchanged.
+ *
+ * @throws RefrontError `CORE_INVALID_OPTION` when `timeoutMs` is not a positive number.
+ * @example
+ * const p = policy(createTimeout({ timeoutMs: 2_000 }), createRetry());
+ * await p.execute(({ signal }) => fetch(url, { signal }));
+ */
+export function createTimeout(options: TimeoutOptions = {}): TimeoutLayer {
+  const timeoutMs = requireNumber('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, true);
+  const events = new ResilienceEvents();
+  const layer: TimeoutLayer = { kind: 'timeout', timeoutMs, events, close: () => Promise.resolve() };
+  return defineLayer(layer, (inner) => bindTimeout(inner, timeoutMs, events));
+}
+
+function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): Step {
+  return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+    const now = Date.now();
+    const local = now + timeoutMs;
+    const deadline = Math.min(x.deadline, local);
+    const budgetMs = deadline - now;
+    if (budgetMs > MAX_TIMER_MS) return inner(fn, x);
+    if (budgetMs <= 0) {
+      events.emit({ type: 'timeout', target: x.target, budgetMs: 0 });
+      return Promise.reject(timeoutError(x.target, 0));
+    }
+    const parent = x.signal;
+    const controller = new AbortController();
+    x.signal = controller.signal;
+    x.deadline = deadline;
+    return new Promise<T>((resolve, reject) => {
+      const onParentAbort = (): void => {
+        clearTimeout(timer);
+        controller.abort(parent?.reason);
+        reject(parent?.reason);
+      };
+      const timer = setTimeout(() => {
+        parent?.removeEventListener('abort', onParentAbort);
+        const error = timeoutError(x.target, budgetMs);
+        events.emit({ type: 'timeout', target: x.target, budgetMs });
+        controller.abort(error);
+        reject(error);
+      }, budgetMs);
+      parent?.addEventListener('abort', onParentAbort, { once: true });
+      inner(fn, x).then(
+        (value) => {
+          clearTimeout(timer);
+          parent?.removeEventListener('abort', onParentAbort);
+          resolve(value);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          parent?.removeEventListener('abort', onParentAbort);
+          reject(controller.signal.aborted ? controller.signal.reason : e);
+        },
+      );
+    });
+  };
+}

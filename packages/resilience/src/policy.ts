@@ -1,0 +1,149 @@
+import { currentContext, type Disposable, invalidOption, type Policy, toRefrontError } from '@refront/core';
+import { neverAborted } from './internal/abort.js';
+import { type AttemptFn, binderOf, type Execution, type Step, targetOf } from './internal/Execution.js';
+import {
+  LAYER_ORDER,
+  type PolicyLayer,
+  type PolicyLayerKind,
+  type ResilienceAttemptContext,
+  type ResilienceExecuteOptions,
+} from './PolicyLayer.js';
+import { ResilienceEvents } from './ResilienceEvents.js';
+
+/**
+ * A composed resilience policy: core's {@link Policy} with per-attempt targets, deadlines,
+ * fallbacks and typed events.
+ *
+ * @example
+ * const p: ResiliencePolicy = createDefaultPolicy();
+ * p.events.on('retry', (e) => console.log(`retry ${e.attempt} in ${e.delayMs} ms`));
+ * await p.execute(({ signal }) => work(signal), { idempotent: true });
+ * await p.close();
+ */
+export interface ResiliencePolicy extends Policy {
+  /**
+   * Runs `fn` under every layer, outermost first (see {@link LAYER_ORDER}).
+   * @throws RefrontError `RESILIENCE_TIMEOUT`, `RESILIENCE_CIRCUIT_OPEN`, `RESILIENCE_BULKHEAD_FULL`
+   *   or `RESILIENCE_RATE_LIMITED` when a layer gives up or refuses; the last attempt's error when
+   *   retries end; the caller's abort reason, unchanged, when the caller aborted.
+   */
+  execute<T>(
+    fn: (ctx: ResilienceAttemptContext) => Promise<T>,
+    options?: ResilienceExecuteOptions<T>,
+  ): Promise<T>;
+  /** Every event of every layer. */
+  readonly events: ResilienceEvents;
+  /** The kinds of the layers, outermost first. */
+  readonly layers: readonly PolicyLayerKind[];
+  /** Closes the layers (their timers) and detaches listeners; idempotent. */
+  close(): Promise<void>;
+  /** Same as {@link ResiliencePolicy.close}. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Composes layers into one policy. Whatever the argument order, layers run in the documented
+ * order, outermost first: fallback (per call) → timeout → rateLimit → bulkhead → retry →
+ * circuitBreaker → the operation. So the deadline bounds queueing, retries and backoff; local
+ * overload is refused before any retry; every attempt passes the breaker of the target it calls.
+ *
+ * @throws RefrontError `CORE_INVALID_OPTION` when two layers have the same kind or a layer was not
+ *   made by this package.
+ * @example
+ * const p = policy(createRetry(), createTimeout({ timeoutMs: 2_000 }), createCircuitBreakerPool());
+ * p.layers; // ['timeout', 'retry', 'circuitBreaker']
+ * const ticket = await p.execute(({ signal }) => tickets.get(id, { signal }), { idempotent: true, target: 'tickets' });
+ */
+export function policy(...layers: readonly PolicyLayer[]): ResiliencePolicy {
+  return composePolicy(layers);
+}
+
+/** {@link policy}, plus an `attach` hook whose subscription (metrics, logs) `close()` releases. */
+export function composePolicy(
+  layers: readonly PolicyLayer[],
+  attach?: (events: ResilienceEvents) => Disposable,
+): ResiliencePolicy {
+  const seen = new Set<PolicyLayerKind>();
+  for (const layer of layers) {
+    if (binderOf(layer) === undefined)
+      throw invalidOption('policy() takes layers made by @refront/resilience');
+    if (seen.has(layer.kind)) throw invalidOption(`policy() got two ${layer.kind} layers`);
+    seen.add(layer.kind);
+  }
+  const sorted = [...layers].sort((a, b) => LAYER_ORDER.indexOf(a.kind) - LAYER_ORDER.indexOf(b.kind));
+  return new ComposedPolicy(sorted, attach);
+}
+
+const NO_OPTIONS: ResilienceExecuteOptions = {};
+
+const terminal: Step = <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+  try {
+    return fn({
+      signal: x.signal ?? neverAborted(),
+      attempt: x.attempt,
+      target: targetOf(x),
+      deadline: x.deadline === Number.POSITIVE_INFINITY ? undefined : x.deadline,
+    });
+  } catch (e: unknown) {
+    return Promise.reject(e);
+  }
+};
+
+class ComposedPolicy implements ResiliencePolicy {
+  readonly events = new ResilienceEvents();
+  readonly layers: readonly PolicyLayerKind[];
+  private readonly step: Step;
+  private readonly subscriptions: Disposable[];
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly parts: readonly PolicyLayer[],
+    attach: ((events: ResilienceEvents) => Disposable) | undefined,
+  ) {
+    this.layers = parts.map((l) => l.kind);
+    let step = terminal;
+    for (let i = parts.length - 1; i >= 0; i--) step = binderOf(parts[i]!)!(step);
+    this.step = step;
+    this.subscriptions = parts.map((l) => l.events.onAny((e) => this.events.emit(e)));
+    if (attach) this.subscriptions.push(attach(this.events));
+  }
+
+  execute<T>(
+    fn: AttemptFn<T>,
+    options: ResilienceExecuteOptions<T> = NO_OPTIONS as ResilienceExecuteOptions<T>,
+  ): Promise<T> {
+    const ctx = currentContext();
+    let deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+    if (ctx?.deadline !== undefined && ctx.deadline < deadline) deadline = ctx.deadline;
+    const signal = options.signal ?? ctx?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const x: Execution = {
+      signal,
+      deadline,
+      idempotent: options.idempotent ?? false,
+      target: options.target,
+      pickTarget: options.pickTarget,
+      attempt: 1,
+      attemptTarget: undefined,
+    };
+    const p = this.step(fn, x);
+    const fallback = options.fallback;
+    if (!fallback) return p;
+    return p.catch((e: unknown) => {
+      if (signal?.aborted) throw signal.reason;
+      return fallback(toRefrontError(e));
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const s of this.subscriptions) await s.dispose();
+      await Promise.all(this.parts.map((l) => l.close()));
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
