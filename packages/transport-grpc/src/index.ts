@@ -1,0 +1,2 @@
+/** Placeholder while the package is being built. */
+export const PACKAGE = '@refront/transport-grpc';
