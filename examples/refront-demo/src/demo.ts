@@ -1,46 +1,59 @@
 /**
- * `npm run demo`: the platform as a modular monolith on embedded defaults (in-process transport
- * and event bus, no servers needed), a scripted walk through its main flow, then it keeps serving
- * until Ctrl-C. `npm run demo -- --once` exits 0 after the walk.
+ * `npm run demo`: the whole platform as a modular monolith on embedded defaults (in-process
+ * transport and event bus, one embedded PostgreSQL, no servers needed), a scripted walk through
+ * its main flow over the public HTTP API, then it keeps serving until Ctrl-C.
+ * `npm run demo -- --once` exits 0 after the walk.
  */
-import { createInProcessEventBus, createInProcessNetwork, createLogger, createService } from '@refront/core';
-import { notificationsModule } from './notifications/service.js';
-import { runMonolith } from './platform.js';
-import { ticketsModule } from './tickets/service.js';
+import { settle } from './platform/settle.js';
+import { startPlatform } from './platform/startPlatform.js';
 import { walk } from './walk.js';
 
 const once = process.argv.includes('--once');
 
-function opsPortFromEnv(): number {
-  const port = Number(process.env.OPS_PORT ?? 9464);
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const port = Number(raw ?? fallback);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`OPS_PORT must be a port number (0-65535), got "${process.env.OPS_PORT}"`);
+    console.error(`${name} must be a port number (0-65535), got "${raw}"`);
     process.exit(1);
   }
   return port;
 }
-const started = performance.now();
-const logger = createLogger({ service: 'refront-demo', level: process.env.LOG_LEVEL ?? 'warn' });
-const host = createService({
-  name: 'refront-demo',
-  version: '0.1.0',
-  logger,
-  opsPort: opsPortFromEnv(),
-  opsHost: '127.0.0.1',
+
+const platform = await startPlatform({
+  gatewayPort: portFromEnv('GATEWAY_PORT', 8080),
+  opsPort: portFromEnv('OPS_PORT', 9464),
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  dataDir: process.env.DATA_DIR || undefined,
+  handleSignals: true,
+}).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`The demo could not start: ${message}`);
+  if (/EADDRINUSE/.test(message))
+    console.error('A port is taken: set GATEWAY_PORT and OPS_PORT to free ones.');
+  process.exit(1);
 });
-const network = createInProcessNetwork();
-const bus = createInProcessEventBus({ service: 'refront-demo', logger, metrics: host.metrics });
-await runMonolith(host, network, bus, [ticketsModule, notificationsModule]);
-await host.start();
+
 console.log(
-  `Refront demo: modular monolith ready in ${(performance.now() - started).toFixed(0)} ms (services: tickets, notifications)\n`,
+  `Refront demo: modular monolith ready in ${platform.readyMs.toFixed(0)} ms ` +
+    '(gateway, tickets, time-tracking, invoicing; in-process transport, embedded PostgreSQL)\n',
 );
-const result = await walk(network.channel(), logger, (line) => console.log(line));
-console.log(`\nWalk done: ticket ${result.ticketId}, ${result.notifications} notification(s).`);
-const ops = `http://127.0.0.1:${host.opsAddress?.port}`;
-console.log(`Ops endpoints: ${ops}/healthz  ${ops}/readyz  ${ops}/metrics`);
+const result = await walk({
+  baseUrl: platform.gatewayUrl,
+  print: (line) => console.log(line),
+  settle: () => settle(platform),
+});
+console.log(
+  `\nWalk done: ${result.ticketIds.length} tickets, invoice total ${(result.totalMinor / 100).toFixed(2)}.`,
+);
+const ops = platform.opsUrl;
+console.log(
+  `API:  ${platform.gatewayUrl}/v1   docs: ${platform.gatewayUrl}/docs   OpenAPI: ${platform.gatewayUrl}/openapi.json`,
+);
+if (ops) console.log(`Ops:  ${ops}/healthz  ${ops}/readyz  ${ops}/metrics`);
 if (once) {
-  await host.stop('--once');
+  await platform.stop();
+  process.exit(0);
 } else {
   console.log('Serving until Ctrl-C.');
 }

@@ -1,60 +1,185 @@
-import {
-  type Channel,
-  createClient,
-  createRequestContext,
-  type Logger,
-  randomSpanId,
-  randomTraceId,
-  runWithContext,
-} from '@refront/core';
-import { NotificationsServiceDefinition } from './gen/refront/demo/v1/notifications.js';
-import { TicketsServiceDefinition } from './gen/refront/demo/v1/tickets.js';
+/**
+ * The scripted walk through the platform's main flow, as a client outside the platform does it:
+ * plain HTTP calls to the gateway's public API. Shared by `npm run demo` and the system tests.
+ */
 
 /** What the walk did, for tests. */
 export interface WalkResult {
-  readonly ticketId: string;
-  readonly notifications: number;
+  readonly tenant: string;
+  readonly customerId: string;
+  readonly ticketIds: readonly string[];
+  readonly invoiceId: string;
+  readonly totalMinor: number;
+  readonly totalMinutes: number;
+  /** Trace ids the gateway returned, one per request, in order. */
+  readonly traceIds: readonly string[];
 }
 
-/**
- * The scripted walk through the platform's main flow, as a caller outside the services would
- * do it: create a ticket, read it back, wait for the notification its event caused.
- */
-export async function walk(
-  channel: Channel,
-  logger: Logger,
-  print: (line: string) => void,
-): Promise<WalkResult> {
-  const tickets = createClient(TicketsServiceDefinition, channel, { caller: 'demo-walk' });
-  const notifications = createClient(NotificationsServiceDefinition, channel, { caller: 'demo-walk' });
-  const parent = { traceId: randomTraceId(), spanId: randomSpanId(), traceFlags: 1, isRemote: false };
-  const ctx = createRequestContext({
-    service: 'demo-walk',
-    logger,
-    tenant: 'acme',
-    deadline: Date.now() + 10_000,
-    parent,
-  });
-  return runWithContext(ctx, async () => {
-    const { ticket } = await tickets.createTicket({ title: 'Printer on fire' });
-    print(`1. tenant acme creates a ticket          -> ${ticket?.id} "${ticket?.title}" (${ticket?.status})`);
-    const read = await tickets.getTicket({ id: ticket!.id });
-    print(`2. reads it back                         -> ${read.ticket?.title}`);
-    try {
-      await tickets.createTicket({ title: '   ' });
-    } catch (e: unknown) {
-      const err = e as { status?: string; reason?: string; details?: unknown };
-      print(
-        `3. an empty title is refused             -> ${err.status} ${err.reason} ${JSON.stringify(err.details)}`,
-      );
+/** Options of {@link walk}. */
+export interface WalkOptions {
+  /** Base URL of the gateway. */
+  readonly baseUrl: string;
+  /** Prints one line of the walk. */
+  readonly print: (line: string) => void;
+  /**
+   * Waits until the events published so far are handled (in the monolith: the event bus and the
+   * outboxes are drained), so the billing run sees every logged entry.
+   */
+  readonly settle: () => Promise<void>;
+  /** Tenant to act as. @default 'acme' */
+  readonly tenant?: string;
+}
+
+/** A JSON HTTP response. */
+interface Reply {
+  readonly status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the walk reads the public JSON API loosely, as a script would
+  readonly body: any;
+  readonly traceId: string | undefined;
+}
+
+/** The previous calendar month, YYYY-MM (UTC). */
+export function previousMonth(now = new Date()): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return d.toISOString().slice(0, 7);
+}
+
+/** Formats minor units as money: 12345 EUR → "EUR 123.45". */
+export function money(minor: number, currency: string): string {
+  return `${currency} ${(minor / 100).toFixed(2)}`;
+}
+
+/** Runs the walk; throws when a step does not answer as expected. */
+export async function walk(options: WalkOptions): Promise<WalkResult> {
+  const { baseUrl, print } = options;
+  const tenant = options.tenant ?? 'acme';
+  const traceIds: string[] = [];
+  let token = '';
+
+  async function call(method: string, path: string, body?: unknown, expect = [200, 201]): Promise<Reply> {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token === '' ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const traceId = res.headers.get('traceparent')?.split('-')[1];
+    if (traceId) traceIds.push(traceId);
+    const reply: Reply = { status: res.status, body: text === '' ? undefined : JSON.parse(text), traceId };
+    if (!expect.includes(res.status)) {
+      throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     }
-    let list = await notifications.listNotifications({});
-    for (let i = 0; i < 100 && list.notifications.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      list = await notifications.listNotifications({});
-    }
-    print(`4. TicketCreated reached notifications   -> ${list.notifications.map((n) => n.text).join(', ')}`);
-    print(`   trace id of the walk                  -> ${ctx.traceId}`);
-    return { ticketId: ticket!.id, notifications: list.notifications.length };
+    return reply;
+  }
+
+  print(`1. A user of tenant "${tenant}" gets a token (dev auth)`);
+  token = (await call('POST', '/v1/dev/tokens', { tenant, user: 'alice@acme.example' })).body.token;
+  print(`   POST /v1/dev/tokens → a signed JWT (${token.slice(0, 16)}…)`);
+
+  print('2. She adds a customer billed at EUR 95.00 per hour');
+  const customer = (
+    await call('POST', '/v1/customers', {
+      name: 'Globex Corporation',
+      hourlyRateMinor: 9_500,
+      currency: 'EUR',
+    })
+  ).body;
+  print(`   POST /v1/customers → ${customer.id} "${customer.name}"`);
+
+  print('3. The customer reports three problems');
+  const titles: [string, string, string][] = [
+    [
+      'Invoice PDF shows the wrong VAT rate',
+      'Since Monday every invoice PDF uses 19% instead of 20% VAT.',
+      'normal',
+    ],
+    [
+      'Production API returns 502 for every request',
+      'Our whole checkout is down, customers cannot pay.',
+      'urgent',
+    ],
+    ['Add single sign-on with Okta', 'We would like our staff to log in with Okta.', 'low'],
+  ];
+  const ticketIds: string[] = [];
+  for (const [title, description, priority] of titles) {
+    const t = (await call('POST', '/v1/tickets', { customerId: customer.id, title, description, priority }))
+      .body;
+    ticketIds.push(t.id);
+    print(`   POST /v1/tickets → ${t.id.slice(0, 8)} [${t.priority}] ${t.title}`);
+  }
+
+  const period = previousMonth();
+  print(`4. Time is logged on the tickets (work done in ${period})`);
+  const entries: [number, number, string, string][] = [
+    [0, 95, `${period}-03`, 'Reproduced the VAT bug, fixed the rate table'],
+    [1, 130, `${period}-10`, 'Rolled back the gateway release, root cause analysis'],
+    [1, 45, `${period}-11`, 'Post-mortem with the customer'],
+    [2, 20, `${period}-20`, 'Scoped the SSO integration'],
+  ];
+  let totalMinutes = 0;
+  for (const [i, minutes, workDate, description] of entries) {
+    const id = ticketIds[i] as string;
+    await call('POST', `/v1/tickets/${id}/time-entries`, { minutes, workDate, description });
+    totalMinutes += minutes;
+    print(`   POST /v1/tickets/${id.slice(0, 8)}/time-entries → ${minutes} min on ${workDate}`);
+  }
+
+  print('5. The VAT ticket is resolved; logging more time on it is refused');
+  await call('POST', `/v1/tickets/${ticketIds[0]}/resolve`, {
+    resolution: 'VAT table corrected, PDFs re-issued',
   });
+  const refused = await call(
+    'POST',
+    `/v1/tickets/${ticketIds[0]}/time-entries`,
+    { minutes: 10, workDate: `${period}-04` },
+    [409],
+  );
+  print(`   POST …/time-entries on the resolved ticket → ${refused.status} ${refused.body.error.reason}`);
+
+  print('6. Bad input gets every field error at once');
+  const bad = await call('POST', '/v1/tickets', { title: '', priority: 'whenever' }, [400]);
+  const fields = (bad.body.error.fieldViolations as { field: string }[]).map((v) => v.field).join(', ');
+  print(`   POST /v1/tickets {title:"", priority:"whenever"} → 400 (${fields})`);
+
+  await options.settle();
+  print(`7. The billing period ${period} is closed (saga: lock → price → issue → publish)`);
+  const closed = (await call('POST', '/v1/billing-runs', { customerId: customer.id, period })).body;
+  const steps = (closed.run.steps as { name: string; outcome: string }[]).map(
+    (s) => `${s.name} ${s.outcome}`,
+  );
+  print(`   POST /v1/billing-runs → run ${closed.run.state}: ${steps.join(' → ')}`);
+  const invoice = closed.invoice;
+  print(`   Invoice ${invoice.number} for ${customer.name}, ${period}:`);
+  for (const line of invoice.lines as {
+    workDate: string;
+    minutes: number;
+    amountMinor: number;
+    description: string;
+  }[]) {
+    print(
+      `     ${line.workDate}  ${String(line.minutes).padStart(4)} min  ${money(line.amountMinor, invoice.currency).padStart(12)}  ${line.description}`,
+    );
+  }
+  print(`     total ${invoice.totalMinutes} min = ${money(invoice.totalMinor, invoice.currency)}`);
+
+  print('8. Another tenant cannot see any of it');
+  const ownToken = token;
+  token = (await call('POST', '/v1/dev/tokens', { tenant: 'initech', user: 'mallory@initech.example' })).body
+    .token;
+  const hidden = await call('GET', `/v1/invoices/${invoice.id}`, undefined, [404]);
+  token = ownToken;
+  print(`   GET /v1/invoices/${invoice.id.slice(0, 8)} as tenant "initech" → ${hidden.status}`);
+
+  return {
+    tenant,
+    customerId: customer.id,
+    ticketIds,
+    invoiceId: invoice.id,
+    totalMinor: invoice.totalMinor,
+    totalMinutes,
+    traceIds,
+  };
 }

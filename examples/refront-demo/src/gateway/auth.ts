@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { invalidOption, RefrontError } from '@refront/core';
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import { GatewayReason } from './errors.js';
+
+/** How the gateway checks bearer tokens. Set `hs256Secret` or `jwksUrl` (not both), or `devTokens`. */
+export interface GatewayAuthOptions {
+  /** Shared secret of HS256 tokens, at least 32 characters (256 bits). */
+  readonly hs256Secret?: string | undefined;
+  /** URL of a JSON Web Key Set; tokens must be signed with one of its asymmetric keys. */
+  readonly jwksUrl?: string | undefined;
+  /** Required `iss` claim, when set. @default not checked */
+  readonly issuer?: string | undefined;
+  /** Required `aud` claim (one of the token's audiences), when set. @default not checked */
+  readonly audience?: string | undefined;
+  /**
+   * Serve `POST /v1/dev/tokens`, which signs a token for any tenant and user. For demos and local
+   * development only. Tokens are HS256 with `hs256Secret`, or with a random per-process secret
+   * when none is set. Cannot be combined with `jwksUrl`. @default false
+   */
+  readonly devTokens?: boolean | undefined;
+  /** Lifetime of dev tokens, in seconds. @default DEFAULT_DEV_TOKEN_TTL_SEC (1 hour) */
+  readonly devTokenTtlSec?: number | undefined;
+}
+
+/** Who a request acts for, taken from a verified token and from nothing else. */
+export interface Principal {
+  /** The `sub` claim: the user. */
+  readonly user: string;
+  /** The `tenant` claim: the tenant every downstream call is scoped to. */
+  readonly tenant: string;
+}
+
+/** A dev token and when it expires. */
+export interface DevToken {
+  readonly token: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+}
+
+/** Verifies bearer tokens; signs dev tokens when they are on. */
+export interface Authenticator {
+  /**
+   * Verifies an `Authorization` header value.
+   * @throws RefrontError UNAUTHENTICATED (GATEWAY_TOKEN_MISSING, _INVALID, _EXPIRED, _CLAIMS), or
+   *   UNAVAILABLE (GATEWAY_JWKS_UNAVAILABLE) when the key set cannot be read.
+   */
+  authenticate(authorization: string | undefined): Promise<Principal>;
+  /** Signs a dev token; undefined when dev tokens are off. */
+  readonly issueDevToken: ((principal: Principal) => Promise<DevToken>) | undefined;
+}
+
+/** Lifetime of dev tokens, in seconds. */
+export const DEFAULT_DEV_TOKEN_TTL_SEC = 3_600;
+/** Allowed clock skew between the token issuer and the gateway, in seconds. */
+export const CLOCK_TOLERANCE_SEC = 5;
+/** What a tenant id may look like: it travels in metadata headers and ends up in every record. */
+export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$';
+/** Longest `Authorization` header accepted, in characters. */
+const MAX_AUTHORIZATION_LENGTH = 8_192;
+/** Asymmetric algorithms accepted from a JWKS (never HS*: that would allow key confusion). */
+const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+/** jose codes that say the key set, not the token, is at fault. */
+const JWKS_FAULTS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
+
+const tenantRegExp = new RegExp(TENANT_PATTERN);
+
+function unauthenticated(reason: string, message: string): RefrontError {
+  return new RefrontError('UNAUTHENTICATED', reason, message, { retryable: false });
+}
+
+/** Turns a jose failure into the gateway's typed error. */
+function verifyFailure(e: unknown, remote: boolean): RefrontError {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  if (code === 'ERR_JWT_EXPIRED') return unauthenticated(GatewayReason.TOKEN_EXPIRED, 'the token expired');
+  if (remote && (typeof code !== 'string' || JWKS_FAULTS.has(code))) {
+    return new RefrontError('UNAVAILABLE', GatewayReason.JWKS_UNAVAILABLE, 'the token keys cannot be read now', {
+      cause: e,
+    });
+  }
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    const claim = (e as { claim?: unknown }).claim;
+    return unauthenticated(GatewayReason.TOKEN_INVALID, `the token's ${String(claim)} claim is not accepted`);
+  }
+  return unauthenticated(GatewayReason.TOKEN_INVALID, 'the token does not verify');
+}
+
+function principalOf(payload: JWTPayload): Principal {
+  const { sub, tenant } = payload;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
+    throw unauthenticated(GatewayReason.TOKEN_CLAIMS, 'the token has no usable sub claim');
+  }
+  if (typeof tenant !== 'string' || !tenantRegExp.test(tenant)) {
+    throw unauthenticated(GatewayReason.TOKEN_CLAIMS, 'the token has no usable tenant claim');
+  }
+  return { user: sub, tenant };
+}
+
+function bearerToken(authorization: string | undefined): string {
+  if (authorization === undefined || authorization === '') {
+    throw unauthenticated(GatewayReason.TOKEN_MISSING, 'a bearer token is required');
+  }
+  const match = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(authorization);
+  if (!match || authorization.length > MAX_AUTHORIZATION_LENGTH) {
+    throw unauthenticated(GatewayReason.TOKEN_INVALID, 'the Authorization header is not a bearer token');
+  }
+  return match[1]!;
+}
+
+function checkOptions(options: GatewayAuthOptions): void {
+  const { hs256Secret, jwksUrl, devTokens, devTokenTtlSec } = options;
+  if (hs256Secret !== undefined && jwksUrl !== undefined) {
+    throw invalidOption('auth: set either hs256Secret or jwksUrl, not both');
+  }
+  if (hs256Secret === undefined && jwksUrl === undefined && !devTokens) {
+    throw invalidOption('auth: set hs256Secret, jwksUrl or devTokens, or no token could ever verify');
+  }
+  if (hs256Secret !== undefined && hs256Secret.length < 32) {
+    throw invalidOption('auth: hs256Secret must have at least 32 characters');
+  }
+  if (jwksUrl !== undefined && !URL.canParse(jwksUrl)) throw invalidOption('auth: jwksUrl is not a URL');
+  if (jwksUrl !== undefined && devTokens) {
+    throw invalidOption('auth: devTokens cannot be combined with jwksUrl (dev tokens are HS256)');
+  }
+  if (devTokenTtlSec !== undefined && !(Number.isInteger(devTokenTtlSec) && devTokenTtlSec > 0)) {
+    throw invalidOption(`auth: devTokenTtlSec must be a positive integer, got ${devTokenTtlSec}`);
+  }
+}
+
+/**
+ * Creates the bearer-token checker: HS256 with a shared secret, or asymmetric keys from a JWKS
+ * URL (fetched lazily, cached, refetched when an unknown `kid` shows up). Tokens must carry
+ * `exp`, `sub` and `tenant`; `iss` and `aud` are checked when configured.
+ *
+ * @throws RefrontError INVALID_ARGUMENT (CORE_INVALID_OPTION) for an unusable combination.
+ * @example
+ * const auth = createAuthenticator({ jwksUrl: 'https://id.example.com/.well-known/jwks.json', issuer: 'https://id.example.com/' });
+ * const { tenant, user } = await auth.authenticate(request.headers.authorization);
+ */
+export function createAuthenticator(options: GatewayAuthOptions): Authenticator {
+  checkOptions(options);
+  const claims = {
+    clockTolerance: CLOCK_TOLERANCE_SEC,
+    requiredClaims: ['exp', 'sub'],
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+  };
+  const remote = options.jwksUrl !== undefined;
+  let verify: (token: string) => Promise<JWTPayload>;
+  let secret: Uint8Array | undefined;
+  if (options.jwksUrl !== undefined) {
+    const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl));
+    verify = async (token) => (await jwtVerify(token, keys, { ...claims, algorithms: JWKS_ALGORITHMS })).payload;
+  } else {
+    const key = options.hs256Secret !== undefined ? new TextEncoder().encode(options.hs256Secret) : randomBytes(32);
+    secret = key;
+    verify = async (token) => (await jwtVerify(token, key, { ...claims, algorithms: ['HS256'] })).payload;
+  }
+  const ttlSec = options.devTokenTtlSec ?? DEFAULT_DEV_TOKEN_TTL_SEC;
+  const devKey = options.devTokens ? secret : undefined;
+  return {
+    async authenticate(authorization) {
+      const token = bearerToken(authorization);
+      let payload: JWTPayload;
+      try {
+        payload = await verify(token);
+      } catch (e: unknown) {
+        throw verifyFailure(e, remote);
+      }
+      return principalOf(payload);
+    },
+    issueDevToken: devKey
+      ? async ({ tenant, user }) => {
+          const exp = Math.floor(Date.now() / 1000) + ttlSec;
+          let jwt = new SignJWT({ tenant })
+            .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+            .setSubject(user)
+            .setIssuedAt()
+            .setExpirationTime(exp);
+          if (options.issuer !== undefined) jwt = jwt.setIssuer(options.issuer);
+          if (options.audience !== undefined) jwt = jwt.setAudience(options.audience);
+          return { token: await jwt.sign(devKey), expiresAt: new Date(exp * 1000).toISOString() };
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,17 @@
+export type { Authenticator, DevToken, GatewayAuthOptions, Principal } from './auth.js';
+export { CLOCK_TOLERANCE_SEC, createAuthenticator, DEFAULT_DEV_TOKEN_TTL_SEC, TENANT_PATTERN } from './auth.js';
+export type { GatewayEnv } from './config.js';
+export { gatewayEnvSchema, gatewayEnvShape, gatewayOptionsFromEnv, loadGatewayEnv } from './config.js';
+export type { Gateway, GatewayOptions, GatewayRateLimit } from './createGateway.js';
+export {
+  createGateway,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  GATEWAY_SERVICE,
+} from './createGateway.js';
+export type { ErrorBody } from './errors.js';
+export { GatewayReason, toHttpError } from './errors.js';
+export { HTTP_DURATION_METRIC } from './observability.js';

@@ -1,0 +1,106 @@
+import { createRequestContext, type Logger, RefrontError, runWithContext, withActiveSpan } from '@refront/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from './auth.js';
+import { GatewayReason } from './errors.js';
+import { stateOf } from './observability.js';
+import type { GatewayClients, Route } from './route.js';
+import { ref } from './schemas.js';
+import { compileRequestValidator } from './validation.js';
+
+/** What {@link registerRoute} needs besides the route. */
+export interface RouteDeps {
+  readonly auth: Authenticator;
+  readonly clients: GatewayClients;
+  readonly logger: Logger;
+  readonly requestTimeoutMs: number;
+}
+
+function requireState(request: FastifyRequest) {
+  const state = stateOf(request);
+  if (!state) throw new RefrontError('INTERNAL', GatewayReason.INTERNAL, 'request state missing');
+  return state;
+}
+
+/** Aborts when the HTTP client disconnects before the answer was written. */
+function disconnectSignal(reply: FastifyReply): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) {
+      controller.abort(new RefrontError('CANCELLED', 'CORE_CANCELLED', 'the HTTP client went away'));
+    }
+  };
+  reply.raw.once('close', onClose);
+  return { signal: controller.signal, release: () => reply.raw.off('close', onClose) };
+}
+
+/**
+ * Registers one route: OpenAPI facts and schemas, the bearer-token check (onRequest, before the
+ * rate limit), validation of every part at once (preValidation), and the handler run inside a
+ * request context (tenant from the token, caller `gateway`, the request deadline, the SERVER
+ * span as parent) so every service call carries them.
+ */
+export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteDeps): void {
+  const needsAuth = route.auth ?? true;
+  const status = route.status ?? 200;
+  const validator = compileRequestValidator(
+    {
+      ...(route.params ? { params: route.params } : {}),
+      ...(route.querystring ? { querystring: route.querystring } : {}),
+      ...(route.body ? { body: route.body } : {}),
+    },
+    { bodyOptional: route.bodyOptional ?? false },
+  );
+  scope.route({
+    method: route.method,
+    url: route.url,
+    schema: {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.tag],
+      ...(needsAuth ? { security: [{ bearerAuth: [] }] } : { security: [] }),
+      ...(route.params ? { params: route.params } : {}),
+      ...(route.querystring ? { querystring: route.querystring } : {}),
+      ...(route.body ? { body: route.body } : {}),
+      response: { [status]: route.response, '4xx': ref('Error'), '5xx': ref('Error') },
+    },
+    ...(needsAuth
+      ? {
+          onRequest: async (request: FastifyRequest) => {
+            requireState(request).principal = await deps.auth.authenticate(request.headers.authorization);
+          },
+        }
+      : {}),
+    preValidation: async (request) => validator.validate(request),
+    handler: async (request, reply) => {
+      const state = requireState(request);
+      const disconnect = disconnectSignal(reply);
+      const ctx = createRequestContext({
+        service: 'gateway',
+        logger: deps.logger,
+        deadline: Date.now() + deps.requestTimeoutMs,
+        caller: 'gateway',
+        tenant: state.principal?.tenant,
+        parent: state.parent,
+        cancel: disconnect.signal,
+      });
+      ctx.span = state.span;
+      try {
+        const input = {
+          body: request.body,
+          query: request.query,
+          params: request.params,
+          principal: state.principal,
+          call: { signal: ctx.signal },
+        };
+        const result = await withActiveSpan(state.span, () =>
+          runWithContext(ctx, () => route.handler(input, deps.clients)),
+        );
+        if (route.location) reply.header('location', `/v1${route.location(result)}`);
+        return reply.code(status).send(result);
+      } finally {
+        ctx.end();
+        disconnect.release();
+      }
+    },
+  });
+}

@@ -1,0 +1,31 @@
+import type { Authenticator, DevToken } from '../auth.js';
+import { defineRoute, type Route } from '../route.js';
+import { BODIES } from '../schemas.js';
+
+/**
+ * `POST /v1/dev/tokens`: signs a token for any tenant and user. Registered only when dev auth
+ * is on; otherwise the path is an unknown route (404).
+ */
+export function devRoutes(issue: NonNullable<Authenticator['issueDevToken']>): readonly Route[] {
+  return [
+    defineRoute<{ tenant: string; user: string }, undefined, undefined, DevToken>({
+      method: 'POST',
+      url: '/dev/tokens',
+      operationId: 'createDevToken',
+      summary: 'Development only: sign a bearer token for a tenant and user',
+      tag: 'dev',
+      auth: false,
+      status: 201,
+      body: BODIES.devToken,
+      response: {
+        type: 'object',
+        properties: {
+          token: { type: 'string', description: 'Send as Authorization: Bearer <token>.' },
+          expiresAt: { type: 'string', format: 'date-time' },
+        },
+        required: ['token', 'expiresAt'],
+      },
+      handler: ({ body }) => issue({ tenant: body.tenant, user: body.user }),
+    }),
+  ];
+}

@@ -1,0 +1,115 @@
+import { createClient, on } from '@refront/core';
+import { createInbox } from '@refront/data';
+import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
+import { InvoicingServiceDefinition } from '../gen/refront/invoicing/v1/invoicing.js';
+import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
+import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
+import { blank, notFound, requireTenant, Violations } from '../platform/errors.js';
+import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
+import { page, pageRequest } from '../platform/paging.js';
+import { invoicingMigrations } from './migrations.js';
+import { periodBounds } from './pricing.js';
+import { closeBillingPeriod, recoverStaleRuns, type SagaDeps } from './saga.js';
+import { invoiceStore as store, toInvoice } from './store.js';
+
+/** Runs still unfinished this long after their last step are compensated at start. */
+export const STALE_RUN_MS = 60_000;
+
+/**
+ * The invoicing service: collects billable time from TimeLogged (idempotently, through its
+ * inbox), closes billing periods with a saga, and publishes InvoiceIssued through its outbox.
+ */
+export const invoicingModule: ServiceModule = {
+  name: 'invoicing',
+  migrations: invoicingMigrations,
+  async register({ name, server, bus, channel, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
+    const policy = createDefaultPolicy({ metrics, name: 'tickets' });
+    onClose(() => policy.close());
+    const deps: SagaDeps = {
+      db,
+      outbox,
+      logger,
+      tickets: createClient(TicketsServiceDefinition, channel, {
+        caller: name,
+        metrics,
+        interceptors: [policyInterceptor(policy)],
+      }),
+    };
+    const recovered = await recoverStaleRuns(deps, STALE_RUN_MS);
+    if (recovered > 0) logger.warn({ recovered }, 'compensated billing runs interrupted by a stop');
+
+    server.add(InvoicingServiceDefinition, {
+      async closeBillingPeriod(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const bounds = periodBounds(request.period);
+        new Violations()
+          .check(blank(request.customerId), 'customerId', 'must not be empty')
+          .check(bounds === undefined, 'period', 'must be a month YYYY-MM')
+          .throwIfAny('INVOICING_INVALID_PERIOD', 'the billing period is invalid');
+        const { runId, invoice } = await closeBillingPeriod(deps, tenant, request.customerId, {
+          name: request.period,
+          ...(bounds as { from: string; until: string }),
+        });
+        const run = await store.run(db, tenant, runId);
+        return { run, invoice };
+      },
+
+      async getBillingRun(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const run = await store.run(db, tenant, request.id);
+        if (!run) throw notFound('INVOICING_RUN_NOT_FOUND', 'billingRun', request.id);
+        return { run };
+      },
+
+      async getInvoice(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const invoice = await store.invoice(db, tenant, request.id);
+        if (!invoice) throw notFound('INVOICING_INVOICE_NOT_FOUND', 'invoice', request.id);
+        return { invoice };
+      },
+
+      async listInvoices(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const req = pageRequest(request.pageSize, request.pageToken);
+        const rows = await store.invoices(db, tenant, request.customerId || undefined, req);
+        const { items, nextPageToken } = page(rows, req.limit);
+        return { invoices: items.map((r) => toInvoice(r)), nextPageToken };
+      },
+    });
+
+    const inbox = createInbox({ db, group: name, metrics, logger });
+    await bus.subscribe(name, [
+      on(
+        TimeLogged,
+        inbox.handler(async (event, context, tx) => {
+          const tenant = context.envelope.tenant;
+          new Violations()
+            .check(blank(tenant), 'tenant', 'the envelope names no tenant')
+            .check(blank(event.entryId), 'entryId', 'must not be empty')
+            .check(blank(event.customerId), 'customerId', 'must not be empty')
+            .check(
+              !Number.isInteger(event.minutes) || event.minutes < 1 || event.minutes > 1_440,
+              'minutes',
+              'must be 1 to 1440',
+            )
+            .check(!/^\d{4}-\d{2}-\d{2}$/.test(event.workDate), 'workDate', 'must be YYYY-MM-DD')
+            .throwIfAny('INVOICING_BAD_TIME_LOGGED', 'TimeLogged is invalid');
+          const { rowCount } = await tx.query(
+            `insert into billable_entries (entry_id, tenant_id, ticket_id, customer_id, minutes, description, work_date)
+             values ($1, $2, $3, $4, $5, $6, $7) on conflict (entry_id) do nothing`,
+            [
+              event.entryId,
+              tenant,
+              event.ticketId,
+              event.customerId,
+              event.minutes,
+              event.description,
+              event.workDate,
+            ],
+          );
+          if (rowCount === 0) context.logger.info({ entryId: event.entryId }, 'time entry already billable');
+        }),
+      ),
+    ]);
+  },
+};

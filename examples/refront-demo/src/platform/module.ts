@@ -1,0 +1,41 @@
+import type { Channel, EventBus, Logger, MetricsRegistry, RpcServer } from '@refront/core';
+import type { Database, Migration, Outbox } from '@refront/data';
+
+/**
+ * What one service module gets from the platform it runs on. The same module runs in the
+ * modular monolith (in-process transport, one shared embedded database) or alone in its own
+ * process (gRPC, RabbitMQ, PostgreSQL): switching is configuration, never code.
+ */
+export interface ModuleRuntime {
+  /** The module's service name. */
+  readonly name: string;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  /** The module's request server; add its contracts to it. */
+  readonly server: RpcServer;
+  /** Channel to the other services' request servers. */
+  readonly channel: Channel;
+  /** The event bus, publishing as this module. Subscribe with the module's name as group. */
+  readonly bus: EventBus;
+  /** The module's own database (its own schema), migrated. */
+  readonly db: Database;
+  /** The module's transactional outbox: events stored with the state change. */
+  readonly outbox: Outbox;
+  /** Registers cleanup run at shutdown, after the module's server drained (reverse order). */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+/** A service of the platform: its migrations and how it registers its API and consumers. */
+export interface ServiceModule {
+  /** Service name; also its database schema (dashes become underscores) and consumer group. */
+  readonly name: string;
+  /** Versioned migrations of its schema. */
+  readonly migrations: readonly Migration[];
+  /** Adds contracts and subscriptions; runs before the platform turns ready. */
+  register(runtime: ModuleRuntime): Promise<void>;
+}
+
+/** The database schema of a service: `time-tracking` → `time_tracking`. */
+export function schemaOf(service: string): string {
+  return service.replaceAll('-', '_');
+}

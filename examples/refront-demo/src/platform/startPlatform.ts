@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createInProcessEventBus,
+  createInProcessNetwork,
+  createLogger,
+  createService,
+  type InProcessEventBus,
+  type InProcessNetwork,
+  type Logger,
+  type Service,
+} from '@refront/core';
+import { createEmbeddedPostgres, type Outbox } from '@refront/data';
+import { createGateway } from '../gateway/index.js';
+import { invoicingModule } from '../invoicing/module.js';
+import { ticketsModule } from '../tickets/module.js';
+import { timeTrackingModule } from '../timetracking/module.js';
+import type { ServiceModule } from './module.js';
+import { runMonolith } from './monolith.js';
+
+/** Every service module of the platform, in start order. */
+export const PLATFORM_MODULES: readonly ServiceModule[] = [
+  ticketsModule,
+  timeTrackingModule,
+  invoicingModule,
+];
+
+/** Options of {@link startPlatform}. */
+export interface PlatformOptions {
+  /** Gateway port; 0 picks a free one. @default 8080 */
+  readonly gatewayPort?: number;
+  /** Gateway address. @default '127.0.0.1' */
+  readonly gatewayHost?: string;
+  /** Ops port (`/healthz`, `/readyz`, `/metrics`); 0 picks a free one, false disables it. @default 9464 */
+  readonly opsPort?: number | false;
+  /** PostgreSQL URL (one schema per service); unset means one embedded PGlite in memory. */
+  readonly databaseUrl?: string | undefined;
+  /** PGlite directory when no `databaseUrl`; unset means in memory. */
+  readonly dataDir?: string | undefined;
+  /** HS256 secret of the gateway's tokens. @default a random secret for this process */
+  readonly jwtSecret?: string;
+  /** Serve `POST /v1/dev/tokens`. @default true (the demo) */
+  readonly devAuth?: boolean;
+  /** Requests per minute per tenant at the gateway. */
+  readonly rateLimitPerMinute?: number;
+  /** Drain and exit on SIGTERM/SIGINT. @default false */
+  readonly handleSignals?: boolean;
+  readonly logger?: Logger;
+  /** Grace period of a stop, in ms. @default 10000 */
+  readonly gracePeriodMs?: number;
+}
+
+/** The running modular monolith. */
+export interface Platform {
+  readonly service: Service<unknown>;
+  /** Base URL of the public HTTP API. */
+  readonly gatewayUrl: string;
+  /** Base URL of the ops endpoints, when enabled. */
+  readonly opsUrl: string | undefined;
+  readonly network: InProcessNetwork;
+  readonly bus: InProcessEventBus;
+  /** Every module's outbox. */
+  readonly outboxes: readonly Outbox[];
+  /** Milliseconds from the call to ready. */
+  readonly readyMs: number;
+  /** Drains and stops everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole platform in one process: every service on the in-process transport and event
+ * bus, one embedded PostgreSQL (PGlite) with a schema per service (or a PostgreSQL server when
+ * `databaseUrl` is set), and the gateway in front.
+ */
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const started = performance.now();
+  const logger =
+    options.logger ?? createLogger({ service: 'refront-demo', level: process.env.LOG_LEVEL ?? 'warn' });
+  const service = createService({
+    name: 'refront-demo',
+    version: '0.1.0',
+    logger,
+    opsPort: options.opsPort ?? 9464,
+    opsHost: '127.0.0.1',
+    handleSignals: options.handleSignals ?? false,
+    gracePeriodMs: options.gracePeriodMs ?? 10_000,
+  });
+  const network = createInProcessNetwork();
+  const bus = createInProcessEventBus({ service: 'refront-demo', logger, metrics: service.metrics });
+  const embedded =
+    options.databaseUrl === undefined
+      ? await createEmbeddedPostgres({ dataDir: options.dataDir })
+      : undefined;
+  if (embedded) service.use({ name: 'embedded-postgres', close: () => embedded.close() });
+  const { outboxes } = await runMonolith(
+    service,
+    network,
+    bus,
+    { url: options.databaseUrl, embedded },
+    PLATFORM_MODULES,
+  );
+
+  const gateway = await createGateway({
+    channel: network.channel(),
+    logger: logger.child({ service: 'gateway' }),
+    metrics: service.metrics,
+    auth: {
+      hs256Secret: options.jwtSecret ?? randomBytes(32).toString('base64url'),
+      devTokens: options.devAuth ?? true,
+    },
+    rateLimit:
+      options.rateLimitPerMinute === undefined
+        ? undefined
+        : { max: options.rateLimitPerMinute, windowMs: 60_000 },
+    host: options.gatewayHost ?? '127.0.0.1',
+    port: options.gatewayPort ?? 8080,
+  });
+  service.use(gateway);
+  await service.start();
+  const gatewayUrl = gateway.url ?? '';
+  const ops = service.opsAddress;
+  return {
+    service,
+    gatewayUrl,
+    opsUrl: ops ? `http://127.0.0.1:${ops.port}` : undefined,
+    network,
+    bus,
+    outboxes,
+    readyMs: performance.now() - started,
+    stop: () => service.stop('platform stop'),
+  };
+}

@@ -1,0 +1,69 @@
+import {
+  type Client,
+  createClient,
+  createInProcessEventBus,
+  createInProcessNetwork,
+  createLogger,
+  createRequestContext,
+  createService,
+  type InProcessEventBus,
+  type InProcessNetwork,
+  runWithContext,
+  type ServiceDefinition,
+} from '@refront/core';
+import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
+import type { ServiceModule } from '../module.js';
+import { runMonolith } from '../monolith.js';
+
+/** A few modules running on the in-process transport and one embedded database, for tests. */
+export interface Harness {
+  readonly network: InProcessNetwork;
+  readonly bus: InProcessEventBus;
+  /** A typed client calling as `tenant` (sent as the caller's tenant, as the gateway does). */
+  client<S extends ServiceDefinition>(def: S, tenant: string): Client<S>;
+  stop(): Promise<void>;
+}
+
+/** Starts `modules` as a small monolith on a fresh in-memory PGlite. */
+export async function startHarness(
+  modules: readonly ServiceModule[],
+  options: { embedded?: EmbeddedPostgres } = {},
+): Promise<Harness> {
+  const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent' });
+  const service = createService({ name: 'test', version: '0', logger, opsPort: false, handleSignals: false });
+  const network = createInProcessNetwork();
+  const bus = createInProcessEventBus({ service: 'test', logger, metrics: service.metrics });
+  const embedded = options.embedded ?? (await createEmbeddedPostgres());
+  await runMonolith(service, network, bus, { embedded }, modules);
+  await service.start();
+  return {
+    network,
+    bus,
+    client<S extends ServiceDefinition>(def: S, tenant: string): Client<S> {
+      const inner = createClient(def, network.channel(), { caller: 'test' }) as Record<string, unknown>;
+      const wrapped: Record<string, unknown> = {};
+      for (const [name, fn] of Object.entries(inner)) {
+        wrapped[name] = (request: unknown, opts?: unknown) =>
+          runWithContext(createRequestContext({ service: 'test', logger, tenant }), () =>
+            (fn as (r: unknown, o?: unknown) => Promise<unknown>)(request, opts),
+          );
+      }
+      return wrapped as Client<S>;
+    },
+    async stop() {
+      await service.stop('test done');
+      if (!options.embedded) await embedded.close();
+    },
+  };
+}
+
+/** Waits until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

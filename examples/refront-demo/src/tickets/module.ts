@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { on, RefrontError } from '@refront/core';
+import { createInbox } from '@refront/data';
+import { TicketClassified } from '../gen/refront/ai/v1/events.js';
+import { TicketCreated, TicketResolved, TicketUpdated } from '../gen/refront/tickets/v1/events.js';
+import {
+  type Ticket,
+  TicketPriority,
+  TicketStatus,
+  TicketsServiceDefinition,
+} from '../gen/refront/tickets/v1/tickets.js';
+import { blank, notFound, requireTenant, Violations } from '../platform/errors.js';
+import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
+import { page, pageRequest } from '../platform/paging.js';
+import { ticketsMigrations } from './migrations.js';
+import { isPriority, ticketStore as store, toCustomer, toTicket } from './store.js';
+
+/** Longest title a ticket may have. */
+export const MAX_TITLE_LENGTH = 200;
+/** Longest description or resolution a ticket may have. */
+export const MAX_TEXT_LENGTH = 10_000;
+
+const CURRENCY = /^[A-Z]{3}$/;
+
+/**
+ * The tickets service: owns customers (with their hourly rates, decision 0065) and tickets.
+ * Publishes TicketCreated, TicketUpdated and TicketResolved through its outbox; consumes
+ * TicketClassified from the AI service.
+ */
+export const ticketsModule: ServiceModule = {
+  name: 'tickets',
+  migrations: ticketsMigrations,
+  async register({ name, server, bus, db, outbox, metrics, logger }: ModuleRuntime) {
+    server.add(TicketsServiceDefinition, {
+      async createCustomer(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        new Violations()
+          .check(blank(request.name), 'name', 'must not be empty')
+          .check(
+            request.name.length > MAX_TITLE_LENGTH,
+            'name',
+            `must be at most ${MAX_TITLE_LENGTH} characters`,
+          )
+          .check(
+            !Number.isSafeInteger(request.hourlyRateMinor) || request.hourlyRateMinor < 0,
+            'hourlyRateMinor',
+            'must be a whole number of minor units, 0 or more',
+          )
+          .check(!CURRENCY.test(request.currency), 'currency', 'must be an ISO 4217 code such as EUR')
+          .throwIfAny('TICKETS_INVALID_CUSTOMER', 'the customer is invalid');
+        const customer = await store.insertCustomer(db, tenant, {
+          id: randomUUID(),
+          name: request.name.trim(),
+          hourly_rate_minor: request.hourlyRateMinor,
+          currency: request.currency,
+        });
+        return { customer };
+      },
+
+      async getCustomer(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const customer = await store.customer(db, tenant, request.id);
+        if (!customer) throw notFound('TICKETS_CUSTOMER_NOT_FOUND', 'customer', request.id);
+        return { customer };
+      },
+
+      async listCustomers(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const req = pageRequest(request.pageSize, request.pageToken);
+        const { items, nextPageToken } = page(await store.customers(db, tenant, req), req.limit);
+        return { customers: items.map(toCustomer), nextPageToken };
+      },
+
+      async createTicket(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const priority =
+          request.priority === TicketPriority.TICKET_PRIORITY_UNSPECIFIED
+            ? TicketPriority.TICKET_PRIORITY_NORMAL
+            : request.priority;
+        new Violations()
+          .check(blank(request.customerId), 'customerId', 'must not be empty')
+          .check(blank(request.title), 'title', 'must not be empty')
+          .check(
+            request.title.length > MAX_TITLE_LENGTH,
+            'title',
+            `must be at most ${MAX_TITLE_LENGTH} characters`,
+          )
+          .check(
+            request.description.length > MAX_TEXT_LENGTH,
+            'description',
+            `must be at most ${MAX_TEXT_LENGTH} characters`,
+          )
+          .check(!isPriority(priority), 'priority', 'must be low, normal, high or urgent')
+          .throwIfAny('TICKETS_INVALID_TICKET', 'the ticket is invalid');
+        const ticket = await db.transaction(async (tx) => {
+          const customer = await store.customer(tx, tenant, request.customerId);
+          if (!customer) throw notFound('TICKETS_CUSTOMER_NOT_FOUND', 'customer', request.customerId);
+          const created = await store.insertTicket(tx, tenant, {
+            id: randomUUID(),
+            customerId: customer.id,
+            title: request.title.trim(),
+            description: request.description,
+            priority,
+          });
+          await outbox.add(
+            tx,
+            TicketCreated,
+            {
+              ticketId: created.id,
+              customerId: created.customerId,
+              title: created.title,
+              description: created.description,
+              priority: created.priority,
+            },
+            { key: created.id },
+          );
+          return created;
+        });
+        return { ticket };
+      },
+
+      async getTicket(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const ticket = await store.ticket(db, tenant, request.id);
+        if (!ticket) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
+        return { ticket };
+      },
+
+      async listTickets(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        const req = pageRequest(request.pageSize, request.pageToken);
+        const v = new Violations().check(
+          ![
+            TicketStatus.TICKET_STATUS_UNSPECIFIED,
+            TicketStatus.TICKET_STATUS_OPEN,
+            TicketStatus.TICKET_STATUS_RESOLVED,
+          ].includes(request.status),
+          'status',
+          'must be open or resolved',
+        );
+        v.throwIfAny('TICKETS_INVALID_FILTER', 'the filter is invalid');
+        const status =
+          request.status === TicketStatus.TICKET_STATUS_OPEN
+            ? 'open'
+            : request.status === TicketStatus.TICKET_STATUS_RESOLVED
+              ? 'resolved'
+              : undefined;
+        const rows = await store.tickets(
+          db,
+          tenant,
+          {
+            status,
+            customerId: request.customerId || undefined,
+            category: request.category || undefined,
+          },
+          req,
+        );
+        const { items, nextPageToken } = page(rows, req.limit);
+        return { tickets: items.map(toTicket), nextPageToken };
+      },
+
+      async updateTicket(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        new Violations()
+          .check(request.title !== undefined && blank(request.title), 'title', 'must not be empty')
+          .check(
+            (request.title?.length ?? 0) > MAX_TITLE_LENGTH,
+            'title',
+            `must be at most ${MAX_TITLE_LENGTH} characters`,
+          )
+          .check(
+            (request.description?.length ?? 0) > MAX_TEXT_LENGTH,
+            'description',
+            `must be at most ${MAX_TEXT_LENGTH} characters`,
+          )
+          .check(
+            request.priority !== undefined && !isPriority(request.priority),
+            'priority',
+            'must be low, normal, high or urgent',
+          )
+          .throwIfAny('TICKETS_INVALID_TICKET', 'the change is invalid');
+        const ticket = await db.transaction(async (tx) => {
+          const current = await store.ticket(tx, tenant, request.id, true);
+          if (!current) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
+          assertOpen(current);
+          const updated = await store.updateTicket(tx, tenant, request.id, {
+            title: request.title?.trim(),
+            description: request.description,
+            priority: request.priority,
+          });
+          await outbox.add(tx, TicketUpdated, updatedEvent(updated), { key: updated.id });
+          return updated;
+        });
+        return { ticket };
+      },
+
+      async resolveTicket(request, ctx) {
+        const tenant = requireTenant(ctx.tenant);
+        new Violations()
+          .check(
+            request.resolution.length > MAX_TEXT_LENGTH,
+            'resolution',
+            `must be at most ${MAX_TEXT_LENGTH} characters`,
+          )
+          .throwIfAny('TICKETS_INVALID_RESOLUTION', 'the resolution is invalid');
+        const ticket = await db.transaction(async (tx) => {
+          const current = await store.ticket(tx, tenant, request.id, true);
+          if (!current) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
+          assertOpen(current);
+          const resolved = await store.resolveTicket(tx, tenant, request.id, request.resolution);
+          await outbox.add(
+            tx,
+            TicketResolved,
+            {
+              ticketId: resolved.id,
+              customerId: resolved.customerId,
+              resolution: resolved.resolution,
+              category: resolved.category,
+            },
+            { key: resolved.id },
+          );
+          return resolved;
+        });
+        return { ticket };
+      },
+    });
+
+    const inbox = createInbox({ db, group: name, metrics, logger });
+    await bus.subscribe(name, [
+      on(
+        TicketClassified,
+        inbox.handler(async (event, context, tx) => {
+          const tenant = context.envelope.tenant;
+          if (!tenant || blank(event.ticketId)) {
+            throw new RefrontError(
+              'INVALID_ARGUMENT',
+              'TICKETS_BAD_CLASSIFICATION',
+              'the event names no tenant or ticket',
+              {
+                retryable: false,
+              },
+            );
+          }
+          const current = await store.ticket(tx, tenant, event.ticketId, true);
+          if (!current) {
+            // A classification of a ticket this service never stored cannot be applied later either.
+            throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', event.ticketId);
+          }
+          const updated = await store.updateTicket(tx, tenant, event.ticketId, {
+            category: event.category,
+            summary: event.summary,
+          });
+          await outbox.add(tx, TicketUpdated, updatedEvent(updated), { key: updated.id });
+        }),
+      ),
+    ]);
+  },
+};
+
+function assertOpen(ticket: Ticket): void {
+  if (ticket.status === TicketStatus.TICKET_STATUS_RESOLVED) {
+    throw new RefrontError(
+      'FAILED_PRECONDITION',
+      'TICKETS_TICKET_RESOLVED',
+      `ticket ${ticket.id} is resolved`,
+      {
+        details: { metadata: { ticketId: ticket.id } },
+        retryable: false,
+      },
+    );
+  }
+}
+
+function updatedEvent(t: Ticket): TicketUpdated {
+  return {
+    ticketId: t.id,
+    customerId: t.customerId,
+    title: t.title,
+    description: t.description,
+    priority: t.priority,
+    category: t.category,
+    version: t.version,
+  };
+}

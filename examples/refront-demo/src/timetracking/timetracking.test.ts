@@ -1,0 +1,85 @@
+import { isRefrontError, on } from '@refront/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
+import { TimeLogged, TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
+import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { ticketsModule } from '../tickets/module.js';
+import { timeTrackingModule } from './module.js';
+
+let h: Harness;
+const logged: TimeLogged[] = [];
+
+beforeAll(async () => {
+  h = await startHarness([ticketsModule, timeTrackingModule]);
+  await h.bus.as('audit').subscribe('audit', [on(TimeLogged, async (e) => void logged.push(e))]);
+});
+afterAll(() => h?.stop());
+
+async function rejection(p: Promise<unknown>) {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
+  return error;
+}
+
+async function openTicket(tenant: string) {
+  const tickets = h.client(TicketsServiceDefinition, tenant);
+  const { customer } = await tickets.createCustomer({ name: 'C', hourlyRateMinor: 6_000, currency: 'EUR' });
+  const { ticket } = await tickets.createTicket({ customerId: customer?.id ?? '', title: 'T' });
+  return { tickets, ticketId: ticket?.id ?? '', customerId: customer?.id ?? '' };
+}
+
+describe('time tracking', () => {
+  it('logs time on an open ticket and publishes TimeLogged with the customer', async () => {
+    const { ticketId, customerId } = await openTicket('acme');
+    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const { entry } = await time.logTime({
+      ticketId,
+      minutes: 90,
+      description: 'debugging',
+      workDate: '2026-11-02',
+    });
+    expect(entry).toMatchObject({ ticketId, customerId, minutes: 90, workDate: '2026-11-02' });
+    const event = await eventually(async () => logged.find((e) => e.entryId === entry?.id));
+    expect(event).toMatchObject({ ticketId, customerId, minutes: 90, workDate: '2026-11-02' });
+    const list = await time.listTimeEntries({ pageSize: 0, pageToken: '', ticketId, customerId: '' });
+    expect(list.entries.map((e) => e.id)).toEqual([entry?.id]);
+  });
+
+  it('refuses a resolved ticket with FAILED_PRECONDITION and an unknown one with NOT_FOUND', async () => {
+    const { tickets, ticketId } = await openTicket('acme');
+    await tickets.resolveTicket({ id: ticketId, resolution: 'done' });
+    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const resolved = await rejection(time.logTime({ ticketId, minutes: 5, description: '', workDate: '' }));
+    expect([resolved.status, resolved.reason]).toEqual([
+      'FAILED_PRECONDITION',
+      'TIMETRACKING_TICKET_RESOLVED',
+    ]);
+    const unknown = await rejection(
+      time.logTime({ ticketId: 'nope', minutes: 5, description: '', workDate: '' }),
+    );
+    expect([unknown.status, unknown.reason]).toEqual(['NOT_FOUND', 'TIMETRACKING_TICKET_NOT_FOUND']);
+  });
+
+  it("cannot log time on another tenant's ticket", async () => {
+    const { ticketId } = await openTicket('acme');
+    const other = h.client(TimeTrackingServiceDefinition, 'initech');
+    const e = await rejection(other.logTime({ ticketId, minutes: 5, description: '', workDate: '' }));
+    expect(e.status).toBe('NOT_FOUND');
+  });
+
+  it('lists every invalid field', async () => {
+    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const e = await rejection(
+      time.logTime({ ticketId: '', minutes: 0, description: '', workDate: '2026-02-30' }),
+    );
+    expect(e.status).toBe('INVALID_ARGUMENT');
+    expect(e.details.fieldViolations?.map((v) => v.field).sort()).toEqual([
+      'minutes',
+      'ticketId',
+      'workDate',
+    ]);
+  });
+});
