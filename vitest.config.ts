@@ -5,7 +5,14 @@ const conditions = ['@refront/source', 'node', 'import', 'default'];
 /** One Vitest project per workspace, so `npm test` runs everything and `--project core` runs one. */
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['@refront/source'] } },
+  // Vitest passes ssr conditions to Node as --conditions; 'import' there would make require()
+  // inside CommonJS packages load their ESM builds (pg → pg-pool breaks), so it is left out.
+  ssr: {
+    resolve: {
+      conditions: conditions.filter((c) => c !== 'import'),
+      externalConditions: ['@refront/source'],
+    },
+  },
   test: {
     projects: [
       'packages/core',

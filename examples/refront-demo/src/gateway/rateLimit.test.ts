@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { startGateway } from './testing/fixture.js';
+
+describe('gateway: per-tenant rate limit', () => {
+  it("limits a tenant's burst with 429 and Retry-After without limiting other tenants", async () => {
+    await using gw = await startGateway({ rateLimit: { max: 3, windowMs: 60_000 } });
+    const a = await gw.tokenFor('tenant-a');
+    const b = await gw.tokenFor('tenant-b');
+    const burst = [];
+    for (let i = 0; i < 4; i++) burst.push(await gw.call('GET', '/v1/customers', { token: a }));
+    expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    const limited = burst[3]!;
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(limited.json.error).toMatchObject({
+      status: 'RESOURCE_EXHAUSTED',
+      reason: 'GATEWAY_RATE_LIMITED',
+      message: 'the tenant made more than 3 requests in 1 minute',
+      retryDelayMs: expect.any(Number),
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+    expect(burst[0]!.headers.get('x-ratelimit-limit')).toBe('3');
+    expect(burst[0]!.headers.get('x-ratelimit-remaining')).toBe('2');
+
+    // Another user of tenant A shares its budget; tenant B has its own.
+    const otherUserOfA = await gw.call('GET', '/v1/customers', { token: await gw.tokenFor('tenant-a') });
+    expect(otherUserOfA.status).toBe(429);
+    expect((await gw.call('GET', '/v1/customers', { token: b })).status).toBe(200);
+    expect(gw.fakes.control.seen.filter((s) => s.tenant === 'tenant-a')).toHaveLength(3);
+  });
+
+  it('checks the token before the limit: unauthenticated requests do not spend a tenant budget', async () => {
+    await using gw = await startGateway({ rateLimit: { max: 2, windowMs: 60_000 } });
+    for (let i = 0; i < 3; i++) expect((await gw.call('GET', '/v1/customers')).status).toBe(401);
+    const token = await gw.tokenFor('acme');
+    expect((await gw.call('GET', '/v1/customers', { token })).status).toBe(200);
+  });
+
+  it('limits the unauthenticated dev token endpoint per client address', async () => {
+    await using gw = await startGateway({ auth: { devTokens: true }, rateLimit: { max: 2, windowMs: 60_000 } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await gw.call('POST', '/v1/dev/tokens', { body: { tenant: 'acme', user: 'ann' } })).status);
+    }
+    expect(statuses).toEqual([201, 201, 429]);
+  });
+});

@@ -1,0 +1,149 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PGlite } from '@electric-sql/pglite';
+import { CoreReason, invalidOption, RefrontError } from '@refront/core';
+import { DataReason } from './errors.js';
+import { SCALAR_PARSERS } from './internal/typeParsers.js';
+
+/** One embedded PostgreSQL (PGlite, WASM) shared by many services of a monolith, one schema each. */
+export interface EmbeddedPostgres {
+  /** Where data lives: 'memory' or a directory. */
+  readonly dataDir: string;
+  /** Closes the engine; databases opened on it fail afterwards. Idempotent. */
+  close(): Promise<void>;
+  /** Same as {@link EmbeddedPostgres.close}. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link createEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /** A directory to keep data in across restarts, or 'memory'. @default 'memory' */
+  readonly dataDir?: string;
+  /**
+   * How long a call made from inside a transaction of this engine waits for that transaction to end
+   * before failing with `DATA_NESTED_EMBEDDED_CALL` (awaiting it there would deadlock), in ms.
+   * @default 5000
+   */
+  readonly nestedCallTimeoutMs?: number;
+}
+
+/** Default wait of a call issued from inside a transaction of the same engine, in ms. */
+export const DEFAULT_NESTED_CALL_TIMEOUT_MS = 5_000;
+
+interface Section {
+  open: boolean;
+  readonly done: Promise<void>;
+}
+
+/**
+ * The engine behind an {@link EmbeddedPostgres}. PGlite is one connection, so every statement
+ * and transaction of every schema runs one at a time here, each after pinning its schema's
+ * search_path on the session (set only when the schema changes).
+ */
+export class EmbeddedEngine implements EmbeddedPostgres {
+  private tail: Promise<void> = Promise.resolve();
+  private sessionSchema: string | undefined;
+  private readonly sections = new AsyncLocalStorage<Section>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly dataDir: string,
+    private readonly pg: PGlite,
+    private readonly nestedCallTimeoutMs: number,
+  ) {}
+
+  /** Runs `fn` alone on the engine with `schema` as the session's search_path. */
+  async run<T>(
+    schema: string,
+    fn: (pg: PGlite) => Promise<T>,
+    touchedSearchPath?: () => boolean,
+  ): Promise<T> {
+    if (this.closing) throw closedError();
+    const outer = this.sections.getStore();
+    if (outer?.open) await this.waitForOuter(outer);
+    let release!: () => void;
+    const section: Section = { open: true, done: new Promise<void>((r) => (release = r)) };
+    const previous = this.tail;
+    this.tail = previous.then(() => section.done);
+    await previous;
+    try {
+      if (this.closing) throw closedError();
+      return await this.sections.run(section, async () => {
+        if (this.sessionSchema !== schema) {
+          this.sessionSchema = undefined;
+          await this.pg.exec(`SET search_path TO "${schema}"`);
+          this.sessionSchema = schema;
+        }
+        return await fn(this.pg);
+      });
+    } finally {
+      // A statement that may have changed search_path makes the next one set it again.
+      if (touchedSearchPath?.()) this.sessionSchema = undefined;
+      section.open = false;
+      release();
+    }
+  }
+
+  private async waitForOuter(outer: Section): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.nestedCallTimeoutMs);
+    });
+    try {
+      const expired = await Promise.race([outer.done.then(() => false), timedOut]);
+      if (expired) {
+        throw new RefrontError(
+          'FAILED_PRECONDITION',
+          DataReason.NESTED_EMBEDDED_CALL,
+          'a database call was made from inside a transaction of the same embedded engine and would deadlock: use the transaction (tx.query) instead',
+          { retryable: false },
+        );
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.tail.then(() => this.pg.close());
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function closedError(): RefrontError {
+  return new RefrontError('FAILED_PRECONDITION', CoreReason.CLOSED, 'the embedded database is closed', {
+    retryable: false,
+  });
+}
+
+/**
+ * Opens PGlite (PostgreSQL in WASM, no native code), in memory by default or in a directory.
+ * Takes 1-4 s: open ONE per process and pass it to every service's {@link openDatabase}.
+ * The session runs with TimeZone=UTC, as PostgreSQL connections of `openDatabase` do.
+ *
+ * @throws RefrontError INVALID_ARGUMENT for a bad option.
+ * @example
+ * await using embedded = await createEmbeddedPostgres();
+ * const tickets = await openDatabase({ schema: 'tickets', embedded });
+ * const billing = await openDatabase({ schema: 'billing', embedded });
+ */
+export async function createEmbeddedPostgres(
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgres> {
+  const dataDir = options.dataDir ?? 'memory';
+  if (typeof dataDir !== 'string' || dataDir === '')
+    throw invalidOption('dataDir must be "memory" or a directory');
+  const nested = options.nestedCallTimeoutMs ?? DEFAULT_NESTED_CALL_TIMEOUT_MS;
+  if (!Number.isFinite(nested) || nested < 0) throw invalidOption('nestedCallTimeoutMs must be a number ≥ 0');
+  // Loaded on demand: a service on PostgreSQL never loads the WASM engine.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pg = await PGlite.create({
+    ...(dataDir === 'memory' ? {} : { dataDir }),
+    parsers: { ...SCALAR_PARSERS },
+  });
+  await pg.exec(`SET TimeZone TO 'UTC'`);
+  return new EmbeddedEngine(dataDir, pg, nested);
+}

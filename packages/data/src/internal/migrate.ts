@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { type Logger, RefrontError } from '@refront/core';
+import type { Migration } from '../Database.js';
+import { DataReason, invalidMigration } from '../errors.js';
+import type { TransactionHandle } from './TransactionHandle.js';
+
+/** What the migrator needs from a database: transactions that can run several statements. */
+export interface MigratableDatabase {
+  readonly schema: string;
+  internalTransaction<T>(fn: (tx: TransactionHandle) => Promise<T>): Promise<T>;
+}
+
+/** The checksum recorded for a migration: sha256 of its SQL, line endings normalised, trimmed. */
+export function migrationChecksum(sql: string): string {
+  return createHash('sha256').update(sql.replace(/\r\n/g, '\n').trim()).digest('hex');
+}
+
+/** Validates a migration list and returns it sorted by version. */
+export function sortedMigrations(migrations: readonly Migration[]): Migration[] {
+  const seen = new Set<number>();
+  for (const m of migrations) {
+    if (typeof m !== 'object' || m === null) throw invalidMigration('each migration must be an object');
+    if (!Number.isSafeInteger(m.version) || m.version <= 0 || m.version > 2_147_483_647)
+      throw invalidMigration(`migration version ${String(m.version)} must be a positive 32-bit integer`);
+    if (seen.has(m.version)) throw invalidMigration(`migration version ${m.version} appears twice`);
+    seen.add(m.version);
+    if (typeof m.name !== 'string' || m.name.trim() === '')
+      throw invalidMigration(`migration ${m.version} needs a name`);
+    if (typeof m.sql !== 'string' || m.sql.trim() === '')
+      throw invalidMigration(`migration ${m.version} (${m.name}) has no SQL`);
+  }
+  return [...migrations].sort((a, b) => a.version - b.version);
+}
+
+/** DDL of the tables every service schema gets. Idempotent. */
+function bootstrapSql(schema: string): string {
+  const q = `"${schema}"`;
+  return `
+CREATE SCHEMA IF NOT EXISTS ${q};
+CREATE TABLE IF NOT EXISTS ${q}.refront_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  checksum text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ${q}.refront_outbox (
+  seq bigserial PRIMARY KEY,
+  id text NOT NULL,
+  key text,
+  envelope jsonb NOT NULL,
+  body bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ${q}.refront_inbox (
+  group_name text NOT NULL,
+  message_id text NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_name, message_id)
+);`;
+}
+
+/** Serialises schema changes of one schema across processes (transaction-scoped: released at COMMIT). */
+async function lockSchema(tx: TransactionHandle): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`refront:migrate:${tx.schema}`]);
+}
+
+interface LedgerRow {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+function changedError(m: Migration, row: LedgerRow): RefrontError {
+  return new RefrontError(
+    'FAILED_PRECONDITION',
+    DataReason.MIGRATION_CHANGED,
+    `migration ${m.version} (${m.name}) was edited after it was applied (checksum ${row.checksum.slice(0, 12)}… in the ledger); add a new migration instead`,
+    { retryable: false, details: { metadata: { version: String(m.version), name: m.name } } },
+  );
+}
+
+/**
+ * Creates the schema and the refront_* tables, checks the checksums of applied migrations and
+ * applies the pending ones in ascending order, each in its own transaction under an advisory
+ * lock, so concurrent instances apply each migration once.
+ */
+export async function migrate(
+  db: MigratableDatabase,
+  migrations: readonly Migration[],
+  logger?: Logger,
+): Promise<void> {
+  const list = sortedMigrations(migrations);
+  const ledger = `"${db.schema}".refront_migrations`;
+  const applied = await db.internalTransaction(async (tx) => {
+    await lockSchema(tx);
+    await tx.exec(bootstrapSql(db.schema));
+    const { rows } = await tx.query<LedgerRow>(
+      `SELECT version, name, checksum FROM ${ledger} ORDER BY version`,
+    );
+    return new Map(rows.map((r) => [r.version, r]));
+  });
+  for (const m of list) {
+    const row = applied.get(m.version);
+    if (row && row.checksum !== migrationChecksum(m.sql)) throw changedError(m, row);
+  }
+  for (const m of list) {
+    if (applied.has(m.version)) continue;
+    await db.internalTransaction(async (tx) => {
+      await lockSchema(tx);
+      const { rows } = await tx.query<LedgerRow>(
+        `SELECT version, name, checksum FROM ${ledger} WHERE version = $1`,
+        [m.version],
+      );
+      const done = rows[0];
+      if (done) {
+        if (done.checksum !== migrationChecksum(m.sql)) throw changedError(m, done);
+        return; // another instance applied it while we waited for the lock
+      }
+      try {
+        await tx.exec(m.sql);
+      } catch (e: unknown) {
+        throw new RefrontError(
+          'FAILED_PRECONDITION',
+          DataReason.MIGRATION_FAILED,
+          `migration ${m.version} (${m.name}) failed: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e, retryable: false, details: { metadata: { version: String(m.version), name: m.name } } },
+        );
+      }
+      await tx.query(`INSERT INTO ${ledger} (version, name, checksum) VALUES ($1, $2, $3)`, [
+        m.version,
+        m.name,
+        migrationChecksum(m.sql),
+      ]);
+      logger?.info({ schema: db.schema, version: m.version, migration: m.name }, 'migration applied');
+    });
+  }
+}
