@@ -43,7 +43,10 @@ describe('gateway: the public API over the services', () => {
       resolvedAt: null,
       version: 1,
     });
-    const t2 = await gw.call('POST', '/v1/tickets', { token, body: { customerId: customer.id, title: 'Second' } });
+    const t2 = await gw.call('POST', '/v1/tickets', {
+      token,
+      body: { customerId: customer.id, title: 'Second' },
+    });
     expect(t2.json.priority).toBe('normal');
 
     const patched = await gw.call('PATCH', `/v1/tickets/${t1.json.id}`, { token, body: { priority: 'low' } });
@@ -53,9 +56,13 @@ describe('gateway: the public API over the services', () => {
     const firstPage = await gw.call('GET', '/v1/tickets?pageSize=1', { token });
     expect(firstPage.json.tickets).toHaveLength(1);
     expect(firstPage.json.nextPageToken).toEqual(expect.any(String));
-    const secondPage = await gw.call('GET', `/v1/tickets?pageSize=1&pageToken=${firstPage.json.nextPageToken}`, {
-      token,
-    });
+    const secondPage = await gw.call(
+      'GET',
+      `/v1/tickets?pageSize=1&pageToken=${firstPage.json.nextPageToken}`,
+      {
+        token,
+      },
+    );
     expect(secondPage.json.tickets).toHaveLength(1);
     expect(secondPage.json.nextPageToken).toBeNull();
     expect(new Set([firstPage.json.tickets[0].id, secondPage.json.tickets[0].id])).toEqual(
@@ -86,9 +93,16 @@ describe('gateway: the public API over the services', () => {
     });
     expect(billed.status).toBe(201);
     expect(billed.json.run).toMatchObject({ state: 'issued', period: '2025-03', failureReason: null });
-    expect(billed.json.run.steps.map((s: { name: string }) => s.name)).toEqual(['lock', 'price', 'issue', 'publish']);
+    expect(billed.json.run.steps.map((s: { name: string }) => s.name)).toEqual([
+      'lock',
+      'price',
+      'issue',
+      'publish',
+    ]);
     expect(billed.json.invoice).toMatchObject({ totalMinor: 13_500, totalMinutes: 90, currency: 'EUR' });
-    expect(billed.json.invoice.lines).toEqual([expect.objectContaining({ rateMinor: 9_000, amountMinor: 13_500 })]);
+    expect(billed.json.invoice.lines).toEqual([
+      expect.objectContaining({ rateMinor: 9_000, amountMinor: 13_500 }),
+    ]);
     expect(billed.headers.get('location')).toBe(`/v1/billing-runs/${billed.json.run.id}`);
 
     const run = await gw.call('GET', `/v1/billing-runs/${billed.json.run.id}`, { token });

@@ -25,7 +25,11 @@ describe('gateway: HS256 bearer auth', () => {
     });
     const good = { tenant: 'acme', user: 'ann', issuer: 'https://id.test/', audience: 'refront-api' };
     const cases: [string, string, string][] = [
-      [await signToken({ ...good, secret: 'another-secret-that-is-long-enough-too!' }), 'GATEWAY_TOKEN_INVALID', 'does not verify'],
+      [
+        await signToken({ ...good, secret: 'another-secret-that-is-long-enough-too!' }),
+        'GATEWAY_TOKEN_INVALID',
+        'does not verify',
+      ],
       [await signToken({ ...good, expiresInSec: -3_600 }), 'GATEWAY_TOKEN_EXPIRED', 'expired'],
       [await signToken({ ...good, issuer: 'https://evil.test/' }), 'GATEWAY_TOKEN_INVALID', 'iss'],
       [await signToken({ ...good, audience: 'someone-else' }), 'GATEWAY_TOKEN_INVALID', 'aud'],
@@ -71,7 +75,10 @@ describe('gateway: HS256 bearer auth', () => {
 });
 
 /** A local JWKS endpoint serving `keys`, or failing with `status`. */
-async function jwksServer(keys: JWK[], status = 200): Promise<{ url: string; server: Server } & AsyncDisposable> {
+async function jwksServer(
+  keys: JWK[],
+  status = 200,
+): Promise<{ url: string; server: Server } & AsyncDisposable> {
   const server = createServer((_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
   });
@@ -91,7 +98,7 @@ describe('gateway: JWKS bearer auth', () => {
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
     await using jwks = await jwksServer([jwk]);
     await using gw = await startGateway({ auth: { jwksUrl: jwks.url, issuer: 'https://id.test/' } });
-    const sign = (key: CryptoKey, kid: string) =>
+    const sign = (key: Parameters<SignJWT['sign']>[0], kid: string) =>
       new SignJWT({ tenant: 'acme' })
         .setProtectedHeader({ alg: 'ES256', kid })
         .setSubject('ann')
@@ -103,7 +110,9 @@ describe('gateway: JWKS bearer auth', () => {
     const forged = await gw.call('GET', '/v1/customers', { token: await sign(other.privateKey, 'k1') });
     expect(forged.status).toBe(401);
     // An HS256 token must not verify against a JWKS (algorithm confusion).
-    const hs = await gw.call('GET', '/v1/customers', { token: await signToken({ tenant: 'acme', user: 'ann' }) });
+    const hs = await gw.call('GET', '/v1/customers', {
+      token: await signToken({ tenant: 'acme', user: 'ann' }),
+    });
     expect(hs.status).toBe(401);
   });
 
@@ -143,6 +152,8 @@ describe('createAuthenticator options', () => {
 
   it('has no dev token issuer unless dev tokens are on', () => {
     expect(createAuthenticator({ hs256Secret: TEST_SECRET }).issueDevToken).toBeUndefined();
-    expect(createAuthenticator({ hs256Secret: TEST_SECRET, devTokens: true }).issueDevToken).toBeTypeOf('function');
+    expect(createAuthenticator({ hs256Secret: TEST_SECRET, devTokens: true }).issueDevToken).toBeTypeOf(
+      'function',
+    );
   });
 });

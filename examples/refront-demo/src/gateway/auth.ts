@@ -59,7 +59,18 @@ export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$';
 /** Longest `Authorization` header accepted, in characters. */
 const MAX_AUTHORIZATION_LENGTH = 8_192;
 /** Asymmetric algorithms accepted from a JWKS (never HS*: that would allow key confusion). */
-const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const JWKS_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 /** jose codes that say the key set, not the token, is at fault. */
 const JWKS_FAULTS = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
@@ -74,9 +85,14 @@ function verifyFailure(e: unknown, remote: boolean): RefrontError {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   if (code === 'ERR_JWT_EXPIRED') return unauthenticated(GatewayReason.TOKEN_EXPIRED, 'the token expired');
   if (remote && (typeof code !== 'string' || JWKS_FAULTS.has(code))) {
-    return new RefrontError('UNAVAILABLE', GatewayReason.JWKS_UNAVAILABLE, 'the token keys cannot be read now', {
-      cause: e,
-    });
+    return new RefrontError(
+      'UNAVAILABLE',
+      GatewayReason.JWKS_UNAVAILABLE,
+      'the token keys cannot be read now',
+      {
+        cause: e,
+      },
+    );
   }
   if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
     const claim = (e as { claim?: unknown }).claim;
@@ -150,9 +166,11 @@ export function createAuthenticator(options: GatewayAuthOptions): Authenticator 
   let secret: Uint8Array | undefined;
   if (options.jwksUrl !== undefined) {
     const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl));
-    verify = async (token) => (await jwtVerify(token, keys, { ...claims, algorithms: JWKS_ALGORITHMS })).payload;
+    verify = async (token) =>
+      (await jwtVerify(token, keys, { ...claims, algorithms: JWKS_ALGORITHMS })).payload;
   } else {
-    const key = options.hs256Secret !== undefined ? new TextEncoder().encode(options.hs256Secret) : randomBytes(32);
+    const key =
+      options.hs256Secret !== undefined ? new TextEncoder().encode(options.hs256Secret) : randomBytes(32);
     secret = key;
     verify = async (token) => (await jwtVerify(token, key, { ...claims, algorithms: ['HS256'] })).payload;
   }

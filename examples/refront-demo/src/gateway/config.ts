@@ -35,7 +35,11 @@ function checkAuth(env: GatewayEnvFields, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['JWKS_URL'], message: 'set JWT_SECRET or JWKS_URL, not both' });
   }
   if (env.JWT_SECRET === undefined && env.JWKS_URL === undefined && !env.DEV_AUTH) {
-    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWKS_URL (or DEV_AUTH=true)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SECRET'],
+      message: 'set JWT_SECRET or JWKS_URL (or DEV_AUTH=true)',
+    });
   }
   if (env.JWKS_URL !== undefined && env.DEV_AUTH) {
     ctx.addIssue({ code: 'custom', path: ['DEV_AUTH'], message: 'dev tokens need JWT_SECRET, not JWKS_URL' });

@@ -11,18 +11,23 @@ import {
   parseTraceparent,
   RefrontError,
   randomTraceId,
-  TRACEPARENT,
   type ServiceComponent,
+  TRACEPARENT,
 } from '@refront/core';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { InvoicingServiceDefinition } from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
 import { type Authenticator, createAuthenticator, type GatewayAuthOptions } from './auth.js';
 import { GatewayReason, toHttpError } from './errors.js';
 import { addObservabilityHooks, stateOf, traceIdOf } from './observability.js';
-import type { GatewayClients, Route } from './route.js';
 import { registerRoute } from './registerRoute.js';
+import type { GatewayClients, Route } from './route.js';
 import { billingRoutes } from './routes/billing.js';
 import { devRoutes } from './routes/dev.js';
 import { ticketRoutes } from './routes/tickets.js';
@@ -87,18 +92,25 @@ export const DEFAULT_RATE_LIMIT: GatewayRateLimit = { max: 600, windowMs: 60_000
 export const GATEWAY_SERVICE = 'gateway';
 
 function positiveInt(name: string, value: number): number {
-  if (!(Number.isInteger(value) && value > 0)) throw invalidOption(`${name} must be a positive integer, got ${value}`);
+  if (!(Number.isInteger(value) && value > 0))
+    throw invalidOption(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
-function checkOptions(o: GatewayOptions): Required<Omit<GatewayOptions, 'channel' | 'logger' | 'metrics' | 'auth'>> {
+function checkOptions(
+  o: GatewayOptions,
+): Required<Omit<GatewayOptions, 'channel' | 'logger' | 'metrics' | 'auth'>> {
   const port = o.port ?? DEFAULT_PORT;
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw invalidOption(`port must be 0-65535, got ${port}`);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535))
+    throw invalidOption(`port must be 0-65535, got ${port}`);
   const rate = o.rateLimit ?? DEFAULT_RATE_LIMIT;
   return {
     host: o.host ?? DEFAULT_HOST,
     port,
-    rateLimit: { max: positiveInt('rateLimit.max', rate.max), windowMs: positiveInt('rateLimit.windowMs', rate.windowMs) },
+    rateLimit: {
+      max: positiveInt('rateLimit.max', rate.max),
+      windowMs: positiveInt('rateLimit.windowMs', rate.windowMs),
+    },
     bodyLimitBytes: positiveInt('bodyLimitBytes', o.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES),
     requestTimeoutMs: positiveInt('requestTimeoutMs', o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
   };
@@ -115,7 +127,9 @@ async function addDocs(app: FastifyInstance): Promise<void> {
           'Support tickets, time tracking and invoicing. Every call acts for the tenant of its bearer token. ' +
           'Money is in integer minor units, timestamps are ISO 8601, errors share one body shape.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
       tags: [
         { name: 'customers', description: 'Customers and their hourly rates' },
         { name: 'tickets', description: 'Support tickets' },
@@ -126,7 +140,8 @@ async function addDocs(app: FastifyInstance): Promise<void> {
     },
     // Shared schemas become components named by their $id instead of def-0, def-1…
     refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -149,13 +164,18 @@ function addErrorHandlers(app: FastifyInstance, logger: Logger): void {
     const traceId = traceIdOf(request);
     const http = toHttpError(error, traceId);
     const where = { trace_id: traceId, method: request.method, route: request.routeOptions.url };
-    if (http.serverFault) logger.error({ ...where, err: error, reason: http.body.error.reason }, 'request failed');
+    if (http.serverFault)
+      logger.error({ ...where, err: error, reason: http.body.error.reason }, 'request failed');
     else logger.debug({ ...where, reason: http.body.error.reason }, 'request refused');
     return reply.code(http.statusCode).headers(http.headers).send(http.body);
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const error = new RefrontError('NOT_FOUND', GatewayReason.ROUTE_NOT_FOUND, `no route for ${request.method} ${path}`);
+    const error = new RefrontError(
+      'NOT_FOUND',
+      GatewayReason.ROUTE_NOT_FOUND,
+      `no route for ${request.method} ${path}`,
+    );
     const http = toHttpError(error, traceIdOf(request));
     return reply.code(http.statusCode).send(http.body);
   });
@@ -193,7 +213,12 @@ async function addApi(
 }
 
 function routesFor(auth: Authenticator): Route[] {
-  return [...ticketRoutes, ...timeRoutes, ...billingRoutes, ...(auth.issueDevToken ? devRoutes(auth.issueDevToken) : [])];
+  return [
+    ...ticketRoutes,
+    ...timeRoutes,
+    ...billingRoutes,
+    ...(auth.issueDevToken ? devRoutes(auth.issueDevToken) : []),
+  ];
 }
 
 /**
@@ -234,7 +259,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   addObservabilityHooks(app, metrics);
   addErrorHandlers(app, logger);
   await addDocs(app);
-  await addApi(app, routesFor(auth), { auth, clients, logger, requestTimeoutMs: o.requestTimeoutMs }, o.rateLimit);
+  await addApi(
+    app,
+    routesFor(auth),
+    { auth, clients, logger, requestTimeoutMs: o.requestTimeoutMs },
+    o.rateLimit,
+  );
   await app.ready();
   return gatewayHandle(app, o.host, o.port);
 }
@@ -248,7 +278,8 @@ function gatewayHandle(app: FastifyInstance, host: string, port: number): Gatewa
     return closing;
   };
   const listen = (): Promise<string> => {
-    if (closing) return Promise.reject(new RefrontError('FAILED_PRECONDITION', 'CORE_CLOSED', 'the gateway is closed'));
+    if (closing)
+      return Promise.reject(new RefrontError('FAILED_PRECONDITION', 'CORE_CLOSED', 'the gateway is closed'));
     listening ??= app.listen({ host, port }).then(() => {
       const address = app.server.address() as AddressInfo;
       const shown = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.address;

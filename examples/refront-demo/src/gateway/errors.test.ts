@@ -72,14 +72,18 @@ describe('gateway: validation', () => {
     expect(huge.status).toBe(414);
     expect(huge.json.error).toMatchObject({ status: 'INVALID_ARGUMENT', reason: 'GATEWAY_BAD_REQUEST' });
     const notNumber = await gw.call('GET', '/v1/invoices?pageSize=ten', { token });
-    expect(notNumber.json.error.fieldViolations).toEqual([{ field: 'pageSize', description: 'must be integer' }]);
+    expect(notNumber.json.error.fieldViolations).toEqual([
+      { field: 'pageSize', description: 'must be integer' },
+    ]);
   });
 
   it('accepts a resolve without a body but not a body that is not an object', async () => {
     await using gw = await startGateway();
     const token = await gw.tokenFor('acme');
     const array = await gw.call('POST', '/v1/tickets/t-1/resolve', { token, body: [1] });
-    expect(array.json.error.fieldViolations).toEqual([{ field: 'body', description: 'must be a JSON object' }]);
+    expect(array.json.error.fieldViolations).toEqual([
+      { field: 'body', description: 'must be a JSON object' },
+    ]);
     const none = await gw.call('POST', '/v1/tickets/unknown/resolve', { token });
     expect(none.status).toBe(404);
   });
@@ -89,7 +93,10 @@ describe('gateway: validation', () => {
     const token = await gw.tokenFor('acme');
     const malformed = await gw.call('POST', '/v1/customers', { token, body: '{"name": "x",' });
     expect(malformed.status).toBe(400);
-    expect(malformed.json.error).toMatchObject({ status: 'INVALID_ARGUMENT', reason: 'GATEWAY_MALFORMED_JSON' });
+    expect(malformed.json.error).toMatchObject({
+      status: 'INVALID_ARGUMENT',
+      reason: 'GATEWAY_MALFORMED_JSON',
+    });
     const text = await gw.call('POST', '/v1/customers', {
       token,
       body: 'name=x',
@@ -133,13 +140,19 @@ describe('gateway: error mapping', () => {
     expect(missing.status).toBe(404);
     expect(missing.json.error).toMatchObject({ status: 'NOT_FOUND', reason: 'FAKE_TICKET_NOT_FOUND' });
 
-    const c = await gw.call('POST', '/v1/customers', { token, body: { name: 'C', hourlyRateMinor: 1, currency: 'EUR' } });
+    const c = await gw.call('POST', '/v1/customers', {
+      token,
+      body: { name: 'C', hourlyRateMinor: 1, currency: 'EUR' },
+    });
     const t = await gw.call('POST', '/v1/tickets', { token, body: { customerId: c.json.id, title: 'T' } });
     await gw.call('POST', `/v1/tickets/${t.json.id}/resolve`, { token });
     const twice = await gw.call('POST', `/v1/tickets/${t.json.id}/resolve`, { token });
     expect(twice.status).toBe(409);
     expect(twice.json.error).toMatchObject({ status: 'FAILED_PRECONDITION', reason: 'FAKE_TICKET_RESOLVED' });
-    const logOnResolved = await gw.call('POST', `/v1/tickets/${t.json.id}/time-entries`, { token, body: { minutes: 5 } });
+    const logOnResolved = await gw.call('POST', `/v1/tickets/${t.json.id}/time-entries`, {
+      token,
+      body: { minutes: 5 },
+    });
     expect(logOnResolved.status).toBe(409);
     const nothingToBill = await gw.call('POST', '/v1/billing-runs', {
       token,
@@ -162,6 +175,20 @@ describe('gateway: error mapping', () => {
     expect(down.status).toBe(503);
     expect(down.json.error).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_NO_SERVER' });
     expect((await gw.call('GET', '/v1/customers', { token })).status).toBe(200);
+  });
+
+  it('cancels the service call when the HTTP client goes away', async () => {
+    await using gw = await startGateway();
+    gw.fakes.control.hang.add('GetTicket');
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/v1/tickets/t-1`, {
+      headers: { authorization: `Bearer ${await gw.tokenFor('acme')}` },
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    await expect.poll(() => gw.fakes.control.seen.length).toBe(1);
+    controller.abort();
+    await pending;
+    await expect.poll(() => gw.fakes.control.aborted).toEqual(['GetTicket']);
   });
 
   it('answers an unexpected failure with 500 and no internals', async () => {
@@ -192,13 +219,21 @@ describe('gateway: tenant isolation', () => {
     await using gw = await startGateway();
     const a = await gw.tokenFor('tenant-a');
     const b = await gw.tokenFor('tenant-b');
-    const c = await gw.call('POST', '/v1/customers', { token: a, body: { name: 'A', hourlyRateMinor: 1, currency: 'EUR' } });
-    const t = await gw.call('POST', '/v1/tickets', { token: a, body: { customerId: c.json.id, title: 'secret' } });
+    const c = await gw.call('POST', '/v1/customers', {
+      token: a,
+      body: { name: 'A', hourlyRateMinor: 1, currency: 'EUR' },
+    });
+    const t = await gw.call('POST', '/v1/tickets', {
+      token: a,
+      body: { customerId: c.json.id, title: 'secret' },
+    });
     expect((await gw.call('GET', `/v1/tickets/${t.json.id}`, { token: a })).status).toBe(200);
 
     expect((await gw.call('GET', `/v1/tickets/${t.json.id}`, { token: b })).status).toBe(404);
     expect((await gw.call('GET', `/v1/customers/${c.json.id}`, { token: b })).status).toBe(404);
-    expect((await gw.call('PATCH', `/v1/tickets/${t.json.id}`, { token: b, body: { title: 'x' } })).status).toBe(404);
+    expect(
+      (await gw.call('PATCH', `/v1/tickets/${t.json.id}`, { token: b, body: { title: 'x' } })).status,
+    ).toBe(404);
     expect((await gw.call('POST', `/v1/tickets/${t.json.id}/resolve`, { token: b })).status).toBe(404);
     expect((await gw.call('GET', '/v1/tickets', { token: b })).json.tickets).toEqual([]);
     // The tenant comes from the token only: a tenant header is ignored.

@@ -1,5 +1,10 @@
 export type { Authenticator, DevToken, GatewayAuthOptions, Principal } from './auth.js';
-export { CLOCK_TOLERANCE_SEC, createAuthenticator, DEFAULT_DEV_TOKEN_TTL_SEC, TENANT_PATTERN } from './auth.js';
+export {
+  CLOCK_TOLERANCE_SEC,
+  createAuthenticator,
+  DEFAULT_DEV_TOKEN_TTL_SEC,
+  TENANT_PATTERN,
+} from './auth.js';
 export type { GatewayEnv } from './config.js';
 export { gatewayEnvSchema, gatewayEnvShape, gatewayOptionsFromEnv, loadGatewayEnv } from './config.js';
 export type { Gateway, GatewayOptions, GatewayRateLimit } from './createGateway.js';

@@ -10,7 +10,12 @@ import {
   type InvoiceLine,
   type SagaStep,
 } from '../gen/refront/invoicing/v1/invoicing.js';
-import { type Customer, type Ticket, TicketPriority, TicketStatus } from '../gen/refront/tickets/v1/tickets.js';
+import {
+  type Customer,
+  type Ticket,
+  TicketPriority,
+  TicketStatus,
+} from '../gen/refront/tickets/v1/tickets.js';
 import type { TimeEntry } from '../gen/refront/timetracking/v1/timetracking.js';
 import { GatewayReason } from './errors.js';
 
@@ -51,7 +56,11 @@ const PRIORITY_FROM_PROTO = invert(PRIORITY_TO_PROTO);
 
 /** A service answered with an enum value this gateway does not know: a contract mismatch. */
 function unknownValue(what: string, value: number): RefrontError {
-  return new RefrontError('INTERNAL', GatewayReason.INTERNAL, `a service returned an unknown ${what} (${value})`);
+  return new RefrontError(
+    'INTERNAL',
+    GatewayReason.INTERNAL,
+    `a service returned an unknown ${what} (${value})`,
+  );
 }
 
 function fromProto<V extends string>(map: ReadonlyMap<number, V>, value: number, what: string): V {

@@ -1,6 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
-import { setupTracing, type TracingHandle } from '@refront/core';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { setupTracing, type TracingHandle } from '@refront/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from './testing/fixture.js';
 
@@ -89,6 +89,8 @@ describe('gateway: RED metrics', () => {
     expect(count('method="GET",route="/v1/customers",status="401"')).toBe(1);
     expect(count('method="GET",route="/v1/tickets/:id",status="404"')).toBe(1);
     expect(count('method="GET",route="\\(unmatched\\)",status="404"')).toBe(1);
-    expect(text).toContain('refront_rpc_client_duration_seconds_count{rpc_service="refront.tickets.v1.TicketsService"');
+    expect(text).toContain(
+      'refront_rpc_client_duration_seconds_count{rpc_service="refront.tickets.v1.TicketsService"',
+    );
   });
 });

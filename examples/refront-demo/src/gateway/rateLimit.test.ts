@@ -37,10 +37,15 @@ describe('gateway: per-tenant rate limit', () => {
   });
 
   it('limits the unauthenticated dev token endpoint per client address', async () => {
-    await using gw = await startGateway({ auth: { devTokens: true }, rateLimit: { max: 2, windowMs: 60_000 } });
+    await using gw = await startGateway({
+      auth: { devTokens: true },
+      rateLimit: { max: 2, windowMs: 60_000 },
+    });
     const statuses = [];
     for (let i = 0; i < 3; i++) {
-      statuses.push((await gw.call('POST', '/v1/dev/tokens', { body: { tenant: 'acme', user: 'ann' } })).status);
+      statuses.push(
+        (await gw.call('POST', '/v1/dev/tokens', { body: { tenant: 'acme', user: 'ann' } })).status,
+      );
     }
     expect(statuses).toEqual([201, 201, 429]);
   });

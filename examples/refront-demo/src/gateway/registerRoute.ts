@@ -1,4 +1,10 @@
-import { createRequestContext, type Logger, RefrontError, runWithContext, withActiveSpan } from '@refront/core';
+import {
+  createRequestContext,
+  type Logger,
+  RefrontError,
+  runWithContext,
+  withActiveSpan,
+} from '@refront/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from './auth.js';
 import { GatewayReason } from './errors.js';

@@ -9,7 +9,11 @@ import { BILLING_RUN_STATES, TICKET_PRIORITIES, TICKET_STATUSES } from './json.j
 /** A JSON Schema object (draft 2020-12 subset that Ajv, fast-json-stringify and OpenAPI 3.1 share). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
-const str = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'string', description, ...extra });
+const str = (description: string, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'string',
+  description,
+  ...extra,
+});
 const nullableStr = (description: string): JsonSchema => ({ type: ['string', 'null'], description });
 const int = (description: string, extra: JsonSchema = {}): JsonSchema => ({
   type: 'integer',
@@ -24,7 +28,10 @@ const nullableTimestamp = (description: string): JsonSchema => ({
 });
 const ref = (id: string): JsonSchema => ({ $ref: `${id}#` });
 
-const object = (properties: Record<string, JsonSchema>, required: readonly string[] = Object.keys(properties)) => ({
+const object = (
+  properties: Record<string, JsonSchema>,
+  required: readonly string[] = Object.keys(properties),
+) => ({
   type: 'object',
   properties,
   required,
@@ -225,10 +232,10 @@ export const BODIES = {
     },
     ['name', 'hourlyRateMinor', 'currency'],
   ),
-  createTicket: strictBody(
-    { customerId: ID, title: TITLE, description: DESCRIPTION, priority: PRIORITY },
-    ['customerId', 'title'],
-  ),
+  createTicket: strictBody({ customerId: ID, title: TITLE, description: DESCRIPTION, priority: PRIORITY }, [
+    'customerId',
+    'title',
+  ]),
   updateTicket: {
     ...strictBody({ title: TITLE, description: DESCRIPTION, priority: PRIORITY }, []),
     minProperties: 1,
@@ -248,7 +255,9 @@ export const BODIES = {
   ),
   devToken: strictBody(
     {
-      tenant: str('a tenant id: letters, digits, ".", "_", ":" or "-", up to 64', { pattern: TENANT_PATTERN }),
+      tenant: str('a tenant id: letters, digits, ".", "_", ":" or "-", up to 64', {
+        pattern: TENANT_PATTERN,
+      }),
       user: str('The user (becomes the sub claim).', { minLength: 1, maxLength: 256 }),
     },
     ['tenant', 'user'],

@@ -64,7 +64,8 @@ export function toViolation(part: RequestPart, e: ErrorObject): FieldViolation {
     case 'pattern':
       return {
         field: base || part,
-        description: typeof parent.description === 'string' ? `must be ${parent.description}` : String(e.message),
+        description:
+          typeof parent.description === 'string' ? `must be ${parent.description}` : String(e.message),
       };
     case 'enum':
       return {
@@ -76,7 +77,8 @@ export function toViolation(part: RequestPart, e: ErrorObject): FieldViolation {
     case 'type':
       return {
         field: base || part,
-        description: base === '' && part === 'body' ? 'must be a JSON object' : `must be ${String(params.type)}`,
+        description:
+          base === '' && part === 'body' ? 'must be a JSON object' : `must be ${String(params.type)}`,
       };
     default:
       return { field: base || part, description: String(e.message) };

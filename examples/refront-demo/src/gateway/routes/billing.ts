@@ -70,7 +70,10 @@ export const billingRoutes: readonly Route[] = [
         { pageSize: query.pageSize, pageToken: query.pageToken ?? '', customerId: query.customerId ?? '' },
         call,
       );
-      return { invoices: res.invoices.map(invoiceSummaryJson), nextPageToken: nextPageToken(res.nextPageToken) };
+      return {
+        invoices: res.invoices.map(invoiceSummaryJson),
+        nextPageToken: nextPageToken(res.nextPageToken),
+      };
     },
   }),
   defineRoute<undefined, undefined, { id: string }>({

@@ -33,7 +33,12 @@ interface TicketFields {
 
 /** Customers and tickets: the tickets service. */
 export const ticketRoutes: readonly Route[] = [
-  defineRoute<{ name: string; hourlyRateMinor: number; currency: string }, undefined, undefined, CustomerJson>({
+  defineRoute<
+    { name: string; hourlyRateMinor: number; currency: string },
+    undefined,
+    undefined,
+    CustomerJson
+  >({
     method: 'POST',
     url: '/customers',
     operationId: 'createCustomer',

@@ -11,31 +11,34 @@ interface TimeEntryFilters {
 
 /** Time entries: the time-tracking service. */
 export const timeRoutes: readonly Route[] = [
-  defineRoute<{ minutes: number; description?: string; workDate?: string }, undefined, { id: string }, TimeEntryJson>(
-    {
-      method: 'POST',
-      url: '/tickets/:id/time-entries',
-      operationId: 'logTime',
-      summary: 'Log time on an open ticket (404 for an unknown ticket, 409 for a resolved one)',
-      tag: 'time',
-      status: 201,
-      params: ID_PARAMS,
-      body: BODIES.logTime,
-      response: ref('TimeEntry'),
-      async handler({ params, body, call }, { timeTracking }) {
-        const { entry } = await timeTracking.logTime(
-          {
-            ticketId: params.id,
-            minutes: body.minutes,
-            description: body.description ?? '',
-            workDate: body.workDate ?? '',
-          },
-          call,
-        );
-        return timeEntryJson(required(entry, 'time entry'));
-      },
+  defineRoute<
+    { minutes: number; description?: string; workDate?: string },
+    undefined,
+    { id: string },
+    TimeEntryJson
+  >({
+    method: 'POST',
+    url: '/tickets/:id/time-entries',
+    operationId: 'logTime',
+    summary: 'Log time on an open ticket (404 for an unknown ticket, 409 for a resolved one)',
+    tag: 'time',
+    status: 201,
+    params: ID_PARAMS,
+    body: BODIES.logTime,
+    response: ref('TimeEntry'),
+    async handler({ params, body, call }, { timeTracking }) {
+      const { entry } = await timeTracking.logTime(
+        {
+          ticketId: params.id,
+          minutes: body.minutes,
+          description: body.description ?? '',
+          workDate: body.workDate ?? '',
+        },
+        call,
+      );
+      return timeEntryJson(required(entry, 'time entry'));
     },
-  ),
+  }),
   defineRoute<undefined, TimeEntryFilters>({
     method: 'GET',
     url: '/time-entries',

@@ -26,7 +26,10 @@ import {
   TicketStatus,
   TicketsServiceDefinition,
 } from '../../gen/refront/tickets/v1/tickets.js';
-import { type TimeEntry, TimeTrackingServiceDefinition } from '../../gen/refront/timetracking/v1/timetracking.js';
+import {
+  type TimeEntry,
+  TimeTrackingServiceDefinition,
+} from '../../gen/refront/timetracking/v1/timetracking.js';
 
 /** What one service call looked like when it arrived. */
 export interface SeenCall {
@@ -43,6 +46,10 @@ export interface FakeControl {
   readonly hang: Set<string>;
   /** Methods (by name) that throw a plain Error (an unexpected failure). */
   readonly crash: Set<string>;
+  /** Methods whose held call was aborted (deadline or the caller went away). */
+  readonly aborted: string[];
+  /** Lets every call held by `hang` go on and answer normally. */
+  releaseHung(): void;
 }
 
 /** Records per tenant. */
@@ -58,7 +65,12 @@ class TenantStore<T extends { id: string }> {
   }
   get(tenant: string, id: string, what: string): T {
     const v = this.of(tenant).get(id);
-    if (!v) throw new RefrontError('NOT_FOUND', `FAKE_${what.toUpperCase()}_NOT_FOUND`, `${what} ${id} does not exist`);
+    if (!v)
+      throw new RefrontError(
+        'NOT_FOUND',
+        `FAKE_${what.toUpperCase()}_NOT_FOUND`,
+        `${what} ${id} does not exist`,
+      );
     return v;
   }
 }
@@ -71,14 +83,44 @@ function pageOf<T>(items: readonly T[], pageSize: number, pageToken: string): { 
 }
 
 function enter(control: FakeControl, method: string, ctx: HandlerContext): Promise<string> {
-  control.seen.push({ method, tenant: ctx.tenant, caller: ctx.caller, traceId: currentContext()?.traceId ?? '' });
+  control.seen.push({
+    method,
+    tenant: ctx.tenant,
+    caller: ctx.caller,
+    traceId: currentContext()?.traceId ?? '',
+  });
   if (control.crash.has(method)) return Promise.reject(new Error('database password is hunter2'));
   if (!ctx.tenant) return Promise.reject(new RefrontError('UNAUTHENTICATED', 'FAKE_NO_TENANT', 'no tenant'));
   const tenant = ctx.tenant;
   if (!control.hang.has(method)) return Promise.resolve(tenant);
-  return new Promise((_, reject) => {
-    ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      control.aborted.push(method);
+      reject(ctx.signal.reason);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    held.get(control)?.push(() => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve(tenant);
+    });
   });
+}
+
+/** Calls held by `hang`, per control. */
+const held = new WeakMap<FakeControl, (() => void)[]>();
+
+function createControl(): FakeControl {
+  const control: FakeControl = {
+    seen: [],
+    aborted: [],
+    hang: new Set(),
+    crash: new Set(),
+    releaseHung: () => {
+      for (const release of held.get(control)?.splice(0) ?? []) release();
+    },
+  };
+  held.set(control, []);
+  return control;
 }
 
 function ticketsImpl(control: FakeControl) {
@@ -96,7 +138,10 @@ function ticketsImpl(control: FakeControl) {
     return next;
   };
   return {
-    async createCustomer(req: { name: string; hourlyRateMinor: number; currency: string }, ctx: HandlerContext) {
+    async createCustomer(
+      req: { name: string; hourlyRateMinor: number; currency: string },
+      ctx: HandlerContext,
+    ) {
       const tenant = await enter(control, 'CreateCustomer', ctx);
       if (req.name.trim() === '') {
         throw new RefrontError('INVALID_ARGUMENT', 'FAKE_INVALID_CUSTOMER', 'the customer is invalid', {
@@ -146,7 +191,13 @@ function ticketsImpl(control: FakeControl) {
       return { ticket: tickets.get(tenant, req.id, 'ticket') };
     },
     async listTickets(
-      req: { pageSize: number; pageToken: string; status: TicketStatus; customerId: string; category: string },
+      req: {
+        pageSize: number;
+        pageToken: string;
+        status: TicketStatus;
+        customerId: string;
+        category: string;
+      },
       ctx: HandlerContext,
     ) {
       const tenant = await enter(control, 'ListTickets', ctx);
@@ -159,7 +210,12 @@ function ticketsImpl(control: FakeControl) {
       return { tickets: page.items, nextPageToken: page.next };
     },
     async updateTicket(
-      req: { id: string; title?: string | undefined; description?: string | undefined; priority?: TicketPriority | undefined },
+      req: {
+        id: string;
+        title?: string | undefined;
+        description?: string | undefined;
+        priority?: TicketPriority | undefined;
+      },
       ctx: HandlerContext,
     ) {
       const tenant = await enter(control, 'UpdateTicket', ctx);
@@ -190,12 +246,19 @@ function timeTrackingImpl(control: FakeControl, channel: Channel) {
   const tickets = createClient(TicketsServiceDefinition, channel, { caller: 'time-tracking' });
   const entries = new TenantStore<TimeEntry>();
   return {
-    async logTime(req: { ticketId: string; minutes: number; description: string; workDate: string }, ctx: HandlerContext) {
+    async logTime(
+      req: { ticketId: string; minutes: number; description: string; workDate: string },
+      ctx: HandlerContext,
+    ) {
       const tenant = await enter(control, 'LogTime', ctx);
       const { ticket } = await tickets.getTicket({ id: req.ticketId });
       if (!ticket) throw new RefrontError('INTERNAL', 'FAKE_NO_TICKET', 'no ticket in response');
       if (ticket.status === TicketStatus.TICKET_STATUS_RESOLVED) {
-        throw new RefrontError('FAILED_PRECONDITION', 'FAKE_TICKET_RESOLVED', `ticket ${ticket.id} is resolved`);
+        throw new RefrontError(
+          'FAILED_PRECONDITION',
+          'FAKE_TICKET_RESOLVED',
+          `ticket ${ticket.id} is resolved`,
+        );
       }
       const entry: TimeEntry = {
         id: randomUUID(),
@@ -236,7 +299,11 @@ function invoicingImpl(control: FakeControl, channel: Channel) {
       const { entries } = await time.listTimeEntries({ customerId: req.customerId, pageSize: 100 });
       const billable = entries.filter((e) => e.workDate.startsWith(req.period));
       if (!customer || billable.length === 0) {
-        throw new RefrontError('FAILED_PRECONDITION', 'FAKE_NOTHING_TO_BILL', `nothing to bill for ${req.period}`);
+        throw new RefrontError(
+          'FAILED_PRECONDITION',
+          'FAKE_NOTHING_TO_BILL',
+          `nothing to bill for ${req.period}`,
+        );
       }
       const now = new Date();
       const lines = billable.map((e) => ({
@@ -261,7 +328,12 @@ function invoicingImpl(control: FakeControl, channel: Channel) {
         billingRunId: runId,
         issuedAt: now,
       };
-      const steps = ['lock', 'price', 'issue', 'publish'].map((name) => ({ name, outcome: 'done', detail: '', at: now }));
+      const steps = ['lock', 'price', 'issue', 'publish'].map((name) => ({
+        name,
+        outcome: 'done',
+        detail: '',
+        at: now,
+      }));
       const run: BillingRun = {
         id: runId,
         customerId: req.customerId,
@@ -285,7 +357,10 @@ function invoicingImpl(control: FakeControl, channel: Channel) {
       const tenant = await enter(control, 'GetInvoice', ctx);
       return { invoice: invoices.get(tenant, req.id, 'invoice') };
     },
-    async listInvoices(req: { pageSize: number; pageToken: string; customerId: string }, ctx: HandlerContext) {
+    async listInvoices(
+      req: { pageSize: number; pageToken: string; customerId: string },
+      ctx: HandlerContext,
+    ) {
       const tenant = await enter(control, 'ListInvoices', ctx);
       const all = [...invoices.of(tenant).values()]
         .reverse()
@@ -307,7 +382,7 @@ export interface FakeServices {
 
 /** Starts the fakes on `network`. */
 export async function startFakeServices(network: InProcessNetwork, logger: Logger): Promise<FakeServices> {
-  const control: FakeControl = { seen: [], hang: new Set(), crash: new Set() };
+  const control = createControl();
   const channel = network.channel();
   const servers = {
     tickets: network.createServer({ service: 'tickets', logger }),

@@ -71,7 +71,9 @@ export interface GatewayFixture extends AsyncDisposable {
 }
 
 /** Starts fakes and a gateway (HS256 auth with {@link TEST_SECRET} unless `auth` is given). */
-export async function startGateway(overrides: Partial<Omit<GatewayOptions, 'channel'>> = {}): Promise<GatewayFixture> {
+export async function startGateway(
+  overrides: Partial<Omit<GatewayOptions, 'channel'>> = {},
+): Promise<GatewayFixture> {
   const logger = createLogger({ service: 'gateway-test', level: 'silent' });
   const metrics = overrides.metrics ?? createMetricsRegistry({ processMetrics: false });
   const network = createInProcessNetwork();

@@ -1,0 +1,74 @@
+import { ConfigError } from '@refront/core';
+import { describe, expect, it } from 'vitest';
+import { gatewayEnvSchema, gatewayOptionsFromEnv, loadGatewayEnv } from './config.js';
+
+const SECRET = 'x'.repeat(32);
+
+describe('gateway config', () => {
+  it('has documented defaults', () => {
+    const env = loadGatewayEnv({ JWT_SECRET: SECRET });
+    expect(env).toEqual({
+      GATEWAY_PORT: 8080,
+      GATEWAY_HOST: '0.0.0.0',
+      JWT_SECRET: SECRET,
+      DEV_AUTH: false,
+      RATE_LIMIT_PER_MINUTE: 600,
+    });
+    expect(gatewayOptionsFromEnv(env)).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      rateLimit: { max: 600, windowMs: 60_000 },
+      auth: {
+        hs256Secret: SECRET,
+        jwksUrl: undefined,
+        issuer: undefined,
+        audience: undefined,
+        devTokens: false,
+      },
+    });
+  });
+
+  it('reads every variable', () => {
+    const env = loadGatewayEnv({
+      GATEWAY_PORT: '9090',
+      GATEWAY_HOST: '127.0.0.1',
+      JWKS_URL: 'https://id.example.com/jwks.json',
+      JWT_ISSUER: 'https://id.example.com/',
+      JWT_AUDIENCE: 'api',
+      RATE_LIMIT_PER_MINUTE: '60',
+    });
+    expect(gatewayOptionsFromEnv(env)).toMatchObject({
+      host: '127.0.0.1',
+      port: 9090,
+      rateLimit: { max: 60, windowMs: 60_000 },
+      auth: {
+        jwksUrl: 'https://id.example.com/jwks.json',
+        issuer: 'https://id.example.com/',
+        audience: 'api',
+      },
+    });
+    expect(loadGatewayEnv({ DEV_AUTH: 'true' }).DEV_AUTH).toBe(true);
+  });
+
+  it('reports every bad variable by name, with the auth combinations', () => {
+    const violations = (env: Record<string, string>) => {
+      try {
+        loadGatewayEnv(env);
+      } catch (e: unknown) {
+        if (e instanceof ConfigError) return e.violations.map((v) => v.field).sort();
+        throw e;
+      }
+      return [];
+    };
+    expect(violations({ GATEWAY_PORT: '70000', JWT_SECRET: 'short', RATE_LIMIT_PER_MINUTE: '0' })).toEqual([
+      'GATEWAY_PORT',
+      'JWT_SECRET',
+      'RATE_LIMIT_PER_MINUTE',
+    ]);
+    expect(violations({})).toEqual(['JWT_SECRET']);
+    expect(violations({ JWT_SECRET: SECRET, JWKS_URL: 'https://x/jwks' })).toEqual(['JWKS_URL']);
+    expect(violations({ JWKS_URL: 'https://x/jwks', DEV_AUTH: 'true' })).toEqual(['DEV_AUTH']);
+    expect(violations({ JWKS_URL: 'not a url' })).toEqual(['JWKS_URL']);
+    expect(gatewayEnvSchema.safeParse({ DEV_AUTH: 'maybe' }).success).toBe(false);
+  });
+});
