@@ -12,6 +12,7 @@ import path from 'node:path';
 export const TARGETS = [
   { module: 'proto', out: 'packages/test-contracts/src/gen' },
   { module: 'examples/refront-demo/proto', out: 'examples/refront-demo/src/gen' },
+  { module: 'packages/transport-grpc/proto', out: 'packages/transport-grpc/src/gen' },
 ];
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');

@@ -147,6 +147,25 @@ function cancelled(reason: unknown): RefrontError {
     : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call', { cause: reason });
 }
 
+/**
+ * Records the authenticated identity of a call being served: the request context's `caller` and
+ * the caller metadata become `caller`, replacing what the client claimed. For authentication
+ * interceptors, which run inside the context (after {@link serverContextInterceptor}) so that
+ * refused calls still get a span and RED metrics.
+ *
+ * @example
+ * const auth: Interceptor = async (call, next) => {
+ *   setAuthenticatedCaller(call, await verify(call.metadata.authorization));
+ *   return next(call);
+ * };
+ */
+export function setAuthenticatedCaller(call: Call<unknown>, caller: string): void {
+  call.metadata[METADATA_CALLER] = caller;
+  // The context is this module's own MutableRequestContext; `caller` is read-only to handlers only.
+  const ctx = call.context as { caller: string | undefined } | undefined;
+  if (ctx) ctx.caller = caller;
+}
+
 /** Starts a SERVER span per call (rpc semantic conventions), child of the caller's traceparent. */
 export function serverSpanInterceptor(options: ServerInterceptorOptions): Interceptor {
   return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {

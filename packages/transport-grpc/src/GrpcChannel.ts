@@ -1,0 +1,288 @@
+import { Client, type Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import {
+  type Call,
+  type Channel,
+  type ClientMethod,
+  CoreReason,
+  createLogger,
+  invalidOption,
+  isRefrontError,
+  type Logger,
+  type Metadata,
+  type MetricsRegistry,
+  RefrontError,
+  type Registry,
+} from '@refront/core';
+import type { BalancerOptions } from '@refront/discovery';
+import {
+  createDefaultPolicy,
+  DEFAULT_FAILURE_STATUSES,
+  type ResilienceAttemptContext,
+  type ResiliencePolicy,
+} from '@refront/resilience';
+import { fromGrpcError } from './errors.js';
+import { InstancePool, type Picked } from './internal/InstancePool.js';
+import { asBuffer, identity, toGrpcMetadata } from './internal/metadata.js';
+import {
+  type ClientTlsOptions,
+  type ConnectionOptions,
+  channelCredentials,
+  channelOptions,
+} from './options.js';
+
+/** Options of {@link createGrpcChannel}: where calls go and how they are guarded. */
+export interface GrpcChannelOptions extends ConnectionOptions {
+  /**
+   * One fixed target, in grpc-js syntax (`10.0.0.7:50051`, `dns:///tickets:50051`, `unix:/run/t.sock`).
+   * Give either `target` or `discovery` with `service`.
+   */
+  readonly target?: string;
+  /** Where the instances of `service` are; each instance gets its own connection. */
+  readonly discovery?: Registry;
+  /** The service name in `discovery` (`tickets`). */
+  readonly service?: string;
+  /** How instances are picked. @default least-outstanding with outlier detection */
+  readonly balancer?: Omit<BalancerOptions, 'service'>;
+  /**
+   * The resilience policy every call runs under; its breaker layer guards each instance
+   * (`service/address:port`). `false` opts out (not recommended). @default createDefaultPolicy()
+   */
+  readonly policy?: ResiliencePolicy | false;
+  /** TLS from PEM files; with certFile and keyFile, mutual TLS. @default none (plaintext) */
+  readonly tls?: ClientTlsOptions;
+  /** Registry for the default policy's counters. @default none */
+  readonly metrics?: MetricsRegistry | undefined;
+  /** Logger for the default policy and discovery. @default a logger for `refront-grpc` */
+  readonly logger?: Logger | undefined;
+}
+
+/** A gRPC {@link Channel}: give it to core's `createClient`. Owns its connections. */
+export interface GrpcChannel extends Channel, AsyncDisposable {
+  /** The policy calls run under, if any. */
+  readonly policy: ResiliencePolicy | undefined;
+  /** Ids of the instances with an open connection (discovery only). */
+  connectedInstances(): string[];
+  /** Stops the discovery watch, closes every connection and the default policy; idempotent. */
+  close(): Promise<void>;
+}
+
+const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
+
+function decodeFailed(path: string, e: unknown): RefrontError {
+  return new RefrontError('INTERNAL', CoreReason.DECODE_FAILED, `response of ${path} does not decode`, {
+    cause: e,
+    retryable: false,
+  });
+}
+
+/** One grpc-js unary call with raw bytes; the caller's abort rejects with its reason, unchanged. */
+function send(
+  client: Client,
+  path: string,
+  body: Buffer,
+  metadata: Metadata,
+  deadline: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const md: GrpcMetadata = toGrpcMetadata(metadata);
+    let onAbort: (() => void) | undefined;
+    const call = client.makeUnaryRequest<Buffer, Buffer>(
+      path,
+      identity,
+      identity,
+      body,
+      md,
+      deadline === undefined ? {} : { deadline },
+      (err, res) => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) reject(signal.reason);
+        else if (err) reject(fromGrpcError(err));
+        else resolve(res as Buffer);
+      },
+    );
+    if (signal) {
+      onAbort = () => {
+        call.cancel();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+}
+
+class GrpcChannelImpl implements GrpcChannel {
+  readonly policy: ResiliencePolicy | undefined;
+  private readonly ownsPolicy: boolean;
+  private readonly pool: InstancePool | undefined;
+  private readonly single: Client | undefined;
+  private readonly name: string;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: GrpcChannelOptions) {
+    const { target, discovery, service } = options;
+    if ((target === undefined) === (discovery === undefined)) {
+      throw invalidOption('give either target or discovery (with service)');
+    }
+    if (discovery && !service) throw invalidOption('discovery needs the service name to resolve');
+    this.name = service ?? (target as string);
+    const logger = options.logger ?? createLogger({ service: 'refront-grpc' });
+    const creds = channelCredentials(options.tls);
+    const opts = channelOptions('client', options, options.tls);
+    if (discovery) {
+      this.pool = new InstancePool(discovery, this.name, creds, opts, options.balancer, logger);
+    } else {
+      this.single = new Client(target as string, creds, opts);
+    }
+    this.ownsPolicy = options.policy === undefined;
+    this.policy =
+      options.policy === false
+        ? undefined
+        : (options.policy ?? createDefaultPolicy({ name: this.name, metrics: options.metrics, logger }));
+  }
+
+  unary<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res> {
+    if (this.closing) {
+      return Promise.reject(
+        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`),
+      );
+    }
+    let body: Buffer;
+    try {
+      body = asBuffer(method.requestType.encode(call.request).finish());
+    } catch (e: unknown) {
+      return Promise.reject(
+        new RefrontError('INVALID_ARGUMENT', CoreReason.DECODE_FAILED, 'request does not encode', {
+          cause: e,
+        }),
+      );
+    }
+    const pool = this.pool;
+    if (pool && !pool.isReady) {
+      return waitFor(pool.whenReady(), call.signal).then(() => this.run(method, call, body));
+    }
+    return this.run(method, call, body);
+  }
+
+  private run<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, body: Buffer): Promise<Res> {
+    const path = method.info.path;
+    const decode = (buf: Buffer): Res => {
+      try {
+        return method.responseType.decode(buf);
+      } catch (e: unknown) {
+        throw decodeFailed(path, e);
+      }
+    };
+    const policy = this.policy;
+    if (!policy) {
+      const picked = this.pool?.pick();
+      return this.attempt(picked, call, path, body, call.deadline, call.signal).then(decode);
+    }
+    let current: Picked | undefined;
+    let used = false;
+    // A pick whose attempt never ran (its breaker refused) still ends, as a failure of that instance.
+    const release = (): void => {
+      if (current && !used) current.pick.done(false);
+    };
+    const pool = this.pool;
+    const pickTarget = pool
+      ? (): string => {
+          release();
+          current = pool.pick();
+          used = false;
+          return current.key;
+        }
+      : undefined;
+    return policy
+      .execute(
+        (ctx: ResilienceAttemptContext) => {
+          used = true;
+          return this.attempt(current, call, path, body, ctx.deadline ?? call.deadline, ctx.signal);
+        },
+        {
+          signal: call.signal,
+          deadline: call.deadline,
+          idempotent: method.info.idempotent,
+          target: this.name,
+          pickTarget,
+        },
+      )
+      .then(decode, (e: unknown) => {
+        release();
+        throw e;
+      });
+  }
+
+  private attempt(
+    picked: Picked | undefined,
+    call: Call<unknown>,
+    path: string,
+    body: Buffer,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> {
+    const client = picked?.client ?? (this.single as Client);
+    call.target = picked?.key ?? this.name;
+    const pending = send(client, path, body, call.metadata, deadline, signal);
+    if (!picked) return pending;
+    return pending.then(
+      (res) => {
+        picked.pick.done(true);
+        return res;
+      },
+      (e: unknown) => {
+        const failed = !signal?.aborted && isRefrontError(e) && INSTANCE_FAILURES.has(e.status);
+        picked.pick.done(!failed);
+        throw e;
+      },
+    );
+  }
+
+  connectedInstances(): string[] {
+    return this.pool?.connected() ?? [];
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.single?.close();
+      await this.pool?.close();
+      if (this.ownsPolicy) await this.policy?.close();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Awaits `p`, or rejects with `signal.reason` as soon as the signal aborts. */
+function waitFor<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Creates a gRPC channel for core's `createClient`. Each call: resolve (once per service, then a
+ * background watch) → balancer → resilience policy (timeout, bulkhead, retry, a circuit breaker per
+ * instance) → grpc-js call on that instance's own connection, with the remaining deadline as
+ * `grpc-timeout` and the call's metadata (traceparent, caller, tenant).
+ *
+ * @throws RefrontError `CORE_INVALID_OPTION` without exactly one of target and discovery, or for
+ *   a bad limit; `GRPC_BAD_CREDENTIALS` when a PEM file cannot be read.
+ * @example
+ * const channel = createGrpcChannel({ discovery: registry, service: 'tickets' });
+ * const tickets = createClient(TicketsServiceDefinition, channel, { caller: 'time-tracking' });
+ */
+export function createGrpcChannel(options: GrpcChannelOptions): GrpcChannel {
+  return new GrpcChannelImpl(options);
+}

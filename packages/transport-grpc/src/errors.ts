@@ -1,0 +1,165 @@
+import { Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import {
+  CoreReason,
+  type ErrorDetails,
+  type FieldViolation,
+  isRefrontError,
+  RefrontError,
+  type RefrontErrorOptions,
+  STATUS_CODES,
+  type Status,
+  statusFromCode,
+} from '@refront/core';
+import type { Any } from './gen/google/protobuf/any.js';
+import { BadRequest, ErrorInfo, RetryInfo } from './gen/google/rpc/error_details.js';
+import { Status as RpcStatus } from './gen/google/rpc/status.js';
+
+/** Reasons raised by `@refront/transport-grpc` itself. */
+export const GrpcReason = {
+  /** No bearer token came with a call to a server that requires one. */
+  MISSING_TOKEN: 'GRPC_MISSING_TOKEN',
+  /** The bearer token did not verify. */
+  BAD_TOKEN: 'GRPC_BAD_TOKEN',
+  /** The peer answered a gRPC status without Refront details (any non-Refront server, or grpc-js itself). */
+  STATUS: 'GRPC_STATUS',
+  /** A PEM file could not be read. */
+  BAD_CREDENTIALS: 'GRPC_BAD_CREDENTIALS',
+  /** Reflection's `.proto` files did not load. */
+  REFLECTION_FAILED: 'GRPC_REFLECTION_FAILED',
+  /** The server could not bind its address. */
+  BIND_FAILED: 'GRPC_BIND_FAILED',
+} as const;
+
+/** One of {@link GrpcReason}. */
+export type GrpcReasonCode = (typeof GrpcReason)[keyof typeof GrpcReason];
+
+/** Trailer carrying the serialized google.rpc.Status (the gRPC richer error model). */
+export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+/** ErrorInfo metadata key that carries `retryable` when it differs from the status's default. */
+export const RETRYABLE_KEY = 'refront-retryable';
+
+const TYPE_PREFIX = 'type.googleapis.com/';
+const ERROR_INFO = `${TYPE_PREFIX}${ErrorInfo.$type}`;
+const BAD_REQUEST = `${TYPE_PREFIX}${BadRequest.$type}`;
+const RETRY_INFO = `${TYPE_PREFIX}${RetryInfo.$type}`;
+
+/** Core's default of `retryable` per status (RefrontError's constructor). */
+function defaultRetryable(status: Status): boolean {
+  return status === 'UNAVAILABLE' || status === 'RESOURCE_EXHAUSTED' || status === 'ABORTED';
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function pack(typeUrl: string, value: Uint8Array): Any {
+  return { typeUrl, value: toBuffer(value) };
+}
+
+/**
+ * Serializes `error` as a google.rpc.Status: ErrorInfo (reason, domain, metadata), BadRequest
+ * (field violations) and RetryInfo (retry delay), so any gRPC client can read the details.
+ */
+export function encodeStatusDetails(error: RefrontError, domain: string): Buffer {
+  const metadata: Record<string, string> = { ...(error.details.metadata ?? {}) };
+  if (error.retryable !== defaultRetryable(error.status)) metadata[RETRYABLE_KEY] = String(error.retryable);
+  const details: Any[] = [
+    pack(ERROR_INFO, ErrorInfo.encode({ reason: error.reason, domain, metadata }).finish()),
+  ];
+  const violations = error.details.fieldViolations;
+  if (violations && violations.length > 0) {
+    const fieldViolations = violations.map((v) => ({ field: v.field, description: v.description }));
+    details.push(pack(BAD_REQUEST, BadRequest.encode({ fieldViolations }).finish()));
+  }
+  const delay = error.details.retryDelayMs;
+  if (delay !== undefined && delay >= 0) {
+    const retryDelay = { seconds: Math.floor(delay / 1000), nanos: Math.round((delay % 1000) * 1e6) };
+    details.push(pack(RETRY_INFO, RetryInfo.encode({ retryDelay }).finish()));
+  }
+  return toBuffer(RpcStatus.encode({ code: error.code, message: error.message, details }).finish());
+}
+
+/**
+ * The gRPC status a server answers for `error`: code, message, and google.rpc.Status details in
+ * the `grpc-status-details-bin` trailer. `cause` and the stack never leave the process.
+ */
+export function toGrpcStatus(error: RefrontError, domain: string): Partial<StatusObject> {
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(error, domain));
+  return { code: error.code, details: error.message, metadata };
+}
+
+interface Decoded {
+  reason?: string;
+  metadata?: Record<string, string>;
+  fieldViolations?: FieldViolation[];
+  retryDelayMs?: number;
+}
+
+function decodeDetails(bytes: Buffer): Decoded {
+  const status = RpcStatus.decode(bytes);
+  const out: Decoded = {};
+  for (const any of status.details) {
+    if (any.typeUrl === ERROR_INFO) {
+      const info = ErrorInfo.decode(any.value);
+      out.reason = info.reason;
+      out.metadata = info.metadata;
+    } else if (any.typeUrl === BAD_REQUEST) {
+      out.fieldViolations = BadRequest.decode(any.value).fieldViolations.map((v) => ({
+        field: v.field,
+        description: v.description,
+      }));
+    } else if (any.typeUrl === RETRY_INFO) {
+      const d = RetryInfo.decode(any.value).retryDelay;
+      if (d) out.retryDelayMs = d.seconds * 1000 + Math.round(d.nanos / 1e6);
+    }
+  }
+  return out;
+}
+
+/** Reason of a status that came without details: core's where one means the same. */
+function bareReason(status: Status): string {
+  if (status === 'UNIMPLEMENTED') return CoreReason.UNIMPLEMENTED;
+  if (status === 'DEADLINE_EXCEEDED') return CoreReason.DEADLINE_EXCEEDED;
+  if (status === 'CANCELLED') return CoreReason.CANCELLED;
+  return GrpcReason.STATUS;
+}
+
+function isServiceError(e: unknown): e is ServiceError {
+  return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
+}
+
+/**
+ * Rebuilds the {@link RefrontError} a server sent, from the gRPC status and its
+ * `grpc-status-details-bin` trailer; the grpc-js error stays in `cause`. A status without
+ * Refront details (another gRPC server, or grpc-js's own UNAVAILABLE) gets reason
+ * `GRPC_STATUS`, or core's reason for UNIMPLEMENTED, DEADLINE_EXCEEDED and CANCELLED.
+ */
+export function fromGrpcError(e: unknown): RefrontError {
+  if (isRefrontError(e)) return e;
+  if (!isServiceError(e)) return new RefrontError('INTERNAL', CoreReason.INTERNAL, String(e), { cause: e });
+  const status: Status = e.code === STATUS_CODES.OK ? 'UNKNOWN' : statusFromCode(e.code);
+  const raw = e.metadata?.get(STATUS_DETAILS_KEY)[0];
+  let decoded: Decoded = {};
+  if (raw instanceof Buffer) {
+    try {
+      decoded = decodeDetails(raw);
+    } catch {
+      // A malformed trailer from a foreign server: keep the code and message.
+    }
+  }
+  const metadata = decoded.metadata ?? {};
+  const retryFlag = metadata[RETRYABLE_KEY];
+  if (retryFlag !== undefined) delete metadata[RETRYABLE_KEY];
+  const details: { -readonly [K in keyof ErrorDetails]: ErrorDetails[K] } = {};
+  if (decoded.fieldViolations && decoded.fieldViolations.length > 0)
+    details.fieldViolations = decoded.fieldViolations;
+  if (Object.keys(metadata).length > 0) details.metadata = metadata;
+  if (decoded.retryDelayMs !== undefined) details.retryDelayMs = decoded.retryDelayMs;
+  const options: RefrontErrorOptions = {
+    cause: e,
+    details,
+    ...(retryFlag === undefined ? {} : { retryable: retryFlag === 'true' }),
+  };
+  return new RefrontError(status, decoded.reason || bareReason(status), e.details ?? e.message, options);
+}
