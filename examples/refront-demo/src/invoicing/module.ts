@@ -1,6 +1,5 @@
-import { createClient, on } from '@refront/core';
+import { on } from '@refront/core';
 import { createInbox } from '@refront/data';
-import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { InvoicingServiceDefinition } from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
@@ -22,19 +21,8 @@ export const STALE_RUN_MS = 60_000;
 export const invoicingModule: ServiceModule = {
   name: 'invoicing',
   migrations: invoicingMigrations,
-  async register({ name, server, bus, channel, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
-    const policy = createDefaultPolicy({ metrics, name: 'tickets' });
-    onClose(() => policy.close());
-    const deps: SagaDeps = {
-      db,
-      outbox,
-      logger,
-      tickets: createClient(TicketsServiceDefinition, channel, {
-        caller: name,
-        metrics,
-        interceptors: [policyInterceptor(policy)],
-      }),
-    };
+  async register({ name, server, bus, client, db, outbox, metrics, logger }: ModuleRuntime) {
+    const deps: SagaDeps = { db, outbox, logger, tickets: client(TicketsServiceDefinition) };
     const recovered = await recoverStaleRuns(deps, STALE_RUN_MS);
     if (recovered > 0) logger.warn({ recovered }, 'compensated billing runs interrupted by a stop');
 

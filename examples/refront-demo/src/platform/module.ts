@@ -1,4 +1,12 @@
-import type { Channel, EventBus, Logger, MetricsRegistry, RpcServer } from '@refront/core';
+import type {
+  Channel,
+  Client,
+  EventBus,
+  Logger,
+  MetricsRegistry,
+  RpcServer,
+  ServiceDefinition,
+} from '@refront/core';
 import type { Database, Migration, Outbox } from '@refront/data';
 
 /**
@@ -15,6 +23,11 @@ export interface ModuleRuntime {
   readonly server: RpcServer;
   /** Channel to the other services' request servers. */
   readonly channel: Channel;
+  /**
+   * A typed client of another service, calling as this module, behind the topology's resilience
+   * policy (timeout, retry where idempotent, circuit breaker; per instance on gRPC).
+   */
+  client<S extends ServiceDefinition>(definition: S): Client<S>;
   /** The event bus, publishing as this module. Subscribe with the module's name as group. */
   readonly bus: EventBus;
   /** The module's own database (its own schema), migrated. */

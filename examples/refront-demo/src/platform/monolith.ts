@@ -1,5 +1,6 @@
-import type { InProcessEventBus, InProcessNetwork, Service } from '@refront/core';
+import { createClient, type InProcessEventBus, type InProcessNetwork, type Service } from '@refront/core';
 import { createOutbox, type EmbeddedPostgres, type Outbox, openDatabase } from '@refront/data';
+import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { type ServiceModule, schemaOf } from './module.js';
 
 /** Where the monolith's modules keep their data. */
@@ -39,12 +40,21 @@ export async function runMonolith(
     outboxes.push(outbox);
     const server = network.createServer({ service: m.name, logger, metrics: host.metrics });
     const cleanups: (() => Promise<void> | void)[] = [];
+    const policy = createDefaultPolicy({ metrics: host.metrics, logger, name: m.name });
+    cleanups.push(() => policy.close());
+    const channel = network.channel();
     await m.register({
       name: m.name,
       logger,
       metrics: host.metrics,
       server,
-      channel: network.channel(),
+      channel,
+      client: (definition) =>
+        createClient(definition, channel, {
+          caller: m.name,
+          metrics: host.metrics,
+          interceptors: [policyInterceptor(policy)],
+        }),
       bus: publisher,
       db,
       outbox,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createClient, isRefrontError, RefrontError } from '@refront/core';
-import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
+import { isRefrontError, RefrontError } from '@refront/core';
 import { TicketStatus, TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import {
   type TimeEntry,
@@ -35,14 +34,8 @@ interface EntryRow {
 export const timeTrackingModule: ServiceModule = {
   name: 'time-tracking',
   migrations: timeTrackingMigrations,
-  async register({ name, server, channel, db, outbox, metrics, onClose }: ModuleRuntime) {
-    const policy = createDefaultPolicy({ metrics, name: 'tickets' });
-    onClose(() => policy.close());
-    const tickets = createClient(TicketsServiceDefinition, channel, {
-      caller: name,
-      metrics,
-      interceptors: [policyInterceptor(policy)],
-    });
+  async register({ server, client, db, outbox }: ModuleRuntime) {
+    const tickets = client(TicketsServiceDefinition);
 
     server.add(TimeTrackingServiceDefinition, {
       async logTime(request, ctx) {

@@ -1,0 +1,84 @@
+/**
+ * One service of the platform in its own process (the distributed topology): the same module
+ * code as the monolith, on gRPC, RabbitMQ and PostgreSQL.
+ *
+ *   SERVICE=tickets DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres GRPC_PORT=50051 \
+ *     REFRONT_ENDPOINTS='tickets=127.0.0.1:50051' node --import tsx src/serve.ts
+ *
+ * `SERVICE=gateway` runs the public HTTP edge, calling the services over gRPC.
+ */
+import { createService } from '@refront/core';
+import { createGrpcChannel } from '@refront/transport-grpc';
+import { z } from 'zod';
+import { createGateway, gatewayEnvShape, gatewayOptionsFromEnv } from './gateway/index.js';
+import { registryFor, runDistributed } from './platform/distributed.js';
+import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
+import { PLATFORM_MODULES } from './platform/startPlatform.js';
+
+const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
+
+const config = z.object({
+  SERVICE: z.enum(names),
+  SERVICE_VERSION: z.string().default('0.1.0'),
+  DATABASE_URL: z.url().optional(),
+  AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  GRPC_HOST: z.string().default('0.0.0.0'),
+  GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  ADVERTISE_HOST: z.string().default('127.0.0.1'),
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
+  ...gatewayEnvShape,
+});
+
+const service = createService({
+  name: process.env.SERVICE ?? 'refront-demo',
+  version: process.env.SERVICE_VERSION ?? '0.1.0',
+  config,
+  opsPort: Number(process.env.OPS_PORT ?? 9464),
+  gracePeriodMs: Number(process.env.GRACE_PERIOD_MS ?? 10_000),
+});
+const cfg = service.config;
+const registry = registryFor(service, process.env);
+
+if (cfg.SERVICE === 'gateway') {
+  const channel = createRoutingChannel(demoServiceOf, (target) =>
+    createGrpcChannel({
+      discovery: registry,
+      service: target,
+      metrics: service.metrics,
+      logger: service.logger,
+    }),
+  );
+  const gateway = await createGateway({
+    ...gatewayOptionsFromEnv(cfg),
+    channel,
+    logger: service.logger,
+    metrics: service.metrics,
+  });
+  service.use(gateway);
+} else {
+  const module = PLATFORM_MODULES.find((m) => m.name === cfg.SERVICE);
+  if (!module) throw new Error(`unknown service ${cfg.SERVICE}`);
+  if (!cfg.DATABASE_URL) {
+    service.logger.fatal(
+      'DATABASE_URL is required: each service keeps its data in its own schema on PostgreSQL',
+    );
+    process.exit(1);
+  }
+  await runDistributed(
+    service,
+    module,
+    {
+      databaseUrl: cfg.DATABASE_URL,
+      amqpUrl: cfg.AMQP_URL,
+      grpcHost: cfg.GRPC_HOST,
+      grpcPort: cfg.GRPC_PORT,
+      advertiseHost: cfg.ADVERTISE_HOST,
+      env: process.env,
+    },
+    registry,
+  );
+}
+service.use({ name: 'registry', close: () => registry.close() });
+await service.start();
+service.logger.info({ service: cfg.SERVICE, ops: service.opsAddress?.port }, 'ready');
