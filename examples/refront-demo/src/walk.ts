@@ -13,6 +13,19 @@ export interface WalkResult {
   readonly totalMinutes: number;
   /** Trace ids the gateway returned, one per request, in order. */
   readonly traceIds: readonly string[];
+  /** What the AI service made of each ticket, in ticket order. */
+  readonly classifications: readonly {
+    readonly ticketId: string;
+    readonly category: string;
+    readonly urgency: string;
+    readonly summary: string;
+  }[];
+  /** Notifications listed at the end of the walk, newest first. */
+  readonly notifications: readonly { readonly kind: string; readonly subjectId: string }[];
+  /** The customer's revenue in the invoice's currency, from the reporting read model. */
+  readonly reportedRevenueMinor: number;
+  /** The customer's logged minutes, from the reporting read model. */
+  readonly reportedMinutes: number;
 }
 
 /** Options of {@link walk}. */
@@ -173,6 +186,71 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
   token = ownToken;
   print(`   GET /v1/invoices/${invoice.id.slice(0, 8)} as tenant "initech" → ${hidden.status}`);
 
+  await options.settle();
+  print('9. The AI service classified and summarised each new ticket (TicketCreated → TicketClassified)');
+  const classifications: { ticketId: string; category: string; urgency: string; summary: string }[] = [];
+  for (const id of ticketIds) {
+    const c = (await call('GET', `/v1/tickets/${id}/classification`)).body;
+    const ticket = (await call('GET', `/v1/tickets/${id}`)).body;
+    if (ticket.category !== c.category) {
+      throw new Error(`ticket ${id} shows category "${ticket.category}", the AI said "${c.category}"`);
+    }
+    classifications.push({ ticketId: id, category: c.category, urgency: c.urgency, summary: c.summary });
+    print(
+      `   ${id.slice(0, 8)} ${String(c.category).padEnd(8)} ${String(c.urgency).padEnd(7)} ` +
+        `confidence ${Number(c.confidence).toFixed(2)} (${c.provider}, ${Number(c.latencyMs).toFixed(2)} ms): "${c.summary}"`,
+    );
+  }
+
+  print('10. Notifications went out for the issued invoice, the urgent ticket and the resolved one');
+  const sent = (await call('GET', '/v1/notifications')).body.notifications as {
+    kind: string;
+    subjectId: string;
+    recipient: string;
+    subject: string;
+    status: string;
+  }[];
+  for (const n of sent) print(`   [${n.status}] ${n.kind.padEnd(15)} to ${n.recipient}: ${n.subject}`);
+  for (const [kind, subjectId] of [
+    ['invoice_issued', invoice.id],
+    ['ticket_urgent', ticketIds[1]],
+  ]) {
+    if (!sent.some((n) => n.kind === kind && n.subjectId === subjectId)) {
+      throw new Error(`no ${kind} notification for ${subjectId}`);
+    }
+  }
+
+  print(`11. The report for ${customer.name}, built only from events, matches the invoice`);
+  const report = (await call('GET', `/v1/reports/customers?customerId=${customer.id}`)).body.customers[0];
+  const revenue = (report?.revenue ?? []) as {
+    currency: string;
+    amountMinor: number;
+    invoiceCount: number;
+  }[];
+  const reportedRevenueMinor = revenue.find((r) => r.currency === invoice.currency)?.amountMinor ?? 0;
+  const reportedMinutes: number = report?.loggedMinutes ?? 0;
+  for (const m of (report?.months ?? []) as {
+    month: string;
+    loggedMinutes: number;
+    revenue: typeof revenue;
+  }[]) {
+    const billed = m.revenue.map((r) => money(r.amountMinor, r.currency)).join(', ') || '-';
+    print(`   ${m.month}: ${(m.loggedMinutes / 60).toFixed(2)} h logged, invoiced ${billed}`);
+  }
+  if (reportedRevenueMinor !== invoice.totalMinor) {
+    throw new Error(`the report says ${reportedRevenueMinor}, the invoice ${invoice.totalMinor}`);
+  }
+  print(
+    `   report total ${money(reportedRevenueMinor, invoice.currency)} = invoice ${invoice.number} ` +
+      `${money(invoice.totalMinor, invoice.currency)} (to the cent)`,
+  );
+  const tickets = (await call('GET', '/v1/reports/tickets')).body;
+  print(
+    `   open tickets per category: ${(tickets.categories as { category: string; openTickets: number }[])
+      .map((c) => `${c.category} ${c.openTickets}`)
+      .join(', ')}; resolved ${tickets.resolvedTickets}`,
+  );
+
   return {
     tenant,
     customerId: customer.id,
@@ -181,5 +259,9 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
     totalMinor: invoice.totalMinor,
     totalMinutes,
     traceIds,
+    classifications,
+    notifications: sent.map((n) => ({ kind: n.kind, subjectId: n.subjectId })),
+    reportedRevenueMinor,
+    reportedMinutes,
   };
 }

@@ -227,6 +227,25 @@ describe('in-process event bus', () => {
     await expect(b.publish(ThingHappened, { id: 'x' })).rejects.toMatchObject({ status: 'UNAVAILABLE' });
   });
 
+  it('sends a command to one group only, keeping it until that group consumes', async () => {
+    await using b = bus();
+    const a: string[] = [];
+    const other: string[] = [];
+    await b.subscribe('listener', [on(ThingHappened, async (e) => void other.push(e.id))]);
+    const env = await b.send('billing', ThingHappened, { id: 'cmd-1', sequence: 1 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(b.pendingCount('billing')).toBe(1);
+    await b.subscribe('billing', [
+      on(ThingHappened, async (e, ctx) => void a.push(`${e.id}/${ctx.envelope.id}`)),
+    ]);
+    await until(() => a.length === 1);
+    expect(a).toEqual([`cmd-1/${env.id}`]);
+    expect(other).toEqual([]);
+    await expect(b.send('bad name!', ThingHappened, {})).rejects.toMatchObject({
+      reason: 'CORE_INVALID_OPTION',
+    });
+  });
+
   it('replays a dead letter after a fix', async () => {
     await using b = bus();
     let broken = true;

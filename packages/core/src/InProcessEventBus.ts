@@ -124,6 +124,7 @@ export class InProcessEventBus implements EventBus {
     return {
       publish: (type, event, opts) => this.publishAs(service, type, event, opts),
       publishRaw: (envelope, body) => this.publishRaw(envelope, body),
+      send: (group, type, message, opts) => this.sendAs(service, group, type, message, opts),
       subscribe: (group, bindings, opts) => this.subscribeAs(service, group, bindings, opts),
       close: () => Promise.resolve(),
     };
@@ -143,6 +144,41 @@ export class InProcessEventBus implements EventBus {
     const { envelope, body } = encodeEvent(source, type, event, options);
     await this.publishRaw(envelope, body);
     return envelope;
+  }
+
+  send<T>(
+    group: string,
+    type: MessageType<T>,
+    message: DeepPartial<T>,
+    options?: PublishOptions,
+  ): Promise<EventEnvelope> {
+    return this.sendAs(this.options.service, group, type, message, options);
+  }
+
+  private async sendAs<T>(
+    source: string,
+    name: string,
+    type: MessageType<T>,
+    message: DeepPartial<T>,
+    options?: PublishOptions,
+  ): Promise<EventEnvelope> {
+    options?.signal?.throwIfAborted();
+    if (this.closed) throw new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed');
+    if (!GROUP_NAME.test(name)) throw invalidOption(`invalid consumer group name "${name}"`);
+    const { envelope, body } = encodeEvent(source, type, message, options);
+    const group = this.groupOf(name);
+    group.pending.push({ envelope, body, attempt: 1 });
+    queueMicrotask(() => group.pump());
+    return envelope;
+  }
+
+  private groupOf(name: string): Group {
+    let group = this.groups.get(name);
+    if (!group) {
+      group = new Group(name, this);
+      this.groups.set(name, group);
+    }
+    return group;
   }
 
   publishRaw(envelope: EventEnvelope, body: Uint8Array): Promise<void> {
@@ -180,11 +216,7 @@ export class InProcessEventBus implements EventBus {
     if (!(concurrency >= 1)) throw invalidOption(`concurrency must be >= 1, got ${concurrency}`);
     const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
     if (!(handlerTimeoutMs > 0)) throw invalidOption(`handlerTimeoutMs must be > 0, got ${handlerTimeoutMs}`);
-    let group = this.groups.get(name);
-    if (!group) {
-      group = new Group(name, this);
-      this.groups.set(name, group);
-    }
+    const group = this.groupOf(name);
     const dispatcher = createEventDispatcher({
       group: name,
       service,

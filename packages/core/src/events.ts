@@ -143,6 +143,21 @@ export interface EventBus {
    * @throws RefrontError UNAVAILABLE when the bus cannot take it; the event is then not published.
    */
   publish<T>(type: MessageType<T>, event: DeepPartial<T>, options?: PublishOptions): Promise<EventEnvelope>;
+  /**
+   * Sends a command to one consumer group: it goes to that group's queue only (whatever the
+   * group's bindings), waits there while the group is not consuming, and is handled, retried and
+   * dead-lettered like an event. A group without a handler for the type dead-letters it
+   * (`CORE_NO_HANDLER`). Resolves once the bus has it durably (confirmed).
+   * @throws RefrontError INVALID_ARGUMENT for a bad group name; UNAVAILABLE when the bus cannot take it.
+   * @example
+   * await bus.send('invoicing', CloseBillingPeriod, { period: '2025-01' });
+   */
+  send<T>(
+    group: string,
+    type: MessageType<T>,
+    message: DeepPartial<T>,
+    options?: PublishOptions,
+  ): Promise<EventEnvelope>;
   /** Publishes an already-encoded body (replays, relays of an outbox). */
   publishRaw(
     envelope: EventEnvelope,

@@ -103,6 +103,7 @@ export {
   serverContextInterceptor,
   serverMetricsInterceptor,
   serverSpanInterceptor,
+  setAuthenticatedCaller,
 } from './serverInterceptors.js';
 export type { TracingHandle, TracingOptions } from './setupTracing.js';
 export { setupTracing } from './setupTracing.js';

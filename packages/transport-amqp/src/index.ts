@@ -1,2 +1,17 @@
-/** Placeholder while the package is being built. */
-export const PACKAGE = '@refront/transport-amqp';
+export type { AmqpConnectionState, AmqpEventBusOptions } from './AmqpEventBus.js';
+export {
+  AmqpEventBus,
+  createAmqpEventBus,
+  DEFAULT_DELIVERY_LIMIT,
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_MAX_RECONNECT_DELAY_MS,
+  DEFAULT_MAX_UNCONFIRMED,
+  DEFAULT_NAMESPACE,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  DEFAULT_RECONNECT_DELAY_MS,
+} from './AmqpEventBus.js';
+export type { AmqpReasonCode } from './errors.js';
+export { AmqpReason } from './errors.js';
+export { HEADERS as AMQP_HEADERS } from './internal/amqpEnvelope.js';
+export type { TopologyNames } from './names.js';
+export { domainOf, topologyNames } from './names.js';

@@ -20,7 +20,10 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { AiServiceDefinition } from '../gen/refront/ai/v1/ai.js';
 import { InvoicingServiceDefinition } from '../gen/refront/invoicing/v1/invoicing.js';
+import { NotificationsServiceDefinition } from '../gen/refront/notifications/v1/notifications.js';
+import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
 import { type Authenticator, createAuthenticator, type GatewayAuthOptions } from './auth.js';
@@ -28,8 +31,11 @@ import { GatewayReason, toHttpError } from './errors.js';
 import { addObservabilityHooks, stateOf, traceIdOf } from './observability.js';
 import { registerRoute } from './registerRoute.js';
 import type { GatewayClients, Route } from './route.js';
+import { aiRoutes } from './routes/ai.js';
 import { billingRoutes } from './routes/billing.js';
 import { devRoutes } from './routes/dev.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { reportRoutes } from './routes/reports.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { timeRoutes } from './routes/time.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -124,7 +130,7 @@ async function addDocs(app: FastifyInstance): Promise<void> {
         title: 'Refront demo API',
         version: '1.0.0',
         description:
-          'Support tickets, time tracking and invoicing. Every call acts for the tenant of its bearer token. ' +
+          'Support tickets, time tracking, invoicing, AI triage, notifications and reports. Every call acts for the tenant of its bearer token. ' +
           'Money is in integer minor units, timestamps are ISO 8601, errors share one body shape.',
       },
       components: {
@@ -135,6 +141,12 @@ async function addDocs(app: FastifyInstance): Promise<void> {
         { name: 'tickets', description: 'Support tickets' },
         { name: 'time', description: 'Time spent on tickets' },
         { name: 'billing', description: 'Billing runs (the close-a-period saga) and invoices' },
+        { name: 'ai', description: 'Classification and summaries of tickets' },
+        { name: 'notifications', description: 'Mail sent about invoices and tickets' },
+        {
+          name: 'reports',
+          description: 'Hours, revenue and open tickets, from read models built from events',
+        },
         { name: 'dev', description: 'Development helpers, only when dev auth is on' },
       ],
     },
@@ -217,6 +229,9 @@ function routesFor(auth: Authenticator): Route[] {
     ...ticketRoutes,
     ...timeRoutes,
     ...billingRoutes,
+    ...aiRoutes,
+    ...notificationRoutes,
+    ...reportRoutes,
     ...(auth.issueDevToken ? devRoutes(auth.issueDevToken) : []),
   ];
 }
@@ -241,6 +256,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tickets: createClient(TicketsServiceDefinition, options.channel, clientOptions),
     timeTracking: createClient(TimeTrackingServiceDefinition, options.channel, clientOptions),
     invoicing: createClient(InvoicingServiceDefinition, options.channel, clientOptions),
+    ai: createClient(AiServiceDefinition, options.channel, clientOptions),
+    notifications: createClient(NotificationsServiceDefinition, options.channel, clientOptions),
+    reporting: createClient(ReportingServiceDefinition, options.channel, clientOptions),
   };
   const app = Fastify({
     loggerInstance: logger,

@@ -1,5 +1,8 @@
 import type { Client } from '@refront/core';
+import type { AiServiceDefinition } from '../gen/refront/ai/v1/ai.js';
 import type { InvoicingServiceDefinition } from '../gen/refront/invoicing/v1/invoicing.js';
+import type { NotificationsServiceDefinition } from '../gen/refront/notifications/v1/notifications.js';
+import type { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
 import type { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import type { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
 import type { Principal } from './auth.js';
@@ -10,6 +13,9 @@ export interface GatewayClients {
   readonly tickets: Client<TicketsServiceDefinition>;
   readonly timeTracking: Client<TimeTrackingServiceDefinition>;
   readonly invoicing: Client<InvoicingServiceDefinition>;
+  readonly ai: Client<AiServiceDefinition>;
+  readonly notifications: Client<NotificationsServiceDefinition>;
+  readonly reporting: Client<ReportingServiceDefinition>;
 }
 
 /** What a route handler gets: the validated request parts and who asks. */
@@ -30,7 +36,7 @@ export interface RouteDefinition<Body = unknown, Query = unknown, Params = unkno
   readonly url: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: 'customers' | 'tickets' | 'time' | 'billing' | 'dev';
+  readonly tag: 'customers' | 'tickets' | 'time' | 'billing' | 'ai' | 'notifications' | 'reports' | 'dev';
   /** Require a bearer token. @default true */
   readonly auth?: boolean;
   /** Status of a successful answer. @default 200 */

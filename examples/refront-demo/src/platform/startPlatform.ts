@@ -10,8 +10,12 @@ import {
   type Service,
 } from '@refront/core';
 import { createEmbeddedPostgres, type Outbox } from '@refront/data';
+import { aiModule, createAiModule } from '../ai/module.js';
+import type { AiProvider } from '../ai/provider.js';
 import { createGateway } from '../gateway/index.js';
 import { invoicingModule } from '../invoicing/module.js';
+import { notificationsModule } from '../notifications/module.js';
+import { reportingModule } from '../reporting/module.js';
 import { ticketsModule } from '../tickets/module.js';
 import { timeTrackingModule } from '../timetracking/module.js';
 import type { ServiceModule } from './module.js';
@@ -22,6 +26,9 @@ export const PLATFORM_MODULES: readonly ServiceModule[] = [
   ticketsModule,
   timeTrackingModule,
   invoicingModule,
+  aiModule,
+  notificationsModule,
+  reportingModule,
 ];
 
 /** Options of {@link startPlatform}. */
@@ -47,6 +54,11 @@ export interface PlatformOptions {
   readonly logger?: Logger;
   /** Grace period of a stop, in ms. @default 10000 */
   readonly gracePeriodMs?: number;
+  /**
+   * The AI service's provider. @default from the environment: an OpenAI-compatible endpoint when
+   * AI_BASE_URL is set (AI_MODEL, AI_API_KEY), else the local model (no network)
+   */
+  readonly aiProvider?: AiProvider;
 }
 
 /** The running modular monolith. */
@@ -96,7 +108,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     network,
     bus,
     { url: options.databaseUrl, embedded },
-    PLATFORM_MODULES,
+    options.aiProvider === undefined
+      ? PLATFORM_MODULES
+      : PLATFORM_MODULES.map((m) =>
+          m.name === 'ai' ? createAiModule({ provider: options.aiProvider as AiProvider }) : m,
+        ),
   );
 
   const gateway = await createGateway({

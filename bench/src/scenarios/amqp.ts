@@ -1,0 +1,200 @@
+/**
+ * RabbitMQ: Refront's AMQP event bus against bare amqplib in the same run, on the same broker
+ * (RabbitMQ on 127.0.0.1:5672, or REFRONT_AMQP_URL), with the same quorum queues:
+ *  - publish with confirms, the same number of unconfirmed messages in flight;
+ *  - publish → consume, the same prefetch, one ack per message;
+ *  - the latency one awaited confirmed publish adds.
+ * Rounds alternate Refront and bare; medians are reported.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createLogger, on } from '@refront/core';
+import { ThingHappened } from '@refront/test-contracts';
+import { createAmqpEventBus } from '@refront/transport-amqp';
+import { type ConfirmChannel, connect, type Options } from 'amqplib';
+import { barePublishMany, barePublishOne } from '../amqp-bare.js';
+import { printTable, type Timing } from '../measure.js';
+
+const URL = process.env.REFRONT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const COUNT = 20_000;
+const WINDOW = 1_000;
+const PREFETCH = 100;
+const ROUNDS = 3;
+const LATENCY_ITERATIONS = 2_000;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function timing(name: string, nsPerOp: number[]): Timing {
+  const ns = median(nsPerOp);
+  return { name, nsPerOp: ns, opsPerSec: 1e9 / ns };
+}
+
+async function timed(fn: () => Promise<void>, ops: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / ops;
+}
+
+export default async function run(): Promise<void> {
+  const ns = `bench${randomBytes(3).toString('hex')}`;
+  const logger = createLogger({ service: 'bench', level: 'silent' });
+  const bus = createAmqpEventBus({
+    url: URL,
+    service: 'bench',
+    logger,
+    namespace: ns,
+    maxUnconfirmed: WINDOW,
+  });
+  const conn = await connect(URL);
+  const admin = await conn.createChannel();
+  const ch: ConfirmChannel = await conn.createConfirmChannel();
+  const event = { id: 'order-42', sequence: 42, note: 'a typical small event body of about sixty bytes' };
+  // The bare side encodes each message too, as a user publishing distinct events must.
+  const body = () => Buffer.from(ThingHappened.encode(ThingHappened.fromPartial(event)).finish());
+  const props = (): Options.Publish => ({
+    persistent: true,
+    messageId: randomUUID(),
+    type: ThingHappened.$type,
+    contentType: 'application/x-protobuf',
+    appId: 'bench',
+    timestamp: Math.floor(Date.now() / 1000),
+  });
+  const exchange = bus.names.exchange(ThingHappened.$type);
+  const quorum = { durable: true, arguments: { 'x-queue-type': 'quorum' } };
+  try {
+    // 1. Publish with confirms into one quorum queue, the same window of unconfirmed messages.
+    await bus.waitUntilConnected({ signal: AbortSignal.timeout(10_000) });
+    await admin.assertExchange(exchange, 'topic', { durable: true });
+    const sink = `${ns}.sink`;
+    await admin.assertQueue(sink, quorum);
+    await admin.bindQueue(sink, exchange, ThingHappened.$type);
+    const pub = { refront: [] as number[], bare: [] as number[] };
+    for (let r = 0; r <= ROUNDS; r++) {
+      const refront = await timed(
+        () =>
+          Promise.all(Array.from({ length: COUNT }, () => bus.publish(ThingHappened, event))).then(() => {}),
+        COUNT,
+      );
+      await admin.purgeQueue(sink);
+      const bare = await timed(
+        () => barePublishMany(ch, exchange, ThingHappened.$type, body, props, COUNT, WINDOW),
+        COUNT,
+      );
+      await admin.purgeQueue(sink);
+      if (r === 0) continue; // warm-up
+      pub.refront.push(refront);
+      pub.bare.push(bare);
+    }
+    await admin.deleteQueue(sink);
+    console.log(`publish with confirms: ${COUNT} messages per round, ${WINDOW} unconfirmed at most`);
+    printTable(
+      [timing('bare amqplib', pub.bare), timing('refront AmqpEventBus', pub.refront)],
+      'bare amqplib',
+    );
+
+    // 2. Publish → consume through a quorum queue: the same prefetch, one ack per message.
+    const e2e = { refront: [] as number[], bare: [] as number[] };
+    let handled = 0;
+    let done: (() => void) | undefined;
+    const sub = await bus.subscribe(
+      'e2e',
+      [
+        on(ThingHappened, async () => {
+          if (++handled === COUNT) done?.();
+        }),
+      ],
+      { concurrency: PREFETCH },
+    );
+    const bareExchange = `${ns}.bare`;
+    const bareQueue = `${ns}.bare-e2e`;
+    await admin.assertExchange(bareExchange, 'topic', { durable: true });
+    // The same quorum queue arguments as a Refront group queue, so only the client differs.
+    await admin.assertQueue(bareQueue, {
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-delivery-limit': 20,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': `${ns}.bare-dlq`,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+      },
+    });
+    await admin.bindQueue(bareQueue, bareExchange, ThingHappened.$type);
+    const consumer = await conn.createChannel();
+    await consumer.prefetch(PREFETCH);
+    let bareHandled = 0;
+    let bareDone: (() => void) | undefined;
+    await consumer.consume(bareQueue, (m) => {
+      if (!m) return;
+      // Decode as a careful user would, then ack.
+      ThingHappened.decode(m.content);
+      consumer.ack(m);
+      if (++bareHandled === COUNT) bareDone?.();
+    });
+    for (let r = 0; r <= ROUNDS; r++) {
+      handled = 0;
+      const refront = await timed(async () => {
+        const all = new Promise<void>((resolve) => (done = resolve));
+        await Promise.all(Array.from({ length: COUNT }, () => bus.publish(ThingHappened, event)));
+        await all;
+      }, COUNT);
+      bareHandled = 0;
+      const bare = await timed(async () => {
+        const all = new Promise<void>((resolve) => (bareDone = resolve));
+        await barePublishMany(ch, bareExchange, ThingHappened.$type, body, props, COUNT, WINDOW);
+        await all;
+      }, COUNT);
+      if (r === 0) continue;
+      e2e.refront.push(refront);
+      e2e.bare.push(bare);
+    }
+    await sub.close();
+    console.log(`publish → consume: ${COUNT} messages per round, prefetch ${PREFETCH}, ack per message`);
+    printTable(
+      [timing('bare amqplib', e2e.bare), timing('refront AmqpEventBus', e2e.refront)],
+      'bare amqplib',
+    );
+
+    // 3. What an awaited confirmed publish adds. Nothing is bound to the exchange now, so the
+    // broker confirms without a disk write and the client's share is visible; Refront and bare
+    // alternate on every iteration so broker drift hits both alike.
+    await admin.unbindQueue(`${ns}.e2e`, exchange, ThingHappened.$type);
+    const lat = { refront: [] as number[], bare: [] as number[] };
+    for (let r = 0; r <= ROUNDS + 2; r++) {
+      let refront = 0n;
+      let bare = 0n;
+      for (let i = 0; i < LATENCY_ITERATIONS; i++) {
+        const t0 = process.hrtime.bigint();
+        await bus.publish(ThingHappened, event);
+        const t1 = process.hrtime.bigint();
+        await barePublishOne(ch, exchange, ThingHappened.$type, body(), props());
+        bare += process.hrtime.bigint() - t1;
+        refront += t1 - t0;
+      }
+      if (r === 0) continue;
+      lat.refront.push(Number(refront) / LATENCY_ITERATIONS);
+      lat.bare.push(Number(bare) / LATENCY_ITERATIONS);
+    }
+    console.log(
+      `awaited confirmed publish, one at a time (${LATENCY_ITERATIONS} per round, broker confirms at once)`,
+    );
+    printTable(
+      [timing('bare amqplib', lat.bare), timing('refront AmqpEventBus', lat.refront)],
+      'bare amqplib',
+    );
+    const added = (median(lat.refront) - median(lat.bare)) / 1000;
+    console.log(`latency an awaited confirmed publish adds: ${added.toFixed(1)} µs`);
+  } finally {
+    await bus.close();
+    for (const q of ['sink', 'bare-e2e', 'e2e', 'e2e.dlq'])
+      await admin.deleteQueue(`${ns}.${q}`).catch(() => {});
+    for (const d of [250, 1000, 4000, 15000])
+      await admin.deleteQueue(`${ns}.e2e.retry.${d}ms`).catch(() => {});
+    await admin.deleteExchange(exchange).catch(() => {});
+    await admin.deleteExchange(`${ns}.bare`).catch(() => {});
+    await conn.close();
+  }
+}

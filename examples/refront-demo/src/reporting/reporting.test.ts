@@ -1,0 +1,225 @@
+import { encodeEvent, isRefrontError } from '@refront/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
+import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
+import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
+import { TicketCreated, TicketResolved } from '../gen/refront/tickets/v1/events.js';
+import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
+import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { reportingModule } from './module.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness([reportingModule]);
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Waits until no event waits for reporting three looks in a row, 50 ms apart (as settle() does). */
+async function quiet() {
+  let n = 0;
+  await eventually(async () => {
+    n = h.bus.pendingCount('reporting') === 0 ? n + 1 : 0;
+    if (n < 3) await new Promise((r) => setTimeout(r, 50));
+    return n >= 3 ? true : undefined;
+  });
+}
+
+async function rejection(p: Promise<unknown>) {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
+  return error;
+}
+
+let n = 0;
+const logged = (tenant: string, customerId: string, minutes: number, workDate: string) =>
+  h.bus
+    .as('time-tracking')
+    .publish(TimeLogged, { entryId: `e${++n}`, ticketId: 't', customerId, minutes, workDate }, { tenant });
+const issued = (
+  tenant: string,
+  customerId: string,
+  period: string,
+  totalMinor: number,
+  totalMinutes: number,
+  currency = 'EUR',
+) =>
+  h.bus.as('invoicing').publish(
+    InvoiceIssued,
+    {
+      invoiceId: `inv${++n}`,
+      number: `INV-${n}`,
+      customerId,
+      period,
+      currency,
+      totalMinor,
+      totalMinutes,
+      lineCount: 1,
+    },
+    { tenant },
+  );
+
+describe('customer report (hours and revenue per customer and month)', () => {
+  it('sums logged time per month and invoiced totals to the cent, per customer', async () => {
+    await logged('acme', 'cust-b', 95, '2026-03-03');
+    await logged('acme', 'cust-b', 130, '2026-03-10');
+    await logged('acme', 'cust-b', 45, '2026-04-01');
+    await logged('acme', 'cust-a', 60, '2026-03-15');
+    await issued('acme', 'cust-b', '2026-03', 35_626, 225);
+    await issued('acme', 'cust-b', '2026-04', 7_125, 45);
+    await issued('acme', 'cust-a', '2026-03', 100_01, 60, 'USD');
+    await logged('other', 'cust-b', 999, '2026-03-01');
+    const api = h.client(ReportingServiceDefinition, 'acme');
+    const report = await eventually(async () => {
+      const r = await api.getCustomerReport({});
+      return r.customers.length === 2 &&
+        r.customers.every((c) => c.revenue.length > 0) &&
+        r.customers[1]?.revenue[0]?.invoiceCount === 2
+        ? r
+        : undefined;
+    });
+    expect(report.customers.map((c) => c.customerId)).toEqual(['cust-a', 'cust-b']);
+    const b = report.customers[1];
+    expect(b?.loggedMinutes).toBe(270);
+    expect(b?.revenue).toEqual([
+      { currency: 'EUR', amountMinor: 42_751, billedMinutes: 270, invoiceCount: 2 },
+    ]);
+    expect(b?.months.map((m) => [m.month, m.loggedMinutes, m.revenue[0]?.amountMinor])).toEqual([
+      ['2026-03', 225, 35_626],
+      ['2026-04', 45, 7_125],
+    ]);
+    expect(report.customers[0]?.revenue).toEqual([
+      { currency: 'USD', amountMinor: 10_001, billedMinutes: 60, invoiceCount: 1 },
+    ]);
+    const march = await api.getCustomerReport({
+      customerId: 'cust-b',
+      fromMonth: '2026-03',
+      toMonth: '2026-03',
+    });
+    expect(march.customers[0]?.loggedMinutes).toBe(225);
+    expect(march.customers[0]?.revenue[0]?.amountMinor).toBe(35_626);
+  });
+
+  it('pages through customers and validates the request', async () => {
+    for (const c of ['p-1', 'p-2', 'p-3']) await logged('pager', c, 30, '2026-01-05');
+    const api = h.client(ReportingServiceDefinition, 'pager');
+    await eventually(async () =>
+      (await api.getCustomerReport({})).customers.length === 3 ? true : undefined,
+    );
+    const first = await api.getCustomerReport({ pageSize: 2 });
+    const second = await api.getCustomerReport({ pageSize: 2, pageToken: first.nextPageToken });
+    expect([...first.customers, ...second.customers].map((c) => c.customerId)).toEqual(['p-1', 'p-2', 'p-3']);
+    expect(second.nextPageToken).toBe('');
+    const bad = await rejection(
+      api.getCustomerReport({ fromMonth: '2026-13', toMonth: '2025-01', pageSize: 500, pageToken: 'x' }),
+    );
+    expect(bad.reason).toBe('REPORTING_INVALID_REQUEST');
+    expect(bad.details.fieldViolations?.map((v) => v.field)).toEqual([
+      'fromMonth',
+      'toMonth',
+      'pageSize',
+      'pageToken',
+    ]);
+    const order = await rejection(api.getCustomerReport({ fromMonth: '2026-05', toMonth: '2026-04' }));
+    expect(order.details.fieldViolations?.[0]?.field).toBe('toMonth');
+  });
+});
+
+describe('ticket report (open tickets per category)', () => {
+  it('counts open tickets per category whatever order the events arrive in', async () => {
+    const tickets = h.bus.as('tickets');
+    const ai = h.bus.as('ai');
+    const t = { tenant: 'desk' };
+    // Classified before created, resolved before classified: the result is the same.
+    await ai.publish(
+      TicketClassified,
+      { ticketId: 'k1', category: 'outage', urgency: Urgency.URGENCY_URGENT },
+      t,
+    );
+    await tickets.publish(TicketCreated, { ticketId: 'k1', customerId: 'c', title: 'down' }, t);
+    await tickets.publish(TicketCreated, { ticketId: 'k2', customerId: 'c', title: 'bill' }, t);
+    await ai.publish(TicketClassified, { ticketId: 'k2', category: 'billing' }, t);
+    await tickets.publish(TicketCreated, { ticketId: 'k3', customerId: 'c', title: 'bill 2' }, t);
+    await tickets.publish(TicketResolved, { ticketId: 'k3', customerId: 'c', resolution: 'ok' }, t);
+    await ai.publish(TicketClassified, { ticketId: 'k3', category: 'billing' }, t);
+    await tickets.publish(TicketCreated, { ticketId: 'k4', customerId: 'c', title: 'new' }, t);
+    const api = h.client(ReportingServiceDefinition, 'desk');
+    const report = await eventually(async () => {
+      const r = await api.getTicketReport({});
+      return r.openTickets + r.resolvedTickets === 4 && r.categories.length === 3 ? r : undefined;
+    });
+    await quiet();
+    expect(await api.getTicketReport({})).toEqual({
+      categories: [
+        { category: 'billing', openTickets: 1 },
+        { category: 'outage', openTickets: 1 },
+        { category: 'unclassified', openTickets: 1 },
+      ],
+      openTickets: 3,
+      resolvedTickets: 1,
+    });
+    expect(report.resolvedTickets).toBe(1);
+  });
+});
+
+describe('the event log', () => {
+  it('applies an event delivered twice once', async () => {
+    const { envelope, body } = encodeEvent(
+      'invoicing',
+      InvoiceIssued,
+      {
+        invoiceId: 'twice',
+        customerId: 'c-twice',
+        period: '2026-02',
+        currency: 'EUR',
+        totalMinor: 12_345,
+        totalMinutes: 60,
+      },
+      { tenant: 'twice' },
+    );
+    await h.bus.as('invoicing').publishRaw(envelope, body);
+    await h.bus.as('invoicing').publishRaw(envelope, body);
+    const api = h.client(ReportingServiceDefinition, 'twice');
+    await eventually(async () =>
+      (await api.getCustomerReport({})).customers.length === 1 ? true : undefined,
+    );
+    await quiet();
+    const { customers } = await api.getCustomerReport({});
+    expect(customers[0]?.revenue[0]).toMatchObject({ amountMinor: 12_345, invoiceCount: 1 });
+    const { eventsReplayed } = await api.rebuildReadModels({});
+    expect(eventsReplayed).toBe(1);
+  });
+
+  it("rebuilds a tenant's read models from scratch with the same totals, and leaves other tenants alone", async () => {
+    const api = h.client(ReportingServiceDefinition, 'acme');
+    await quiet();
+    const before = await api.getCustomerReport({});
+    const tickets = await h.client(ReportingServiceDefinition, 'desk').getTicketReport({});
+    const rebuilt = await api.rebuildReadModels({});
+    expect(rebuilt.eventsReplayed).toBe(7);
+    expect(rebuilt.durationMs).toBeGreaterThan(0);
+    expect(await api.getCustomerReport({})).toEqual(before);
+    const desk = await h.client(ReportingServiceDefinition, 'desk').rebuildReadModels({});
+    expect(desk.eventsReplayed).toBe(8);
+    expect(await h.client(ReportingServiceDefinition, 'desk').getTicketReport({})).toEqual(tickets);
+    const other = await h.client(ReportingServiceDefinition, 'other').getCustomerReport({});
+    expect(other.customers[0]?.loggedMinutes).toBe(999);
+  });
+
+  it('dead-letters an invalid event at once without logging it', async () => {
+    await h.bus
+      .as('invoicing')
+      .publish(InvoiceIssued, { invoiceId: 'bad', period: 'May', currency: 'euro' }, { tenant: 'bad' });
+    const dead = await eventually(async () =>
+      h.bus.deadLetters('reporting').find((d) => d.envelope.type === InvoiceIssued.$type),
+    );
+    expect([dead.reason, dead.attempts]).toEqual(['REPORTING_BAD_EVENT', 1]);
+    const { eventsReplayed } = await h.client(ReportingServiceDefinition, 'bad').rebuildReadModels({});
+    expect(eventsReplayed).toBe(0);
+  });
+});

@@ -1,0 +1,55 @@
+import { RefrontError } from '@refront/core';
+
+/**
+ * Reasons raised by `@refront/transport-amqp`. Invalid options raise core's `CORE_INVALID_OPTION`
+ * (INVALID_ARGUMENT) at construction; use after `close()` raises `CORE_CLOSED` (UNAVAILABLE).
+ *
+ * | reason | status | retryable | meaning |
+ * |---|---|---|---|
+ * | `AMQP_PUBLISH_NACKED` | UNAVAILABLE | yes | the broker refused the message (basic.nack): not stored |
+ * | `AMQP_PUBLISH_TIMEOUT` | UNAVAILABLE | yes | no confirm within `publishTimeoutMs` (disconnected, or broker slow): it may or may not have been stored |
+ * | `AMQP_UNROUTABLE` | NOT_FOUND | no | a command's target group has never subscribed: its queue does not exist (basic.return) |
+ * | `AMQP_TOPOLOGY_CONFLICT` | FAILED_PRECONDITION | no | the broker has an exchange or queue of that name with other arguments (PRECONDITION_FAILED) |
+ * | `AMQP_DISCONNECTED` | UNAVAILABLE | yes | the connection was lost during a declaration or subscribe |
+ * | `AMQP_INVALID_ENVELOPE` | INVALID_ARGUMENT | no | dead-letter reason: a delivery without message id or type |
+ * | `AMQP_DELIVERY_LIMIT` | ABORTED | no | dead-letter reason: redelivered more than `deliveryLimit` times without an outcome (consumer crashes) |
+ *
+ * @example
+ * if (isRefrontError(e) && e.reason === AmqpReason.PUBLISH_NACKED) await retryLater();
+ */
+export const AmqpReason = {
+  /** The broker answered basic.nack: it did not store the message. */
+  PUBLISH_NACKED: 'AMQP_PUBLISH_NACKED',
+  /** No broker confirm in time; the message may or may not have been stored. */
+  PUBLISH_TIMEOUT: 'AMQP_PUBLISH_TIMEOUT',
+  /** A command was returned by the broker: its queue does not exist. */
+  UNROUTABLE: 'AMQP_UNROUTABLE',
+  /** The broker refused a declaration: an object of that name exists with other arguments. */
+  TOPOLOGY_CONFLICT: 'AMQP_TOPOLOGY_CONFLICT',
+  /** The connection was lost while declaring topology or subscribing. */
+  DISCONNECTED: 'AMQP_DISCONNECTED',
+  /** A delivery lacked the envelope properties (message id, type). */
+  INVALID_ENVELOPE: 'AMQP_INVALID_ENVELOPE',
+  /** The quorum queue dead-lettered a message redelivered too often (consumers crashing on it). */
+  DELIVERY_LIMIT: 'AMQP_DELIVERY_LIMIT',
+} as const;
+
+/** One of the {@link AmqpReason} values. */
+export type AmqpReasonCode = (typeof AmqpReason)[keyof typeof AmqpReason];
+
+/** @internal */
+export function nackedError(cause: unknown): RefrontError {
+  return new RefrontError('UNAVAILABLE', AmqpReason.PUBLISH_NACKED, 'the broker refused the message', {
+    cause,
+  });
+}
+
+/** @internal */
+export function publishTimeoutError(timeoutMs: number, connected: boolean): RefrontError {
+  const why = connected ? 'the broker did not confirm it' : 'the broker is unreachable';
+  return new RefrontError(
+    'UNAVAILABLE',
+    AmqpReason.PUBLISH_TIMEOUT,
+    `publish not confirmed within ${timeoutMs} ms: ${why}; it may or may not have been stored`,
+  );
+}

@@ -1,0 +1,271 @@
+import type { DeadLetter, DeliveryOutcome, EventDispatcher, Logger, Subscription } from '@refront/core';
+import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
+import { AmqpReason } from '../errors.js';
+import type { TopologyNames } from '../names.js';
+import { attemptOf, forwardOptions, fromProperties, HEADERS } from './amqpEnvelope.js';
+import { declareGroup } from './topology.js';
+
+/** What a subscription needs from its bus. */
+export interface SubscriptionHost {
+  readonly names: TopologyNames;
+  readonly logger: Logger;
+  readonly deliveryLimit: number;
+  /** The connection now, if any. */
+  model(): ChannelModel | undefined;
+  /** Publishes to a queue through the default exchange with confirms. */
+  forward(queue: string, content: Buffer, options: Options.Publish): Promise<void>;
+  /** Delay before reopening after the n-th failed attempt, in ms. */
+  backoffMs(attempt: number): number;
+  /** A message was dead-lettered (for local listeners). */
+  deadLettered(d: DeadLetter): void;
+  /** The subscription closed. */
+  removed(s: AmqpSubscription): void;
+}
+
+/** Settings of one subscription, resolved and validated by the bus. */
+export interface SubscriptionSettings {
+  readonly group: string;
+  readonly retryDelaysMs: readonly number[];
+  readonly concurrency: number;
+}
+
+/**
+ * One consumer group subscription on its own channel (so its prefetch and its failures are its
+ * own). Reopens itself after a channel or connection loss; acks only on the channel a message
+ * came on, so nothing is acked on a replaced channel (the broker redelivers instead).
+ */
+export class AmqpSubscription implements Subscription {
+  readonly group: string;
+  private channel: Channel | undefined;
+  private consumerTag: string | undefined;
+  private opening: Promise<void> | undefined;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private inflight = 0;
+  private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly host: SubscriptionHost,
+    private readonly dispatcher: EventDispatcher,
+    private readonly settings: SubscriptionSettings,
+    private readonly shutdown: AbortController,
+  ) {
+    this.group = settings.group;
+    this.maxAttempts = settings.retryDelaysMs.length + 1;
+  }
+
+  /** Whether it is consuming now. */
+  get consuming(): boolean {
+    return this.channel !== undefined;
+  }
+
+  /** Opens on `model` now, letting a declaration error reach the caller (subscribe). */
+  async start(model: ChannelModel): Promise<void> {
+    const opening = this.open(model);
+    this.opening = opening;
+    try {
+      await opening;
+    } finally {
+      this.opening = undefined;
+    }
+  }
+
+  /** Opens (again) if not consuming; failures are retried with backoff. */
+  ensureOpen(): void {
+    if (this.opening || this.channel || this.closing) return;
+    const model = this.host.model();
+    if (!model) return;
+    this.opening = this.open(model)
+      .catch((e: unknown) => {
+        this.failures++;
+        this.host.logger.warn({ group: this.group, err: e }, 'consumer could not (re)open; will retry');
+        this.scheduleReopen();
+      })
+      .finally(() => {
+        this.opening = undefined;
+        if (!this.channel && !this.reopenTimer && this.host.model() !== model) this.ensureOpen();
+      });
+  }
+
+  private scheduleReopen(): void {
+    if (this.reopenTimer || this.closing) return;
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = undefined;
+      this.ensureOpen();
+    }, this.host.backoffMs(this.failures));
+    this.reopenTimer.unref();
+  }
+
+  private async open(model: ChannelModel): Promise<void> {
+    const ch = await model.createChannel();
+    ch.on('error', (e: unknown) =>
+      this.host.logger.warn({ group: this.group, err: e }, 'consumer channel error'),
+    );
+    ch.on('close', () => this.channelClosed(ch));
+    try {
+      const types = this.dispatcher.types;
+      await declareGroup(ch, this.host.names, {
+        group: this.group,
+        types,
+        retryDelaysMs: [...new Set(this.settings.retryDelaysMs)],
+        deliveryLimit: this.host.deliveryLimit,
+      });
+      await ch.prefetch(this.settings.concurrency);
+      const ok = await ch.consume(this.host.names.queue(this.group), (m) => this.onMessage(ch, m), {
+        noAck: false,
+      });
+      this.channel = ch;
+      this.consumerTag = ok.consumerTag;
+      this.failures = 0;
+      if (this.closing) await this.stopConsuming();
+    } catch (e: unknown) {
+      await ch.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  private channelClosed(ch: Channel): void {
+    if (this.channel !== ch) return;
+    this.channel = undefined;
+    this.consumerTag = undefined;
+    if (this.closing) return;
+    // A channel-only loss (the connection lives on) is reopened here; after a connection loss the
+    // bus calls ensureOpen once it has reconnected.
+    this.failures++;
+    this.scheduleReopen();
+  }
+
+  private onMessage(ch: Channel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // Cancelled by the broker (queue deleted or moved): drop the channel, reopen re-declares.
+      this.host.logger.warn({ group: this.group }, 'consumer cancelled by the broker; reopening');
+      ch.close().catch(() => {});
+      return;
+    }
+    void this.handle(ch, msg);
+  }
+
+  private async handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
+    this.inflight++;
+    try {
+      const props = msg.properties;
+      const attempt = attemptOf(props);
+      const envelope = fromProperties(props);
+      const outcome: DeliveryOutcome = envelope
+        ? await this.dispatcher.dispatch(envelope, msg.content, attempt, this.maxAttempts)
+        : {
+            kind: 'dead',
+            reason: AmqpReason.INVALID_ENVELOPE,
+            error: 'the delivery has no message id or type',
+          };
+      if (outcome.kind === 'retry') {
+        const delay = this.settings.retryDelaysMs[attempt - 1] ?? 0;
+        await this.host.forward(
+          this.host.names.retryQueue(this.group, delay),
+          msg.content,
+          forwardOptions(props, { ...origin(msg), [HEADERS.attempt]: attempt + 1 }),
+        );
+      } else if (outcome.kind === 'dead') {
+        await this.deadLetter(msg, attempt, outcome.reason, outcome.error);
+      }
+      this.settle(ch, msg, true);
+    } catch (e: unknown) {
+      // Could not move it to a retry queue or the DLQ: leave it to the broker (redelivered).
+      this.host.logger.warn({ group: this.group, err: e }, 'could not forward a failed message; requeued');
+      this.settle(ch, msg, false);
+    } finally {
+      this.inflight--;
+      if (this.inflight === 0) this.idle?.();
+    }
+  }
+
+  private async deadLetter(
+    msg: ConsumeMessage,
+    attempt: number,
+    reason: string,
+    error: string,
+  ): Promise<void> {
+    const at = Date.now();
+    await this.host.forward(
+      this.host.names.deadLetterQueue(this.group),
+      msg.content,
+      forwardOptions(msg.properties, {
+        [HEADERS.deadReason]: reason,
+        [HEADERS.deadError]: error.slice(0, 4_000),
+        [HEADERS.deadAttempts]: attempt,
+        [HEADERS.deadGroup]: this.group,
+        [HEADERS.deadAt]: at,
+        ...origin(msg),
+      }),
+    );
+    const envelope = fromProperties(msg.properties);
+    if (envelope)
+      this.host.deadLettered({
+        group: this.group,
+        envelope,
+        body: new Uint8Array(msg.content),
+        reason,
+        error,
+        attempts: attempt,
+        deadLetteredAt: at,
+      });
+  }
+
+  /** Acks or requeues on the channel the message came on, unless that channel is gone. */
+  private settle(ch: Channel, msg: ConsumeMessage, ack: boolean): void {
+    if (this.channel !== ch) return;
+    try {
+      if (ack) ch.ack(msg);
+      else ch.nack(msg, false, true);
+    } catch {
+      // Closed between the check and the call: the broker redelivers it.
+    }
+  }
+
+  private async stopConsuming(): Promise<void> {
+    const ch = this.channel;
+    const tag = this.consumerTag;
+    if (ch && tag) await ch.cancel(tag).catch(() => {});
+  }
+
+  /** Stops taking messages, lets in-flight handlers finish and ack, then closes the channel. */
+  close(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.reopenTimer) clearTimeout(this.reopenTimer);
+      this.reopenTimer = undefined;
+      await this.opening?.catch(() => {});
+      await this.stopConsuming();
+      const { signal } = options;
+      const onAbort = () => this.shutdown.abort(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      signal?.removeEventListener('abort', onAbort);
+      const ch = this.channel;
+      this.channel = undefined;
+      await ch?.close().catch(() => {});
+      this.host.removed(this);
+    })();
+    return this.closing;
+  }
+
+  dispose(): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Where a message was first published to: kept in headers across trips through retry queues. */
+function origin(msg: ConsumeMessage): Record<string, string> {
+  const h = msg.properties.headers ?? {};
+  const exchange = h[HEADERS.originalExchange];
+  const routingKey = h[HEADERS.originalRoutingKey];
+  return {
+    [HEADERS.originalExchange]: typeof exchange === 'string' ? exchange : msg.fields.exchange,
+    [HEADERS.originalRoutingKey]: typeof routingKey === 'string' ? routingKey : msg.fields.routingKey,
+  };
+}

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect as tcp } from 'node:net';
+import { promisify } from 'node:util';
+import { createLogger } from '@refront/core';
+import { connect } from 'amqplib';
+import { type AmqpEventBusOptions, createAmqpEventBus } from '../AmqpEventBus.js';
+
+/** Test helpers (not exported from the package). */
+export const AMQP_URL = process.env.REFRONT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const PG_URL = process.env.REFRONT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const logger = createLogger({ service: 'amqp-test', level: 'silent' });
+
+function reachable(url: string, fallbackPort: number): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = tcp({ host: u.hostname, port: Number(u.port || fallbackPort) });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1_000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/**
+ * Whether the infrastructure a suite needs is up. When it is not: with REFRONT_REQUIRE_INFRA=1
+ * (CI) this throws; otherwise it prints how to start it and the suite skips.
+ */
+export async function infraAvailable(what: 'rabbitmq' | 'postgres'): Promise<boolean> {
+  const ok = what === 'rabbitmq' ? await reachable(AMQP_URL, 5672) : await reachable(PG_URL, 5432);
+  if (ok) return true;
+  const hint =
+    what === 'rabbitmq'
+      ? `RabbitMQ is not reachable at ${AMQP_URL}: start it with \`rabbitmq-server -detached\``
+      : `PostgreSQL is not reachable at ${PG_URL}: start it with \`pg_ctlcluster <version> main start\``;
+  if (process.env.REFRONT_REQUIRE_INFRA === '1') throw new Error(`${hint} (REFRONT_REQUIRE_INFRA=1)`);
+  console.warn(`skipping: ${hint}`);
+  return false;
+}
+
+/** A random name suffix, so parallel runs never share a queue or exchange. */
+export function suffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A bus on a private namespace, deleting everything it declared when disposed. */
+export function testBus(options: Partial<AmqpEventBusOptions> = {}) {
+  const namespace = options.namespace ?? `t${suffix()}`;
+  const bus = createAmqpEventBus({ url: AMQP_URL, service: 'amqp-test', logger, namespace, ...options });
+  return Object.assign(bus, {
+    async [Symbol.asyncDispose]() {
+      await bus.close({ signal: AbortSignal.timeout(5_000) });
+      await deleteNamespace(namespace);
+    },
+  });
+}
+
+const run = promisify(execFile);
+
+/** Deletes every queue and exchange under `namespace` (test cleanup); lists again until none is left. */
+export async function deleteNamespace(namespace: string): Promise<void> {
+  const mine = (out: string) =>
+    out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((n) => n.startsWith(`${namespace}.`));
+  const conn = await connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    for (let round = 0; round < 5; round++) {
+      const queues = mine((await run('rabbitmqctl', ['-q', 'list_queues', 'name'])).stdout);
+      const exchanges = mine((await run('rabbitmqctl', ['-q', 'list_exchanges', 'name'])).stdout);
+      if (queues.length === 0 && exchanges.length === 0) return;
+      for (const q of queues) await ch.deleteQueue(q);
+      for (const x of exchanges) await ch.deleteExchange(x);
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Force-closes this bus's broker connection, as an operator or a network fault would. */
+export async function killConnection(connectionName: string): Promise<boolean> {
+  const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties']);
+  const line = stdout.split('\n').find((l) => l.includes(`"${connectionName}"`));
+  const pid = line?.split('\t')[0]?.trim();
+  if (!pid) return false;
+  await run('rabbitmqctl', ['-q', 'close_connection', pid, 'refront chaos test']);
+  return true;
+}
+
+/** Waits until `predicate` holds, or fails after `timeoutMs`. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
