@@ -5,7 +5,7 @@
  * `npm run demo -- --once` exits 0 after the walk.
  */
 import { settle } from './platform/settle.js';
-import { startPlatform } from './platform/startPlatform.js';
+import { PLATFORM_MODULES, startPlatform } from './platform/startPlatform.js';
 import { walk } from './walk.js';
 
 const once = process.argv.includes('--once');
@@ -36,7 +36,7 @@ const platform = await startPlatform({
 
 console.log(
   `Refront demo: modular monolith ready in ${platform.readyMs.toFixed(0)} ms ` +
-    '(gateway, tickets, time-tracking, invoicing; in-process transport, embedded PostgreSQL)\n',
+    `(gateway, ${PLATFORM_MODULES.map((m) => m.name).join(', ')}; in-process transport, embedded PostgreSQL)\n`,
 );
 const result = await walk({
   baseUrl: platform.gatewayUrl,

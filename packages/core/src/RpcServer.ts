@@ -4,7 +4,7 @@ import { CoreReason, invalidOption, RefrontError } from './errors.js';
 import { bindChain, type Call, type Interceptor, type Metadata, type MethodInfo } from './Interceptor.js';
 import type { Logger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
-import { abortCall, defaultServerInterceptors } from './serverInterceptors.js';
+import { abortCall, defaultServerInterceptors, ServerCall } from './serverInterceptors.js';
 
 /** What every transport's server offers: services in, graceful drain out. */
 export interface RpcServer {
@@ -54,6 +54,14 @@ export interface Inbound<Req> {
   readonly deadline: number | undefined;
   /** Transport-level cancellation (the client went away). */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The cheaper alternative to `signal` for transports that learn of cancellation through a
+   * callback and end the call at its deadline themselves (gRPC): called once, at once, with the
+   * function to call with the reason (CANCELLED, or DEADLINE_EXCEEDED when the deadline passed).
+   * The call's signal is then made only if a handler or interceptor reads it, and the
+   * dispatcher runs no deadline timer of its own.
+   */
+  readonly onCancel?: ((cancel: (reason: RefrontError) => void) => void) | undefined;
   readonly peer?: string | undefined;
 }
 
@@ -114,8 +122,14 @@ export class Dispatcher {
       };
       const responseType = def.responseType as MessageType<unknown>;
       const fn = handler.bind(implementation) as (req: unknown, ctx: unknown) => Promise<unknown>;
-      const terminal = async (call: Call<unknown>): Promise<unknown> =>
-        responseType.fromPartial((await fn(call.request, call.context as MutableRequestContext)) as never);
+      const toResponse = (res: unknown): unknown => responseType.fromPartial(res as never);
+      const terminal = (call: Call<unknown>): Promise<unknown> => {
+        try {
+          return Promise.resolve(fn(call.request, call.context as MutableRequestContext)).then(toResponse);
+        } catch (e: unknown) {
+          return Promise.reject(e);
+        }
+      };
       this.methods.set(path, {
         info,
         requestType: def.requestType as MessageType<unknown>,
@@ -151,21 +165,32 @@ export class Dispatcher {
         new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} is shutting down`),
       );
     }
-    const call: Call<unknown> = {
-      side: 'server',
-      method: m.info,
-      request: inbound.request,
-      metadata: inbound.metadata,
-      deadline: inbound.deadline,
-      signal: inbound.signal,
-      context: undefined,
-      peer: inbound.peer,
-    };
+    const call = new ServerCall<unknown>(
+      m.info,
+      inbound.request,
+      inbound.metadata,
+      inbound.deadline,
+      inbound.signal,
+      inbound.peer,
+      inbound.onCancel !== undefined,
+    );
+    inbound.onCancel?.((reason) => call.cancel(reason));
     this.live.add(call);
-    return m.invoke(call).finally(() => {
-      this.live.delete(call);
-      if (this.live.size === 0) this.idle?.();
-    });
+    return m.invoke(call).then(
+      (res) => {
+        this.settled(call);
+        return res;
+      },
+      (e: unknown) => {
+        this.settled(call);
+        throw e;
+      },
+    );
+  }
+
+  private settled(call: Call<unknown>): void {
+    this.live.delete(call);
+    if (this.live.size === 0) this.idle?.();
   }
 
   /** See {@link RpcServer.drain}. */

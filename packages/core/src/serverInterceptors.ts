@@ -1,7 +1,12 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { createRequestContext, type MutableRequestContext, runWithContext } from './context.js';
+import {
+  createRequestContext,
+  type MutableRequestContext,
+  type RequestContext,
+  runWithContext,
+} from './context.js';
 import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
-import type { Call, Interceptor, Next } from './Interceptor.js';
+import type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
 import type { Logger } from './logger.js';
 import { METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
 import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
@@ -30,6 +35,7 @@ export function serverContextInterceptor(options: ServerInterceptorOptions): Int
   const { service, logger } = options;
   return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
     const md = call.metadata;
+    const byTransport = call instanceof ServerCall && call.cancelledByTransport;
     const ctx = createRequestContext({
       service,
       logger,
@@ -38,15 +44,69 @@ export function serverContextInterceptor(options: ServerInterceptorOptions): Int
       tenant: md[METADATA_TENANT],
       metadata: md,
       parent: parseTraceparent(md[TRACEPARENT]),
-      cancel: call.signal,
+      // A transport-cancelled call aborts the context directly (see guard); no listener needed.
+      cancel: byTransport ? undefined : call.signal,
     });
     call.context = ctx;
-    return runWithContext(ctx, () => guard(ctx, call, next));
+    return runWithContext(ctx, () =>
+      byTransport ? guardByTransport(ctx, call as ServerCall<Req>, next) : guard(ctx, call, next),
+    );
   };
 }
 
 const ABORT = Symbol('abort');
 type Abortable = { [ABORT]?: (reason: RefrontError) => void };
+
+/**
+ * A call being served, as the Dispatcher makes it. When its transport reports cancellation through
+ * a callback (`Inbound.onCancel`) rather than an AbortSignal, `signal` is made only when something
+ * reads it, and the context interceptor sets no deadline timer (such a transport ends the call at
+ * its deadline itself), so a call that nobody cancels costs no AbortController, listener or timer.
+ * @internal made by the Dispatcher.
+ */
+export class ServerCall<Req> implements Call<Req> {
+  readonly side = 'server' as const;
+  context: RequestContext | undefined = undefined;
+  target?: string | undefined;
+  [ABORT]: ((reason: RefrontError) => void) | undefined = undefined;
+  /** Set by the context interceptor: runs once when the transport cancels. */
+  onTransportCancel: ((reason: RefrontError) => void) | undefined = undefined;
+  private controller: AbortController | undefined;
+  private reason: RefrontError | undefined;
+
+  constructor(
+    readonly method: MethodInfo,
+    public request: Req,
+    readonly metadata: Metadata,
+    public deadline: number | undefined,
+    private readonly inboundSignal: AbortSignal | undefined,
+    readonly peer: string | undefined,
+    /** Whether the transport cancels through {@link ServerCall.cancel} (and enforces the deadline). */
+    readonly cancelledByTransport: boolean,
+  ) {}
+
+  get signal(): AbortSignal | undefined {
+    if (!this.cancelledByTransport) return this.inboundSignal;
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** The transport's cancel reason, once cancelled. */
+  get cancelReason(): RefrontError | undefined {
+    return this.reason;
+  }
+
+  /** The transport cancelled the call (client gone, deadline passed); the first reason wins. */
+  cancel(reason: RefrontError): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.onTransportCancel?.(reason);
+  }
+}
 
 /**
  * Aborts a call being served (shutdown's grace period ended): its handler's signal aborts and
@@ -135,6 +195,47 @@ function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next
       },
       (e: unknown) => {
         settle();
+        reject(mapError(ctx, call as Call<unknown>, e));
+      },
+    );
+  });
+}
+
+/**
+ * {@link guard} for a call its transport cancels through {@link ServerCall.cancel}, at its deadline
+ * too: no timer and no signal listener, only the promise that lets a cancel answer at once.
+ */
+function guardByTransport<Req, Res>(
+  ctx: MutableRequestContext,
+  call: ServerCall<Req>,
+  next: Next<Req, Res>,
+): Promise<Res> {
+  if (ctx.remainingMs() <= 0) {
+    const err = deadlineError();
+    ctx.abort(err);
+    return Promise.reject(err);
+  }
+  if (call.cancelReason !== undefined) return Promise.reject(cancelled(call.cancelReason));
+  let pending: Promise<Res>;
+  try {
+    pending = next(call);
+  } catch (e: unknown) {
+    pending = Promise.reject(e);
+  }
+  return new Promise<Res>((resolve, reject) => {
+    const abort = (reason: RefrontError): void => {
+      ctx.abort(reason);
+      reject(reason);
+    };
+    call[ABORT] = abort;
+    call.onTransportCancel = abort;
+    pending.then(
+      (res) => {
+        call.onTransportCancel = undefined;
+        resolve(res);
+      },
+      (e: unknown) => {
+        call.onTransportCancel = undefined;
         reject(mapError(ctx, call as Call<unknown>, e));
       },
     );

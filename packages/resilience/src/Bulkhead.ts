@@ -65,6 +65,15 @@ class BulkheadImpl implements BulkheadLayer {
 
   bind(inner: Step): Step {
     const release = (): void => this.release();
+    // Shared by every execution: no closures per call.
+    const released = (value: unknown): unknown => {
+      release();
+      return value;
+    };
+    const releasedThrow = (e: unknown): never => {
+      release();
+      throw e;
+    };
     const run = <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
       let p: Promise<T>;
       try {
@@ -73,16 +82,7 @@ class BulkheadImpl implements BulkheadLayer {
         release();
         return Promise.reject(e);
       }
-      return p.then(
-        (value) => {
-          release();
-          return value;
-        },
-        (e: unknown) => {
-          release();
-          throw e;
-        },
-      );
+      return p.then(released, releasedThrow) as Promise<T>;
     };
     return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
       if (this.running < this.maxConcurrent) {

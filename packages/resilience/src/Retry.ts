@@ -107,25 +107,35 @@ function shouldRetry(error: RefrontError, idempotent: boolean, retryOn: Readonly
 }
 
 function bindRetry(inner: Step, r: Rules): Step {
-  return async <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
-    r.budget?.recordRequest();
-    for (let attempt = 1; ; attempt++) {
-      x.attempt = attempt;
-      x.attemptTarget = undefined;
-      try {
-        return await inner(fn, x);
-      } catch (e: unknown) {
-        const delayMs = retryDelay(e, attempt, x, r);
-        if (delayMs === undefined) throw e;
-        await sleep(delayMs, x.signal);
-      }
+  /** Runs attempt `x.attempt` and the retries after it, without an async frame per call. */
+  const run = <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+    let pending: Promise<T>;
+    try {
+      pending = inner(fn, x);
+    } catch (e: unknown) {
+      pending = Promise.reject(e);
     }
+    return pending.then(undefined, (e: unknown) => {
+      const delayMs = retryDelay(e, x.attempt, x, r);
+      if (delayMs === undefined) throw e;
+      return sleep(delayMs, x.signal).then(() => {
+        x.attempt++;
+        x.attemptTarget = undefined;
+        return run(fn, x);
+      });
+    });
+  };
+  return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+    r.budget?.recordRequest();
+    x.attempt = 1;
+    x.attemptTarget = undefined;
+    return run(fn, x);
   };
 }
 
 /** The backoff before the next attempt, or undefined when `e` must be thrown. Throws the abort reason. */
 function retryDelay(e: unknown, attempt: number, x: Execution, r: Rules): number | undefined {
-  if (x.signal?.aborted) throw x.signal.reason;
+  if (x.aborted) throw x.abortReason;
   if (attempt >= r.maxAttempts) return undefined;
   const error = toRefrontError(e);
   if (!shouldRetry(error, x.idempotent, r.retryOn)) return undefined;

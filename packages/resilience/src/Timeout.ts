@@ -1,5 +1,5 @@
 import { timeoutError } from './errors.js';
-import { type AttemptFn, defineLayer, type Execution, type Step } from './internal/Execution.js';
+import { type AttemptFn, defineLayer, type Execution, LazyAbort, type Step } from './internal/Execution.js';
 import { requireNumber } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
 import { ResilienceEvents } from './ResilienceEvents.js';
@@ -29,7 +29,8 @@ export interface TimeoutLayer extends PolicyLayer {
 
 /**
  * Creates the timeout layer: the execution gets an AbortSignal that aborts at the effective
- * deadline, the earliest of the local timeout, the call's deadline and the request context's.
+ * deadline, the earliest of the local timeout, the call's deadline and the request context's
+ * (made when an attempt first reads it; see `cancelSignalOf` for transports that never need to).
  * When it fires, the execution rejects at once (even if the operation ignores its signal) with
  * DEADLINE_EXCEEDED `RESILIENCE_TIMEOUT`; when the caller aborts, with the caller's reason unchanged.
  *
@@ -56,25 +57,33 @@ function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): 
       events.emit({ type: 'timeout', target: x.target, budgetMs: 0 });
       return Promise.reject(timeoutError(x.target, 0));
     }
-    const parent = x.signal;
-    const controller = new AbortController();
-    x.signal = controller.signal;
+    // The execution's signal is made only if something reads it (see LazyAbort): a transport
+    // that sends the deadline downstream and watches the caller's signal never does.
+    const parent = x.outer;
+    const scope = new LazyAbort();
+    x.timeout = scope;
     x.deadline = deadline;
     return new Promise<T>((resolve, reject) => {
       const onParentAbort = (): void => {
         clearTimeout(timer);
-        controller.abort(parent?.reason);
+        scope.abort(parent?.reason);
         reject(parent?.reason);
       };
       const timer = setTimeout(() => {
         parent?.removeEventListener('abort', onParentAbort);
         const error = timeoutError(x.target, budgetMs);
         events.emit({ type: 'timeout', target: x.target, budgetMs });
-        controller.abort(error);
+        scope.abort(error);
         reject(error);
       }, budgetMs);
       parent?.addEventListener('abort', onParentAbort, { once: true });
-      inner(fn, x).then(
+      let pending: Promise<T>;
+      try {
+        pending = inner(fn, x);
+      } catch (e: unknown) {
+        pending = Promise.reject(e);
+      }
+      pending.then(
         (value) => {
           clearTimeout(timer);
           parent?.removeEventListener('abort', onParentAbort);
@@ -83,7 +92,7 @@ function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): 
         (e: unknown) => {
           clearTimeout(timer);
           parent?.removeEventListener('abort', onParentAbort);
-          reject(controller.signal.aborted ? controller.signal.reason : e);
+          reject(scope.aborted ? scope.abortReason : e);
         },
       );
     });

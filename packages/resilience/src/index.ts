@@ -17,6 +17,7 @@ export {
   DEFAULT_ROLLING_WINDOW_MS,
   DEFAULT_VOLUME_THRESHOLD,
 } from './CircuitBreakerPool.js';
+export { cancelSignalOf } from './cancelSignalOf.js';
 export type { DefaultPolicyOptions } from './DefaultPolicy.js';
 export { createDefaultPolicy, DEFAULT_POLICY_OPTIONS } from './DefaultPolicy.js';
 export type { ResilienceReasonCode } from './errors.js';

@@ -1,6 +1,5 @@
 import { currentContext, type Disposable, invalidOption, type Policy, toRefrontError } from '@refront/core';
-import { neverAborted } from './internal/abort.js';
-import { type AttemptFn, binderOf, type Execution, type Step, targetOf } from './internal/Execution.js';
+import { Attempt, type AttemptFn, binderOf, Execution, type Step } from './internal/Execution.js';
 import {
   LAYER_ORDER,
   type PolicyLayer,
@@ -78,12 +77,7 @@ const NO_OPTIONS: ResilienceExecuteOptions = {};
 
 const terminal: Step = <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
   try {
-    return fn({
-      signal: x.signal ?? neverAborted(),
-      attempt: x.attempt,
-      target: targetOf(x),
-      deadline: x.deadline === Number.POSITIVE_INFINITY ? undefined : x.deadline,
-    });
+    return fn(new Attempt(x));
   } catch (e: unknown) {
     return Promise.reject(e);
   }
@@ -117,15 +111,13 @@ class ComposedPolicy implements ResiliencePolicy {
     if (ctx?.deadline !== undefined && ctx.deadline < deadline) deadline = ctx.deadline;
     const signal = options.signal ?? ctx?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const x: Execution = {
+    const x = new Execution(
       signal,
       deadline,
-      idempotent: options.idempotent ?? false,
-      target: options.target,
-      pickTarget: options.pickTarget,
-      attempt: 1,
-      attemptTarget: undefined,
-    };
+      options.idempotent ?? false,
+      options.target,
+      options.pickTarget,
+    );
     const p = this.step(fn, x);
     const fallback = options.fallback;
     if (!fallback) return p;

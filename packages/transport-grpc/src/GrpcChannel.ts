@@ -15,6 +15,7 @@ import {
 } from '@refront/core';
 import type { BalancerOptions } from '@refront/discovery';
 import {
+  cancelSignalOf,
   createDefaultPolicy,
   DEFAULT_FAILURE_STATUSES,
   type ResilienceAttemptContext,
@@ -201,7 +202,8 @@ class GrpcChannelImpl implements GrpcChannel {
       .execute(
         (ctx: ResilienceAttemptContext) => {
           used = true;
-          return this.attempt(current, call, path, body, ctx.deadline ?? call.deadline, ctx.signal);
+          // grpc-js ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
+          return this.attempt(current, call, path, body, ctx.deadline ?? call.deadline, ctx);
         },
         {
           signal: call.signal,
@@ -223,10 +225,11 @@ class GrpcChannelImpl implements GrpcChannel {
     path: string,
     body: Buffer,
     deadline: number | undefined,
-    signal: AbortSignal | undefined,
+    abort: AbortSignal | ResilienceAttemptContext | undefined,
   ): Promise<Buffer> {
     const client = picked?.client ?? (this.single as Client);
     call.target = picked?.key ?? this.name;
+    const signal = abort instanceof AbortSignal || abort === undefined ? abort : cancelSignalOf(abort);
     const pending = send(client, path, body, call.metadata, deadline, signal);
     if (!picked) return pending;
     return pending.then(
@@ -235,7 +238,11 @@ class GrpcChannelImpl implements GrpcChannel {
         return res;
       },
       (e: unknown) => {
-        const failed = !signal?.aborted && isRefrontError(e) && INSTANCE_FAILURES.has(e.status);
+        // The attempt's full signal (deadline included) is read only on failure: an attempt the
+        // policy's timeout ended is not the instance's fault.
+        const aborted =
+          abort instanceof AbortSignal || abort === undefined ? abort?.aborted : abort.signal.aborted;
+        const failed = !aborted && isRefrontError(e) && INSTANCE_FAILURES.has(e.status);
         picked.pick.done(!failed);
         throw e;
       },

@@ -204,14 +204,24 @@ class GrpcServerImpl implements GrpcServer {
         if (id !== undefined) metadata[METADATA_PEER_IDENTITY] = id;
       }
       const deadline = deadlineOf(call);
-      const controller = new AbortController();
-      // grpc-js also emits 'cancelled' once the status is sent: only a call still running aborts.
+      // grpc-js ends the call at its deadline and emits 'cancelled' then, when the client goes
+      // away, and also once the status is sent: only a call still running is cancelled. No
+      // AbortController per call: the dispatcher makes the signal only if a handler reads it.
       let running = true;
+      let cancel: ((reason: RefrontError) => void) | undefined;
       call.once('cancelled', () => {
-        if (running) controller.abort(cancelReason(deadline));
+        if (running) cancel?.(cancelReason(deadline));
       });
       dispatcher
-        .invoke(path, { request, metadata, deadline, signal: controller.signal, peer: call.getPeer() })
+        .invoke(path, {
+          request,
+          metadata,
+          deadline,
+          onCancel: (c) => {
+            cancel = c;
+          },
+          peer: call.getPeer(),
+        })
         .then(
           (res) => {
             running = false;
@@ -309,8 +319,11 @@ class GrpcServerImpl implements GrpcServer {
   }
 }
 
+/** Slack for timers that fire within the millisecond before the deadline Date.now() reads. */
+const DEADLINE_SLACK_MS = 1;
+
 function cancelReason(deadline: number | undefined): RefrontError {
-  return deadline !== undefined && Date.now() >= deadline
+  return deadline !== undefined && Date.now() >= deadline - DEADLINE_SLACK_MS
     ? new RefrontError(
         'DEADLINE_EXCEEDED',
         CoreReason.DEADLINE_EXCEEDED,

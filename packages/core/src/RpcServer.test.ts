@@ -1,0 +1,111 @@
+import { EchoServiceDefinition } from '@refront/test-contracts';
+import { describe, expect, it } from 'vitest';
+import { CoreReason, RefrontError } from './errors.js';
+import type { Interceptor } from './Interceptor.js';
+import { createLogger } from './logger.js';
+import { createDispatcher } from './RpcServer.js';
+import { echoImplementation, sleepObservations } from './testing/echo.js';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+const SLEEP = `/${EchoServiceDefinition.fullName}/Sleep`;
+const ECHO = `/${EchoServiceDefinition.fullName}/Echo`;
+
+function dispatcher(interceptors: Interceptor[] = []) {
+  const d = createDispatcher({ service: 'echo', logger, system: 'test', interceptors });
+  d.add(EchoServiceDefinition, echoImplementation);
+  return d;
+}
+
+/** An inbound call whose transport cancels through onCancel, as gRPC's does. */
+function cancellable() {
+  let cancel: ((reason: RefrontError) => void) | undefined;
+  return {
+    onCancel: (c: (reason: RefrontError) => void) => {
+      cancel = c;
+    },
+    cancel: (reason: RefrontError) => cancel?.(reason),
+  };
+}
+
+describe('Dispatcher with a transport that cancels through onCancel', () => {
+  it('aborts the handler signal and answers at once with the transport reason', async () => {
+    const d = dispatcher();
+    const t = cancellable();
+    const before = sleepObservations.length;
+    const pending = d.invoke(SLEEP, {
+      request: { durationMs: 60_000 },
+      metadata: {},
+      deadline: Date.now() + 60_000,
+      onCancel: t.onCancel,
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const reason = new RefrontError('CANCELLED', CoreReason.CANCELLED, 'client went away');
+    t.cancel(reason);
+    await expect(pending).rejects.toBe(reason);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sleepObservations[before]).toEqual({ aborted: true, reason });
+    expect(d.inflight).toBe(0);
+  });
+
+  it('reports a deadline the transport enforced as DEADLINE_EXCEEDED', async () => {
+    const d = dispatcher();
+    const t = cancellable();
+    const pending = d.invoke(SLEEP, {
+      request: { durationMs: 60_000 },
+      metadata: {},
+      deadline: Date.now() + 60_000,
+      onCancel: t.onCancel,
+    });
+    t.cancel(new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, 'deadline passed'));
+    await expect(pending).rejects.toMatchObject({ status: 'DEADLINE_EXCEEDED' });
+  });
+
+  it('gives interceptors a call.signal that aborts with the cancel, made when read', async () => {
+    let signal: AbortSignal | undefined;
+    const peek: Interceptor = (call, next) => {
+      signal = call.signal;
+      return next(call);
+    };
+    const d = dispatcher([peek]);
+    const t = cancellable();
+    const pending = d.invoke(SLEEP, {
+      request: { durationMs: 60_000 },
+      metadata: {},
+      deadline: undefined,
+      onCancel: t.onCancel,
+    });
+    expect(signal?.aborted).toBe(false);
+    const reason = new RefrontError('CANCELLED', CoreReason.CANCELLED, 'client went away');
+    t.cancel(reason);
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBe(reason);
+    await expect(pending).rejects.toBe(reason);
+  });
+
+  it('serves calls nobody cancels, and ignores a cancel after the answer', async () => {
+    const d = dispatcher();
+    const t = cancellable();
+    const res = await d.invoke(ECHO, {
+      request: { message: 'hi' },
+      metadata: {},
+      deadline: Date.now() + 5_000,
+      onCancel: t.onCancel,
+    });
+    expect(res).toMatchObject({ message: 'hi' });
+    t.cancel(new RefrontError('CANCELLED', CoreReason.CANCELLED, 'late'));
+    expect(d.inflight).toBe(0);
+  });
+
+  it('still aborts in-flight calls when a drain runs out of time', async () => {
+    const d = dispatcher();
+    const t = cancellable();
+    const pending = d.invoke(SLEEP, {
+      request: { durationMs: 60_000 },
+      metadata: {},
+      deadline: undefined,
+      onCancel: t.onCancel,
+    });
+    await d.drain(AbortSignal.abort());
+    await expect(pending).rejects.toMatchObject({ status: 'UNAVAILABLE', reason: CoreReason.DRAINING });
+  });
+});
