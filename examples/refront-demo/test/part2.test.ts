@@ -13,6 +13,7 @@ import { settle } from '../src/platform/settle.js';
 import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
 import { eventually } from '../src/platform/testing/harness.js';
 import { previousMonth, type WalkResult, walk } from '../src/walk.js';
+import { devToken, type HttpOptions, http as httpAt, type Reply } from './http.js';
 
 const exporter = new InMemorySpanExporter();
 let tracing: TracingHandle;
@@ -34,35 +35,12 @@ afterAll(async () => {
   await tracing?.shutdown();
 });
 
-interface Reply {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read the public JSON loosely
-  body: any;
-  headers: Headers;
+function http(method: string, path: string, options: HttpOptions = {}): Promise<Reply> {
+  return httpAt(platform.gatewayUrl, method, path, options);
 }
 
-async function http(
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const res = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: {
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
-
-async function tokenFor(tenant: string): Promise<string> {
-  const res = await http('POST', '/v1/dev/tokens', { body: { tenant, user: `user@${tenant}.example` } });
-  expect(res.status).toBe(201);
-  return res.body.token;
+function tokenFor(tenant: string): Promise<string> {
+  return devToken(platform.gatewayUrl, tenant);
 }
 
 async function customer(token: string, hourlyRateMinor: number, currency = 'EUR'): Promise<string> {

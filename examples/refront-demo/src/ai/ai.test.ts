@@ -1,10 +1,10 @@
-import { encodeEvent, isRefrontError, on } from '@refront/core';
+import { encodeEvent, on } from '@refront/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiServiceDefinition } from '../gen/refront/ai/v1/ai.js';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
 import { TicketCreated } from '../gen/refront/tickets/v1/events.js';
 import { TicketPriority, TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
-import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
 import { ticketsModule } from '../tickets/module.js';
 import { createLocalProvider } from './localProvider.js';
 import { createAiModule } from './module.js';
@@ -35,15 +35,6 @@ async function quiet(group: string) {
     if (n < 3) await new Promise((r) => setTimeout(r, 50));
     return n >= 3 ? true : undefined;
   });
-}
-
-async function rejection(p: Promise<unknown>) {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
-  return error;
 }
 
 async function ticket(

@@ -1,4 +1,4 @@
-import { encodeEvent, isRefrontError, on } from '@refront/core';
+import { encodeEvent, on } from '@refront/core';
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,7 +8,7 @@ import {
 } from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
-import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
 import { ticketsModule } from '../tickets/module.js';
 import { invoicingModule } from './module.js';
 import { periodBounds, priceMinutes } from './pricing.js';
@@ -26,15 +26,6 @@ afterAll(async () => {
   await h?.stop();
   await embedded?.close();
 });
-
-async function rejection(p: Promise<unknown>) {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
-  return error;
-}
 
 let entrySeq = 0;
 /** Publishes TimeLogged as the time-tracking service would. */

@@ -1,11 +1,11 @@
-import { encodeEvent, isRefrontError } from '@refront/core';
+import { encodeEvent } from '@refront/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
 import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
 import { TicketCreated, TicketResolved } from '../gen/refront/tickets/v1/events.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
-import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
 import { reportingModule } from './module.js';
 
 let h: Harness;
@@ -25,15 +25,6 @@ async function quiet() {
     if (n < 3) await new Promise((r) => setTimeout(r, 50));
     return n >= 3 ? true : undefined;
   });
-}
-
-async function rejection(p: Promise<unknown>) {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
-  return error;
 }
 
 let n = 0;

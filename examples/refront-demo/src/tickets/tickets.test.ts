@@ -1,9 +1,9 @@
-import { encodeEvent, isRefrontError, on } from '@refront/core';
+import { encodeEvent, on } from '@refront/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
 import { TicketCreated, TicketResolved } from '../gen/refront/tickets/v1/events.js';
 import { TicketPriority, TicketStatus, TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
-import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
 import { ticketsModule } from './module.js';
 
 let h: Harness;
@@ -21,15 +21,6 @@ beforeAll(async () => {
   ]);
 });
 afterAll(() => h?.stop());
-
-async function rejection(p: Promise<unknown>) {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
-  return error;
-}
 
 describe('tickets', () => {
   it('creates a customer and a ticket, and publishes TicketCreated with the tenant', async () => {

@@ -1,8 +1,8 @@
-import { isRefrontError, on } from '@refront/core';
+import { on } from '@refront/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged, TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
-import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
 import { ticketsModule } from '../tickets/module.js';
 import { timeTrackingModule } from './module.js';
 
@@ -14,15 +14,6 @@ beforeAll(async () => {
   await h.bus.as('audit').subscribe('audit', [on(TimeLogged, async (e) => void logged.push(e))]);
 });
 afterAll(() => h?.stop());
-
-async function rejection(p: Promise<unknown>) {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
-  return error;
-}
 
 async function openTicket(tenant: string) {
   const tickets = h.client(TicketsServiceDefinition, tenant);

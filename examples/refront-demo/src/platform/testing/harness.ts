@@ -8,6 +8,8 @@ import {
   createService,
   type InProcessEventBus,
   type InProcessNetwork,
+  isRefrontError,
+  type RefrontError,
   runWithContext,
   type ServiceDefinition,
 } from '@refront/core';
@@ -66,4 +68,14 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The RefrontError `p` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function rejection(p: Promise<unknown>): Promise<RefrontError> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
+  return error;
 }
