@@ -83,13 +83,20 @@ export async function deleteNamespace(namespace: string): Promise<void> {
 }
 
 /** Force-closes this bus's broker connection, as an operator or a network fault would. */
-export async function killConnection(connectionName: string): Promise<boolean> {
-  const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties']);
-  const line = stdout.split('\n').find((l) => l.includes(`"${connectionName}"`));
-  const pid = line?.split('\t')[0]?.trim();
-  if (!pid) return false;
-  await run('rabbitmqctl', ['-q', 'close_connection', pid, 'refront chaos test']);
-  return true;
+export async function killConnection(connectionName: string, waitMs = 10_000): Promise<boolean> {
+  // The connection may still be reconnecting after an earlier kill: wait for it to come back.
+  const end = Date.now() + waitMs;
+  for (;;) {
+    const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties']);
+    const line = stdout.split('\n').find((l) => l.includes(`"${connectionName}"`));
+    const pid = line?.split('\t')[0]?.trim();
+    if (pid) {
+      await run('rabbitmqctl', ['-q', 'close_connection', pid, 'refront chaos test']);
+      return true;
+    }
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Waits until `predicate` holds, or fails after `timeoutMs`. */
