@@ -27,8 +27,8 @@ interface Proc {
 }
 
 const procs: Proc[] = [];
-let port = 50_051;
-let ops = 9_471;
+let port = Number(process.env.GRPC_BASE_PORT ?? 50_051);
+let ops = Number(process.env.OPS_BASE_PORT ?? 9_471);
 for (const m of PLATFORM_MODULES) {
   const n = m.name === 'invoicing' ? INVOICING_INSTANCES : 1;
   for (let i = 0; i < n; i++) procs.push({ service: m.name, grpcPort: port++, opsPort: ops++ });
