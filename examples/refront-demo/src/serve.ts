@@ -22,6 +22,8 @@ const config = z.object({
   SERVICE_VERSION: z.string().default('0.1.0'),
   DATABASE_URL: z.url().optional(),
   AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_NAMESPACE: z.string().default('refront'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
   GRPC_HOST: z.string().default('0.0.0.0'),
   GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   ADVERTISE_HOST: z.string().default('127.0.0.1'),
@@ -39,6 +41,8 @@ const service = createService({
 });
 const cfg = service.config;
 const registry = registryFor(service, process.env);
+// Added first, so it closes last: services deregister from it while they stop.
+service.use({ name: 'registry', close: () => registry.close() });
 
 if (cfg.SERVICE === 'gateway') {
   const channel = createRoutingChannel(demoServiceOf, (target) =>
@@ -71,6 +75,8 @@ if (cfg.SERVICE === 'gateway') {
     {
       databaseUrl: cfg.DATABASE_URL,
       amqpUrl: cfg.AMQP_URL,
+      amqpNamespace: cfg.AMQP_NAMESPACE,
+      databasePoolSize: cfg.DATABASE_POOL_SIZE,
       grpcHost: cfg.GRPC_HOST,
       grpcPort: cfg.GRPC_PORT,
       advertiseHost: cfg.ADVERTISE_HOST,
@@ -79,6 +85,5 @@ if (cfg.SERVICE === 'gateway') {
     registry,
   );
 }
-service.use({ name: 'registry', close: () => registry.close() });
 await service.start();
 service.logger.info({ service: cfg.SERVICE, ops: service.opsAddress?.port }, 'ready');

@@ -27,13 +27,21 @@ export {
   DEFAULT_GRPC_HOST,
   GRPC_SYSTEM,
 } from './GrpcServer.js';
-export type { ClientTlsOptions, ConnectionOptions, KeepaliveOptions, ServerTlsOptions } from './options.js';
+export type {
+  ClientTlsOptions,
+  ConnectionOptions,
+  KeepaliveOptions,
+  ReconnectOptions,
+  ServerTlsOptions,
+} from './options.js';
 export {
   DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
   DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
   DEFAULT_MAX_SEND_MESSAGE_BYTES,
   DEFAULT_MIN_PING_INTERVAL_MS,
+  DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
+  DEFAULT_RECONNECT_MAX_BACKOFF_MS,
   DEFAULT_SERVER_KEEPALIVE_TIME_MS,
 } from './options.js';
 export type { ReflectionOptions } from './reflection.js';

@@ -8,6 +8,8 @@ import {
   DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
   DEFAULT_MAX_SEND_MESSAGE_BYTES,
   DEFAULT_MIN_PING_INTERVAL_MS,
+  DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
+  DEFAULT_RECONNECT_MAX_BACKOFF_MS,
   DEFAULT_SERVER_KEEPALIVE_TIME_MS,
 } from './options.js';
 import { echoClient, rejection, startEchoServer } from './testing/fixtures.js';
@@ -20,6 +22,8 @@ describe('connection defaults and limits', () => {
       'grpc.keepalive_time_ms': DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
       'grpc.keepalive_timeout_ms': DEFAULT_KEEPALIVE_TIMEOUT_MS,
       'grpc.keepalive_permit_without_calls': 1,
+      'grpc.initial_reconnect_backoff_ms': DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
+      'grpc.max_reconnect_backoff_ms': DEFAULT_RECONNECT_MAX_BACKOFF_MS,
     });
     const server = channelOptions('server', {});
     expect(server['grpc.keepalive_time_ms']).toBe(DEFAULT_SERVER_KEEPALIVE_TIME_MS);
@@ -46,6 +50,35 @@ describe('connection defaults and limits', () => {
       'grpc.x': 1,
     });
     expect(() => channelOptions('server', { keepalive: { timeMs: -1 } })).toThrow(/keepalive.timeMs/);
+    expect(
+      channelOptions('client', { reconnect: { initialBackoffMs: 50, maxBackoffMs: 800 } }),
+    ).toMatchObject({
+      'grpc.initial_reconnect_backoff_ms': 50,
+      'grpc.max_reconnect_backoff_ms': 800,
+    });
+    expect(() =>
+      channelOptions('client', { reconnect: { initialBackoffMs: 500, maxBackoffMs: 100 } }),
+    ).toThrow(/maxBackoffMs/);
+  });
+
+  it('reaches a server restarted on the same port again on its own', async () => {
+    const first = await startEchoServer('before');
+    const port = first.server.port;
+    await using client = echoClient(`127.0.0.1:${port}`, { policy: false });
+    expect((await client.echo({ message: 'a' })).seen?.server).toBe('before');
+    await first.server.close();
+    for (let i = 0; i < 5; i++)
+      expect((await rejection(client.echo({ message: 'b' }))).status).toBe('UNAVAILABLE');
+    await using second = await startEchoServer('after', { port });
+    let reply: string | undefined;
+    for (let attempt = 0; reply === undefined && attempt < 200; attempt++) {
+      reply = await client.echo({ message: 'c' }).then(
+        (r) => r.seen?.server,
+        () => new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)),
+      );
+    }
+    expect(reply).toBe('after');
+    expect(second.server.ready()).toBe(true);
   });
 
   it('refuses a request above the server limit with RESOURCE_EXHAUSTED and keeps serving', async () => {

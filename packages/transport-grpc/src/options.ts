@@ -25,6 +25,23 @@ export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_MIN_PING_INTERVAL_MS = 10_000;
 
+/**
+ * Client: first wait before dialling a lost connection again, in ms. grpc-js waits 1 s and grows
+ * to 120 s, so a peer restarted after a minute of failures stays unreachable for up to two more
+ * minutes; Refront retries sooner and caps the wait.
+ */
+export const DEFAULT_RECONNECT_INITIAL_BACKOFF_MS = 250;
+/** Client: longest wait between attempts to dial a lost connection again, in ms (jittered by grpc-js). */
+export const DEFAULT_RECONNECT_MAX_BACKOFF_MS = 5_000;
+
+/** How a client dials a lost connection again (exponential backoff with jitter). */
+export interface ReconnectOptions {
+  /** First wait, in ms. @default DEFAULT_RECONNECT_INITIAL_BACKOFF_MS (250) */
+  readonly initialBackoffMs?: number;
+  /** Longest wait, in ms. @default DEFAULT_RECONNECT_MAX_BACKOFF_MS (5000) */
+  readonly maxBackoffMs?: number;
+}
+
 /** Keepalive (HTTP/2 PING) settings. */
 export interface KeepaliveOptions {
   /** Interval between pings on a connection, in ms. @default 30 000 (client) / 60 000 (server) */
@@ -41,6 +58,8 @@ export interface ConnectionOptions {
   readonly maxSendMessageBytes?: number;
   /** HTTP/2 keepalive. @default see {@link KeepaliveOptions} */
   readonly keepalive?: KeepaliveOptions;
+  /** Client only: backoff between attempts to dial a lost connection. @default see {@link ReconnectOptions} */
+  readonly reconnect?: ReconnectOptions;
   /** Raw grpc-js channel options, applied last (an escape hatch; prefer the typed options). @default {} */
   readonly grpcOptions?: ChannelOptions;
 }
@@ -145,6 +164,20 @@ export function channelOptions(
     'grpc.keepalive_permit_without_calls': 1,
   };
   if (side === 'server') out['grpc.http2.min_ping_interval_without_data_ms'] = DEFAULT_MIN_PING_INTERVAL_MS;
+  else {
+    const initial = positive(
+      'reconnect.initialBackoffMs',
+      o.reconnect?.initialBackoffMs ?? DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
+    );
+    const max = positive(
+      'reconnect.maxBackoffMs',
+      o.reconnect?.maxBackoffMs ?? DEFAULT_RECONNECT_MAX_BACKOFF_MS,
+    );
+    if (max < initial)
+      throw invalidOption('reconnect.maxBackoffMs must be at least reconnect.initialBackoffMs');
+    out['grpc.initial_reconnect_backoff_ms'] = initial;
+    out['grpc.max_reconnect_backoff_ms'] = max;
+  }
   if (tls?.serverName) {
     out['grpc.ssl_target_name_override'] = tls.serverName;
     out['grpc.default_authority'] = tls.serverName;

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { createClient, type Registry, type Service } from '@refront/core';
+import { createClient, type EventBus, type Registry, type Service, type Subscription } from '@refront/core';
 import { createOutbox, openDatabase } from '@refront/data';
 import { registryFromEnv } from '@refront/discovery';
 import { createAmqpEventBus } from '@refront/transport-amqp';
@@ -14,6 +14,10 @@ export interface DistributedConfig {
   readonly databaseUrl: string;
   /** RabbitMQ URL. */
   readonly amqpUrl: string;
+  /** Prefix of exchanges and queues, so several platforms can share a broker. @default 'refront' */
+  readonly amqpNamespace?: string;
+  /** Connections to PostgreSQL this process may hold. @default 10 */
+  readonly databasePoolSize?: number;
   /** gRPC bind address. */
   readonly grpcHost: string;
   /** gRPC port (0: a free one, only useful with Consul). */
@@ -52,8 +56,29 @@ export async function runDistributed(
     migrations: module.migrations,
     logger,
     metrics,
+    ...(config.databasePoolSize ? { poolSize: config.databasePoolSize } : {}),
   });
-  const bus = createAmqpEventBus({ url: config.amqpUrl, service: module.name, logger, metrics });
+  const amqp = createAmqpEventBus({
+    url: config.amqpUrl,
+    service: module.name,
+    logger,
+    metrics,
+    ...(config.amqpNamespace ? { namespace: config.amqpNamespace } : {}),
+  });
+  // Subscriptions stop while the service drains, before its database closes: a handler never
+  // runs against a closed pool, and messages not yet taken stay in the queue for the others.
+  const subscriptions: Subscription[] = [];
+  const bus: EventBus = {
+    publish: (type, event, options) => amqp.publish(type, event, options),
+    send: (group, type, message, options) => amqp.send(group, type, message, options),
+    publishRaw: (envelope, body, options) => amqp.publishRaw(envelope, body, options),
+    subscribe: async (group, bindings, options) => {
+      const s = await amqp.subscribe(group, bindings, options);
+      subscriptions.push(s);
+      return s;
+    },
+    close: () => amqp.close(),
+  };
   const outbox = createOutbox({ db, source: module.name, publisher: bus, logger, metrics });
   const server = createGrpcServer({
     service: module.name,
@@ -73,9 +98,12 @@ export async function runDistributed(
 
   host.use({
     name: 'amqp',
-    start: () => bus.waitUntilConnected({ signal: AbortSignal.timeout(30_000) }),
-    ready: () => bus.isReady(),
-    close: () => bus.close(),
+    start: () => amqp.waitUntilConnected({ signal: AbortSignal.timeout(30_000) }),
+    ready: () => amqp.isReady(),
+    drain: async () => {
+      await Promise.all(subscriptions.map((s) => s.close()));
+    },
+    close: () => amqp.close(),
   });
   await module.register({
     name: module.name,
@@ -93,24 +121,35 @@ export async function runDistributed(
     await db.ping();
     return true;
   });
+  const instanceId = `${module.name}-${hostname()}-${process.pid}`;
+  let registered = false;
+  const deregister = async () => {
+    if (!registered) return;
+    registered = false;
+    await registry.deregister(instanceId).catch((e: unknown) => logger.warn({ err: e }, 'deregister failed'));
+  };
   host.use({
     name: module.name,
     start: async () => {
       await server.start();
       outbox.start();
-      const id = `${module.name}-${hostname()}-${process.pid}`;
       await registry.register({
-        id,
+        id: instanceId,
         service: module.name,
         address: config.advertiseHost,
         port: server.port,
         version: host.version,
         metadata: { protocol: 'grpc' },
       });
-      cleanups.push(() => registry.deregister(id));
+      registered = true;
     },
-    drain: (signal) => server.drain(signal),
+    // Out of discovery first, so callers stop picking this instance, then finish what is in flight.
+    drain: async (signal) => {
+      await deregister();
+      await server.drain(signal);
+    },
     close: async () => {
+      await deregister();
       for (const fn of cleanups.reverse()) await fn();
       await server.close();
       await outbox.close();

@@ -1,0 +1,127 @@
+/**
+ * Helpers of the distributed system tests: infrastructure checks, a fresh database and namespace
+ * per topology, bounded-concurrency load, and sums over the Prometheus text a process serves.
+ */
+import { connect as tcp } from 'node:net';
+import { openDatabase } from '@refront/data';
+import { connect } from 'amqplib';
+import { PLATFORM_MODULES } from '../src/platform/startPlatform.js';
+
+/** PostgreSQL and RabbitMQ as the tests expect them on this machine. */
+export const DATABASE_SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcp({ host: '127.0.0.1', port, timeout: 1_000 });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * Whether PostgreSQL and RabbitMQ answer. Without them the caller skips with a message saying
+ * what to start, unless `REFRONT_REQUIRE_INFRA=1`: then this throws and the run fails.
+ */
+export async function infrastructure(what: string): Promise<boolean> {
+  const ok = (await reachable(5432)) && (await reachable(5672));
+  if (ok) return true;
+  if (process.env.REFRONT_REQUIRE_INFRA === '1') {
+    throw new Error('PostgreSQL (5432) or RabbitMQ (5672) is unreachable and REFRONT_REQUIRE_INFRA=1');
+  }
+  console.warn(
+    `[refront-demo] skipping ${what}: start PostgreSQL ` +
+      '(`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) and RabbitMQ (`rabbitmq-server -detached`).',
+  );
+  return false;
+}
+
+/**
+ * A fresh database named `name` on the local server (dropped first if a run left one), and no
+ * queue of `namespace` left from an earlier run. Returns the new database's URL.
+ */
+export async function freshInfrastructure(name: string, namespace: string): Promise<string> {
+  const admin = await openDatabase({ schema: 'refront_test_admin', url: DATABASE_SERVER_URL, poolSize: 1 });
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const conn = await connect(AMQP_URL);
+  conn.on('error', () => {});
+  try {
+    for (const m of PLATFORM_MODULES) {
+      for (const q of [`${namespace}.${m.name}`, `${namespace}.${m.name}.dlq`]) {
+        const ch = await conn.createChannel();
+        ch.on('error', () => {});
+        await ch.deleteQueue(q).catch(() => {});
+        await ch.close().catch(() => {});
+      }
+    }
+  } finally {
+    await conn.close().catch(() => {});
+  }
+  const url = new URL(DATABASE_SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Runs `fn(i)` for i in [0, n) with at most `concurrency` at a time; results in order. */
+export async function inParallel<T>(
+  n: number,
+  concurrency: number,
+  fn: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const out = new Array<T>(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await fn(i);
+    }),
+  );
+  return out;
+}
+
+/**
+ * The sum of every sample of `name` whose labels include `labels`, in Prometheus text format
+ * (`refront_rpc_server_duration_seconds_count{rpc_method="CloseBillingPeriod",status="OK"} 12`).
+ */
+export function metricSum(text: string, name: string, labels: Readonly<Record<string, string>> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map<string, string>();
+    for (const pair of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      have.set(pair[1] as string, pair[2] as string);
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/** The median of `xs` (0 when empty). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Polls `check` until it returns true; throws with `what` when `timeoutMs` passes first. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
