@@ -1,5 +1,6 @@
 import { createLogger, createRequestContext, RefrontError, runWithContext } from '@refront/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { circuitOpenError } from './errors.js';
 import { policy } from './policy.js';
 import type { RetryEvent } from './ResilienceEvents.js';
 import {
@@ -89,6 +90,19 @@ describe('createRetry', () => {
       [2, 50, 'tickets'],
       [3, 100, 'tickets'],
     ]);
+  });
+
+  it('retries a rejection by an open breaker at once and outside the budget', async () => {
+    const p = policy(createRetry({ random: () => 0.5, budget: { ratio: 0, minRetriesPerSecond: 0 } }));
+    const retries: RetryEvent[] = [];
+    p.events.on('retry', (e) => retries.push(e));
+    const { fn, calls } = failing(circuitOpenError('tickets/10.0.0.7:50051', unavailable()));
+    const result = settle(p.execute(fn, { target: 'tickets' }));
+    // No timer advanced: all three attempts ran without waiting.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual([1, 2, 3]);
+    expect((await result).error).toMatchObject({ status: 'UNAVAILABLE', reason: 'RESILIENCE_CIRCUIT_OPEN' });
+    expect(retries.map((e) => e.delayMs)).toEqual([0, 0]);
   });
 
   it('returns the first success', async () => {

@@ -1,4 +1,5 @@
 import { invalidOption, isStatus, type RefrontError, type Status, toRefrontError } from '@refront/core';
+import { ResilienceReason } from './errors.js';
 import { sleep } from './internal/abort.js';
 import { type AttemptFn, defineLayer, type Execution, type Step } from './internal/Execution.js';
 import { requireInteger, requireNumber } from './internal/validate.js';
@@ -63,6 +64,9 @@ export function fullJitterDelay(
  * status is UNAVAILABLE or the operation is idempotent and its status is in `retryOn`; never when
  * the caller aborted or the deadline fired, never when the backoff would end past the deadline,
  * and never beyond the retry budget. A server's `details.retryDelayMs` lengthens the backoff.
+ * A rejection by an open circuit breaker (`RESILIENCE_CIRCUIT_OPEN`) is retried at once and
+ * outside the budget: the next attempt can pick another instance, and when every instance's
+ * breaker is open the call fails in microseconds instead of waiting out the backoff.
  *
  * @throws RefrontError `CORE_INVALID_OPTION` for non-integer or < 1 `maxAttempts`, negative
  *   delays, `maxDelayMs < baseDelayMs`, or an unknown status in `retryOn`.
@@ -118,6 +122,11 @@ function bindRetry(inner: Step, r: Rules): Step {
     return pending.then(undefined, (e: unknown) => {
       const delayMs = retryDelay(e, x.attempt, x, r);
       if (delayMs === undefined) throw e;
+      if (delayMs === 0) {
+        x.attempt++;
+        x.attemptTarget = undefined;
+        return run(fn, x);
+      }
       return sleep(delayMs, x.signal).then(() => {
         x.attempt++;
         x.attemptTarget = undefined;
@@ -139,11 +148,17 @@ function retryDelay(e: unknown, attempt: number, x: Execution, r: Rules): number
   if (attempt >= r.maxAttempts) return undefined;
   const error = toRefrontError(e);
   if (!shouldRetry(error, x.idempotent, r.retryOn)) return undefined;
+  const target = x.attemptTarget ?? x.target;
+  if (error.reason === ResilienceReason.CIRCUIT_OPEN) {
+    // An open breaker refused locally: the downstream saw nothing, so neither backoff nor budget.
+    // The next attempt may pick another instance; when every breaker is open it fails as fast.
+    r.events.emit({ type: 'retry', target, attempt: attempt + 1, delayMs: 0, error });
+    return 0;
+  }
   let delayMs = fullJitterDelay(attempt, r.baseDelayMs, r.maxDelayMs, r.random);
   const hint = error.details.retryDelayMs;
   if (hint !== undefined && hint > delayMs) delayMs = hint;
   if (Date.now() + delayMs >= x.deadline) return undefined;
-  const target = x.attemptTarget ?? x.target;
   if (r.budget && !r.budget.tryRetry()) {
     r.events.emit({ type: 'retryBudgetExhausted', target, attempt, error });
     return undefined;
