@@ -4,35 +4,11 @@
  * gateway and stops them all. Needs the local PostgreSQL and RabbitMQ.
  */
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { infrastructure } from './topology.js';
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port, timeout: 1_000 });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
-
-const infra = (await reachable(5432)) && (await reachable(5672));
-if (!infra) {
-  if (process.env.REFRONT_REQUIRE_INFRA === '1') {
-    throw new Error('PostgreSQL (5432) or RabbitMQ (5672) is unreachable and REFRONT_REQUIRE_INFRA=1');
-  }
-  console.warn(
-    '[refront-demo] skipping the distributed topology test: start PostgreSQL ' +
-      '(`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) and RabbitMQ (`rabbitmq-server -detached`).',
-  );
-}
+const infra = await infrastructure('the distributed topology test');
 
 describe.skipIf(!infra)('distributed topology', () => {
   it('runs the walk across 9 processes and stops them all cleanly', { timeout: 180_000 }, async () => {
@@ -66,5 +42,6 @@ describe.skipIf(!infra)('distributed topology', () => {
     expect(invoice).toBe('459.17');
     expect(out).toMatch(/report total EUR 459\.17 = invoice INV-\d+ EUR 459\.17/);
     expect(out).toMatch(/Stopped 9 processes\./);
+    expect(out).not.toMatch(/failed to (close|drain)/);
   });
 });

@@ -43,6 +43,19 @@ function fail(balancer: ReturnType<typeof createBalancer>, id: string, times: nu
 }
 
 describe('createBalancer', () => {
+  it.each(['round-robin', 'random', 'least-outstanding'] as const)(
+    '%s passes over the instances to avoid while another is available',
+    (strategy) => {
+      const b = createBalancer({ strategy, random: seeded(7) });
+      b.update(set(3));
+      const picks = Array.from({ length: 300 }, () => b.pick((i) => i.id === 'i0').instance.id);
+      expect(picks).not.toContain('i0');
+      expect(new Set(picks)).toEqual(new Set(['i1', 'i2']));
+      // When every instance is to be avoided, one is picked anyway.
+      expect(['i0', 'i1', 'i2']).toContain(b.pick(() => true).instance.id);
+    },
+  );
+
   it('round-robin spreads any number of calls within ±1 of each other', () => {
     const b = createBalancer({ strategy: 'round-robin' });
     b.update(set(7));

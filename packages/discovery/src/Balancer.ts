@@ -42,10 +42,12 @@ export interface Balancer {
   /** Replaces the set; instances that stay keep their in-flight counts and ejections. */
   update(instances: readonly ServiceInstance[]): void;
   /**
-   * Picks an instance that is not ejected.
+   * Picks an instance that is not ejected. With `avoid`, an instance it returns true for is
+   * passed over while another one is available (the instance a retry just failed on, one whose
+   * connection is down); when every instance is to be avoided, one of them is picked anyway.
    * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES` when the set is empty.
    */
-  pick(): Pick;
+  pick(avoid?: (instance: ServiceInstance) => boolean): Pick;
   /** The ids of the instances ejected now. */
   ejected(): readonly string[];
 }
@@ -153,19 +155,19 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
     rebuild(t);
   };
 
-  const choose = (): Entry | undefined => {
-    const n = available.length;
-    if (n <= 1) return available[0];
+  const choose = (from: readonly Entry[]): Entry | undefined => {
+    const n = from.length;
+    if (n <= 1) return from[0];
     if (strategy === 'round-robin') {
       cursor = (cursor + 1) % n;
-      return available[cursor];
+      return from[cursor];
     }
     const i = Math.floor(random() * n) % n;
-    if (strategy === 'random') return available[i];
+    if (strategy === 'random') return from[i];
     let j = Math.floor(random() * (n - 1)) % (n - 1);
     if (j >= i) j += 1;
-    const a = available[i] as Entry;
-    const b = available[j] as Entry;
+    const a = from[i] as Entry;
+    const b = from[j] as Entry;
     return b.outstanding < a.outstanding ? b : a;
   };
 
@@ -183,9 +185,13 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
       entries = next;
       rebuild(now());
     },
-    pick() {
+    pick(avoid) {
       if (ejectedCount > 0 && now() >= nextReturnAt) rebuild(now());
-      const entry = choose();
+      let entry = choose(available);
+      if (entry && avoid && available.length > 1 && avoid(entry.instance)) {
+        const rest = available.filter((e) => !avoid(e.instance));
+        if (rest.length > 0) entry = choose(rest);
+      }
       if (!entry) throw noInstances(options.service);
       entry.outstanding += 1;
       let finished = false;

@@ -99,12 +99,12 @@ describe('gRPC channel: discovery, balancing, breakers', () => {
     expect(env.registry.resolves).toBe(1);
   });
 
-  it('opens the breaker of a dead instance and keeps serving from the live ones', async () => {
+  it('passes over an instance whose connection is down and keeps serving from the live ones', async () => {
     await using env = await threeInstances();
     await env.servers[2]!.server.close(); // instance c is registered but dead
     const policy = createDefaultPolicy({ name: 'echo', circuitBreaker: { volumeThreshold: 3 } });
-    const opened: string[] = [];
-    policy.events.on('breakerOpen', (e) => opened.push(e.target ?? ''));
+    const failedOn: string[] = [];
+    policy.events.on('retry', (e) => failedOn.push(e.target ?? ''));
     await using client = createGrpcClient(EchoServiceDefinition, {
       discovery: env.registry,
       service: 'echo',
@@ -116,7 +116,35 @@ describe('gRPC channel: discovery, balancing, breakers', () => {
     const servedBy = new Set<string>();
     for (let i = 0; i < 30; i++) servedBy.add((await client.echo({ message: 'x' })).seen.server!);
     expect([...servedBy].sort()).toEqual(['a', 'b']);
-    expect(opened).toEqual([`echo/127.0.0.1:${env.servers[2]!.server.port}`]);
+    // Round-robin would send every third call to c; once its connection failed it is passed over.
+    expect(failedOn.length).toBeLessThanOrEqual(2);
+    expect(new Set(failedOn)).toEqual(new Set([`echo/127.0.0.1:${env.servers[2]!.server.port}`]));
+    await policy.close();
+  });
+
+  it('retries on another instance than the one that failed, so a dead instance fails no call', async () => {
+    await using env = await threeInstances();
+    await env.servers[0]!.server.close(); // instance a is registered but dead
+    const policy = createDefaultPolicy({ name: 'echo' });
+    const retriedFrom: string[] = [];
+    policy.events.on('retry', (e) => retriedFrom.push(e.target ?? ''));
+    await using client = createGrpcClient(EchoServiceDefinition, {
+      discovery: env.registry,
+      service: 'echo',
+      caller: 'tester',
+      policy,
+      // Least-outstanding favours a dead instance (it has nothing in flight); outlier detection off
+      // leaves the retry's own choice of instance as the only guard.
+      balancer: { strategy: 'least-outstanding', outlier: false },
+      logger,
+    });
+    const replies = await Promise.all(
+      Array.from({ length: 60 }, () => client.echo({ message: 'x' }).then((r) => r.seen.server)),
+    );
+    expect(new Set(replies)).toEqual(new Set(['b', 'c']));
+    const dead = `echo/127.0.0.1:${env.servers[0]!.server.port}`;
+    // Every retry left the dead instance: no attempt after a failure went back to it.
+    expect(retriedFrom.every((t) => t === dead)).toBe(true);
     await policy.close();
   });
 

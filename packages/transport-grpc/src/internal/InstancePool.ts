@@ -1,5 +1,5 @@
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
-import { Client } from '@grpc/grpc-js';
+import { Client, connectivityState } from '@grpc/grpc-js';
 import type { Logger, Registry, ServiceInstance } from '@refront/core';
 import { type Balancer, type BalancerOptions, createBalancer, type Pick } from '@refront/discovery';
 
@@ -92,12 +92,25 @@ export class InstancePool {
     }
   }
 
+  /** Passed over while another instance is available: its connection is down (grpc-js would fail the call at once). */
+  private readonly down = (instance: ServiceInstance): boolean => {
+    const conn = this.conns.get(instance.id);
+    return (
+      conn !== undefined &&
+      conn.client.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE
+    );
+  };
+
   /**
-   * Picks an instance (balancer, then its client, created on first use).
+   * Picks an instance (balancer, then its client, created on first use). Instances whose
+   * connection is down, and `previous` (the instance the call's last attempt failed on), are
+   * passed over while another one is available.
    * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES` when the set is empty.
    */
-  pick(): Picked {
-    const pick = this.balancer.pick();
+  pick(previous?: ServiceInstance): Picked {
+    const pick = this.balancer.pick(
+      previous === undefined ? this.down : (i) => i.id === previous.id || this.down(i),
+    );
     const instance = pick.instance;
     let conn = this.conns.get(instance.id);
     if (!conn) {
