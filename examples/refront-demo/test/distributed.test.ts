@@ -20,7 +20,7 @@ describe.skipIf(!infra)('distributed topology', () => {
         env: {
           ...process.env,
           GATEWAY_PORT: '18180',
-          GRPC_BASE_PORT: '51151',
+          GRPC_BASE_PORT: '21151',
           OPS_BASE_PORT: '19571',
           LOG_LEVEL: 'warn',
         },

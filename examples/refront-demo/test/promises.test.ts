@@ -107,12 +107,14 @@ const ms = (x: number) => Math.round(x * 10) / 10;
 describe.skipIf(!infra)('the seed promises on the distributed topology', () => {
   beforeAll(async () => {
     databaseUrl = await freshInfrastructure('refront_promises', NAMESPACE);
+    // Every port below 32768: Linux hands out ephemeral ports from 32768 up, and an outgoing
+    // connection of any test can take one of them.
     topology = new LocalTopology({
       databaseUrl,
       amqpUrl: AMQP_URL,
       namespace: NAMESPACE,
       gatewayPort: 18_280,
-      grpcBasePort: 51_251,
+      grpcBasePort: 21_251,
       opsBasePort: 19_671,
       instances: { invoicing: 3 },
       output: 'capture',
