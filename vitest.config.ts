@@ -20,8 +20,11 @@ export default defineConfig({
       'packages/discovery',
       'packages/data',
       'packages/transport-grpc',
+      'packages/transport-mux',
       'packages/transport-amqp',
+      'packages/conformance',
       'examples/refront-demo',
+      'deploy',
     ].map((root) => ({
       extends: true as const,
       test: {

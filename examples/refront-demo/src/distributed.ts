@@ -21,6 +21,7 @@ const topology = new LocalTopology({
   grpcBasePort: Number(process.env.GRPC_BASE_PORT ?? 50_051),
   opsBasePort: Number(process.env.OPS_BASE_PORT ?? 9_471),
   instances: { invoicing: 3 },
+  rpc: process.env.REFRONT_RPC === 'mux' ? 'mux' : 'grpc',
 });
 const procs = topology.processes;
 
@@ -75,7 +76,7 @@ try {
   await stopAll(1);
 }
 console.log(
-  `Refront demo, distributed: ${procs.length} processes ready in ${(performance.now() - t0).toFixed(0)} ms ` +
+  `Refront demo, distributed: ${procs.length} processes ready (requests on ${topology.rpc}) in ${(performance.now() - t0).toFixed(0)} ms ` +
     `(${procs.map((p) => `${p.service}${p.grpcPort ? `:${p.grpcPort}` : ''}`).join(', ')})\n`,
 );
 try {

@@ -8,11 +8,11 @@
  * `SERVICE=gateway` runs the public HTTP edge, calling the services over gRPC.
  */
 import { createService } from '@refront/core';
-import { createGrpcChannel } from '@refront/transport-grpc';
 import { z } from 'zod';
 import { createGateway, gatewayEnvShape, gatewayOptionsFromEnv } from './gateway/index.js';
 import { registryFor, runDistributed } from './platform/distributed.js';
 import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
+import { openLane, RPC_LANES } from './platform/rpcLane.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
 
 const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
@@ -26,6 +26,8 @@ const config = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
   GRPC_HOST: z.string().default('0.0.0.0'),
   GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  REFRONT_RPC: z.enum(RPC_LANES).default('grpc'),
+  MUX_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ADVERTISE_HOST: z.string().default('127.0.0.1'),
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
@@ -46,12 +48,7 @@ service.use({ name: 'registry', close: () => registry.close() });
 
 if (cfg.SERVICE === 'gateway') {
   const channel = createRoutingChannel(demoServiceOf, (target) =>
-    createGrpcChannel({
-      discovery: registry,
-      service: target,
-      metrics: service.metrics,
-      logger: service.logger,
-    }),
+    openLane(cfg.REFRONT_RPC, registry, target, { metrics: service.metrics, logger: service.logger }),
   );
   const gateway = await createGateway({
     ...gatewayOptionsFromEnv(cfg),
@@ -79,6 +76,8 @@ if (cfg.SERVICE === 'gateway') {
       databasePoolSize: cfg.DATABASE_POOL_SIZE,
       grpcHost: cfg.GRPC_HOST,
       grpcPort: cfg.GRPC_PORT,
+      rpc: cfg.REFRONT_RPC,
+      muxPort: cfg.MUX_PORT,
       advertiseHost: cfg.ADVERTISE_HOST,
       env: process.env,
     },

@@ -44,8 +44,8 @@ export function serverContextInterceptor(options: ServerInterceptorOptions): Int
       tenant: md[METADATA_TENANT],
       metadata: md,
       parent: parseTraceparent(md[TRACEPARENT]),
-      // A transport-cancelled call aborts the context directly (see guard); no listener needed.
-      cancel: byTransport ? undefined : call.signal,
+      // No `cancel`: guard and guardByTransport abort the context themselves, with a CANCELLED
+      // RefrontError as on every lane, never the caller's own abort reason.
     });
     call.context = ctx;
     return runWithContext(ctx, () =>

@@ -3,10 +3,12 @@ import { createClient, type EventBus, type Registry, type Service, type Subscrip
 import { createOutbox, openDatabase } from '@refront/data';
 import { registryFromEnv } from '@refront/discovery';
 import { createAmqpEventBus } from '@refront/transport-amqp';
-import { createGrpcChannel, createGrpcServer, type GrpcChannel } from '@refront/transport-grpc';
+import { createGrpcServer } from '@refront/transport-grpc';
+import { createMuxServer } from '@refront/transport-mux';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { type ServiceModule, schemaOf } from './module.js';
 import { createRoutingChannel, demoServiceOf } from './routingChannel.js';
+import { type ClosableChannel, multiLaneServer, muxServiceName, openLane, type RpcLane } from './rpcLane.js';
 
 /** How one service process reaches its peers and its infrastructure. */
 export interface DistributedConfig {
@@ -24,6 +26,10 @@ export interface DistributedConfig {
   readonly grpcPort: number;
   /** Address other services reach this one at (registered in Consul). */
   readonly advertiseHost: string;
+  /** The lane this service calls the others on. @default 'grpc' */
+  readonly rpc?: RpcLane;
+  /** Port of this service's mux server; without it, it serves gRPC only. @default none */
+  readonly muxPort?: number | undefined;
   /** `REFRONT_ENDPOINTS` (static discovery), `REFRONT_DNS` (DNS discovery); Consul when CONSUL_HTTP_ADDR is set. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -80,7 +86,7 @@ export async function runDistributed(
     close: () => amqp.close(),
   };
   const outbox = createOutbox({ db, source: module.name, publisher: bus, logger, metrics });
-  const server = createGrpcServer({
+  const grpcServer = createGrpcServer({
     service: module.name,
     logger,
     metrics,
@@ -88,10 +94,22 @@ export async function runDistributed(
     port: config.grpcPort,
     readiness: host,
   });
-  const grpcChannels: GrpcChannel[] = [];
+  const muxServer =
+    config.muxPort === undefined
+      ? undefined
+      : createMuxServer({
+          service: module.name,
+          logger,
+          metrics,
+          host: config.grpcHost,
+          port: config.muxPort,
+        });
+  const server = multiLaneServer(muxServer ? [grpcServer, muxServer] : [grpcServer]);
+  const lane = config.rpc ?? 'grpc';
+  const channels: ClosableChannel[] = [];
   const channel = createRoutingChannel(demoServiceOf, (service) => {
-    const c = createGrpcChannel({ discovery: registry, service, metrics, logger });
-    grpcChannels.push(c);
+    const c = openLane(lane, registry, service, { metrics, logger });
+    channels.push(c);
     return c;
   });
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -122,11 +140,11 @@ export async function runDistributed(
     return true;
   });
   const instanceId = `${module.name}-${hostname()}-${process.pid}`;
-  let registered = false;
+  const registered: string[] = [];
   const deregister = async () => {
-    if (!registered) return;
-    registered = false;
-    await registry.deregister(instanceId).catch((e: unknown) => logger.warn({ err: e }, 'deregister failed'));
+    for (const id of registered.splice(0)) {
+      await registry.deregister(id).catch((e: unknown) => logger.warn({ err: e, id }, 'deregister failed'));
+    }
   };
   host.use({
     name: module.name,
@@ -137,11 +155,22 @@ export async function runDistributed(
         id: instanceId,
         service: module.name,
         address: config.advertiseHost,
-        port: server.port,
+        port: grpcServer.port,
         version: host.version,
         metadata: { protocol: 'grpc' },
       });
-      registered = true;
+      registered.push(instanceId);
+      if (muxServer) {
+        await registry.register({
+          id: `${instanceId}-mux`,
+          service: muxServiceName(module.name),
+          address: config.advertiseHost,
+          port: muxServer.port,
+          version: host.version,
+          metadata: { protocol: 'mux' },
+        });
+        registered.push(`${instanceId}-mux`);
+      }
     },
     // Out of discovery first, so callers stop picking this instance, then finish what is in flight.
     drain: async (signal) => {
@@ -153,7 +182,7 @@ export async function runDistributed(
       for (const fn of cleanups.reverse()) await fn();
       await server.close();
       await outbox.close();
-      for (const c of grpcChannels) await c.close();
+      for (const c of channels) await c.close();
       await db.close();
     },
   });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@refront/data';
 import { type ChannelModel, connect } from 'amqplib';
 import { schemaOf } from './module.js';
+import { muxServiceName, type RpcLane } from './rpcLane.js';
 import { PLATFORM_MODULES } from './startPlatform.js';
 
 /** Options of {@link LocalTopology}. */
@@ -26,6 +27,13 @@ export interface LocalTopologyOptions {
   readonly grpcBasePort?: number;
   /** First ops port (health, readiness, metrics); each process takes the next one. @default 9471 */
   readonly opsBasePort?: number;
+  /**
+   * The lane services (and the gateway) call each other on. With `mux`, every service also serves
+   * mux on its own port (from `muxBasePort`), registered as `<service>-mux`. @default 'grpc'
+   */
+  readonly rpc?: RpcLane;
+  /** First mux port, with `rpc: 'mux'`. @default grpcBasePort + 1000 */
+  readonly muxBasePort?: number;
   /** Instances per service. @default { invoicing: 3 }, 1 for the others */
   readonly instances?: Readonly<Record<string, number>>;
   /** Environment given to every process, over the topology's own. @default {} */
@@ -57,6 +65,8 @@ export class LocalProcess {
     readonly grpcPort: number,
     /** Ops port: /healthz, /readyz, /metrics. */
     readonly opsPort: number,
+    /** mux port (0: no mux server). */
+    readonly muxPort = 0,
   ) {}
 
   /** `invoicing#1`. */
@@ -80,26 +90,35 @@ export class LocalTopology {
   readonly endpoints: string;
   readonly namespace: string;
   readonly gatewayPort: number;
+  readonly rpc: RpcLane;
   private readonly output: 'inherit' | 'capture';
 
   constructor(private readonly options: LocalTopologyOptions) {
     this.namespace = options.namespace ?? 'refront';
     this.gatewayPort = options.gatewayPort ?? 8080;
     this.output = options.output ?? 'inherit';
+    this.rpc = options.rpc ?? 'grpc';
     const instances = options.instances ?? { invoicing: 3 };
     let grpc = options.grpcBasePort ?? 50_051;
+    let mux = options.muxBasePort ?? grpc + 1_000;
     let ops = options.opsBasePort ?? 9_471;
     const procs: LocalProcess[] = [];
     for (const m of PLATFORM_MODULES) {
-      for (let i = 0; i < (instances[m.name] ?? 1); i++)
-        procs.push(new LocalProcess(m.name, i, grpc++, ops++));
+      for (let i = 0; i < (instances[m.name] ?? 1); i++) {
+        procs.push(new LocalProcess(m.name, i, grpc++, ops++, this.rpc === 'mux' ? mux++ : 0));
+      }
     }
-    this.endpoints = PLATFORM_MODULES.map(
-      (m) =>
-        `${m.name}=${procs
-          .filter((p) => p.service === m.name)
-          .map((p) => `127.0.0.1:${p.grpcPort}`)
-          .join(',')}`,
+    const entries = (name: string, service: string, port: (p: LocalProcess) => number) =>
+      `${name}=${procs
+        .filter((p) => p.service === service)
+        .map((p) => `127.0.0.1:${port(p)}`)
+        .join(',')}`;
+    // With mux, only the mux endpoints are listed: a call that went over gRPC would find no
+    // instance, so the walk on mux proves the lane. Each service still serves gRPC for outsiders.
+    this.endpoints = PLATFORM_MODULES.map((m) =>
+      this.rpc === 'mux'
+        ? entries(muxServiceName(m.name), m.name, (p) => p.muxPort)
+        : entries(m.name, m.name, (p) => p.grpcPort),
     ).join(';');
     procs.push(new LocalProcess('gateway', 0, 0, ops));
     this.processes = procs;
@@ -145,6 +164,8 @@ export class LocalTopology {
         AMQP_NAMESPACE: this.namespace,
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: String(p.grpcPort),
+        REFRONT_RPC: this.rpc,
+        ...(p.muxPort ? { MUX_PORT: String(p.muxPort) } : {}),
         OPS_PORT: String(p.opsPort),
         GATEWAY_PORT: String(this.gatewayPort),
         GATEWAY_HOST: '127.0.0.1',

@@ -1,0 +1,101 @@
+/**
+ * Client side of the `rpc` scenario: one closed-loop echo call per lane, each built as that
+ * framework's users build it, with its defaults on.
+ */
+import { createClient, createLogger, createMetricsRegistry } from '@refront/core';
+import { createStaticRegistry } from '@refront/discovery';
+import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
+import type { MuxModule } from './rpc-mux.js';
+import { MOLECULER_SERVER_NODE } from './rpc-protocol.js';
+
+/** The 32-byte message every lane echoes. */
+export const MESSAGE = 'hello, 32 bytes of payload text!';
+
+/** One lane's call, and how to release its client. */
+export interface LaneClient {
+  readonly call: () => Promise<unknown>;
+  readonly close: () => Promise<unknown> | unknown;
+}
+
+const logger = createLogger({ service: 'bench', level: 'silent' });
+
+function staticEcho(port: number) {
+  return createStaticRegistry({ services: { echo: [{ address: '127.0.0.1', port }] }, logger });
+}
+
+/** Bare grpc-js: a generic Client, ts-proto codecs, a deadline, no interceptors. */
+export async function grpcBareClient(port: number): Promise<LaneClient> {
+  const { Client, credentials, Metadata } = await import('@grpc/grpc-js');
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  const echo = EchoServiceDefinition.methods.echo;
+  const serialize = (m: EchoRequest) => Buffer.from(echo.requestType.encode(m).finish());
+  const deserialize = (b: Buffer) => echo.responseType.decode(b);
+  const request = EchoRequest.fromPartial({ message: MESSAGE });
+  const call = () =>
+    new Promise<unknown>((resolve, reject) => {
+      client.makeUnaryRequest(
+        '/refront.testing.v1.EchoService/Echo',
+        serialize,
+        deserialize,
+        request,
+        new Metadata(),
+        { deadline: Date.now() + 10_000 },
+        (err, res) => (err ? reject(err) : resolve(res)),
+      );
+    });
+  return { call, close: () => client.close() };
+}
+
+/** Refront over gRPC, all defaults: discovery, balancer, default policy, context, span, metrics. */
+export async function refrontGrpcClient(port: number): Promise<LaneClient> {
+  const { createGrpcClient } = await import('@refront/transport-grpc');
+  const client = createGrpcClient(EchoServiceDefinition, {
+    discovery: staticEcho(port),
+    service: 'echo',
+    caller: 'bench',
+    metrics: createMetricsRegistry({ processMetrics: false }),
+    logger,
+  });
+  const request = { message: MESSAGE };
+  return { call: () => client.echo(request), close: () => client.close() };
+}
+
+/** Refront over mux, all defaults: the same client chain on a mux channel found through discovery. */
+export async function refrontMuxClient(mux: MuxModule, port: number): Promise<LaneClient> {
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  const channel = mux.createMuxChannel({ discovery: staticEcho(port), service: 'echo', metrics, logger });
+  const client = createClient(EchoServiceDefinition, channel, { caller: 'bench', metrics });
+  const request = { message: MESSAGE };
+  return { call: () => client.echo(request), close: () => channel.close() };
+}
+
+/** Moleculer's TCP transporter, UDP discovery off, the server named by a static URL; JSON serializer. */
+export async function moleculerClient(port: number): Promise<LaneClient> {
+  const { ServiceBroker } = await import('moleculer');
+  const broker = new ServiceBroker({
+    nodeID: 'bench-client',
+    logger: false,
+    transporter: {
+      type: 'TCP',
+      options: { udpDiscovery: false, urls: [`127.0.0.1:${port}/${MOLECULER_SERVER_NODE}`] },
+    },
+  });
+  await broker.start();
+  await broker.waitForServices('echo', 10_000);
+  const params = { message: MESSAGE };
+  return { call: () => broker.call('echo.echo', params), close: () => broker.stop() };
+}
+
+/** NestJS microservices TCP transport: ClientProxyFactory with `firstValueFrom(client.send())`. */
+export async function nestClient(port: number): Promise<LaneClient> {
+  await import('reflect-metadata');
+  const { ClientProxyFactory, Transport } = await import('@nestjs/microservices');
+  const { firstValueFrom } = await import('rxjs');
+  const client = ClientProxyFactory.create({
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+  });
+  await client.connect();
+  const data = { message: MESSAGE };
+  return { call: () => firstValueFrom(client.send('echo', data)), close: () => client.close() };
+}

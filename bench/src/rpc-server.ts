@@ -1,0 +1,168 @@
+/**
+ * Child process of the `rpc` scenario: serves a 32-byte echo on 127.0.0.1 through ONE lane, named
+ * by argv[2] (`grpc-bare`, `refront-grpc`, `refront-mux`, `moleculer`, `nest`), each with its
+ * defaults, and reports its CPU time over IPC so the parent can charge each round to its side.
+ */
+import { createServer } from 'node:net';
+import {
+  createLogger,
+  createMetricsRegistry,
+  type RpcServer,
+  type ServiceImplementation,
+} from '@refront/core';
+import { EchoServiceDefinition } from '@refront/test-contracts';
+import { loadMux } from './rpc-mux.js';
+import { type FromChild, type Lane, MOLECULER_SERVER_NODE, type ToChild } from './rpc-protocol.js';
+
+type Stop = () => Promise<unknown> | unknown;
+
+const logger = createLogger({ service: 'bench-echo', level: 'silent' });
+
+const echoImpl: ServiceImplementation<typeof EchoServiceDefinition> = {
+  async echo(req) {
+    return { message: req.message };
+  },
+  async sleep() {
+    return { aborted: false };
+  },
+  async fail() {
+    return {};
+  },
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function grpcBare(): Promise<{ port: number; stop: Stop }> {
+  const { Server, ServerCredentials } = await import('@grpc/grpc-js');
+  const { EchoRequest, EchoResponse } = await import('@refront/test-contracts');
+  type Req = ReturnType<typeof EchoRequest.decode>;
+  type Res = ReturnType<typeof EchoResponse.decode>;
+  // As a grpc-js user writes it: ts-proto codecs, one handler, no interceptors.
+  const server = new Server();
+  server.addService(
+    {
+      Echo: {
+        path: '/refront.testing.v1.EchoService/Echo',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (m: Req) => Buffer.from(EchoRequest.encode(m).finish()),
+        requestDeserialize: (b: Buffer) => EchoRequest.decode(b),
+        responseSerialize: (m: Res) => Buffer.from(EchoResponse.encode(m).finish()),
+        responseDeserialize: (b: Buffer) => EchoResponse.decode(b),
+      },
+    },
+    {
+      Echo: (call: { request: Req }, callback: (err: null, res: Res) => void) => {
+        callback(null, EchoResponse.fromPartial({ message: call.request.message }));
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return { port, stop: () => server.forceShutdown() };
+}
+
+async function refront(server: RpcServer & { readonly port: number }): Promise<{ port: number; stop: Stop }> {
+  server.add(EchoServiceDefinition, echoImpl);
+  await server.start();
+  return { port: server.port, stop: () => server.close() };
+}
+
+async function refrontGrpc(): Promise<{ port: number; stop: Stop }> {
+  const { createGrpcServer } = await import('@refront/transport-grpc');
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  return refront(createGrpcServer({ service: 'echo', logger, metrics, host: '127.0.0.1' }));
+}
+
+async function refrontMux(): Promise<{ port: number; stop: Stop }> {
+  const mux = await loadMux();
+  if ('missing' in mux) throw new Error(mux.missing);
+  const metrics = createMetricsRegistry({ processMetrics: false });
+  return refront(mux.createMuxServer({ service: 'echo', logger, metrics, host: '127.0.0.1' }));
+}
+
+async function moleculer(): Promise<{ port: number; stop: Stop }> {
+  const { ServiceBroker } = await import('moleculer');
+  const port = await freePort();
+  const broker = new ServiceBroker({
+    nodeID: MOLECULER_SERVER_NODE,
+    logger: false,
+    transporter: { type: 'TCP', options: { udpDiscovery: false, port, urls: [] } },
+  });
+  broker.createService({
+    name: 'echo',
+    actions: { echo: (ctx: { params: { message: string } }) => ({ message: ctx.params.message }) },
+  });
+  await broker.start();
+  return { port, stop: () => broker.stop() };
+}
+
+async function nest(): Promise<{ port: number; stop: Stop }> {
+  await import('reflect-metadata');
+  const { Controller, Module } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const { MessagePattern, Transport } = await import('@nestjs/microservices');
+  // Decorators applied by hand: the bench tsconfig has no experimentalDecorators, and the
+  // controller has no constructor parameters, so no emitted design-time metadata is needed.
+  class EchoController {
+    echo(data: { message: string }): { message: string } {
+      return { message: data.message };
+    }
+  }
+  const descriptor = Object.getOwnPropertyDescriptor(EchoController.prototype, 'echo');
+  Reflect.decorate([MessagePattern('echo')], EchoController.prototype, 'echo', descriptor);
+  Reflect.decorate([Controller()], EchoController);
+  class EchoModule {}
+  Reflect.decorate([Module({ controllers: [EchoController] })], EchoModule);
+  const port = await freePort();
+  const app = await NestFactory.createMicroservice(EchoModule, {
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+    logger: false,
+  });
+  await app.listen();
+  return { port, stop: () => app.close() };
+}
+
+const lanes: Record<Lane, () => Promise<{ port: number; stop: Stop }>> = {
+  'grpc-bare': grpcBare,
+  'refront-grpc': refrontGrpc,
+  'refront-mux': refrontMux,
+  moleculer,
+  nest,
+};
+
+const send = (m: FromChild): void => {
+  process.send?.(m);
+};
+
+const lane = process.argv[2] as Lane;
+try {
+  const start = lanes[lane];
+  if (!start) throw new Error(`unknown lane ${lane}`);
+  const { port, stop } = await start();
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'cpu') {
+      const u = process.cpuUsage();
+      send({ type: 'cpu', micros: u.user + u.system });
+    } else {
+      void Promise.resolve(stop()).finally(() => process.exit(0));
+    }
+  });
+  send({ type: 'ready', port });
+} catch (e: unknown) {
+  send({ type: 'failed', error: e instanceof Error ? e.message : String(e) });
+  process.exit(1);
+}

@@ -1,0 +1,233 @@
+/**
+ * Request lanes side by side, in one run: a closed-loop echo of a 32-byte message at concurrency 1
+ * and 64 through bare grpc-js, Refront over gRPC, Refront over mux (when `@refront/transport-mux`
+ * resolves), Moleculer's TCP transporter and NestJS's TCP transport, each with its defaults. Every
+ * server lives in its own child process; rounds are time-boxed and interleaved (A B C D E, A B…)
+ * so machine drift hits every lane alike, and each figure is the median of its rounds. CPU per call
+ * is measured on each side (the child reports process.cpuUsage over IPC).
+ *
+ * Env: RPC_BENCH_ROUNDS (default 5), RPC_BENCH_ROUND_MS (default 600), RPC_BENCH_ONLY (lanes,
+ * comma-separated: grpc-bare,refront-grpc,refront-mux,moleculer,nest).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import {
+  grpcBareClient,
+  type LaneClient,
+  moleculerClient,
+  nestClient,
+  refrontGrpcClient,
+  refrontMuxClient,
+} from '../rpc-clients.js';
+import { loadMux, type MuxModule } from '../rpc-mux.js';
+import type { FromChild, Lane, ToChild } from '../rpc-protocol.js';
+
+interface Round {
+  readonly callsPerSec: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly clientCpuUs: number;
+  readonly serverCpuUs: number;
+}
+
+interface Running {
+  readonly lane: Lane;
+  readonly label: string;
+  readonly child: ChildProcess;
+  readonly client: LaneClient;
+}
+
+const LABELS: Record<Lane, string> = {
+  'grpc-bare': 'bare grpc-js',
+  'refront-grpc': 'Refront over gRPC',
+  'refront-mux': 'Refront over mux',
+  moleculer: 'Moleculer TCP',
+  nest: 'NestJS TCP',
+};
+
+function startChild(lane: Lane): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(new URL('../rpc-server.ts', import.meta.url), [lane], {
+    execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${lane} server exited with ${code}`)));
+    child.once('message', (m: FromChild) => {
+      if (m.type === 'ready') resolve({ child, port: m.port });
+      else if (m.type === 'failed') reject(new Error(`${lane} server failed: ${m.error}`));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send({ type: 'stop' } satisfies ToChild);
+  });
+}
+
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: FromChild): void => {
+      if (m.type !== 'cpu') return;
+      child.off('message', onMessage);
+      resolve(m.micros);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'cpu' } satisfies ToChild);
+  });
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+}
+
+async function round(run: Running, durationMs: number, concurrency: number): Promise<Round> {
+  const latencies: number[] = [];
+  const { call } = run.client;
+  const serverBefore = await serverCpu(run.child);
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  const end = start + durationMs;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await call();
+      latencies.push((performance.now() - t) * 1_000);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverAfter = await serverCpu(run.child);
+  const calls = latencies.length;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    callsPerSec: (calls * 1_000) / elapsedMs,
+    p50Us: percentile(sorted, 0.5),
+    p99Us: percentile(sorted, 0.99),
+    clientCpuUs: (cpu.user + cpu.system) / calls,
+    serverCpuUs: (serverAfter - serverBefore) / calls,
+  };
+}
+
+function median(rounds: readonly Round[], key: keyof Round): number {
+  const v = rounds.map((r) => r[key]).sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)] ?? Number.NaN;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function client(lane: Lane, port: number, mux: MuxModule | undefined): Promise<LaneClient> {
+  switch (lane) {
+    case 'grpc-bare':
+      return grpcBareClient(port);
+    case 'refront-grpc':
+      return refrontGrpcClient(port);
+    case 'refront-mux':
+      if (!mux) throw new Error('mux lane missing');
+      return refrontMuxClient(mux, port);
+    case 'moleculer':
+      return moleculerClient(port);
+    case 'nest':
+      return nestClient(port);
+  }
+}
+
+function printCell(
+  concurrency: number,
+  runs: readonly Running[],
+  results: Map<Lane, Round[]>,
+  rounds: number,
+): Map<Lane, number> {
+  const throughput = (lane: Lane): number | undefined => {
+    const rs = results.get(lane);
+    return rs ? median(rs, 'callsPerSec') : undefined;
+  };
+  const ratio = (n: number, base: number | undefined): string => (base ? `${(n / base).toFixed(2)}x` : '-');
+  const rows: Record<string, Record<string, string>> = {};
+  for (const run of runs) {
+    const rs = results.get(run.lane) ?? [];
+    const cps = median(rs, 'callsPerSec');
+    rows[run.label] = {
+      'calls/s': fmt(cps),
+      'p50 µs': fmt(median(rs, 'p50Us')),
+      'p99 µs': fmt(median(rs, 'p99Us')),
+      'client CPU µs/call': fmt(median(rs, 'clientCpuUs'), 1),
+      'server CPU µs/call': fmt(median(rs, 'serverCpuUs'), 1),
+      'vs grpc-js': ratio(cps, throughput('grpc-bare')),
+      'vs Moleculer': ratio(cps, throughput('moleculer')),
+    };
+  }
+  console.log(
+    `\nconcurrency ${concurrency}: median of ${rounds} time-boxed rounds per lane, lanes interleaved`,
+  );
+  console.table(rows);
+  return new Map(runs.map((r) => [r.lane, throughput(r.lane) ?? Number.NaN]));
+}
+
+/** Issue 11's aims: mux ≥ 1.2× Moleculer at concurrency 64, ahead of Moleculer and NestJS at 1. */
+function printAims(byConcurrency: Map<number, Map<Lane, number>>): void {
+  const at = (c: number, lane: Lane): number | undefined => byConcurrency.get(c)?.get(lane);
+  const mux1 = at(1, 'refront-mux');
+  const mux64 = at(64, 'refront-mux');
+  const mol1 = at(1, 'moleculer');
+  const mol64 = at(64, 'moleculer');
+  const nest1 = at(1, 'nest');
+  if (mux1 === undefined || mux64 === undefined || !mol1 || !mol64 || !nest1) return;
+  const r = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+  console.log(
+    `\naims (issue 11): mux / Moleculer at 64 = ${r(mux64, mol64)} (aim ≥ 1.20x); at 1: ` +
+      `mux / Moleculer = ${r(mux1, mol1)}, mux / NestJS = ${r(mux1, nest1)} (aim > 1.00x each)`,
+  );
+}
+
+export default async function run(): Promise<void> {
+  const rounds = Number(process.env.RPC_BENCH_ROUNDS ?? 5);
+  const roundMs = Number(process.env.RPC_BENCH_ROUND_MS ?? 600);
+  const only = process.env.RPC_BENCH_ONLY?.split(',').map((s) => s.trim());
+  const loaded = await loadMux();
+  const mux = 'missing' in loaded ? undefined : loaded;
+  const lanes = (Object.keys(LABELS) as Lane[]).filter((l) => !only || only.includes(l));
+  const runs: Running[] = [];
+  console.log('closed-loop echo of a 32-byte message on 127.0.0.1, each server in its own child process');
+  console.log('(a shared, noisy machine: compare lanes within one run, not across runs)');
+  try {
+    for (const lane of lanes) {
+      if (lane === 'refront-mux' && !mux) {
+        console.log(
+          `${LABELS[lane]}: lane missing (${'missing' in loaded ? loaded.missing : ''}); not measured`,
+        );
+        continue;
+      }
+      const { child, port } = await startChild(lane);
+      try {
+        runs.push({ lane, label: LABELS[lane], child, client: await client(lane, port, mux) });
+      } catch (e: unknown) {
+        await stopChild(child);
+        throw e;
+      }
+    }
+    const byConcurrency = new Map<number, Map<Lane, number>>();
+    for (const concurrency of [1, 64]) {
+      for (const r of runs) await round(r, roundMs / 2, concurrency); // warm-up
+      const results = new Map<Lane, Round[]>(runs.map((r) => [r.lane, []]));
+      for (let i = 0; i < rounds; i++) {
+        for (const r of runs) results.get(r.lane)?.push(await round(r, roundMs, concurrency));
+      }
+      byConcurrency.set(concurrency, printCell(concurrency, runs, results, rounds));
+    }
+    printAims(byConcurrency);
+  } finally {
+    for (const r of runs) {
+      await r.client.close();
+      await stopChild(r.child);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
+import { readRepoFile } from './paths.js';
+import { RUNTIME_ENV, serveEnvNames, serveNumberDefault } from './sourceFacts.js';
+import { parseYamlDocs } from './yamlDocs.js';
+
+/** The parts of a Compose service these checks read. */
+interface ComposeService {
+  image?: string;
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  deploy?: { replicas?: number };
+  ports?: string[];
+  stop_grace_period?: string;
+}
+
+const FILE = 'deploy/compose.yaml';
+const [doc] = parseYamlDocs(FILE, readRepoFile(FILE));
+const compose = doc?.body as { services: Record<string, ComposeService> };
+const schema = JSON.parse(readRepoFile('deploy/schemas/compose-spec.json')) as Record<string, unknown>;
+const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+const errorsOf = (data: unknown): string[] =>
+  validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+const refront = Object.entries(compose.services).filter(([, s]) => s.environment?.SERVICE !== undefined);
+const seconds = (d: string): number => Number(/^(\d+)s$/.exec(d)?.[1] ?? Number.NaN);
+
+describe('compose.yaml', () => {
+  it('is valid against the Compose specification schema', () => {
+    expect(errorsOf(compose)).toEqual([]);
+  });
+
+  it('the schema rejects a broken file (the check is not vacuous)', () => {
+    const broken = structuredClone(compose);
+    (broken.services.tickets as ComposeService).depends_on = { postgres: { condition: 'service_ready' } };
+    (broken.services.gateway as Record<string, unknown>).helthcheck = {};
+    const errors = errorsOf(broken).join('\n');
+    expect(errors).toMatch(/depends_on\/postgres\/condition must be equal to one of the allowed values/);
+    expect(errors).toMatch(/must NOT have additional properties/);
+  });
+
+  it('runs every service of PLATFORM_MODULES and the gateway, each under its own name', () => {
+    const expected = [...PLATFORM_MODULES.map((m) => m.name), 'gateway'].sort();
+    expect(refront.map(([name]) => name).sort()).toEqual(expected);
+    for (const [name, s] of refront) {
+      expect(s.environment?.SERVICE).toBe(name);
+      expect(s.environment?.CONSUL_HTTP_ADDR, name).toBe('http://consul:8500');
+      expect(s.image).toBe(compose.services.tickets?.image);
+    }
+    expect(compose.services.invoicing?.deploy?.replicas).toBe(3);
+    expect(compose.services.gateway?.ports).toEqual(['8080:8080']);
+    expect(compose.services.gateway?.environment?.GATEWAY_PORT).toBe('8080');
+  });
+
+  it('sets only variables serve.ts reads; services get a database and a broker user that is not guest', () => {
+    const known = new Set([...serveEnvNames(), ...RUNTIME_ENV]);
+    const unknown = refront.flatMap(([name, s]) =>
+      Object.keys(s.environment ?? {})
+        .filter((k) => !known.has(k))
+        .map((k) => `${name}: ${k}`),
+    );
+    expect(unknown).toEqual([]);
+    for (const [name, s] of refront.filter(([n]) => n !== 'gateway')) {
+      expect(s.environment?.DATABASE_URL, name).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
+      // RabbitMQ lets "guest" connect from localhost only.
+      expect(s.environment?.AMQP_URL, name).toMatch(/^amqp:\/\/(?!guest:)[^@]+@rabbitmq:5672$/);
+    }
+  });
+
+  it('waits on healthy dependencies; health is /readyz on the ops port; the drain ends before SIGKILL', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
+        expect(compose.services[dep], `${name} → ${dep}`).toBeDefined();
+        if (condition === 'service_healthy') expect(compose.services[dep]?.healthcheck, dep).toBeDefined();
+      }
+    }
+    for (const [name, s] of refront) {
+      const ops = Number(s.environment?.OPS_PORT ?? serveNumberDefault('OPS_PORT'));
+      expect(s.healthcheck?.test.join(' '), name).toContain(`127.0.0.1:${ops}/readyz`);
+      const grace = Number(s.environment?.GRACE_PERIOD_MS ?? serveNumberDefault('GRACE_PERIOD_MS'));
+      expect(seconds(s.stop_grace_period ?? '10s') * 1000, name).toBeGreaterThan(grace);
+    }
+    expect(Object.keys(compose.services.gateway?.depends_on ?? {})).toEqual(
+      expect.arrayContaining(PLATFORM_MODULES.map((m) => m.name)),
+    );
+  });
+});

@@ -1,0 +1,60 @@
+import type { Channel, Logger, MetricsRegistry, Registry, RpcServer } from '@refront/core';
+import { createGrpcChannel } from '@refront/transport-grpc';
+import { createMuxChannel } from '@refront/transport-mux';
+
+/**
+ * The request lane between Refront services (`REFRONT_RPC`): gRPC, or mux, the lean native
+ * protocol. Both run from the same contracts and handlers; every service always serves gRPC for
+ * callers outside Refront, and serves mux too when it has a `MUX_PORT`.
+ */
+export type RpcLane = 'grpc' | 'mux';
+
+/** The lanes `REFRONT_RPC` accepts. */
+export const RPC_LANES: readonly [RpcLane, ...RpcLane[]] = ['grpc', 'mux'];
+
+/**
+ * The discovery name of a service's mux endpoints: `tickets` → `tickets-mux`. The same registry
+ * holds both lanes (a second Consul registration, a second static entry, or the same headless
+ * Service on another port), so no registry needs to know about lanes.
+ */
+export function muxServiceName(service: string): string {
+  return `${service}-mux`;
+}
+
+/** A channel that can be closed. */
+export type ClosableChannel = Channel & { close(): Promise<void> };
+
+/** Opens the channel to `service` on `lane`, through discovery, behind the default policy. */
+export function openLane(
+  lane: RpcLane,
+  registry: Registry,
+  service: string,
+  o: { readonly metrics: MetricsRegistry; readonly logger: Logger },
+): ClosableChannel {
+  return lane === 'mux'
+    ? createMuxChannel({
+        discovery: registry,
+        service: muxServiceName(service),
+        metrics: o.metrics,
+        logger: o.logger,
+      })
+    : createGrpcChannel({ discovery: registry, service, metrics: o.metrics, logger: o.logger });
+}
+
+/** One server the module registers on, serving every lane given (`add` goes to each). */
+export function multiLaneServer(servers: readonly RpcServer[]): RpcServer {
+  return {
+    add(definition, implementation) {
+      for (const s of servers) s.add(definition, implementation);
+    },
+    async start() {
+      for (const s of servers) await s.start();
+    },
+    async drain(signal) {
+      await Promise.all(servers.map((s) => s.drain(signal)));
+    },
+    async close() {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,441 @@
+import {
+  type Client,
+  createClient,
+  createLogger,
+  createRequestContext,
+  currentContext,
+  type Interceptor,
+  isRefrontError,
+  parseTraceparent,
+  RefrontError,
+  runWithContext,
+} from '@refront/core';
+import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  ALL_STATUSES,
+  createEchoProbe,
+  type EchoProbe,
+  FLIP_RETRYABLE,
+  failDetails,
+  PLAIN_ERROR_MESSAGE,
+  THROW_PLAIN,
+} from './echoProbe.js';
+import type {
+  ConformanceAuth,
+  ConformanceChannel,
+  ConformanceServer,
+  ServedContract,
+  TransportFactory,
+} from './TransportFactory.js';
+
+/** The caller identity every conformance client sends. */
+export const CONFORMANCE_CALLER = 'conformance-caller';
+/** The bearer token the suite's verifier accepts, and the principal it stands for. */
+export const GOOD_TOKEN = 'good-token';
+const PRINCIPAL = 'alice';
+/** Guard against a hang: an observation that never comes fails the case with a message. */
+const OBSERVATION_TIMEOUT_MS = 5_000;
+
+const logger = createLogger({ service: 'conformance', level: 'silent' });
+
+const auth: ConformanceAuth = {
+  verifyToken: (token) => (token === GOOD_TOKEN ? { id: PRINCIPAL, claims: { role: 'admin' } } : undefined),
+};
+
+interface Env<H> extends AsyncDisposable {
+  readonly server: ConformanceServer<H>;
+  readonly channel: ConformanceChannel;
+  readonly client: Client<typeof EchoServiceDefinition>;
+  readonly probe: EchoProbe;
+}
+
+/** The rejection of `p`; fails the case when `p` resolves. */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e: unknown) {
+    return e;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
+
+/** The RefrontError `p` rejects with; fails the case for anything else. */
+async function refused(p: Promise<unknown>): Promise<RefrontError> {
+  const e = await rejection(p);
+  if (!isRefrontError(e)) throw new Error(`expected a RefrontError, got ${String(e)}`, { cause: e });
+  return e;
+}
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not happen within ${OBSERVATION_TIMEOUT_MS} ms`)),
+      OBSERVATION_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
+}
+
+/** A served contract, its implementation typed against its definition. */
+function served<S extends typeof EchoServiceDefinition>(
+  definition: S,
+  implementation: EchoProbe['implementation'],
+): ServedContract {
+  return { definition, implementation } as unknown as ServedContract;
+}
+
+/**
+ * Registers the transport conformance suite for one request lane: Vitest `describe`/`it` blocks
+ * that prove what every lane promises (round trips, typed errors, deadlines, cancellation,
+ * metadata and trace continuation, authentication, drain, bad input, concurrency). Call it at
+ * the top level of the lane's test file. Cases whose capability the factory turns off are not
+ * registered.
+ *
+ * @example
+ * describeTransportConformance('gRPC', grpcFactory);
+ */
+export function describeTransportConformance<H>(name: string, factory: TransportFactory<H>): void {
+  const caps = { sendsBytes: true, auth: true, ...factory.capabilities };
+
+  async function setup(
+    options: { readonly auth?: ConformanceAuth; readonly interceptors?: readonly Interceptor[] } = {},
+  ): Promise<Env<H>> {
+    const probe = createEchoProbe();
+    const server = await factory.startServer({
+      service: 'echo',
+      logger,
+      contracts: [served(EchoServiceDefinition, probe.implementation)],
+      ...options,
+    });
+    const channel = factory.channel(server.handle, { logger });
+    const client = createClient(EchoServiceDefinition, channel, {
+      caller: CONFORMANCE_CALLER,
+      ...(factory.system === undefined ? {} : { system: factory.system }),
+    });
+    return {
+      server,
+      channel,
+      client,
+      probe,
+      [Symbol.asyncDispose]: async () => {
+        await channel.close();
+        await server.close();
+      },
+    };
+  }
+
+  describe(`${name}: transport conformance`, () => {
+    describe('round trip', () => {
+      it('round-trips a message and a bytes payload', async () => {
+        await using env = await setup();
+        const payload = Buffer.from(Uint8Array.from({ length: 256 }, (_, i) => i));
+        const res = await env.client.echo({ message: 'héllo, wörld — 🚀', payload });
+        expect(res.message).toBe('héllo, wörld — 🚀');
+        expect(Buffer.from(res.payload).equals(payload)).toBe(true);
+      });
+
+      it('round-trips an empty request as the contract defaults', async () => {
+        await using env = await setup();
+        const res = await env.client.echo({});
+        expect(res.message).toBe('');
+        expect(res.payload).toHaveLength(0);
+      });
+
+      it('round-trips a 1 MiB payload', async () => {
+        await using env = await setup();
+        const payload = Buffer.from(Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 7919) & 0xff));
+        const res = await env.client.echo({ message: 'big', payload });
+        expect(res.payload).toHaveLength(payload.length);
+        expect(Buffer.from(res.payload).equals(payload)).toBe(true);
+      });
+    });
+
+    describe('errors', () => {
+      it.each(ALL_STATUSES)(
+        'a handler throwing %s reaches the caller with its status, reason, message, retryable flag and details',
+        async (status) => {
+          await using env = await setup();
+          for (const reason of [`CONFORMANCE_${status}`, `CONFORMANCE_${status}${FLIP_RETRYABLE}`]) {
+            const message = `failed on purpose: ${status} — ünïcødé`;
+            const err = await refused(env.client.fail({ status, reason, message }));
+            const byDefault = new RefrontError(status, reason, message).retryable;
+            const retryable = reason.endsWith(FLIP_RETRYABLE) ? !byDefault : byDefault;
+            expect({
+              status: err.status,
+              reason: err.reason,
+              message: err.message,
+              retryable: err.retryable,
+            }).toEqual({ status, reason, message, retryable });
+            expect(err.details).toEqual(failDetails(status));
+          }
+        },
+      );
+
+      it('turns an unexpected throw into INTERNAL without leaking its message, and keeps serving', async () => {
+        await using env = await setup();
+        const err = await refused(env.client.fail({ status: THROW_PLAIN, reason: 'X', message: 'x' }));
+        expect(err.status).toBe('INTERNAL');
+        expect(err.reason).toBe('CORE_INTERNAL');
+        expect(err.retryable).toBe(false);
+        const sent = JSON.stringify({ message: err.message, details: err.details });
+        expect(sent).not.toContain('hunter2');
+        expect(sent).not.toContain(PLAIN_ERROR_MESSAGE);
+        expect((await env.client.echo({ message: 'still serving' })).message).toBe('still serving');
+      });
+
+      it('answers a method the server does not serve with UNIMPLEMENTED', async () => {
+        await using env = await setup();
+        const echo = EchoServiceDefinition.methods.echo;
+        const withNope = {
+          ...EchoServiceDefinition,
+          methods: { ...EchoServiceDefinition.methods, nope: { ...echo, name: 'Nope' } },
+        };
+        const client = createClient(withNope, env.channel, { caller: CONFORMANCE_CALLER });
+        const err = await refused(client.nope({ message: 'x' }));
+        expect(err.status).toBe('UNIMPLEMENTED');
+        expect(err.reason).toBe('CORE_UNIMPLEMENTED');
+        expect(err.retryable).toBe(false);
+      });
+    });
+
+    describe('deadlines and cancellation', () => {
+      it("gives the handler the caller's deadline", async () => {
+        await using env = await setup();
+        const before = Date.now();
+        const res = await env.client.echo({ message: 'x' }, { timeoutMs: 2_000 });
+        const deadline = Number(res.seen.deadline);
+        expect(deadline).toBeGreaterThan(before);
+        // The lane may carry the remaining time rather than the instant (gRPC); allow its rounding.
+        expect(deadline).toBeLessThanOrEqual(Date.now() + 2_000 + 100);
+      });
+
+      it("aborts a handler sleeping past the caller's timeout; the caller gets DEADLINE_EXCEEDED", async () => {
+        await using env = await setup();
+        const err = await refused(env.client.sleep({ durationMs: 20_000 }, { timeoutMs: 150 }));
+        expect(err.status).toBe('DEADLINE_EXCEEDED');
+        const seen = await within(env.probe.sleepEnded(0), "the handler's signal abort");
+        expect(seen.aborted).toBe(true);
+        expect(isRefrontError(seen.reason) && seen.reason.status).toBe('DEADLINE_EXCEEDED');
+      });
+
+      it("rethrows the caller's abort reason unchanged and aborts the handler's signal", async () => {
+        await using env = await setup();
+        const controller = new AbortController();
+        const reason = new Error('the user navigated away');
+        const pending = rejection(env.client.sleep({ durationMs: 20_000 }, { signal: controller.signal }));
+        await within(env.probe.sleepsStarted(1), 'the Sleep handler start');
+        controller.abort(reason);
+        expect(await within(pending, "the caller's rejection")).toBe(reason);
+        const seen = await within(env.probe.sleepEnded(0), "the handler's signal abort");
+        expect(seen.aborted).toBe(true);
+        expect(isRefrontError(seen.reason) && seen.reason.status).toBe('CANCELLED');
+      });
+    });
+
+    describe('metadata', () => {
+      it('carries the caller, the tenant and custom metadata to the handler context', async () => {
+        await using env = await setup();
+        const ctx = createRequestContext({ service: 'upstream', logger, tenant: 'acme' });
+        const res = await runWithContext(ctx, () =>
+          env.client.echo({ message: 'x' }, { metadata: { 'x-custom': 'value-1', 'x-request-id': 'r-42' } }),
+        );
+        expect(res.seen.caller).toBe(CONFORMANCE_CALLER);
+        expect(res.seen.tenant).toBe('acme');
+        expect(res.seen['md:x-custom']).toBe('value-1');
+        expect(res.seen['md:x-request-id']).toBe('r-42');
+      });
+
+      it("continues the caller's trace: same trace id, a traceparent naming a new client span", async () => {
+        await using env = await setup();
+        const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+        const parentSpan = '00f067aa0ba902b7';
+        const parent = parseTraceparent(`00-${traceId}-${parentSpan}-01`);
+        const ctx = createRequestContext({ service: 'upstream', logger, parent });
+        const res = await runWithContext(ctx, () => env.client.echo({ message: 'x' }));
+        expect(res.seen.traceId).toBe(traceId);
+        const header = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(res.seen['md:traceparent'] ?? '');
+        expect(header?.[1]).toBe(traceId);
+        expect(header?.[2]).not.toBe(parentSpan);
+      });
+    });
+
+    describe('interceptors', () => {
+      it('runs server interceptors after the defaults, inside the request context', async () => {
+        const seen: { path: string; caller: string | undefined; traceId: string | undefined }[] = [];
+        const recorder: Interceptor = (call, next) => {
+          seen.push({
+            path: call.method.path,
+            caller: call.context?.caller,
+            traceId: currentContext()?.traceId,
+          });
+          return next(call);
+        };
+        await using env = await setup({ interceptors: [recorder] });
+        const res = await env.client.echo({ message: 'x' });
+        expect(seen).toEqual([
+          {
+            path: '/refront.testing.v1.EchoService/Echo',
+            caller: CONFORMANCE_CALLER,
+            traceId: res.seen.traceId,
+          },
+        ]);
+      });
+    });
+
+    if (caps.auth) {
+      describe('authentication', () => {
+        it("makes a verified token's principal the handler's caller and hides the token", async () => {
+          await using env = await setup({ auth });
+          const res = await env.client.echo(
+            { message: 'x' },
+            { metadata: { authorization: `Bearer ${GOOD_TOKEN}` } },
+          );
+          expect(res.seen.caller).toBe(PRINCIPAL);
+          expect(res.seen['md:authorization']).toBeUndefined();
+        });
+
+        it('refuses a missing token with UNAUTHENTICATED, not retryable', async () => {
+          await using env = await setup({ auth });
+          const err = await refused(env.client.echo({ message: 'x' }));
+          expect(err.status).toBe('UNAUTHENTICATED');
+          expect(err.retryable).toBe(false);
+        });
+
+        it('refuses an invalid token with UNAUTHENTICATED, not retryable', async () => {
+          await using env = await setup({ auth });
+          const err = await refused(
+            env.client.echo({ message: 'x' }, { metadata: { authorization: 'Bearer forged' } }),
+          );
+          expect(err.status).toBe('UNAUTHENTICATED');
+          expect(err.retryable).toBe(false);
+        });
+      });
+    }
+
+    describe('drain', () => {
+      it('lets in-flight calls finish and refuses new ones with UNAVAILABLE (retryable)', async () => {
+        await using env = await setup();
+        const inflight = env.client.sleep({ durationMs: 300 });
+        await within(env.probe.sleepsStarted(1), 'the Sleep handler start');
+        const drained = env.server.drain();
+        const err = await refused(env.client.echo({ message: 'too late' }));
+        expect(err.status).toBe('UNAVAILABLE');
+        expect(err.retryable).toBe(true);
+        expect(await inflight).toEqual({ aborted: false });
+        await within(drained, 'the drain');
+      });
+
+      it('aborts in-flight handlers when the grace period ends; their callers get UNAVAILABLE', async () => {
+        await using env = await setup();
+        const inflight = refused(env.client.sleep({ durationMs: 20_000 }));
+        await within(env.probe.sleepsStarted(1), 'the Sleep handler start');
+        const grace = new AbortController();
+        const drained = env.server.drain(grace.signal);
+        grace.abort();
+        await within(drained, 'the drain');
+        const err = await inflight;
+        expect(err.status).toBe('UNAVAILABLE');
+        expect((await within(env.probe.sleepEnded(0), "the handler's signal abort")).aborted).toBe(true);
+      });
+
+      it('answers calls to a closed server with UNAVAILABLE (retryable), not a hang', async () => {
+        await using env = await setup();
+        expect((await env.client.echo({ message: 'before' })).message).toBe('before');
+        await env.server.close();
+        const err = await refused(env.client.echo({ message: 'after' }, { timeoutMs: 3_000 }));
+        expect(err.status).toBe('UNAVAILABLE');
+        expect(err.retryable).toBe(true);
+      });
+    });
+
+    if (caps.sendsBytes) {
+      describe('bad input', () => {
+        it('answers a body that does not decode with INVALID_ARGUMENT and keeps serving', async () => {
+          await using env = await setup();
+          // Field 1 announced as 5 bytes long, then the body ends.
+          const broken = {
+            ...EchoRequest,
+            encode: () => ({ finish: () => new Uint8Array([0x0a, 0x05, 0x61]) }),
+          };
+          const echo = EchoServiceDefinition.methods.echo;
+          const def = {
+            ...EchoServiceDefinition,
+            methods: { ...EchoServiceDefinition.methods, echo: { ...echo, requestType: broken } },
+          };
+          const client = createClient(def, env.channel, { caller: CONFORMANCE_CALLER });
+          const err = await refused(client.echo({ message: 'x' }));
+          expect(err.status).toBe('INVALID_ARGUMENT');
+          expect(err.reason).toBe('CORE_DECODE_FAILED');
+          expect(err.retryable).toBe(false);
+          expect((await env.client.echo({ message: 'still serving' })).message).toBe('still serving');
+        });
+      });
+    }
+
+    describe('concurrency', () => {
+      it('completes 200 concurrent calls, each with its own response', async () => {
+        await using env = await setup();
+        const calls = Array.from({ length: 200 }, (_, i) =>
+          env.client.echo({ message: `call-${i}`, payload: Buffer.of(i & 0xff, i >> 8) }),
+        );
+        const results = await Promise.all(calls);
+        results.forEach((res, i) => {
+          expect(res.message).toBe(`call-${i}`);
+          expect([...res.payload]).toEqual([i & 0xff, i >> 8]);
+        });
+      });
+
+      it('pairs each of 200 concurrent successes and failures with its own call', async () => {
+        await using env = await setup();
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 200 }, (_, i) =>
+            i % 3 === 0
+              ? env.client.fail({
+                  status: 'NOT_FOUND',
+                  reason: `CONFORMANCE_MISSING_${i}`,
+                  message: `no ${i}`,
+                })
+              : env.client.echo({ message: `call-${i}` }).then((res) => res.message),
+          ),
+        );
+        outcomes.forEach((o, i) => {
+          if (i % 3 === 0) {
+            expect(o.status).toBe('rejected');
+            const e = o.status === 'rejected' ? o.reason : undefined;
+            expect(isRefrontError(e) && [e.status, e.reason, e.message]).toEqual([
+              'NOT_FOUND',
+              `CONFORMANCE_MISSING_${i}`,
+              `no ${i}`,
+            ]);
+          } else {
+            expect(o.status === 'fulfilled' && o.value).toBe(`call-${i}`);
+          }
+        });
+      });
+
+      it('aborts every handler when 50 in-flight calls are cancelled, and keeps serving', async () => {
+        await using env = await setup();
+        const controllers = Array.from({ length: 50 }, () => new AbortController());
+        const pending = controllers.map((c) =>
+          rejection(env.client.sleep({ durationMs: 20_000 }, { signal: c.signal })),
+        );
+        await within(env.probe.sleepsStarted(50), 'the start of 50 Sleep handlers');
+        const reasons = controllers.map((c, i) => {
+          const reason = new Error(`cancel ${i}`);
+          c.abort(reason);
+          return reason;
+        });
+        const errors = await within(Promise.all(pending), "the callers' rejections");
+        expect(errors.every((e, i) => e === reasons[i])).toBe(true);
+        const ended = await within(
+          Promise.all(Array.from({ length: 50 }, (_, i) => env.probe.sleepEnded(i))),
+          "every handler's signal abort",
+        );
+        expect(ended.every((s) => s.aborted)).toBe(true);
+        expect((await env.client.echo({ message: 'still serving' })).message).toBe('still serving');
+      });
+    });
+  });
+}

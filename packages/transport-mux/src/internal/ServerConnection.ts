@@ -1,0 +1,431 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import {
+  CoreReason,
+  type Dispatcher,
+  type Inbound,
+  type Logger,
+  type Metadata,
+  RefrontError,
+  type ServerMethod,
+  toRefrontError,
+} from '@refront/core';
+import { METADATA_PEER_IDENTITY, RESERVED_METADATA } from '../auth.js';
+import { FrameKind, MUX_PROTOCOL_VERSION, MuxReason } from '../protocol.js';
+import {
+  decodePreface,
+  decodeRequest,
+  encodeBody,
+  encodeControl,
+  FrameDecoder,
+  type RequestView,
+} from './codec.js';
+import type { DeadlineWheel, Expirable } from './DeadlineWheel.js';
+import { FrameWriter } from './FrameWriter.js';
+import { Keepalive } from './Keepalive.js';
+import { errorToWire } from './wireError.js';
+
+/** What a connection needs from its server. */
+export interface ServerConnectionContext {
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  readonly wheel: DeadlineWheel;
+  readonly maxFrameBytes: number;
+  readonly maxConcurrentRequests: number;
+  readonly writeHighWaterBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /** The preface this server sends. */
+  readonly preface: Buffer;
+  /** mTLS peer identity of a TLS socket, when client certificates are required. */
+  readonly peerIdentity: ((socket: TLSSocket) => string | undefined) | undefined;
+  /** The GOAWAY payload once the server drains, else undefined. */
+  goaway(): string | undefined;
+  /** The connection closed. */
+  closed(conn: ServerConnection): void;
+}
+
+interface BoundMethod {
+  readonly path: string;
+  readonly method: ServerMethod | undefined;
+}
+
+/** One request being served; it is also the dispatcher's Inbound and the wheel's entry. */
+class ServerRequest implements Inbound<unknown>, Expirable {
+  slot = 0;
+  done = false;
+  cancelFn: ((reason: RefrontError) => void) | undefined = undefined;
+
+  constructor(
+    readonly conn: ServerConnection,
+    readonly id: number,
+    readonly method: ServerMethod,
+    readonly request: unknown,
+    readonly metadata: Metadata,
+    readonly deadline: number,
+    readonly peer: string | undefined,
+  ) {}
+
+  onCancel(cancel: (reason: RefrontError) => void): void {
+    this.cancelFn = cancel;
+  }
+
+  expire(): void {
+    this.conn.expired(this);
+  }
+}
+
+function decodeFailed(path: string, e: unknown): RefrontError {
+  return new RefrontError(
+    'INVALID_ARGUMENT',
+    CoreReason.DECODE_FAILED,
+    `request for ${path} does not decode`,
+    {
+      cause: e,
+      retryable: false,
+      details: { metadata: { error: e instanceof Error ? e.message : String(e) } },
+    },
+  );
+}
+
+const NO_DEADLINE = Number.POSITIVE_INFINITY;
+
+/**
+ * The server end of one mux connection: reads frames, runs requests through the dispatcher,
+ * writes answers (coalesced), enforces deadlines through the server's wheel, answers pings,
+ * applies back-pressure, and closes itself, with a logged reason, on any protocol violation.
+ */
+export class ServerConnection {
+  private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
+  private readonly keepalive: Keepalive;
+  private readonly inflight = new Map<number, ServerRequest>();
+  private readonly methods: (BoundMethod | undefined)[] = [];
+  private readonly view: RequestView = {
+    methodId: 0,
+    path: undefined,
+    timeoutMs: 0,
+    metadata: {},
+    bodyStart: 0,
+  };
+  private handshake: NodeJS.Timeout | undefined;
+  private peerMaxFrameBytes = 0;
+  private identity: string | undefined;
+  private now = 0;
+  private paused = false;
+  private goawaySent = false;
+  private closeReason: string | undefined;
+  readonly peer: string;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly ctx: ServerConnectionContext,
+  ) {
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    this.decoder = new FrameDecoder(ctx.maxFrameBytes, this);
+    this.writer = new FrameWriter(socket, () => this.updateReading());
+    this.keepalive = new Keepalive(
+      ctx.keepaliveTimeMs,
+      ctx.keepaliveTimeoutMs,
+      () => this.writer.write(encodeControl(FrameKind.PING, 0)),
+      () => this.fail('keepalive: the client answered no ping', 'info'),
+    );
+    this.handshake = setTimeout(
+      () => this.fail(`no preface within ${ctx.handshakeTimeoutMs} ms`),
+      ctx.handshakeTimeoutMs,
+    ).unref();
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('drain', () => this.updateReading());
+    socket.on('error', (e: Error) => {
+      this.closeReason ??= `socket error: ${e.message}`;
+    });
+    socket.on('close', () => this.onClose());
+    socket.write(ctx.preface);
+  }
+
+  /** Requests in flight on this connection. */
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.keepalive.touched();
+    this.now = Date.now();
+    try {
+      this.decoder.push(chunk);
+    } catch (e: unknown) {
+      // The decoder and frame handlers do not throw; this is the last line that keeps the process up.
+      this.fail(`internal error while reading: ${e instanceof Error ? e.message : String(e)}`, 'error');
+    }
+  }
+
+  private onEnd(): void {
+    if (this.decoder.buffered > 0)
+      this.fail(`connection ended inside a frame (${this.decoder.buffered} bytes)`);
+    else this.closeReason ??= 'client closed the connection';
+    // Answers still being computed have nowhere to go once the client has ended its side and
+    // gone; a client that half-closes keeps reading, so finish writing first.
+    if (this.inflight.size === 0) this.socket.end();
+  }
+
+  private onClose(): void {
+    this.keepalive.stop();
+    if (this.handshake) clearTimeout(this.handshake);
+    this.decoder.stop();
+    if (this.inflight.size > 0) {
+      const reason = new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the client connection closed');
+      for (const req of this.inflight.values()) this.abandon(req, reason);
+      this.inflight.clear();
+    }
+    this.ctx.logger.debug({ peer: this.peer, reason: this.closeReason }, 'mux connection closed');
+    this.ctx.closed(this);
+  }
+
+  /** Closes the connection for a protocol violation, with a logged reason. */
+  fail(reason: string, level: 'warn' | 'info' | 'error' = 'warn'): void {
+    if (this.socket.destroyed) return;
+    this.closeReason = reason;
+    this.decoder.stop();
+    this.ctx.logger[level]({ peer: this.peer, reason }, 'mux connection closed: %s', reason);
+    this.socket.destroy();
+  }
+
+  // --- FrameSink ---
+
+  onPreface(b: Buffer, at: number): boolean {
+    if (this.handshake) clearTimeout(this.handshake);
+    this.handshake = undefined;
+    const preface = decodePreface(b, at);
+    if (typeof preface === 'string') {
+      this.fail(preface);
+      return false;
+    }
+    if (preface.version !== MUX_PROTOCOL_VERSION) {
+      const err = new RefrontError(
+        'UNAVAILABLE',
+        MuxReason.VERSION_MISMATCH,
+        `the client speaks mux protocol version ${preface.version}, this server speaks ${MUX_PROTOCOL_VERSION}`,
+      );
+      this.ctx.logger.warn(
+        { peer: this.peer, reason: err.message },
+        'mux connection closed: %s',
+        err.message,
+      );
+      this.closeReason = err.message;
+      this.writer.write(encodeBody(FrameKind.ERROR, 0, errorToWire(err)));
+      this.writer.flush();
+      this.socket.end();
+      return false;
+    }
+    this.peerMaxFrameBytes = preface.maxFrameBytes;
+    if (this.ctx.peerIdentity) this.identity = this.ctx.peerIdentity(this.socket as TLSSocket);
+    const goaway = this.ctx.goaway();
+    if (goaway !== undefined) this.goaway(goaway);
+    return true;
+  }
+
+  onMalformed(reason: string): void {
+    this.fail(reason);
+  }
+
+  onFrame(kind: number, flags: number, id: number, b: Buffer, start: number, end: number): boolean {
+    switch (kind) {
+      case FrameKind.REQUEST:
+        return this.onRequest(flags, id, b, start, end);
+      case FrameKind.CANCEL: {
+        const req = this.inflight.get(id);
+        if (req) {
+          this.settle(req);
+          req.cancelFn?.(
+            this.now >= req.deadline - 1
+              ? new RefrontError(
+                  'DEADLINE_EXCEEDED',
+                  CoreReason.DEADLINE_EXCEEDED,
+                  'the deadline passed before the handler finished',
+                )
+              : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call'),
+          );
+        }
+        return true;
+      }
+      case FrameKind.PING:
+        this.writer.write(encodeControl(FrameKind.PONG, id));
+        return true;
+      case FrameKind.PONG:
+      case FrameKind.GOAWAY:
+        return true;
+      default:
+        this.fail(`unexpected frame kind ${kind} from a client`);
+        return false;
+    }
+  }
+
+  private onRequest(flags: number, id: number, b: Buffer, start: number, end: number): boolean {
+    const view = this.view;
+    const malformed = decodeRequest(b, start, end, flags, view);
+    if (malformed !== undefined) {
+      this.fail(malformed);
+      return false;
+    }
+    if (this.inflight.has(id)) {
+      this.fail(`request id ${id} is already in flight`);
+      return false;
+    }
+    let bound = this.methods[view.methodId];
+    if (view.path !== undefined) {
+      bound = { path: view.path, method: this.ctx.dispatcher.method(view.path) };
+      this.methods[view.methodId] = bound;
+    } else if (bound === undefined) {
+      this.fail(`method id ${view.methodId} was never bound`);
+      return false;
+    }
+    const method = bound.method;
+    if (!method) {
+      this.answerError(
+        id,
+        new RefrontError(
+          'UNIMPLEMENTED',
+          CoreReason.UNIMPLEMENTED,
+          `method ${bound.path} is not served by ${this.ctx.dispatcher.options.service}`,
+        ),
+      );
+      return true;
+    }
+    let request: unknown;
+    try {
+      request = method.requestType.decode(b.subarray(view.bodyStart, end));
+    } catch (e: unknown) {
+      this.answerError(id, decodeFailed(bound.path, e));
+      return true;
+    }
+    const md = view.metadata;
+    for (const key of RESERVED_METADATA) if (key in md) delete md[key];
+    if (this.identity !== undefined) md[METADATA_PEER_IDENTITY] = this.identity;
+    const deadline = view.timeoutMs === 0 ? NO_DEADLINE : this.now + view.timeoutMs;
+    const req = new ServerRequest(this, id, method, request, md, deadline, this.peer);
+    this.inflight.set(id, req);
+    if (deadline !== NO_DEADLINE) this.ctx.wheel.add(req);
+    if (this.inflight.size >= this.ctx.maxConcurrentRequests) this.updateReading();
+    this.ctx.dispatcher.invoke(bound.path, req.deadline === NO_DEADLINE ? withoutDeadline(req) : req).then(
+      (res) => this.answer(req, res),
+      (e: unknown) => {
+        if (!req.done) {
+          this.settle(req);
+          this.answerError(req.id, toRefrontError(e));
+        }
+      },
+    );
+    return true;
+  }
+
+  private answer(req: ServerRequest, res: unknown): void {
+    if (req.done) return;
+    this.settle(req);
+    let body: Uint8Array;
+    try {
+      body = req.method.responseType.encode(res).finish();
+    } catch (e: unknown) {
+      this.ctx.logger.error({ err: e, method: req.method.info.path }, 'response does not encode');
+      this.answerError(
+        req.id,
+        new RefrontError('INTERNAL', CoreReason.INTERNAL, 'internal error', { cause: e }),
+      );
+      return;
+    }
+    if (body.byteLength + 6 > this.peerMaxFrameBytes) {
+      this.answerError(
+        req.id,
+        new RefrontError(
+          'RESOURCE_EXHAUSTED',
+          MuxReason.FRAME_TOO_LARGE,
+          `response of ${body.byteLength} bytes exceeds the client's limit of ${this.peerMaxFrameBytes}`,
+          { retryable: false },
+        ),
+      );
+      return;
+    }
+    this.writer.write(encodeBody(FrameKind.RESPONSE, req.id, body));
+  }
+
+  private answerError(id: number, e: RefrontError): void {
+    if (this.socket.destroyed) return;
+    this.writer.write(encodeBody(FrameKind.ERROR, id, errorToWire(e)));
+  }
+
+  /** Marks a request answered (or abandoned): no further frame goes out for it. */
+  private settle(req: ServerRequest): void {
+    req.done = true;
+    this.inflight.delete(req.id);
+    if (req.deadline !== NO_DEADLINE) this.ctx.wheel.remove(req);
+    if (this.paused) this.updateReading();
+    if (this.inflight.size === 0 && this.socket.readableEnded) this.socket.end();
+  }
+
+  private abandon(req: ServerRequest, reason: RefrontError): void {
+    req.done = true;
+    if (req.deadline !== NO_DEADLINE) this.ctx.wheel.remove(req);
+    req.cancelFn?.(reason);
+  }
+
+  /** The wheel says `req`'s deadline passed: answer DEADLINE_EXCEEDED and cancel its handler. */
+  expired(req: ServerRequest): void {
+    if (req.done) return;
+    req.done = true;
+    this.inflight.delete(req.id);
+    if (this.paused) this.updateReading();
+    const err = new RefrontError(
+      'DEADLINE_EXCEEDED',
+      CoreReason.DEADLINE_EXCEEDED,
+      'the deadline passed before the handler finished',
+    );
+    this.answerError(req.id, err);
+    req.cancelFn?.(err);
+    if (this.inflight.size === 0 && this.socket.readableEnded) this.end();
+  }
+
+  /** Sends GOAWAY once: the client sends nothing new here; requests already sent are still answered. */
+  goaway(payload: string): void {
+    if (this.goawaySent || this.socket.destroyed) return;
+    this.goawaySent = true;
+    this.writer.write(encodeBody(FrameKind.GOAWAY, 0, payload));
+  }
+
+  /** Flushes and ends the connection (close of the server). */
+  end(): void {
+    this.writer.flush();
+    this.socket.end();
+  }
+
+  /** Destroys the connection at once. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** Back-pressure: stop reading while the peer does not read our answers, or too much runs. */
+  private updateReading(): void {
+    const congested =
+      this.socket.writableLength > this.ctx.writeHighWaterBytes ||
+      this.inflight.size >= this.ctx.maxConcurrentRequests;
+    if (congested && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!congested && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}
+
+/** The dispatcher's Inbound for a request with no deadline (the wheel's sentinel stays here). */
+function withoutDeadline(req: ServerRequest): Inbound<unknown> {
+  return {
+    request: req.request,
+    metadata: req.metadata,
+    deadline: undefined,
+    peer: req.peer,
+    onCancel: (cancel) => req.onCancel(cancel),
+  };
+}

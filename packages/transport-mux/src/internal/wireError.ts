@@ -1,0 +1,23 @@
+import { isRefrontError, isStatus, RefrontError, type RefrontErrorJson } from '@refront/core';
+
+/** The payload of an error or goaway frame: RefrontError's JSON form. */
+export function errorToWire(e: RefrontError): string {
+  return JSON.stringify(e.toJSON());
+}
+
+/** Rebuilds an error frame's RefrontError, or undefined when the payload is not one. */
+export function errorFromWire(text: string): RefrontError | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null) return undefined;
+  const j = json as Record<string, unknown>;
+  if (!isStatus(j.status) || typeof j.reason !== 'string' || typeof j.message !== 'string') return undefined;
+  if (j.retryable !== undefined && typeof j.retryable !== 'boolean') return undefined;
+  if (j.details !== undefined && (typeof j.details !== 'object' || j.details === null)) return undefined;
+  const err = RefrontError.fromJSON(j as unknown as RefrontErrorJson);
+  return isRefrontError(err) ? err : undefined;
+}
