@@ -247,8 +247,10 @@ class MuxChannelImpl implements MuxChannel {
     const pool = this.pool;
     const pickTarget = pool
       ? (): string => {
+          const previous = current?.pick.instance;
           release();
-          current = pool.pick();
+          // A retry goes to another instance than the one the last attempt failed on, when there is one.
+          current = pool.pick(previous);
           used = false;
           return current.key;
         }

@@ -50,6 +50,11 @@ export class Endpoint implements ConnectionEvents {
     return this.conns.filter((c) => c !== undefined).length + this.retired.size;
   }
 
+  /** Whether the last dial failed and the backoff has not ended: a call now would fail at once. */
+  get down(): boolean {
+    return this.failures > 0 && Date.now() < this.retryAt;
+  }
+
   /** Sends one call on the next usable connection, opening one when allowed. */
   call(
     method: ClientMethod,

@@ -83,12 +83,20 @@ export class InstancePool {
     }
   }
 
+  /** Passed over while another instance is available: its connection is down and backing off. */
+  private readonly down = (instance: ServiceInstance): boolean =>
+    this.conns.get(instance.id)?.endpoint.down === true;
+
   /**
-   * Picks an instance (balancer, then its endpoint, made on first use).
+   * Picks an instance (balancer, then its endpoint, made on first use). Instances whose
+   * connection is down, and `previous` (the instance the call's last attempt failed on), are
+   * passed over while another one is available.
    * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES` when the set is empty.
    */
-  pick(): Picked {
-    const pick = this.balancer.pick();
+  pick(previous?: ServiceInstance): Picked {
+    const pick = this.balancer.pick(
+      previous === undefined ? this.down : (i) => i.id === previous.id || this.down(i),
+    );
     const instance = pick.instance;
     let conn = this.conns.get(instance.id);
     if (!conn) {
