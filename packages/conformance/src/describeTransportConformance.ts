@@ -300,6 +300,7 @@ export function describeTransportConformance<H>(name: string, factory: Transport
           await using env = await setup({ auth });
           const err = await refused(env.client.echo({ message: 'x' }));
           expect(err.status).toBe('UNAUTHENTICATED');
+          expect(err.reason).toBe('CORE_MISSING_TOKEN');
           expect(err.retryable).toBe(false);
         });
 
@@ -309,6 +310,7 @@ export function describeTransportConformance<H>(name: string, factory: Transport
             env.client.echo({ message: 'x' }, { metadata: { authorization: 'Bearer forged' } }),
           );
           expect(err.status).toBe('UNAUTHENTICATED');
+          expect(err.reason).toBe('CORE_BAD_TOKEN');
           expect(err.retryable).toBe(false);
         });
       });

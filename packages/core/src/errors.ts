@@ -223,6 +223,10 @@ export const CoreReason = {
   ATTEMPTS_EXHAUSTED: 'CORE_ATTEMPTS_EXHAUSTED',
   /** The operation was used after close(). */
   CLOSED: 'CORE_CLOSED',
+  /** A server that verifies bearer tokens got a call without one. */
+  MISSING_TOKEN: 'CORE_MISSING_TOKEN',
+  /** The server's token verifier refused the token (or threw). */
+  BAD_TOKEN: 'CORE_BAD_TOKEN',
 } as const;
 
 /** Shorthand for an INVALID_OPTION error thrown by factories at construction. */

@@ -1,3 +1,13 @@
+export type { Principal, ServerAuthOptions, TokenProvider, TokenVerifier, VerifyInfo } from './auth.js';
+export {
+  bearerTokenInterceptor,
+  defaultPeerIdentity,
+  METADATA_CLAIM_PREFIX,
+  METADATA_PEER_IDENTITY,
+  METADATA_PRINCIPAL,
+  RESERVED_METADATA,
+  serverAuthInterceptor,
+} from './auth.js';
 export type { Env } from './config.js';
 export { ConfigError, loadConfig } from './config.js';
 export type { RequestContext, RequestContextInit } from './context.js';

@@ -21,7 +21,7 @@ describe('authentication: bearer tokens', () => {
     await using env = await startEchoServer('a', { auth: { verifyToken } });
     await using anonymous = echoClient(env.address);
     const err = await rejection(anonymous.echo({ message: 'x' }));
-    expect(err).toMatchObject({ status: 'UNAUTHENTICATED', reason: 'GRPC_MISSING_TOKEN', retryable: false });
+    expect(err).toMatchObject({ status: 'UNAUTHENTICATED', reason: 'CORE_MISSING_TOKEN', retryable: false });
     await using authed = echoClient(env.address, { token: 'good-token' });
     expect((await authed.echo({ message: 'ok' })).message).toBe('ok');
   });
@@ -31,15 +31,15 @@ describe('authentication: bearer tokens', () => {
     await using bad = echoClient(env.address, { token: 'forged' });
     expect(await rejection(bad.echo({ message: 'x' }))).toMatchObject({
       status: 'UNAUTHENTICATED',
-      reason: 'GRPC_BAD_TOKEN',
+      reason: 'CORE_BAD_TOKEN',
     });
     await using crash = echoClient(env.address, { token: () => 'crash' });
-    expect(await rejection(crash.echo({ message: 'x' }))).toMatchObject({ reason: 'GRPC_BAD_TOKEN' });
+    expect(await rejection(crash.echo({ message: 'x' }))).toMatchObject({ reason: 'CORE_BAD_TOKEN' });
     await using basic = echoClient(env.address);
     const err = await rejection(
       basic.echo({ message: 'x' }, { metadata: { authorization: 'Basic dXNlcjpwdw==' } }),
     );
-    expect(err).toMatchObject({ status: 'UNAUTHENTICATED', reason: 'GRPC_MISSING_TOKEN' });
+    expect(err).toMatchObject({ status: 'UNAUTHENTICATED', reason: 'CORE_MISSING_TOKEN' });
   });
 
   it('passes a RefrontError from the verifier through', async () => {

@@ -16,10 +16,6 @@ import { Status as RpcStatus } from './gen/google/rpc/status.js';
 
 /** Reasons raised by `@refront/transport-grpc` itself. */
 export const GrpcReason = {
-  /** No bearer token came with a call to a server that requires one. */
-  MISSING_TOKEN: 'GRPC_MISSING_TOKEN',
-  /** The bearer token did not verify. */
-  BAD_TOKEN: 'GRPC_BAD_TOKEN',
   /** The peer answered a gRPC status without Refront details (any non-Refront server, or grpc-js itself). */
   STATUS: 'GRPC_STATUS',
   /** A PEM file could not be read. */

@@ -119,11 +119,11 @@ describe('mux server: calls over a real socket', () => {
     await using anonymous = echoClient(env.address, { policy: false });
     expect(await rejection(anonymous.echo({ message: 'x' }))).toMatchObject({
       status: 'UNAUTHENTICATED',
-      reason: 'MUX_MISSING_TOKEN',
+      reason: 'CORE_MISSING_TOKEN',
       retryable: false,
     });
     await using forged = echoClient(env.address, { token: 'forged', policy: false });
-    expect(await rejection(forged.echo({ message: 'x' }))).toMatchObject({ reason: 'MUX_BAD_TOKEN' });
+    expect(await rejection(forged.echo({ message: 'x' }))).toMatchObject({ reason: 'CORE_BAD_TOKEN' });
     await using authed = echoClient(env.address, { token: 'good' });
     const res = await authed.echo(
       { message: 'ok' },

@@ -85,10 +85,6 @@ export const MuxReason = {
   BAD_CREDENTIALS: 'MUX_BAD_CREDENTIALS',
   /** The server could not bind its address. */
   BIND_FAILED: 'MUX_BIND_FAILED',
-  /** No bearer token came with a call to a server that requires one. */
-  MISSING_TOKEN: 'MUX_MISSING_TOKEN',
-  /** The bearer token did not verify. */
-  BAD_TOKEN: 'MUX_BAD_TOKEN',
 } as const;
 
 /** One of {@link MuxReason}. */
