@@ -1,24 +1,11 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
+import { type ComposeService, interpolate, loadCompose } from './composeFile.js';
 import { readRepoFile } from './paths.js';
 import { RUNTIME_ENV, serveEnvNames, serveNumberDefault } from './sourceFacts.js';
-import { parseYamlDocs } from './yamlDocs.js';
 
-/** The parts of a Compose service these checks read. */
-interface ComposeService {
-  image?: string;
-  environment?: Record<string, string>;
-  depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[] };
-  deploy?: { replicas?: number };
-  ports?: string[];
-  stop_grace_period?: string;
-}
-
-const FILE = 'deploy/compose.yaml';
-const [doc] = parseYamlDocs(FILE, readRepoFile(FILE));
-const compose = doc?.body as { services: Record<string, ComposeService> };
+const compose = loadCompose();
 const schema = JSON.parse(readRepoFile('deploy/schemas/compose-spec.json')) as Record<string, unknown>;
 const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
 const errorsOf = (data: unknown): string[] =>
@@ -47,6 +34,11 @@ describe('compose.yaml', () => {
       expect(s.environment?.SERVICE).toBe(name);
       expect(s.environment?.CONSUL_HTTP_ADDR, name).toBe('http://consul:8500');
       expect(s.image).toBe(compose.services.tickets?.image);
+    }
+    for (const [name, s] of refront.filter(([n]) => n !== 'gateway')) {
+      // Both lanes on fixed ports, set here rather than left to the image (lanes.test.ts ties them).
+      expect(s.environment?.GRPC_PORT, name).toMatch(/^[1-9]\d*$/);
+      expect(s.environment?.MUX_PORT, name).toMatch(/^[1-9]\d*$/);
     }
     expect(compose.services.invoicing?.deploy?.replicas).toBe(3);
     expect(compose.services.gateway?.ports).toEqual(['8080:8080']);
@@ -84,5 +76,13 @@ describe('compose.yaml', () => {
     expect(Object.keys(compose.services.gateway?.depends_on ?? {})).toEqual(
       expect.arrayContaining(PLATFORM_MODULES.map((m) => m.name)),
     );
+  });
+
+  it(`reads \${NAME:-default} and \${NAME-default} as Compose does, and refuses forms it does not model`, () => {
+    expect(interpolate(`\${REFRONT_RPC:-grpc}`, {})).toBe('grpc');
+    expect(interpolate(`\${REFRONT_RPC:-grpc}`, { REFRONT_RPC: '' })).toBe('grpc');
+    expect(interpolate(`\${REFRONT_RPC-grpc}`, { REFRONT_RPC: '' })).toBe('');
+    expect(interpolate(`v\${A}.\${B:-0}`, { A: '1', B: '2' })).toBe('v1.2');
+    expect(() => interpolate(`\${SECRET:?required}`, {})).toThrow(/unsupported interpolation/);
   });
 });

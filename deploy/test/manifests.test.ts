@@ -2,88 +2,28 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseDns } from '../../examples/refront-demo/src/platform/endpoints.js';
+import { muxServiceName } from '../../examples/refront-demo/src/platform/rpcLane.js';
 import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
+import {
+  type Container,
+  envOf as containerEnv,
+  type Deployment,
+  deploymentOf as deploymentRunning,
+  labelsMatch,
+  loadK8s,
+  type Probe,
+} from './k8sObjects.js';
 import { schemaProblems, typeProblems } from './k8sSchema.js';
 import { readRepoFile, repoPath } from './paths.js';
 import { RUNTIME_ENV, serveEnvNames, serveNumberDefault } from './sourceFacts.js';
-import { loadManifests, parseYamlDocs } from './yamlDocs.js';
-
-/** The parts of the Kubernetes objects these checks read. */
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
-}
-interface Probe {
-  httpGet?: { path: string; port: string | number };
-}
-interface Container {
-  name: string;
-  image: string;
-  env?: EnvVar[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
-  ports?: { name?: string; containerPort: number }[];
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-  lifecycle?: { preStop?: { exec?: { command: string[] } } };
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
-}
-interface PodSpec {
-  containers: Container[];
-  terminationGracePeriodSeconds?: number;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
-}
-interface Deployment {
-  metadata: { name: string; namespace?: string };
-  spec: {
-    replicas?: number;
-    selector: { matchLabels: Record<string, string> };
-    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
-  };
-}
-interface Service {
-  metadata: { name: string };
-  spec: {
-    clusterIP?: string;
-    selector: Record<string, string>;
-    ports: { name: string; port: number; targetPort: string | number }[];
-  };
-}
+import { parseYamlDocs } from './yamlDocs.js';
 
 const DIR = 'deploy/k8s';
-const docs = loadManifests(DIR);
-const ofKind = <T>(kind: string): T[] => docs.filter((d) => d.body.kind === kind).map((d) => d.body as T);
-const deployments = ofKind<Deployment>('Deployment');
-const services = ofKind<Service>('Service');
-const configMap = ofKind<{ metadata: { name: string }; data: Record<string, string> }>('ConfigMap');
-const secrets = ofKind<{ metadata: { name: string }; stringData: Record<string, string> }>('Secret');
+const k8s = loadK8s(DIR);
+const { docs, deployments, services, configMaps: configMap, secrets, namespace, ofKind } = k8s;
 const platform = PLATFORM_MODULES.map((m) => m.name);
-/** The name of the Namespace document. */
-const namespace = (
-  docs.find((d) => d.body.kind === 'Namespace')?.body.metadata as { name?: string } | undefined
-)?.name;
-const labelsMatch = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
-  Object.entries(selector).every(([k, v]) => labels[k] === v);
-
-/** The value a container sees for a variable: its own env, then its ConfigMaps, else undefined. */
-function envOf(c: Container, name: string): string | undefined {
-  const own = c.env?.find((e) => e.name === name);
-  if (own) return own.value;
-  for (const from of c.envFrom ?? []) {
-    const cm = configMap.find((m) => m.metadata.name === from.configMapRef?.name);
-    if (cm?.data[name] !== undefined) return cm.data[name];
-  }
-  return undefined;
-}
-
-function deploymentOf(service: string): Deployment {
-  const d = deployments.find((x) =>
-    x.spec.template.spec.containers.some((c) => envOf(c, 'SERVICE') === service),
-  );
-  if (!d) throw new Error(`no Deployment runs SERVICE=${service}`);
-  return d;
-}
+const envOf = (c: Container, name: string): string | undefined => containerEnv(c, name, configMap);
+const deploymentOf = (service: string): Deployment => deploymentRunning(k8s, service);
 
 describe('Kubernetes manifests: schemas', () => {
   it('finds the manifests', () => {
@@ -134,31 +74,49 @@ describe('Kubernetes manifests: schemas', () => {
 });
 
 describe('Kubernetes manifests: consistent with the code', () => {
-  it('every service of PLATFORM_MODULES has a Deployment and a headless Service on its gRPC port', () => {
+  it('every service of PLATFORM_MODULES has a Deployment and a headless Service on its gRPC and mux ports', () => {
     expect(platform.length).toBeGreaterThanOrEqual(6);
     for (const name of platform) {
       const d = deploymentOf(name);
       const container = d.spec.template.spec.containers[0] as Container;
       const grpcPort = Number(envOf(container, 'GRPC_PORT'));
+      const muxPort = Number(envOf(container, 'MUX_PORT'));
+      expect(muxPort, name).toBeGreaterThan(0);
+      expect(muxPort, name).not.toBe(grpcPort);
       expect(container.ports).toContainEqual({ name: 'grpc', containerPort: grpcPort });
+      expect(container.ports).toContainEqual({ name: 'mux', containerPort: muxPort });
       const svc = services.find((s) => s.metadata.name === name);
       expect(svc?.spec.clusterIP, `headless Service ${name}`).toBe('None');
       expect(labelsMatch(svc?.spec.selector ?? {}, d.spec.template.metadata.labels)).toBe(true);
-      expect(svc?.spec.ports).toContainEqual(expect.objectContaining({ port: grpcPort, targetPort: 'grpc' }));
+      expect(svc?.spec.ports).toContainEqual(
+        expect.objectContaining({ name: 'grpc', port: grpcPort, targetPort: 'grpc' }),
+      );
+      expect(svc?.spec.ports).toContainEqual(
+        expect.objectContaining({ name: 'mux', port: muxPort, targetPort: 'mux', protocol: 'TCP' }),
+      );
     }
     const gateway = deploymentOf('gateway');
     const edge = services.find((s) => labelsMatch(s.spec.selector, gateway.spec.template.metadata.labels));
     expect(edge?.spec.clusterIP).toBeUndefined();
+    // The gateway calls the services and serves neither lane.
+    const gatewayPorts = gateway.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
+    expect(gatewayPorts.map((p) => p.name).sort()).toEqual(['http', 'ops']);
     expect(deployments.length).toBe(platform.length + 1);
   });
 
-  it('REFRONT_DNS names every service by its headless Service, in the namespace, on its port', () => {
+  it('REFRONT_DNS names every service by its headless Service, in the namespace, on each lane’s port', () => {
     const [cm] = configMap;
     const dns = parseDns(cm?.data.REFRONT_DNS ?? '');
-    expect(Object.keys(dns).sort()).toEqual([...platform].sort());
+    const lanes = platform.flatMap((name) => [name, muxServiceName(name)]);
+    expect(Object.keys(dns).sort()).toEqual(lanes.sort());
     for (const name of platform) {
-      const port = services.find((s) => s.metadata.name === name)?.spec.ports[0]?.port;
-      expect(dns[name]).toEqual({ name: `${name}.${namespace}.svc.cluster.local`, port });
+      const ports = services.find((s) => s.metadata.name === name)?.spec.ports ?? [];
+      const fqdn = `${name}.${namespace}.svc.cluster.local`;
+      expect(dns[name]).toEqual({ name: fqdn, port: ports.find((p) => p.name === 'grpc')?.port });
+      expect(dns[muxServiceName(name)]).toEqual({
+        name: fqdn,
+        port: ports.find((p) => p.name === 'mux')?.port,
+      });
     }
     for (const d of docs.filter((x) => x.body.kind !== 'Namespace')) {
       expect((d.body.metadata as { namespace?: string }).namespace, `${d.file}#${d.index}`).toBe(namespace);

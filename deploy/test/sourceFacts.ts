@@ -1,4 +1,7 @@
-import { readRepoFile } from './paths.js';
+import { readdirSync } from 'node:fs';
+import { sep } from 'node:path';
+import { demoServiceOf } from '../../examples/refront-demo/src/platform/routingChannel.js';
+import { readRepoFile, repoPath } from './paths.js';
 
 /**
  * The files whose environment variables a `serve.ts` process reads: its own zod schema, the
@@ -39,4 +42,62 @@ export function serveNumberDefault(name: string): number {
   const m = line ? /\.default\(([\d_]+)\)/.exec(line) : null;
   if (!m?.[1]) throw new Error(`serve.ts has no numeric default for ${name}`);
   return Number(m[1].replaceAll('_', ''));
+}
+
+/** The default of a string or enum variable of serve.ts's schema (`NAME: z.enum(…).default('grpc')`). */
+export function serveStringDefault(name: string): string {
+  const source = readRepoFile('examples/refront-demo/src/serve.ts');
+  const line = source.split('\n').find((l) => l.trimStart().startsWith(`${name}: z.`));
+  const m = line ? /\.default\('([^']*)'\)/.exec(line) : null;
+  if (m?.[1] === undefined) throw new Error(`serve.ts has no string default for ${name}`);
+  return m[1];
+}
+
+/** The demo's sources, relative to the repository root. */
+const DEMO_SRC = 'examples/refront-demo/src';
+
+/** The shipped `.ts` files under a folder of the repository: no tests, no `testing/` helpers. */
+function shippedSources(dir: string): string[] {
+  return readdirSync(repoPath(dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.split(sep).includes('testing'))
+    .map((f) => `${dir}/${f.split(sep).join('/')}`);
+}
+
+/**
+ * The services a piece of source calls: every `client(XDefinition…)` / `createClient(XDefinition…)`,
+ * with `XDefinition` imported from the generated code of `refront.<package>.v<n>`, mapped to the
+ * owning service the way the routing channel maps a call (`demoServiceOf`).
+ */
+export function calleesIn(source: string): Set<string> {
+  const callees = new Set<string>();
+  for (const [, definition] of source.matchAll(/\b(?:createClient|client)\(\s*(\w+Definition)\b/g)) {
+    const from = new RegExp(
+      `import\\s*(?:type\\s*)?\\{[^}]*\\b${definition}\\b[^}]*\\}\\s*from\\s*'[^']*/gen/refront/(\\w+)/(v\\d+)/`,
+    ).exec(source);
+    if (!from?.[1] || !from[2]) throw new Error(`${definition}: not imported from the generated contracts`);
+    callees.add(demoServiceOf(`refront.${from[1]}.${from[2]}.${definition}`));
+  }
+  return callees;
+}
+
+/**
+ * Who calls whom between the processes of the platform, read from the demo's sources: the gateway
+ * (src/gateway) and each module of `services` (src/<name without dashes>, whose module.ts declares
+ * that name). Every caller opens its channels with `openLane(REFRONT_RPC, …)`, so this is the set
+ * of names each one looks up in discovery: `<callee>` on gRPC, `<callee>-mux` on mux.
+ * @throws Error when a module's folder is not where the convention says.
+ */
+export function rpcCallGraph(services: readonly string[]): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const caller of ['gateway', ...services]) {
+    const dir = `${DEMO_SRC}/${caller.replaceAll('-', '')}`;
+    if (caller !== 'gateway' && !readRepoFile(`${dir}/module.ts`).includes(`name: '${caller}'`)) {
+      throw new Error(`${dir}/module.ts does not declare the module ${caller}`);
+    }
+    const callees = new Set<string>();
+    for (const file of shippedSources(dir)) for (const c of calleesIn(readRepoFile(file))) callees.add(c);
+    callees.delete(caller);
+    if (callees.size > 0) graph.set(caller, callees);
+  }
+  return graph;
 }

@@ -19,10 +19,14 @@ export interface ConformancePrincipal {
   readonly claims?: Readonly<Record<string, string>>;
 }
 
-/** Server authentication as the suite asks for it: a bearer-token verifier. */
+/**
+ * Server authentication as the suite asks for it (the shape of core's `ServerAuthOptions`): a
+ * bearer-token verifier, and the mTLS peer identity as the handler's caller. `{}` asks for the
+ * mTLS identity alone.
+ */
 export interface ConformanceAuth {
-  /** Returns the principal of a valid token, undefined for an invalid one. */
-  readonly verifyToken: (
+  /** Returns the principal of a valid token, undefined for an invalid one. @default tokens are not checked */
+  readonly verifyToken?: (
     token: string,
     info: { readonly method: MethodInfo },
   ) => ConformancePrincipal | undefined | Promise<ConformancePrincipal | undefined>;
@@ -38,8 +42,48 @@ export interface ConformanceServerOptions {
   readonly contracts: readonly ServedContract[];
   /** Interceptors run after the lane's defaults. @default [] */
   readonly interceptors?: readonly Interceptor[];
-  /** Verify bearer tokens (only asked of lanes whose factory sets `capabilities.auth`). @default none */
+  /**
+   * Authenticate calls: verify bearer tokens (only asked of lanes with `capabilities.auth`), and
+   * make the mTLS peer identity the handler's caller (only with `tls.clientCaFile`). @default none
+   */
   readonly auth?: ConformanceAuth;
+  /** Serve over TLS (only asked of lanes with `capabilities.tls`). @default plaintext */
+  readonly tls?: ConformanceServerTls;
+  /**
+   * Bind this port on 127.0.0.1 instead of a free one: the suite restarts a server where the
+   * previous one listened (only asked of lanes with `capabilities.faults`). @default a free port
+   */
+  readonly port?: number;
+}
+
+/** Server TLS from PEM files (the shape of transport-grpc's and transport-mux's `ServerTlsOptions`). */
+export interface ConformanceServerTls {
+  /** The server's certificate chain (PEM). */
+  readonly certFile: string;
+  /** The server's private key (PEM). */
+  readonly keyFile: string;
+  /** CA bundle (PEM) client certificates must chain to; when set, clients must present one (mTLS). @default none */
+  readonly clientCaFile?: string;
+}
+
+/** Client TLS from PEM files (the shape of transport-grpc's and transport-mux's `ClientTlsOptions`). */
+export interface ConformanceClientTls {
+  /** CA bundle (PEM) the server's certificate must chain to. */
+  readonly caFile: string;
+  /** The client's certificate chain (PEM), for mTLS; given with `keyFile`. @default none */
+  readonly certFile?: string;
+  /** The client's private key (PEM), for mTLS; given with `certFile`. @default none */
+  readonly keyFile?: string;
+  /** Name the server certificate must carry, when it differs from the host dialled. @default the dialled host */
+  readonly serverName?: string;
+}
+
+/** What the suite asks of {@link TransportFactory.channel}. */
+export interface ConformanceChannelOptions {
+  /** A silent logger. */
+  readonly logger: Logger;
+  /** Dial over TLS (only asked of lanes with `capabilities.tls`). @default plaintext */
+  readonly tls?: ConformanceClientTls;
 }
 
 /** A started server, as the suite drives it. `H` is what a channel needs to reach it. */
@@ -66,6 +110,17 @@ export interface TransportCapabilities {
   readonly sendsBytes?: boolean;
   /** The server verifies bearer tokens (`startServer({ auth })`). @default true */
   readonly auth?: boolean;
+  /**
+   * The lane runs over TLS and mutual TLS (`startServer({ tls })`, `channel(h, { tls })`), and
+   * with `auth` the client certificate's identity becomes the handler's caller. @default true
+   */
+  readonly tls?: boolean;
+  /**
+   * The lane runs over TCP, so the suite can cut its connections, restart a server on the same
+   * port (`startServer({ port })`) and point a channel at a peer that never answers. Needs
+   * {@link TransportFactory.addressOf} and {@link TransportFactory.handleOf}. @default true
+   */
+  readonly faults?: boolean;
 }
 
 /**
@@ -75,12 +130,14 @@ export interface TransportCapabilities {
  * @example
  * const grpc: TransportFactory<string> = {
  *   async startServer(o) {
- *     const s = createGrpcServer({ service: o.service, logger: o.logger, host: '127.0.0.1', auth: o.auth });
+ *     const s = createGrpcServer({ service: o.service, logger: o.logger, host: '127.0.0.1', port: o.port, auth: o.auth, tls: o.tls });
  *     for (const c of o.contracts) s.add(c.definition, c.implementation);
  *     await s.start();
  *     return { handle: s.address, drain: (sig) => s.drain(sig), close: () => s.close() };
  *   },
- *   channel: (address, { logger }) => createGrpcChannel({ target: address, policy: false, logger }),
+ *   channel: (address, { logger, tls }) => createGrpcChannel({ target: address, policy: false, logger, tls }),
+ *   addressOf: (address) => address,
+ *   handleOf: (address) => address,
  * };
  */
 export interface TransportFactory<H = unknown> {
@@ -91,5 +148,17 @@ export interface TransportFactory<H = unknown> {
   /** Starts a server of `options.contracts` and resolves once it accepts calls. */
   startServer(options: ConformanceServerOptions): Promise<ConformanceServer<H>>;
   /** A channel that reaches `server` (the lane's resilience policy is best left off: the suite tests the lane). */
-  channel(server: H, options: { readonly logger: Logger }): ConformanceChannel;
+  channel(server: H, options: ConformanceChannelOptions): ConformanceChannel;
+  /**
+   * The `host:port` a channel to `handle` dials. Network lanes only; required with
+   * `capabilities.faults` (the suite relays that address through a proxy it can cut, and reads
+   * the port to restart a server on).
+   */
+  addressOf?(handle: H): string;
+  /**
+   * The handle of a TCP peer the suite runs itself at `address` (`127.0.0.1:<port>`): a relay in
+   * front of a server, a peer that never answers. Network lanes only; required with
+   * `capabilities.faults`. For a lane whose handle is its address, both functions are the identity.
+   */
+  handleOf?(address: string): H;
 }

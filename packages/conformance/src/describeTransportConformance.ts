@@ -1,7 +1,5 @@
 import {
-  type Client,
   createClient,
-  createLogger,
   createRequestContext,
   currentContext,
   type Interceptor,
@@ -12,84 +10,28 @@ import {
 } from '@refront/core';
 import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
-import {
-  ALL_STATUSES,
-  createEchoProbe,
-  type EchoProbe,
-  FLIP_RETRYABLE,
-  failDetails,
-  PLAIN_ERROR_MESSAGE,
-  THROW_PLAIN,
-} from './echoProbe.js';
-import type {
-  ConformanceAuth,
-  ConformanceChannel,
-  ConformanceServer,
-  ServedContract,
-  TransportFactory,
-} from './TransportFactory.js';
+import { ALL_STATUSES, FLIP_RETRYABLE, failDetails, PLAIN_ERROR_MESSAGE, THROW_PLAIN } from './echoProbe.js';
+import { CONFORMANCE_CALLER, logger, type SetupOptions, setupEnv } from './environment.js';
+import { refused, rejection, within } from './expectations.js';
+import { describeFaultCases } from './faultCases.js';
+import type { ConformanceAuth, TransportFactory } from './TransportFactory.js';
+import { describeTlsCases } from './tlsCases.js';
 
-/** The caller identity every conformance client sends. */
-export const CONFORMANCE_CALLER = 'conformance-caller';
+export { CONFORMANCE_CALLER } from './environment.js';
+
 /** The bearer token the suite's verifier accepts, and the principal it stands for. */
 export const GOOD_TOKEN = 'good-token';
 const PRINCIPAL = 'alice';
-/** Guard against a hang: an observation that never comes fails the case with a message. */
-const OBSERVATION_TIMEOUT_MS = 5_000;
-
-const logger = createLogger({ service: 'conformance', level: 'silent' });
 
 const auth: ConformanceAuth = {
   verifyToken: (token) => (token === GOOD_TOKEN ? { id: PRINCIPAL, claims: { role: 'admin' } } : undefined),
 };
 
-interface Env<H> extends AsyncDisposable {
-  readonly server: ConformanceServer<H>;
-  readonly channel: ConformanceChannel;
-  readonly client: Client<typeof EchoServiceDefinition>;
-  readonly probe: EchoProbe;
-}
-
-/** The rejection of `p`; fails the case when `p` resolves. */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e: unknown) {
-    return e;
-  }
-  throw new Error('expected the call to fail, it succeeded');
-}
-
-/** The RefrontError `p` rejects with; fails the case for anything else. */
-async function refused(p: Promise<unknown>): Promise<RefrontError> {
-  const e = await rejection(p);
-  if (!isRefrontError(e)) throw new Error(`expected a RefrontError, got ${String(e)}`, { cause: e });
-  return e;
-}
-
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not happen within ${OBSERVATION_TIMEOUT_MS} ms`)),
-      OBSERVATION_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
-}
-
-/** A served contract, its implementation typed against its definition. */
-function served<S extends typeof EchoServiceDefinition>(
-  definition: S,
-  implementation: EchoProbe['implementation'],
-): ServedContract {
-  return { definition, implementation } as unknown as ServedContract;
-}
-
 /**
  * Registers the transport conformance suite for one request lane: Vitest `describe`/`it` blocks
  * that prove what every lane promises (round trips, typed errors, deadlines, cancellation,
- * metadata and trace continuation, authentication, drain, bad input, concurrency). Call it at
+ * metadata and trace continuation, authentication, drain, bad input, concurrency, TLS and mTLS,
+ * faults: connections cut, a restarted server, a peer that never answers). Call it at
  * the top level of the lane's test file. Cases whose capability the factory turns off are not
  * registered.
  *
@@ -97,34 +39,12 @@ function served<S extends typeof EchoServiceDefinition>(
  * describeTransportConformance('gRPC', grpcFactory);
  */
 export function describeTransportConformance<H>(name: string, factory: TransportFactory<H>): void {
-  const caps = { sendsBytes: true, auth: true, ...factory.capabilities };
-
-  async function setup(
-    options: { readonly auth?: ConformanceAuth; readonly interceptors?: readonly Interceptor[] } = {},
-  ): Promise<Env<H>> {
-    const probe = createEchoProbe();
-    const server = await factory.startServer({
-      service: 'echo',
-      logger,
-      contracts: [served(EchoServiceDefinition, probe.implementation)],
-      ...options,
-    });
-    const channel = factory.channel(server.handle, { logger });
-    const client = createClient(EchoServiceDefinition, channel, {
-      caller: CONFORMANCE_CALLER,
-      ...(factory.system === undefined ? {} : { system: factory.system }),
-    });
-    return {
-      server,
-      channel,
-      client,
-      probe,
-      [Symbol.asyncDispose]: async () => {
-        await channel.close();
-        await server.close();
-      },
-    };
+  const caps = { sendsBytes: true, auth: true, tls: true, faults: true, ...factory.capabilities };
+  if (caps.faults && (!factory.addressOf || !factory.handleOf)) {
+    throw new Error(`${name}: capabilities.faults needs factory.addressOf and factory.handleOf`);
   }
+
+  const setup = (options?: SetupOptions) => setupEnv(factory, options);
 
   describe(`${name}: transport conformance`, () => {
     describe('round trip', () => {
@@ -439,5 +359,8 @@ export function describeTransportConformance<H>(name: string, factory: Transport
         expect((await env.client.echo({ message: 'still serving' })).message).toBe('still serving');
       });
     });
+
+    if (caps.tls) describeTlsCases(factory);
+    if (caps.faults) describeFaultCases(factory);
   });
 }

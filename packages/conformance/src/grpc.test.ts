@@ -14,16 +14,20 @@ const grpc: TransportFactory<string> = {
       service: options.service,
       logger: options.logger,
       host: '127.0.0.1',
+      port: options.port ?? 0,
       interceptors: options.interceptors ?? [],
-      ...(options.auth ? { auth: { verifyToken: options.auth.verifyToken } } : {}),
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     for (const c of options.contracts) server.add(c.definition, c.implementation);
     await server.start();
     return { handle: server.address, drain: (signal) => server.drain(signal), close: () => server.close() };
   },
-  channel(address, { logger }) {
-    return createGrpcChannel({ target: address, policy: false, logger });
+  channel(address, { logger, tls }) {
+    return createGrpcChannel({ target: address, policy: false, logger, ...(tls ? { tls } : {}) });
   },
+  addressOf: (address) => address,
+  handleOf: (address) => address,
 };
 
 describeTransportConformance('gRPC', grpc);

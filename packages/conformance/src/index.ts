@@ -1,3 +1,5 @@
+export type { ConformanceCertName } from './certs.js';
+export { CONFORMANCE_CLIENT_IDENTITY, conformanceCert } from './certs.js';
 export {
   CONFORMANCE_CALLER,
   describeTransportConformance,
@@ -5,12 +7,19 @@ export {
 } from './describeTransportConformance.js';
 export type { SleepObservation } from './echoProbe.js';
 export { ALL_STATUSES, createEchoProbe, failDetails } from './echoProbe.js';
+export type { FaultProxy } from './faultProxy.js';
+export { startFaultProxy } from './faultProxy.js';
+export type { SilentServer } from './silentServer.js';
+export { startSilentServer } from './silentServer.js';
 export type {
   ConformanceAuth,
   ConformanceChannel,
+  ConformanceChannelOptions,
+  ConformanceClientTls,
   ConformancePrincipal,
   ConformanceServer,
   ConformanceServerOptions,
+  ConformanceServerTls,
   ServedContract,
   TransportCapabilities,
   TransportFactory,

@@ -11,15 +11,16 @@ import type { TransportFactory } from './TransportFactory.js';
 
 const inProcess: TransportFactory<InProcessNetwork> = {
   system: 'refront_inproc',
-  // Messages are copied through their protobuf codecs by default, so bad bytes can be sent.
-  capabilities: { sendsBytes: true, auth: true },
+  // Messages are copied through their protobuf codecs by default, so bad bytes can be sent. No
+  // sockets: no TLS, no connection to cut, no port to restart on, so those cases are not registered.
+  capabilities: { sendsBytes: true, auth: true, tls: false, faults: false },
   async startServer(options) {
     const network = createInProcessNetwork();
     const server = network.createServer({
       service: options.service,
       logger: options.logger,
       interceptors: [
-        ...(options.auth ? [serverAuthInterceptor({ verifyToken: options.auth.verifyToken })] : []),
+        ...(options.auth ? [serverAuthInterceptor(options.auth)] : []),
         ...(options.interceptors ?? []),
       ],
     });

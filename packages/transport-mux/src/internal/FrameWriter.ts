@@ -2,17 +2,20 @@ import type { Socket } from 'node:net';
 import { MAX_BATCH_BYTES, MAX_BATCH_FRAMES } from '../protocol.js';
 
 function flushWriter(writer: FrameWriter): void {
-  writer.flush();
+  writer.flushScheduled();
 }
 
 /**
- * Write coalescing: frames written during one turn of the event loop leave in as few
- * `socket.write` calls as possible (at most {@link MAX_BATCH_FRAMES} frames or
- * {@link MAX_BATCH_BYTES} bytes each), flushed from `setImmediate`, so a burst of responses or
- * requests costs one syscall instead of one per frame.
+ * Write coalescing with a bounded batch: frames written during one turn of the event loop leave
+ * together, so a burst of requests or responses costs one syscall per batch instead of one per
+ * frame. A batch leaves as soon as it holds {@link MAX_BATCH_FRAMES} frames or
+ * {@link MAX_BATCH_BYTES} bytes, so the peer starts on the first batch while this side still
+ * produces the next one (a single unbounded batch per turn would make both sides take turns
+ * idling); whatever remains leaves from `setImmediate`, at the end of the turn.
  */
 export class FrameWriter {
   private queue: Buffer[] = [];
+  private bytes = 0;
   private scheduled = false;
 
   /** @param afterFlush runs after each flush (back-pressure checks). */
@@ -21,54 +24,36 @@ export class FrameWriter {
     private readonly afterFlush?: () => void,
   ) {}
 
-  /** Queues one encoded frame. */
+  /** Queues one encoded frame; sends the batch now when it is full. */
   write(frame: Buffer): void {
-    this.queue.push(frame);
-    if (!this.scheduled) {
+    const q = this.queue;
+    q.push(frame);
+    this.bytes += frame.length;
+    if (q.length >= MAX_BATCH_FRAMES || this.bytes >= MAX_BATCH_BYTES) {
+      this.flush();
+    } else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(flushWriter, this);
     }
   }
 
+  /** The end-of-turn flush. @internal */
+  flushScheduled(): void {
+    this.scheduled = false;
+    this.flush();
+  }
+
   /** Writes every queued frame now. */
   flush(): void {
-    this.scheduled = false;
     const q = this.queue;
     const n = q.length;
     if (n === 0) return;
+    const bytes = this.bytes;
     this.queue = [];
+    this.bytes = 0;
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return;
-    if (n === 1) {
-      socket.write(q[0]!);
-    } else {
-      socket.cork();
-      let start = 0;
-      let bytes = 0;
-      for (let i = 0; i < n; i++) {
-        const len = q[i]!.length;
-        if (i > start && (i - start >= MAX_BATCH_FRAMES || bytes + len > MAX_BATCH_BYTES)) {
-          socket.write(batch(q, start, i, bytes));
-          start = i;
-          bytes = 0;
-        }
-        bytes += len;
-      }
-      socket.write(batch(q, start, n, bytes));
-      socket.uncork();
-    }
+    socket.write(n === 1 ? (q[0] as Buffer) : Buffer.concat(q, bytes));
     this.afterFlush?.();
   }
-}
-
-function batch(q: Buffer[], start: number, end: number, bytes: number): Buffer {
-  if (end - start === 1) return q[start]!;
-  const out = Buffer.allocUnsafe(bytes);
-  let at = 0;
-  for (let i = start; i < end; i++) {
-    const f = q[i]!;
-    f.copy(out, at);
-    at += f.length;
-  }
-  return out;
 }

@@ -1,0 +1,23 @@
+import { DockerfileParser, Env } from 'dockerfile-ast';
+import { readRepoFile } from './paths.js';
+
+/** What the final stage of deploy/Dockerfile gives a container: its ENV and its EXPOSEd ports. */
+export interface RuntimeImage {
+  readonly env: Readonly<Record<string, string>>;
+  readonly exposed: readonly number[];
+}
+
+/** Reads the final (runtime) stage of deploy/Dockerfile. */
+export function runtimeImage(): RuntimeImage {
+  const instructions = DockerfileParser.parse(readRepoFile('deploy/Dockerfile')).getInstructions();
+  const lastFrom = instructions.findLastIndex((i) => i.getKeyword().toUpperCase() === 'FROM');
+  const env: Record<string, string> = {};
+  const exposed: number[] = [];
+  for (const i of instructions.slice(lastFrom)) {
+    if (i instanceof Env) for (const p of i.getProperties()) env[p.getName()] = p.getValue() ?? '';
+    if (i.getKeyword().toUpperCase() === 'EXPOSE') {
+      for (const a of i.getArguments()) exposed.push(Number(a.getValue().replace(/\/tcp$/, '')));
+    }
+  }
+  return { env, exposed };
+}
