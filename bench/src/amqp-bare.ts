@@ -20,23 +20,30 @@ export function barePublishMany(
     let confirmed = 0;
     let unconfirmed = 0;
     let writable = true;
+    const onDrain = () => {
+      writable = true;
+      pump();
+    };
+    const finish = (err?: unknown) => {
+      ch.off('drain', onDrain);
+      if (err) reject(err);
+      else resolve();
+    };
     const pump = () => {
       while (writable && unconfirmed < window && sent < count) {
         sent++;
         unconfirmed++;
         writable = ch.publish(exchange, routingKey, body(), props(), (err: unknown) => {
-          if (err) return reject(err);
+          if (err) return finish(err);
           unconfirmed--;
           confirmed++;
-          if (confirmed === count) resolve();
+          if (confirmed === count) finish();
           else pump();
         });
       }
     };
-    ch.on('drain', () => {
-      writable = true;
-      pump();
-    });
+    // Removed when done, so rounds do not pile up listeners on the shared channel.
+    ch.on('drain', onDrain);
     pump();
   });
 }

@@ -13,7 +13,7 @@ export type ToChild = { readonly type: 'cpu' } | { readonly type: 'stop' };
 /** Messages the child sends. */
 export type FromChild =
   | { readonly type: 'ready'; readonly bare: number; readonly refront: number }
-  | { readonly type: 'cpu'; readonly micros: number };
+  | { readonly type: 'cpu'; readonly micros: number; readonly userMicros: number };
 
 function bindBare(): Promise<{ server: Server; port: number }> {
   const server = new Server();
@@ -66,7 +66,7 @@ const send = (m: FromChild): void => {
 process.on('message', (m: ToChild) => {
   if (m.type === 'cpu') {
     const u = process.cpuUsage();
-    send({ type: 'cpu', micros: u.user + u.system });
+    send({ type: 'cpu', micros: u.user + u.system, userMicros: u.user });
   } else {
     bare.server.forceShutdown();
     void refront.close().then(() => process.exit(0));

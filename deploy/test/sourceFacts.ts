@@ -4,18 +4,22 @@ import { demoServiceOf } from '../../examples/refront-demo/src/platform/routingC
 import { readRepoFile, repoPath } from './paths.js';
 
 /**
- * The files whose environment variables a `serve.ts` process reads: its own zod schema, the
- * gateway's, discovery, the AI provider, the logger. The deployment files may set only these
- * (and NODE_ENV), and docs/deploy.md must describe each one.
+ * The files whose environment variables a `serve.ts` process reads: its own zod schema
+ * (serveConfig.ts), the gateway's, discovery, the AI provider, the logger. The deployment files
+ * may set only these (and NODE_ENV), and docs/deploy.md must describe each one.
  */
 export const ENV_SOURCES = [
   'examples/refront-demo/src/serve.ts',
+  'examples/refront-demo/src/serveConfig.ts',
   'examples/refront-demo/src/gateway/config.ts',
   'examples/refront-demo/src/platform/distributed.ts',
   'examples/refront-demo/src/ai/config.ts',
   'packages/discovery/src/registryFromEnv.ts',
   'packages/core/src/logger.ts',
 ] as const;
+
+/** The zod schema of serve.ts's own variables. */
+const SERVE_CONFIG = 'examples/refront-demo/src/serveConfig.ts';
 
 /** Variables set for the runtime, read by no Refront code. */
 export const RUNTIME_ENV = ['NODE_ENV'] as const;
@@ -37,19 +41,19 @@ export function serveEnvNames(): Set<string> {
 
 /** The default of a numeric variable of serve.ts's schema (`NAME: z.coerce.number()….default(9_464)`). */
 export function serveNumberDefault(name: string): number {
-  const source = readRepoFile('examples/refront-demo/src/serve.ts');
+  const source = readRepoFile(SERVE_CONFIG);
   const line = source.split('\n').find((l) => l.trimStart().startsWith(`${name}: z.`));
   const m = line ? /\.default\(([\d_]+)\)/.exec(line) : null;
-  if (!m?.[1]) throw new Error(`serve.ts has no numeric default for ${name}`);
+  if (!m?.[1]) throw new Error(`serveConfig.ts has no numeric default for ${name}`);
   return Number(m[1].replaceAll('_', ''));
 }
 
 /** The default of a string or enum variable of serve.ts's schema (`NAME: z.enum(…).default('grpc')`). */
 export function serveStringDefault(name: string): string {
-  const source = readRepoFile('examples/refront-demo/src/serve.ts');
+  const source = readRepoFile(SERVE_CONFIG);
   const line = source.split('\n').find((l) => l.trimStart().startsWith(`${name}: z.`));
   const m = line ? /\.default\('([^']*)'\)/.exec(line) : null;
-  if (m?.[1] === undefined) throw new Error(`serve.ts has no string default for ${name}`);
+  if (m?.[1] === undefined) throw new Error(`serveConfig.ts has no string default for ${name}`);
   return m[1];
 }
 

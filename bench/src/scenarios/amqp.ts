@@ -4,7 +4,9 @@
  *  - publish with confirms, the same number of unconfirmed messages in flight;
  *  - publish → consume, the same prefetch, one ack per message;
  *  - the latency one awaited confirmed publish adds.
- * Rounds alternate Refront and bare; medians are reported.
+ * Rounds alternate Refront and bare; medians are reported. Beside wall time it prints the client
+ * CPU per message of each side (process.cpuUsage over the round): the broker shares this
+ * machine's cores, so throughput moves with the load while the client's CPU cost barely does.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger, on } from '@refront/core';
@@ -18,7 +20,7 @@ const URL = process.env.REFRONT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const COUNT = 20_000;
 const WINDOW = 1_000;
 const PREFETCH = 100;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.REFRONT_BENCH_ROUNDS ?? 5);
 const LATENCY_ITERATIONS = 2_000;
 
 function median(values: readonly number[]): number {
@@ -31,10 +33,53 @@ function timing(name: string, nsPerOp: number[]): Timing {
   return { name, nsPerOp: ns, opsPerSec: 1e9 / ns };
 }
 
-async function timed(fn: () => Promise<void>, ops: number): Promise<number> {
+/** Wall and CPU (user + system) ns per operation of one round. */
+interface Sample {
+  readonly ns: number;
+  readonly cpuNs: number;
+}
+
+async function timed(fn: () => Promise<void>, ops: number): Promise<Sample> {
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   await fn();
-  return Number(process.hrtime.bigint() - start) / ops;
+  const ns = Number(process.hrtime.bigint() - start) / ops;
+  const used = process.cpuUsage(cpu);
+  return { ns, cpuNs: ((used.user + used.system) * 1000) / ops };
+}
+
+/** Collects the rounds of both sides. */
+class Rounds {
+  readonly refront: Sample[] = [];
+  readonly bare: Sample[] = [];
+
+  add(refront: Sample, bare: Sample): void {
+    this.refront.push(refront);
+    this.bare.push(bare);
+  }
+
+  print(): void {
+    printTable(
+      [
+        timing(
+          'bare amqplib',
+          this.bare.map((s) => s.ns),
+        ),
+        timing(
+          'refront AmqpEventBus',
+          this.refront.map((s) => s.ns),
+        ),
+      ],
+      'bare amqplib',
+    );
+    const cpuB = median(this.bare.map((s) => s.cpuNs)) / 1000;
+    const cpuR = median(this.refront.map((s) => s.cpuNs)) / 1000;
+    const ratios = this.refront.map((r, i) => this.bare[i]!.ns / r.ns);
+    console.log(
+      `client CPU per message (median): bare ${cpuB.toFixed(1)} µs, refront ${cpuR.toFixed(1)} µs (+${(cpuR - cpuB).toFixed(1)} µs); ` +
+        `throughput ratio per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}`,
+    );
+  }
 }
 
 export default async function run(): Promise<void> {
@@ -70,7 +115,7 @@ export default async function run(): Promise<void> {
     const sink = `${ns}.sink`;
     await admin.assertQueue(sink, quorum);
     await admin.bindQueue(sink, exchange, ThingHappened.$type);
-    const pub = { refront: [] as number[], bare: [] as number[] };
+    const pub = new Rounds();
     for (let r = 0; r <= ROUNDS; r++) {
       const refront = await timed(
         () =>
@@ -84,18 +129,16 @@ export default async function run(): Promise<void> {
       );
       await admin.purgeQueue(sink);
       if (r === 0) continue; // warm-up
-      pub.refront.push(refront);
-      pub.bare.push(bare);
+      pub.add(refront, bare);
     }
     await admin.deleteQueue(sink);
-    console.log(`publish with confirms: ${COUNT} messages per round, ${WINDOW} unconfirmed at most`);
-    printTable(
-      [timing('bare amqplib', pub.bare), timing('refront AmqpEventBus', pub.refront)],
-      'bare amqplib',
+    console.log(
+      `publish with confirms: ${COUNT} messages per round, ${WINDOW} unconfirmed at most, ${ROUNDS} rounds`,
     );
+    pub.print();
 
     // 2. Publish → consume through a quorum queue: the same prefetch, one ack per message.
-    const e2e = { refront: [] as number[], bare: [] as number[] };
+    const e2e = new Rounds();
     let handled = 0;
     let done: (() => void) | undefined;
     const sub = await bus.subscribe(
@@ -148,45 +191,52 @@ export default async function run(): Promise<void> {
         await all;
       }, COUNT);
       if (r === 0) continue;
-      e2e.refront.push(refront);
-      e2e.bare.push(bare);
+      e2e.add(refront, bare);
     }
     await sub.close();
-    console.log(`publish → consume: ${COUNT} messages per round, prefetch ${PREFETCH}, ack per message`);
-    printTable(
-      [timing('bare amqplib', e2e.bare), timing('refront AmqpEventBus', e2e.refront)],
-      'bare amqplib',
+    console.log(
+      `publish → consume: ${COUNT} messages per round, prefetch ${PREFETCH}, ack per message, ${ROUNDS} rounds`,
     );
+    e2e.print();
 
     // 3. What an awaited confirmed publish adds. Nothing is bound to the exchange now, so the
     // broker confirms without a disk write and the client's share is visible; Refront and bare
     // alternate on every iteration so broker drift hits both alike.
     await admin.unbindQueue(`${ns}.e2e`, exchange, ThingHappened.$type);
-    const lat = { refront: [] as number[], bare: [] as number[] };
+    const lat = new Rounds();
     for (let r = 0; r <= ROUNDS + 2; r++) {
       let refront = 0n;
       let bare = 0n;
+      let refrontCpu = 0;
+      let bareCpu = 0;
       for (let i = 0; i < LATENCY_ITERATIONS; i++) {
+        const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         await bus.publish(ThingHappened, event);
         const t1 = process.hrtime.bigint();
+        const c1 = process.cpuUsage();
         await barePublishOne(ch, exchange, ThingHappened.$type, body(), props());
         bare += process.hrtime.bigint() - t1;
+        const c2 = process.cpuUsage();
         refront += t1 - t0;
+        refrontCpu += c1.user + c1.system - c0.user - c0.system;
+        bareCpu += c2.user + c2.system - c1.user - c1.system;
       }
       if (r === 0) continue;
-      lat.refront.push(Number(refront) / LATENCY_ITERATIONS);
-      lat.bare.push(Number(bare) / LATENCY_ITERATIONS);
+      lat.add(
+        { ns: Number(refront) / LATENCY_ITERATIONS, cpuNs: (refrontCpu * 1000) / LATENCY_ITERATIONS },
+        { ns: Number(bare) / LATENCY_ITERATIONS, cpuNs: (bareCpu * 1000) / LATENCY_ITERATIONS },
+      );
     }
     console.log(
       `awaited confirmed publish, one at a time (${LATENCY_ITERATIONS} per round, broker confirms at once)`,
     );
-    printTable(
-      [timing('bare amqplib', lat.bare), timing('refront AmqpEventBus', lat.refront)],
-      'bare amqplib',
+    lat.print();
+    // Paired: each round's Refront and bare iterations alternated, so their difference is the figure.
+    const added = median(lat.refront.map((s, i) => s.ns - lat.bare[i]!.ns)) / 1000;
+    console.log(
+      `latency an awaited confirmed publish adds (median of per-round differences): ${added.toFixed(1)} µs`,
     );
-    const added = (median(lat.refront) - median(lat.bare)) / 1000;
-    console.log(`latency an awaited confirmed publish adds: ${added.toFixed(1)} µs`);
   } finally {
     await bus.close();
     for (const q of ['sink', 'bare-e2e', 'e2e', 'e2e.dlq'])

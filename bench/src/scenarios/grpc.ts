@@ -24,6 +24,9 @@ interface Round {
   readonly p99Us: number;
   readonly clientCpuUs: number;
   readonly serverCpuUs: number;
+  /** User time only: steadier than user + system, which includes the kernel's share of loopback I/O. */
+  readonly clientUserUs: number;
+  readonly serverUserUs: number;
 }
 
 function startChild(): Promise<{ child: ChildProcess; bare: number; refront: number }> {
@@ -39,10 +42,10 @@ function startChild(): Promise<{ child: ChildProcess; bare: number; refront: num
   });
 }
 
-function serverCpu(child: ChildProcess): Promise<number> {
+function serverCpu(child: ChildProcess): Promise<{ micros: number; userMicros: number }> {
   return new Promise((resolve) => {
     child.once('message', (m: FromChild) => {
-      if (m.type === 'cpu') resolve(m.micros);
+      if (m.type === 'cpu') resolve(m);
     });
     child.send({ type: 'cpu' } satisfies ToChild);
   });
@@ -76,7 +79,9 @@ async function round(child: ChildProcess, call: Call, calls: number, concurrency
     p50Us: percentile(latencies, 0.5),
     p99Us: percentile(latencies, 0.99),
     clientCpuUs: (cpu.user + cpu.system) / calls,
-    serverCpuUs: (serverAfter - serverBefore) / calls,
+    serverCpuUs: (serverAfter.micros - serverBefore.micros) / calls,
+    clientUserUs: cpu.user / calls,
+    serverUserUs: (serverAfter.userMicros - serverBefore.userMicros) / calls,
   };
 }
 
@@ -155,6 +160,8 @@ export default async function run(): Promise<void> {
           'p99 µs': fmt(median(rs, 'p99Us')),
           'client CPU µs/call': fmt(median(rs, 'clientCpuUs'), 1),
           'server CPU µs/call': fmt(median(rs, 'serverCpuUs'), 1),
+          'client user µs': fmt(median(rs, 'clientUserUs'), 1),
+          'server user µs': fmt(median(rs, 'serverUserUs'), 1),
         };
       }
       console.table(rows);
@@ -164,7 +171,9 @@ export default async function run(): Promise<void> {
         console.log(
           `refront / bare: throughput ${ratio('callsPerSec').toFixed(3)}x, p50 ${ratio('p50Us').toFixed(3)}x, ` +
             `p99 ${ratio('p99Us').toFixed(3)}x, client CPU +${fmt(median(b, 'clientCpuUs') - median(a, 'clientCpuUs'), 1)} µs, ` +
-            `server CPU +${fmt(median(b, 'serverCpuUs') - median(a, 'serverCpuUs'), 1)} µs per call`,
+            `server CPU +${fmt(median(b, 'serverCpuUs') - median(a, 'serverCpuUs'), 1)} µs per call ` +
+            `(user time: client +${fmt(median(b, 'clientUserUs') - median(a, 'clientUserUs'), 1)}, ` +
+            `server +${fmt(median(b, 'serverUserUs') - median(a, 'serverUserUs'), 1)} µs)`,
         );
       }
     }

@@ -1,11 +1,11 @@
-import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, trace } from '@opentelemetry/api';
 import { currentContext } from './context.js';
 import type { CallOptions, Client, MessageType, ServiceDefinition } from './contracts.js';
-import { CoreReason, invalidOption, RefrontError, toRefrontError } from './errors.js';
+import { CoreReason, invalidOption, isRefrontError, RefrontError, toRefrontError } from './errors.js';
 import { bindChain, type Call, type Interceptor, type MethodInfo, type Next } from './Interceptor.js';
 import { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
 import type { MetricsRegistry } from './metrics.js';
-import { metricsInterceptor } from './serverInterceptors.js';
+import { endSpan, methodFactsCache } from './serverInterceptors.js';
 import { formatTraceparent, startSpan, TRACEPARENT } from './trace.js';
 
 /** A method as a channel needs it: where to send, and how to encode and decode. */
@@ -92,27 +92,75 @@ export function clientSpanInterceptor(system: string): Interceptor {
     if (!span.isRecording()) return next(call);
     return next(call).then(
       (res) => {
-        span.end();
+        endSpan(span, undefined);
         return res;
       },
       (e: unknown) => {
-        const err = toRefrontError(e);
-        span.setAttribute('rpc.grpc.status_code', err.code);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
-        span.end();
+        endSpan(span, toRefrontError(e));
         throw e;
       },
     );
   };
 }
 
-/** The default client chain: context, span, metrics, outermost first. */
+/**
+ * The default client chain as one interceptor: what {@link clientContextInterceptor},
+ * {@link clientSpanInterceptor} and the client metrics interceptor do in that order, with one
+ * settlement instead of three (it runs on every call a service makes).
+ */
+export function clientDefaultsInterceptor(options: ClientOptions): Interceptor {
+  const caller = options.caller;
+  const factsOf = methodFactsCache(options.metrics, 'client', options.system ?? 'refront');
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
+    const facts = factsOf(call.method);
+    const recorder = facts.recorder;
+    const start = recorder ? performance.now() : 0;
+    const ctx = currentContext();
+    const md = call.metadata;
+    md[METADATA_CALLER] ??= caller;
+    if (ctx) {
+      if (ctx.deadline !== undefined && (call.deadline === undefined || ctx.deadline < call.deadline)) {
+        call.deadline = ctx.deadline;
+      }
+      if (ctx.tenant !== undefined) md[METADATA_TENANT] ??= ctx.tenant;
+    }
+    if (call.signal?.aborted) return Promise.reject(call.signal.reason);
+    if (call.deadline !== undefined && call.deadline <= Date.now()) {
+      return Promise.reject(
+        new RefrontError(
+          'DEADLINE_EXCEEDED',
+          CoreReason.DEADLINE_EXCEEDED,
+          `deadline passed before calling ${call.method.path}`,
+        ),
+      );
+    }
+    const span = startSpan(facts.spanName, {
+      kind: SpanKind.CLIENT,
+      parent: ctx?.spanContext ?? trace.getSpan(otelContext.active())?.spanContext(),
+      attributes: facts.attributes,
+    });
+    md[TRACEPARENT] = formatTraceparent(span.spanContext());
+    const recording = span.isRecording();
+    if (!recorder && !recording) return next(call);
+    return next(call).then(
+      (res) => {
+        recorder?.observe('OK', (performance.now() - start) / 1000);
+        if (recording) endSpan(span, undefined);
+        return res;
+      },
+      (e: unknown) => {
+        const err = toRefrontError(e);
+        recorder?.observe(isRefrontError(e) ? e.status : 'UNKNOWN', (performance.now() - start) / 1000);
+        if (recording) endSpan(span, err);
+        throw e;
+      },
+    );
+  };
+}
+
+/** The default client chain: context, span and metrics (one fused interceptor, see {@link clientDefaultsInterceptor}). */
 export function defaultClientInterceptors(options: ClientOptions): Interceptor[] {
-  return [
-    clientContextInterceptor(options.caller),
-    clientSpanInterceptor(options.system ?? 'refront'),
-    metricsInterceptor(options.metrics, 'client'),
-  ];
+  return [clientDefaultsInterceptor(options)];
 }
 
 /** Static method facts of a contract, keyed by the client's method key. */

@@ -28,11 +28,13 @@ export type {
 export type { Channel, ClientMethod, ClientOptions } from './createClient.js';
 export {
   clientContextInterceptor,
+  clientDefaultsInterceptor,
   clientSpanInterceptor,
   createClient,
   defaultClientInterceptors,
   methodsOf,
 } from './createClient.js';
+export { DeadlineWheel, type DeadlineWheelOptions, type Expirable } from './DeadlineWheel.js';
 export type { Disposable } from './DisposableStore.js';
 export { DisposableStore, toDisposable } from './DisposableStore.js';
 export type { DeliveryOutcome, EventDispatcherOptions } from './EventDispatcher.js';
@@ -111,6 +113,7 @@ export type { ServerInterceptorOptions } from './serverInterceptors.js';
 export {
   defaultServerInterceptors,
   serverContextInterceptor,
+  serverDefaultsInterceptor,
   serverMetricsInterceptor,
   serverSpanInterceptor,
   setAuthenticatedCaller,

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
   createRequestContext,
   type MutableRequestContext,
@@ -33,25 +33,41 @@ export interface ServerInterceptorOptions {
  */
 export function serverContextInterceptor(options: ServerInterceptorOptions): Interceptor {
   const { service, logger } = options;
-  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
-    const md = call.metadata;
-    const byTransport = call instanceof ServerCall && call.cancelledByTransport;
-    const ctx = createRequestContext({
-      service,
-      logger,
-      deadline: call.deadline,
-      caller: md[METADATA_CALLER],
-      tenant: md[METADATA_TENANT],
-      metadata: md,
-      parent: parseTraceparent(md[TRACEPARENT]),
-      // No `cancel`: guard and guardByTransport abort the context themselves, with a CANCELLED
-      // RefrontError as on every lane, never the caller's own abort reason.
-    });
-    call.context = ctx;
-    return runWithContext(ctx, () =>
-      byTransport ? guardByTransport(ctx, call as ServerCall<Req>, next) : guard(ctx, call, next),
-    );
-  };
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> =>
+    runGuarded(call, next, contextOf(call, service, logger), undefined);
+}
+
+/** What the fused default chain does once a call is settled: RED metrics and the span's end. */
+type Settled = (error: RefrontError | undefined) => void;
+
+function contextOf(call: Call<unknown>, service: string, logger: Logger): MutableRequestContext {
+  const md = call.metadata;
+  const ctx = createRequestContext({
+    service,
+    logger,
+    deadline: call.deadline,
+    caller: md[METADATA_CALLER],
+    tenant: md[METADATA_TENANT],
+    metadata: md,
+    parent: parseTraceparent(md[TRACEPARENT]),
+    // No `cancel`: guard and guardByTransport abort the context themselves, with a CANCELLED
+    // RefrontError as on every lane, never the caller's own abort reason.
+  });
+  call.context = ctx;
+  return ctx;
+}
+
+/** Runs the rest of the chain inside `ctx`, guarded (deadline, cancel, error mapping). */
+function runGuarded<Req, Res>(
+  call: Call<Req>,
+  next: Next<Req, Res>,
+  ctx: MutableRequestContext,
+  done: Settled | undefined,
+): Promise<Res> {
+  const byTransport = call instanceof ServerCall && call.cancelledByTransport;
+  return runWithContext(ctx, () =>
+    byTransport ? guardByTransport(ctx, call as ServerCall<Req>, next, done) : guard(ctx, call, next, done),
+  );
 }
 
 const ABORT = Symbol('abort');
@@ -136,14 +152,24 @@ function mapError(ctx: MutableRequestContext, call: Call<unknown>, e: unknown): 
   });
 }
 
-function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next<Req, Res>): Promise<Res> {
+function guard<Req, Res>(
+  ctx: MutableRequestContext,
+  call: Call<Req>,
+  next: Next<Req, Res>,
+  done?: Settled,
+): Promise<Res> {
   const remaining = ctx.remainingMs();
   if (remaining <= 0) {
     const err = deadlineError();
     ctx.abort(err);
+    done?.(err);
     return Promise.reject(err);
   }
-  if (call.signal?.aborted) return Promise.reject(cancelled(call.signal.reason));
+  if (call.signal?.aborted) {
+    const err = cancelled(call.signal.reason);
+    done?.(err);
+    return Promise.reject(err);
+  }
   let pending: Promise<Res>;
   try {
     pending = next(call);
@@ -155,20 +181,30 @@ function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next
     return pending.then(
       (res) => {
         ctx.end();
+        done?.(undefined);
         return res;
       },
       (e: unknown) => {
         ctx.end();
-        throw mapError(ctx, call as Call<unknown>, e);
+        const err = mapError(ctx, call as Call<unknown>, e);
+        done?.(err);
+        throw err;
       },
     );
   }
   return new Promise<Res>((resolve, reject) => {
     const signal = call.signal;
+    let finished = false;
+    const fail = (err: RefrontError): void => {
+      if (finished) return;
+      finished = true;
+      done?.(err);
+      reject(err);
+    };
     const onCancel = (): void => {
       const err = cancelled(signal?.reason);
       ctx.abort(err);
-      reject(err);
+      fail(err);
     };
     const timer =
       remaining === Number.POSITIVE_INFINITY
@@ -176,12 +212,12 @@ function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next
         : setTimeout(() => {
             const err = deadlineError();
             ctx.abort(err);
-            reject(err);
+            fail(err);
           }, remaining);
     signal?.addEventListener('abort', onCancel, { once: true });
     (call as Abortable)[ABORT] = (reason) => {
       ctx.abort(reason);
-      reject(reason);
+      fail(reason);
     };
     const settle = (): void => {
       if (timer) clearTimeout(timer);
@@ -191,31 +227,36 @@ function guard<Req, Res>(ctx: MutableRequestContext, call: Call<Req>, next: Next
     pending.then(
       (res) => {
         settle();
+        if (finished) return;
+        finished = true;
+        done?.(undefined);
         resolve(res);
       },
       (e: unknown) => {
         settle();
-        reject(mapError(ctx, call as Call<unknown>, e));
+        fail(mapError(ctx, call as Call<unknown>, e));
       },
     );
   });
 }
 
-/**
- * {@link guard} for a call its transport cancels through {@link ServerCall.cancel}, at its deadline
- * too: no timer and no signal listener, only the promise that lets a cancel answer at once.
- */
 function guardByTransport<Req, Res>(
   ctx: MutableRequestContext,
   call: ServerCall<Req>,
   next: Next<Req, Res>,
+  done?: Settled,
 ): Promise<Res> {
   if (ctx.remainingMs() <= 0) {
     const err = deadlineError();
     ctx.abort(err);
+    done?.(err);
     return Promise.reject(err);
   }
-  if (call.cancelReason !== undefined) return Promise.reject(cancelled(call.cancelReason));
+  if (call.cancelReason !== undefined) {
+    const err = cancelled(call.cancelReason);
+    done?.(err);
+    return Promise.reject(err);
+  }
   let pending: Promise<Res>;
   try {
     pending = next(call);
@@ -223,8 +264,12 @@ function guardByTransport<Req, Res>(
     pending = Promise.reject(e);
   }
   return new Promise<Res>((resolve, reject) => {
+    let finished = false;
     const abort = (reason: RefrontError): void => {
       ctx.abort(reason);
+      if (finished) return;
+      finished = true;
+      done?.(reason);
       reject(reason);
     };
     call[ABORT] = abort;
@@ -232,11 +277,18 @@ function guardByTransport<Req, Res>(
     pending.then(
       (res) => {
         call.onTransportCancel = undefined;
+        if (finished) return;
+        finished = true;
+        done?.(undefined);
         resolve(res);
       },
       (e: unknown) => {
         call.onTransportCancel = undefined;
-        reject(mapError(ctx, call as Call<unknown>, e));
+        if (finished) return;
+        finished = true;
+        const err = mapError(ctx, call as Call<unknown>, e);
+        done?.(err);
+        reject(err);
       },
     );
   });
@@ -284,14 +336,11 @@ export function serverSpanInterceptor(options: ServerInterceptorOptions): Interc
     if (!span.isRecording()) return next(call);
     return withActiveSpan(span, () => next(call)).then(
       (res) => {
-        span.end();
+        endSpan(span, undefined);
         return res;
       },
       (e: unknown) => {
-        const err = toRefrontError(e);
-        span.setAttribute('rpc.grpc.status_code', err.code);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
-        span.end();
+        endSpan(span, toRefrontError(e));
         throw e;
       },
     );
@@ -309,20 +358,9 @@ export function metricsInterceptor(
   side: 'server' | 'client',
 ): Interceptor {
   if (!registry) return (call, next) => next(call);
-  const histogram = redHistogramOf(
-    registry,
-    `refront_rpc_${side}_duration_seconds`,
-    `Duration of RPCs ${side === 'server' ? 'served' : 'made'}, by method and status (RED).`,
-    ['rpc_service', 'rpc_method', 'status'],
-  );
-  const recorders = new Map<string, RedRecorder>();
+  const factsOf = methodFactsCache(registry, side, '');
   return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
-    let recorder = recorders.get(call.method.path);
-    if (!recorder) {
-      recorder = redRecorder(histogram, { rpc_service: call.method.service, rpc_method: call.method.name });
-      recorders.set(call.method.path, recorder);
-    }
-    const rec = recorder;
+    const rec = factsOf(call.method).recorder as RedRecorder;
     const start = performance.now();
     return next(call).then(
       (res) => {
@@ -337,11 +375,91 @@ export function metricsInterceptor(
   };
 }
 
-/** The default server chain: context, span, metrics, outermost first. */
+/** Per-method facts the default chains compute once: span name and attributes, RED recorder. */
+export interface MethodFacts {
+  readonly spanName: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly recorder: RedRecorder | undefined;
+}
+
+/**
+ * A per-method cache of {@link MethodFacts} for one side and `rpc.system`, so a call allocates no
+ * attribute object, span name or label set.
+ */
+export function methodFactsCache(
+  registry: MetricsRegistry | undefined,
+  side: 'server' | 'client',
+  system: string,
+): (method: MethodInfo) => MethodFacts {
+  const histogram = registry
+    ? redHistogramOf(
+        registry,
+        `refront_rpc_${side}_duration_seconds`,
+        `Duration of RPCs ${side === 'server' ? 'served' : 'made'}, by method and status (RED).`,
+        ['rpc_service', 'rpc_method', 'status'],
+      )
+    : undefined;
+  const cache = new Map<string, MethodFacts>();
+  return (method) => {
+    let facts = cache.get(method.path);
+    if (!facts) {
+      facts = {
+        spanName: method.path.slice(1),
+        attributes: { 'rpc.system': system, 'rpc.service': method.service, 'rpc.method': method.name },
+        recorder: histogram
+          ? redRecorder(histogram, { rpc_service: method.service, rpc_method: method.name })
+          : undefined,
+      };
+      cache.set(method.path, facts);
+    }
+    return facts;
+  };
+}
+
+/** Ends a recorded span with the call's outcome. */
+export function endSpan(span: Span, error: RefrontError | undefined): void {
+  if (error) {
+    span.setAttribute('rpc.grpc.status_code', error.code);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.status} ${error.reason}` });
+  }
+  span.end();
+}
+
+/**
+ * The default server chain as one interceptor: what {@link serverContextInterceptor},
+ * {@link serverSpanInterceptor} and {@link serverMetricsInterceptor} do in that order, with one
+ * settlement instead of three (the chain runs on every call of every service). The span and the
+ * RED metrics see the outcome the caller gets: a deadline or cancel when the guard ends the call,
+ * and INTERNAL for an unexpected throw.
+ */
+export function serverDefaultsInterceptor(options: ServerInterceptorOptions): Interceptor {
+  const { service, logger } = options;
+  const factsOf = methodFactsCache(options.metrics, 'server', options.system);
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
+    const facts = factsOf(call.method);
+    const recorder = facts.recorder;
+    const start = recorder ? performance.now() : 0;
+    const ctx = contextOf(call as Call<unknown>, service, logger);
+    const span = startSpan(facts.spanName, {
+      kind: SpanKind.SERVER,
+      parent: ctx.parent,
+      attributes: facts.attributes,
+    });
+    ctx.span = span;
+    const recording = span.isRecording();
+    const done: Settled | undefined =
+      recorder || recording
+        ? (error) => {
+            recorder?.observe(error ? error.status : 'OK', (performance.now() - start) / 1000);
+            if (recording) endSpan(span, error);
+          }
+        : undefined;
+    const inner: Next<Req, Res> = recording ? (c) => withActiveSpan(span, () => next(c)) : next;
+    return runGuarded(call, inner, ctx, done);
+  };
+}
+
+/** The default server chain: context, span and metrics (one fused interceptor, see {@link serverDefaultsInterceptor}). */
 export function defaultServerInterceptors(options: ServerInterceptorOptions): Interceptor[] {
-  return [
-    serverContextInterceptor(options),
-    serverSpanInterceptor(options),
-    serverMetricsInterceptor(options),
-  ];
+  return [serverDefaultsInterceptor(options)];
 }

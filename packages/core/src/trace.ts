@@ -20,10 +20,14 @@ export const TRACESTATE = 'tracestate';
 const INVALID_TRACE = '00000000000000000000000000000000';
 const INVALID_SPAN = '0000000000000000';
 
+/** HEX_VALUE[c] is the value of the lower-case hex digit with char code c, else 255. */
+const HEX_VALUE = new Uint8Array(128).fill(255);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
 function isLowerHex(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    if (c > 127 || HEX_VALUE[c] === 255) return false;
   }
   return true;
 }
@@ -43,13 +47,16 @@ export function parseTraceparent(header: string | undefined): SpanContext | unde
   if (h.length < 55 || h[2] !== '-' || h[35] !== '-' || h[52] !== '-') return undefined;
   if (!isLowerHex(h, 0, 2) || !isLowerHex(h, 3, 35) || !isLowerHex(h, 36, 52) || !isLowerHex(h, 53, 55))
     return undefined;
-  const version = h.slice(0, 2);
-  if (version === 'ff' || (version === '00' && h.length !== 55) || (h.length > 55 && h[55] !== '-'))
-    return undefined;
+  // Version ff is invalid; version 00 has exactly four fields; later versions may add fields.
+  const v0 = h.charCodeAt(0);
+  const v1 = h.charCodeAt(1);
+  if (v0 === 102 && v1 === 102) return undefined;
+  if (v0 === 48 && v1 === 48 ? h.length !== 55 : h.length > 55 && h[55] !== '-') return undefined;
   const traceId = h.slice(3, 35);
   const spanId = h.slice(36, 52);
   if (traceId === INVALID_TRACE || spanId === INVALID_SPAN) return undefined;
-  return { traceId, spanId, traceFlags: Number.parseInt(h.slice(53, 55), 16) & 1, isRemote: true };
+  const flags = (HEX_VALUE[h.charCodeAt(53)] as number) * 16 + (HEX_VALUE[h.charCodeAt(54)] as number);
+  return { traceId, spanId, traceFlags: flags & 1, isRemote: true };
 }
 
 /**
@@ -75,19 +82,23 @@ export function formatTraceparent(sc: SpanContext): string {
   return header;
 }
 
-const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const POOL = new Uint8Array(4096);
+let poolHex = '';
 let poolOffset = POOL.length;
 
-/** Hex of `bytes` random bytes, from a pooled buffer refilled by the CSPRNG (fast on hot paths). */
+/**
+ * Hex of `bytes` random bytes, cut from a pooled buffer the CSPRNG refills, hexed once per refill
+ * (a slice per id instead of a string concatenation per byte: ids are made on every call).
+ */
 function randomHex(bytes: number): string {
   if (poolOffset + bytes > POOL.length) {
     randomFillSync(POOL);
+    poolHex = Buffer.from(POOL.buffer, POOL.byteOffset, POOL.byteLength).toString('hex');
     poolOffset = 0;
   }
-  let out = '';
-  for (let i = 0; i < bytes; i++) out += BYTE_HEX[POOL[poolOffset++]!];
-  return out;
+  const at = poolOffset * 2;
+  poolOffset += bytes;
+  return poolHex.slice(at, at + bytes * 2);
 }
 
 /** A random 16-byte trace id in hex (never all zeros). */

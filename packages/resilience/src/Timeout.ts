@@ -1,3 +1,4 @@
+import { DeadlineWheel, type Expirable } from '@refront/core';
 import { timeoutError } from './errors.js';
 import { type AttemptFn, defineLayer, type Execution, LazyAbort, type Step } from './internal/Execution.js';
 import { requireNumber } from './internal/validate.js';
@@ -46,6 +47,70 @@ export function createTimeout(options: TimeoutOptions = {}): TimeoutLayer {
   return defineLayer(layer, (inner) => bindTimeout(inner, timeoutMs, events));
 }
 
+/** How late, at most, the timeout layer fires after the deadline, in ms (never early). */
+export const TIMEOUT_RESOLUTION_MS = 1;
+
+/**
+ * One wheel for every timeout layer in the process: a policy runs on every call a service makes,
+ * and a timer per call (`setTimeout` with `clearTimeout`) costs about 0.5 µs. Deadlines fire at
+ * most {@link TIMEOUT_RESOLUTION_MS} late, never early. The wheel's timer keeps the process alive
+ * while executions are pending, as a timer per execution did.
+ */
+const wheel = new DeadlineWheel({ resolutionMs: TIMEOUT_RESOLUTION_MS, ref: true });
+
+/** @internal The process-wide wheel of the timeout layer (tests check it tracks nothing after a call). */
+export const timeoutWheel: Pick<DeadlineWheel, 'size' | 'holdsProcess' | 'armed'> = wheel;
+
+/**
+ * One guarded execution: expires on the wheel, and listens to the caller's signal as an
+ * EventListener object (no closures per execution).
+ */
+class Race<T> implements Expirable {
+  slot = 0;
+  private done = false;
+
+  constructor(
+    readonly deadline: number,
+    private readonly budgetMs: number,
+    private readonly x: Execution,
+    private readonly scope: LazyAbort,
+    private readonly events: ResilienceEvents,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  /** The wheel: the deadline passed first. */
+  expire(): void {
+    if (this.done) return;
+    this.done = true;
+    this.x.outer?.removeEventListener('abort', this);
+    const error = timeoutError(this.x.target, this.budgetMs);
+    this.events.emit({ type: 'timeout', target: this.x.target, budgetMs: this.budgetMs });
+    this.scope.abort(error);
+    this.reject(error);
+  }
+
+  /** The caller's signal aborted first. */
+  handleEvent(): void {
+    if (this.done) return;
+    this.done = true;
+    wheel.remove(this);
+    const reason = this.x.outer?.reason;
+    this.scope.abort(reason);
+    this.reject(reason);
+  }
+
+  /** The operation settled first. */
+  settled(ok: boolean, value: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    wheel.remove(this);
+    this.x.outer?.removeEventListener('abort', this);
+    if (ok) this.resolve(value as T);
+    else this.reject(this.scope.aborted ? this.scope.abortReason : value);
+  }
+}
+
 function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): Step {
   return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
     const now = Date.now();
@@ -59,24 +124,13 @@ function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): 
     }
     // The execution's signal is made only if something reads it (see LazyAbort): a transport
     // that sends the deadline downstream and watches the caller's signal never does.
-    const parent = x.outer;
     const scope = new LazyAbort();
     x.timeout = scope;
     x.deadline = deadline;
     return new Promise<T>((resolve, reject) => {
-      const onParentAbort = (): void => {
-        clearTimeout(timer);
-        scope.abort(parent?.reason);
-        reject(parent?.reason);
-      };
-      const timer = setTimeout(() => {
-        parent?.removeEventListener('abort', onParentAbort);
-        const error = timeoutError(x.target, budgetMs);
-        events.emit({ type: 'timeout', target: x.target, budgetMs });
-        scope.abort(error);
-        reject(error);
-      }, budgetMs);
-      parent?.addEventListener('abort', onParentAbort, { once: true });
+      const race = new Race<T>(deadline, budgetMs, x, scope, events, resolve, reject);
+      wheel.add(race);
+      x.outer?.addEventListener('abort', race, { once: true });
       let pending: Promise<T>;
       try {
         pending = inner(fn, x);
@@ -84,16 +138,8 @@ function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): 
         pending = Promise.reject(e);
       }
       pending.then(
-        (value) => {
-          clearTimeout(timer);
-          parent?.removeEventListener('abort', onParentAbort);
-          resolve(value);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          parent?.removeEventListener('abort', onParentAbort);
-          reject(scope.aborted ? scope.abortReason : e);
-        },
+        (value) => race.settled(true, value),
+        (e: unknown) => race.settled(false, e),
       );
     });
   };

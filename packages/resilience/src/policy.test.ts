@@ -8,7 +8,7 @@ import { policy, type ResiliencePolicy } from './policy.js';
 import { createRateLimit } from './RateLimit.js';
 import { createRetry } from './Retry.js';
 import { createTimeout } from './Timeout.js';
-import { hang, reasonOf, settle, unavailable } from './testing/helpers.js';
+import { expectNothingPending, hang, reasonOf, settle, unavailable } from './testing/helpers.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -191,7 +191,7 @@ describe('policy', () => {
       expect(reasonOf(error)).toBe(ResilienceReason.TIMEOUT);
       expect(attemptSignal?.reason).toBe(error);
       await p.close();
-      expect(vi.getTimerCount()).toBe(0);
+      expectNothingPending();
     });
 
     it("follows the request context's signal when no signal is given", async () => {

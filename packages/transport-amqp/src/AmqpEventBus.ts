@@ -100,6 +100,8 @@ export class AmqpEventBus implements EventBus {
   private readonly publisher: ConfirmPublisher;
   private readonly subscriptions = new Set<AmqpSubscription>();
   private readonly declaredExchanges = new Map<string, Promise<void> | true>();
+  /** Exchange name by event type (the name is derived from the type's domain). */
+  private readonly exchanges = new Map<string, string>();
   private readonly stateListeners = new Set<(s: AmqpConnectionState, error?: unknown) => void>();
   private readonly deadListeners = new Set<(d: DeadLetter) => void>();
   private readonly waiters = new Set<() => void>();
@@ -301,7 +303,8 @@ export class AmqpEventBus implements EventBus {
       return Promise.reject(e);
     }
     const { envelope, body } = encoded;
-    return this.publishRaw(envelope, body, options).then(() => envelope);
+    // One promise per publish: the publisher resolves it with the envelope.
+    return this.route(envelope, body, options?.signal, envelope);
   }
 
   publishRaw(
@@ -309,28 +312,38 @@ export class AmqpEventBus implements EventBus {
     body: Uint8Array,
     options?: { readonly signal?: AbortSignal },
   ): Promise<void> {
-    if (this.closing) return Promise.reject(closedError());
-    const exchange = this.names.exchange(envelope.type);
-    const declared = this.declaredExchanges.get(exchange);
-    // The hot path: the exchange is known on this connection, so no extra await.
-    if (declared === true) return this.sendTo(exchange, envelope, body, options?.signal);
-    const ready = declared ?? this.declareExchange(exchange, options?.signal);
-    return ready.then(() => this.sendTo(exchange, envelope, body, options?.signal));
+    return this.route(envelope, body, options?.signal, undefined);
   }
 
-  private sendTo(
+  /** Sends to the type's exchange, declaring it first once per connection; resolves with `value`. */
+  private route<V>(
+    envelope: EventEnvelope,
+    body: Uint8Array,
+    signal: AbortSignal | undefined,
+    value: V,
+  ): Promise<V> {
+    if (this.closing) return Promise.reject(closedError());
+    let exchange = this.exchanges.get(envelope.type);
+    if (exchange === undefined) {
+      exchange = this.names.exchange(envelope.type);
+      this.exchanges.set(envelope.type, exchange);
+    }
+    const declared = this.declaredExchanges.get(exchange);
+    // The hot path: the exchange is known on this connection, so no extra await.
+    if (declared === true) return this.sendTo(exchange, envelope, body, signal, value);
+    const ready = declared ?? this.declareExchange(exchange, signal);
+    const to = exchange;
+    return ready.then(() => this.sendTo(to, envelope, body, signal, value));
+  }
+
+  private sendTo<V>(
     exchange: string,
     envelope: EventEnvelope,
     body: Uint8Array,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    return this.publisher.publish(
-      exchange,
-      envelope.type,
-      asBuffer(body),
-      toPublishOptions(envelope),
-      signal,
-    );
+    signal: AbortSignal | undefined,
+    value: V,
+  ): Promise<V> {
+    return this.publisher.publishEvent(exchange, envelope, body, signal, value);
   }
 
   async send<T>(
@@ -345,8 +358,7 @@ export class AmqpEventBus implements EventBus {
     const { envelope, body } = encodeEvent(this.o.service, type, message, options);
     const props = toPublishOptions(envelope);
     props.mandatory = true;
-    await this.publisher.publish('', this.names.queue(group), asBuffer(body), props, options?.signal);
-    return envelope;
+    return this.publisher.publish('', this.names.queue(group), body, props, options?.signal, envelope);
   }
 
   private declareExchange(exchange: string, signal?: AbortSignal): Promise<void> {
@@ -467,10 +479,6 @@ export class AmqpEventBus implements EventBus {
 
 function closedError(): RefrontError {
   return new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed');
-}
-
-function asBuffer(body: Uint8Array): Buffer {
-  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Client, type Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import { Client } from '@grpc/grpc-js';
 import {
   type Call,
   type Channel,
@@ -6,7 +6,6 @@ import {
   CoreReason,
   createLogger,
   invalidOption,
-  isRefrontError,
   type Logger,
   type Metadata,
   type MetricsRegistry,
@@ -76,39 +75,67 @@ function decodeFailed(path: string, e: unknown): RefrontError {
   });
 }
 
-/** One grpc-js unary call with raw bytes; the caller's abort rejects with its reason, unchanged. */
+/** Call options without a deadline (grpc-js only reads them). */
+const NO_DEADLINE = {};
+
+/** Whether the attempt was aborted: its full signal (the policy's timeout included) is made only when asked. */
+function wasAborted(abort: AbortSignal | ResilienceAttemptContext | undefined): boolean {
+  return abort === undefined ? false : abort instanceof AbortSignal ? abort.aborted : abort.signal.aborted;
+}
+
+/**
+ * One grpc-js unary call with raw bytes on `client`; the caller's cancel (from `abort`) cancels
+ * it and rejects with its reason, unchanged. With `picked`, the outcome is reported to its
+ * balancer slot in the grpc-js callback itself (no further promise): a failure counts against
+ * the instance unless the attempt was aborted (read only on failure: an attempt the policy's
+ * timeout ended is not the instance's fault).
+ */
 function send(
   client: Client,
   path: string,
   body: Buffer,
   metadata: Metadata,
   deadline: number | undefined,
-  signal: AbortSignal | undefined,
+  abort: AbortSignal | ResilienceAttemptContext | undefined,
+  picked: Picked | undefined,
 ): Promise<Buffer> {
+  // grpc-js ends the call at `deadline` itself; only the caller's cancel needs a listener.
+  const signal = abort === undefined || abort instanceof AbortSignal ? abort : cancelSignalOf(abort);
   return new Promise<Buffer>((resolve, reject) => {
+    let slot = picked;
     if (signal?.aborted) {
+      slot?.pick.done(true);
       reject(signal.reason);
       return;
     }
-    const md: GrpcMetadata = toGrpcMetadata(metadata);
     let onAbort: (() => void) | undefined;
     const call = client.makeUnaryRequest<Buffer, Buffer>(
       path,
       identity,
       identity,
       body,
-      md,
-      deadline === undefined ? {} : { deadline },
+      toGrpcMetadata(metadata),
+      deadline === undefined ? NO_DEADLINE : { deadline },
       (err, res) => {
         if (onAbort) signal?.removeEventListener('abort', onAbort);
-        if (signal?.aborted) reject(signal.reason);
-        else if (err) reject(fromGrpcError(err));
-        else resolve(res as Buffer);
+        if (signal?.aborted) {
+          slot?.pick.done(true);
+          reject(signal.reason);
+        } else if (err) {
+          const e = fromGrpcError(err);
+          slot?.pick.done(!INSTANCE_FAILURES.has(e.status) || wasAborted(abort));
+          reject(e);
+        } else {
+          slot?.pick.done(true);
+          resolve(res as Buffer);
+        }
       },
     );
     if (signal) {
       onAbort = () => {
         call.cancel();
+        slot?.pick.done(true);
+        slot = undefined;
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -229,25 +256,15 @@ class GrpcChannelImpl implements GrpcChannel {
     deadline: number | undefined,
     abort: AbortSignal | ResilienceAttemptContext | undefined,
   ): Promise<Buffer> {
-    const client = picked?.client ?? (this.single as Client);
     call.target = picked?.key ?? this.name;
-    const signal = abort instanceof AbortSignal || abort === undefined ? abort : cancelSignalOf(abort);
-    const pending = send(client, path, body, call.metadata, deadline, signal);
-    if (!picked) return pending;
-    return pending.then(
-      (res) => {
-        picked.pick.done(true);
-        return res;
-      },
-      (e: unknown) => {
-        // The attempt's full signal (deadline included) is read only on failure: an attempt the
-        // policy's timeout ended is not the instance's fault.
-        const aborted =
-          abort instanceof AbortSignal || abort === undefined ? abort?.aborted : abort.signal.aborted;
-        const failed = !aborted && isRefrontError(e) && INSTANCE_FAILURES.has(e.status);
-        picked.pick.done(!failed);
-        throw e;
-      },
+    return send(
+      picked?.client ?? (this.single as Client),
+      path,
+      body,
+      call.metadata,
+      deadline,
+      abort,
+      picked,
     );
   }
 

@@ -1,8 +1,8 @@
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { createRequestContext, runWithContext } from '@refront/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromGrpcError } from './errors.js';
-import { echoClient, logger, rejection, startEchoServer } from './testing/fixtures.js';
+import { EchoServiceDefinition, echoClient, logger, rejection, startEchoServer } from './testing/fixtures.js';
 
 /** Sends raw bytes to `path`, as a foreign or broken client would. */
 function rawCall(address: string, path: string, body: Buffer, md = new Metadata()): Promise<Buffer> {
@@ -138,6 +138,51 @@ describe('gRPC server: typed handlers in the request context', () => {
     await expect(pending).rejects.toBe(reason);
     await expect.poll(() => env.sleeps.length, { timeout: 5_000 }).toBe(1);
     expect(env.sleeps[0]).toMatchObject({ aborted: true, reason: { status: 'CANCELLED' } });
+  });
+
+  /**
+   * The client cancels at its own deadline (grpc-js sends RST_STREAM CANCEL, as for a user's
+   * cancel); the server's deadline is the client's plus the request's transit, so that cancel
+   * can arrive just before it. Only the clock is faked (sockets and timers stay real), so the
+   * server's deadline equals the client's and the cancel arrives at a chosen instant before it.
+   */
+  async function cancelAt(msBeforeDeadline: number): Promise<unknown> {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await using env = await startEchoServer();
+      const client = new Client(env.address, credentials.createInsecure());
+      const sleep = EchoServiceDefinition.methods.sleep;
+      const deadline = Date.now() + 10_000;
+      const call = client.makeUnaryRequest<Buffer, Buffer>(
+        '/refront.testing.v1.EchoService/Sleep',
+        (b) => b,
+        (b) => b,
+        Buffer.from(sleep.requestType.encode(sleep.requestType.fromPartial({ durationMs: 60_000 })).finish()),
+        new Metadata(),
+        { deadline },
+        () => {},
+      );
+      await expect.poll(() => env.server.dispatcher.inflight, { interval: 5 }).toBe(1);
+      vi.setSystemTime(deadline - msBeforeDeadline);
+      call.cancel();
+      await expect.poll(() => env.sleeps.length, { interval: 5 }).toBe(1);
+      client.close();
+      expect(env.sleeps[0]?.aborted).toBe(true);
+      return env.sleeps[0]?.reason;
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it("reads the client's cancel at its own deadline, arriving before the server's, as DEADLINE_EXCEEDED", async () => {
+    expect(await cancelAt(5)).toMatchObject({
+      status: 'DEADLINE_EXCEEDED',
+      reason: 'CORE_DEADLINE_EXCEEDED',
+    });
+  });
+
+  it('reads a cancel well before the deadline as CANCELLED', async () => {
+    expect(await cancelAt(5_000)).toMatchObject({ status: 'CANCELLED', reason: 'CORE_CANCELLED' });
   });
 
   it('records RED metrics on both sides by method and status', async () => {

@@ -29,6 +29,7 @@ import {
   serverAuthInterceptor,
 } from './auth.js';
 import { GrpcReason, toGrpcStatus } from './errors.js';
+import { cancelReason } from './internal/cancelReason.js';
 import { asBuffer, fromGrpcMetadata, identity } from './internal/metadata.js';
 import {
   type ConnectionOptions,
@@ -185,32 +186,30 @@ class GrpcServerImpl implements GrpcServer {
   }
 
   private handler(path: string, method: ServerMethod) {
-    const { dispatcher, domain } = this;
-    const fail = (callback: sendUnaryData<Buffer>, e: unknown): void => {
-      callback(toGrpcStatus(toRefrontError(e), domain) as never);
-    };
+    const { dispatcher, domain, mtls, peerIdentity } = this;
+    const { requestType, responseType } = method;
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
       let request: unknown;
       try {
-        request = method.requestType.decode(call.request);
+        request = requestType.decode(call.request);
       } catch (e: unknown) {
-        fail(callback, decodeFailed(path, e));
+        callback(toGrpcStatus(decodeFailed(path, e), domain) as never);
         return;
       }
       const metadata = fromGrpcMetadata(call.metadata);
-      if (this.mtls) {
+      if (mtls) {
         const cert = call.getAuthContext().sslPeerCertificate;
-        const id = cert ? this.peerIdentity?.(cert) : undefined;
+        const id = cert ? peerIdentity?.(cert) : undefined;
         if (id !== undefined) metadata[METADATA_PEER_IDENTITY] = id;
       }
       const deadline = deadlineOf(call);
-      // grpc-js ends the call at its deadline and emits 'cancelled' then, when the client goes
-      // away, and also once the status is sent: only a call still running is cancelled. No
+      const arrivedAt = Date.now();
+      // grpc-js ends the call at its deadline and emits 'cancelled' (once) then, when the client
+      // goes away, and also once the status is sent: only a call still running is cancelled. No
       // AbortController per call: the dispatcher makes the signal only if a handler reads it.
-      let running = true;
       let cancel: ((reason: RefrontError) => void) | undefined;
-      call.once('cancelled', () => {
-        if (running) cancel?.(cancelReason(deadline));
+      call.on('cancelled', () => {
+        if (cancel) cancel(cancelReason(deadline, arrivedAt, Date.now()));
       });
       dispatcher
         .invoke(path, {
@@ -224,12 +223,12 @@ class GrpcServerImpl implements GrpcServer {
         })
         .then(
           (res) => {
-            running = false;
-            callback(null, asBuffer(method.responseType.encode(res).finish()));
+            cancel = undefined;
+            callback(null, asBuffer(responseType.encode(res).finish()));
           },
           (e: unknown) => {
-            running = false;
-            fail(callback, e);
+            cancel = undefined;
+            callback(toGrpcStatus(toRefrontError(e), domain) as never);
           },
         );
     };
@@ -317,19 +316,6 @@ class GrpcServerImpl implements GrpcServer {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** Slack for timers that fire within the millisecond before the deadline Date.now() reads. */
-const DEADLINE_SLACK_MS = 1;
-
-function cancelReason(deadline: number | undefined): RefrontError {
-  return deadline !== undefined && Date.now() >= deadline - DEADLINE_SLACK_MS
-    ? new RefrontError(
-        'DEADLINE_EXCEEDED',
-        CoreReason.DEADLINE_EXCEEDED,
-        'the deadline passed before the handler finished',
-      )
-    : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call');
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   type ClientMethod,
   CoreReason,
   createLogger,
+  DeadlineWheel,
   invalidOption,
   isRefrontError,
   type Logger,
@@ -21,7 +22,6 @@ import {
 } from '@refront/resilience';
 import type { ClientConnectionOptions } from './internal/ClientConnection.js';
 import { encodePreface } from './internal/codec.js';
-import { DeadlineWheel } from './internal/DeadlineWheel.js';
 import { Endpoint } from './internal/Endpoint.js';
 import { InstancePool, type Picked } from './internal/InstancePool.js';
 import { type ClientTlsOptions, clientTlsOptions, type KeepaliveOptions, positiveInt } from './options.js';

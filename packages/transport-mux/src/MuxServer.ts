@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import {
   CoreReason,
   createDispatcher,
+  DeadlineWheel,
   type Dispatcher,
   type DispatcherOptions,
   invalidOption,
@@ -13,7 +14,6 @@ import {
 } from '@refront/core';
 import { defaultPeerIdentity, type ServerAuthOptions, serverAuthInterceptor } from './auth.js';
 import { encodePreface } from './internal/codec.js';
-import { DeadlineWheel } from './internal/DeadlineWheel.js';
 import { ServerConnection, type ServerConnectionContext } from './internal/ServerConnection.js';
 import { errorToWire } from './internal/wireError.js';
 import { type KeepaliveOptions, positiveInt, type ServerTlsOptions, serverTlsOptions } from './options.js';

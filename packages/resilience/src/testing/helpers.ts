@@ -1,4 +1,6 @@
 import { isRefrontError, RefrontError } from '@refront/core';
+import { expect, vi } from 'vitest';
+import { timeoutWheel } from '../Timeout.js';
 
 /** A failure of the target, retryable for every operation. */
 export function unavailable(message = 'target down'): RefrontError {
@@ -23,4 +25,15 @@ export function hang(signal: AbortSignal): Promise<never> {
   return new Promise<never>((_, reject) => {
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
+}
+
+/**
+ * Asserts a settled execution left nothing behind: the timeout wheel tracks no entry and holds
+ * the process open no longer, and no other timer is pending (the wheel's own timer may stay
+ * armed, unref'd, and fire once for nothing: re-arming it per call would cost what it saves).
+ */
+export function expectNothingPending(): void {
+  expect(timeoutWheel.size).toBe(0);
+  expect(timeoutWheel.holdsProcess).toBe(false);
+  expect(vi.getTimerCount() - (timeoutWheel.armed ? 1 : 0)).toBe(0);
 }

@@ -1,19 +1,41 @@
-import { CoreReason, RefrontError } from '@refront/core';
+import { CoreReason, type EventEnvelope, RefrontError } from '@refront/core';
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { AmqpReason, nackedError, publishTimeoutError } from '../errors.js';
+import { toPublishOptions } from './amqpEnvelope.js';
+import { type ConfirmSend, confirmSender } from './confirmSender.js';
 import { Deque } from './Deque.js';
 
-interface Pending {
-  readonly exchange: string;
-  readonly routingKey: string;
-  readonly content: Buffer;
-  readonly options: Options.Publish;
-  readonly deadline: number;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-  done: boolean;
-  returned: boolean;
-  cleanup?: (() => void) | undefined;
+/**
+ * One publish until it settles. A class, so every publish has the same shape (monomorphic). An
+ * event's AMQP properties and Buffer are made when it is sent, not when it is queued: what waits
+ * behind a full window is only the envelope and the body.
+ */
+class Pending {
+  done = false;
+  returned = false;
+  cleanup: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly exchange: string,
+    readonly routingKey: string,
+    readonly content: Uint8Array,
+    /** The properties, or undefined to derive them from `envelope` when sent. */
+    public options: Options.Publish | undefined,
+    readonly envelope: EventEnvelope | undefined,
+    readonly deadline: number,
+    readonly value: unknown,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+}
+
+// The executor of every publish's promise: a module-level function hands over resolve and
+// reject without a closure per publish.
+let nextResolve: (value: unknown) => void = () => {};
+let nextReject: (e: unknown) => void = () => {};
+function capture(resolve: (value: unknown) => void, reject: (e: unknown) => void): void {
+  nextResolve = resolve;
+  nextReject = reject;
 }
 
 /** What the publisher needs from its owner. */
@@ -34,6 +56,7 @@ export interface ConfirmPublisherOptions {
  */
 export class ConfirmPublisher {
   private channel: ConfirmChannel | undefined;
+  private send: ConfirmSend | undefined;
   private readonly queue = new Deque<Pending>();
   private orphans: Pending[] = [];
   private unconfirmed = 0;
@@ -42,8 +65,12 @@ export class ConfirmPublisher {
   private sweeper: NodeJS.Timeout | undefined;
   private readonly mandatory = new Map<string, Pending>();
   private idle: (() => void) | undefined;
-  /** Sent on the current channel and not yet confirmed (to fail them at their deadline). */
-  private readonly sent = new Set<Pending>();
+  /**
+   * Sent on the current channel, oldest first, to fail them at their deadline. Settled ones are
+   * dropped from the front as confirms come in (in order, so the deque stays about as long as the
+   * window); a settled one behind an unsettled one waits until the front clears.
+   */
+  private readonly sent = new Deque<Pending>();
   /** Publishes not yet settled. */
   private live = 0;
 
@@ -62,6 +89,7 @@ export class ConfirmPublisher {
   /** Starts publishing on a new confirm channel (after connecting or reconnecting). */
   attach(ch: ConfirmChannel): void {
     this.channel = ch;
+    this.send = confirmSender(ch);
     this.unconfirmed = 0;
     this.writable = true;
     ch.on('drain', () => {
@@ -80,6 +108,7 @@ export class ConfirmPublisher {
   detach(ch: ConfirmChannel): void {
     if (this.channel !== ch) return;
     this.channel = undefined;
+    this.send = undefined;
     this.unconfirmed = 0;
     this.sent.clear();
     const again = this.orphans.filter((p) => !p.done);
@@ -88,59 +117,90 @@ export class ConfirmPublisher {
   }
 
   /**
-   * Publishes one message; resolves on the broker's confirm.
+   * Publishes one message; resolves with `value` on the broker's confirm.
    * @throws RefrontError UNAVAILABLE (`AMQP_PUBLISH_NACKED`, `AMQP_PUBLISH_TIMEOUT`, `CORE_CLOSED`), NOT_FOUND (`AMQP_UNROUTABLE`).
    */
-  publish(
+  publish<T = void>(
     exchange: string,
     routingKey: string,
-    content: Buffer,
+    content: Uint8Array,
     options: Options.Publish,
     signal?: AbortSignal,
-  ): Promise<void> {
+    value?: T,
+  ): Promise<T> {
+    return this.enqueue(exchange, routingKey, content, options, undefined, signal, value);
+  }
+
+  /** Publishes an event with the properties of its envelope (routing key: its type); as {@link publish}. */
+  publishEvent<T = void>(
+    exchange: string,
+    envelope: EventEnvelope,
+    body: Uint8Array,
+    signal?: AbortSignal,
+    value?: T,
+  ): Promise<T> {
+    return this.enqueue(exchange, envelope.type, body, undefined, envelope, signal, value);
+  }
+
+  private enqueue<T>(
+    exchange: string,
+    routingKey: string,
+    content: Uint8Array,
+    options: Options.Publish | undefined,
+    envelope: EventEnvelope | undefined,
+    signal: AbortSignal | undefined,
+    value: T | undefined,
+  ): Promise<T> {
     if (this.closed)
       return Promise.reject(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const p: Pending = {
-        exchange,
-        routingKey,
-        content,
-        options,
-        deadline: Date.now() + this.options.publishTimeoutMs,
-        resolve,
-        reject,
-        done: false,
-        returned: false,
-      };
-      if (signal) {
-        const onAbort = () => this.settle(p, signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        p.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      if (options.mandatory && options.messageId) this.mandatory.set(options.messageId, p);
-      this.live++;
-      this.queue.push(p);
-      this.sweep();
-      this.flush();
-    });
+    const promise = new Promise<unknown>(capture) as Promise<T>;
+    const p = new Pending(
+      exchange,
+      routingKey,
+      content,
+      options,
+      envelope,
+      Date.now() + this.options.publishTimeoutMs,
+      value,
+      nextResolve,
+      nextReject,
+    );
+    if (signal) {
+      const onAbort = () => this.settle(p, signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    if (options?.mandatory && options.messageId) this.mandatory.set(options.messageId, p);
+    this.live++;
+    this.queue.push(p);
+    if (!this.sweeper) this.sweep();
+    this.flush();
+    return promise;
   }
 
   private flush(): void {
     const ch = this.channel;
-    while (ch && this.writable && this.unconfirmed < this.options.maxUnconfirmed && this.queue.length > 0) {
+    const send = this.send;
+    while (
+      ch &&
+      send &&
+      this.writable &&
+      this.unconfirmed < this.options.maxUnconfirmed &&
+      this.queue.length > 0
+    ) {
       const p = this.queue.shift()!;
       if (p.done) continue;
       this.unconfirmed++;
-      this.sent.add(p);
       try {
-        this.writable = ch.publish(p.exchange, p.routingKey, p.content, p.options, (err: unknown) =>
+        p.options ??= toPublishOptions(p.envelope!);
+        this.writable = send(p.exchange, p.routingKey, toBuffer(p.content), p.options, (err: unknown) =>
           this.confirmed(ch, p, err),
         );
+        this.sent.push(p);
       } catch (e: unknown) {
         // The channel closed under us (IllegalOperationError), or the message cannot be encoded.
         this.unconfirmed--;
-        this.sent.delete(p);
         if (e instanceof RangeError || e instanceof TypeError) this.settle(p, e);
         else {
           this.queue.unshift(p);
@@ -153,16 +213,11 @@ export class ConfirmPublisher {
   private confirmed(ch: ConfirmChannel, p: Pending, err: unknown): void {
     if (err instanceof Error && err.message === 'channel closed') {
       // Unconfirmed when the channel went away: sent again on the next channel (see detach).
-      if (this.channel === ch) {
-        this.sent.delete(p);
-        this.orphans.push(p);
-      }
+      // It stays in `sent` (detach clears it); a sweep finding it twice settles it once.
+      if (this.channel === ch) this.orphans.push(p);
       return;
     }
-    if (this.channel === ch) {
-      this.unconfirmed--;
-      this.sent.delete(p);
-    }
+    if (this.channel === ch) this.unconfirmed--;
     if (err) this.settle(p, nackedError(err));
     else if (p.returned)
       this.settle(
@@ -172,6 +227,10 @@ export class ConfirmPublisher {
         }),
       );
     else this.settle(p, undefined);
+    if (this.channel === ch) {
+      const sent = this.sent;
+      while (sent.peek()?.done) sent.shift();
+    }
     this.flush();
   }
 
@@ -180,21 +239,23 @@ export class ConfirmPublisher {
     p.done = true;
     this.live--;
     p.cleanup?.();
-    if (p.options.mandatory && p.options.messageId) this.mandatory.delete(p.options.messageId);
-    if (error === undefined) p.resolve();
+    if (p.options?.mandatory && p.options.messageId) this.mandatory.delete(p.options.messageId);
+    if (error === undefined) p.resolve(p.value);
     else p.reject(error);
     if (this.idle && this.live === 0) this.idle();
   }
 
   /** Runs while messages are pending: fails the ones past their deadline. */
   private sweep(): void {
-    if (this.sweeper) return;
     const period = Math.max(10, Math.min(250, this.options.publishTimeoutMs / 4));
     this.sweeper = setInterval(() => {
       const now = Date.now();
       const expired = (p: Pending) => !p.done && p.deadline <= now;
-      const late = [...this.queue.toArray().filter(expired), ...this.orphans.filter(expired)];
-      for (const p of this.sent) if (expired(p)) late.push(p);
+      const late = [
+        ...this.queue.toArray().filter(expired),
+        ...this.orphans.filter(expired),
+        ...this.sent.toArray().filter(expired),
+      ];
       for (const p of late)
         this.settle(p, publishTimeoutError(this.options.publishTimeoutMs, this.options.connected()));
       if (this.live === 0) {
@@ -215,8 +276,21 @@ export class ConfirmPublisher {
       });
     }
     const err = new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus closed before the confirm');
-    for (const p of [...this.queue.toArray(), ...this.orphans, ...this.sent]) this.settle(p, err);
+    for (const p of [...this.queue.toArray(), ...this.orphans, ...this.sent.toArray()]) this.settle(p, err);
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
+}
+
+/**
+ * The body as a Buffer, which amqplib requires. A body of up to 64 bytes is copied into Node's
+ * pooled slab: V8 keeps typed arrays that small on the heap, and taking a view of one
+ * (`Buffer.from(u8.buffer, …)`) first moves its bytes to a new ArrayBuffer, which costs three
+ * times the copy. A larger body already has its own ArrayBuffer, so it gets a view.
+ */
+function toBuffer(body: Uint8Array): Buffer {
+  if (Buffer.isBuffer(body)) return body;
+  return body.byteLength <= 64
+    ? Buffer.from(body)
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }

@@ -37,6 +37,17 @@ export class Deque<T> {
     }
   }
 
+  /** The oldest item, left in place. */
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  /** Removes every item. */
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
   /** The live items, oldest first. */
   toArray(): T[] {
     return this.items.slice(this.head) as T[];

@@ -1,17 +1,37 @@
-import { Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import { Metadata as GrpcMetadata, type MetadataValue } from '@grpc/grpc-js';
 import type { Metadata } from '@refront/core';
 import { RESERVED_METADATA } from '../auth.js';
+
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_METADATA);
+
+/** grpc-js keeps the entries in a protected map; reading it spares getMap()'s copy of every binary value. */
+function entriesOf(md: GrpcMetadata): Map<string, MetadataValue[]> | undefined {
+  const repr = (md as unknown as { readonly internalRepr?: unknown }).internalRepr;
+  return repr instanceof Map ? (repr as Map<string, MetadataValue[]>) : undefined;
+}
 
 /**
  * Inbound gRPC metadata as core's string record: text values only (binary `-bin` keys and
  * transport headers stay with grpc-js), first value per key, and the keys only the server may
- * set dropped so a client cannot claim an identity.
+ * set dropped so a client cannot claim an identity. A fresh object filled once (no `delete`,
+ * which would turn it into a slow dictionary for every later read).
  */
 export function fromGrpcMetadata(md: GrpcMetadata): Metadata {
-  const map = md.getMap() as Record<string, string | Buffer>;
-  for (const key in map) if (typeof map[key] !== 'string') delete map[key];
-  for (const key of RESERVED_METADATA) if (key in map) delete map[key];
-  return map as Metadata;
+  const out: Record<string, string> = {};
+  const entries = entriesOf(md);
+  if (entries) {
+    for (const [key, values] of entries) {
+      const v = values[0];
+      if (typeof v === 'string' && !RESERVED.has(key)) out[key] = v;
+    }
+  } else {
+    const map = md.getMap();
+    for (const key in map) {
+      const v = map[key];
+      if (typeof v === 'string' && !RESERVED.has(key)) out[key] = v;
+    }
+  }
+  return out;
 }
 
 /** Outbound metadata: every text entry of the call. */

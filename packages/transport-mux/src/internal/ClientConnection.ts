@@ -4,6 +4,7 @@ import {
   type ConnectionOptions as TlsConnectOptions,
   connect as tlsConnect,
 } from 'node:tls';
+import type { DeadlineWheel, Expirable } from '@refront/core';
 import { type ClientMethod, CoreReason, type Logger, type Metadata, RefrontError } from '@refront/core';
 import {
   FrameKind,
@@ -14,7 +15,6 @@ import {
   MuxReason,
 } from '../protocol.js';
 import { decodePreface, encodeControl, encodeRequest, FrameDecoder } from './codec.js';
-import type { DeadlineWheel, Expirable } from './DeadlineWheel.js';
 import { FrameWriter } from './FrameWriter.js';
 import { Keepalive } from './Keepalive.js';
 import { errorFromWire } from './wireError.js';

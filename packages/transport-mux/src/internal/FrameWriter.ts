@@ -11,7 +11,8 @@ function flushWriter(writer: FrameWriter): void {
  * frame. A batch leaves as soon as it holds {@link MAX_BATCH_FRAMES} frames or
  * {@link MAX_BATCH_BYTES} bytes, so the peer starts on the first batch while this side still
  * produces the next one (a single unbounded batch per turn would make both sides take turns
- * idling); whatever remains leaves from `setImmediate`, at the end of the turn.
+ * idling); whatever remains leaves from `process.nextTick`, once the callback and the promise
+ * reactions that wrote it have run (every response a burst of handlers resolves together).
  */
 export class FrameWriter {
   private queue: Buffer[] = [];
@@ -33,7 +34,7 @@ export class FrameWriter {
       this.flush();
     } else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(flushWriter, this);
+      process.nextTick(flushWriter, this);
     }
   }
 

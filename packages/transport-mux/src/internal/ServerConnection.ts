@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { DeadlineWheel, Expirable } from '@refront/core';
 import {
   CoreReason,
   type Dispatcher,
@@ -20,7 +21,6 @@ import {
   FrameDecoder,
   type RequestView,
 } from './codec.js';
-import type { DeadlineWheel, Expirable } from './DeadlineWheel.js';
 import { FrameWriter } from './FrameWriter.js';
 import { Keepalive } from './Keepalive.js';
 import { errorToWire } from './wireError.js';

@@ -7,6 +7,9 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
+/** One shared empty value for absent bytes fields (it has no contents to change). */
+const EMPTY_BYTES: Buffer = Buffer.alloc(0);
+
 export const protobufPackage = "google.protobuf";
 
 export const protobufFileName = "google/protobuf/any.proto";
@@ -81,7 +84,7 @@ export interface Any {
 }
 
 function createBaseAny(): Any {
-  return { typeUrl: "", value: Buffer.alloc(0) };
+  return { typeUrl: "", value: EMPTY_BYTES };
 }
 
 export const Any: MessageFns<Any, "google.protobuf.Any"> = {
@@ -145,7 +148,7 @@ export const Any: MessageFns<Any, "google.protobuf.Any"> = {
         : isSet(object.type_url)
         ? globalThis.String(object.type_url)
         : "",
-      value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0),
+      value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : EMPTY_BYTES,
     };
   },
 
@@ -166,7 +169,7 @@ export const Any: MessageFns<Any, "google.protobuf.Any"> = {
   fromPartial(object: DeepPartial<Any>): Any {
     const message = createBaseAny();
     message.typeUrl = object.typeUrl ?? "";
-    message.value = object.value ?? Buffer.alloc(0);
+    message.value = object.value ?? EMPTY_BYTES;
     return message;
   },
 };

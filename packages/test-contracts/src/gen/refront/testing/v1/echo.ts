@@ -7,6 +7,9 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
+/** One shared empty value for absent bytes fields (it has no contents to change). */
+const EMPTY_BYTES: Buffer = Buffer.alloc(0);
+
 export const protobufPackage = "refront.testing.v1";
 
 export const protobufFileName = "refront/testing/v1/echo.proto";
@@ -46,7 +49,7 @@ export interface FailResponse {
 }
 
 function createBaseEchoRequest(): EchoRequest {
-  return { message: "", payload: Buffer.alloc(0) };
+  return { message: "", payload: EMPTY_BYTES };
 }
 
 export const EchoRequest: MessageFns<EchoRequest, "refront.testing.v1.EchoRequest"> = {
@@ -106,7 +109,7 @@ export const EchoRequest: MessageFns<EchoRequest, "refront.testing.v1.EchoReques
   fromJSON(object: any): EchoRequest {
     return {
       message: isSet(object.message) ? globalThis.String(object.message) : "",
-      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : EMPTY_BYTES,
     };
   },
 
@@ -127,13 +130,13 @@ export const EchoRequest: MessageFns<EchoRequest, "refront.testing.v1.EchoReques
   fromPartial(object: DeepPartial<EchoRequest>): EchoRequest {
     const message = createBaseEchoRequest();
     message.message = object.message ?? "";
-    message.payload = object.payload ?? Buffer.alloc(0);
+    message.payload = object.payload ?? EMPTY_BYTES;
     return message;
   },
 };
 
 function createBaseEchoResponse(): EchoResponse {
-  return { message: "", payload: Buffer.alloc(0), seen: {} };
+  return { message: "", payload: EMPTY_BYTES, seen: {} };
 }
 
 export const EchoResponse: MessageFns<EchoResponse, "refront.testing.v1.EchoResponse"> = {
@@ -207,7 +210,7 @@ export const EchoResponse: MessageFns<EchoResponse, "refront.testing.v1.EchoResp
   fromJSON(object: any): EchoResponse {
     return {
       message: isSet(object.message) ? globalThis.String(object.message) : "",
-      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : EMPTY_BYTES,
       seen: isObject(object.seen)
         ? (globalThis.Object.entries(object.seen) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -251,7 +254,7 @@ export const EchoResponse: MessageFns<EchoResponse, "refront.testing.v1.EchoResp
   fromPartial(object: DeepPartial<EchoResponse>): EchoResponse {
     const message = createBaseEchoResponse();
     message.message = object.message ?? "";
-    message.payload = object.payload ?? Buffer.alloc(0);
+    message.payload = object.payload ?? EMPTY_BYTES;
     message.seen = (globalThis.Object.entries(object.seen ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {

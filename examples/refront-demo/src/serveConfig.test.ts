@@ -1,0 +1,118 @@
+import { ConfigError } from '@refront/core';
+import { describe, expect, it } from 'vitest';
+import { loadServeConfig, serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
+
+/** The fields of every problem `loadServeConfig` reports for `env`, sorted. */
+function violations(env: Record<string, string>): string[] {
+  try {
+    loadServeConfig(env);
+  } catch (e: unknown) {
+    if (e instanceof ConfigError) return e.violations.map((v) => v.field).sort();
+    throw e;
+  }
+  return [];
+}
+
+describe('the config of a service process (serve.ts)', () => {
+  it('has documented defaults, and no mux server unless MUX_PORT is set', () => {
+    expect(loadServeConfig({ SERVICE: 'tickets' })).toEqual({
+      SERVICE: 'tickets',
+      SERVICE_VERSION: '0.1.0',
+      AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      AMQP_NAMESPACE: 'refront',
+      DATABASE_POOL_SIZE: 10,
+      GRPC_HOST: '0.0.0.0',
+      GRPC_PORT: 0,
+      REFRONT_RPC: 'grpc',
+      ADVERTISE_HOST: '127.0.0.1',
+      OPS_PORT: 9464,
+      GRACE_PERIOD_MS: 10_000,
+      GATEWAY_PORT: 8080,
+      GATEWAY_HOST: '0.0.0.0',
+      DEV_AUTH: false,
+      RATE_LIMIT_PER_MINUTE: 600,
+    });
+  });
+
+  it('reads MUX_PORT, and 0 when asked for (a free port, for Consul)', () => {
+    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '51051' }).MUX_PORT).toBe(51051);
+    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '0' }).MUX_PORT).toBe(0);
+  });
+
+  it('reads an empty MUX_PORT as unset (gRPC only), not as port 0', () => {
+    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '' }).MUX_PORT).toBeUndefined();
+    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '  ' }).MUX_PORT).toBeUndefined();
+  });
+
+  it('reads every other empty number as unset, so it keeps its default', () => {
+    const cfg = loadServeConfig({
+      SERVICE: 'gateway',
+      DATABASE_POOL_SIZE: '',
+      GRPC_PORT: '',
+      OPS_PORT: '',
+      GRACE_PERIOD_MS: '',
+      GATEWAY_PORT: '',
+      RATE_LIMIT_PER_MINUTE: '',
+    });
+    expect(cfg).toMatchObject({
+      DATABASE_POOL_SIZE: 10,
+      GRPC_PORT: 0,
+      OPS_PORT: 9464,
+      GRACE_PERIOD_MS: 10_000,
+      GATEWAY_PORT: 8080,
+      RATE_LIMIT_PER_MINUTE: 600,
+    });
+  });
+
+  it('reads empty strings as unset too: an empty DATABASE_URL is missing, not a bad URL', () => {
+    const cfg = loadServeConfig({
+      SERVICE: 'tickets',
+      DATABASE_URL: '',
+      AMQP_NAMESPACE: '',
+      REFRONT_RPC: '',
+    });
+    expect(cfg.DATABASE_URL).toBeUndefined();
+    expect(cfg.AMQP_NAMESPACE).toBe('refront');
+    expect(cfg.REFRONT_RPC).toBe('grpc');
+    expect(violations({ SERVICE: '' })).toEqual(['SERVICE']);
+  });
+
+  it('reports every bad number by name', () => {
+    expect(
+      violations({
+        SERVICE: 'tickets',
+        MUX_PORT: 'mux',
+        GRPC_PORT: '70000',
+        OPS_PORT: '-1',
+        GRACE_PERIOD_MS: '1.5',
+        DATABASE_POOL_SIZE: '0',
+        GATEWAY_PORT: '65536',
+      }),
+    ).toEqual(['DATABASE_POOL_SIZE', 'GATEWAY_PORT', 'GRACE_PERIOD_MS', 'GRPC_PORT', 'MUX_PORT', 'OPS_PORT']);
+    expect(serveConfig.safeParse({ SERVICE: 'nope' }).success).toBe(false);
+  });
+
+  it('gives createService the ops port and grace period from the same schema', () => {
+    expect(serviceOptionsFromEnv({ SERVICE: 'invoicing', SERVICE_VERSION: '1.2.3' })).toEqual({
+      name: 'invoicing',
+      version: '1.2.3',
+      opsPort: 9464,
+      gracePeriodMs: 10_000,
+    });
+    expect(
+      serviceOptionsFromEnv({ SERVICE: 'invoicing', OPS_PORT: '', GRACE_PERIOD_MS: '', SERVICE_VERSION: '' }),
+    ).toEqual({ name: 'invoicing', version: '0.1.0', opsPort: 9464, gracePeriodMs: 10_000 });
+    expect(serviceOptionsFromEnv({ SERVICE: 'ai', OPS_PORT: '9500', GRACE_PERIOD_MS: '0' })).toMatchObject({
+      opsPort: 9500,
+      gracePeriodMs: 0,
+    });
+  });
+
+  it('leaves an invalid environment to createService, which lists every problem and exits', () => {
+    expect(serviceOptionsFromEnv({ SERVICE: 'tickets', OPS_PORT: 'x' })).toEqual({
+      name: 'tickets',
+      version: '0.1.0',
+    });
+    expect(serviceOptionsFromEnv({})).toEqual({ name: 'refront-demo', version: '0.1.0' });
+  });
+});

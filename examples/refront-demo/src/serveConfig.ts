@@ -1,0 +1,79 @@
+import type { Env, ServiceOptions } from '@refront/core';
+import { loadConfig } from '@refront/core';
+import { z } from 'zod';
+import { gatewayEnvShape } from './gateway/index.js';
+import { RPC_LANES } from './platform/rpcLane.js';
+import { PLATFORM_MODULES } from './platform/startPlatform.js';
+
+const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
+
+/**
+ * An empty (or blank) variable counts as unset, so it takes its default or stays undefined. Without
+ * this, `z.coerce.number()` reads `MUX_PORT=""` as 0 (a free port, useless to DNS and static
+ * discovery) and `OPS_PORT=""` as 0 instead of 9464; an empty value is how Compose and Kubernetes
+ * clear a variable the image sets.
+ */
+function unsetBlank(env: unknown): unknown {
+  if (typeof env !== 'object' || env === null) return env;
+  return Object.fromEntries(
+    Object.entries(env).filter(([, v]) => !(typeof v === 'string' && v.trim() === '')),
+  );
+}
+
+/**
+ * The environment of one service process (`src/serve.ts`), documented in docs/deploy.md. Empty
+ * or blank values count as unset.
+ *
+ * @example
+ * const service = createService({ ...serviceOptionsFromEnv(process.env), config: serveConfig });
+ */
+export const serveConfig = z.preprocess(
+  unsetBlank,
+  z.object({
+    SERVICE: z.enum(names),
+    SERVICE_VERSION: z.string().default('0.1.0'),
+    DATABASE_URL: z.url().optional(),
+    AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+    AMQP_NAMESPACE: z.string().default('refront'),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
+    GRPC_HOST: z.string().default('0.0.0.0'),
+    GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    REFRONT_RPC: z.enum(RPC_LANES).default('grpc'),
+    MUX_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    ADVERTISE_HOST: z.string().default('127.0.0.1'),
+    OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
+    ...gatewayEnvShape,
+  }),
+);
+
+/** The parsed environment of a service process. */
+export type ServeConfig = z.output<typeof serveConfig>;
+
+/**
+ * Reads the environment of a service process.
+ * @throws ConfigError listing every invalid or missing variable.
+ */
+export function loadServeConfig(env: Env = process.env): ServeConfig {
+  return loadConfig(serveConfig, env);
+}
+
+/**
+ * The options `createService` needs before it parses the config itself: name, version, ops port
+ * and grace period, read with the same schema (so `OPS_PORT=""` is 9464, not 0). When the
+ * environment is invalid they fall back to defaults only far enough for `createService` to parse
+ * it again, list every problem and exit.
+ */
+export function serviceOptionsFromEnv(
+  env: Env,
+): Pick<ServiceOptions, 'name' | 'version' | 'opsPort' | 'gracePeriodMs'> {
+  const parsed = serveConfig.safeParse(env);
+  if (!parsed.success) return { name: env.SERVICE?.trim() || 'refront-demo', version: '0.1.0' };
+  const c = parsed.data;
+  return {
+    name: c.SERVICE,
+    version: c.SERVICE_VERSION,
+    opsPort: c.OPS_PORT,
+    gracePeriodMs: c.GRACE_PERIOD_MS,
+  };
+}
