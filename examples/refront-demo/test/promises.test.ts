@@ -485,10 +485,21 @@ for (const { lane, gatewayPort, grpcBasePort, opsBasePort } of LANES)
       await grpc.close();
       expect(direct).toBe('UNAVAILABLE');
 
-      const during = await topology.metrics(tt);
-      const opened =
-        metricSum(during, 'refront_resilience_breaker_transitions_total', { state: 'open' }) -
+      // The breaker opens on the share of failures in its 10 s rolling window, so successes from
+      // the previous test still in that window can outweigh 60 failures: keep failing calls going
+      // (each still a 503) until it opens, for at most two windows.
+      const openedSince = (m: Awaited<ReturnType<typeof topology.metrics>>): number =>
+        metricSum(m, 'refront_resilience_breaker_transitions_total', { state: 'open' }) -
         metricSum(before, 'refront_resilience_breaker_transitions_total', { state: 'open' });
+      const extraUntil = Date.now() + 20_000;
+      while (openedSince(await topology.metrics(tt)) < 1 && Date.now() < extraUntil) {
+        const r = await s.logTime(ticket, 5, '2025-08-02');
+        statuses.push(`${r.status} ${r.body?.error?.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect([...new Set(statuses)]).toEqual(['503 UNAVAILABLE']);
+      const during = await topology.metrics(tt);
+      const opened = openedSince(during);
       const rejected =
         metricSum(during, 'refront_resilience_rejections_total') -
         metricSum(before, 'refront_resilience_rejections_total');
@@ -511,6 +522,7 @@ for (const { lane, gatewayPort, grpcBasePort, opsBasePort } of LANES)
       const again = await inParallel(20, 4, () => s.logTime(ticket, 3, '2025-08-04'));
       report(3, {
         failingCalls: latencies.length,
+        extraCallsUntilBreakerOpened: statuses.length - latencies.length,
         medianFailMs: ms(median(latencies)),
         medianFailMsFirst10: ms(median(latencies.slice(0, 10))),
         medianFailMsLast50: ms(median(latencies.slice(10))),

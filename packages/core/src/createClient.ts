@@ -1,5 +1,5 @@
 import { context as otelContext, SpanKind, trace } from '@opentelemetry/api';
-import { currentContext } from './context.js';
+import { currentContext, type RequestContext } from './context.js';
 import type { CallOptions, Client, MessageType, ServiceDefinition } from './contracts.js';
 import { CoreReason, invalidOption, isRefrontError, RefrontError, toRefrontError } from './errors.js';
 import { bindChain, type Call, type Interceptor, type MethodInfo, type Next } from './Interceptor.js';
@@ -46,6 +46,30 @@ export interface ClientOptions {
 }
 
 /**
+ * Copies the request context into an outgoing call (earlier deadline, caller, tenant); returns
+ * why the call must not start (the caller aborted, the deadline passed), or undefined.
+ */
+function propagate(call: Call<unknown>, ctx: RequestContext | undefined, caller: string): unknown {
+  const md = call.metadata;
+  md[METADATA_CALLER] ??= caller;
+  if (ctx) {
+    if (ctx.deadline !== undefined && (call.deadline === undefined || ctx.deadline < call.deadline)) {
+      call.deadline = ctx.deadline;
+    }
+    if (ctx.tenant !== undefined) md[METADATA_TENANT] ??= ctx.tenant;
+  }
+  if (call.signal?.aborted) return call.signal.reason ?? new Error('aborted');
+  if (call.deadline !== undefined && call.deadline <= Date.now()) {
+    return new RefrontError(
+      'DEADLINE_EXCEEDED',
+      CoreReason.DEADLINE_EXCEEDED,
+      `deadline passed before calling ${call.method.path}`,
+    );
+  }
+  return undefined;
+}
+
+/**
  * Propagates the request context into an outgoing call: the earlier of the call's and the
  * context's deadline, the caller identity and the tenant. Fails fast when the deadline already
  * passed or the caller aborted.
@@ -53,24 +77,8 @@ export interface ClientOptions {
 export function clientContextInterceptor(caller: string): Interceptor {
   return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
     const ctx = currentContext();
-    const md = call.metadata;
-    md[METADATA_CALLER] ??= caller;
-    if (ctx) {
-      if (ctx.deadline !== undefined && (call.deadline === undefined || ctx.deadline < call.deadline)) {
-        call.deadline = ctx.deadline;
-      }
-      if (ctx.tenant !== undefined) md[METADATA_TENANT] ??= ctx.tenant;
-    }
-    if (call.signal?.aborted) return Promise.reject(call.signal.reason);
-    if (call.deadline !== undefined && call.deadline <= Date.now()) {
-      return Promise.reject(
-        new RefrontError(
-          'DEADLINE_EXCEEDED',
-          CoreReason.DEADLINE_EXCEEDED,
-          `deadline passed before calling ${call.method.path}`,
-        ),
-      );
-    }
+    const refused = propagate(call as Call<unknown>, ctx, caller);
+    if (refused !== undefined) return Promise.reject(refused);
     return next(call);
   };
 }
@@ -116,24 +124,9 @@ export function clientDefaultsInterceptor(options: ClientOptions): Interceptor {
     const recorder = facts.recorder;
     const start = recorder ? performance.now() : 0;
     const ctx = currentContext();
+    const refused = propagate(call as Call<unknown>, ctx, caller);
+    if (refused !== undefined) return Promise.reject(refused);
     const md = call.metadata;
-    md[METADATA_CALLER] ??= caller;
-    if (ctx) {
-      if (ctx.deadline !== undefined && (call.deadline === undefined || ctx.deadline < call.deadline)) {
-        call.deadline = ctx.deadline;
-      }
-      if (ctx.tenant !== undefined) md[METADATA_TENANT] ??= ctx.tenant;
-    }
-    if (call.signal?.aborted) return Promise.reject(call.signal.reason);
-    if (call.deadline !== undefined && call.deadline <= Date.now()) {
-      return Promise.reject(
-        new RefrontError(
-          'DEADLINE_EXCEEDED',
-          CoreReason.DEADLINE_EXCEEDED,
-          `deadline passed before calling ${call.method.path}`,
-        ),
-      );
-    }
     const span = startSpan(facts.spanName, {
       kind: SpanKind.CLIENT,
       parent: ctx?.spanContext ?? trace.getSpan(otelContext.active())?.spanContext(),
