@@ -69,6 +69,22 @@ export async function refrontMuxClient(mux: MuxModule, port: number): Promise<La
   return { call: () => client.echo(request), close: () => channel.close() };
 }
 
+/** Refront over mux with the default interceptors and the policy off: the baseline of their cost. */
+export async function refrontMuxBareClient(mux: MuxModule, port: number): Promise<LaneClient> {
+  const channel = mux.createMuxChannel({
+    discovery: staticEcho(port),
+    service: 'echo',
+    policy: false,
+    logger,
+  });
+  const client = createClient(EchoServiceDefinition, channel, {
+    caller: 'bench',
+    defaultInterceptors: false,
+  });
+  const request = { message: MESSAGE };
+  return { call: () => client.echo(request), close: () => channel.close() };
+}
+
 /** Moleculer's TCP transporter, UDP discovery off, the server named by a static URL; JSON serializer. */
 export async function moleculerClient(port: number): Promise<LaneClient> {
   const { ServiceBroker } = await import('moleculer');

@@ -12,6 +12,7 @@ export interface MuxServerOptionsUsed {
   readonly metrics?: MetricsRegistry;
   readonly host?: string;
   readonly port?: number;
+  readonly defaultInterceptors?: boolean;
 }
 
 /** The part of `createMuxChannel`'s options the bench sets. */
@@ -21,6 +22,7 @@ export interface MuxChannelOptionsUsed {
   readonly target?: string;
   readonly metrics?: MetricsRegistry;
   readonly logger?: Logger;
+  readonly policy?: false;
 }
 
 /** The mux module as the bench uses it. */

@@ -1,7 +1,8 @@
 /** What the `rpc` scenario's parent and its server children share: lane names and IPC messages. */
 
 /** The lanes a server child can serve. */
-export type Lane = 'grpc-bare' | 'refront-grpc' | 'refront-mux' | 'moleculer' | 'nest';
+/** `refront-mux-bare` is mux with the default interceptors and the policy off: what they cost is the difference. */
+export type Lane = 'grpc-bare' | 'refront-grpc' | 'refront-mux' | 'refront-mux-bare' | 'moleculer' | 'nest';
 /** Messages the parent sends. */
 export type ToChild = { readonly type: 'cpu' } | { readonly type: 'stop' };
 /** Messages the child sends. */

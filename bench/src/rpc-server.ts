@@ -93,6 +93,15 @@ async function refrontMux(): Promise<{ port: number; stop: Stop }> {
   return refront(mux.createMuxServer({ service: 'echo', logger, metrics, host: '127.0.0.1' }));
 }
 
+/** Mux with the server's default interceptors (context, span, metrics) off: the baseline of their cost. */
+async function refrontMuxBare(): Promise<{ port: number; stop: Stop }> {
+  const mux = await loadMux();
+  if ('missing' in mux) throw new Error(mux.missing);
+  return refront(
+    mux.createMuxServer({ service: 'echo', logger, host: '127.0.0.1', defaultInterceptors: false }),
+  );
+}
+
 async function moleculer(): Promise<{ port: number; stop: Stop }> {
   const { ServiceBroker } = await import('moleculer');
   const port = await freePort();
@@ -140,6 +149,7 @@ const lanes: Record<Lane, () => Promise<{ port: number; stop: Stop }>> = {
   'grpc-bare': grpcBare,
   'refront-grpc': refrontGrpc,
   'refront-mux': refrontMux,
+  'refront-mux-bare': refrontMuxBare,
   moleculer,
   nest,
 };

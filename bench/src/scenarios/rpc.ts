@@ -7,7 +7,9 @@
  * is measured on each side (the child reports process.cpuUsage over IPC).
  *
  * Env: RPC_BENCH_ROUNDS (default 5), RPC_BENCH_ROUND_MS (default 600), RPC_BENCH_ONLY (lanes,
- * comma-separated: grpc-bare,refront-grpc,refront-mux,moleculer,nest).
+ * comma-separated: grpc-bare,refront-grpc,refront-mux,refront-mux-bare,moleculer,nest). The
+ * `refront-mux-bare` lane turns the default interceptors and the policy off on both sides; the CPU
+ * difference to `refront-mux` is what they cost per call per side (issue 11: about 4 µs).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import {
@@ -16,6 +18,7 @@ import {
   moleculerClient,
   nestClient,
   refrontGrpcClient,
+  refrontMuxBareClient,
   refrontMuxClient,
 } from '../rpc-clients.js';
 import { loadMux, type MuxModule } from '../rpc-mux.js';
@@ -40,6 +43,7 @@ const LABELS: Record<Lane, string> = {
   'grpc-bare': 'bare grpc-js',
   'refront-grpc': 'Refront over gRPC',
   'refront-mux': 'Refront over mux',
+  'refront-mux-bare': 'mux, defaults off',
   moleculer: 'Moleculer TCP',
   nest: 'NestJS TCP',
 };
@@ -133,6 +137,9 @@ async function client(lane: Lane, port: number, mux: MuxModule | undefined): Pro
     case 'refront-mux':
       if (!mux) throw new Error('mux lane missing');
       return refrontMuxClient(mux, port);
+    case 'refront-mux-bare':
+      if (!mux) throw new Error('mux lane missing');
+      return refrontMuxBareClient(mux, port);
     case 'moleculer':
       return moleculerClient(port);
     case 'nest':
@@ -169,7 +176,20 @@ function printCell(
     `\nconcurrency ${concurrency}: median of ${rounds} time-boxed rounds per lane, lanes interleaved`,
   );
   console.table(rows);
+  printChainCost(concurrency, results);
   return new Map(runs.map((r) => [r.lane, throughput(r.lane) ?? Number.NaN]));
+}
+
+/** What the default interceptors and policy cost per call on each side: mux minus mux with them off. */
+function printChainCost(concurrency: number, results: Map<Lane, Round[]>): void {
+  const full = results.get('refront-mux');
+  const bare = results.get('refront-mux-bare');
+  if (!full?.length || !bare?.length) return;
+  const side = (key: 'clientCpuUs' | 'serverCpuUs'): string => fmt(median(full, key) - median(bare, key), 1);
+  console.log(
+    `default chain on mux at ${concurrency} (defaults on minus off, CPU µs/call): client ${side('clientCpuUs')} ` +
+      `(interceptors and policy), server ${side('serverCpuUs')} (interceptors)`,
+  );
 }
 
 /** Issue 11's aims: mux ≥ 1.2× Moleculer at concurrency 64, ahead of Moleculer and NestJS at 1. */
@@ -200,7 +220,7 @@ export default async function run(): Promise<void> {
   console.log('(a shared, noisy machine: compare lanes within one run, not across runs)');
   try {
     for (const lane of lanes) {
-      if (lane === 'refront-mux' && !mux) {
+      if ((lane === 'refront-mux' || lane === 'refront-mux-bare') && !mux) {
         console.log(
           `${LABELS[lane]}: lane missing (${'missing' in loaded ? loaded.missing : ''}); not measured`,
         );
