@@ -79,9 +79,9 @@ describe('compose.yaml', () => {
   });
 
   it(`reads \${NAME:-default} and \${NAME-default} as Compose does, and refuses forms it does not model`, () => {
-    expect(interpolate(`\${REFRONT_RPC:-grpc}`, {})).toBe('grpc');
-    expect(interpolate(`\${REFRONT_RPC:-grpc}`, { REFRONT_RPC: '' })).toBe('grpc');
-    expect(interpolate(`\${REFRONT_RPC-grpc}`, { REFRONT_RPC: '' })).toBe('');
+    expect(interpolate(`\${REFRONT_RPC:-mux}`, {})).toBe('mux');
+    expect(interpolate(`\${REFRONT_RPC:-mux}`, { REFRONT_RPC: '' })).toBe('mux');
+    expect(interpolate(`\${REFRONT_RPC-mux}`, { REFRONT_RPC: '' })).toBe('');
     expect(interpolate(`v\${A}.\${B:-0}`, { A: '1', B: '2' })).toBe('v1.2');
     expect(() => interpolate(`\${SECRET:?required}`, {})).toThrow(/unsupported interpolation/);
   });

@@ -5,13 +5,13 @@ import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/start
 import { type ComposeFile, containerEnv, loadCompose } from './composeFile.js';
 import { runtimeImage } from './imageFacts.js';
 import { type ConfigMap, deploymentOf, envOf, literalEnv, loadK8s } from './k8sObjects.js';
-import { grpcOnly, type LaneProcess, laneOf, unresolvedCalls } from './lanes.js';
+import { consulNamesOf, grpcOnly, type LaneProcess, laneOf, unresolvedCalls } from './lanes.js';
 import { readRepoFile } from './paths.js';
-import { calleesIn, rpcCallGraph, serveStringDefault } from './sourceFacts.js';
+import { calleesIn, rpcCallGraph, serveDefault } from './sourceFacts.js';
 
 const platform = PLATFORM_MODULES.map((m) => m.name);
 const graph = rpcCallGraph(platform);
-const defaultLane = serveStringDefault('REFRONT_RPC');
+const defaultLane = serveDefault('REFRONT_RPC');
 const image = runtimeImage();
 const compose = loadCompose();
 const k8s = loadK8s('deploy/k8s');
@@ -66,13 +66,15 @@ describe('the mux lane beside gRPC: derived from the code', () => {
     expect(() => calleesIn('createClient(LocalDefinition, channel)')).toThrow(/not imported/);
   });
 
-  it('serves mux on MUX_PORT, registers it as <service>-mux, and calls <service>-mux on the mux lane', () => {
+  it('serves mux on MUX_PORT unless it is off, registers it as <service>-mux, and calls <service>-mux on the mux lane', () => {
     const serve = readRepoFile('examples/refront-demo/src/serve.ts');
-    expect(serve).toMatch(/muxPort: cfg\.MUX_PORT\b/);
-    expect(serve).toMatch(/rpc: cfg\.REFRONT_RPC\b/);
+    expect(serve).toMatch(/muxPort: cfg\.MUX_PORT,/);
+    expect(serve).toMatch(/rpc: cfg\.REFRONT_RPC,/);
     expect(serve).toMatch(/openLane\(cfg\.REFRONT_RPC,/); // the gateway
     const distributed = readRepoFile('examples/refront-demo/src/platform/distributed.ts');
-    expect(distributed).toMatch(/config\.muxPort === undefined\s*\?\s*undefined\s*:\s*createMuxServer\(/);
+    expect(distributed).toMatch(
+      /config\.muxPort === 'off'\s*\?\s*undefined\s*:\s*createMuxServer\(\{[^}]*port: config\.muxPort \?\? 0,/,
+    );
     expect(distributed).toMatch(
       /if \(muxServer\) \{\s*await registry\.register\(\{[\s\S]{0,200}?service: muxServiceName\(module\.name\),[\s\S]{0,200}?port: muxServer\.port,/,
     );
@@ -80,7 +82,13 @@ describe('the mux lane beside gRPC: derived from the code', () => {
     const lane = readRepoFile('examples/refront-demo/src/platform/rpcLane.ts');
     expect(lane).toMatch(/lane === 'mux'\s*\?\s*createMuxChannel\(\{[^}]*service: muxServiceName\(service\)/);
     expect(muxServiceName('tickets')).toBe('tickets-mux');
-    expect(defaultLane).toBe('grpc');
+  });
+
+  it('calls on mux by default and serves mux even when MUX_PORT is unset (on a free port, for Consul)', () => {
+    expect(defaultLane).toBe('mux');
+    expect(serveDefault('MUX_PORT')).toBe(0);
+    expect(consulNamesOf({ service: 'tickets', env: {} })).toEqual(['tickets', 'tickets-mux']);
+    expect(consulNamesOf({ service: 'tickets', env: { MUX_PORT: 'off' } })).toEqual(['tickets']);
   });
 });
 
@@ -120,36 +128,40 @@ describe('the mux lane beside gRPC: one port everywhere', () => {
 });
 
 describe('the mux lane beside gRPC: switching is REFRONT_RPC alone', () => {
-  it('Compose: every process takes REFRONT_RPC from the shell, grpc when unset', () => {
-    const today = composeProcesses();
-    const flipped = composeProcesses({ REFRONT_RPC: 'mux' });
-    expect(today.map((p) => laneOf(p.env, defaultLane))).toEqual(today.map(() => 'grpc'));
-    expect(flipped.map((p) => laneOf(p.env, defaultLane))).toEqual(flipped.map(() => 'mux'));
-    for (const caller of graph.keys()) expect(today.map((p) => p.service)).toContain(caller);
+  it('Compose: every process takes REFRONT_RPC from the shell, mux when unset or empty', () => {
+    const byDefault = composeProcesses();
+    const flipped = composeProcesses({ REFRONT_RPC: 'grpc' });
+    expect(byDefault.map((p) => laneOf(p.env, defaultLane))).toEqual(byDefault.map(() => 'mux'));
+    const empty = composeProcesses({ REFRONT_RPC: '' });
+    expect(empty.map((p) => laneOf(p.env, defaultLane))).toEqual(empty.map(() => 'mux'));
+    expect(flipped.map((p) => laneOf(p.env, defaultLane))).toEqual(flipped.map(() => 'grpc'));
+    for (const caller of graph.keys()) expect(byDefault.map((p) => p.service)).toContain(caller);
   });
 
-  it('Compose: every call resolves in Consul on gRPC today, and on mux with REFRONT_RPC=mux', () => {
+  it('Compose: every call resolves in Consul on mux by default, and on gRPC with REFRONT_RPC=grpc', () => {
     expect(unresolvedCalls(composeProcesses(), graph, defaultLane)).toEqual([]);
-    expect(unresolvedCalls(composeProcesses({ REFRONT_RPC: 'mux' }), graph, defaultLane)).toEqual([]);
+    expect(unresolvedCalls(composeProcesses({ REFRONT_RPC: 'grpc' }), graph, defaultLane)).toEqual([]);
     expect(grpcOnly(composeProcesses(), platform)).toEqual([]);
   });
 
-  it('Kubernetes: one ConfigMap sets REFRONT_RPC=grpc and no container overrides it', () => {
+  it('Kubernetes: one ConfigMap sets REFRONT_RPC=mux and no container overrides it', () => {
     expect(k8s.configMaps.filter((m) => 'REFRONT_RPC' in m.data).map((m) => m.data.REFRONT_RPC)).toEqual([
-      'grpc',
+      'mux',
     ]);
     const own = k8s.deployments.flatMap((d) =>
       d.spec.template.spec.containers.flatMap((c) => (c.env ?? []).filter((e) => e.name === 'REFRONT_RPC')),
     );
     expect(own).toEqual([]);
-    const flipped = k8sProcesses(withConfig('REFRONT_RPC', 'mux'));
-    expect(flipped.map((p) => laneOf(p.env, defaultLane))).toEqual(flipped.map(() => 'mux'));
+    const configured = k8sProcesses();
+    expect(configured.map((p) => laneOf(p.env, defaultLane))).toEqual(configured.map(() => 'mux'));
+    const flipped = k8sProcesses(withConfig('REFRONT_RPC', 'grpc'));
+    expect(flipped.map((p) => laneOf(p.env, defaultLane))).toEqual(flipped.map(() => 'grpc'));
     for (const caller of graph.keys()) expect(flipped.map((p) => p.service)).toContain(caller);
   });
 
-  it('Kubernetes: every call resolves in REFRONT_DNS on gRPC today, and on mux with REFRONT_RPC=mux', () => {
+  it('Kubernetes: every call resolves in REFRONT_DNS on mux as configured, and on gRPC with REFRONT_RPC=grpc', () => {
     expect(unresolvedCalls(k8sProcesses(), graph, defaultLane)).toEqual([]);
-    expect(unresolvedCalls(k8sProcesses(withConfig('REFRONT_RPC', 'mux')), graph, defaultLane)).toEqual([]);
+    expect(unresolvedCalls(k8sProcesses(withConfig('REFRONT_RPC', 'grpc')), graph, defaultLane)).toEqual([]);
     expect(grpcOnly(k8sProcesses(), platform)).toEqual([]);
   });
 
@@ -162,23 +174,24 @@ describe('the mux lane beside gRPC: switching is REFRONT_RPC alone', () => {
     const broken = withConfig('REFRONT_DNS', withoutTicketsMux);
     const callersOfTickets = [...graph].filter(([, callees]) => callees.has('tickets')).map(([c]) => c);
     expect(callersOfTickets.length).toBeGreaterThanOrEqual(2);
-    expect(unresolvedCalls(k8sProcesses(broken), graph, defaultLane)).toEqual([]);
-    const flipped = withConfig('REFRONT_RPC', 'mux', broken);
-    expect(unresolvedCalls(k8sProcesses(flipped), graph, defaultLane)).toEqual(
+    expect(unresolvedCalls(k8sProcesses(broken), graph, defaultLane)).toEqual(
       callersOfTickets.map((c) => `${c} → tickets-mux (dns)`).sort(),
     );
+    const flipped = withConfig('REFRONT_RPC', 'grpc', broken);
+    expect(unresolvedCalls(k8sProcesses(flipped), graph, defaultLane)).toEqual([]);
     expect(grpcOnly(k8sProcesses(broken), platform)).toContain('gateway: tickets');
 
-    // Compose: without a MUX_PORT (neither the image's nor the file's) nothing registers <service>-mux.
-    const noMux = structuredClone(compose);
-    for (const s of Object.values(noMux.services)) delete s.environment?.MUX_PORT;
+    // Compose: with MUX_PORT unset (neither the image's nor the file's) every service still serves
+    // mux on a free port and registers <service>-mux; only MUX_PORT=off leaves the mux lane empty.
+    const unset = structuredClone(compose);
+    for (const s of Object.values(unset.services)) delete s.environment?.MUX_PORT;
     const { MUX_PORT: _, ...imageWithoutMux } = image.env;
-    const missing = unresolvedCalls(
-      composeProcesses({ REFRONT_RPC: 'mux' }, noMux, imageWithoutMux),
-      graph,
-      defaultLane,
-    );
+    expect(unresolvedCalls(composeProcesses({}, unset, imageWithoutMux), graph, defaultLane)).toEqual([]);
+    const off = structuredClone(compose);
+    for (const s of Object.values(off.services))
+      if (s.environment?.MUX_PORT !== undefined) s.environment.MUX_PORT = 'off';
+    const missing = unresolvedCalls(composeProcesses({}, off), graph, defaultLane);
     expect(missing).toEqual(expect.arrayContaining(platform.map((s) => `gateway → ${s}-mux (consul)`)));
-    expect(unresolvedCalls(composeProcesses({}, noMux, imageWithoutMux), graph, defaultLane)).toEqual([]);
+    expect(unresolvedCalls(composeProcesses({ REFRONT_RPC: 'grpc' }, off), graph, defaultLane)).toEqual([]);
   });
 });

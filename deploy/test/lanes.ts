@@ -20,11 +20,12 @@ export function backendOf(env: LaneProcess['env']): Backend {
 
 /**
  * The names a process registers in Consul (runDistributed): a platform service registers its own
- * name (gRPC) and, when it has a MUX_PORT, `<service>-mux`; the gateway serves no lane.
+ * name (gRPC) and `<service>-mux` (on MUX_PORT, a free port when unset), unless `MUX_PORT=off`;
+ * the gateway serves no lane.
  */
 export function consulNamesOf(p: LaneProcess): string[] {
   if (p.service === 'gateway') return [];
-  return p.env.MUX_PORT === undefined ? [p.service] : [p.service, muxServiceName(p.service)];
+  return p.env.MUX_PORT?.trim() === 'off' ? [p.service] : [p.service, muxServiceName(p.service)];
 }
 
 /** The discovery names a caller can resolve, given every process of its deployment. */
@@ -44,11 +45,12 @@ export function resolvableNames(caller: LaneProcess, all: readonly LaneProcess[]
 }
 
 /**
- * The lane a process calls on: `REFRONT_RPC`, else serve.ts's default.
+ * The lane a process calls on: `REFRONT_RPC`, else (unset or empty, as serve.ts reads it) serve.ts's
+ * default.
  * @throws Error when the value is not a lane serve.ts accepts (it would not start).
  */
 export function laneOf(env: LaneProcess['env'], fallback: string): RpcLane {
-  const value = env.REFRONT_RPC ?? fallback;
+  const value = env.REFRONT_RPC?.trim() || fallback;
   const lane = RPC_LANES.find((l) => l === value);
   if (!lane) throw new Error(`REFRONT_RPC=${value} is not one of ${RPC_LANES.join(', ')}`);
   return lane;

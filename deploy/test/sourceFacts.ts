@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { sep } from 'node:path';
 import { demoServiceOf } from '../../examples/refront-demo/src/platform/routingChannel.js';
+import { loadServeConfig, type ServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
 import { readRepoFile, repoPath } from './paths.js';
 
 /**
@@ -48,13 +49,12 @@ export function serveNumberDefault(name: string): number {
   return Number(m[1].replaceAll('_', ''));
 }
 
-/** The default of a string or enum variable of serve.ts's schema (`NAME: z.enum(…).default('grpc')`). */
-export function serveStringDefault(name: string): string {
-  const source = readRepoFile(SERVE_CONFIG);
-  const line = source.split('\n').find((l) => l.trimStart().startsWith(`${name}: z.`));
-  const m = line ? /\.default\('([^']*)'\)/.exec(line) : null;
-  if (m?.[1] === undefined) throw new Error(`serveConfig.ts has no string default for ${name}`);
-  return m[1];
+/**
+ * What serve.ts's schema makes of a variable left unset (`REFRONT_RPC` → its default lane,
+ * `MUX_PORT` → its default port), read by parsing an environment that sets only `SERVICE`.
+ */
+export function serveDefault<K extends keyof ServeConfig>(name: K): ServeConfig[K] {
+  return loadServeConfig({ SERVICE: 'tickets' })[name];
 }
 
 /** The demo's sources, relative to the repository root. */

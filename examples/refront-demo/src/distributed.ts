@@ -1,17 +1,26 @@
 /**
  * `npm run demo:distributed`: every service as its own process on loopback (invoicing with 3
  * instances), against the local RabbitMQ and PostgreSQL; waits until all are ready, runs the same
- * walk as `npm run demo`, and stops them all cleanly on exit or Ctrl-C.
+ * walk as `npm run demo`, and stops them all cleanly on exit or Ctrl-C. Requests go on mux, the
+ * default lane, or on gRPC with `REFRONT_RPC=grpc`; every service serves both.
  * `npm run demo:distributed -- --once` exits 0 after the walk.
  */
 import { openDatabase } from '@refront/data';
 import { connect } from 'amqplib';
 import { LocalTopology } from './platform/localTopology.js';
+import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { walk } from './walk.js';
 
 const ONCE = process.argv.includes('--once');
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+// As serve.ts reads it: empty is unset, anything but a lane is refused.
+const RPC = process.env.REFRONT_RPC?.trim() || DEFAULT_RPC_LANE;
+const lane = RPC_LANES.find((l) => l === RPC);
+if (!lane) {
+  console.error(`REFRONT_RPC=${RPC} is not one of ${RPC_LANES.join(', ')}.`);
+  process.exit(1);
+}
 
 const topology = new LocalTopology({
   databaseUrl: DATABASE_URL,
@@ -21,7 +30,7 @@ const topology = new LocalTopology({
   grpcBasePort: Number(process.env.GRPC_BASE_PORT ?? 50_051),
   opsBasePort: Number(process.env.OPS_BASE_PORT ?? 9_471),
   instances: { invoicing: 3 },
-  rpc: process.env.REFRONT_RPC === 'mux' ? 'mux' : 'grpc',
+  rpc: lane,
 });
 const procs = topology.processes;
 
@@ -77,7 +86,7 @@ try {
 }
 console.log(
   `Refront demo, distributed: ${procs.length} processes ready (requests on ${topology.rpc}) in ${(performance.now() - t0).toFixed(0)} ms ` +
-    `(${procs.map((p) => `${p.service}${p.grpcPort ? `:${p.grpcPort}` : ''}`).join(', ')})\n`,
+    `(${procs.map((p) => `${p.service}${p.grpcPort ? `:${p.grpcPort}/${p.muxPort}` : ''}`).join(', ')}; ports gRPC/mux)\n`,
 );
 try {
   const result = await walk({

@@ -1,12 +1,15 @@
 /**
  * One service of the platform in its own process (the distributed topology): the same module
- * code as the monolith, on gRPC, RabbitMQ and PostgreSQL.
+ * code as the monolith, on mux and gRPC, RabbitMQ and PostgreSQL.
  *
  *   SERVICE=tickets DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres GRPC_PORT=50051 \
- *     REFRONT_ENDPOINTS='tickets=127.0.0.1:50051' node --import tsx src/serve.ts
+ *     MUX_PORT=51051 REFRONT_ENDPOINTS='tickets=127.0.0.1:50051;tickets-mux=127.0.0.1:51051' \
+ *     node --import tsx src/serve.ts
  *
- * `SERVICE=gateway` runs the public HTTP edge, calling the services over gRPC, or mux with
- * `REFRONT_RPC=mux` (each service then also needs a `MUX_PORT`).
+ * Every service serves gRPC (for callers outside Refront too) and mux (`MUX_PORT`, a free port
+ * when unset, `off` for none), and calls the others on mux, the default lane, or on gRPC with
+ * `REFRONT_RPC=grpc`. `SERVICE=gateway` runs the public HTTP edge, calling the services on the
+ * same lane.
  */
 import { createService } from '@refront/core';
 import { createGateway, gatewayOptionsFromEnv } from './gateway/index.js';

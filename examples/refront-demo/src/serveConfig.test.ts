@@ -14,7 +14,7 @@ function violations(env: Record<string, string>): string[] {
 }
 
 describe('the config of a service process (serve.ts)', () => {
-  it('has documented defaults, and no mux server unless MUX_PORT is set', () => {
+  it('has documented defaults: calls on mux, serves gRPC and mux on free ports', () => {
     expect(loadServeConfig({ SERVICE: 'tickets' })).toEqual({
       SERVICE: 'tickets',
       SERVICE_VERSION: '0.1.0',
@@ -23,7 +23,8 @@ describe('the config of a service process (serve.ts)', () => {
       DATABASE_POOL_SIZE: 10,
       GRPC_HOST: '0.0.0.0',
       GRPC_PORT: 0,
-      REFRONT_RPC: 'grpc',
+      REFRONT_RPC: 'mux',
+      MUX_PORT: 0,
       ADVERTISE_HOST: '127.0.0.1',
       OPS_PORT: 9464,
       GRACE_PERIOD_MS: 10_000,
@@ -34,14 +35,22 @@ describe('the config of a service process (serve.ts)', () => {
     });
   });
 
-  it('reads MUX_PORT, and 0 when asked for (a free port, for Consul)', () => {
+  it('reads MUX_PORT, 0 when asked for (a free port, for Consul), and off (no mux server)', () => {
     expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '51051' }).MUX_PORT).toBe(51051);
     expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '0' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: 'off' }).MUX_PORT).toBe('off');
   });
 
-  it('reads an empty MUX_PORT as unset (gRPC only), not as port 0', () => {
-    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '' }).MUX_PORT).toBeUndefined();
-    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '  ' }).MUX_PORT).toBeUndefined();
+  it('reads an empty MUX_PORT as unset: mux stays on, on a free port', () => {
+    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '  ' }).MUX_PORT).toBe(0);
+  });
+
+  it('goes back to gRPC with REFRONT_RPC=grpc, and still serves mux for callers not yet switched', () => {
+    const cfg = loadServeConfig({ SERVICE: 'tickets', REFRONT_RPC: 'grpc', MUX_PORT: '51051' });
+    expect(cfg).toMatchObject({ REFRONT_RPC: 'grpc', MUX_PORT: 51051 });
+    expect(loadServeConfig({ SERVICE: 'tickets', REFRONT_RPC: 'grpc' }).MUX_PORT).toBe(0);
+    expect(violations({ SERVICE: 'tickets', REFRONT_RPC: 'http' })).toEqual(['REFRONT_RPC']);
   });
 
   it('reads every other empty number as unset, so it keeps its default', () => {
@@ -73,7 +82,7 @@ describe('the config of a service process (serve.ts)', () => {
     });
     expect(cfg.DATABASE_URL).toBeUndefined();
     expect(cfg.AMQP_NAMESPACE).toBe('refront');
-    expect(cfg.REFRONT_RPC).toBe('grpc');
+    expect(cfg.REFRONT_RPC).toBe('mux');
     expect(violations({ SERVICE: '' })).toEqual(['SERVICE']);
   });
 

@@ -2,16 +2,15 @@ import type { Env, ServiceOptions } from '@refront/core';
 import { loadConfig } from '@refront/core';
 import { z } from 'zod';
 import { gatewayEnvShape } from './gateway/index.js';
-import { RPC_LANES } from './platform/rpcLane.js';
+import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
 
 const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
 
 /**
  * An empty (or blank) variable counts as unset, so it takes its default or stays undefined. Without
- * this, `z.coerce.number()` reads `MUX_PORT=""` as 0 (a free port, useless to DNS and static
- * discovery) and `OPS_PORT=""` as 0 instead of 9464; an empty value is how Compose and Kubernetes
- * clear a variable the image sets.
+ * this, `z.coerce.number()` reads `OPS_PORT=""` as 0 (a free port) instead of 9464; an empty value
+ * is how Compose and Kubernetes clear a variable the image sets.
  */
 function unsetBlank(env: unknown): unknown {
   if (typeof env !== 'object' || env === null) return env;
@@ -23,6 +22,12 @@ function unsetBlank(env: unknown): unknown {
 /**
  * The environment of one service process (`src/serve.ts`), documented in docs/deploy.md. Empty
  * or blank values count as unset.
+ *
+ * Every service serves both request lanes: gRPC on `GRPC_PORT` and mux on `MUX_PORT`, each 0 (a
+ * free port, registered in Consul) unless set, as the image sets 50051 and 51051 for DNS and
+ * static discovery. `REFRONT_RPC` only picks the lane this process calls the others on (mux by
+ * default), so callers can switch in any order; `MUX_PORT=off` serves gRPC alone, for a service
+ * no caller reaches on mux.
  *
  * @example
  * const service = createService({ ...serviceOptionsFromEnv(process.env), config: serveConfig });
@@ -38,8 +43,8 @@ export const serveConfig = z.preprocess(
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
     GRPC_HOST: z.string().default('0.0.0.0'),
     GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-    REFRONT_RPC: z.enum(RPC_LANES).default('grpc'),
-    MUX_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    REFRONT_RPC: z.enum(RPC_LANES).default(DEFAULT_RPC_LANE),
+    MUX_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(0),
     ADVERTISE_HOST: z.string().default('127.0.0.1'),
     OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),

@@ -1,7 +1,8 @@
 /**
  * The distributed topology end to end: `npm run demo:distributed -- --once` starts every service
- * as its own process on gRPC, RabbitMQ and PostgreSQL (invoicing ×3), runs the walk through the
- * gateway and stops them all. Needs the local PostgreSQL and RabbitMQ.
+ * as its own process on mux and gRPC, RabbitMQ and PostgreSQL (invoicing ×3), runs the walk through
+ * the gateway with requests on the default lane (REFRONT_RPC unset: mux) and on gRPC
+ * (REFRONT_RPC=grpc), and stops them all. Needs the local PostgreSQL and RabbitMQ.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,23 +13,24 @@ const infra = await infrastructure('the distributed topology test');
 
 describe.skipIf(!infra)('distributed topology', () => {
   it.each([
-    ['grpc', '18180', '21151', '19571'],
-    ['mux', '18190', '21161', '19581'],
+    ['mux', 'unset (the default)', '18190', '21161', '19581'],
+    ['grpc', 'grpc', '18180', '21151', '19571'],
   ])(
-    'runs the walk across 9 processes with requests on %s, and stops them all cleanly',
+    'runs the walk across 9 processes with requests on %s (REFRONT_RPC %s), and stops them all cleanly',
     { timeout: 180_000 },
-    async (lane, gatewayPort, grpcPort, opsPort) => {
+    async (lane, rpc, gatewayPort, grpcPort, opsPort) => {
       const entry = fileURLToPath(new URL('../src/distributed.ts', import.meta.url));
+      const { REFRONT_RPC: _, ...inherited } = process.env;
       const child = spawn(
         process.execPath,
         ['--conditions=@refront/source', '--import', 'tsx', entry, '--once'],
         {
           env: {
-            ...process.env,
+            ...inherited,
             GATEWAY_PORT: gatewayPort,
             GRPC_BASE_PORT: grpcPort,
             OPS_BASE_PORT: opsPort,
-            REFRONT_RPC: lane,
+            ...(rpc === 'grpc' ? { REFRONT_RPC: rpc } : {}),
             LOG_LEVEL: 'warn',
           },
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,9 @@
 /**
  * The seed's promises, proven on the distributed topology: every service its own process on
- * gRPC, RabbitMQ and PostgreSQL (invoicing ×3), driven from outside through the gateway's HTTP
- * API, with processes killed, stopped, restarted and upgraded while the rest runs. Each test
- * prints the figures it counted. Needs the local PostgreSQL and RabbitMQ.
+ * RabbitMQ and PostgreSQL (invoicing ×3), with requests on each lane in turn: mux, the default,
+ * then gRPC. Driven from outside through the gateway's HTTP API, with processes killed, stopped,
+ * restarted and upgraded while the rest runs. Each test prints the figures it counted. Needs the
+ * local PostgreSQL and RabbitMQ.
  */
 
 import { type Database, openDatabase } from '@refront/data';
@@ -23,10 +24,13 @@ import {
 } from './topology.js';
 
 const infra = await infrastructure('the system tests of the distributed topology');
-/** Each lane gets its own processes, ports, database and queue namespace. */
+/**
+ * Each lane gets its own processes, ports, database and queue namespace. mux runs as the default
+ * lane (no `rpc` given to the topology); gRPC is asked for.
+ */
 const LANES = [
-  { lane: 'grpc', gatewayPort: 18_280, grpcBasePort: 21_251, opsBasePort: 19_671 },
-  { lane: 'mux', gatewayPort: 18_290, grpcBasePort: 21_271, opsBasePort: 19_691 },
+  { lane: 'mux', rpc: undefined, gatewayPort: 18_290, grpcBasePort: 21_271, opsBasePort: 19_691 },
+  { lane: 'grpc', rpc: 'grpc', gatewayPort: 18_280, grpcBasePort: 21_251, opsBasePort: 19_671 },
 ] as const;
 const TIME_LOGGED = 'refront.timetracking.v1.TimeLogged';
 
@@ -108,7 +112,7 @@ class Session {
 
 const ms = (x: number) => Math.round(x * 10) / 10;
 
-for (const { lane, gatewayPort, grpcBasePort, opsBasePort } of LANES)
+for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
   describe.skipIf(!infra)(`the seed promises on the distributed topology, requests on ${lane}`, () => {
     beforeAll(async () => {
       const namespace = `refront-promises-${lane}`;
@@ -122,11 +126,12 @@ for (const { lane, gatewayPort, grpcBasePort, opsBasePort } of LANES)
         gatewayPort,
         grpcBasePort,
         opsBasePort,
-        rpc: lane,
+        ...(rpc ? { rpc } : {}),
         instances: { invoicing: 3 },
         output: 'capture',
         env: { RATE_LIMIT_PER_MINUTE: '1000000', DATABASE_POOL_SIZE: '4', GRACE_PERIOD_MS: '15000' },
       });
+      expect(topology.rpc).toBe(lane);
       await topology.startAll();
     }, 180_000);
 
@@ -467,7 +472,7 @@ for (const { lane, gatewayPort, grpcBasePort, opsBasePort } of LANES)
       }
       expect([...new Set(statuses)]).toEqual(['503 UNAVAILABLE']);
 
-      // The same call over gRPC, as another service makes it: a typed UNAVAILABLE.
+      // The same call over gRPC, as a caller outside Refront makes it: a typed UNAVAILABLE.
       const grpc = createGrpcClient(TimeTrackingServiceDefinition, {
         target: `127.0.0.1:${tt.grpcPort}`,
         policy: false,

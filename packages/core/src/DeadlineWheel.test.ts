@@ -56,6 +56,33 @@ describe('DeadlineWheel', () => {
     expect(fired).toEqual([20]);
   });
 
+  it('reuses the bucket of calls made close together, and leaves no emptied bucket behind', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const wheel = new DeadlineWheel({ resolutionMs: 1 });
+    const fired: number[] = [];
+    // One call at a time, each settling in time, over 2 s of calls: the pattern of concurrency 1.
+    for (let t = 0; t < 2_000; t++) {
+      for (let i = 0; i < 3; i++) {
+        const e = entry(Date.now() + 10_000, fired);
+        wheel.add(e);
+        wheel.remove(e);
+      }
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(wheel.size).toBe(0);
+    expect(wheel.bucketCount).toBeLessThanOrEqual(1);
+    // An entry that lands in the kept bucket still expires, on time.
+    const kept = entry(Date.now() + 10_000, fired);
+    wheel.add(kept);
+    expect(wheel.bucketCount).toBe(1);
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(fired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual([kept.deadline]);
+    expect(wheel.size).toBe(0);
+    expect(wheel.bucketCount).toBe(0);
+  });
+
   it('keeps one timer for many entries', () => {
     vi.useFakeTimers({ now: 0 });
     const wheel = new DeadlineWheel({ resolutionMs: 1, ref: true });

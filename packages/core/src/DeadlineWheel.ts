@@ -40,6 +40,13 @@ export interface DeadlineWheelOptions {
  */
 export class DeadlineWheel {
   private readonly buckets = new Map<number, Set<Expirable>>();
+  /** Entries tracked. */
+  private count = 0;
+  // The bucket of the latest add: calls made close together share a bucket, so most adds and
+  // removes skip the Map, and a bucket that empties stays for the next call instead of being
+  // made again (at concurrency 1 every call would otherwise create and drop a Set).
+  private lastSlot = Number.NaN;
+  private lastBucket: Set<Expirable> | undefined;
   private readonly resolutionMs: number;
   private readonly ref: boolean;
   private timer: NodeJS.Timeout | undefined;
@@ -59,9 +66,7 @@ export class DeadlineWheel {
 
   /** Entries tracked. */
   get size(): number {
-    let n = 0;
-    for (const b of this.buckets.values()) n += b.size;
-    return n;
+    return this.count;
   }
 
   /** Tracks `e` until it expires or is removed. */
@@ -69,12 +74,20 @@ export class DeadlineWheel {
     this.stopped = false;
     const slot = Math.ceil(e.deadline / this.resolutionMs);
     e.slot = slot;
-    let bucket = this.buckets.get(slot);
-    if (!bucket) {
-      bucket = new Set();
-      this.buckets.set(slot, bucket);
+    let bucket = this.lastBucket;
+    if (slot !== this.lastSlot || !bucket) {
+      // The previous latest bucket was kept for reuse only: drop it if it ended up empty.
+      if (bucket?.size === 0) this.buckets.delete(this.lastSlot);
+      bucket = this.buckets.get(slot);
+      if (!bucket) {
+        bucket = new Set();
+        this.buckets.set(slot, bucket);
+      }
+      this.lastSlot = slot;
+      this.lastBucket = bucket;
     }
     bucket.add(e);
+    this.count++;
     if (slot < this.armedSlot) this.arm(slot);
     else if (this.armedWith !== setTimeout) this.arm(this.earliest());
     else if (this.ref && !this.timerRefed) {
@@ -85,16 +98,21 @@ export class DeadlineWheel {
 
   /** Stops tracking `e` (it settled first). */
   remove(e: Expirable): void {
-    const bucket = this.buckets.get(e.slot);
+    const bucket = e.slot === this.lastSlot ? this.lastBucket : this.buckets.get(e.slot);
     if (!bucket?.delete(e)) return;
-    if (bucket.size > 0) return;
-    this.buckets.delete(e.slot);
+    this.count--;
+    if (bucket.size === 0 && bucket !== this.lastBucket) this.buckets.delete(e.slot);
     // The timer stays armed (re-arming per call would cost what the wheel saves); it only stops
     // holding the process open once nothing is tracked.
-    if (this.buckets.size === 0 && this.timerRefed) {
+    if (this.count === 0 && this.timerRefed) {
       this.timer?.unref();
       this.timerRefed = false;
     }
+  }
+
+  /** @internal Buckets held, emptied ones included (tests check that calls leave none behind). */
+  get bucketCount(): number {
+    return this.buckets.size;
   }
 
   /** Whether the timer is armed (it may outlive the last entry, unref'd, and then fire once for nothing). */
@@ -107,9 +125,10 @@ export class DeadlineWheel {
     return this.timer !== undefined && this.timerRefed;
   }
 
+  /** The earliest slot holding an entry (an emptied latest bucket, kept for reuse, does not count). */
   private earliest(): number {
     let next = Number.POSITIVE_INFINITY;
-    for (const slot of this.buckets.keys()) if (slot < next) next = slot;
+    for (const [slot, bucket] of this.buckets) if (slot < next && bucket.size > 0) next = slot;
     return next;
   }
 
@@ -137,6 +156,8 @@ export class DeadlineWheel {
     for (const [slot, bucket] of this.buckets) {
       if (slot <= due) {
         this.buckets.delete(slot);
+        if (bucket === this.lastBucket) this.forgetLast();
+        this.count -= bucket.size;
         expired.push(bucket);
       }
     }
@@ -153,5 +174,12 @@ export class DeadlineWheel {
     this.armedSlot = Number.POSITIVE_INFINITY;
     this.timerRefed = false;
     this.buckets.clear();
+    this.count = 0;
+    this.forgetLast();
+  }
+
+  private forgetLast(): void {
+    this.lastSlot = Number.NaN;
+    this.lastBucket = undefined;
   }
 }

@@ -1,6 +1,7 @@
-import { createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
-import { type Balancer, type BalancerOptions, createBalancer, type Pick } from './Balancer.js';
+import { createLogger, type Logger, type Registry } from '@refront/core';
+import type { BalancerOptions, Pick } from './Balancer.js';
 import { closedError } from './errors.js';
+import { createInstancePool, type InstancePool } from './InstancePool.js';
 
 /** Options of {@link createResolver}. */
 export interface ResolverOptions {
@@ -23,12 +24,6 @@ export interface Resolver extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-interface Tracked {
-  readonly balancer: Balancer;
-  ready: boolean;
-  first: Promise<void> | undefined;
-}
-
 /**
  * Creates the resolver a transport client uses: one watch and one balancer per service, shared
  * by every call, so a changed set never makes calls resolve again (no resolve storm).
@@ -40,70 +35,44 @@ interface Tracked {
  */
 export function createResolver(registry: Registry, options: ResolverOptions = {}): Resolver {
   const logger = options.logger ?? createLogger({ service: 'refront-discovery' });
-  const tracked = new Map<string, Tracked>();
-  const closed = new AbortController();
-  const watches: Promise<void>[] = [];
+  const pools = new Map<string, InstancePool<undefined>>();
+  let closed = false;
 
-  const follow = async (service: string, t: Tracked): Promise<void> => {
-    try {
-      for await (const set of registry.watch(service, { signal: closed.signal })) apply(t, set);
-    } catch (e: unknown) {
-      if (!closed.signal.aborted)
-        logger.warn({ err: e, target: service }, 'discovery watch ended with an error');
+  // A pool with no connection per instance: its watch, first resolve and balancer are the point.
+  const poolOf = (service: string): InstancePool<undefined> => {
+    let pool = pools.get(service);
+    if (!pool) {
+      pool = createInstancePool({
+        registry,
+        service,
+        connect: none,
+        close: none,
+        balancer: options.balancer,
+        logger,
+      });
+      pools.set(service, pool);
     }
-  };
-  const apply = (t: Tracked, set: readonly ServiceInstance[]): void => {
-    t.balancer.update(set);
-    t.ready = true;
-  };
-
-  const track = (service: string): Tracked => {
-    let t = tracked.get(service);
-    if (!t) {
-      t = { balancer: createBalancer({ ...options.balancer, service }), ready: false, first: undefined };
-      tracked.set(service, t);
-      watches.push(follow(service, t));
-    }
-    return t;
-  };
-
-  const firstResolve = (service: string, t: Tracked): Promise<void> => {
-    t.first ??= registry.resolve(service, { signal: closed.signal }).then(
-      (set) => {
-        if (!t.ready) apply(t, set);
-      },
-      (e: unknown) => {
-        t.first = undefined;
-        throw e;
-      },
-    );
-    return t.first;
+    return pool;
   };
 
   const close = async (): Promise<void> => {
-    closed.abort();
-    await Promise.allSettled(watches);
+    closed = true;
+    await Promise.allSettled([...pools.values()].map((p) => p.close()));
   };
 
   return {
     async pick(service, pickOptions = {}) {
-      if (closed.signal.aborted) throw closedError('the resolver');
+      if (closed) throw closedError('the resolver');
       pickOptions.signal?.throwIfAborted();
-      const t = track(service);
-      if (!t.ready) await waitFor(firstResolve(service, t), pickOptions.signal);
-      return t.balancer.pick();
+      const pool = poolOf(service);
+      if (!pool.isReady) await pool.whenReady(pickOptions.signal);
+      return pool.pick().pick;
     },
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
-/** Awaits `p`, or rejects with `signal.reason` as soon as the signal aborts. */
-function waitFor<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+function none(): undefined {
+  return undefined;
 }

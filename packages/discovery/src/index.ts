@@ -31,6 +31,9 @@ export {
 } from './DnsRegistry.js';
 export type { DiscoveryReasonCode } from './errors.js';
 export { DiscoveryReason } from './errors.js';
+export type { InstancePool, InstancePoolOptions, PooledInstance } from './InstancePool.js';
+export { createInstancePool } from './InstancePool.js';
+export type { InstanceAttempts } from './InstancePoolAttempts.js';
 export {
   DEFAULT_DEREGISTER_CRITICAL_AFTER_MS,
   DEFAULT_HTTP_CHECK_TIMEOUT_MS,

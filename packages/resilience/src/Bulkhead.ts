@@ -1,5 +1,5 @@
 import { bulkheadFullError, ResilienceReason } from './errors.js';
-import { type AttemptFn, defineLayer, type Execution, type Step } from './internal/Execution.js';
+import { type AttemptFn, defineLayer, type Execution, type Sink, type Step } from './internal/Execution.js';
 import { requireInteger } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
 import { ResilienceEvents } from './ResilienceEvents.js';
@@ -64,30 +64,11 @@ class BulkheadImpl implements BulkheadLayer {
   }
 
   bind(inner: Step): Step {
-    const release = (): void => this.release();
-    // Shared by every execution: no closures per call.
-    const released = (value: unknown): unknown => {
-      release();
-      return value;
-    };
-    const releasedThrow = (e: unknown): never => {
-      release();
-      throw e;
-    };
-    const run = <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
-      let p: Promise<T>;
-      try {
-        p = inner(fn, x);
-      } catch (e: unknown) {
-        release();
-        return Promise.reject(e);
-      }
-      return p.then(released, releasedThrow) as Promise<T>;
-    };
-    return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+    return <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void => {
       if (this.running < this.maxConcurrent) {
         this.running++;
-        return run(fn, x);
+        this.run(inner, fn, x, sink);
+        return;
       }
       if (this.waiters.length >= this.maxQueue) {
         const error = bulkheadFullError(x.target, this.maxConcurrent, this.maxQueue);
@@ -97,10 +78,24 @@ class BulkheadImpl implements BulkheadLayer {
           reason: ResilienceReason.BULKHEAD_FULL,
           error,
         });
-        return Promise.reject(error);
+        sink.fail(error);
+        return;
       }
-      return this.wait(x.signal).then(() => run(fn, x));
+      this.wait(x.signal).then(
+        () => this.run(inner, fn, x, sink),
+        (e: unknown) => sink.fail(e),
+      );
     };
+  }
+
+  /** Runs the inner layers in a slot taken for this execution; the slot is handed on once they end. */
+  private run<T>(inner: Step, fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void {
+    const slot = new Slot(this, sink);
+    try {
+      inner(fn, x, slot);
+    } catch (e: unknown) {
+      slot.fail(e);
+    }
   }
 
   close(): Promise<void> {
@@ -126,10 +121,34 @@ class BulkheadImpl implements BulkheadLayer {
     });
   }
 
-  /** Hands the slot to the first waiter, or frees it. */
-  private release(): void {
+  /** Hands the slot to the first waiter, or frees it. @internal called by {@link Slot} */
+  release(): void {
     const next = this.waiters.shift();
     if (next) next.resolve();
     else this.running--;
+  }
+}
+
+/** The sink of one execution holding a slot: frees the slot once, then reports outward. */
+class Slot<T> implements Sink<T> {
+  private held = true;
+
+  constructor(
+    private readonly bulkhead: BulkheadImpl,
+    private readonly sink: Sink<T>,
+  ) {}
+
+  ok(value: T): void {
+    if (!this.held) return;
+    this.held = false;
+    this.bulkhead.release();
+    this.sink.ok(value);
+  }
+
+  fail(e: unknown): void {
+    if (!this.held) return;
+    this.held = false;
+    this.bulkhead.release();
+    this.sink.fail(e);
   }
 }

@@ -10,7 +10,14 @@ import {
 import CircuitBreaker from 'opossum';
 import { circuitOpenError, ResilienceReason } from './errors.js';
 import { raceAbort } from './internal/abort.js';
-import { type AttemptFn, defineLayer, Execution, type Step, targetOf } from './internal/Execution.js';
+import {
+  type AttemptFn,
+  defineLayer,
+  Execution,
+  type Sink,
+  type Step,
+  targetOf,
+} from './internal/Execution.js';
 import { requireInteger, requireRange } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
 import { ResilienceEvents } from './ResilienceEvents.js';
@@ -183,12 +190,14 @@ class BreakerPool implements CircuitBreakerPool {
   }
 
   execute<T>(target: string, fn: () => Promise<T>, options?: BreakerExecuteOptions): Promise<T> {
-    return this.guard(target, options?.signal, fn, undefined, undefined);
+    return new Promise<T>((resolve, reject) =>
+      this.guard(target, options?.signal, runPlain<T>, fn, undefined, { ok: resolve, fail: reject }),
+    );
   }
 
   /**
-   * Runs `call(a, b)` through the breaker of `target` (two plain arguments instead of a closure,
-   * so the policy layer allocates nothing extra per attempt).
+   * Runs `call(a, b, sink)` through the breaker of `target` (two plain arguments instead of a closure,
+   * so the policy layer allocates nothing extra per attempt); reports to `sink`, never throws.
    *
    * A closed breaker takes the fast path: opossum's `fire` would build an argument array, a
    * promise, a semaphore ticket and two handlers per call to end up doing what is done here,
@@ -199,14 +208,14 @@ class BreakerPool implements CircuitBreakerPool {
   private guard<A, B, T>(
     target: string,
     signal: AbortSignal | Execution | undefined,
-    call: (a: A, b: B) => Promise<T>,
+    call: (a: A, b: B, sink: Sink<T>) => void,
     a: A,
     b: B,
-  ): Promise<T> {
+    sink: Sink<T>,
+  ): void {
     if (this.closed) {
-      return Promise.reject(
-        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the circuit breaker pool is closed'),
-      );
+      sink.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the circuit breaker pool is closed'));
+      return;
     }
     const entry = this.entryFor(target);
     const breaker = entry.breaker;
@@ -214,35 +223,30 @@ class BreakerPool implements CircuitBreakerPool {
     entry.lastUsed = Date.now();
     if (breaker.closed) {
       breaker.emit('fire');
-      const started = entry.lastUsed;
-      let pending: Promise<T>;
+      const counted = new Counted(this, entry, signal, sink);
       try {
-        pending = call(a, b);
+        call(a, b, counted);
       } catch (e: unknown) {
-        pending = Promise.reject(e);
+        counted.fail(e);
       }
-      return pending.then(
-        (value) => {
-          entry.inFlight--;
-          breaker.emit('success', value, Date.now() - started);
-          return value;
-        },
-        (e: unknown) => {
-          entry.inFlight--;
-          this.record(breaker, e, signal, Date.now() - started);
-          throw e;
-        },
-      );
+      return;
     }
-    const run = (): Promise<T> => call(a, b);
-    return (breaker.fire(run, signal instanceof Execution ? signal.signal : signal) as Promise<T>).then(
+    const run = (): Promise<T> =>
+      new Promise<T>((resolve, reject) => call(a, b, { ok: resolve, fail: reject }));
+    let fired: Promise<T>;
+    try {
+      fired = breaker.fire(run, signal instanceof Execution ? signal.signal : signal) as Promise<T>;
+    } catch (e: unknown) {
+      fired = Promise.reject(e);
+    }
+    fired.then(
       (value) => {
         entry.inFlight--;
-        return value;
+        sink.ok(value);
       },
       (e: unknown) => {
         entry.inFlight--;
-        throw this.mapError(e, target);
+        sink.fail(this.mapError(e, target));
       },
     );
   }
@@ -252,7 +256,8 @@ class BreakerPool implements CircuitBreakerPool {
    * success; a failure is counted and opens the breaker past the threshold (at the minimum
    * volume), or at once when the breaker went half-open meanwhile.
    */
-  private record(
+  /** @internal called by {@link Counted} */
+  record(
     breaker: Entry['breaker'],
     e: unknown,
     from: AbortSignal | Execution | undefined,
@@ -285,8 +290,16 @@ class BreakerPool implements CircuitBreakerPool {
   }
 
   bind(inner: Step): Step {
-    return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> =>
-      this.guard(targetOf(x) ?? DEFAULT_BREAKER_TARGET, x, inner<T>, fn, x);
+    return <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void => {
+      let target: string;
+      try {
+        target = targetOf(x) ?? DEFAULT_BREAKER_TARGET;
+      } catch (e: unknown) {
+        sink.fail(e);
+        return;
+      }
+      this.guard(target, x, inner<T>, fn, x, sink);
+    };
   }
 
   close(): Promise<void> {
@@ -380,5 +393,44 @@ class BreakerPool implements CircuitBreakerPool {
       }
     }
     if (this.entries.size === 0) this.stopTimer();
+  }
+}
+
+/** The plain form of a guarded call (see `CircuitBreakerPool.execute`). */
+function runPlain<T>(fn: () => Promise<T>, _unused: undefined, sink: Sink<T>): void {
+  fn().then(
+    (value) => sink.ok(value),
+    (e: unknown) => sink.fail(e),
+  );
+}
+
+/** The sink of one call on a closed breaker: counts its outcome once in the breaker's window, then reports outward. */
+class Counted<T> implements Sink<T> {
+  private readonly started: number;
+  private done = false;
+
+  constructor(
+    private readonly pool: BreakerPool,
+    private readonly entry: Entry,
+    private readonly signal: AbortSignal | Execution | undefined,
+    private readonly sink: Sink<T>,
+  ) {
+    this.started = entry.lastUsed;
+  }
+
+  ok(value: T): void {
+    if (this.done) return;
+    this.done = true;
+    this.entry.inFlight--;
+    this.entry.breaker.emit('success', value, Date.now() - this.started);
+    this.sink.ok(value);
+  }
+
+  fail(e: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.entry.inFlight--;
+    this.pool.record(this.entry.breaker, e, this.signal, Date.now() - this.started);
+    this.sink.fail(e);
   }
 }

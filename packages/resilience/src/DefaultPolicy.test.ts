@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { Writable } from 'node:stream';
 import { createLogger, createMetricsRegistry } from '@refront/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -156,5 +157,27 @@ describe('instrument', () => {
     events.emit({ type: 'breakerOpen', target: 'x' });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ policy: 'default', event: 'retryBudgetExhausted', reason: 'TEST_DOWN' });
+  });
+});
+
+describe('createDefaultPolicy on the hot path', () => {
+  it('settles one promise per execution besides the operation’s own, through every default layer', async () => {
+    const p = createDefaultPolicy();
+    const operation = (): Promise<number> => Promise.resolve(7);
+    await p.execute(operation, { idempotent: true, target: 'warm-up' });
+    let promises = 0;
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'PROMISE') promises++;
+      },
+    });
+    hook.enable();
+    const pending = p.execute(operation, { idempotent: true, target: 'warm-up' });
+    hook.disable();
+    await expect(pending).resolves.toBe(7);
+    // The caller's promise, the operation's own and the one reaction that reports its outcome:
+    // the layers (timeout, bulkhead, retry, breaker) pass a sink down instead of chaining promises.
+    expect(promises).toBe(3);
+    await p.close();
   });
 });

@@ -1,5 +1,5 @@
 import { ResilienceReason, rateLimitedError } from './errors.js';
-import { type AttemptFn, defineLayer, type Execution, type Step } from './internal/Execution.js';
+import { type AttemptFn, defineLayer, type Execution, type Sink, type Step } from './internal/Execution.js';
 import { requireNumber } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
 import { ResilienceEvents } from './ResilienceEvents.js';
@@ -46,12 +46,15 @@ export function createRateLimit(options: RateLimitOptions): RateLimitLayer {
   };
   const layer: RateLimitLayer = { kind: 'rateLimit', events, tryAcquire, close: () => Promise.resolve() };
   return defineLayer(layer, (inner: Step) => {
-    return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+    return <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void => {
       const waitMs = tryAcquire();
-      if (waitMs === 0) return inner(fn, x);
+      if (waitMs === 0) {
+        inner(fn, x, sink);
+        return;
+      }
       const error = rateLimitedError(x.target, waitMs);
       events.emit({ type: 'rejected', target: x.target, reason: ResilienceReason.RATE_LIMITED, error });
-      return Promise.reject(error);
+      sink.fail(error);
     };
   });
 }

@@ -1,7 +1,7 @@
 import { invalidOption, isStatus, type RefrontError, type Status, toRefrontError } from '@refront/core';
 import { ResilienceReason } from './errors.js';
 import { sleep } from './internal/abort.js';
-import { type AttemptFn, defineLayer, type Execution, type Step } from './internal/Execution.js';
+import { type AttemptFn, defineLayer, type Execution, type Sink, type Step } from './internal/Execution.js';
 import { requireInteger, requireNumber } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
 import { ResilienceEvents } from './ResilienceEvents.js';
@@ -111,35 +111,64 @@ function shouldRetry(error: RefrontError, idempotent: boolean, retryOn: Readonly
 }
 
 function bindRetry(inner: Step, r: Rules): Step {
-  /** Runs attempt `x.attempt` and the retries after it, without an async frame per call. */
-  const run = <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
-    let pending: Promise<T>;
-    try {
-      pending = inner(fn, x);
-    } catch (e: unknown) {
-      pending = Promise.reject(e);
-    }
-    return pending.then(undefined, (e: unknown) => {
-      const delayMs = retryDelay(e, x.attempt, x, r);
-      if (delayMs === undefined) throw e;
-      if (delayMs === 0) {
-        x.attempt++;
-        x.attemptTarget = undefined;
-        return run(fn, x);
-      }
-      return sleep(delayMs, x.signal).then(() => {
-        x.attempt++;
-        x.attemptTarget = undefined;
-        return run(fn, x);
-      });
-    });
-  };
-  return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+  return <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void => {
     r.budget?.recordRequest();
     x.attempt = 1;
     x.attemptTarget = undefined;
-    return run(fn, x);
+    new Attempts(inner, r, fn, x, sink).start();
   };
+}
+
+/** The attempts of one execution: runs attempt `x.attempt`, and on failure decides whether another follows. */
+class Attempts<T> implements Sink<T> {
+  constructor(
+    private readonly inner: Step,
+    private readonly r: Rules,
+    private readonly fn: AttemptFn<T>,
+    private readonly x: Execution,
+    private readonly sink: Sink<T>,
+  ) {}
+
+  start(): void {
+    try {
+      this.inner(this.fn, this.x, this);
+    } catch (e: unknown) {
+      this.fail(e);
+    }
+  }
+
+  ok(value: T): void {
+    this.sink.ok(value);
+  }
+
+  fail(e: unknown): void {
+    const x = this.x;
+    let delayMs: number | undefined;
+    try {
+      delayMs = retryDelay(e, x.attempt, x, this.r);
+    } catch (reason: unknown) {
+      this.sink.fail(reason);
+      return;
+    }
+    if (delayMs === undefined) {
+      this.sink.fail(e);
+      return;
+    }
+    if (delayMs === 0) {
+      this.next();
+      return;
+    }
+    sleep(delayMs, x.signal).then(
+      () => this.next(),
+      (reason: unknown) => this.sink.fail(reason),
+    );
+  }
+
+  private next(): void {
+    this.x.attempt++;
+    this.x.attemptTarget = undefined;
+    this.start();
+  }
 }
 
 /** The backoff before the next attempt, or undefined when `e` must be thrown. Throws the abort reason. */

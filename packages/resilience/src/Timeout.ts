@@ -1,6 +1,13 @@
 import { DeadlineWheel, type Expirable } from '@refront/core';
 import { timeoutError } from './errors.js';
-import { type AttemptFn, defineLayer, type Execution, LazyAbort, type Step } from './internal/Execution.js';
+import {
+  type AttemptFn,
+  defineLayer,
+  type Execution,
+  LazyAbort,
+  type Sink,
+  type Step,
+} from './internal/Execution.js';
 import { requireNumber } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
 import { ResilienceEvents } from './ResilienceEvents.js';
@@ -62,10 +69,10 @@ const wheel = new DeadlineWheel({ resolutionMs: TIMEOUT_RESOLUTION_MS, ref: true
 export const timeoutWheel: Pick<DeadlineWheel, 'size' | 'holdsProcess' | 'armed'> = wheel;
 
 /**
- * One guarded execution: expires on the wheel, and listens to the caller's signal as an
- * EventListener object (no closures per execution).
+ * One guarded execution: expires on the wheel, listens to the caller's signal as an EventListener
+ * object, and is the sink of the layers inside (no closures or promises per execution).
  */
-class Race<T> implements Expirable {
+class Race<T> implements Expirable, Sink<T> {
   slot = 0;
   private done = false;
 
@@ -75,8 +82,7 @@ class Race<T> implements Expirable {
     private readonly x: Execution,
     private readonly scope: LazyAbort,
     private readonly events: ResilienceEvents,
-    private readonly resolve: (value: T) => void,
-    private readonly reject: (e: unknown) => void,
+    private readonly sink: Sink<T>,
   ) {}
 
   /** The wheel: the deadline passed first. */
@@ -87,7 +93,7 @@ class Race<T> implements Expirable {
     const error = timeoutError(this.x.target, this.budgetMs);
     this.events.emit({ type: 'timeout', target: this.x.target, budgetMs: this.budgetMs });
     this.scope.abort(error);
-    this.reject(error);
+    this.sink.fail(error);
   }
 
   /** The caller's signal aborted first. */
@@ -97,50 +103,57 @@ class Race<T> implements Expirable {
     wheel.remove(this);
     const reason = this.x.outer?.reason;
     this.scope.abort(reason);
-    this.reject(reason);
+    this.sink.fail(reason);
   }
 
-  /** The operation settled first. */
-  settled(ok: boolean, value: unknown): void {
+  /** The operation succeeded first. */
+  ok(value: T): void {
     if (this.done) return;
+    this.finish();
+    this.sink.ok(value);
+  }
+
+  /** The operation failed first. */
+  fail(e: unknown): void {
+    if (this.done) return;
+    this.finish();
+    this.sink.fail(this.scope.aborted ? this.scope.abortReason : e);
+  }
+
+  private finish(): void {
     this.done = true;
     wheel.remove(this);
     this.x.outer?.removeEventListener('abort', this);
-    if (ok) this.resolve(value as T);
-    else this.reject(this.scope.aborted ? this.scope.abortReason : value);
   }
 }
 
 function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): Step {
-  return <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+  return <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void => {
     const now = Date.now();
     const local = now + timeoutMs;
     const deadline = Math.min(x.deadline, local);
     const budgetMs = deadline - now;
-    if (budgetMs > MAX_TIMER_MS) return inner(fn, x);
+    if (budgetMs > MAX_TIMER_MS) {
+      inner(fn, x, sink);
+      return;
+    }
     if (budgetMs <= 0) {
       events.emit({ type: 'timeout', target: x.target, budgetMs: 0 });
-      return Promise.reject(timeoutError(x.target, 0));
+      sink.fail(timeoutError(x.target, 0));
+      return;
     }
     // The execution's signal is made only if something reads it (see LazyAbort): a transport
     // that sends the deadline downstream and watches the caller's signal never does.
     const scope = new LazyAbort();
     x.timeout = scope;
     x.deadline = deadline;
-    return new Promise<T>((resolve, reject) => {
-      const race = new Race<T>(deadline, budgetMs, x, scope, events, resolve, reject);
-      wheel.add(race);
-      x.outer?.addEventListener('abort', race, { once: true });
-      let pending: Promise<T>;
-      try {
-        pending = inner(fn, x);
-      } catch (e: unknown) {
-        pending = Promise.reject(e);
-      }
-      pending.then(
-        (value) => race.settled(true, value),
-        (e: unknown) => race.settled(false, e),
-      );
-    });
+    const race = new Race<T>(deadline, budgetMs, x, scope, events, sink);
+    wheel.add(race);
+    x.outer?.addEventListener('abort', race, { once: true });
+    try {
+      inner(fn, x, race);
+    } catch (e: unknown) {
+      race.fail(e);
+    }
   };
 }

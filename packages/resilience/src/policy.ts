@@ -1,5 +1,13 @@
 import { currentContext, type Disposable, invalidOption, type Policy, toRefrontError } from '@refront/core';
-import { Attempt, type AttemptFn, binderOf, Execution, type Step } from './internal/Execution.js';
+import {
+  Attempt,
+  type AttemptFn,
+  binderOf,
+  Execution,
+  type Sink,
+  type Step,
+  stepPromise,
+} from './internal/Execution.js';
 import {
   LAYER_ORDER,
   type PolicyLayer,
@@ -75,12 +83,23 @@ export function composePolicy(
 
 const NO_OPTIONS: ResilienceExecuteOptions = {};
 
-const terminal: Step = <T>(fn: AttemptFn<T>, x: Execution): Promise<T> => {
+/** The operation itself: the only promise an attempt adds is the one the operation returns. */
+const terminal: Step = <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void => {
+  let pending: Promise<T>;
   try {
-    return fn(new Attempt(x));
+    pending = fn(new Attempt(x));
   } catch (e: unknown) {
-    return Promise.reject(e);
+    sink.fail(e);
+    return;
   }
+  if (typeof (pending as Partial<Promise<T>> | undefined)?.then !== 'function') {
+    sink.ok(pending as T);
+    return;
+  }
+  pending.then(
+    (value) => sink.ok(value),
+    (e: unknown) => sink.fail(e),
+  );
 };
 
 class ComposedPolicy implements ResiliencePolicy {
@@ -118,7 +137,7 @@ class ComposedPolicy implements ResiliencePolicy {
       options.target,
       options.pickTarget,
     );
-    const p = this.step(fn, x);
+    const p = stepPromise(this.step, fn, x);
     const fallback = options.fallback;
     if (!fallback) return p;
     return p.catch((e: unknown) => {

@@ -1,4 +1,12 @@
-import type { AttemptContext, Call, Interceptor, Next, Policy } from '@refront/core';
+import type {
+  AttemptContext,
+  Call,
+  Interceptor,
+  MethodInfo,
+  Next,
+  Policy,
+  RequestContext,
+} from '@refront/core';
 import type { ResilienceAttemptContext, ResilienceExecuteOptions } from './PolicyLayer.js';
 
 /** Options of {@link policyInterceptor}. */
@@ -32,14 +40,41 @@ export function policyInterceptor(policy: Policy, options: PolicyInterceptorOpti
       target: call.target ?? call.method.service,
       pickTarget: pick ? (attempt) => pick(call as Call<unknown>, attempt) : undefined,
     };
-    return policy.execute((ctx: AttemptContext) => {
-      const c = ctx as Partial<ResilienceAttemptContext>;
-      return next({
-        ...call,
-        signal: ctx.signal,
-        deadline: c.deadline ?? call.deadline,
-        target: c.target ?? call.target,
-      });
-    }, execute);
+    return policy.execute((ctx: AttemptContext) => next(new AttemptCall(call, ctx)), execute);
   };
+}
+
+/**
+ * The call one attempt sends: the caller's call with the attempt's deadline and target, and the
+ * attempt's signal read only when something reads it (a policy's signal is made on first read;
+ * a transport that enforces the deadline itself never needs it).
+ */
+class AttemptCall<Req> implements Call<Req> {
+  readonly side: 'client' | 'server';
+  readonly method: MethodInfo;
+  request: Req;
+  readonly metadata: Record<string, string>;
+  deadline: number | undefined;
+  context: RequestContext | undefined;
+  readonly peer: string | undefined;
+  target: string | undefined;
+
+  constructor(
+    call: Call<Req>,
+    private readonly attempt: AttemptContext,
+  ) {
+    const c = attempt as Partial<ResilienceAttemptContext>;
+    this.side = call.side;
+    this.method = call.method;
+    this.request = call.request;
+    this.metadata = call.metadata;
+    this.deadline = c.deadline ?? call.deadline;
+    this.context = call.context;
+    this.peer = call.peer;
+    this.target = c.target ?? call.target;
+  }
+
+  get signal(): AbortSignal {
+    return this.attempt.signal;
+  }
 }

@@ -1,4 +1,4 @@
-import { Client } from '@grpc/grpc-js';
+import { Client, connectivityState } from '@grpc/grpc-js';
 import {
   type Call,
   type Channel,
@@ -12,7 +12,12 @@ import {
   RefrontError,
   type Registry,
 } from '@refront/core';
-import type { BalancerOptions } from '@refront/discovery';
+import {
+  type BalancerOptions,
+  createInstancePool,
+  type InstancePool,
+  type PooledInstance,
+} from '@refront/discovery';
 import {
   cancelSignalOf,
   createDefaultPolicy,
@@ -21,7 +26,6 @@ import {
   type ResiliencePolicy,
 } from '@refront/resilience';
 import { fromGrpcError } from './errors.js';
-import { InstancePool, type Picked } from './internal/InstancePool.js';
 import { asBuffer, identity, toGrpcMetadata } from './internal/metadata.js';
 import {
   type ClientTlsOptions,
@@ -67,6 +71,14 @@ export interface GrpcChannel extends Channel, AsyncDisposable {
 }
 
 const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
+
+/** One picked instance with its own grpc-js client. */
+type Picked = PooledInstance<Client>;
+
+/** grpc-js would fail a call at once on a connection in TRANSIENT_FAILURE: pass its instance over. */
+function isDown(client: Client): boolean {
+  return client.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
+}
 
 function decodeFailed(path: string, e: unknown): RefrontError {
   return new RefrontError('INTERNAL', CoreReason.DECODE_FAILED, `response of ${path} does not decode`, {
@@ -146,7 +158,7 @@ function send(
 class GrpcChannelImpl implements GrpcChannel {
   readonly policy: ResiliencePolicy | undefined;
   private readonly ownsPolicy: boolean;
-  private readonly pool: InstancePool | undefined;
+  private readonly pool: InstancePool<Client> | undefined;
   private readonly single: Client | undefined;
   private readonly name: string;
   private closing: Promise<void> | undefined;
@@ -162,7 +174,16 @@ class GrpcChannelImpl implements GrpcChannel {
     const creds = channelCredentials(options.tls);
     const opts = channelOptions('client', options, options.tls);
     if (discovery) {
-      this.pool = new InstancePool(discovery, this.name, creds, opts, options.balancer, logger);
+      // Each instance gets its own HTTP/2 connection, so calls spread over every pod even behind one DNS name.
+      this.pool = createInstancePool({
+        registry: discovery,
+        service: this.name,
+        connect: (_instance, hostPort) => new Client(hostPort, creds, opts),
+        close: (client) => client.close(),
+        isDown,
+        balancer: options.balancer,
+        logger,
+      });
     } else {
       this.single = new Client(target as string, creds, opts);
     }
@@ -191,7 +212,7 @@ class GrpcChannelImpl implements GrpcChannel {
     }
     const pool = this.pool;
     if (pool && !pool.isReady) {
-      return waitFor(pool.whenReady(), call.signal).then(() => this.run(method, call, body));
+      return pool.whenReady(call.signal).then(() => this.run(method, call, body));
     }
     return this.run(method, call, body);
   }
@@ -210,42 +231,22 @@ class GrpcChannelImpl implements GrpcChannel {
       const picked = this.pool?.pick();
       return this.attempt(picked, call, path, body, call.deadline, call.signal).then(decode);
     }
-    let current: Picked | undefined;
-    let used = false;
-    // A pick whose attempt never ran (its breaker refused) still ends, as a failure of that instance.
-    const release = (): void => {
-      if (current && !used) current.pick.done(false);
-    };
-    const pool = this.pool;
-    const pickTarget = pool
-      ? (): string => {
-          const previous = current?.pick.instance;
-          release();
-          // A retry goes to another instance than the one the last attempt failed on, when there is one.
-          current = pool.pick(previous);
-          used = false;
-          return current.key;
-        }
-      : undefined;
+    // An instance per attempt: its breaker guards it, and a retry goes to another one when there is one.
+    const attempts = this.pool?.attempts();
     return policy
       .execute(
-        (ctx: ResilienceAttemptContext) => {
-          used = true;
-          // grpc-js ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
-          return this.attempt(current, call, path, body, ctx.deadline ?? call.deadline, ctx);
-        },
+        // grpc-js ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
+        (ctx: ResilienceAttemptContext) =>
+          this.attempt(attempts?.take(), call, path, body, ctx.deadline ?? call.deadline, ctx),
         {
           signal: call.signal,
           deadline: call.deadline,
           idempotent: method.info.idempotent,
           target: this.name,
-          pickTarget,
+          pickTarget: attempts?.pickTarget,
         },
       )
-      .then(decode, (e: unknown) => {
-        release();
-        throw e;
-      });
+      .then(decode, attempts?.abandon);
   }
 
   private attempt(
@@ -258,7 +259,7 @@ class GrpcChannelImpl implements GrpcChannel {
   ): Promise<Buffer> {
     call.target = picked?.key ?? this.name;
     return send(
-      picked?.client ?? (this.single as Client),
+      picked?.connection ?? (this.single as Client),
       path,
       body,
       call.metadata,
@@ -284,17 +285,6 @@ class GrpcChannelImpl implements GrpcChannel {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** Awaits `p`, or rejects with `signal.reason` as soon as the signal aborts. */
-function waitFor<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /**

@@ -12,7 +12,12 @@ import {
   RefrontError,
   type Registry,
 } from '@refront/core';
-import type { BalancerOptions } from '@refront/discovery';
+import {
+  type BalancerOptions,
+  createInstancePool,
+  type InstancePool,
+  type PooledInstance,
+} from '@refront/discovery';
 import {
   cancelSignalOf,
   createDefaultPolicy,
@@ -23,7 +28,6 @@ import {
 import type { ClientConnectionOptions } from './internal/ClientConnection.js';
 import { encodePreface } from './internal/codec.js';
 import { Endpoint } from './internal/Endpoint.js';
-import { InstancePool, type Picked } from './internal/InstancePool.js';
 import { type ClientTlsOptions, clientTlsOptions, type KeepaliveOptions, positiveInt } from './options.js';
 import {
   DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
@@ -102,6 +106,9 @@ export interface MuxChannel extends Channel, AsyncDisposable {
 
 const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
 
+/** One picked instance with its own connections. */
+type Picked = PooledInstance<Endpoint>;
+
 /** `host:port` or `[v6]:port`. @throws RefrontError `CORE_INVALID_OPTION` */
 function parseTarget(target: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(target);
@@ -113,7 +120,7 @@ function parseTarget(target: string): { host: string; port: number } {
 class MuxChannelImpl implements MuxChannel {
   readonly policy: ResiliencePolicy | undefined;
   private readonly ownsPolicy: boolean;
-  private readonly pool: InstancePool | undefined;
+  private readonly pool: InstancePool<Endpoint> | undefined;
   private readonly single: Endpoint | undefined;
   private readonly wheel = new DeadlineWheel();
   private readonly name: string;
@@ -131,14 +138,16 @@ class MuxChannelImpl implements MuxChannel {
     const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CHANNEL_CLOSE_TIMEOUT_MS;
     if (!(closeTimeoutMs >= 0)) throw invalidOption('closeTimeoutMs must be >= 0');
     if (discovery) {
-      this.pool = new InstancePool(
-        discovery,
-        this.name,
-        endpointFor,
-        options.balancer,
+      this.pool = createInstancePool({
+        registry: discovery,
+        service: this.name,
+        connect: (instance) => endpointFor(instance.address, instance.port),
+        close: (endpoint) => endpoint.close(closeTimeoutMs),
+        // Its last dial failed and it is backing off: a call there would fail at once.
+        isDown: (endpoint) => endpoint.down,
+        balancer: options.balancer,
         logger,
-        closeTimeoutMs,
-      );
+      });
     } else {
       const { host, port } = parseTarget(target as string);
       this.single = endpointFor(host, port);
@@ -222,7 +231,7 @@ class MuxChannelImpl implements MuxChannel {
     }
     const pool = this.pool;
     if (pool && !pool.isReady) {
-      return waitFor(pool.whenReady(), call.signal).then(() => this.run(method, call, body));
+      return pool.whenReady(call.signal).then(() => this.run(method, call, body));
     }
     return this.run(method, call, body);
   }
@@ -238,42 +247,21 @@ class MuxChannelImpl implements MuxChannel {
       }
       return this.attempt(picked, method, call, body, call.deadline, call.signal) as Promise<Res>;
     }
-    let current: Picked | undefined;
-    let used = false;
-    // A pick whose attempt never ran (its breaker refused) still ends, as a failure of that instance.
-    const release = (): void => {
-      if (current && !used) current.pick.done(false);
-    };
-    const pool = this.pool;
-    const pickTarget = pool
-      ? (): string => {
-          const previous = current?.pick.instance;
-          release();
-          // A retry goes to another instance than the one the last attempt failed on, when there is one.
-          current = pool.pick(previous);
-          used = false;
-          return current.key;
-        }
-      : undefined;
-    return policy
-      .execute(
-        (ctx: ResilienceAttemptContext) => {
-          used = true;
-          // The connection ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
-          return this.attempt(current, method, call, body, ctx.deadline ?? call.deadline, ctx);
-        },
-        {
-          signal: call.signal,
-          deadline: call.deadline,
-          idempotent: method.info.idempotent,
-          target: this.name,
-          pickTarget,
-        },
-      )
-      .then(undefined, (e: unknown) => {
-        release();
-        throw e;
-      }) as Promise<Res>;
+    // An instance per attempt: its breaker guards it, and a retry goes to another one when there is one.
+    const attempts = this.pool?.attempts();
+    const pending = policy.execute(
+      // The connection ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
+      (ctx: ResilienceAttemptContext) =>
+        this.attempt(attempts?.take(), method, call, body, ctx.deadline ?? call.deadline, ctx),
+      {
+        signal: call.signal,
+        deadline: call.deadline,
+        idempotent: method.info.idempotent,
+        target: this.name,
+        pickTarget: attempts?.pickTarget,
+      },
+    );
+    return (attempts ? pending.then(undefined, attempts.abandon) : pending) as Promise<Res>;
   }
 
   private attempt(
@@ -284,7 +272,7 @@ class MuxChannelImpl implements MuxChannel {
     deadline: number | undefined,
     abort: AbortSignal | ResilienceAttemptContext | undefined,
   ): Promise<unknown> {
-    const endpoint = picked?.endpoint ?? (this.single as Endpoint);
+    const endpoint = picked?.connection ?? (this.single as Endpoint);
     call.target = picked?.key ?? this.name;
     const signal = abort instanceof AbortSignal || abort === undefined ? abort : cancelSignalOf(abort);
     const pending = endpoint.call(method, body, call.metadata, deadline, signal);
@@ -322,17 +310,6 @@ class MuxChannelImpl implements MuxChannel {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** Awaits `p`, or rejects with `signal.reason` as soon as the signal aborts. */
-function waitFor<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /**

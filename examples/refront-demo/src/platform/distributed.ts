@@ -8,7 +8,14 @@ import { createMuxServer } from '@refront/transport-mux';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { type ServiceModule, schemaOf } from './module.js';
 import { createRoutingChannel, demoServiceOf } from './routingChannel.js';
-import { type ClosableChannel, multiLaneServer, muxServiceName, openLane, type RpcLane } from './rpcLane.js';
+import {
+  type ClosableChannel,
+  DEFAULT_RPC_LANE,
+  multiLaneServer,
+  muxServiceName,
+  openLane,
+  type RpcLane,
+} from './rpcLane.js';
 
 /** How one service process reaches its peers and its infrastructure. */
 export interface DistributedConfig {
@@ -26,10 +33,13 @@ export interface DistributedConfig {
   readonly grpcPort: number;
   /** Address other services reach this one at (registered in Consul). */
   readonly advertiseHost: string;
-  /** The lane this service calls the others on. @default 'grpc' */
+  /** The lane this service calls the others on; it serves both either way. @default 'mux' */
   readonly rpc?: RpcLane;
-  /** Port of this service's mux server; without it, it serves gRPC only. @default none */
-  readonly muxPort?: number | undefined;
+  /**
+   * Port of this service's mux server, registered as `<service>-mux` (0: a free one, only useful
+   * with Consul); `'off'` serves gRPC only. @default 0
+   */
+  readonly muxPort?: number | 'off';
   /** `REFRONT_ENDPOINTS` (static discovery), `REFRONT_DNS` (DNS discovery); Consul when CONSUL_HTTP_ADDR is set. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -45,9 +55,9 @@ export function registryFor(host: Service<unknown>, env: DistributedConfig['env'
 }
 
 /**
- * Runs one module as its own process: gRPC server, gRPC clients through discovery (a channel
- * per instance, breaker per instance), RabbitMQ events, PostgreSQL with its own schema. The module
- * code is the same as in the monolith; only this wiring differs.
+ * Runs one module as its own process: gRPC and mux servers, clients on the configured lane through
+ * discovery (a channel per instance, breaker per instance), RabbitMQ events, PostgreSQL with its
+ * own schema. The module code is the same as in the monolith; only this wiring differs.
  */
 export async function runDistributed(
   host: Service<unknown>,
@@ -95,17 +105,17 @@ export async function runDistributed(
     readiness: host,
   });
   const muxServer =
-    config.muxPort === undefined
+    config.muxPort === 'off'
       ? undefined
       : createMuxServer({
           service: module.name,
           logger,
           metrics,
           host: config.grpcHost,
-          port: config.muxPort,
+          port: config.muxPort ?? 0,
         });
   const server = multiLaneServer(muxServer ? [grpcServer, muxServer] : [grpcServer]);
-  const lane = config.rpc ?? 'grpc';
+  const lane = config.rpc ?? DEFAULT_RPC_LANE;
   const channels: ClosableChannel[] = [];
   const channel = createRoutingChannel(demoServiceOf, (service) => {
     const c = openLane(lane, registry, service, { metrics, logger });

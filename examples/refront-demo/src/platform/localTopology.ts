@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@refront/data';
 import { type ChannelModel, connect } from 'amqplib';
 import { schemaOf } from './module.js';
-import { muxServiceName, type RpcLane } from './rpcLane.js';
+import { DEFAULT_RPC_LANE, muxServiceName, type RpcLane } from './rpcLane.js';
 import { PLATFORM_MODULES } from './startPlatform.js';
 
 /** Options of {@link LocalTopology}. */
@@ -28,11 +28,12 @@ export interface LocalTopologyOptions {
   /** First ops port (health, readiness, metrics); each process takes the next one. @default 9471 */
   readonly opsBasePort?: number;
   /**
-   * The lane services (and the gateway) call each other on. With `mux`, every service also serves
-   * mux on its own port (from `muxBasePort`), registered as `<service>-mux`. @default 'grpc'
+   * The lane services (and the gateway) call each other on. Every service instance serves both
+   * lanes on its own ports either way: gRPC from `grpcBasePort`, mux from `muxBasePort`.
+   * @default 'mux'
    */
   readonly rpc?: RpcLane;
-  /** First mux port, with `rpc: 'mux'`. @default grpcBasePort + 1000 */
+  /** First mux port; each service instance takes the next one. @default grpcBasePort + 1000 */
   readonly muxBasePort?: number;
   /** Instances per service. @default { invoicing: 3 }, 1 for the others */
   readonly instances?: Readonly<Record<string, number>>;
@@ -65,7 +66,7 @@ export class LocalProcess {
     readonly grpcPort: number,
     /** Ops port: /healthz, /readyz, /metrics. */
     readonly opsPort: number,
-    /** mux port (0: no mux server). */
+    /** mux port (0 for the gateway). */
     readonly muxPort = 0,
   ) {}
 
@@ -97,7 +98,7 @@ export class LocalTopology {
     this.namespace = options.namespace ?? 'refront';
     this.gatewayPort = options.gatewayPort ?? 8080;
     this.output = options.output ?? 'inherit';
-    this.rpc = options.rpc ?? 'grpc';
+    this.rpc = options.rpc ?? DEFAULT_RPC_LANE;
     const instances = options.instances ?? { invoicing: 3 };
     let grpc = options.grpcBasePort ?? 50_051;
     let mux = options.muxBasePort ?? grpc + 1_000;
@@ -105,7 +106,7 @@ export class LocalTopology {
     const procs: LocalProcess[] = [];
     for (const m of PLATFORM_MODULES) {
       for (let i = 0; i < (instances[m.name] ?? 1); i++) {
-        procs.push(new LocalProcess(m.name, i, grpc++, ops++, this.rpc === 'mux' ? mux++ : 0));
+        procs.push(new LocalProcess(m.name, i, grpc++, ops++, mux++));
       }
     }
     const entries = (name: string, service: string, port: (p: LocalProcess) => number) =>
@@ -113,8 +114,8 @@ export class LocalTopology {
         .filter((p) => p.service === service)
         .map((p) => `127.0.0.1:${port(p)}`)
         .join(',')}`;
-    // With mux, only the mux endpoints are listed: a call that went over gRPC would find no
-    // instance, so the walk on mux proves the lane. Each service still serves gRPC for outsiders.
+    // Only the endpoints of the lane in use are listed: a call that went over the other lane would
+    // find no instance, so the walk proves the lane. Each service still serves both.
     this.endpoints = PLATFORM_MODULES.map((m) =>
       this.rpc === 'mux'
         ? entries(muxServiceName(m.name), m.name, (p) => p.muxPort)

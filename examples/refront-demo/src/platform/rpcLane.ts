@@ -3,14 +3,20 @@ import { createGrpcChannel } from '@refront/transport-grpc';
 import { createMuxChannel } from '@refront/transport-mux';
 
 /**
- * The request lane between Refront services (`REFRONT_RPC`): gRPC, or mux, the lean native
- * protocol. Both run from the same contracts and handlers; every service always serves gRPC for
- * callers outside Refront, and serves mux too when it has a `MUX_PORT`.
+ * The request lane between Refront services (`REFRONT_RPC`): mux, the lean native protocol (the
+ * default), or gRPC. Both run from the same contracts and handlers; every service serves both
+ * whatever lane it calls on (gRPC for callers outside Refront too), unless `MUX_PORT=off`.
  */
 export type RpcLane = 'grpc' | 'mux';
 
 /** The lanes `REFRONT_RPC` accepts. */
 export const RPC_LANES: readonly [RpcLane, ...RpcLane[]] = ['grpc', 'mux'];
+
+/**
+ * The lane Refront services call each other on when nothing says otherwise: mux, since it passes
+ * the conformance, fuzz and fault tests gRPC passes (decision 0090). `REFRONT_RPC=grpc` goes back.
+ */
+export const DEFAULT_RPC_LANE: RpcLane = 'mux';
 
 /**
  * The discovery name of a service's mux endpoints: `tickets` → `tickets-mux`. The same registry

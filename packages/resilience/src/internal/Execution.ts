@@ -74,8 +74,24 @@ export class Execution {
 /** The operation a policy runs. */
 export type AttemptFn<T> = (ctx: ResilienceAttemptContext) => Promise<T>;
 
-/** One layer bound to the layers inside it. */
-export type Step = <T>(fn: AttemptFn<T>, x: Execution) => Promise<T>;
+/**
+ * Where a step reports how the layers inside it ended: exactly one of `ok` or `fail`, once. Layers
+ * pass sinks down instead of returning promises, so one execution through every default layer
+ * settles one promise (the caller's) plus the attempt's own, instead of one per layer: a policy
+ * runs on every call a service makes.
+ */
+export interface Sink<T> {
+  ok(value: T): void;
+  fail(e: unknown): void;
+}
+
+/** One layer bound to the layers inside it: runs `fn` under them and reports to `sink`; never throws. */
+export type Step = <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>) => void;
+
+/** Runs `step` and returns its outcome as a promise (for the rare paths that await a layer: queueing, backoff, opossum's `fire`). */
+export function stepPromise<T>(step: Step, fn: AttemptFn<T>, x: Execution): Promise<T> {
+  return new Promise<T>((resolve, reject) => step(fn, x, { ok: resolve, fail: reject }));
+}
 
 /** The target of the current attempt, picking it on first use. */
 export function targetOf(x: Execution): string | undefined {
