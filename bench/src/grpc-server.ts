@@ -7,6 +7,7 @@ import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } f
 import { createLogger, createMetricsRegistry } from '@refront/core';
 import { type EchoRequest, EchoResponse, EchoServiceDefinition } from '@refront/test-contracts';
 import { createGrpcServer } from '@refront/transport-grpc';
+import { echoImpl } from './echoImpl.js';
 
 /** Messages the parent sends. */
 export type ToChild = { readonly type: 'cpu' } | { readonly type: 'stop' };
@@ -46,17 +47,7 @@ function bindBare(): Promise<{ server: Server; port: number }> {
 const logger = createLogger({ service: 'bench-echo', level: 'silent' });
 const metrics = createMetricsRegistry({ processMetrics: false });
 const refront = createGrpcServer({ service: 'echo', logger, metrics, host: '127.0.0.1', health: false });
-refront.add(EchoServiceDefinition, {
-  async echo(req) {
-    return { message: req.message };
-  },
-  async sleep() {
-    return { aborted: false };
-  },
-  async fail() {
-    return {};
-  },
-});
+refront.add(EchoServiceDefinition, echoImpl);
 await refront.start();
 const bare = await bindBare();
 

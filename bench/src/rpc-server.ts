@@ -4,31 +4,15 @@
  * defaults, and reports its CPU time over IPC so the parent can charge each round to its side.
  */
 import { createServer } from 'node:net';
-import {
-  createLogger,
-  createMetricsRegistry,
-  type RpcServer,
-  type ServiceImplementation,
-} from '@refront/core';
+import { createLogger, createMetricsRegistry, type RpcServer } from '@refront/core';
 import { EchoServiceDefinition } from '@refront/test-contracts';
+import { echoImpl } from './echoImpl.js';
 import { loadMux } from './rpc-mux.js';
 import { type FromChild, type Lane, MOLECULER_SERVER_NODE, type ToChild } from './rpc-protocol.js';
 
 type Stop = () => Promise<unknown> | unknown;
 
 const logger = createLogger({ service: 'bench-echo', level: 'silent' });
-
-const echoImpl: ServiceImplementation<typeof EchoServiceDefinition> = {
-  async echo(req) {
-    return { message: req.message };
-  },
-  async sleep() {
-    return { aborted: false };
-  },
-  async fail() {
-    return {};
-  },
-};
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

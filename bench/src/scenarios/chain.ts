@@ -18,27 +18,15 @@ import {
   createLogger,
   createMetricsRegistry,
   type Dispatcher,
-  type ServiceImplementation,
 } from '@refront/core';
 import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { EchoRequest, EchoResponse, EchoServiceDefinition } from '@refront/test-contracts';
+import { echoImpl } from '../echoImpl.js';
 
 /** The ~4 µs per side that issue 11 allows the default interceptors. */
 const AIM_NS = 4_000;
 const CALLS = 100_000;
 const ROUNDS = 7;
-
-const impl: ServiceImplementation<typeof EchoServiceDefinition> = {
-  async echo(req) {
-    return { message: req.message };
-  },
-  async sleep() {
-    return { aborted: false };
-  },
-  async fail() {
-    return {};
-  },
-};
 
 type Call = () => Promise<unknown>;
 
@@ -100,7 +88,7 @@ function serverVariants(): Record<string, Call> {
       defaultInterceptors: defaults,
       metrics: defaults ? createMetricsRegistry({ processMetrics: false }) : undefined,
     });
-    d.add(EchoServiceDefinition, impl);
+    d.add(EchoServiceDefinition, echoImpl);
     return d;
   };
   const off = make(false);

@@ -2,27 +2,10 @@
  * In-process request with the default interceptors (client: context, span, metrics; server:
  * context + deadline, span, metrics) against a bare awaited function call, in the same run.
  */
-import {
-  createClient,
-  createInProcessNetwork,
-  createLogger,
-  createMetricsRegistry,
-  type ServiceImplementation,
-} from '@refront/core';
+import { createClient, createInProcessNetwork, createLogger, createMetricsRegistry } from '@refront/core';
 import { type EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
+import { echoImpl } from '../echoImpl.js';
 import { compareSequential, printTable } from '../measure.js';
-
-const impl: ServiceImplementation<typeof EchoServiceDefinition> = {
-  async echo(req) {
-    return { message: req.message };
-  },
-  async sleep() {
-    return { aborted: false };
-  },
-  async fail() {
-    return {};
-  },
-};
 
 export default async function run(): Promise<void> {
   const logger = createLogger({ service: 'bench', level: 'silent' });
@@ -30,7 +13,7 @@ export default async function run(): Promise<void> {
   const make = (copyMessages: boolean) => {
     const network = createInProcessNetwork({ copyMessages });
     const server = network.createServer({ service: 'echo', logger, metrics });
-    server.add(EchoServiceDefinition, impl);
+    server.add(EchoServiceDefinition, echoImpl);
     return { network, server };
   };
   const copying = make(true);
@@ -42,7 +25,7 @@ export default async function run(): Promise<void> {
     caller: 'bench',
     metrics,
   });
-  const bare = (req: Partial<EchoRequest>) => impl.echo(req as EchoRequest, undefined as never);
+  const bare = (req: Partial<EchoRequest>) => echoImpl.echo(req as EchoRequest, undefined as never);
   const request = { message: 'hello, 32 bytes of payload text!' };
   const timings = await compareSequential(
     {

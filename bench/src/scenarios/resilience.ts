@@ -3,7 +3,7 @@
  * target) around a no-op async call, against the bare call and cockatiel's equivalent policy
  * (wrap(timeout, bulkhead, retry, circuitBreaker)), timed in the same run.
  */
-import { createDefaultPolicy } from '@refront/resilience';
+import { cancelSignalOf, createDefaultPolicy } from '@refront/resilience';
 import {
   bulkhead,
   circuitBreaker,
@@ -38,6 +38,10 @@ export default async function (): Promise<void> {
     {
       bare: () => noop(undefined),
       'refront default policy': () => refront.execute(({ signal }) => noop(signal), { target: 'bench' }),
+      // As the mux and gRPC channels run it: they enforce the deadline themselves and listen only
+      // to the caller's own signal (`cancelSignalOf`), so the policy never makes an AbortController.
+      'refront default policy, signal unread': () =>
+        refront.execute((ctx) => noop(cancelSignalOf(ctx)), { target: 'bench' }),
       'cockatiel equivalent': () => cockatiel.execute(({ signal }) => noop(signal)),
     },
     { iterations: 200_000, rounds: 5, warmup: 50_000 },
