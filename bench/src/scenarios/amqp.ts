@@ -3,16 +3,17 @@
  * (RabbitMQ on 127.0.0.1:5672, or REFRONT_AMQP_URL), with the same quorum queues:
  *  - publish with confirms, the same number of unconfirmed messages in flight;
  *  - publish → consume, the same prefetch, one ack per message;
+ *  - consume only: a filled queue drained, the consumer's client CPU alone;
  *  - the latency one awaited confirmed publish adds.
  * Rounds alternate Refront and bare; medians are reported. Beside wall time it prints the client
  * CPU per message of each side (process.cpuUsage over the round): the broker shares this
  * machine's cores, so throughput moves with the load while the client's CPU cost barely does.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createLogger, on } from '@refront/core';
+import { createLogger, on, type Subscription } from '@refront/core';
 import { ThingHappened } from '@refront/test-contracts';
 import { createAmqpEventBus } from '@refront/transport-amqp';
-import { type ConfirmChannel, connect, type Options } from 'amqplib';
+import { type ConfirmChannel, type ConsumeMessage, connect, type Options } from 'amqplib';
 import { barePublishMany, barePublishOne } from '../amqp-bare.js';
 import { printTable, type Timing } from '../measure.js';
 
@@ -141,15 +142,12 @@ export default async function run(): Promise<void> {
     const e2e = new Rounds();
     let handled = 0;
     let done: (() => void) | undefined;
-    const sub = await bus.subscribe(
-      'e2e',
-      [
-        on(ThingHappened, async () => {
-          if (++handled === COUNT) done?.();
-        }),
-      ],
-      { concurrency: PREFETCH },
-    );
+    const bindings = [
+      on(ThingHappened, async () => {
+        if (++handled === COUNT) done?.();
+      }),
+    ];
+    const sub = await bus.subscribe('e2e', bindings, { concurrency: PREFETCH });
     const bareExchange = `${ns}.bare`;
     const bareQueue = `${ns}.bare-e2e`;
     await admin.assertExchange(bareExchange, 'topic', { durable: true });
@@ -170,13 +168,14 @@ export default async function run(): Promise<void> {
     await consumer.prefetch(PREFETCH);
     let bareHandled = 0;
     let bareDone: (() => void) | undefined;
-    await consumer.consume(bareQueue, (m) => {
+    const onBare = (m: ConsumeMessage | null): void => {
       if (!m) return;
       // Decode as a careful user would, then ack.
       ThingHappened.decode(m.content);
       consumer.ack(m);
       if (++bareHandled === COUNT) bareDone?.();
-    });
+    };
+    const { consumerTag } = await consumer.consume(bareQueue, onBare);
     for (let r = 0; r <= ROUNDS; r++) {
       handled = 0;
       const refront = await timed(async () => {
@@ -198,6 +197,53 @@ export default async function run(): Promise<void> {
       `publish → consume: ${COUNT} messages per round, prefetch ${PREFETCH}, ack per message, ${ROUNDS} rounds`,
     );
     e2e.print();
+
+    // 2b. Consume only: each queue is filled first, then drained by a fresh consumer, so the
+    // client CPU per message is the consumer's alone (no publisher in the same process). The
+    // side that goes first alternates per round.
+    await consumer.cancel(consumerTag);
+    const drain = new Rounds();
+    const refrontDrain = async (): Promise<Sample> => {
+      await Promise.all(Array.from({ length: COUNT }, () => bus.publish(ThingHappened, event)));
+      handled = 0;
+      const all = new Promise<void>((resolve) => (done = resolve));
+      let again: Subscription | undefined;
+      const s = await timed(async () => {
+        again = await bus.subscribe('e2e', bindings, { concurrency: PREFETCH });
+        await all;
+      }, COUNT);
+      await again?.close();
+      return s;
+    };
+    const bareDrain = async (): Promise<Sample> => {
+      await barePublishMany(ch, bareExchange, ThingHappened.$type, body, props, COUNT, WINDOW);
+      bareHandled = 0;
+      const all = new Promise<void>((resolve) => (bareDone = resolve));
+      let tag = '';
+      const s = await timed(async () => {
+        ({ consumerTag: tag } = await consumer.consume(bareQueue, onBare));
+        await all;
+      }, COUNT);
+      await consumer.cancel(tag);
+      return s;
+    };
+    for (let r = 0; r <= ROUNDS; r++) {
+      let refront: Sample;
+      let bare: Sample;
+      if (r % 2 === 0) {
+        refront = await refrontDrain();
+        bare = await bareDrain();
+      } else {
+        bare = await bareDrain();
+        refront = await refrontDrain();
+      }
+      if (r === 0) continue;
+      drain.add(refront, bare);
+    }
+    console.log(
+      `consume only (queue filled first): ${COUNT} messages per round, prefetch ${PREFETCH}, ack per message, ${ROUNDS} rounds`,
+    );
+    drain.print();
 
     // 3. What an awaited confirmed publish adds. Nothing is bound to the exchange now, so the
     // broker confirms without a disk write and the client's share is visible; Refront and bare

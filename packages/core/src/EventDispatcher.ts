@@ -3,6 +3,7 @@ import { createRequestContext, runWithContext } from './context.js';
 import type { MessageType } from './contracts.js';
 import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { EventBinding, EventEnvelope, EventHandler } from './events.js';
+import { type Finish, HandlerContext, HandlerRun, handlerWheel } from './internal/HandlerRun.js';
 import type { Logger } from './logger.js';
 import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
 import { redHistogramOf } from './RedHistogram.js';
@@ -46,6 +47,11 @@ interface Bound {
   readonly handler: EventHandler<unknown>;
 }
 
+const ACK: DeliveryOutcome = Object.freeze({ kind: 'ack' });
+
+/** @internal The handler timeouts' wheel (tests check it tracks nothing once a delivery is handled). */
+export { eventHandlerWheel } from './internal/HandlerRun.js';
+
 /**
  * The transport-neutral half of every event consumer: decodes a delivery, runs its handler in a
  * request context with a consumer span (child of the producer's) and a timeout, and says whether
@@ -56,8 +62,12 @@ export class EventDispatcher {
   private readonly handlers = new Map<string, Bound>();
   private readonly histogram;
   private readonly recorders = new Map<string, RedRecorder>();
+  private readonly spanName: string;
+  /** Head of the list of running handlers (only with a shutdown signal). */
+  private running: HandlerRun | undefined;
 
   constructor(private readonly options: EventDispatcherOptions) {
+    this.spanName = `${options.group} process`;
     for (const b of options.bindings) {
       if (this.handlers.has(b.type.$type))
         throw new RefrontError(
@@ -82,8 +92,8 @@ export class EventDispatcher {
     return [...this.handlers.keys()];
   }
 
-  /** Handles one delivery; never throws. */
-  async dispatch(
+  /** Handles one delivery; never throws: whatever the handler does becomes the outcome. */
+  dispatch(
     envelope: EventEnvelope,
     body: Uint8Array,
     attempt: number,
@@ -91,31 +101,31 @@ export class EventDispatcher {
   ): Promise<DeliveryOutcome> {
     const bound = this.handlers.get(envelope.type);
     if (!bound) {
-      return this.dead(
-        envelope,
-        CoreReason.NO_HANDLER,
-        `group ${this.options.group} has no handler for ${envelope.type}`,
-        attempt,
-      );
+      const error = `group ${this.options.group} has no handler for ${envelope.type}`;
+      return Promise.resolve(this.dead(envelope, CoreReason.NO_HANDLER, error, attempt));
     }
     let event: unknown;
     try {
       event = bound.type.decode(body);
     } catch (e: unknown) {
-      return this.dead(
-        envelope,
-        CoreReason.DECODE_FAILED,
-        `body does not decode as ${envelope.type}: ${String(e)}`,
-        attempt,
-      );
+      const error = `body does not decode as ${envelope.type}: ${String(e)}`;
+      return Promise.resolve(this.dead(envelope, CoreReason.DECODE_FAILED, error, attempt));
     }
-    const start = performance.now();
-    const outcome = await this.run(bound, envelope, event, attempt, maxAttempts);
-    this.record(envelope.type, outcome.kind, (performance.now() - start) / 1000);
-    return outcome;
+    const start = this.histogram ? performance.now() : 0;
+    let outcome: Promise<DeliveryOutcome>;
+    try {
+      outcome = this.run(bound, envelope, event, attempt, maxAttempts);
+    } catch (e: unknown) {
+      return Promise.reject(e);
+    }
+    if (!this.histogram) return outcome;
+    return outcome.then((o) => {
+      this.record(envelope.type, o.kind, (performance.now() - start) / 1000);
+      return o;
+    });
   }
 
-  private async run(
+  private run(
     bound: Bound,
     envelope: EventEnvelope,
     event: unknown,
@@ -123,19 +133,22 @@ export class EventDispatcher {
     maxAttempts: number,
   ): Promise<DeliveryOutcome> {
     const { logger, service, group, handlerTimeoutMs } = this.options;
-    const metadata: Record<string, string> = { [METADATA_EVENT_ID]: envelope.id };
-    metadata[METADATA_CORRELATION_ID] = envelope.correlationId ?? envelope.id;
+    const deadline = Date.now() + handlerTimeoutMs;
+    // No `cancel` here: the dispatcher aborts its running handlers itself on shutdown (one
+    // listener per dispatcher), so a handler that never reads its signal costs no AbortController.
     const ctx = createRequestContext({
       service,
       logger,
-      deadline: Date.now() + handlerTimeoutMs,
+      deadline,
       caller: envelope.source,
       tenant: envelope.tenant,
-      metadata,
+      metadata: {
+        [METADATA_EVENT_ID]: envelope.id,
+        [METADATA_CORRELATION_ID]: envelope.correlationId ?? envelope.id,
+      },
       parent: parseTraceparent(envelope.traceparent),
-      cancel: this.options.shutdown,
     });
-    const span = startSpan(`${group} process`, {
+    const span = startSpan(this.spanName, {
       kind: SpanKind.CONSUMER,
       parent: ctx.parent,
       attributes: {
@@ -148,64 +161,106 @@ export class EventDispatcher {
       },
     });
     ctx.span = span;
-    const timer = setTimeout(
-      () =>
-        ctx.abort(
-          new RefrontError(
-            'DEADLINE_EXCEEDED',
-            CoreReason.DEADLINE_EXCEEDED,
-            `handler took over ${handlerTimeoutMs} ms`,
-          ),
-        ),
+    const run = new HandlerRun(
+      deadline,
+      ctx,
+      span,
+      envelope,
+      attempt,
+      maxAttempts,
       handlerTimeoutMs,
+      this.finishRun,
     );
-    try {
-      await runWithContext(ctx, () =>
-        withActiveSpan(span, () =>
-          Promise.race([
-            bound.handler(event, { envelope, attempt, signal: ctx.signal, logger }),
-            new Promise<never>((_, reject) => {
-              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
-            }),
-          ]),
-        ),
-      );
-      span.end();
-      return { kind: 'ack' };
-    } catch (e: unknown) {
-      const err = isRefrontError(e)
-        ? e
-        : new RefrontError('UNKNOWN', 'CORE_HANDLER_FAILED', e instanceof Error ? e.message : String(e), {
-            cause: e,
-            retryable: true,
-          });
-      span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
-      span.end();
-      if (err.status === 'INVALID_ARGUMENT' && !err.retryable) {
-        return runWithContext(ctx, () => this.dead(envelope, err.reason, err.message, attempt));
-      }
-      if (attempt >= maxAttempts) {
-        return runWithContext(ctx, () =>
-          this.dead(
-            envelope,
-            CoreReason.ATTEMPTS_EXHAUSTED,
-            `failed ${attempt} time(s); last error: ${err.reason}: ${err.message}`,
-            attempt,
-          ),
-        );
-      }
-      runWithContext(ctx, () =>
-        logger.warn(
-          { group, eventId: envelope.id, type: envelope.type, attempt, reason: err.reason, err: e },
-          'event handler failed; will retry',
-        ),
-      );
-      return { kind: 'retry', error: err };
-    } finally {
-      clearTimeout(timer);
-      ctx.end();
+    this.track(run);
+    if (!run.finished) {
+      const context = new HandlerContext(envelope, attempt, logger, ctx);
+      runWithContext(ctx, () => withActiveSpan(span, () => run.start(bound.handler, event, context)));
     }
+    return run.outcome;
   }
+
+  /** A run ended: release what it held and decide the outcome. */
+  private readonly finishRun: Finish = (run, error, failed) => {
+    this.untrack(run);
+    run.ctx.end();
+    if (!failed) {
+      run.span.end();
+      return ACK;
+    }
+    return this.failed(run, error);
+  };
+
+  private failed(run: HandlerRun, e: unknown): DeliveryOutcome {
+    const { ctx, span, envelope, attempt } = run;
+    const err = isRefrontError(e)
+      ? e
+      : new RefrontError('UNKNOWN', 'CORE_HANDLER_FAILED', e instanceof Error ? e.message : String(e), {
+          cause: e,
+          retryable: true,
+        });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
+    span.end();
+    if (err.status === 'INVALID_ARGUMENT' && !err.retryable) {
+      return runWithContext(ctx, () => this.dead(envelope, err.reason, err.message, attempt));
+    }
+    if (attempt >= run.maxAttempts) {
+      return runWithContext(ctx, () =>
+        this.dead(
+          envelope,
+          CoreReason.ATTEMPTS_EXHAUSTED,
+          `failed ${attempt} time(s); last error: ${err.reason}: ${err.message}`,
+          attempt,
+        ),
+      );
+    }
+    const { logger, group } = this.options;
+    runWithContext(ctx, () =>
+      logger.warn(
+        { group, eventId: envelope.id, type: envelope.type, attempt, reason: err.reason, err: e },
+        'event handler failed; will retry',
+      ),
+    );
+    return { kind: 'retry', error: err };
+  }
+
+  /** Puts `run` on the timeout wheel and, with a shutdown signal, in the list shutdown aborts. */
+  private track(run: HandlerRun): void {
+    handlerWheel.add(run);
+    const shutdown = this.options.shutdown;
+    if (!shutdown) return;
+    if (shutdown.aborted) {
+      run.abort(shutdown.reason);
+      return;
+    }
+    if (this.running === undefined) shutdown.addEventListener('abort', this.onShutdown, { once: true });
+    else this.running.prev = run;
+    run.next = this.running;
+    this.running = run;
+  }
+
+  private untrack(run: HandlerRun): void {
+    handlerWheel.remove(run);
+    const { prev, next } = run;
+    if (prev) prev.next = next;
+    else if (this.running === run) this.running = next;
+    else return; // never linked (shutdown had already aborted), or unlinked by shutdown
+    if (next) next.prev = prev;
+    run.prev = run.next = undefined;
+    if (this.running === undefined) this.options.shutdown?.removeEventListener('abort', this.onShutdown);
+  }
+
+  /** Shutdown's grace period ended: every running handler's signal aborts, and its run fails. */
+  private readonly onShutdown = (): void => {
+    const reason = this.options.shutdown?.reason;
+    let run = this.running;
+    this.running = undefined;
+    while (run) {
+      const next = run.next;
+      run.prev = run.next = undefined;
+      run.abort(reason);
+      run = next;
+    }
+  };
 
   private dead(envelope: EventEnvelope, reason: string, error: string, attempt: number): DeliveryOutcome {
     this.options.logger.error(

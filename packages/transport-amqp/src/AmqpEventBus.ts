@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import {
   CoreReason,
   createEventDispatcher,
@@ -421,9 +420,8 @@ export class AmqpEventBus implements EventBus {
       throw invalidOption(`concurrency must be an integer in 1..65535, got ${concurrency}`);
     const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
     if (!(handlerTimeoutMs > 0)) throw invalidOption(`handlerTimeoutMs must be > 0, got ${handlerTimeoutMs}`);
+    // Aborts the running handlers when close() is forced; the dispatcher holds one listener on it.
     const shutdown = new AbortController();
-    // Every running handler listens on it: up to `concurrency` listeners, by design.
-    setMaxListeners(0, shutdown.signal);
     const dispatcher = createEventDispatcher({
       group,
       service: this.o.service,
