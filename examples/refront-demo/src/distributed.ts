@@ -27,7 +27,7 @@ const topology = new LocalTopology({
   amqpUrl: AMQP_URL,
   namespace: process.env.AMQP_NAMESPACE ?? 'refront',
   gatewayPort: Number(process.env.GATEWAY_PORT ?? 8080),
-  grpcBasePort: Number(process.env.GRPC_BASE_PORT ?? 50_051),
+  grpcBasePort: Number(process.env.GRPC_BASE_PORT ?? 25_051),
   opsBasePort: Number(process.env.OPS_BASE_PORT ?? 9_471),
   instances: { invoicing: 3 },
   rpc: lane,

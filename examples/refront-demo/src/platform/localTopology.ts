@@ -23,7 +23,10 @@ export interface LocalTopologyOptions {
   readonly namespace?: string;
   /** Gateway HTTP port. @default 8080 */
   readonly gatewayPort?: number;
-  /** First gRPC port; each service instance takes the next one. @default 50051 */
+  /**
+   * First gRPC port; each service instance takes the next one. Below Linux's ephemeral range
+   * (32768-60999), so no outgoing connection can hold one. @default 25051
+   */
   readonly grpcBasePort?: number;
   /** First ops port (health, readiness, metrics); each process takes the next one. @default 9471 */
   readonly opsBasePort?: number;
@@ -100,7 +103,7 @@ export class LocalTopology {
     this.output = options.output ?? 'inherit';
     this.rpc = options.rpc ?? DEFAULT_RPC_LANE;
     const instances = options.instances ?? { invoicing: 3 };
-    let grpc = options.grpcBasePort ?? 50_051;
+    let grpc = options.grpcBasePort ?? 25_051;
     let mux = options.muxBasePort ?? grpc + 1_000;
     let ops = options.opsBasePort ?? 9_471;
     const procs: LocalProcess[] = [];
