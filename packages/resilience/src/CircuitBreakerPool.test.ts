@@ -63,6 +63,21 @@ describe('createCircuitBreakerPool', () => {
     ]);
   });
 
+  it('keeps no per-call latencies in its window, across rotations, and still counts what it decides on', async () => {
+    const p = make();
+    const held = (target: string): number =>
+      (p as unknown as { latenciesHeld(t: string): number }).latenciesHeld(target);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 500; i++) await p.execute('t', ok);
+      expect(held('t')).toBe(0);
+      await vi.advanceTimersByTimeAsync(DEFAULT_ROLLING_WINDOW_MS / DEFAULT_ROLLING_BUCKETS);
+    }
+    // The counts still decide: past the threshold at the minimum volume it opens.
+    await failTimes(p, 'fresh', DEFAULT_VOLUME_THRESHOLD);
+    expect(held('fresh')).toBe(0);
+    expect(p.state('fresh')).toBe('open');
+  });
+
   it('stays closed below the minimum volume, however many calls fail', async () => {
     make();
     await failTimes(pool, 'a', 19);
