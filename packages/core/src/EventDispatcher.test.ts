@@ -1,13 +1,12 @@
 import { getEventListeners } from 'node:events';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ThingHappened } from '@refront/test-contracts';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { currentContext } from './context.js';
 import { createEventDispatcher, type DeliveryOutcome, eventHandlerWheel } from './EventDispatcher.js';
 import { CoreReason, RefrontError } from './errors.js';
 import { type EventEnvelope, type EventHandler, on } from './events.js';
 import { createLogger } from './logger.js';
-import { setupTracing, type TracingHandle } from './setupTracing.js';
+import { useInMemoryTracing } from './testing/inMemoryTracing.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const body = ThingHappened.encode(ThingHappened.fromPartial({ id: 'e-1', sequence: 1 })).finish();
@@ -206,14 +205,7 @@ describe('event dispatcher', () => {
 });
 
 describe('event dispatcher: tracing', () => {
-  const exporter = new InMemorySpanExporter();
-  let tracing: TracingHandle;
-  beforeAll(async () => {
-    tracing = await setupTracing({ serviceName: 'test', exporter, simple: true });
-  });
-  afterAll(async () => {
-    await tracing.shutdown();
-  });
+  const exporter = useInMemoryTracing();
 
   it("runs the handler under a consumer span, child of the producer's, marked as failed on a timeout", async () => {
     exporter.reset();

@@ -1,13 +1,12 @@
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OtherThingHappened, ThingHappened } from '@refront/test-contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRequestContext, currentContext, runWithContext } from './context.js';
 import { RefrontError } from './errors.js';
 import { on } from './events.js';
 import { createInProcessEventBus } from './InProcessEventBus.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
-import { setupTracing, type TracingHandle } from './setupTracing.js';
+import { useInMemoryTracing } from './testing/inMemoryTracing.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -270,14 +269,7 @@ describe('in-process event bus', () => {
 });
 
 describe('in-process event bus: tracing', () => {
-  const exporter = new InMemorySpanExporter();
-  let tracing: TracingHandle;
-  beforeAll(async () => {
-    tracing = await setupTracing({ serviceName: 'test', exporter, simple: true });
-  });
-  afterAll(async () => {
-    await tracing.shutdown();
-  });
+  const exporter = useInMemoryTracing();
 
   it("continues the producer's trace in the consumer span", async () => {
     await using b = bus();

@@ -1,6 +1,5 @@
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createRequestContext, runWithContext } from './context.js';
 import { createClient } from './createClient.js';
 import { isRefrontError, type RefrontError } from './errors.js';
@@ -8,8 +7,8 @@ import { createInProcessNetwork } from './InProcessNetwork.js';
 import type { Interceptor } from './Interceptor.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
-import { setupTracing, type TracingHandle } from './setupTracing.js';
 import { echoImplementation, sleepObservations } from './testing/echo.js';
+import { useInMemoryTracing } from './testing/inMemoryTracing.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -209,14 +208,7 @@ describe('in-process transport: requests', () => {
 });
 
 describe('in-process transport: tracing', () => {
-  const exporter = new InMemorySpanExporter();
-  let tracing: TracingHandle;
-  beforeAll(async () => {
-    tracing = await setupTracing({ serviceName: 'test', exporter, simple: true });
-  });
-  afterAll(async () => {
-    await tracing.shutdown();
-  });
+  const exporter = useInMemoryTracing();
 
   it('makes a client and a server span in one trace, the server span a child of the client span', async () => {
     await using env = await setup();
