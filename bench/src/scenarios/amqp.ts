@@ -1,8 +1,11 @@
 /**
  * RabbitMQ: Refront's AMQP event bus against bare amqplib in the same run, on the same broker
  * (RabbitMQ on 127.0.0.1:5672, or REFRONT_AMQP_URL), with the same quorum queues:
- *  - publish with confirms, the same number of unconfirmed messages in flight;
- *  - publish → consume, the same prefetch, one ack per message;
+ *  - publish with confirms, the same number of unconfirmed messages in flight (1,000) on the wire.
+ *    The Refront publisher runs as two callers: one that hands over all 20,000 messages at once
+ *    (`Promise.all`; 19,000 wait in the client's queue, each with its promise), and one that keeps
+ *    the bare side's window of 1,000 awaited publishes (as the bare pump does with callbacks);
+ *  - publish → consume, the same prefetch, one ack per message, with the same two callers;
  *  - consume only: a filled queue drained, the consumer's client CPU alone;
  *  - the latency one awaited confirmed publish adds.
  * Rounds alternate Refront and bare; medians are reported. Beside wall time it prints the client
@@ -49,38 +52,59 @@ async function timed(fn: () => Promise<void>, ops: number): Promise<Sample> {
   return { ns, cpuNs: ((used.user + used.system) * 1000) / ops };
 }
 
-/** Collects the rounds of both sides. */
-class Rounds {
-  readonly refront: Sample[] = [];
-  readonly bare: Sample[] = [];
+const BARE = 'bare amqplib';
+const REFRONT = 'refront AmqpEventBus';
+/** The Refront publisher as a caller that hands over all messages at once (Promise.all). */
+const BURST = 'refront, all at once';
+/** The Refront publisher as callers that keep the bare side's window: WINDOW awaiting publishes. */
+const WINDOWED = 'refront, windowed';
 
-  add(refront: Sample, bare: Sample): void {
-    this.refront.push(refront);
-    this.bare.push(bare);
+/** Collects the rounds of every variant; `bare amqplib` is the baseline. */
+class Rounds {
+  private readonly samples = new Map<string, Sample[]>();
+
+  add(name: string, sample: Sample): void {
+    const list = this.samples.get(name) ?? [];
+    list.push(sample);
+    this.samples.set(name, list);
+  }
+
+  of(name: string): readonly Sample[] {
+    return this.samples.get(name) ?? [];
   }
 
   print(): void {
+    const names = [...this.samples.keys()];
     printTable(
-      [
+      names.map((n) =>
         timing(
-          'bare amqplib',
-          this.bare.map((s) => s.ns),
+          n,
+          this.of(n).map((s) => s.ns),
         ),
-        timing(
-          'refront AmqpEventBus',
-          this.refront.map((s) => s.ns),
-        ),
-      ],
-      'bare amqplib',
+      ),
+      BARE,
     );
-    const cpuB = median(this.bare.map((s) => s.cpuNs)) / 1000;
-    const cpuR = median(this.refront.map((s) => s.cpuNs)) / 1000;
-    const ratios = this.refront.map((r, i) => this.bare[i]!.ns / r.ns);
-    console.log(
-      `client CPU per message (median): bare ${cpuB.toFixed(1)} µs, refront ${cpuR.toFixed(1)} µs (+${(cpuR - cpuB).toFixed(1)} µs); ` +
-        `throughput ratio per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}`,
-    );
+    const bare = this.of(BARE);
+    const cpuB = median(bare.map((s) => s.cpuNs)) / 1000;
+    for (const n of names) {
+      if (n === BARE) continue;
+      const cpu = median(this.of(n).map((s) => s.cpuNs)) / 1000;
+      const ratios = this.of(n).map((r, i) => bare[i]!.ns / r.ns);
+      console.log(
+        `${n}: client CPU per message (median) ${cpu.toFixed(1)} µs against bare ${cpuB.toFixed(1)} µs (+${(cpu - cpuB).toFixed(1)} µs); ` +
+          `throughput ratio per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}`,
+      );
+    }
   }
+}
+
+/** `count` publishes through `publish`, at most `window` awaited at a time, as a back-pressured caller would. */
+async function windowed(publish: () => Promise<unknown>, count: number, window: number): Promise<void> {
+  let left = count;
+  const caller = async (): Promise<void> => {
+    while (left-- > 0) await publish();
+  };
+  await Promise.all(Array.from({ length: window }, caller));
 }
 
 export default async function run(): Promise<void> {
@@ -117,20 +141,24 @@ export default async function run(): Promise<void> {
     await admin.assertQueue(sink, quorum);
     await admin.bindQueue(sink, exchange, ThingHappened.$type);
     const pub = new Rounds();
+    const publishOne = () => bus.publish(ThingHappened, event);
     for (let r = 0; r <= ROUNDS; r++) {
-      const refront = await timed(
-        () =>
-          Promise.all(Array.from({ length: COUNT }, () => bus.publish(ThingHappened, event))).then(() => {}),
-        COUNT,
-      );
-      await admin.purgeQueue(sink);
       const bare = await timed(
         () => barePublishMany(ch, exchange, ThingHappened.$type, body, props, COUNT, WINDOW),
         COUNT,
       );
       await admin.purgeQueue(sink);
+      const burst = await timed(
+        () => Promise.all(Array.from({ length: COUNT }, publishOne)).then(() => {}),
+        COUNT,
+      );
+      await admin.purgeQueue(sink);
+      const paced = await timed(() => windowed(publishOne, COUNT, WINDOW), COUNT);
+      await admin.purgeQueue(sink);
       if (r === 0) continue; // warm-up
-      pub.add(refront, bare);
+      pub.add(BARE, bare);
+      pub.add(BURST, burst);
+      pub.add(WINDOWED, paced);
     }
     await admin.deleteQueue(sink);
     console.log(
@@ -176,21 +204,27 @@ export default async function run(): Promise<void> {
       if (++bareHandled === COUNT) bareDone?.();
     };
     const { consumerTag } = await consumer.consume(bareQueue, onBare);
-    for (let r = 0; r <= ROUNDS; r++) {
+    const refrontE2e = (publishAll: () => Promise<unknown>) => {
       handled = 0;
-      const refront = await timed(async () => {
+      return timed(async () => {
         const all = new Promise<void>((resolve) => (done = resolve));
-        await Promise.all(Array.from({ length: COUNT }, () => bus.publish(ThingHappened, event)));
+        await publishAll();
         await all;
       }, COUNT);
+    };
+    for (let r = 0; r <= ROUNDS; r++) {
       bareHandled = 0;
       const bare = await timed(async () => {
         const all = new Promise<void>((resolve) => (bareDone = resolve));
         await barePublishMany(ch, bareExchange, ThingHappened.$type, body, props, COUNT, WINDOW);
         await all;
       }, COUNT);
+      const burst = await refrontE2e(() => Promise.all(Array.from({ length: COUNT }, publishOne)));
+      const paced = await refrontE2e(() => windowed(publishOne, COUNT, WINDOW));
       if (r === 0) continue;
-      e2e.add(refront, bare);
+      e2e.add(BARE, bare);
+      e2e.add(BURST, burst);
+      e2e.add(WINDOWED, paced);
     }
     await sub.close();
     console.log(
@@ -238,7 +272,8 @@ export default async function run(): Promise<void> {
         refront = await refrontDrain();
       }
       if (r === 0) continue;
-      drain.add(refront, bare);
+      drain.add(BARE, bare);
+      drain.add(REFRONT, refront);
     }
     console.log(
       `consume only (queue filled first): ${COUNT} messages per round, prefetch ${PREFETCH}, ack per message, ${ROUNDS} rounds`,
@@ -269,17 +304,18 @@ export default async function run(): Promise<void> {
         bareCpu += c2.user + c2.system - c1.user - c1.system;
       }
       if (r === 0) continue;
-      lat.add(
-        { ns: Number(refront) / LATENCY_ITERATIONS, cpuNs: (refrontCpu * 1000) / LATENCY_ITERATIONS },
-        { ns: Number(bare) / LATENCY_ITERATIONS, cpuNs: (bareCpu * 1000) / LATENCY_ITERATIONS },
-      );
+      lat.add(BARE, { ns: Number(bare) / LATENCY_ITERATIONS, cpuNs: (bareCpu * 1000) / LATENCY_ITERATIONS });
+      lat.add(REFRONT, {
+        ns: Number(refront) / LATENCY_ITERATIONS,
+        cpuNs: (refrontCpu * 1000) / LATENCY_ITERATIONS,
+      });
     }
     console.log(
       `awaited confirmed publish, one at a time (${LATENCY_ITERATIONS} per round, broker confirms at once)`,
     );
     lat.print();
     // Paired: each round's Refront and bare iterations alternated, so their difference is the figure.
-    const added = median(lat.refront.map((s, i) => s.ns - lat.bare[i]!.ns)) / 1000;
+    const added = median(lat.of(REFRONT).map((s, i) => s.ns - lat.of(BARE)[i]!.ns)) / 1000;
     console.log(
       `latency an awaited confirmed publish adds (median of per-round differences): ${added.toFixed(1)} µs`,
     );

@@ -1,5 +1,6 @@
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
 import type { Channel, ClientMethod } from './createClient.js';
+import { encodeMessage } from './encodeMessage.js';
 import { CoreReason, RefrontError } from './errors.js';
 import type { Call } from './Interceptor.js';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type RpcServer } from './RpcServer.js';
@@ -140,7 +141,7 @@ export class InProcessNetwork {
     let request: unknown = call.request;
     if (this.copy && target) {
       try {
-        request = target.requestType.decode(method.requestType.encode(call.request).finish());
+        request = target.requestType.decode(encodeMessage(method.requestType, call.request));
       } catch (e: unknown) {
         return Promise.reject(decodeFailed(path, e));
       }
@@ -157,7 +158,7 @@ export class InProcessNetwork {
       this.copy && target
         ? pending.then((res) => {
             try {
-              return method.responseType.decode(target.responseType.encode(res).finish());
+              return method.responseType.decode(encodeMessage(target.responseType, res));
             } catch (e: unknown) {
               throw decodeFailed(path, e);
             }

@@ -3,6 +3,7 @@
  * `outputTypeAnnotations=static-only`): message codecs and service definitions. Handlers,
  * clients and event subscribers are typed from these, so nothing is stringly typed.
  */
+import type { BinaryWriter } from '@bufbuild/protobuf/wire';
 
 /** Anything with `finish()`, as ts-proto's BinaryWriter. */
 export interface Finishable {
@@ -22,7 +23,8 @@ export type DeepPartial<T> = T extends Uint8Array | Date | string | number | boo
 export interface MessageType<T> {
   /** The fully-qualified protobuf name (`refront.tickets.v1.TicketCreated`). */
   readonly $type: string;
-  encode(message: T): Finishable;
+  /** Encodes into `writer` (a fresh one when omitted); `encodeMessage` reuses one for the hot path. */
+  encode(message: T, writer?: BinaryWriter): Finishable;
   decode(input: Uint8Array): T;
   fromPartial(object: DeepPartial<T>): T;
   fromJSON(object: unknown): T;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { currentContext } from './context.js';
 import type { DeepPartial, MessageType } from './contracts.js';
 import { METADATA_CORRELATION_ID, METADATA_EVENT_ID } from './EventDispatcher.js';
+import { encodeMessage } from './encodeMessage.js';
 import { type EventEnvelope, PROTOBUF_CONTENT_TYPE, type PublishOptions } from './events.js';
 import { formatTraceparent } from './trace.js';
 
@@ -20,7 +21,7 @@ export function encodeEvent<T>(
   options: PublishOptions = {},
 ): { envelope: EventEnvelope; body: Uint8Array } {
   const ctx = currentContext();
-  const body = type.encode(type.fromPartial(event)).finish();
+  const body = encodeMessage(type, type.fromPartial(event));
   const sc = ctx?.spanContext;
   const envelope: EventEnvelope = {
     id: options.id ?? randomUUID(),

@@ -44,6 +44,7 @@ export {
   METADATA_CORRELATION_ID,
   METADATA_EVENT_ID,
 } from './EventDispatcher.js';
+export { encodeMessage } from './encodeMessage.js';
 export { encodeEvent } from './envelope.js';
 export type {
   ErrorDetails,

@@ -23,7 +23,11 @@ export const HEADERS = {
 
 /** AMQP publish properties carrying an envelope (only the headers that have a value). */
 export function toPublishOptions(envelope: EventEnvelope): Options.Publish {
-  const headers: Record<string, string | number> = { [HEADERS.timestampMs]: envelope.timestamp };
+  // The ms timestamp as a double: amqplib writes an integer this large as int64 through BigInt on
+  // both ends (about 1 µs per message); a double holds it exactly and decodes to a number.
+  const headers: Record<string, unknown> = {
+    [HEADERS.timestampMs]: { '!': 'double', value: envelope.timestamp },
+  };
   if (envelope.traceparent !== undefined) headers[HEADERS.traceparent] = envelope.traceparent;
   if (envelope.schemaVersion !== 1) headers[HEADERS.schemaVersion] = envelope.schemaVersion;
   if (envelope.causationId !== undefined) headers[HEADERS.causationId] = envelope.causationId;
