@@ -4,7 +4,14 @@ import { CoreReason, invalidOption, RefrontError } from './errors.js';
 import { bindChain, type Call, type Interceptor, type Metadata, type MethodInfo } from './Interceptor.js';
 import type { Logger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
-import { abortCall, defaultServerInterceptors, ServerCall } from './serverInterceptors.js';
+import {
+  abortCall,
+  type Complete,
+  type Reply,
+  ServerCall,
+  type ServeWithDefaults,
+  serveWithDefaults,
+} from './serverInterceptors.js';
 
 /** What every transport's server offers: services in, graceful drain out. */
 export interface RpcServer {
@@ -62,11 +69,32 @@ export interface Inbound<Req> {
    * dispatcher runs no deadline timer of its own.
    */
   readonly onCancel?: ((cancel: (reason: RefrontError) => void) => void) | undefined;
+  /**
+   * Like `onCancel`, for transports that keep the {@link CallHandle} that
+   * {@link Dispatcher.dispatch} returns and cancel through it (mux): no callback per call.
+   */
+  readonly cancelsThroughHandle?: boolean | undefined;
   readonly peer?: string | undefined;
 }
 
+/** A call being served, as {@link Dispatcher.dispatch} returns it to its transport. */
+export interface CallHandle {
+  /**
+   * The transport cancelled the call: the client went away (CANCELLED) or its deadline passed
+   * (DEADLINE_EXCEEDED). The handler's signal aborts with `reason`, and the call fails with it
+   * unless it has already settled. The first reason wins.
+   */
+  cancel(reason: RefrontError): void;
+}
+
+/** The reply of a call {@link Dispatcher.invoke} settles itself. */
+const NO_REPLY: Reply = { ok: () => {}, fail: () => {} };
+
 interface BoundMethod extends ServerMethod {
-  readonly invoke: (call: Call<unknown>) => Promise<unknown>;
+  /** The chain below the defaults: the user's interceptors, then the handler. */
+  readonly next: (call: Call<unknown>) => Promise<unknown>;
+  /** Turns the handler's answer into the response on the success path, when `next` does not. */
+  readonly complete: Complete | undefined;
 }
 
 /**
@@ -76,16 +104,17 @@ interface BoundMethod extends ServerMethod {
  */
 export class Dispatcher {
   private readonly methods = new Map<string, BoundMethod>();
-  private readonly chain: readonly Interceptor[];
+  private readonly interceptors: readonly Interceptor[];
+  /** The default chain (context, deadline, span, metrics), or undefined when opted out. */
+  private readonly defaults: ServeWithDefaults | undefined;
   private readonly live = new Set<Call<unknown>>();
+  private readonly settledFn = (call: Call<unknown>): void => this.settled(call);
   private draining = false;
   private idle: (() => void) | undefined;
 
   constructor(readonly options: DispatcherOptions) {
-    this.chain = [
-      ...((options.defaultInterceptors ?? true) ? defaultServerInterceptors(options) : []),
-      ...(options.interceptors ?? []),
-    ];
+    this.interceptors = options.interceptors ?? [];
+    this.defaults = (options.defaultInterceptors ?? true) ? serveWithDefaults(options) : undefined;
   }
 
   /** Full names of the services added. */
@@ -122,19 +151,26 @@ export class Dispatcher {
       };
       const responseType = def.responseType as MessageType<unknown>;
       const fn = handler.bind(implementation) as (req: unknown, ctx: unknown) => Promise<unknown>;
-      const toResponse = (res: unknown): unknown => responseType.fromPartial(res as never);
-      const terminal = (call: Call<unknown>): Promise<unknown> => {
-        try {
-          return Promise.resolve(fn(call.request, call.context as MutableRequestContext)).then(toResponse);
-        } catch (e: unknown) {
-          return Promise.reject(e);
-        }
-      };
+      const complete: Complete = (res) => responseType.fromPartial(res as never);
+      // With the defaults and no interceptors of the user's, the default chain calls the handler
+      // and completes its answer on its success path (one promise less per call); interceptors
+      // of the user's see the completed response, as the handler's caller would.
+      const direct = this.defaults !== undefined && this.interceptors.length === 0;
+      const terminal = direct
+        ? (call: Call<unknown>): Promise<unknown> => fn(call.request, call.context as MutableRequestContext)
+        : (call: Call<unknown>): Promise<unknown> => {
+            try {
+              return Promise.resolve(fn(call.request, call.context as MutableRequestContext)).then(complete);
+            } catch (e: unknown) {
+              return Promise.reject(e);
+            }
+          };
       this.methods.set(path, {
         info,
         requestType: def.requestType as MessageType<unknown>,
         responseType,
-        invoke: bindChain(this.chain, terminal),
+        next: bindChain(this.interceptors, terminal),
+        complete: direct ? complete : undefined,
       });
     }
   }
@@ -150,33 +186,23 @@ export class Dispatcher {
    *   the chain raised (always a RefrontError with the default interceptors).
    */
   invoke(path: string, inbound: Inbound<unknown>): Promise<unknown> {
+    if (this.defaults) {
+      return new Promise((resolve, reject) => {
+        this.dispatch(path, inbound, { ok: resolve, fail: reject });
+      });
+    }
+    // Without the defaults: the chain's own promise, settled on the way out.
     const m = this.methods.get(path);
-    if (!m) {
-      return Promise.reject(
-        new RefrontError(
-          'UNIMPLEMENTED',
-          CoreReason.UNIMPLEMENTED,
-          `method ${path} is not served by ${this.options.service}`,
-        ),
-      );
+    const refused = this.refusal(path, m);
+    if (refused || !m) return Promise.reject(refused);
+    const call = this.start(m, inbound, NO_REPLY);
+    let pending: Promise<unknown>;
+    try {
+      pending = m.next(call);
+    } catch (e: unknown) {
+      pending = Promise.reject(e);
     }
-    if (this.draining) {
-      return Promise.reject(
-        new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} is shutting down`),
-      );
-    }
-    const call = new ServerCall<unknown>(
-      m.info,
-      inbound.request,
-      inbound.metadata,
-      inbound.deadline,
-      inbound.signal,
-      inbound.peer,
-      inbound.onCancel !== undefined,
-    );
-    inbound.onCancel?.((reason) => call.cancel(reason));
-    this.live.add(call);
-    return m.invoke(call).then(
+    return pending.then(
       (res) => {
         this.settled(call);
         return res;
@@ -186,6 +212,70 @@ export class Dispatcher {
         throw e;
       },
     );
+  }
+
+  /**
+   * Runs one call through the chain and hands its outcome to `reply`, once: {@link invoke}
+   * without a promise, for transports that answer from a callback. `reply` may be called before
+   * this returns (unknown method, draining, a deadline already passed).
+   * @returns the call's handle for a transport that sets `inbound.cancelsThroughHandle`, or
+   *   undefined when the call was refused.
+   */
+  dispatch(path: string, inbound: Inbound<unknown>, reply: Reply): CallHandle | undefined {
+    const m = this.methods.get(path);
+    const refused = this.refusal(path, m);
+    if (refused || !m) {
+      reply.fail(refused);
+      return undefined;
+    }
+    const call = this.start(m, inbound, reply);
+    if (this.defaults) {
+      this.defaults(call, m.next, m.complete, call);
+      return call;
+    }
+    let pending: Promise<unknown>;
+    try {
+      pending = m.next(call);
+    } catch (e: unknown) {
+      pending = Promise.reject(e);
+    }
+    pending.then(
+      (res) => call.ok(res),
+      (e: unknown) => call.fail(e),
+    );
+    return call;
+  }
+
+  /** Why a call to `path` is refused now (unknown method, draining), or undefined. */
+  private refusal(path: string, m: BoundMethod | undefined): RefrontError | undefined {
+    if (!m) {
+      return new RefrontError(
+        'UNIMPLEMENTED',
+        CoreReason.UNIMPLEMENTED,
+        `method ${path} is not served by ${this.options.service}`,
+      );
+    }
+    if (this.draining) {
+      return new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} is shutting down`);
+    }
+    return undefined;
+  }
+
+  private start(m: BoundMethod, inbound: Inbound<unknown>, reply: Reply): ServerCall<unknown> {
+    const call = new ServerCall<unknown>(
+      m.info,
+      inbound.request,
+      inbound.metadata,
+      inbound.deadline,
+      inbound.signal,
+      inbound.peer,
+      inbound.onCancel !== undefined || inbound.cancelsThroughHandle === true,
+      this.settledFn,
+      reply,
+    );
+    inbound.onCancel?.((reason) => call.cancel(reason));
+    this.live.add(call);
+    return call;
   }
 
   private settled(call: Call<unknown>): void {

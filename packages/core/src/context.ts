@@ -149,6 +149,14 @@ export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
 }
 
 /**
+ * Runs `fn(arg)` with `ctx` as the current request context: {@link runWithContext} for the
+ * per-call paths, with no closure per call. @internal
+ */
+export function runInContext<A>(ctx: RequestContext, fn: (arg: A) => void, arg: A): void {
+  storage.run(ctx, fn, arg);
+}
+
+/**
  * Builds a request context (for transports, background jobs and tests).
  *
  * @example

@@ -106,11 +106,11 @@ export type {
   ResolveOptions,
   ServiceInstance,
 } from './Registry.js';
-export type { DispatcherOptions, Inbound, RpcServer, ServerMethod } from './RpcServer.js';
+export type { CallHandle, DispatcherOptions, Inbound, RpcServer, ServerMethod } from './RpcServer.js';
 export { createDispatcher, Dispatcher } from './RpcServer.js';
 export type { Service, ServiceComponent, ServiceOptions, ServiceState } from './Service.js';
 export { createService, DEFAULT_GRACE_PERIOD_MS } from './Service.js';
-export type { ServerInterceptorOptions } from './serverInterceptors.js';
+export type { Reply, ServerInterceptorOptions } from './serverInterceptors.js';
 export {
   defaultServerInterceptors,
   serverContextInterceptor,

@@ -3,7 +3,7 @@ import {
   createRequestContext,
   type MutableRequestContext,
   type RequestContext,
-  runWithContext,
+  runInContext,
 } from './context.js';
 import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
 import type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
@@ -34,11 +34,31 @@ export interface ServerInterceptorOptions {
 export function serverContextInterceptor(options: ServerInterceptorOptions): Interceptor {
   const { service, logger } = options;
   return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> =>
-    runGuarded(call, next, contextOf(call, service, logger), undefined);
+    new Promise<Res>((resolve, reject) => {
+      const c = call as Call<unknown>;
+      const ctx = contextOf(c, service, logger);
+      const out: Reply = { ok: resolve as (res: unknown) => void, fail: reject };
+      runInContext(
+        ctx,
+        begin,
+        new Served(ctx, c, next as Next<unknown, unknown>, out, undefined, undefined, 0, undefined),
+      );
+    });
 }
 
-/** What the fused default chain does once a call is settled: RED metrics and the span's end. */
-type Settled = (error: RefrontError | undefined) => void;
+/**
+ * Where the outcome of a call being served goes, exactly once: a response, or an error (always a
+ * RefrontError when the default interceptors run).
+ */
+export interface Reply {
+  /** The call succeeded with `response`. */
+  ok(response: unknown): void;
+  /** The call failed with `error`. */
+  fail(error: unknown): void;
+}
+
+/** Turns what a handler returned into the complete response message (the codec's `fromPartial`). */
+export type Complete = (response: unknown) => unknown;
 
 function contextOf(call: Call<unknown>, service: string, logger: Logger): MutableRequestContext {
   const md = call.metadata;
@@ -50,43 +70,32 @@ function contextOf(call: Call<unknown>, service: string, logger: Logger): Mutabl
     tenant: md[METADATA_TENANT],
     metadata: md,
     parent: parseTraceparent(md[TRACEPARENT]),
-    // No `cancel`: guard and guardByTransport abort the context themselves, with a CANCELLED
-    // RefrontError as on every lane, never the caller's own abort reason.
+    // No `cancel`: the guard aborts the context itself, with a CANCELLED RefrontError as on
+    // every lane, never the caller's own abort reason.
   });
   call.context = ctx;
   return ctx;
 }
 
-/** Runs the rest of the chain inside `ctx`, guarded (deadline, cancel, error mapping). */
-function runGuarded<Req, Res>(
-  call: Call<Req>,
-  next: Next<Req, Res>,
-  ctx: MutableRequestContext,
-  done: Settled | undefined,
-): Promise<Res> {
-  const byTransport = call instanceof ServerCall && call.cancelledByTransport;
-  return runWithContext(ctx, () =>
-    byTransport ? guardByTransport(ctx, call as ServerCall<Req>, next, done) : guard(ctx, call, next, done),
-  );
-}
-
 const ABORT = Symbol('abort');
-type Abortable = { [ABORT]?: (reason: RefrontError) => void };
+type Abortable = { [ABORT]?: Served };
 
 /**
- * A call being served, as the Dispatcher makes it. When its transport reports cancellation through
- * a callback (`Inbound.onCancel`) rather than an AbortSignal, `signal` is made only when something
- * reads it, and the context interceptor sets no deadline timer (such a transport ends the call at
- * its deadline itself), so a call that nobody cancels costs no AbortController, listener or timer.
+ * A call being served, as the Dispatcher makes it; it is also where the chain's outcome goes
+ * (the Dispatcher's bookkeeping, then the transport's {@link Reply}). When its transport reports
+ * cancellation through a callback (`Inbound.onCancel`) or the handle the Dispatcher returns,
+ * rather than an AbortSignal, `signal` is made only when something reads it, and the context
+ * interceptor sets no deadline timer (such a transport ends the call at its deadline itself), so
+ * a call that nobody cancels costs no AbortController, listener or timer.
  * @internal made by the Dispatcher.
  */
-export class ServerCall<Req> implements Call<Req> {
+export class ServerCall<Req> implements Call<Req>, Reply {
   readonly side = 'server' as const;
   context: RequestContext | undefined = undefined;
   target?: string | undefined;
-  [ABORT]: ((reason: RefrontError) => void) | undefined = undefined;
-  /** Set by the context interceptor: runs once when the transport cancels. */
-  onTransportCancel: ((reason: RefrontError) => void) | undefined = undefined;
+  [ABORT]: Served | undefined = undefined;
+  /** Set by the default chain: aborts the call once when the transport cancels. */
+  onTransportCancel: Served | undefined = undefined;
   private controller: AbortController | undefined;
   private reason: RefrontError | undefined;
 
@@ -99,6 +108,10 @@ export class ServerCall<Req> implements Call<Req> {
     readonly peer: string | undefined,
     /** Whether the transport cancels through {@link ServerCall.cancel} (and enforces the deadline). */
     readonly cancelledByTransport: boolean,
+    /** Runs first when the call settles (the Dispatcher's in-flight bookkeeping). */
+    private readonly settled: (call: ServerCall<Req>) => void,
+    /** Where the outcome goes then. */
+    private readonly reply: Reply,
   ) {}
 
   get signal(): AbortSignal | undefined {
@@ -120,7 +133,19 @@ export class ServerCall<Req> implements Call<Req> {
     if (this.reason !== undefined) return;
     this.reason = reason;
     this.controller?.abort(reason);
-    this.onTransportCancel?.(reason);
+    this.onTransportCancel?.abort(reason);
+  }
+
+  /** The chain answered (called once). */
+  ok(response: unknown): void {
+    this.settled(this);
+    this.reply.ok(response);
+  }
+
+  /** The chain failed (called once). */
+  fail(error: unknown): void {
+    this.settled(this);
+    this.reply.fail(error);
   }
 }
 
@@ -129,8 +154,8 @@ export class ServerCall<Req> implements Call<Req> {
  * the caller gets `reason` at once. @internal used by the Dispatcher.
  */
 export function abortCall(call: Call<unknown>, reason: RefrontError): void {
-  const abort = (call as Abortable)[ABORT];
-  if (abort) abort(reason);
+  const served = (call as Abortable)[ABORT];
+  if (served) served.abort(reason);
   else (call.context as MutableRequestContext | undefined)?.abort(reason);
 }
 
@@ -152,152 +177,142 @@ function mapError(ctx: MutableRequestContext, call: Call<unknown>, e: unknown): 
   });
 }
 
-function guard<Req, Res>(
-  ctx: MutableRequestContext,
-  call: Call<Req>,
-  next: Next<Req, Res>,
-  done?: Settled,
-): Promise<Res> {
-  const remaining = ctx.remainingMs();
-  if (remaining <= 0) {
-    const err = deadlineError();
-    ctx.abort(err);
-    done?.(err);
-    return Promise.reject(err);
-  }
-  if (call.signal?.aborted) {
-    const err = cancelled(call.signal.reason);
-    done?.(err);
-    return Promise.reject(err);
-  }
-  let pending: Promise<Res>;
-  try {
-    pending = next(call);
-  } catch (e: unknown) {
-    pending = Promise.reject(e);
-  }
-  if (remaining === Number.POSITIVE_INFINITY && !call.signal) {
-    (call as Abortable)[ABORT] = (reason) => ctx.abort(reason);
-    return pending.then(
-      (res) => {
-        ctx.end();
-        done?.(undefined);
-        return res;
-      },
-      (e: unknown) => {
-        ctx.end();
-        const err = mapError(ctx, call as Call<unknown>, e);
-        done?.(err);
-        throw err;
-      },
-    );
-  }
-  return new Promise<Res>((resolve, reject) => {
-    const signal = call.signal;
-    let finished = false;
-    const fail = (err: RefrontError): void => {
-      if (finished) return;
-      finished = true;
-      done?.(err);
-      reject(err);
-    };
-    const onCancel = (): void => {
-      const err = cancelled(signal?.reason);
-      ctx.abort(err);
-      fail(err);
-    };
-    const timer =
-      remaining === Number.POSITIVE_INFINITY
-        ? undefined
-        : setTimeout(() => {
-            const err = deadlineError();
-            ctx.abort(err);
-            fail(err);
-          }, remaining);
-    signal?.addEventListener('abort', onCancel, { once: true });
-    (call as Abortable)[ABORT] = (reason) => {
-      ctx.abort(reason);
-      fail(reason);
-    };
-    const settle = (): void => {
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onCancel);
-      ctx.end();
-    };
-    pending.then(
-      (res) => {
-        settle();
-        if (finished) return;
-        finished = true;
-        done?.(undefined);
-        resolve(res);
-      },
-      (e: unknown) => {
-        settle();
-        fail(mapError(ctx, call as Call<unknown>, e));
-      },
-    );
-  });
-}
-
-function guardByTransport<Req, Res>(
-  ctx: MutableRequestContext,
-  call: ServerCall<Req>,
-  next: Next<Req, Res>,
-  done?: Settled,
-): Promise<Res> {
-  if (ctx.remainingMs() <= 0) {
-    const err = deadlineError();
-    ctx.abort(err);
-    done?.(err);
-    return Promise.reject(err);
-  }
-  if (call.cancelReason !== undefined) {
-    const err = cancelled(call.cancelReason);
-    done?.(err);
-    return Promise.reject(err);
-  }
-  let pending: Promise<Res>;
-  try {
-    pending = next(call);
-  } catch (e: unknown) {
-    pending = Promise.reject(e);
-  }
-  return new Promise<Res>((resolve, reject) => {
-    let finished = false;
-    const abort = (reason: RefrontError): void => {
-      ctx.abort(reason);
-      if (finished) return;
-      finished = true;
-      done?.(reason);
-      reject(reason);
-    };
-    call[ABORT] = abort;
-    call.onTransportCancel = abort;
-    pending.then(
-      (res) => {
-        call.onTransportCancel = undefined;
-        if (finished) return;
-        finished = true;
-        done?.(undefined);
-        resolve(res);
-      },
-      (e: unknown) => {
-        call.onTransportCancel = undefined;
-        if (finished) return;
-        finished = true;
-        const err = mapError(ctx, call as Call<unknown>, e);
-        done?.(err);
-        reject(err);
-      },
-    );
-  });
-}
-
 function cancelled(reason: unknown): RefrontError {
   return isRefrontError(reason)
     ? reason
     : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call', { cause: reason });
+}
+
+/**
+ * One call inside the default chain: the guard (deadline, cancel, error mapping) and what runs
+ * once it settles (RED metrics, the span's end), as one object per call instead of a promise
+ * and closures per layer. The first outcome wins: the handler's answer, its failure, the
+ * deadline, a cancel or a shutdown abort; what comes later is dropped.
+ */
+class Served {
+  private finished = false;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private signal: AbortSignal | undefined = undefined;
+  readonly byTransport: boolean;
+
+  constructor(
+    readonly ctx: MutableRequestContext,
+    readonly call: Call<unknown>,
+    readonly next: Next<unknown, unknown>,
+    private readonly out: Reply,
+    /** Applied to the handler's answer on the success path, when `next` does not do it. */
+    private readonly complete: Complete | undefined,
+    private readonly recorder: RedRecorder | undefined,
+    private readonly start: number,
+    /** The span, when it is recorded. */
+    readonly span: Span | undefined,
+  ) {
+    this.byTransport = call instanceof ServerCall && call.cancelledByTransport;
+  }
+
+  /** Starts the rest of the chain; runs inside the request context. */
+  run(): void {
+    const { ctx, call } = this;
+    const remaining = ctx.remainingMs();
+    if (remaining <= 0) {
+      this.abort(deadlineError());
+      return;
+    }
+    if (this.byTransport) {
+      const sc = call as ServerCall<unknown>;
+      if (sc.cancelReason !== undefined) {
+        this.fail(cancelled(sc.cancelReason));
+        return;
+      }
+      sc.onTransportCancel = this;
+    } else {
+      const signal = call.signal;
+      if (signal?.aborted) {
+        this.fail(cancelled(signal.reason));
+        return;
+      }
+      if (signal) {
+        this.signal = signal;
+        signal.addEventListener('abort', this, { once: true });
+      }
+      if (remaining !== Number.POSITIVE_INFINITY) this.timer = setTimeout(expire, remaining, this);
+    }
+    (call as Abortable)[ABORT] = this;
+    let pending: unknown;
+    try {
+      pending = this.span ? withActiveSpan(this.span, () => this.next(call)) : this.next(call);
+    } catch (e: unknown) {
+      this.rejected(e);
+      return;
+    }
+    Promise.resolve(pending).then(
+      (res) => this.resolved(res),
+      (e: unknown) => this.rejected(e),
+    );
+  }
+
+  /** The call's signal aborted (an EventListener object: no closure per call). */
+  handleEvent(): void {
+    this.abort(cancelled(this.signal?.reason));
+  }
+
+  /** Aborts the handler's signal and fails the call with `reason` (deadline, cancel, shutdown). */
+  abort(reason: RefrontError): void {
+    this.ctx.abort(reason);
+    this.fail(reason);
+  }
+
+  private resolved(res: unknown): void {
+    this.release();
+    if (this.finished) return;
+    let response = res;
+    if (this.complete) {
+      try {
+        response = this.complete(res);
+      } catch (e: unknown) {
+        this.fail(mapError(this.ctx, this.call, e));
+        return;
+      }
+    }
+    this.finished = true;
+    this.settle(undefined);
+    this.out.ok(response);
+  }
+
+  private rejected(e: unknown): void {
+    this.release();
+    this.fail(mapError(this.ctx, this.call, e));
+  }
+
+  private fail(err: RefrontError): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.settle(err);
+    this.out.fail(err);
+  }
+
+  private settle(error: RefrontError | undefined): void {
+    this.recorder?.observe(error ? error.status : 'OK', (performance.now() - this.start) / 1000);
+    if (this.span) endSpan(this.span, error);
+  }
+
+  private release(): void {
+    if (this.byTransport) (this.call as ServerCall<unknown>).onTransportCancel = undefined;
+    else {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.signal?.removeEventListener('abort', this);
+    }
+    this.ctx.end();
+  }
+}
+
+function expire(served: Served): void {
+  served.abort(deadlineError());
+}
+
+function begin(served: Served): void {
+  served.run();
 }
 
 /**
@@ -426,6 +441,56 @@ export function endSpan(span: Span, error: RefrontError | undefined): void {
 }
 
 /**
+ * The default chain as the Dispatcher runs it: serves `call` through `next` (the user's
+ * interceptors and the handler), applies `complete` to the answer on the success path when
+ * given, and hands the outcome to `reply` once, without a promise or closure per layer.
+ * @internal used by the Dispatcher and {@link serverDefaultsInterceptor}.
+ */
+export type ServeWithDefaults = (
+  call: Call<unknown>,
+  next: Next<unknown, unknown>,
+  complete: Complete | undefined,
+  reply: Reply,
+) => void;
+
+/** @internal See {@link ServeWithDefaults}. */
+export function serveWithDefaults(options: ServerInterceptorOptions): ServeWithDefaults {
+  const { service, logger } = options;
+  const factsOf = methodFactsCache(options.metrics, 'server', options.system);
+  // Calls come in runs of one method: a one-entry cache in front of the per-path map.
+  let lastMethod: MethodInfo | undefined;
+  let lastFacts: MethodFacts | undefined;
+  return (call, next, complete, reply) => {
+    let facts = lastFacts;
+    if (call.method !== lastMethod || facts === undefined) {
+      facts = factsOf(call.method);
+      lastMethod = call.method;
+      lastFacts = facts;
+    }
+    const recorder = facts.recorder;
+    const start = recorder ? performance.now() : 0;
+    const ctx = contextOf(call, service, logger);
+    const span = startSpan(facts.spanName, {
+      kind: SpanKind.SERVER,
+      parent: ctx.parent,
+      attributes: facts.attributes,
+    });
+    ctx.span = span;
+    const served = new Served(
+      ctx,
+      call,
+      next,
+      reply,
+      complete,
+      recorder,
+      start,
+      span.isRecording() ? span : undefined,
+    );
+    runInContext(ctx, begin, served);
+  };
+}
+
+/**
  * The default server chain as one interceptor: what {@link serverContextInterceptor},
  * {@link serverSpanInterceptor} and {@link serverMetricsInterceptor} do in that order, with one
  * settlement instead of three (the chain runs on every call of every service). The span and the
@@ -433,30 +498,12 @@ export function endSpan(span: Span, error: RefrontError | undefined): void {
  * and INTERNAL for an unexpected throw.
  */
 export function serverDefaultsInterceptor(options: ServerInterceptorOptions): Interceptor {
-  const { service, logger } = options;
-  const factsOf = methodFactsCache(options.metrics, 'server', options.system);
-  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
-    const facts = factsOf(call.method);
-    const recorder = facts.recorder;
-    const start = recorder ? performance.now() : 0;
-    const ctx = contextOf(call as Call<unknown>, service, logger);
-    const span = startSpan(facts.spanName, {
-      kind: SpanKind.SERVER,
-      parent: ctx.parent,
-      attributes: facts.attributes,
+  const serve = serveWithDefaults(options);
+  return <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> =>
+    new Promise<Res>((resolve, reject) => {
+      const reply: Reply = { ok: resolve as (res: unknown) => void, fail: reject };
+      serve(call as Call<unknown>, next as Next<unknown, unknown>, undefined, reply);
     });
-    ctx.span = span;
-    const recording = span.isRecording();
-    const done: Settled | undefined =
-      recorder || recording
-        ? (error) => {
-            recorder?.observe(error ? error.status : 'OK', (performance.now() - start) / 1000);
-            if (recording) endSpan(span, error);
-          }
-        : undefined;
-    const inner: Next<Req, Res> = recording ? (c) => withActiveSpan(span, () => next(c)) : next;
-    return runGuarded(call, inner, ctx, done);
-  };
 }
 
 /** The default server chain: context, span and metrics (one fused interceptor, see {@link serverDefaultsInterceptor}). */

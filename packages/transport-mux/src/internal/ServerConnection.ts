@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { DeadlineWheel, Expirable } from '@refront/core';
+import type { CallHandle, DeadlineWheel, Expirable, Reply } from '@refront/core';
 import {
   CoreReason,
   type Dispatcher,
@@ -51,11 +51,16 @@ interface BoundMethod {
   readonly method: ServerMethod | undefined;
 }
 
-/** One request being served; it is also the dispatcher's Inbound and the wheel's entry. */
-class ServerRequest implements Inbound<unknown>, Expirable {
+/**
+ * One request being served: the dispatcher's Inbound and Reply, and the wheel's entry, in one
+ * object per request (no closure per request).
+ */
+class ServerRequest implements Inbound<unknown>, Reply, Expirable {
   slot = 0;
   done = false;
-  cancelFn: ((reason: RefrontError) => void) | undefined = undefined;
+  /** The dispatcher's handle, to cancel the call; undefined once answered or refused. */
+  call: CallHandle | undefined = undefined;
+  readonly cancelsThroughHandle = true;
 
   constructor(
     readonly conn: ServerConnection,
@@ -67,8 +72,12 @@ class ServerRequest implements Inbound<unknown>, Expirable {
     readonly peer: string | undefined,
   ) {}
 
-  onCancel(cancel: (reason: RefrontError) => void): void {
-    this.cancelFn = cancel;
+  ok(response: unknown): void {
+    this.conn.answer(this, response);
+  }
+
+  fail(error: unknown): void {
+    this.conn.failed(this, error);
   }
 
   expire(): void {
@@ -238,8 +247,9 @@ export class ServerConnection {
       case FrameKind.CANCEL: {
         const req = this.inflight.get(id);
         if (req) {
+          const call = req.call;
           this.settle(req);
-          req.cancelFn?.(
+          call?.cancel(
             this.now >= req.deadline - 1
               ? new RefrontError(
                   'DEADLINE_EXCEEDED',
@@ -309,19 +319,17 @@ export class ServerConnection {
     this.inflight.set(id, req);
     if (deadline !== NO_DEADLINE) this.ctx.wheel.add(req);
     if (this.inflight.size >= this.ctx.maxConcurrentRequests) this.updateReading();
-    this.ctx.dispatcher.invoke(bound.path, req.deadline === NO_DEADLINE ? withoutDeadline(req) : req).then(
-      (res) => this.answer(req, res),
-      (e: unknown) => {
-        if (!req.done) {
-          this.settle(req);
-          this.answerError(req.id, toRefrontError(e));
-        }
-      },
+    const call = this.ctx.dispatcher.dispatch(
+      bound.path,
+      deadline === NO_DEADLINE ? withoutDeadline(req) : req,
+      req,
     );
+    if (!req.done) req.call = call;
     return true;
   }
 
-  private answer(req: ServerRequest, res: unknown): void {
+  /** The dispatcher answered `req`. @internal called by ServerRequest. */
+  answer(req: ServerRequest, res: unknown): void {
     if (req.done) return;
     this.settle(req);
     let body: Uint8Array;
@@ -350,6 +358,13 @@ export class ServerConnection {
     this.writer.write(encodeBody(FrameKind.RESPONSE, req.id, body));
   }
 
+  /** The dispatcher failed `req`. @internal called by ServerRequest. */
+  failed(req: ServerRequest, e: unknown): void {
+    if (req.done) return;
+    this.settle(req);
+    this.answerError(req.id, toRefrontError(e));
+  }
+
   private answerError(id: number, e: RefrontError): void {
     if (this.socket.destroyed) return;
     this.writer.write(encodeBody(FrameKind.ERROR, id, errorToWire(e)));
@@ -358,6 +373,7 @@ export class ServerConnection {
   /** Marks a request answered (or abandoned): no further frame goes out for it. */
   private settle(req: ServerRequest): void {
     req.done = true;
+    req.call = undefined;
     this.inflight.delete(req.id);
     if (req.deadline !== NO_DEADLINE) this.ctx.wheel.remove(req);
     if (this.paused) this.updateReading();
@@ -367,7 +383,9 @@ export class ServerConnection {
   private abandon(req: ServerRequest, reason: RefrontError): void {
     req.done = true;
     if (req.deadline !== NO_DEADLINE) this.ctx.wheel.remove(req);
-    req.cancelFn?.(reason);
+    const call = req.call;
+    req.call = undefined;
+    call?.cancel(reason);
   }
 
   /** The wheel says `req`'s deadline passed: answer DEADLINE_EXCEEDED and cancel its handler. */
@@ -382,7 +400,9 @@ export class ServerConnection {
       'the deadline passed before the handler finished',
     );
     this.answerError(req.id, err);
-    req.cancelFn?.(err);
+    const call = req.call;
+    req.call = undefined;
+    call?.cancel(err);
     if (this.inflight.size === 0 && this.socket.readableEnded) this.end();
   }
 
@@ -419,13 +439,13 @@ export class ServerConnection {
   }
 }
 
-/** The dispatcher's Inbound for a request with no deadline (the wheel's sentinel stays here). */
+/** The dispatcher's Inbound for a request with no deadline (the wheel's sentinel stays in `req`). */
 function withoutDeadline(req: ServerRequest): Inbound<unknown> {
   return {
     request: req.request,
     metadata: req.metadata,
     deadline: undefined,
     peer: req.peer,
-    onCancel: (cancel) => req.onCancel(cancel),
+    cancelsThroughHandle: true,
   };
 }
