@@ -12,6 +12,7 @@ import {
   createDispatcher,
   type Dispatcher,
   type DispatcherOptions,
+  encodeMessage,
   invalidOption,
   RefrontError,
   type RpcServer,
@@ -103,10 +104,63 @@ function decodeFailed(path: string, e: unknown): RefrontError {
   );
 }
 
+function encodeFailed(e: unknown): RefrontError {
+  return new RefrontError('INTERNAL', CoreReason.INTERNAL, 'response does not encode', {
+    cause: e,
+    retryable: false,
+  });
+}
+
 function deadlineOf(call: ServerUnaryCall<Buffer, Buffer>): number | undefined {
   const d = call.getDeadline();
   if (d instanceof Date) return d.getTime();
   return Number.isFinite(d) ? d : undefined;
+}
+
+/** The handle core's dispatcher returns for a call it runs. */
+type CallHandle = NonNullable<ReturnType<Dispatcher['dispatch']>>;
+
+/**
+ * One call's answer to grpc-js, handed to the dispatcher as its reply (no promise per call), and
+ * the cancel grpc-js reports for it. Settles once: grpc-js's 'cancelled' after the status is
+ * sent, or a second outcome, is ignored.
+ */
+class GrpcReply {
+  /** The dispatcher's handle of the call, once dispatched (undefined when it refused the call). */
+  handle: CallHandle | undefined = undefined;
+  private settled = false;
+  private readonly arrivedAt = Date.now();
+
+  constructor(
+    private readonly callback: sendUnaryData<Buffer>,
+    private readonly responseType: ServerMethod['responseType'],
+    private readonly domain: string,
+    private readonly deadline: number | undefined,
+  ) {}
+
+  ok(response: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    let body: Buffer;
+    try {
+      body = asBuffer(encodeMessage(this.responseType, response));
+    } catch (e: unknown) {
+      this.callback(toGrpcStatus(encodeFailed(e), this.domain) as never);
+      return;
+    }
+    this.callback(null, body);
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.callback(toGrpcStatus(toRefrontError(error), this.domain) as never);
+  }
+
+  /** grpc-js reported the call cancelled (client gone, deadline passed, or status already sent). */
+  cancelled(): void {
+    if (!this.settled) this.handle?.cancel(cancelReason(this.deadline, this.arrivedAt, Date.now()));
+  }
 }
 
 class GrpcServerImpl implements GrpcServer {
@@ -203,34 +257,16 @@ class GrpcServerImpl implements GrpcServer {
         if (id !== undefined) metadata[METADATA_PEER_IDENTITY] = id;
       }
       const deadline = deadlineOf(call);
-      const arrivedAt = Date.now();
+      const reply = new GrpcReply(callback, responseType, domain, deadline);
       // grpc-js ends the call at its deadline and emits 'cancelled' (once) then, when the client
       // goes away, and also once the status is sent: only a call still running is cancelled. No
       // AbortController per call: the dispatcher makes the signal only if a handler reads it.
-      let cancel: ((reason: RefrontError) => void) | undefined;
-      call.on('cancelled', () => {
-        if (cancel) cancel(cancelReason(deadline, arrivedAt, Date.now()));
-      });
-      dispatcher
-        .invoke(path, {
-          request,
-          metadata,
-          deadline,
-          onCancel: (c) => {
-            cancel = c;
-          },
-          peer: call.getPeer(),
-        })
-        .then(
-          (res) => {
-            cancel = undefined;
-            callback(null, asBuffer(responseType.encode(res).finish()));
-          },
-          (e: unknown) => {
-            cancel = undefined;
-            callback(toGrpcStatus(toRefrontError(e), domain) as never);
-          },
-        );
+      call.on('cancelled', () => reply.cancelled());
+      reply.handle = dispatcher.dispatch(
+        path,
+        { request, metadata, deadline, cancelsThroughHandle: true, peer: call.getPeer() },
+        reply,
+      );
     };
   }
 

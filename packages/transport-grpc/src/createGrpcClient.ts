@@ -15,7 +15,11 @@ export const DEFAULT_CALLER = 'anonymous';
 
 /** Options of {@link createGrpcClient}: the channel's and the typed client's. */
 export interface GrpcClientOptions extends GrpcChannelOptions, Omit<ClientOptions, 'caller' | 'system'> {
-  /** Name of the calling service, sent as `x-refront-caller`. @default DEFAULT_CALLER ('anonymous') */
+  /**
+   * Name of the calling service: the handler's `caller`. Announced once per connection in
+   * `user-agent` (see {@link GrpcChannelOptions.caller}), else sent as `x-refront-caller`.
+   * @default DEFAULT_CALLER ('anonymous')
+   */
   readonly caller?: string;
   /** Bearer token sent with every call (a string, or a function called per call). @default none */
   readonly token?: TokenProvider;
@@ -53,14 +57,15 @@ export function createGrpcClient<S extends ServiceDefinition>(
       `${definition.fullName} has a method named close: use createGrpcChannel with createClient`,
     );
   }
-  const channel = createGrpcChannel(options);
+  const caller = options.caller ?? DEFAULT_CALLER;
+  const channel = createGrpcChannel({ ...options, caller });
   const interceptors: Interceptor[] = [
     ...(options.token === undefined ? [] : [bearerTokenInterceptor(options.token)]),
     ...(options.interceptors ?? []),
   ];
   const client = createClient(definition, channel, {
     ...options,
-    caller: options.caller ?? DEFAULT_CALLER,
+    caller,
     system: GRPC_SYSTEM,
     interceptors,
   }) as Record<string | symbol, unknown>;

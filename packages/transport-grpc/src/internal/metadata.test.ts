@@ -1,7 +1,7 @@
 import { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { METADATA_PEER_IDENTITY, METADATA_PRINCIPAL } from '../auth.js';
-import { fromGrpcMetadata, toGrpcMetadata } from './metadata.js';
+import { callerAgent, callerOfAgent, fromGrpcMetadata, toGrpcMetadata } from './metadata.js';
 
 function inbound(): GrpcMetadata {
   const md = new GrpcMetadata();
@@ -35,5 +35,38 @@ describe('metadata conversion at the gRPC edge', () => {
   it('sends every text entry of the call', () => {
     const md = toGrpcMetadata({ 'x-refront-caller': 'billing', traceparent: 'tp' });
     expect(md.getMap()).toEqual({ 'x-refront-caller': 'billing', traceparent: 'tp' });
+  });
+
+  it('does not send the caller the connection announces, and sends any other caller', () => {
+    const md = { 'x-refront-caller': 'billing', traceparent: 'tp' };
+    expect(toGrpcMetadata(md, 'billing').getMap()).toEqual({ traceparent: 'tp' });
+    expect(toGrpcMetadata(md, 'gateway').getMap()).toEqual(md);
+  });
+
+  it('sends a known key through the fast path and still refuses an illegal value', () => {
+    toGrpcMetadata({ 'x-known': 'once' });
+    expect(toGrpcMetadata({ 'x-known': 'twice' }).get('x-known')).toEqual(['twice']);
+    expect(() => toGrpcMetadata({ 'x-known': 'line\nbreak' })).toThrow(/illegal characters/);
+    expect(() => toGrpcMetadata({ 'Bad Key': 'v' })).toThrow(/illegal characters/);
+  });
+
+  it('announces a caller in user-agent only when it fits one product token', () => {
+    expect(callerAgent('billing')).toBe('refront/billing');
+    expect(callerAgent('spiffe://refront.test/billing')).toBe('refront/spiffe://refront.test/billing');
+    expect(callerAgent('two words')).toBeUndefined();
+    expect(callerAgent('café')).toBeUndefined();
+    expect(callerAgent('')).toBeUndefined();
+    expect(callerOfAgent('refront/billing grpc-node-js/1.14.7')).toBe('billing');
+    expect(callerOfAgent('refront/billing')).toBe('billing');
+    expect(callerOfAgent('grpc-python/1.60 refront/billing')).toBeUndefined();
+    expect(callerOfAgent('refront/ grpc-node-js/1.14.7')).toBeUndefined();
+  });
+
+  it('reads the caller from user-agent when the call carries no x-refront-caller', () => {
+    const md = new GrpcMetadata();
+    md.set('user-agent', 'refront/billing grpc-node-js/1.14.7');
+    expect(fromGrpcMetadata(md)['x-refront-caller']).toBe('billing');
+    md.set('x-refront-caller', 'gateway');
+    expect(fromGrpcMetadata(md)['x-refront-caller']).toBe('gateway');
   });
 });
