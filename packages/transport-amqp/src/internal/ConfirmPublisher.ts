@@ -20,7 +20,7 @@ class Pending {
     readonly routingKey: string,
     readonly content: Uint8Array,
     /** The properties, or undefined to derive them from `envelope` when sent. */
-    public options: Options.Publish | undefined,
+    readonly options: Options.Publish | undefined,
     readonly envelope: EventEnvelope | undefined,
     readonly deadline: number,
     readonly value: unknown,
@@ -193,8 +193,11 @@ export class ConfirmPublisher {
       if (p.done) continue;
       this.unconfirmed++;
       try {
-        p.options ??= toPublishOptions(p.envelope!);
-        this.writable = send(p.exchange, p.routingKey, toBuffer(p.content), p.options, (err: unknown) =>
+        // An event's properties stay local: a publish that waited behind the window is likely in
+        // the old generation by now, and storing a new object in it costs a write barrier and a
+        // remembered-set entry that every scavenge walks.
+        const options = p.options ?? toPublishOptions(p.envelope!);
+        this.writable = send(p.exchange, p.routingKey, toBuffer(p.content), options, (err: unknown) =>
           this.confirmed(ch, p, err),
         );
         this.sent.push(p);
