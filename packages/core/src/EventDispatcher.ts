@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createRequestContext, runWithContext } from './context.js';
 import type { MessageType } from './contracts.js';
+import { decodeEventBody } from './decodeEventBody.js';
 import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { EventBinding, EventEnvelope, EventHandler } from './events.js';
 import { type Finish, HandlerContext, HandlerRun, handlerWheel } from './internal/HandlerRun.js';
@@ -106,10 +107,12 @@ export class EventDispatcher {
     }
     let event: unknown;
     try {
-      event = bound.type.decode(body);
+      event = decodeEventBody(bound.type, envelope.contentType, body);
     } catch (e: unknown) {
-      const error = `body does not decode as ${envelope.type}: ${String(e)}`;
-      return Promise.resolve(this.dead(envelope, CoreReason.DECODE_FAILED, error, attempt));
+      const [reason, error] = isRefrontError(e)
+        ? [e.reason, e.message]
+        : [CoreReason.DECODE_FAILED, String(e)];
+      return Promise.resolve(this.dead(envelope, reason, error, attempt));
     }
     const start = this.histogram ? performance.now() : 0;
     let outcome: Promise<DeliveryOutcome>;

@@ -102,6 +102,30 @@ describe('in-process event bus', () => {
     expect(b.deadLetters('strict')[0]).toMatchObject({ reason: 'CORE_DECODE_FAILED', attempts: 1 });
   });
 
+  it('takes a JSON body from a foreign publisher, and dead-letters a content type it cannot decode', async () => {
+    await using b = bus();
+    const got: string[] = [];
+    await b.subscribe('polyglot', [on(ThingHappened, async (e) => void got.push(`${e.id}#${e.sequence}`))]);
+    const envelope = (id: string, contentType: string) => ({
+      id,
+      type: ThingHappened.$type,
+      schemaVersion: 1,
+      contentType,
+      timestamp: Date.now(),
+      source: 'python-worker',
+    });
+    const text = (s: string) => new TextEncoder().encode(s);
+    await b.publishRaw(envelope('json-1', 'application/json'), text('{"id":"order-7","sequence":7}'));
+    await b.publishRaw(envelope('text-1', 'text/plain'), text('hello'));
+    await until(() => got.length === 1 && b.deadLetters('polyglot').length === 1);
+    expect(got).toEqual(['order-7#7']);
+    expect(b.deadLetters('polyglot')[0]).toMatchObject({
+      reason: 'CORE_UNSUPPORTED_CONTENT_TYPE',
+      attempts: 1,
+      envelope: { id: 'text-1' },
+    });
+  });
+
   it('dead-letters a non-retryable INVALID_ARGUMENT at once', async () => {
     await using b = bus();
     let calls = 0;

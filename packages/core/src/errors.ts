@@ -213,6 +213,8 @@ export const CoreReason = {
   UNIMPLEMENTED: 'CORE_UNIMPLEMENTED',
   /** A message body did not decode with its contract. */
   DECODE_FAILED: 'CORE_DECODE_FAILED',
+  /** An event body's content type is neither protobuf nor JSON. */
+  UNSUPPORTED_CONTENT_TYPE: 'CORE_UNSUPPORTED_CONTENT_TYPE',
   /** The environment did not satisfy the config schema. */
   INVALID_CONFIG: 'CORE_INVALID_CONFIG',
   /** A factory got an option it cannot use. */

@@ -13,7 +13,7 @@ export interface EventEnvelope {
   readonly type: string;
   /** Version of the body's schema. @default 1 */
   readonly schemaVersion: number;
-  /** Always `application/x-protobuf` for events published by Refront. */
+  /** `application/x-protobuf` for events published by Refront; consumers also decode JSON (`decodeEventBody`). */
   readonly contentType: string;
   /** When the event was published, in ms since the epoch. */
   readonly timestamp: number;

@@ -37,6 +37,7 @@ export {
 export { DeadlineWheel, type DeadlineWheelOptions, type Expirable } from './DeadlineWheel.js';
 export type { Disposable } from './DisposableStore.js';
 export { DisposableStore, toDisposable } from './DisposableStore.js';
+export { decodeEventBody, JSON_CONTENT_TYPE } from './decodeEventBody.js';
 export type { DeliveryOutcome, EventDispatcherOptions } from './EventDispatcher.js';
 export {
   createEventDispatcher,

@@ -95,6 +95,36 @@ describe.skipIf(!up)('AMQP event bus (real RabbitMQ)', () => {
     expect(await readyCount(bus.names.queue('narrow'))).toBe(0);
   });
 
+  it('takes JSON from a raw AMQP publisher and dead-letters a content type it cannot decode', async () => {
+    await using bus = testBus();
+    const got: string[] = [];
+    const sub = await bus.subscribe('polyglot', [
+      on(ThingHappened, async (e) => void got.push(`${e.id}#${e.sequence}`)),
+    ]);
+    const conn = await connect(AMQP_URL);
+    const ch = await conn.createConfirmChannel();
+    const queue = bus.names.queue('polyglot');
+    // What a publisher in another language sends: no Refront headers, a JSON body.
+    const props = (messageId: string, contentType: string) => ({
+      persistent: true,
+      messageId,
+      type: ThingHappened.$type,
+      contentType,
+    });
+    ch.sendToQueue(queue, Buffer.from('{"id":"order-7","sequence":7}'), props('json-1', 'application/json'));
+    // "hello" decodes as protobuf into an event of defaults: it must go to the DLQ, not to the handler.
+    ch.sendToQueue(queue, Buffer.from('hello'), props('text-1', 'text/plain'));
+    await ch.waitForConfirms();
+    await conn.close();
+    const dead = await waitForDead(bus, 'polyglot', 1);
+    await until(() => got.length === 1);
+    expect(got).toEqual(['order-7#7']);
+    expect(dead[0]).toMatchObject({ reason: 'CORE_UNSUPPORTED_CONTENT_TYPE', attempts: 1 });
+    expect(dead[0]!.envelope).toMatchObject({ id: 'text-1', contentType: 'text/plain' });
+    await sub.close();
+    expect(await readyCount(queue)).toBe(0);
+  });
+
   it('sends a command to one group only, and refuses a group that never subscribed', async () => {
     await using bus = testBus();
     const billing: string[] = [];
