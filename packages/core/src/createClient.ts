@@ -1,11 +1,18 @@
-import { context as otelContext, SpanKind, trace } from '@opentelemetry/api';
+import { context as otelContext, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { currentContext, type RequestContext } from './context.js';
 import type { CallOptions, Client, MessageType, ServiceDefinition } from './contracts.js';
 import { CoreReason, invalidOption, isRefrontError, RefrontError, toRefrontError } from './errors.js';
-import { bindChain, type Call, type Interceptor, type MethodInfo, type Next } from './Interceptor.js';
+import {
+  bindChain,
+  type Call,
+  type Interceptor,
+  type Metadata,
+  type MethodInfo,
+  type Next,
+} from './Interceptor.js';
 import { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
 import type { MetricsRegistry } from './metrics.js';
-import { endSpan, methodFactsCache } from './serverInterceptors.js';
+import { endSpan, type MethodFacts, methodFactsCache, type Reply } from './serverInterceptors.js';
 import { formatTraceparent, startSpan, TRACEPARENT } from './trace.js';
 
 /** A method as a channel needs it: where to send, and how to encode and decode. */
@@ -27,6 +34,14 @@ export interface Channel {
    *   unchanged when the caller aborted.
    */
   unary<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res>;
+  /**
+   * Optional: sends `call.request` to `method` and reports the outcome to `reply` exactly once,
+   * now or later (the decoded response, or what {@link Channel.unary} would reject with); never
+   * throws. When a channel has it and the client runs no interceptors but the defaults,
+   * {@link createClient} makes one object per call that is the call, the defaults' state and the
+   * reply, and settles one promise per call: the caller's.
+   */
+  send?<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void;
 }
 
 /** Options of {@link createClient}. */
@@ -156,6 +171,99 @@ export function defaultClientInterceptors(options: ClientOptions): Interceptor[]
   return [clientDefaultsInterceptor(options)];
 }
 
+function noop(): void {}
+
+/**
+ * One call made through a {@link Channel} with `send`: the call the channel sees, the state of
+ * the default chain (RED recorder, recorded span) and the reply that settles the caller's
+ * promise, as one object with no closure.
+ */
+class OutboundCall implements Call<unknown>, Reply {
+  readonly side = 'client' as const;
+  context: RequestContext | undefined = undefined;
+  readonly peer: string | undefined = undefined;
+  target: string | undefined = undefined;
+  /** The settlers of the caller's promise (see {@link settled}). */
+  resolve: (response: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
+  /** Set when the defaults run and record metrics. */
+  recorder: MethodFacts['recorder'] = undefined;
+  start = 0;
+  /** Set when the defaults run and the span is recorded. */
+  span: Span | undefined = undefined;
+
+  constructor(
+    readonly method: MethodInfo,
+    public request: unknown,
+    readonly metadata: Metadata,
+    public deadline: number | undefined,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  ok(response: unknown): void {
+    const recorder = this.recorder;
+    if (recorder) recorder.observe('OK', (performance.now() - this.start) / 1000);
+    if (this.span) endSpan(this.span, undefined);
+    this.resolve(response);
+  }
+
+  fail(error: unknown): void {
+    const recorder = this.recorder;
+    if (recorder)
+      recorder.observe(
+        isRefrontError(error) ? error.status : 'UNKNOWN',
+        (performance.now() - this.start) / 1000,
+      );
+    if (this.span) endSpan(this.span, toRefrontError(error));
+    this.reject(error);
+  }
+}
+
+let settling: OutboundCall | undefined;
+
+/** The executor of every {@link settled} promise: hands its settlers to the call being made (no closure per call). */
+function adopt(resolve: (response: unknown) => void, reject: (error: unknown) => void): void {
+  const call = settling as OutboundCall;
+  call.resolve = resolve;
+  call.reject = reject;
+}
+
+/** The caller's promise of `call`, settled by `call.ok` or `call.fail`. */
+function settled(call: OutboundCall): Promise<unknown> {
+  settling = call;
+  const p = new Promise<unknown>(adopt);
+  settling = undefined;
+  return p;
+}
+
+/**
+ * What {@link clientDefaultsInterceptor} does before the call goes out, on an {@link OutboundCall}:
+ * propagates the context, starts the span and sends its `traceparent`; returns why the call must
+ * not start, or undefined.
+ */
+function beginDefaults(call: OutboundCall, facts: MethodFacts, caller: string): unknown {
+  const recorder = facts.recorder;
+  if (recorder) {
+    call.recorder = recorder;
+    call.start = performance.now();
+  }
+  const ctx = currentContext();
+  const refused = propagate(call, ctx, caller);
+  if (refused !== undefined) {
+    // Refused before it started: the caller's own doing, not a call made (as in the interceptor).
+    call.recorder = undefined;
+    return refused;
+  }
+  const span = startSpan(facts.spanName, {
+    kind: SpanKind.CLIENT,
+    parent: ctx?.spanContext ?? trace.getSpan(otelContext.active())?.spanContext(),
+    attributes: facts.attributes,
+  });
+  call.metadata[TRACEPARENT] = formatTraceparent(span.spanContext());
+  if (span.isRecording()) call.span = span;
+  return undefined;
+}
+
 /** Static method facts of a contract, keyed by the client's method key. */
 export function methodsOf(definition: ServiceDefinition): Map<string, ClientMethod> {
   const out = new Map<string, ClientMethod>();
@@ -193,11 +301,42 @@ export function createClient<S extends ServiceDefinition>(
 ): Client<S> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw invalidOption(`timeoutMs must be > 0, got ${timeoutMs}`);
-  const chain = [
-    ...((options.defaultInterceptors ?? true) ? defaultClientInterceptors(options) : []),
-    ...(options.interceptors ?? []),
-  ];
+  const defaults = options.defaultInterceptors ?? true;
+  const extra = options.interceptors ?? [];
   const client: Record<string, (request: unknown, opts?: CallOptions) => Promise<unknown>> = {};
+  if (extra.length === 0 && typeof channel.send === 'function') {
+    // The channel takes a reply: one object per call, one promise (see Channel.send).
+    const send = channel.send.bind(channel) as NonNullable<Channel['send']>;
+    const caller = options.caller;
+    const factsOf = defaults
+      ? methodFactsCache(options.metrics, 'client', options.system ?? 'refront')
+      : undefined;
+    for (const [key, method] of methodsOf(definition)) {
+      const facts = factsOf?.(method.info);
+      client[key] = (request, opts) => {
+        const call = new OutboundCall(
+          method.info,
+          method.requestType.fromPartial((request ?? {}) as never),
+          opts?.metadata ? { ...opts.metadata } : {},
+          Date.now() + (opts?.timeoutMs ?? timeoutMs),
+          opts?.signal,
+        );
+        if (facts) {
+          const refused = beginDefaults(call, facts, caller);
+          if (refused !== undefined) return Promise.reject(refused);
+        }
+        const p = settled(call);
+        try {
+          send(method, call, call);
+        } catch (e: unknown) {
+          call.fail(e);
+        }
+        return p;
+      };
+    }
+    return client as Client<S>;
+  }
+  const chain = [...(defaults ? defaultClientInterceptors(options) : []), ...extra];
   for (const [key, method] of methodsOf(definition)) {
     const invoke = bindChain(chain, (call: Call<unknown>) => channel.unary(method, call));
     client[key] = (request, opts) => {

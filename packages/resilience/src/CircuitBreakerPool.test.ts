@@ -78,6 +78,16 @@ describe('createCircuitBreakerPool', () => {
     expect(p.state('fresh')).toBe('open');
   });
 
+  it('counts every call of a closed breaker once in its window: fires, successes, failures', async () => {
+    const p = make();
+    const counts = (target: string) =>
+      (p as unknown as { windowCounts(t: string): Record<string, number> | undefined }).windowCounts(target);
+    for (let i = 0; i < 7; i++) await p.execute('t', ok);
+    await failTimes(p, 't', 3);
+    await settle(p.execute('t', () => Promise.reject(new RefrontError('NOT_FOUND', 'X_NOT_FOUND', 'no'))));
+    expect(counts('t')).toEqual({ fires: 11, successes: 8, failures: 3 });
+  });
+
   it('stays closed below the minimum volume, however many calls fail', async () => {
     make();
     await failTimes(pool, 'a', 19);

@@ -168,8 +168,26 @@ export function createCircuitBreakerPool(options: CircuitBreakerOptions = {}): C
 
 interface Entry {
   readonly breaker: CircuitBreaker<[() => Promise<unknown>, AbortSignal | undefined], unknown>;
+  /** The breaker's window counter, when opossum exposes it (see {@link counterOf}). */
+  readonly counter: WindowCounter | undefined;
   inFlight: number;
   lastUsed: number;
+}
+
+/** What opossum's `Status` does for the breaker's own `fire` and `success` listeners. */
+interface WindowCounter {
+  increment(property: 'fires' | 'successes', latencyMs?: number): void;
+}
+
+/**
+ * The counter behind a breaker's `fire` and `success` events: each opossum breaker listens to its
+ * own events only to call `status.increment(property)`, so counting there directly does the same
+ * for the calls of a closed breaker without an event dispatch (two per call). Undefined when an
+ * opossum version lacks it; the pool then emits the events.
+ */
+function counterOf(breaker: CircuitBreaker): WindowCounter | undefined {
+  const status = breaker.status as unknown as Partial<WindowCounter>;
+  return typeof status.increment === 'function' ? (status as WindowCounter) : undefined;
 }
 
 class BreakerPool implements CircuitBreakerPool {
@@ -222,7 +240,8 @@ class BreakerPool implements CircuitBreakerPool {
     entry.inFlight++;
     entry.lastUsed = Date.now();
     if (breaker.closed) {
-      breaker.emit('fire');
+      if (entry.counter) entry.counter.increment('fires');
+      else breaker.emit('fire');
       const counted = new Counted(this, entry, signal, sink);
       try {
         call(a, b, counted);
@@ -288,6 +307,12 @@ class BreakerPool implements CircuitBreakerPool {
     return n;
   }
 
+  /** @internal The counts of `target`'s window (tests check every call is counted once). */
+  windowCounts(target: string): { fires: number; successes: number; failures: number } | undefined {
+    const stats = this.entries.get(target)?.breaker.stats;
+    return stats && { fires: stats.fires, successes: stats.successes, failures: stats.failures };
+  }
+
   state(target: string): CircuitState | undefined {
     const b = this.entries.get(target)?.breaker;
     if (!b) return undefined;
@@ -336,7 +361,8 @@ class BreakerPool implements CircuitBreakerPool {
   private entryFor(target: string): Entry {
     const existing = this.entries.get(target);
     if (existing) return existing;
-    const entry: Entry = { breaker: this.createBreaker(target), inFlight: 0, lastUsed: Date.now() };
+    const breaker = this.createBreaker(target);
+    const entry: Entry = { breaker, counter: counterOf(breaker), inFlight: 0, lastUsed: Date.now() };
     this.entries.set(target, entry);
     this.startTimer();
     return entry;
@@ -418,7 +444,6 @@ function runPlain<T>(fn: () => Promise<T>, _unused: undefined, sink: Sink<T>): v
 
 /** The sink of one call on a closed breaker: counts its outcome once in the breaker's window, then reports outward. */
 class Counted<T> implements Sink<T> {
-  private readonly started: number;
   private done = false;
 
   constructor(
@@ -426,15 +451,16 @@ class Counted<T> implements Sink<T> {
     private readonly entry: Entry,
     private readonly signal: AbortSignal | Execution | undefined,
     private readonly sink: Sink<T>,
-  ) {
-    this.started = entry.lastUsed;
-  }
+  ) {}
 
   ok(value: T): void {
     if (this.done) return;
     this.done = true;
-    this.entry.inFlight--;
-    this.entry.breaker.emit('success', value, Date.now() - this.started);
+    const entry = this.entry;
+    entry.inFlight--;
+    // The latency is 0: the pool keeps none (see keepNoLatencies), so no clock is read for it.
+    if (entry.counter) entry.counter.increment('successes', 0);
+    else entry.breaker.emit('success', value, 0);
     this.sink.ok(value);
   }
 
@@ -442,7 +468,7 @@ class Counted<T> implements Sink<T> {
     if (this.done) return;
     this.done = true;
     this.entry.inFlight--;
-    this.pool.record(this.entry.breaker, e, this.signal, Date.now() - this.started);
+    this.pool.record(this.entry.breaker, e, this.signal, 0);
     this.sink.fail(e);
   }
 }

@@ -24,6 +24,7 @@ export type { ResilienceReasonCode } from './errors.js';
 export { ResilienceReason } from './errors.js';
 export type { InstrumentOptions } from './instrument.js';
 export { DEFAULT_POLICY_NAME, instrument, RESILIENCE_METRICS } from './instrument.js';
+export type { PolicyCall, TargetPicker } from './PolicyCall.js';
 export type {
   PolicyLayer,
   PolicyLayerKind,
@@ -32,7 +33,7 @@ export type {
 } from './PolicyLayer.js';
 export { LAYER_ORDER } from './PolicyLayer.js';
 export type { ResiliencePolicy } from './policy.js';
-export { policy } from './policy.js';
+export { policy, runPolicy } from './policy.js';
 export type { PolicyInterceptorOptions } from './policyInterceptor.js';
 export { policyInterceptor } from './policyInterceptor.js';
 export type { RateLimitLayer, RateLimitOptions } from './RateLimit.js';

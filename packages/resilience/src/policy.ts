@@ -8,6 +8,7 @@ import {
   type Step,
   stepPromise,
 } from './internal/Execution.js';
+import type { PolicyCall } from './PolicyCall.js';
 import {
   LAYER_ORDER,
   type PolicyLayer,
@@ -83,10 +84,17 @@ export function composePolicy(
 
 const NO_OPTIONS: ResilienceExecuteOptions = {};
 
-/** The operation itself: the only promise an attempt adds is the one the operation returns. */
+/**
+ * The operation itself: the only promise an attempt adds is the one the operation returns, and
+ * none for a {@link PolicyCall}, whose attempt reports to the sink.
+ */
 const terminal: Step = <T>(fn: AttemptFn<T>, x: Execution, sink: Sink<T>): void => {
   let pending: Promise<T>;
   try {
+    if (typeof fn !== 'function') {
+      fn.attempt(new Attempt(x), sink);
+      return;
+    }
     pending = fn(new Attempt(x));
   } catch (e: unknown) {
     sink.fail(e);
@@ -130,12 +138,13 @@ class ComposedPolicy implements ResiliencePolicy {
     if (ctx?.deadline !== undefined && ctx.deadline < deadline) deadline = ctx.deadline;
     const signal = options.signal ?? ctx?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const pick = options.pickTarget;
     const x = new Execution(
       signal,
       deadline,
       options.idempotent ?? false,
       options.target,
-      options.pickTarget,
+      pick ? { pickTarget: pick } : undefined,
     );
     const p = stepPromise(this.step, fn, x);
     const fallback = options.fallback;
@@ -144,6 +153,20 @@ class ComposedPolicy implements ResiliencePolicy {
       if (signal?.aborted) throw signal.reason;
       return fallback(toRefrontError(e));
     });
+  }
+
+  /** Runs `call` under every layer; its outcome goes to `call.ok` or `call.fail`, once. @internal see {@link runPolicy} */
+  run<T>(call: PolicyCall<T>): void {
+    const ctx = currentContext();
+    let deadline = call.deadline ?? Number.POSITIVE_INFINITY;
+    if (ctx?.deadline !== undefined && ctx.deadline < deadline) deadline = ctx.deadline;
+    const signal = call.signal ?? ctx?.signal;
+    if (signal?.aborted) {
+      call.fail(signal.reason);
+      return;
+    }
+    const x = new Execution(signal, deadline, call.idempotent, call.target, call);
+    this.step(call, x, call);
   }
 
   close(): Promise<void> {
@@ -157,4 +180,44 @@ class ComposedPolicy implements ResiliencePolicy {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/**
+ * Runs `call` under `policy` with no promise or closure per layer or attempt: each attempt is
+ * `call.attempt(ctx, sink)`, and the outcome goes to `call.ok` or `call.fail`, exactly once. A
+ * transport's channel uses it so that one object per call serves as the execution's options, its
+ * target picker, its attempts and its outcome. Any other {@link Policy} runs `call` through its
+ * `execute` (a promise per attempt), with the same outcome.
+ *
+ * @example
+ * runPolicy(policy, call); // call.ok(response) or call.fail(error), later or at once
+ */
+export function runPolicy<T>(policy: Policy, call: PolicyCall<T>): void {
+  if (policy instanceof ComposedPolicy) {
+    policy.run(call);
+    return;
+  }
+  let pending: Promise<T>;
+  try {
+    pending = policy.execute(
+      (ctx) =>
+        new Promise<T>((resolve, reject) =>
+          call.attempt(ctx as ResilienceAttemptContext, { ok: resolve, fail: reject }),
+        ),
+      {
+        signal: call.signal,
+        deadline: call.deadline,
+        idempotent: call.idempotent,
+        target: call.target,
+        pickTarget: (attempt: number) => call.pickTarget(attempt) ?? (call.target as string),
+      } as ResilienceExecuteOptions<T>,
+    );
+  } catch (e: unknown) {
+    call.fail(e);
+    return;
+  }
+  pending.then(
+    (value) => call.ok(value),
+    (e: unknown) => call.fail(e),
+  );
 }

@@ -1,10 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ServiceInstance } from '@refront/core';
+import { type Call, methodsOf, type ServiceInstance } from '@refront/core';
 import { createMemoryRegistry } from '@refront/discovery';
 import { createDefaultPolicy } from '@refront/resilience';
 import { describe, expect, it } from 'vitest';
 import { createMuxClient, MUX_CHANNEL } from './createMuxClient.js';
 import { encodePreface } from './internal/codec.js';
+import { createMuxChannel } from './MuxChannel.js';
 import { MUX_PROTOCOL_VERSION } from './protocol.js';
 import {
   type EchoServer,
@@ -198,6 +199,38 @@ describe('mux channel: discovery, drain, reconnect, keepalive', () => {
     await using client = echoClient(env.address, { policy: false, connectionsPerInstance: 3 });
     await Promise.all(Array.from({ length: 30 }, () => client.echo({ message: 'x' })));
     expect(env.server.connections).toBe(3);
+  });
+
+  it('reports to a reply through send what unary resolves or rejects with, and refuses at once once closed', async () => {
+    await using env = await startEchoServer();
+    const channel = createMuxChannel({ target: env.address, logger });
+    const method = methodsOf(EchoServiceDefinition).get('echo')!;
+    const call = (message: string): Call<unknown> => ({
+      side: 'client',
+      method: method.info,
+      request: method.requestType.fromPartial({ message } as never),
+      metadata: {},
+      deadline: Date.now() + 5_000,
+      signal: undefined,
+      context: undefined,
+      peer: undefined,
+    });
+    const outcome = (c: Call<unknown>) =>
+      new Promise<{ value?: unknown; error?: unknown }>((resolve) =>
+        channel.send(method, c, { ok: (value) => resolve({ value }), fail: (error) => resolve({ error }) }),
+      );
+    const sent = call('by send');
+    expect((await outcome(sent)).value).toMatchObject({ message: 'by send' });
+    expect(sent.target).toBe(env.address);
+    expect(await channel.unary(method, call('by unary'))).toMatchObject({ message: 'by unary' });
+    const controller = new AbortController();
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    expect(await outcome({ ...call('aborted'), signal: controller.signal })).toEqual({ error: reason });
+    await channel.close();
+    let refused: unknown;
+    channel.send(method, call('late'), { ok: () => {}, fail: (e) => (refused = e) });
+    expect(refused).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_CLOSED' });
   });
 
   it('rejects bad options', () => {

@@ -5,29 +5,20 @@ import {
   CoreReason,
   createLogger,
   DeadlineWheel,
+  encodeMessage,
   invalidOption,
-  isRefrontError,
   type Logger,
   type MetricsRegistry,
   RefrontError,
   type Registry,
+  type Reply,
 } from '@refront/core';
-import {
-  type BalancerOptions,
-  createInstancePool,
-  type InstancePool,
-  type PooledInstance,
-} from '@refront/discovery';
-import {
-  cancelSignalOf,
-  createDefaultPolicy,
-  DEFAULT_FAILURE_STATUSES,
-  type ResilienceAttemptContext,
-  type ResiliencePolicy,
-} from '@refront/resilience';
+import { type BalancerOptions, createInstancePool, type InstancePool } from '@refront/discovery';
+import { createDefaultPolicy, type ResiliencePolicy, runPolicy } from '@refront/resilience';
 import type { ClientConnectionOptions } from './internal/ClientConnection.js';
 import { encodePreface } from './internal/codec.js';
 import { Endpoint } from './internal/Endpoint.js';
+import { type CallRoute, OutgoingCall } from './internal/OutgoingCall.js';
 import { type ClientTlsOptions, clientTlsOptions, type KeepaliveOptions, positiveInt } from './options.js';
 import {
   DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
@@ -96,6 +87,8 @@ export interface MuxChannelOptions {
 
 /** A mux {@link Channel}: give it to core's `createClient`. Owns its connections. */
 export interface MuxChannel extends Channel, AsyncDisposable {
+  /** See `Channel.send`: the mux channel reports to a reply (one promise per call, the caller's). */
+  send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void;
   /** The policy calls run under, if any. */
   readonly policy: ResiliencePolicy | undefined;
   /** Ids of the instances with connections (discovery only). */
@@ -103,11 +96,6 @@ export interface MuxChannel extends Channel, AsyncDisposable {
   /** Stops the discovery watch, lets calls in flight finish, closes every connection and the default policy; idempotent. */
   close(): Promise<void>;
 }
-
-const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
-
-/** One picked instance with its own connections. */
-type Picked = PooledInstance<Endpoint>;
 
 /** `host:port` or `[v6]:port`. @throws RefrontError `CORE_INVALID_OPTION` */
 function parseTarget(target: string): { host: string; port: number } {
@@ -117,13 +105,13 @@ function parseTarget(target: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2]) as string, port };
 }
 
-class MuxChannelImpl implements MuxChannel {
+class MuxChannelImpl implements MuxChannel, CallRoute {
   readonly policy: ResiliencePolicy | undefined;
   private readonly ownsPolicy: boolean;
-  private readonly pool: InstancePool<Endpoint> | undefined;
-  private readonly single: Endpoint | undefined;
+  readonly pool: InstancePool<Endpoint> | undefined;
+  readonly single: Endpoint | undefined;
   private readonly wheel = new DeadlineWheel();
-  private readonly name: string;
+  readonly name: string;
   private closing: Promise<void> | undefined;
 
   constructor(options: MuxChannelOptions) {
@@ -214,84 +202,42 @@ class MuxChannelImpl implements MuxChannel {
   }
 
   unary<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res> {
+    return new Promise<Res>((resolve, reject) =>
+      this.send(method, call, { ok: resolve as (res: unknown) => void, fail: reject }),
+    );
+  }
+
+  send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void {
     if (this.closing) {
-      return Promise.reject(
-        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`),
-      );
+      reply.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`));
+      return;
     }
     let body: Uint8Array;
     try {
-      body = method.requestType.encode(call.request).finish();
+      body = encodeMessage(method.requestType, call.request);
     } catch (e: unknown) {
-      return Promise.reject(
+      reply.fail(
         new RefrontError('INVALID_ARGUMENT', CoreReason.DECODE_FAILED, 'request does not encode', {
           cause: e,
         }),
       );
+      return;
     }
+    const out = new OutgoingCall(this, method as ClientMethod, call as Call<unknown>, body, reply);
     const pool = this.pool;
     if (pool && !pool.isReady) {
-      return pool.whenReady(call.signal).then(() => this.run(method, call, body));
+      pool.whenReady(call.signal).then(
+        () => this.start(out),
+        (e: unknown) => reply.fail(e),
+      );
+      return;
     }
-    return this.run(method, call, body);
+    this.start(out);
   }
 
-  private run<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, body: Uint8Array): Promise<Res> {
-    const policy = this.policy;
-    if (!policy) {
-      let picked: Picked | undefined;
-      try {
-        picked = this.pool?.pick();
-      } catch (e: unknown) {
-        return Promise.reject(e);
-      }
-      return this.attempt(picked, method, call, body, call.deadline, call.signal) as Promise<Res>;
-    }
-    // An instance per attempt: its breaker guards it, and a retry goes to another one when there is one.
-    const attempts = this.pool?.attempts();
-    const pending = policy.execute(
-      // The connection ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
-      (ctx: ResilienceAttemptContext) =>
-        this.attempt(attempts?.take(), method, call, body, ctx.deadline ?? call.deadline, ctx),
-      {
-        signal: call.signal,
-        deadline: call.deadline,
-        idempotent: method.info.idempotent,
-        target: this.name,
-        pickTarget: attempts?.pickTarget,
-      },
-    );
-    return (attempts ? pending.then(undefined, attempts.abandon) : pending) as Promise<Res>;
-  }
-
-  private attempt(
-    picked: Picked | undefined,
-    method: ClientMethod,
-    call: Call<unknown>,
-    body: Uint8Array,
-    deadline: number | undefined,
-    abort: AbortSignal | ResilienceAttemptContext | undefined,
-  ): Promise<unknown> {
-    const endpoint = picked?.connection ?? (this.single as Endpoint);
-    call.target = picked?.key ?? this.name;
-    const signal = abort instanceof AbortSignal || abort === undefined ? abort : cancelSignalOf(abort);
-    const pending = endpoint.call(method, body, call.metadata, deadline, signal);
-    if (!picked) return pending;
-    return pending.then(
-      (res) => {
-        picked.pick.done(true);
-        return res;
-      },
-      (e: unknown) => {
-        // The attempt's full signal (deadline included) is read only on failure: an attempt the
-        // policy's timeout ended is not the instance's fault.
-        const aborted =
-          abort instanceof AbortSignal || abort === undefined ? abort?.aborted : abort.signal.aborted;
-        const failed = !aborted && isRefrontError(e) && INSTANCE_FAILURES.has(e.status);
-        picked.pick.done(!failed);
-        throw e;
-      },
-    );
+  private start(out: OutgoingCall): void {
+    if (this.policy) runPolicy(this.policy, out);
+    else out.sendOnce();
   }
 
   connectedInstances(): string[] {

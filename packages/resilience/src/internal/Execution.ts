@@ -1,3 +1,4 @@
+import type { PolicyCall, TargetPicker } from '../PolicyCall.js';
 import type { PolicyLayer, ResilienceAttemptContext } from '../PolicyLayer.js';
 import { neverAborted } from './abort.js';
 
@@ -52,7 +53,8 @@ export class Execution {
     public deadline: number,
     readonly idempotent: boolean,
     readonly target: string | undefined,
-    readonly pickTarget: ((attempt: number) => string) | undefined,
+    /** Picks each attempt's target (a {@link PolicyCall} itself, so a call allocates no picker). */
+    readonly picker: TargetPicker | undefined,
   ) {}
 
   /** What attempts observe: the timeout layer's signal, else the caller's. */
@@ -71,8 +73,11 @@ export class Execution {
   }
 }
 
-/** The operation a policy runs. */
-export type AttemptFn<T> = (ctx: ResilienceAttemptContext) => Promise<T>;
+/**
+ * The operation a policy runs: a function returning a promise (`execute`), or a {@link PolicyCall}
+ * whose attempts report to a sink (`runPolicy`: no promise per attempt).
+ */
+export type AttemptFn<T> = ((ctx: ResilienceAttemptContext) => Promise<T>) | PolicyCall<T>;
 
 /**
  * Where a step reports how the layers inside it ended: exactly one of `ok` or `fail`, once. Layers
@@ -96,7 +101,7 @@ export function stepPromise<T>(step: Step, fn: AttemptFn<T>, x: Execution): Prom
 /** The target of the current attempt, picking it on first use. */
 export function targetOf(x: Execution): string | undefined {
   if (x.attemptTarget !== undefined) return x.attemptTarget;
-  if (x.pickTarget) x.attemptTarget = x.pickTarget(x.attempt);
+  if (x.picker) x.attemptTarget = x.picker.pickTarget(x.attempt);
   return x.attemptTarget ?? x.target;
 }
 

@@ -44,7 +44,16 @@ export interface ConnectionEvents {
   answered(conn: ClientConnection): void;
 }
 
-/** One call in flight: the promise's settlers, its deadline entry and its abort listener. */
+/**
+ * Where a connection reports how one call ended, exactly once, now or later: the decoded
+ * response, or the error (`signal.reason` unchanged when the caller aborted).
+ */
+export interface CallReply {
+  answered(response: unknown): void;
+  failed(error: unknown): void;
+}
+
+/** One call in flight: its entry in the pending map, its deadline entry and its abort listener. */
 class PendingCall implements Expirable {
   slot = 0;
   id = 0;
@@ -59,8 +68,7 @@ class PendingCall implements Expirable {
     readonly method: ClientMethod,
     readonly deadline: number,
     readonly signal: AbortSignal | undefined,
-    readonly resolve: (res: unknown) => void,
-    readonly reject: (e: unknown) => void,
+    readonly reply: CallReply,
   ) {}
 
   expire(): void {
@@ -161,9 +169,10 @@ export class ClientConnection {
   }
 
   /**
-   * Sends one call. Rejects with `signal.reason` unchanged when the caller aborts, with
-   * DEADLINE_EXCEEDED at `deadline`, with the server's RefrontError, or UNAVAILABLE when the
-   * connection is lost.
+   * Sends one call and reports its outcome to `reply`, once: the response; `signal.reason`
+   * unchanged when the caller aborts; DEADLINE_EXCEEDED at `deadline`; the server's RefrontError;
+   * UNAVAILABLE when the connection is lost. A call refused at once (aborted, frame too large…) is
+   * reported before this returns.
    */
   call(
     method: ClientMethod,
@@ -171,28 +180,27 @@ export class ClientConnection {
     md: Metadata,
     deadline: number | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
+    reply: CallReply,
+  ): void {
+    if (signal?.aborted) {
+      reply.failed(signal.reason);
+      return;
+    }
+    const p = new PendingCall(this, method, deadline ?? NO_DEADLINE, signal, reply);
+    if (this.state === 'ready') {
+      const frame = this.frame(p, body, md);
+      if (frame instanceof RefrontError) {
+        reply.failed(frame);
         return;
       }
-      const p = new PendingCall(this, method, deadline ?? NO_DEADLINE, signal, resolve, reject);
-      if (this.state === 'ready') {
-        const frame = this.frame(p, body, md);
-        if (frame instanceof RefrontError) {
-          reject(frame);
-          return;
-        }
-        this.send(p, frame);
-      } else {
-        p.body = body;
-        p.md = md;
-        this.waiting.push(p);
-      }
-      if (deadline !== undefined) this.o.wheel.add(p);
-      signal?.addEventListener('abort', p);
-    });
+      this.send(p, frame);
+    } else {
+      p.body = body;
+      p.md = md;
+      this.waiting.push(p);
+    }
+    if (deadline !== undefined) this.o.wheel.add(p);
+    signal?.addEventListener('abort', p);
   }
 
   private frame(p: PendingCall, body: Uint8Array, md: Metadata): Buffer | RefrontError {
@@ -264,7 +272,7 @@ export class ClientConnection {
     // No cancel frame: the server got the same deadline and ends the call itself, with its handler
     // seeing DEADLINE_EXCEEDED rather than a cancel.
     if (!this.drop(p)) return;
-    p.reject(
+    p.reply.failed(
       new RefrontError(
         'DEADLINE_EXCEEDED',
         CoreReason.DEADLINE_EXCEEDED,
@@ -278,7 +286,7 @@ export class ClientConnection {
   aborted(p: PendingCall): void {
     if (!this.drop(p)) return;
     if (p.sent) this.cancelOnServer(p.id);
-    p.reject(p.signal!.reason);
+    p.reply.failed(p.signal!.reason);
     this.closeIfIdle();
   }
 
@@ -333,7 +341,7 @@ export class ClientConnection {
       p.md = undefined;
       if (frame instanceof RefrontError) {
         this.cleanup(p);
-        p.reject(frame);
+        p.reply.failed(frame);
       } else this.send(p, frame);
     }
     return true;
@@ -382,7 +390,7 @@ export class ClientConnection {
       try {
         res = p.method.responseType.decode(b.subarray(start, end));
       } catch (e: unknown) {
-        p.reject(
+        p.reply.failed(
           new RefrontError(
             'INTERNAL',
             CoreReason.DECODE_FAILED,
@@ -395,15 +403,15 @@ export class ClientConnection {
         );
         return true;
       }
-      p.resolve(res);
+      p.reply.answered(res);
     } else {
       const err = errorFromWire(b.toString('utf8', start, end));
       if (!err) {
-        p.reject(unavailable(MuxReason.PROTOCOL_ERROR, `${this.name} sent a malformed error frame`));
+        p.reply.failed(unavailable(MuxReason.PROTOCOL_ERROR, `${this.name} sent a malformed error frame`));
         this.protocolError('malformed error frame');
         return false;
       }
-      p.reject(err);
+      p.reply.failed(err);
     }
     if (!this.answeredAny && this.state === 'ready') {
       this.answeredAny = true;
@@ -471,7 +479,7 @@ export class ClientConnection {
     this.pending.clear();
     for (const p of calls) {
       this.cleanup(p);
-      p.reject(err);
+      p.reply.failed(err);
     }
     this.events.closed(this, wasGoaway && this.error === undefined ? undefined : err);
   }

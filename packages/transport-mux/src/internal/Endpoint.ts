@@ -1,7 +1,12 @@
 import type { ClientMethod, Logger, Metadata } from '@refront/core';
 import { RefrontError } from '@refront/core';
 import { MuxReason } from '../protocol.js';
-import { ClientConnection, type ClientConnectionOptions, type ConnectionEvents } from './ClientConnection.js';
+import {
+  type CallReply,
+  ClientConnection,
+  type ClientConnectionOptions,
+  type ConnectionEvents,
+} from './ClientConnection.js';
 
 /** Reconnect backoff of an endpoint. */
 export interface BackoffOptions {
@@ -55,17 +60,18 @@ export class Endpoint implements ConnectionEvents {
     return this.failures > 0 && Date.now() < this.retryAt;
   }
 
-  /** Sends one call on the next usable connection, opening one when allowed. */
+  /** Sends one call on the next usable connection, opening one when allowed; its outcome goes to `reply` (see `ClientConnection.call`). */
   call(
     method: ClientMethod,
     body: Uint8Array,
     md: Metadata,
     deadline: number | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<unknown> {
+    reply: CallReply,
+  ): void {
     const conn = this.acquire();
-    if (conn instanceof RefrontError) return Promise.reject(conn);
-    return conn.call(method, body, md, deadline, signal);
+    if (conn instanceof RefrontError) reply.failed(conn);
+    else conn.call(method, body, md, deadline, signal, reply);
   }
 
   private acquire(): ClientConnection | RefrontError {

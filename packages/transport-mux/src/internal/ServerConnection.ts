@@ -4,6 +4,7 @@ import type { CallHandle, DeadlineWheel, Expirable, Reply } from '@refront/core'
 import {
   CoreReason,
   type Dispatcher,
+  encodeMessage,
   type Inbound,
   type Logger,
   type Metadata,
@@ -334,7 +335,7 @@ export class ServerConnection {
     this.settle(req);
     let body: Uint8Array;
     try {
-      body = req.method.responseType.encode(res).finish();
+      body = encodeMessage(req.method.responseType, res);
     } catch (e: unknown) {
       this.ctx.logger.error({ err: e, method: req.method.info.path }, 'response does not encode');
       this.answerError(

@@ -87,6 +87,25 @@ describe('frame codec', () => {
     expect(encodeRequest(1, 1, undefined, 0, { 'Bad Key': 'x' }, Buffer.alloc(0))).toBeUndefined();
   });
 
+  it('round-trips metadata values of every shape: empty, ASCII, non-ASCII at any place, long, surrogate pairs', () => {
+    const long = 'a'.repeat(200);
+    const md = {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      'x-refront-caller': '',
+      'x-refront-tenant': 'tenant-é',
+      authorization: `${long}é`,
+      'x-a': 'é-first',
+      'x-b': `${'b'.repeat(127)}é`,
+      'x-c': '𝄞 clef',
+      'x-d': long,
+    };
+    const frame = encodeRequest(2, 1, undefined, 0, md, Buffer.from('x'))!;
+    const view: RequestView = { methodId: 0, path: undefined, timeoutMs: 0, metadata: {}, bodyStart: 0 };
+    expect(decodeRequest(frame, 10, frame.length, frame[5]!, view)).toBeUndefined();
+    expect(view.metadata).toEqual(md);
+    expect(frame.toString('latin1', view.bodyStart)).toBe('x');
+  });
+
   it('rejects malformed request headers without throwing', () => {
     const view: RequestView = { methodId: 0, path: undefined, timeoutMs: 0, metadata: {}, bodyStart: 0 };
     const frame = encodeRequest(1, 1, '/a.B/C', 0, { 'x-k': 'v' }, Buffer.alloc(0))!;
