@@ -16,6 +16,7 @@ import {
 } from '../protocol.js';
 import { decodePreface, encodeControl, encodeRequest, FrameDecoder } from './codec.js';
 import { FrameWriter } from './FrameWriter.js';
+import { IdTable } from './IdTable.js';
 import { Keepalive } from './Keepalive.js';
 import { errorFromWire } from './wireError.js';
 
@@ -53,7 +54,7 @@ export interface CallReply {
   failed(error: unknown): void;
 }
 
-/** One call in flight: its entry in the pending map, its deadline entry and its abort listener. */
+/** One call in flight: its entry in the pending table, its deadline entry and its abort listener. */
 class PendingCall implements Expirable {
   slot = 0;
   id = 0;
@@ -98,7 +99,7 @@ export class ClientConnection {
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
   private keepalive: Keepalive | undefined;
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new IdTable<PendingCall>();
   private waiting: PendingCall[] = [];
   private readonly methodIds = new Map<string, number>();
   private nextId = 1;
@@ -246,13 +247,13 @@ export class ClientConnection {
 
   private send(p: PendingCall, frame: Buffer): void {
     p.sent = true;
-    this.pending.set(p.id, p);
+    this.pending.add(p);
     this.writer.write(frame);
   }
 
   /** Removes a call that ends without an answer; false when it had already ended. */
   private drop(p: PendingCall): boolean {
-    if (this.pending.get(p.id) === p) this.pending.delete(p.id);
+    if (p.sent && this.pending.get(p.id) === p) this.pending.delete(p.id);
     else {
       const i = this.waiting.indexOf(p);
       if (i < 0) return false;
@@ -381,9 +382,8 @@ export class ClientConnection {
       this.fail(err ?? unavailable(MuxReason.PROTOCOL_ERROR, `${this.name} refused the connection`));
       return false;
     }
-    const p = this.pending.get(id);
+    const p = this.pending.delete(id);
     if (!p) return true; // answered after we gave up (deadline, cancel): drop it
-    this.pending.delete(id);
     this.cleanup(p);
     if (kind === FrameKind.RESPONSE) {
       let res: unknown;
@@ -474,9 +474,8 @@ export class ClientConnection {
     const err =
       this.error ??
       unavailable(MuxReason.CONNECTION_FAILED, `connection to ${this.name} closed with the call in flight`);
-    const calls = [...this.waiting, ...this.pending.values()];
+    const calls = [...this.waiting, ...this.pending.takeAll()];
     this.waiting = [];
-    this.pending.clear();
     for (const p of calls) {
       this.cleanup(p);
       p.reply.failed(err);

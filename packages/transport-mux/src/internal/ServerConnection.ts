@@ -23,6 +23,7 @@ import {
   type RequestView,
 } from './codec.js';
 import { FrameWriter } from './FrameWriter.js';
+import { IdTable } from './IdTable.js';
 import { Keepalive } from './Keepalive.js';
 import { errorToWire } from './wireError.js';
 
@@ -110,7 +111,7 @@ export class ServerConnection {
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
   private readonly keepalive: Keepalive;
-  private readonly inflight = new Map<number, ServerRequest>();
+  private readonly inflight = new IdTable<ServerRequest>();
   private readonly methods: (BoundMethod | undefined)[] = [];
   private readonly view: RequestView = {
     methodId: 0,
@@ -187,8 +188,7 @@ export class ServerConnection {
     this.decoder.stop();
     if (this.inflight.size > 0) {
       const reason = new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the client connection closed');
-      for (const req of this.inflight.values()) this.abandon(req, reason);
-      this.inflight.clear();
+      for (const req of this.inflight.takeAll()) this.abandon(req, reason);
     }
     this.ctx.logger.debug({ peer: this.peer, reason: this.closeReason }, 'mux connection closed');
     this.ctx.closed(this);
@@ -281,7 +281,7 @@ export class ServerConnection {
       this.fail(malformed);
       return false;
     }
-    if (this.inflight.has(id)) {
+    if (this.inflight.get(id) !== undefined) {
       this.fail(`request id ${id} is already in flight`);
       return false;
     }
@@ -317,7 +317,7 @@ export class ServerConnection {
     if (this.identity !== undefined) md[METADATA_PEER_IDENTITY] = this.identity;
     const deadline = view.timeoutMs === 0 ? NO_DEADLINE : this.now + view.timeoutMs;
     const req = new ServerRequest(this, id, method, request, md, deadline, this.peer);
-    this.inflight.set(id, req);
+    this.inflight.add(req);
     if (deadline !== NO_DEADLINE) this.ctx.wheel.add(req);
     if (this.inflight.size >= this.ctx.maxConcurrentRequests) this.updateReading();
     const call = this.ctx.dispatcher.dispatch(
