@@ -25,6 +25,7 @@ import { AmqpReason } from './errors.js';
 import { AmqpSubscription, type SubscriptionHost } from './internal/AmqpSubscription.js';
 import { toPublishOptions } from './internal/amqpEnvelope.js';
 import { ConfirmPublisher } from './internal/ConfirmPublisher.js';
+import { corkWrites } from './internal/corkWrites.js';
 import { readDeadLetters } from './internal/deadLetters.js';
 import { topologyError } from './internal/topology.js';
 import { type TopologyNames, topologyNames } from './names.js';
@@ -185,6 +186,7 @@ export class AmqpEventBus implements EventBus {
 
   private async onConnect(model: ChannelModel): Promise<void> {
     model.on('error', (e: unknown) => this.o.logger.warn({ err: e }, 'amqp connection error'));
+    corkWrites(model);
     this.declaredExchanges.clear();
     this.current = model;
     try {
