@@ -42,7 +42,10 @@ function isLowerHex(s: string, from: number, to: number): boolean {
  */
 export function parseTraceparent(header: string | undefined): SpanContext | undefined {
   if (header === undefined || header.length < 55) return undefined;
-  if (header === lastFormatted.header && lastFormatted.context) return lastFormatted.context;
+  if (header === lastFormatted.header) {
+    const { traceId, spanId, traceFlags } = lastFormatted;
+    return { traceId, spanId, traceFlags, isRemote: true };
+  }
   const h = header.length === 55 ? header : header.trim().toLowerCase();
   if (h.length < 55 || h[2] !== '-' || h[35] !== '-' || h[52] !== '-') return undefined;
   if (!isLowerHex(h, 0, 2) || !isLowerHex(h, 3, 35) || !isLowerHex(h, 36, 52) || !isLowerHex(h, 53, 55))
@@ -60,25 +63,20 @@ export function parseTraceparent(header: string | undefined): SpanContext | unde
 }
 
 /**
- * The header formatted last and its parsed form: in one process (the in-process transport) the
- * server parses exactly what the client just formatted, so the parse is a string comparison.
+ * The header formatted last and its fields: in one process (the in-process transport) the server
+ * parses exactly what the client just formatted, so the parse is a string comparison. Only the
+ * fields are kept (no object per format): a network transport never parses its own header.
  */
-const lastFormatted: { header: string; context: SpanContext | undefined } = {
-  header: '',
-  context: undefined,
-};
+const lastFormatted = { header: '', traceId: '', spanId: '', traceFlags: 0 };
 
 /** Formats a span context as a W3C `traceparent` header. */
 export function formatTraceparent(sc: SpanContext): string {
   const traceFlags = sc.traceFlags & 1;
   const header = `00-${sc.traceId}-${sc.spanId}-${traceFlags ? '01' : '00'}`;
   lastFormatted.header = header;
-  lastFormatted.context = Object.freeze({
-    traceId: sc.traceId,
-    spanId: sc.spanId,
-    traceFlags,
-    isRemote: true,
-  });
+  lastFormatted.traceId = sc.traceId;
+  lastFormatted.spanId = sc.spanId;
+  lastFormatted.traceFlags = traceFlags;
   return header;
 }
 
