@@ -270,7 +270,12 @@ export class EventDispatcher {
       { group: this.options.group, eventId: envelope.id, type: envelope.type, attempt, reason, error },
       'event dead-lettered',
     );
-    if (reason === CoreReason.NO_HANDLER || reason === CoreReason.DECODE_FAILED)
+    // Dead before any handler ran (a handler's run records its own outcome).
+    if (
+      reason === CoreReason.NO_HANDLER ||
+      reason === CoreReason.DECODE_FAILED ||
+      reason === CoreReason.UNSUPPORTED_CONTENT_TYPE
+    )
       this.record(envelope.type, 'dead', 0);
     return { kind: 'dead', reason, error };
   }

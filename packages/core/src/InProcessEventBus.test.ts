@@ -103,7 +103,12 @@ describe('in-process event bus', () => {
   });
 
   it('takes a JSON body from a foreign publisher, and dead-letters a content type it cannot decode', async () => {
-    await using b = bus();
+    const metrics = createMetricsRegistry({ processMetrics: false });
+    await using b = Object.assign(createInProcessEventBus({ service: 'producer', logger, metrics }), {
+      [Symbol.asyncDispose]() {
+        return this.close();
+      },
+    });
     const got: string[] = [];
     await b.subscribe('polyglot', [on(ThingHappened, async (e) => void got.push(`${e.id}#${e.sequence}`))]);
     const envelope = (id: string, contentType: string) => ({
@@ -124,6 +129,14 @@ describe('in-process event bus', () => {
       attempts: 1,
       envelope: { id: 'text-1' },
     });
+    // Both counted in the consumer's RED metrics: one handled, one dead before any handler ran.
+    const exposition = await metrics.metrics();
+    const count = (status: string) =>
+      exposition.match(
+        new RegExp(`refront_event_handler_duration_seconds_count\\{[^}]*status="${status}"[^}]*\\} (\\d+)`),
+      )?.[1];
+    expect(count('dead')).toBe('1');
+    expect(count('ack') ?? count('ok')).toBe('1');
   });
 
   it('dead-letters a non-retryable INVALID_ARGUMENT at once', async () => {
