@@ -104,11 +104,8 @@ describe('in-process event bus', () => {
 
   it('takes a JSON body from a foreign publisher, and dead-letters a content type it cannot decode', async () => {
     const metrics = createMetricsRegistry({ processMetrics: false });
-    await using b = Object.assign(createInProcessEventBus({ service: 'producer', logger, metrics }), {
-      [Symbol.asyncDispose]() {
-        return this.close();
-      },
-    });
+    const inProcess = createInProcessEventBus({ service: 'producer', logger, metrics });
+    await using b = Object.assign(inProcess, { [Symbol.asyncDispose]: () => inProcess.close() });
     const got: string[] = [];
     await b.subscribe('polyglot', [on(ThingHappened, async (e) => void got.push(`${e.id}#${e.sequence}`))]);
     const envelope = (id: string, contentType: string) => ({

@@ -1,14 +1,16 @@
-import type { Registry, ServiceInstance } from '@refront/core';
+import { type Call, type ClientMethod, methodsOf, type Registry, type ServiceInstance } from '@refront/core';
 import { createMemoryRegistry } from '@refront/discovery';
 import { createDefaultPolicy } from '@refront/resilience';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createGrpcClient } from './createGrpcClient.js';
-import { createGrpcChannel, GRPC_CHANNEL } from './index.js';
+import { createGrpcChannel, createGrpcServer, GRPC_CHANNEL, type GrpcChannel } from './index.js';
 import {
   type EchoServer,
   EchoServiceDefinition,
+  echoImplementation,
   logger,
   rejection,
+  type SleepObservation,
   startEchoServer,
 } from './testing/fixtures.js';
 
@@ -191,5 +193,200 @@ describe('gRPC channel: discovery, balancing, breakers', () => {
     await client.close();
     const err = await rejection(client.echo({ message: 'x' }));
     expect(err.reason).toBe('CORE_CLOSED');
+  });
+});
+
+const methods = methodsOf(EchoServiceDefinition);
+const echo = methods.get('echo')!;
+const sleep = methods.get('sleep')!;
+
+/** A call as core's createClient hands it to a channel. */
+function callOf(
+  method: ClientMethod,
+  request: object,
+  options: { deadline?: number; signal?: AbortSignal } = {},
+): Call<unknown> {
+  return {
+    side: 'client',
+    method: method.info,
+    request: method.requestType.fromPartial(request as never),
+    metadata: { 'x-refront-caller': 'tester' },
+    deadline: options.deadline ?? Date.now() + 5_000,
+    signal: options.signal,
+    context: undefined,
+    peer: undefined,
+    target: undefined,
+  };
+}
+
+/** What `send` reported to its reply: exactly one of ok and fail, counted. */
+function outcome(
+  channel: GrpcChannel,
+  method: ClientMethod,
+  call: Call<unknown>,
+): Promise<{ value?: unknown; error?: unknown; reports: () => number }> {
+  let reports = 0;
+  return new Promise((resolve) =>
+    channel.send(method, call, {
+      ok: (value) => {
+        reports++;
+        resolve({ value, reports: () => reports });
+      },
+      fail: (error) => {
+        reports++;
+        resolve({ error, reports: () => reports });
+      },
+    }),
+  );
+}
+
+/** An Echo server whose Sleep handler announces each call it starts (`started()` waits for the next). */
+async function sleepServer(): Promise<{
+  address: string;
+  sleeps: SleepObservation[];
+  started: () => Promise<void>;
+  close: () => Promise<void>;
+}> {
+  const sleeps: SleepObservation[] = [];
+  const base = echoImplementation('s', sleeps);
+  let announce: () => void = () => {};
+  const server = createGrpcServer({ service: 'echo', logger, host: '127.0.0.1' });
+  server.add(EchoServiceDefinition, {
+    ...base,
+    sleep(request, ctx) {
+      announce();
+      return base.sleep(request, ctx);
+    },
+  });
+  await server.start();
+  return {
+    address: server.address,
+    sleeps,
+    started: () => new Promise<void>((r) => (announce = r)),
+    close: () => server.close(),
+  };
+}
+
+describe('gRPC channel: send (one object per call)', () => {
+  it('reports the decoded response once, sets the target, and unary is send in a promise', async () => {
+    await using env = await startEchoServer('a');
+    await using channel = createGrpcChannel({ target: env.address, caller: 'tester', logger });
+    const call = callOf(echo, { message: 'by send' });
+    const out = await outcome(channel, echo, call);
+    expect(out.value).toMatchObject({ message: 'by send', seen: { server: 'a', caller: 'tester' } });
+    expect(out.reports()).toBe(1);
+    expect(call.target).toBe(env.address);
+    expect(await channel.unary(echo, callOf(echo, { message: 'by unary' }))).toMatchObject({
+      message: 'by unary',
+    });
+    // Without a policy too: one attempt, the same outcome.
+    await using bare = createGrpcChannel({ target: env.address, policy: false, logger });
+    expect((await outcome(bare, echo, callOf(echo, { message: 'no policy' }))).value).toMatchObject({
+      message: 'no policy',
+    });
+  });
+
+  it('retries on another instance after UNAVAILABLE, and the call ends on the live one', async () => {
+    await using env = await threeInstances();
+    await env.servers[0]!.server.close(); // instance a is registered but dead
+    const policy = createDefaultPolicy({ name: 'echo' });
+    const retriedFrom: string[] = [];
+    policy.events.on('retry', (e) => retriedFrom.push(e.target ?? ''));
+    await using channel = createGrpcChannel({
+      discovery: env.registry,
+      service: 'echo',
+      policy,
+      balancer: { strategy: 'round-robin', outlier: false },
+      logger,
+    });
+    const dead = `echo/127.0.0.1:${env.servers[0]!.server.port}`;
+    for (let i = 0; i < 6; i++) {
+      const call = callOf(echo, { message: `m${i}` });
+      const out = await outcome(channel, echo, call);
+      expect(out.error).toBeUndefined();
+      expect(['b', 'c']).toContain((out.value as { seen: { server: string } }).seen.server);
+      expect(call.target).not.toBe(dead);
+    }
+    expect(retriedFrom.length).toBeGreaterThan(0);
+    expect(retriedFrom.every((t) => t === dead)).toBe(true);
+    await policy.close();
+  });
+
+  it('cancels the grpc-js call when the caller aborts mid-call, reporting the reason unchanged', async () => {
+    const s = await sleepServer();
+    try {
+      for (const policy of [undefined, false] as const) {
+        await using channel = createGrpcChannel({ target: s.address, policy, logger });
+        const controller = new AbortController();
+        const reason = new Error('caller gave up');
+        const started = s.started();
+        const pending = outcome(
+          channel,
+          sleep,
+          callOf(sleep, { durationMs: 10_000 }, { signal: controller.signal }),
+        );
+        await started;
+        const seen = s.sleeps.length;
+        controller.abort(reason);
+        const out = await pending;
+        expect(out.error).toBe(reason);
+        // The server saw the cancel, and grpc-js's own CANCELLED callback reported nothing more.
+        await vi.waitFor(() => expect(s.sleeps.length).toBeGreaterThan(seen));
+        expect(s.sleeps.every((o) => o.aborted)).toBe(true);
+        await new Promise((r) => setImmediate(r));
+        expect(out.reports()).toBe(1);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('fails an aborted call at once without sending it', async () => {
+    await using env = await startEchoServer();
+    await using channel = createGrpcChannel({ target: env.address, logger });
+    const controller = new AbortController();
+    const reason = new Error('already gone');
+    controller.abort(reason);
+    expect(
+      (await outcome(channel, echo, callOf(echo, { message: 'x' }, { signal: controller.signal }))).error,
+    ).toBe(reason);
+  });
+
+  it('ends a call at its deadline with DEADLINE_EXCEEDED, with and without a policy', async () => {
+    const s = await sleepServer();
+    try {
+      for (const policy of [undefined, false] as const) {
+        await using channel = createGrpcChannel({ target: s.address, policy, logger });
+        const call = callOf(sleep, { durationMs: 10_000 }, { deadline: Date.now() + 150 });
+        const out = await outcome(channel, sleep, call);
+        expect(out.error).toMatchObject({ status: 'DEADLINE_EXCEEDED' });
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('maps a server error and refuses calls at once once closed', async () => {
+    await using env = await startEchoServer();
+    const channel = createGrpcChannel({ target: env.address, logger });
+    const fail = methods.get('fail')!;
+    const out = await outcome(
+      channel,
+      fail,
+      callOf(fail, { status: 'NOT_FOUND', reason: 'ECHO_NO_RETRY', message: 'no such thing' }),
+    );
+    expect(out.error).toMatchObject({ status: 'NOT_FOUND', reason: 'ECHO_NO_RETRY' });
+    await channel.close();
+    let refused: unknown;
+    let reports = 0;
+    channel.send(echo, callOf(echo, { message: 'late' }), {
+      ok: () => reports++,
+      fail: (e) => {
+        reports++;
+        refused = e;
+      },
+    });
+    expect(reports).toBe(1);
+    expect(refused).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_CLOSED' });
   });
 });

@@ -1,11 +1,4 @@
-import {
-  type CallOptions,
-  Client,
-  type ClientUnaryCall,
-  connectivityState,
-  type Metadata as GrpcMetadata,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Client, connectivityState } from '@grpc/grpc-js';
 import {
   type Call,
   type Channel,
@@ -15,26 +8,15 @@ import {
   encodeMessage,
   invalidOption,
   type Logger,
-  type Metadata,
   type MetricsRegistry,
   RefrontError,
   type Registry,
+  type Reply,
 } from '@refront/core';
-import {
-  type BalancerOptions,
-  createInstancePool,
-  type InstancePool,
-  type PooledInstance,
-} from '@refront/discovery';
-import {
-  cancelSignalOf,
-  createDefaultPolicy,
-  DEFAULT_FAILURE_STATUSES,
-  type ResilienceAttemptContext,
-  type ResiliencePolicy,
-} from '@refront/resilience';
-import { fromGrpcError } from './errors.js';
-import { asBuffer, callerAgent, identity, toGrpcMetadata } from './internal/metadata.js';
+import { type BalancerOptions, createInstancePool, type InstancePool } from '@refront/discovery';
+import { createDefaultPolicy, type ResiliencePolicy, runPolicy } from '@refront/resilience';
+import { asBuffer, callerAgent } from './internal/metadata.js';
+import { type CallRoute, OutgoingCall } from './internal/OutgoingCall.js';
 import {
   type ClientTlsOptions,
   type ConnectionOptions,
@@ -79,6 +61,11 @@ export interface GrpcChannelOptions extends ConnectionOptions {
 
 /** A gRPC {@link Channel}: give it to core's `createClient`. Owns its connections. */
 export interface GrpcChannel extends Channel, AsyncDisposable {
+  /**
+   * See `Channel.send`: the gRPC channel reports to a reply (one grpc-js call per attempt and
+   * no promise of its own; `unary` is this in a promise).
+   */
+  send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void;
   /** The policy calls run under, if any. */
   readonly policy: ResiliencePolicy | undefined;
   /** Ids of the instances with an open connection (discovery only). */
@@ -87,131 +74,19 @@ export interface GrpcChannel extends Channel, AsyncDisposable {
   close(): Promise<void>;
 }
 
-const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
-
-/** One picked instance with its own grpc-js client. */
-type Picked = PooledInstance<Client>;
-
 /** grpc-js would fail a call at once on a connection in TRANSIENT_FAILURE: pass its instance over. */
 function isDown(client: Client): boolean {
   return client.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
 }
 
-function decodeFailed(path: string, e: unknown): RefrontError {
-  return new RefrontError('INTERNAL', CoreReason.DECODE_FAILED, `response of ${path} does not decode`, {
-    cause: e,
-    retryable: false,
-  });
-}
-
-/** Call options without a deadline (grpc-js only reads them). */
-const NO_DEADLINE = {};
-
-/** Whether the attempt was aborted: its full signal (the policy's timeout included) is made only when asked. */
-function wasAborted(abort: AbortSignal | ResilienceAttemptContext | undefined): boolean {
-  return abort === undefined ? false : abort instanceof AbortSignal ? abort.aborted : abort.signal.aborted;
-}
-
-/**
- * Starts the grpc-js call with no stack captured: `makeUnaryRequest` makes an `Error` per call
- * only to append the caller's stack to a failed call's error (3-4 µs per call on a 2-core VM,
- * more than all of this package's own work), and from here that stack would hold only Refront's
- * frames. Refront's errors wrap grpc-js's as `cause`, so nothing a user sees loses a frame.
- */
-function startCall(
-  client: Client,
-  path: string,
-  body: Buffer,
-  metadata: GrpcMetadata,
-  options: CallOptions,
-  callback: (err: ServiceError | null, res?: Buffer) => void,
-): ClientUnaryCall {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return client.makeUnaryRequest<Buffer, Buffer>(
-      path,
-      identity,
-      identity,
-      body,
-      metadata,
-      options,
-      callback,
-    );
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
-/**
- * One grpc-js unary call with raw bytes on `client`; the caller's cancel (from `abort`) cancels
- * it and rejects with its reason, unchanged. With `picked`, the outcome is reported to its
- * balancer slot in the grpc-js callback itself (no further promise): a failure counts against
- * the instance unless the attempt was aborted (read only on failure: an attempt the policy's
- * timeout ended is not the instance's fault). `announced` is the caller the connection's
- * `user-agent` names (its `x-refront-caller` is not sent again).
- */
-function send(
-  client: Client,
-  path: string,
-  body: Buffer,
-  metadata: Metadata,
-  announced: string | undefined,
-  deadline: number | undefined,
-  abort: AbortSignal | ResilienceAttemptContext | undefined,
-  picked: Picked | undefined,
-): Promise<Buffer> {
-  // grpc-js ends the call at `deadline` itself; only the caller's cancel needs a listener.
-  const signal = abort === undefined || abort instanceof AbortSignal ? abort : cancelSignalOf(abort);
-  return new Promise<Buffer>((resolve, reject) => {
-    let slot = picked;
-    if (signal?.aborted) {
-      slot?.pick.done(true);
-      reject(signal.reason);
-      return;
-    }
-    let onAbort: (() => void) | undefined;
-    const call = startCall(
-      client,
-      path,
-      body,
-      toGrpcMetadata(metadata, announced),
-      deadline === undefined ? NO_DEADLINE : { deadline },
-      (err, res) => {
-        if (onAbort) signal?.removeEventListener('abort', onAbort);
-        if (signal?.aborted) {
-          slot?.pick.done(true);
-          reject(signal.reason);
-        } else if (err) {
-          const e = fromGrpcError(err);
-          slot?.pick.done(!INSTANCE_FAILURES.has(e.status) || wasAborted(abort));
-          reject(e);
-        } else {
-          slot?.pick.done(true);
-          resolve(res as Buffer);
-        }
-      },
-    );
-    if (signal) {
-      onAbort = () => {
-        call.cancel();
-        slot?.pick.done(true);
-        slot = undefined;
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-  });
-}
-
-class GrpcChannelImpl implements GrpcChannel {
+class GrpcChannelImpl implements GrpcChannel, CallRoute {
   readonly policy: ResiliencePolicy | undefined;
   private readonly ownsPolicy: boolean;
-  private readonly pool: InstancePool<Client> | undefined;
-  private readonly single: Client | undefined;
-  private readonly name: string;
+  readonly pool: InstancePool<Client> | undefined;
+  readonly single: Client | undefined;
+  readonly name: string;
   /** The caller named in the connections' `user-agent`, if any. */
-  private readonly announced: string | undefined;
+  readonly announced: string | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: GrpcChannelOptions) {
@@ -251,79 +126,42 @@ class GrpcChannelImpl implements GrpcChannel {
   }
 
   unary<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res> {
+    return new Promise<Res>((resolve, reject) =>
+      this.send(method, call, { ok: resolve as (res: unknown) => void, fail: reject }),
+    );
+  }
+
+  send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void {
     if (this.closing) {
-      return Promise.reject(
-        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`),
-      );
+      reply.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`));
+      return;
     }
     let body: Buffer;
     try {
       body = asBuffer(encodeMessage(method.requestType, call.request));
     } catch (e: unknown) {
-      return Promise.reject(
+      reply.fail(
         new RefrontError('INVALID_ARGUMENT', CoreReason.DECODE_FAILED, 'request does not encode', {
           cause: e,
         }),
       );
+      return;
     }
+    const out = new OutgoingCall(this, method as ClientMethod, call as Call<unknown>, body, reply);
     const pool = this.pool;
     if (pool && !pool.isReady) {
-      return pool.whenReady(call.signal).then(() => this.run(method, call, body));
+      pool.whenReady(call.signal).then(
+        () => this.start(out),
+        (e: unknown) => reply.fail(e),
+      );
+      return;
     }
-    return this.run(method, call, body);
+    this.start(out);
   }
 
-  private run<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, body: Buffer): Promise<Res> {
-    const path = method.info.path;
-    const decode = (buf: Buffer): Res => {
-      try {
-        return method.responseType.decode(buf);
-      } catch (e: unknown) {
-        throw decodeFailed(path, e);
-      }
-    };
-    const policy = this.policy;
-    if (!policy) {
-      const picked = this.pool?.pick();
-      return this.attempt(picked, call, path, body, call.deadline, call.signal).then(decode);
-    }
-    // An instance per attempt: its breaker guards it, and a retry goes to another one when there is one.
-    const attempts = this.pool?.attempts();
-    return policy
-      .execute(
-        // grpc-js ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
-        (ctx: ResilienceAttemptContext) =>
-          this.attempt(attempts?.take(), call, path, body, ctx.deadline ?? call.deadline, ctx),
-        {
-          signal: call.signal,
-          deadline: call.deadline,
-          idempotent: method.info.idempotent,
-          target: this.name,
-          pickTarget: attempts?.pickTarget,
-        },
-      )
-      .then(decode, attempts?.abandon);
-  }
-
-  private attempt(
-    picked: Picked | undefined,
-    call: Call<unknown>,
-    path: string,
-    body: Buffer,
-    deadline: number | undefined,
-    abort: AbortSignal | ResilienceAttemptContext | undefined,
-  ): Promise<Buffer> {
-    call.target = picked?.key ?? this.name;
-    return send(
-      picked?.connection ?? (this.single as Client),
-      path,
-      body,
-      call.metadata,
-      this.announced,
-      deadline,
-      abort,
-      picked,
-    );
+  private start(out: OutgoingCall): void {
+    if (this.policy) runPolicy(this.policy, out);
+    else out.sendOnce();
   }
 
   connectedInstances(): string[] {

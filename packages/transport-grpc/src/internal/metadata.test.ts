@@ -1,7 +1,7 @@
 import { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { METADATA_PEER_IDENTITY, METADATA_PRINCIPAL } from '../auth.js';
-import { callerAgent, callerOfAgent, fromGrpcMetadata, toGrpcMetadata } from './metadata.js';
+import { asBuffer, callerAgent, callerOfAgent, fromGrpcMetadata, toGrpcMetadata } from './metadata.js';
 
 function inbound(): GrpcMetadata {
   const md = new GrpcMetadata();
@@ -68,5 +68,22 @@ describe('metadata conversion at the gRPC edge', () => {
     expect(fromGrpcMetadata(md)['x-refront-caller']).toBe('billing');
     md.set('x-refront-caller', 'gateway');
     expect(fromGrpcMetadata(md)['x-refront-caller']).toBe('gateway');
+  });
+
+  it('gives a body as a Buffer: a small one copied, a large one viewed, a Buffer as it is', () => {
+    const small = new Uint8Array([1, 2, 3]);
+    const copied = asBuffer(small);
+    expect(Buffer.isBuffer(copied)).toBe(true);
+    expect([...copied]).toEqual([1, 2, 3]);
+    small[0] = 9;
+    expect(copied[0]).toBe(1);
+    const backing = new Uint8Array(200).fill(5);
+    const large = backing.subarray(10, 110);
+    const viewed = asBuffer(large);
+    expect(viewed.length).toBe(100);
+    backing[10] = 7;
+    expect(viewed[0]).toBe(7);
+    const buf = Buffer.from([4]);
+    expect(asBuffer(buf)).toBe(buf);
   });
 });

@@ -94,9 +94,22 @@ export function toGrpcMetadata(md: Metadata, announced?: string): GrpcMetadata {
   return out;
 }
 
-/** A Buffer view of `bytes`, no copy. */
+/**
+ * Up to this many bytes V8 keeps a typed array's data inside its heap object, and reading its
+ * `.buffer` moves the data out to a new backing store (~0.4 µs on a 2-core VM, more than copying
+ * a small body into Node's buffer pool).
+ */
+const IN_HEAP_BYTES = 64;
+
+/** `bytes` as a Buffer: a copy in Node's pool when small (see {@link IN_HEAP_BYTES}), else a view, no copy. */
 export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (Buffer.isBuffer(bytes)) return bytes;
+  if (bytes.byteLength <= IN_HEAP_BYTES) {
+    const out = Buffer.allocUnsafe(bytes.byteLength);
+    out.set(bytes);
+    return out;
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Identity (de)serializer: Refront encodes and decodes with the contract's codec itself. */
