@@ -1,6 +1,7 @@
 import { isRefrontError, type Logger, type Registry, type ServiceInstance } from '@refront/core';
 import { describe, expect, it } from 'vitest';
 import { createInstancePool, type InstancePoolOptions } from './InstancePool.js';
+import { InstancePicks } from './InstancePoolAttempts.js';
 import { createMemoryRegistry } from './MemoryRegistry.js';
 
 const tickets = (n: number, port = 50_000 + n): ServiceInstance => ({
@@ -272,6 +273,33 @@ describe('InstancePool.attempts', () => {
     expect(() => attempts.abandon(new Error('attempt failed'))).toThrow('attempt failed');
     taken.pick.done(true);
     expect(new Set(pickIds(f.pool, 4))).toEqual(new Set(['tickets-1', 'tickets-2']));
+  });
+});
+
+describe('InstancePicks (the per-call object a transport extends)', () => {
+  const ejectOnFirstFailure = {
+    balancer: { strategy: 'round-robin', outlier: { consecutiveFailures: 1 } },
+  } as const;
+
+  it("settles the attempt in flight once, and a failed instance gets no more of the call's picks", async () => {
+    await using f = await readyPool([1, 2], ejectOnFirstFailure);
+    const picks = new InstancePicks(f.pool);
+    const first = picks.take()!;
+    picks.settle(false);
+    picks.settle(true); // once per attempt: a second settle has nothing in flight
+    const second = picks.take()!;
+    expect(second.key).not.toBe(first.key);
+    picks.settle(true);
+    // The first instance was ejected by its failure; the pool now picks only the other one.
+    expect(new Set(pickIds(f.pool, 4))).toEqual(new Set([second.pick.instance.id]));
+  });
+
+  it('is a no-op for a call to one fixed target (no pool)', () => {
+    const picks = new InstancePicks<unknown>(undefined);
+    expect(picks.pickTarget()).toBeUndefined();
+    expect(picks.take()).toBeUndefined();
+    picks.settle(false);
+    picks.abandon();
   });
 });
 

@@ -1,9 +1,89 @@
 import type { ServiceInstance } from '@refront/core';
 import type { PooledInstance } from './InstancePool.js';
 
+/** What {@link InstancePicks} needs of a pool: a pick that can pass over one instance. */
+export interface InstancePicker<C> {
+  pick(avoid?: ServiceInstance): PooledInstance<C>;
+}
+
 /**
- * The picks of one call run by a resilience policy: an instance per attempt, so the policy's
- * breaker layer guards the instance each attempt calls and a retry goes elsewhere.
+ * The instance picks of one call run by a resilience policy: an instance per attempt, so the
+ * policy's breaker layer guards the instance each attempt calls and a retry goes elsewhere. A
+ * transport's per-call object extends it (no closure or promise per call); {@link InstanceAttempts}
+ * wraps it for promise-based callers.
+ *
+ * @example
+ * class OutgoingCall extends InstancePicks<Client> implements PolicyCall<Buffer> {
+ *   attempt(ctx, done) { this.send(this.take(), ctx, done); } // pickTarget's choice, else a new pick
+ *   answered(res) { this.settle(true); this.done.ok(res); } // and settle(false) on the instance's failure
+ *   fail(e) { this.abandon(); this.reply.fail(e); }
+ * }
+ */
+export class InstancePicks<C> {
+  /** Picked by `pickTarget`, not yet taken by an attempt (its breaker may still refuse it). */
+  private pending: PooledInstance<C> | undefined = undefined;
+  /** The instance of the last pick: the next pick passes it over while another is available. */
+  private last: ServiceInstance | undefined = undefined;
+  /** The pick of the attempt in flight. */
+  private current: PooledInstance<C> | undefined = undefined;
+
+  /** @param picker the pool, or undefined for a call to one fixed target (every method is then a no-op). */
+  constructor(private readonly picker: InstancePicker<C> | undefined) {}
+
+  /**
+   * Give it to the policy as `pickTarget`: picks the next attempt's instance, passing over the one
+   * the previous attempt went to while another is available, and returns its key (undefined
+   * without a pool). A pick no attempt took (its breaker refused) ends as a failure of that instance.
+   * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES`; FAILED_PRECONDITION `CORE_CLOSED`.
+   */
+  pickTarget(): string | undefined {
+    const picker = this.picker;
+    if (!picker) return undefined;
+    this.pending?.pick.done(false);
+    this.pending = undefined;
+    const next = this.next(picker);
+    this.pending = next;
+    return next.key;
+  }
+
+  /**
+   * The instance of the attempt starting now (the one `pickTarget` chose, else a new pick), in
+   * flight until {@link settle}; undefined without a pool.
+   * @throws RefrontError as `pickTarget`, when nothing was picked yet.
+   */
+  take(): PooledInstance<C> | undefined {
+    const picker = this.picker;
+    if (!picker) return undefined;
+    const taken = this.pending ?? this.next(picker);
+    this.pending = undefined;
+    this.current = taken;
+    return taken;
+  }
+
+  /** Ends the pick of the attempt in flight: `ok` when its instance did its part (once per attempt). */
+  settle(ok: boolean): void {
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    current.pick.done(ok);
+  }
+
+  /** The call is over: a pick no attempt took ends as a failure of its instance. */
+  abandon(): void {
+    this.pending?.pick.done(false);
+    this.pending = undefined;
+  }
+
+  private next(picker: InstancePicker<C>): PooledInstance<C> {
+    const next = picker.pick(this.last);
+    this.last = next.pick.instance;
+    return next;
+  }
+}
+
+/**
+ * The picks of one call for a promise-based caller (see {@link InstancePicks} for the per-call
+ * object transports extend).
  *
  * @example
  * const attempts = pool.attempts();
@@ -12,12 +92,7 @@ import type { PooledInstance } from './InstancePool.js';
  *   .then(undefined, attempts.abandon);
  */
 export interface InstanceAttempts<C> {
-  /**
-   * Give it to the policy as `pickTarget`: picks the next attempt's instance, passing over the one
-   * the previous attempt went to while another is available, and returns its key. A pick no
-   * attempt took (its breaker refused) ends as a failure of that instance.
-   * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES`; FAILED_PRECONDITION `CORE_CLOSED`.
-   */
+  /** Give it to the policy as `pickTarget` (see {@link InstancePicks.pickTarget}). */
   readonly pickTarget: (attempt: number) => string;
   /**
    * The instance of the attempt starting now (the one `pickTarget` chose, else a new pick). The
@@ -29,39 +104,22 @@ export interface InstanceAttempts<C> {
   readonly abandon: (error: unknown) => never;
 }
 
-/** One call's picks; its two handlers are made once per call, so attempts allocate nothing more. */
+/** One call's picks for a promise-based caller; its two handlers are made once per call. */
 export class Attempts<C> implements InstanceAttempts<C> {
-  /** Picked by `pickTarget`, not yet taken by an attempt. */
-  private pending: PooledInstance<C> | undefined = undefined;
-  /** The instance of the last pick: the next one passes it over. */
-  private last: ServiceInstance | undefined = undefined;
+  private readonly picks: InstancePicks<C>;
 
-  constructor(private readonly pool: { pick(avoid?: ServiceInstance): PooledInstance<C> }) {}
+  constructor(pool: InstancePicker<C>) {
+    this.picks = new InstancePicks(pool);
+  }
 
-  readonly pickTarget = (): string => {
-    // Its attempt never ran (the breaker refused): a failure of that instance.
-    this.pending?.pick.done(false);
-    this.pending = undefined;
-    const next = this.next();
-    this.pending = next;
-    return next.key;
-  };
+  readonly pickTarget = (): string => this.picks.pickTarget() as string;
 
   take(): PooledInstance<C> {
-    const taken = this.pending ?? this.next();
-    this.pending = undefined;
-    return taken;
+    return this.picks.take() as PooledInstance<C>;
   }
 
   readonly abandon = (error: unknown): never => {
-    this.pending?.pick.done(false);
-    this.pending = undefined;
+    this.picks.abandon();
     throw error;
   };
-
-  private next(): PooledInstance<C> {
-    const next = this.pool.pick(this.last);
-    this.last = next.pick.instance;
-    return next;
-  }
 }

@@ -33,7 +33,8 @@ export type { DiscoveryReasonCode } from './errors.js';
 export { DiscoveryReason } from './errors.js';
 export type { InstancePool, InstancePoolOptions, PooledInstance } from './InstancePool.js';
 export { createInstancePool } from './InstancePool.js';
-export type { InstanceAttempts } from './InstancePoolAttempts.js';
+export type { InstanceAttempts, InstancePicker } from './InstancePoolAttempts.js';
+export { InstancePicks } from './InstancePoolAttempts.js';
 export {
   DEFAULT_DEREGISTER_CRITICAL_AFTER_MS,
   DEFAULT_HTTP_CHECK_TIMEOUT_MS,

@@ -5,15 +5,8 @@ import type {
   Metadata as GrpcMetadata,
   ServiceError,
 } from '@grpc/grpc-js';
-import {
-  type Call,
-  type ClientMethod,
-  CoreReason,
-  RefrontError,
-  type Reply,
-  type ServiceInstance,
-} from '@refront/core';
-import type { InstancePool, PooledInstance } from '@refront/discovery';
+import { type Call, type ClientMethod, CoreReason, RefrontError, type Reply } from '@refront/core';
+import { InstancePicks, type InstancePool, type PooledInstance } from '@refront/discovery';
 import {
   cancelSignalOf,
   DEFAULT_FAILURE_STATUSES,
@@ -85,20 +78,15 @@ function decodeFailed(path: string, e: unknown): RefrontError {
  * One call on a gRPC channel, as one object: the policy's view of it (options, target picker,
  * attempts, outcome; see `PolicyCall`), the grpc-js callback and abort listener of each attempt,
  * and the instance picks of its attempts (an instance per attempt, so its breaker guards it and a
- * retry goes to another one when there is one). Each attempt is one `makeUnaryRequest`; the only
- * function made per call is the callback grpc-js requires, shared by every attempt. No promise.
+ * retry goes to another one when there is one; see `InstancePicks`). Each attempt is one
+ * `makeUnaryRequest`; the only function made per call is the callback grpc-js requires, shared by
+ * every attempt. No promise.
  */
-export class OutgoingCall implements PolicyCall<Buffer>, Reply {
+export class OutgoingCall extends InstancePicks<Client> implements PolicyCall<Buffer>, Reply {
   readonly signal: AbortSignal | undefined;
   readonly deadline: number | undefined;
   readonly idempotent: boolean;
   readonly target: string;
-  /** Picked by `pickTarget`, not yet taken by an attempt (its breaker may still refuse it). */
-  private pending: Picked | undefined = undefined;
-  /** The instance of the last pick: the next pick passes it over while another is available. */
-  private last: ServiceInstance | undefined = undefined;
-  /** The instance of the attempt in flight. */
-  private picked: Picked | undefined = undefined;
   /** The attempt in flight: its context (undefined without a policy) and where its outcome goes. */
   private ctx: ResilienceAttemptContext | undefined = undefined;
   private done: Reply | undefined = undefined;
@@ -120,6 +108,7 @@ export class OutgoingCall implements PolicyCall<Buffer>, Reply {
     private readonly body: Buffer,
     private readonly reply: Reply,
   ) {
+    super(route.pool);
     this.signal = call.signal;
     this.deadline = call.deadline;
     this.idempotent = method.info.idempotent;
@@ -131,7 +120,7 @@ export class OutgoingCall implements PolicyCall<Buffer>, Reply {
   sendOnce(): void {
     let picked: Picked | undefined;
     try {
-      picked = this.route.pool?.pick();
+      picked = this.take();
     } catch (e: unknown) {
       this.reply.fail(e);
       return;
@@ -139,24 +128,8 @@ export class OutgoingCall implements PolicyCall<Buffer>, Reply {
     this.send(picked, undefined, this, this.call.deadline, this.call.signal);
   }
 
-  pickTarget(): string | undefined {
-    const pool = this.route.pool;
-    if (!pool) return undefined;
-    // Its attempt never ran (the breaker refused): a failure of that instance.
-    this.pending?.pick.done(false);
-    this.pending = undefined;
-    const next = this.next(pool);
-    this.pending = next;
-    return next.key;
-  }
-
   attempt(ctx: ResilienceAttemptContext, done: Reply): void {
-    const pool = this.route.pool;
-    let picked: Picked | undefined;
-    if (pool) {
-      picked = this.pending ?? this.next(pool);
-      this.pending = undefined;
-    }
+    const picked = this.take();
     // grpc-js ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
     this.send(picked, ctx, done, ctx.deadline ?? this.call.deadline, cancelSignalOf(ctx));
   }
@@ -168,7 +141,6 @@ export class OutgoingCall implements PolicyCall<Buffer>, Reply {
     deadline: number | undefined,
     signal: AbortSignal | undefined,
   ): void {
-    this.picked = picked;
     this.ctx = ctx;
     this.done = done;
     const call = this.call;
@@ -223,8 +195,7 @@ export class OutgoingCall implements PolicyCall<Buffer>, Reply {
     }
     const done = this.done as Reply;
     this.done = undefined;
-    this.picked?.pick.done(true);
-    this.picked = undefined;
+    this.settle(true);
     done.ok(res);
   }
 
@@ -246,11 +217,7 @@ export class OutgoingCall implements PolicyCall<Buffer>, Reply {
   private end(instanceOk: boolean, error: unknown): void {
     const done = this.done as Reply;
     this.done = undefined;
-    const picked = this.picked;
-    if (picked) {
-      this.picked = undefined;
-      picked.pick.done(instanceOk);
-    }
+    this.settle(instanceOk);
     done.fail(error);
   }
 
@@ -268,14 +235,7 @@ export class OutgoingCall implements PolicyCall<Buffer>, Reply {
 
   /** The policy (or the only attempt): the call failed; a pick no attempt took ends as a failure of its instance. */
   fail(error: unknown): void {
-    this.pending?.pick.done(false);
-    this.pending = undefined;
+    this.abandon();
     this.reply.fail(error);
-  }
-
-  private next(pool: InstancePool<Client>): Picked {
-    const next = pool.pick(this.last);
-    this.last = next.pick.instance;
-    return next;
   }
 }

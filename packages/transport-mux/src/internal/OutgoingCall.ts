@@ -1,6 +1,6 @@
-import type { Call, ClientMethod, Reply, ServiceInstance } from '@refront/core';
+import type { Call, ClientMethod, Reply } from '@refront/core';
 import { isRefrontError } from '@refront/core';
-import type { InstancePool, PooledInstance } from '@refront/discovery';
+import { InstancePicks, type InstancePool, type PooledInstance } from '@refront/discovery';
 import {
   cancelSignalOf,
   DEFAULT_FAILURE_STATUSES,
@@ -29,19 +29,14 @@ export interface CallRoute {
  * One call on a mux channel, as one object: the policy's view of it (options, target picker,
  * attempts, outcome; see `PolicyCall`), the reply target of each attempt's connection, and the
  * instance picks of its attempts (an instance per attempt, so its breaker guards it and a retry
- * goes to another one when there is one). No closure or promise per call or attempt.
+ * goes to another one when there is one; see `InstancePicks`). No closure or promise per call or
+ * attempt.
  */
-export class OutgoingCall implements PolicyCall<unknown>, CallReply {
+export class OutgoingCall extends InstancePicks<Endpoint> implements PolicyCall<unknown>, CallReply {
   readonly signal: AbortSignal | undefined;
   readonly deadline: number | undefined;
   readonly idempotent: boolean;
   readonly target: string;
-  /** Picked by `pickTarget`, not yet taken by an attempt (its breaker may still refuse it). */
-  private pending: Picked | undefined = undefined;
-  /** The instance of the last pick: the next pick passes it over while another is available. */
-  private last: ServiceInstance | undefined = undefined;
-  /** The instance of the attempt in flight. */
-  private picked: Picked | undefined = undefined;
   /** The attempt in flight: its context (undefined without a policy) and where its outcome goes. */
   private ctx: ResilienceAttemptContext | undefined = undefined;
   private done: Reply | undefined = undefined;
@@ -53,6 +48,7 @@ export class OutgoingCall implements PolicyCall<unknown>, CallReply {
     private readonly body: Uint8Array,
     private readonly reply: Reply,
   ) {
+    super(route.pool);
     this.signal = call.signal;
     this.deadline = call.deadline;
     this.idempotent = method.info.idempotent;
@@ -61,10 +57,9 @@ export class OutgoingCall implements PolicyCall<unknown>, CallReply {
 
   /** Sends the call once, without a policy: one instance, the call's own deadline and signal. */
   sendOnce(): void {
-    const pool = this.route.pool;
     let picked: Picked | undefined;
     try {
-      picked = pool?.pick();
+      picked = this.take();
     } catch (e: unknown) {
       this.reply.fail(e);
       return;
@@ -72,24 +67,8 @@ export class OutgoingCall implements PolicyCall<unknown>, CallReply {
     this.send(picked, undefined, this.reply, this.call.deadline, this.call.signal);
   }
 
-  pickTarget(): string | undefined {
-    const pool = this.route.pool;
-    if (!pool) return undefined;
-    // Its attempt never ran (the breaker refused): a failure of that instance.
-    this.pending?.pick.done(false);
-    this.pending = undefined;
-    const next = this.next(pool);
-    this.pending = next;
-    return next.key;
-  }
-
   attempt(ctx: ResilienceAttemptContext, done: Reply): void {
-    const pool = this.route.pool;
-    let picked: Picked | undefined;
-    if (pool) {
-      picked = this.pending ?? this.next(pool);
-      this.pending = undefined;
-    }
+    const picked = this.take();
     // The connection ends the call at ctx.deadline itself; only the caller's cancel needs a listener.
     this.send(picked, ctx, done, ctx.deadline ?? this.call.deadline, cancelSignalOf(ctx));
   }
@@ -101,7 +80,6 @@ export class OutgoingCall implements PolicyCall<unknown>, CallReply {
     deadline: number | undefined,
     signal: AbortSignal | undefined,
   ): void {
-    this.picked = picked;
     this.ctx = ctx;
     this.done = done;
     const call = this.call;
@@ -114,8 +92,7 @@ export class OutgoingCall implements PolicyCall<unknown>, CallReply {
   answered(response: unknown): void {
     const done = this.done as Reply;
     this.done = undefined;
-    this.picked?.pick.done(true);
-    this.picked = undefined;
+    this.settle(true);
     done.ok(response);
   }
 
@@ -123,13 +100,11 @@ export class OutgoingCall implements PolicyCall<unknown>, CallReply {
   failed(error: unknown): void {
     const done = this.done as Reply;
     this.done = undefined;
-    const picked = this.picked;
-    if (picked) {
-      this.picked = undefined;
+    if (this.route.pool) {
       // The attempt's full signal (deadline included) is read only on failure: an attempt the
       // policy's timeout ended is not the instance's fault.
       const aborted = this.ctx ? this.ctx.signal.aborted : this.call.signal?.aborted;
-      picked.pick.done(aborted || !isRefrontError(error) || !INSTANCE_FAILURES.has(error.status));
+      this.settle(aborted || !isRefrontError(error) || !INSTANCE_FAILURES.has(error.status));
     }
     done.fail(error);
   }
@@ -141,14 +116,7 @@ export class OutgoingCall implements PolicyCall<unknown>, CallReply {
 
   /** The policy: the call failed; a pick no attempt took ends as a failure of its instance. */
   fail(error: unknown): void {
-    this.pending?.pick.done(false);
-    this.pending = undefined;
+    this.abandon();
     this.reply.fail(error);
-  }
-
-  private next(pool: InstancePool<Endpoint>): Picked {
-    const next = pool.pick(this.last);
-    this.last = next.pick.instance;
-    return next;
   }
 }
