@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   CoreReason,
   invalidOption,
+  isRefrontError,
   isStatus,
   RefrontError,
   type Status,
@@ -43,6 +44,17 @@ export const DEFAULT_FAILURE_STATUSES: readonly Status[] = [
   'UNKNOWN',
   'DATA_LOSS',
 ];
+
+const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
+
+/**
+ * Whether `error` counts against the instance that answered it, by {@link DEFAULT_FAILURE_STATUSES}
+ * (what a transport reports to its balancer's outlier detection). Anything else, including an
+ * error that is not a `RefrontError`, is an answer, not the instance's fault.
+ */
+export function isInstanceFailure(error: unknown): boolean {
+  return isRefrontError(error) && INSTANCE_FAILURES.has(error.status);
+}
 /** The key used in a policy when an execution names no target. */
 export const DEFAULT_BREAKER_TARGET = 'default';
 

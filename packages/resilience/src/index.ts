@@ -16,6 +16,7 @@ export {
   DEFAULT_ROLLING_BUCKETS,
   DEFAULT_ROLLING_WINDOW_MS,
   DEFAULT_VOLUME_THRESHOLD,
+  isInstanceFailure,
 } from './CircuitBreakerPool.js';
 export { cancelSignalOf } from './cancelSignalOf.js';
 export type { DefaultPolicyOptions } from './DefaultPolicy.js';
@@ -64,5 +65,7 @@ export {
   DEFAULT_RETRY_BUDGET_RATIO,
   DEFAULT_RETRY_BUDGET_WINDOW_MS,
 } from './RetryBudget.js';
+export type { InstancesReady, OutgoingPolicyCall } from './startCall.js';
+export { startCall } from './startCall.js';
 export type { TimeoutLayer, TimeoutOptions } from './Timeout.js';
 export { createTimeout, DEFAULT_TIMEOUT_MS } from './Timeout.js';

@@ -14,7 +14,7 @@ import {
   type Reply,
 } from '@refront/core';
 import { type BalancerOptions, createInstancePool, type InstancePool } from '@refront/discovery';
-import { createDefaultPolicy, type ResiliencePolicy, runPolicy } from '@refront/resilience';
+import { createDefaultPolicy, type ResiliencePolicy, startCall } from '@refront/resilience';
 import { asBuffer, callerAgent } from './internal/metadata.js';
 import { type CallRoute, OutgoingCall } from './internal/OutgoingCall.js';
 import {
@@ -148,20 +148,7 @@ class GrpcChannelImpl implements GrpcChannel, CallRoute {
       return;
     }
     const out = new OutgoingCall(this, method as ClientMethod, call as Call<unknown>, body, reply);
-    const pool = this.pool;
-    if (pool && !pool.isReady) {
-      pool.whenReady(call.signal).then(
-        () => this.start(out),
-        (e: unknown) => reply.fail(e),
-      );
-      return;
-    }
-    this.start(out);
-  }
-
-  private start(out: OutgoingCall): void {
-    if (this.policy) runPolicy(this.policy, out);
-    else out.sendOnce();
+    startCall(out, this.policy, this.pool);
   }
 
   connectedInstances(): string[] {

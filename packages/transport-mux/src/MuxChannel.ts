@@ -14,7 +14,7 @@ import {
   type Reply,
 } from '@refront/core';
 import { type BalancerOptions, createInstancePool, type InstancePool } from '@refront/discovery';
-import { createDefaultPolicy, type ResiliencePolicy, runPolicy } from '@refront/resilience';
+import { createDefaultPolicy, type ResiliencePolicy, startCall } from '@refront/resilience';
 import type { ClientConnectionOptions } from './internal/ClientConnection.js';
 import { encodePreface } from './internal/codec.js';
 import { Endpoint } from './internal/Endpoint.js';
@@ -224,20 +224,7 @@ class MuxChannelImpl implements MuxChannel, CallRoute {
       return;
     }
     const out = new OutgoingCall(this, method as ClientMethod, call as Call<unknown>, body, reply);
-    const pool = this.pool;
-    if (pool && !pool.isReady) {
-      pool.whenReady(call.signal).then(
-        () => this.start(out),
-        (e: unknown) => reply.fail(e),
-      );
-      return;
-    }
-    this.start(out);
-  }
-
-  private start(out: OutgoingCall): void {
-    if (this.policy) runPolicy(this.policy, out);
-    else out.sendOnce();
+    startCall(out, this.policy, this.pool);
   }
 
   connectedInstances(): string[] {

@@ -9,14 +9,12 @@ import { type Call, type ClientMethod, CoreReason, RefrontError, type Reply } fr
 import { InstancePicks, type InstancePool, type PooledInstance } from '@refront/discovery';
 import {
   cancelSignalOf,
-  DEFAULT_FAILURE_STATUSES,
+  isInstanceFailure,
   type PolicyCall,
   type ResilienceAttemptContext,
 } from '@refront/resilience';
 import { fromGrpcError } from '../errors.js';
 import { identity, toGrpcMetadata } from './metadata.js';
-
-const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
 
 /** One picked instance with its own grpc-js client. */
 type Picked = PooledInstance<Client>;
@@ -190,7 +188,7 @@ export class OutgoingCall extends InstancePicks<Client> implements PolicyCall<Bu
       // The attempt's full signal (deadline included) is read only on failure: an attempt the
       // policy's timeout ended is not the instance's fault.
       const aborted = this.ctx ? this.ctx.signal.aborted : this.call.signal?.aborted === true;
-      this.end(aborted || !INSTANCE_FAILURES.has(e.status), e);
+      this.end(aborted || !isInstanceFailure(e), e);
       return;
     }
     const done = this.done as Reply;

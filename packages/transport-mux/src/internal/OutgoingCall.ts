@@ -1,16 +1,13 @@
 import type { Call, ClientMethod, Reply } from '@refront/core';
-import { isRefrontError } from '@refront/core';
 import { InstancePicks, type InstancePool, type PooledInstance } from '@refront/discovery';
 import {
   cancelSignalOf,
-  DEFAULT_FAILURE_STATUSES,
+  isInstanceFailure,
   type PolicyCall,
   type ResilienceAttemptContext,
 } from '@refront/resilience';
 import type { CallReply } from './ClientConnection.js';
 import type { Endpoint } from './Endpoint.js';
-
-const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
 
 /** One picked instance with its own connections. */
 type Picked = PooledInstance<Endpoint>;
@@ -104,7 +101,7 @@ export class OutgoingCall extends InstancePicks<Endpoint> implements PolicyCall<
       // The attempt's full signal (deadline included) is read only on failure: an attempt the
       // policy's timeout ended is not the instance's fault.
       const aborted = this.ctx ? this.ctx.signal.aborted : this.call.signal?.aborted;
-      this.settle(aborted || !isRefrontError(error) || !INSTANCE_FAILURES.has(error.status));
+      this.settle(aborted || !isInstanceFailure(error));
     }
     done.fail(error);
   }
