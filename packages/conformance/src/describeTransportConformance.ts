@@ -1,9 +1,11 @@
 import {
+  type Channel,
   createClient,
   createRequestContext,
   currentContext,
   type Interceptor,
   isRefrontError,
+  METADATA_IDEMPOTENCY_KEY,
   parseTraceparent,
   RefrontError,
   runWithContext,
@@ -165,6 +167,33 @@ export function describeTransportConformance<H>(name: string, factory: Transport
         expect(res.seen.tenant).toBe('acme');
         expect(res.seen['md:x-custom']).toBe('value-1');
         expect(res.seen['md:x-request-id']).toBe('r-42');
+      });
+
+      it('carries one idempotency key per logical call, the same on every attempt, a chosen one unchanged', async () => {
+        await using env = await setup();
+        const keys: (string | undefined)[] = [];
+        // Every call sent twice over the lane with the same call object, as a retry policy does.
+        const twice: Channel = {
+          async unary(method, call) {
+            let res: unknown;
+            for (let attempt = 0; attempt < 2; attempt++) {
+              res = await env.channel.unary(method, call);
+              keys.push((res as { seen: Record<string, string> }).seen[`md:${METADATA_IDEMPOTENCY_KEY}`]);
+            }
+            return res as never;
+          },
+        };
+        const client = createClient(EchoServiceDefinition, twice, { caller: CONFORMANCE_CALLER });
+        await client.echo({ message: 'a' });
+        await client.echo({ message: 'b' });
+        await client.echo({ message: 'c' }, { idempotencyKey: 'chosen-key/1' });
+        const [a1, a2, b1, b2, c1, c2] = keys;
+        expect(a1).toMatch(/^[0-9a-f-]{36}$/);
+        expect([a2, b2, c1, c2]).toEqual([a1, b1, 'chosen-key/1', 'chosen-key/1']);
+        expect(b1).not.toBe(a1);
+        const bad = { [METADATA_IDEMPOTENCY_KEY]: 'x'.repeat(256) };
+        const err = await refused(env.client.echo({ message: 'x' }, { metadata: bad }));
+        expect([err.status, err.reason]).toEqual(['INVALID_ARGUMENT', 'CORE_INVALID_IDEMPOTENCY_KEY']);
       });
 
       it("continues the caller's trace: same trace id, a traceparent naming a new client span", async () => {

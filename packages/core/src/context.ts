@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span, SpanContext } from '@opentelemetry/api';
 import type { Logger } from './logger.js';
+import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
 
 /**
  * What a handler knows about the request it serves: who calls, for which tenant, until when,
@@ -25,6 +26,12 @@ export interface RequestContext {
   readonly spanContext: SpanContext | undefined;
   /** Inbound metadata (lower-case keys), as received. */
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * The idempotency key of the call being served (`x-refront-idempotency-key`), or undefined
+   * when it carries none. The server's defaults refuse a malformed one before the handler runs;
+   * calls the handler makes send keys derived from it.
+   */
+  readonly idempotencyKey: string | undefined;
   /** The service logger; every line carries trace_id, span_id and tenant. */
   readonly logger: Logger;
   /** Milliseconds left before the deadline (Infinity without one, never below 0). */
@@ -80,6 +87,10 @@ export class MutableRequestContext implements RequestContext {
 
   get spanContext(): SpanContext | undefined {
     return this.span ? this.span.spanContext() : this.parent;
+  }
+
+  get idempotencyKey(): string | undefined {
+    return this.metadata[METADATA_IDEMPOTENCY_KEY];
   }
 
   get traceId(): string {

@@ -62,6 +62,11 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Extra metadata (lower-case keys). */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * The call's idempotency key (1-255 printable ASCII characters), sent on every retry of the
+   * call. @default derived from the key of the call being served, else a random UUID
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** A typed client: one async method per unary RPC of the contract. */
@@ -84,6 +89,12 @@ export interface HandlerContext {
   readonly tenant: string | undefined;
   /** Inbound metadata. */
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * The call's idempotency key: the same on every retry of one logical call, so a handler that
+   * stores its response under it (`@refront/data`'s idempotent requests) answers a retry with
+   * the first response. Undefined when the caller sent none.
+   */
+  readonly idempotencyKey: string | undefined;
 }
 
 /** The server side of a contract: one async handler per unary RPC. */

@@ -10,7 +10,13 @@ import {
   type MethodInfo,
   type Next,
 } from './Interceptor.js';
-import { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+import { invalidIdempotencyKey, isValidIdempotencyKey, outgoingIdempotencyKey } from './idempotencyKey.js';
+import {
+  DEFAULT_CALL_TIMEOUT_MS,
+  METADATA_CALLER,
+  METADATA_IDEMPOTENCY_KEY,
+  METADATA_TENANT,
+} from './metadataKeys.js';
 import type { MetricsRegistry } from './metrics.js';
 import { endSpan, type MethodFacts, methodFactsCache, type Reply } from './serverInterceptors.js';
 import { formatTraceparent, startSpan, TRACEPARENT } from './trace.js';
@@ -61,12 +67,16 @@ export interface ClientOptions {
 }
 
 /**
- * Copies the request context into an outgoing call (earlier deadline, caller, tenant); returns
- * why the call must not start (the caller aborted, the deadline passed), or undefined.
+ * Copies the request context into an outgoing call (earlier deadline, caller, tenant) and gives
+ * it its idempotency key unless the caller chose one; returns why the call must not start (the
+ * caller aborted, the deadline passed), or undefined. Every copy of the default chain calls it
+ * once per logical call, before the interceptors and the channel that retry it, so every
+ * attempt carries the same key.
  */
 function propagate(call: Call<unknown>, ctx: RequestContext | undefined, caller: string): unknown {
   const md = call.metadata;
   md[METADATA_CALLER] ??= caller;
+  md[METADATA_IDEMPOTENCY_KEY] ??= outgoingIdempotencyKey(ctx, call.method.path);
   if (ctx) {
     if (ctx.deadline !== undefined && (call.deadline === undefined || ctx.deadline < call.deadline)) {
       call.deadline = ctx.deadline;
@@ -86,7 +96,7 @@ function propagate(call: Call<unknown>, ctx: RequestContext | undefined, caller:
 
 /**
  * Propagates the request context into an outgoing call: the earlier of the call's and the
- * context's deadline, the caller identity and the tenant. Fails fast when the deadline already
+ * context's deadline, the caller identity, the tenant and the idempotency key. Fails fast when the deadline already
  * passed or the caller aborted.
  */
 export function clientContextInterceptor(caller: string): Interceptor {
@@ -264,6 +274,14 @@ function beginDefaults(call: OutboundCall, facts: MethodFacts, caller: string): 
   return undefined;
 }
 
+/** The metadata a call starts with: the caller's, and the idempotency key it chose. */
+function metadataOf(opts: CallOptions | undefined): Metadata {
+  if (opts === undefined) return {};
+  const md: Metadata = opts.metadata ? { ...opts.metadata } : {};
+  if (opts.idempotencyKey !== undefined) md[METADATA_IDEMPOTENCY_KEY] = opts.idempotencyKey;
+  return md;
+}
+
 /** Static method facts of a contract, keyed by the client's method key. */
 export function methodsOf(definition: ServiceDefinition): Map<string, ClientMethod> {
   const out = new Map<string, ClientMethod>();
@@ -286,10 +304,12 @@ export function methodsOf(definition: ServiceDefinition): Map<string, ClientMeth
 
 /**
  * Creates a typed client for a contract over any {@link Channel}. Every call gets a deadline
- * (`timeoutMs`, or the request context's when earlier), the caller identity, the tenant, a span
- * and RED metrics.
+ * (`timeoutMs`, or the request context's when earlier), the caller identity, the tenant, an
+ * idempotency key (the caller's `idempotencyKey`, else one derived from the key of the call being
+ * served, else a random UUID; the same on every retry), a span and RED metrics.
  *
- * @throws RefrontError INVALID_ARGUMENT for a non-positive `timeoutMs`.
+ * @throws RefrontError INVALID_ARGUMENT for a non-positive `timeoutMs`; a call rejects with
+ *   INVALID_ARGUMENT `CORE_INVALID_IDEMPOTENCY_KEY` for a malformed `idempotencyKey`.
  * @example
  * const tickets = createClient(TicketsServiceDefinition, network.channel(), { caller: 'time-tracking' });
  * const ticket = await tickets.getTicket({ id }, { timeoutMs: 2_000 });
@@ -314,10 +334,12 @@ export function createClient<S extends ServiceDefinition>(
     for (const [key, method] of methodsOf(definition)) {
       const facts = factsOf?.(method.info);
       client[key] = (request, opts) => {
+        if (opts?.idempotencyKey !== undefined && !isValidIdempotencyKey(opts.idempotencyKey))
+          return Promise.reject(invalidIdempotencyKey(opts.idempotencyKey));
         const call = new OutboundCall(
           method.info,
           method.requestType.fromPartial((request ?? {}) as never),
-          opts?.metadata ? { ...opts.metadata } : {},
+          metadataOf(opts),
           Date.now() + (opts?.timeoutMs ?? timeoutMs),
           opts?.signal,
         );
@@ -340,11 +362,13 @@ export function createClient<S extends ServiceDefinition>(
   for (const [key, method] of methodsOf(definition)) {
     const invoke = bindChain(chain, (call: Call<unknown>) => channel.unary(method, call));
     client[key] = (request, opts) => {
+      if (opts?.idempotencyKey !== undefined && !isValidIdempotencyKey(opts.idempotencyKey))
+        return Promise.reject(invalidIdempotencyKey(opts.idempotencyKey));
       const call: Call<unknown> = {
         side: 'client',
         method: method.info,
         request: method.requestType.fromPartial((request ?? {}) as never),
-        metadata: opts?.metadata ? { ...opts.metadata } : {},
+        metadata: metadataOf(opts),
         deadline: Date.now() + (opts?.timeoutMs ?? timeoutMs),
         signal: opts?.signal,
         context: undefined,

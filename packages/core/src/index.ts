@@ -91,7 +91,18 @@ export type { Call, Interceptor, Metadata, MethodInfo, Next } from './Intercepto
 export { bindChain, compose } from './Interceptor.js';
 export type { Logger, LoggerOptions } from './logger.js';
 export { createLogger, DEFAULT_LOG_LEVEL } from './logger.js';
-export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+export {
+  deriveIdempotencyKey,
+  invalidIdempotencyKey,
+  isValidIdempotencyKey,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from './idempotencyKey.js';
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  METADATA_CALLER,
+  METADATA_IDEMPOTENCY_KEY,
+  METADATA_TENANT,
+} from './metadataKeys.js';
 export type { MetricsRegistry, MetricsRegistryOptions, RedRecorder } from './metrics.js';
 export { createMetricsRegistry, DEFAULT_LATENCY_BUCKETS, histogramOf, redRecorder } from './metrics.js';
 export type { OpsServerOptions, ReadinessCheck } from './OpsServer.js';

@@ -4,3 +4,8 @@ export const METADATA_CALLER = 'x-refront-caller';
 export const METADATA_TENANT = 'x-refront-tenant';
 /** Default time allowed for a call when neither the caller nor the context sets a deadline, in ms. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/**
+ * Metadata key carrying the idempotency key of a call: one per logical call, the same on each of
+ * its retries, derived per hop from the inbound key inside a handler (decision 0052).
+ */
+export const METADATA_IDEMPOTENCY_KEY = 'x-refront-idempotency-key';

@@ -8,7 +8,8 @@ import {
 import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
 import type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
 import type { Logger } from './logger.js';
-import { METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+import { invalidIdempotencyKey, isValidIdempotencyKey } from './idempotencyKey.js';
+import { METADATA_CALLER, METADATA_IDEMPOTENCY_KEY, METADATA_TENANT } from './metadataKeys.js';
 import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
 import { redHistogramOf } from './RedHistogram.js';
 import { parseTraceparent, startSpan, TRACEPARENT, withActiveSpan } from './trace.js';
@@ -216,6 +217,11 @@ class Served {
     const remaining = ctx.remainingMs();
     if (remaining <= 0) {
       this.abort(deadlineError());
+      return;
+    }
+    const key = call.metadata[METADATA_IDEMPOTENCY_KEY];
+    if (key !== undefined && !isValidIdempotencyKey(key)) {
+      this.fail(invalidIdempotencyKey(key));
       return;
     }
     if (this.byTransport) {
