@@ -134,6 +134,7 @@ describe('in-process transport: requests', () => {
     expect(err.status).toBe('UNAVAILABLE');
     expect(err.reason).toBe('CORE_NO_SERVER');
     expect(err.retryable).toBe(true);
+    expect(err.unprocessed).toBe(true);
   });
 
   it('drains: a slow call finishes, new calls get UNAVAILABLE', async () => {
@@ -144,6 +145,7 @@ describe('in-process transport: requests', () => {
     const refused = await rejection(env.client.echo({ message: 'late' }));
     expect(refused.status).toBe('UNAVAILABLE');
     expect(refused.reason).toBe('CORE_DRAINING');
+    expect(refused.unprocessed).toBe(true);
     await expect(slow).resolves.toEqual({ aborted: false });
     await drained;
     expect(env.server.dispatcher.inflight).toBe(0);
@@ -156,7 +158,23 @@ describe('in-process transport: requests', () => {
     await env.server.drain(AbortSignal.timeout(30));
     const err = await slow;
     expect(err.status).toBe('UNAVAILABLE');
+    // The handler ran: not a refusal, so a call that is not idempotent is not retried.
+    expect(err).toMatchObject({ reason: 'CORE_LOST_IN_FLIGHT', unprocessed: false });
     expect(sleepObservations[0]?.aborted).toBe(true);
+  });
+
+  it("answers a handler's rethrown CORE_DRAINING as CORE_DEPENDENCY_UNAVAILABLE, not as its own refusal", async () => {
+    await using env = await setup();
+    const err = await rejection(
+      env.client.fail({ status: 'UNAVAILABLE', reason: 'CORE_DRAINING', message: 'tickets is shutting down' }),
+    );
+    expect(err).toMatchObject({
+      status: 'UNAVAILABLE',
+      reason: 'CORE_DEPENDENCY_UNAVAILABLE',
+      message: 'tickets is shutting down',
+      retryable: true,
+      unprocessed: false,
+    });
   });
 
   it('runs user interceptors after the defaults, in order, with the request context', async () => {

@@ -1,7 +1,7 @@
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
 import type { Channel, ClientMethod } from './createClient.js';
 import { encodeMessage } from './encodeMessage.js';
-import { CoreReason, RefrontError } from './errors.js';
+import { asUnprocessed, CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { Call } from './Interceptor.js';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type RpcServer } from './RpcServer.js';
 
@@ -134,6 +134,7 @@ export class InProcessNetwork {
           'UNAVAILABLE',
           CoreReason.NO_SERVER,
           `no server for ${method.info.service} is running`,
+          { unprocessed: true },
         ),
       );
     }
@@ -147,13 +148,17 @@ export class InProcessNetwork {
       }
     }
     call.target = dispatcher.options.service;
-    const pending = dispatcher.invoke(path, {
+    // A dispatcher that drains refuses the call before running anything: any caller may retry it.
+    // (Nothing is ever lost in flight here: there is no connection to lose.)
+    const refusing = dispatcher.isDraining;
+    let pending = dispatcher.invoke(path, {
       request,
       metadata: { ...call.metadata },
       deadline: call.deadline,
       signal: call.signal,
       peer: 'inproc',
     });
+    if (refusing) pending = pending.catch(markRefusal);
     const copied =
       this.copy && target
         ? pending.then((res) => {
@@ -181,6 +186,10 @@ export class InProcessNetwork {
       );
     });
   }
+}
+
+function markRefusal(e: unknown): never {
+  throw isRefrontError(e) && e.reason === CoreReason.DRAINING ? asUnprocessed(e) : e;
 }
 
 /**

@@ -107,7 +107,7 @@ describe('Dispatcher with a transport that cancels through onCancel', () => {
       onCancel: t.onCancel,
     });
     await d.drain(AbortSignal.abort());
-    await expect(pending).rejects.toMatchObject({ status: 'UNAVAILABLE', reason: CoreReason.DRAINING });
+    await expect(pending).rejects.toMatchObject({ status: 'UNAVAILABLE', reason: CoreReason.LOST_IN_FLIGHT });
   });
 });
 

@@ -289,9 +289,10 @@ export class Dispatcher {
     if (this.live.size === 0) return;
     await new Promise<void>((resolve) => {
       const onAbort = (): void => {
+        // Not DRAINING: the handler ran, so the caller must not take it for a refusal.
         const reason = new RefrontError(
           'UNAVAILABLE',
-          CoreReason.DRAINING,
+          CoreReason.LOST_IN_FLIGHT,
           `${this.options.service} stopped before the call finished`,
         );
         for (const call of this.live) abortCall(call, reason);

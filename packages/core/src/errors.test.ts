@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  asUnprocessed,
+  CoreReason,
   HTTP_STATUS,
   isRefrontError,
   RefrontError,
@@ -67,5 +69,36 @@ describe('RefrontError', () => {
     expect(toRefrontError(timeout).status).toBe('DEADLINE_EXCEEDED');
     const typed = new RefrontError('NOT_FOUND', 'X', 'y');
     expect(toRefrontError(typed)).toBe(typed);
+  });
+
+  it('is not unprocessed unless the transport says so, and never says it on the wire', () => {
+    expect(new RefrontError('UNAVAILABLE', 'X', 'down').unprocessed).toBe(false);
+    const refused = new RefrontError('UNAVAILABLE', CoreReason.DRAINING, 'draining', { unprocessed: true });
+    expect(refused.unprocessed).toBe(true);
+    const json = JSON.parse(JSON.stringify(refused));
+    expect(json).toEqual({ status: 'UNAVAILABLE', reason: 'CORE_DRAINING', message: 'draining' });
+    expect(RefrontError.fromJSON(json).unprocessed).toBe(false);
+  });
+
+  it('marks a copy unprocessed, keeping everything else', () => {
+    const cause = new Error('refused');
+    const e = new RefrontError('UNAVAILABLE', CoreReason.DRAINING, 'going away', {
+      details: { metadata: { target: 't' } },
+      retryable: false,
+      cause,
+    });
+    const marked = asUnprocessed(e);
+    expect(marked).not.toBe(e);
+    expect(marked).toMatchObject({
+      status: 'UNAVAILABLE',
+      reason: 'CORE_DRAINING',
+      message: 'going away',
+      details: { metadata: { target: 't' } },
+      retryable: false,
+      unprocessed: true,
+    });
+    expect(marked.cause).toBe(cause);
+    expect(marked.stack).toBe(e.stack);
+    expect(asUnprocessed(marked)).toBe(marked);
   });
 });

@@ -87,6 +87,12 @@ export interface RefrontErrorOptions {
   readonly retryable?: boolean;
   /** The error this one wraps (a grpc-js error, an amqplib error…). */
   readonly cause?: unknown;
+  /**
+   * The server provably did not run a handler for this call: it was never sent, refused before
+   * dispatch, or refused locally; any operation may be retried. Set by the client transport from
+   * what it knows; never sent on the wire. @default false
+   */
+  readonly unprocessed?: boolean;
 }
 
 /** The JSON shape of a {@link RefrontError}, as sent over transports and the HTTP gateway. */
@@ -116,6 +122,14 @@ export class RefrontError extends Error {
   readonly details: ErrorDetails;
   /** Whether the same call may succeed if retried. */
   readonly retryable: boolean;
+  /**
+   * The server provably did not run a handler for this call: it was never sent, refused before
+   * dispatch, or refused locally; any operation may be retried. Set by the client transport from
+   * what it knows (like Finagle's restartable failures and gRPC's transparent retry of refused
+   * streams), never sent on the wire: an error a server answers arrives with `false`, unless the
+   * transport knows the answer is the server's refusal before dispatch (`CORE_DRAINING`).
+   */
+  readonly unprocessed: boolean;
 
   constructor(status: Status, reason: string, message: string, options: RefrontErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -124,6 +138,7 @@ export class RefrontError extends Error {
     this.reason = reason;
     this.details = options.details ?? {};
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(status);
+    this.unprocessed = options.unprocessed ?? false;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -137,7 +152,7 @@ export class RefrontError extends Error {
     return HTTP_STATUS[this.status];
   }
 
-  /** The wire shape; `cause` and the stack stay in this process. */
+  /** The wire shape; `cause`, `unprocessed` and the stack stay in this process. */
   toJSON(): RefrontErrorJson {
     const json: { -readonly [K in keyof RefrontErrorJson]: RefrontErrorJson[K] } = {
       status: this.status,
@@ -158,6 +173,29 @@ export class RefrontError extends Error {
       ...(json.retryable !== undefined ? { retryable: json.retryable } : {}),
     });
   }
+}
+
+/**
+ * The same error marked {@link RefrontError.unprocessed}, for a client transport that learns only
+ * after the error was made that the server never ran a handler for the call (a draining refusal
+ * decoded from the wire, a connection failure that came before the request was written). Returns
+ * `error` itself when it is already marked; the copy keeps status, reason, message, details,
+ * `retryable`, `cause` and stack.
+ *
+ * @example
+ * const err = errorFromWire(json);
+ * reply.failed(err.reason === CoreReason.DRAINING ? asUnprocessed(err) : err);
+ */
+export function asUnprocessed(error: RefrontError): RefrontError {
+  if (error.unprocessed) return error;
+  const copy = new RefrontError(error.status, error.reason, error.message, {
+    details: error.details,
+    retryable: error.retryable,
+    cause: error.cause,
+    unprocessed: true,
+  });
+  if (error.stack !== undefined) copy.stack = error.stack;
+  return copy;
 }
 
 /**
@@ -205,8 +243,22 @@ export const CoreReason = {
   DEADLINE_EXCEEDED: 'CORE_DEADLINE_EXCEEDED',
   /** The caller cancelled the call. */
   CANCELLED: 'CORE_CANCELLED',
-  /** The service is draining or stopped and accepts no new work. */
+  /**
+   * The service is draining or stopped and refused the call before running its handler (never
+   * the answer of a handler that ran: see DEPENDENCY_UNAVAILABLE and LOST_IN_FLIGHT).
+   */
   DRAINING: 'CORE_DRAINING',
+  /**
+   * UNAVAILABLE, retryable: the call was sent but ended without an answer (the connection was
+   * lost after the request was written, or the server stopped before the call finished); the
+   * server may have processed it, so only idempotent operations are retried.
+   */
+  LOST_IN_FLIGHT: 'CORE_LOST_IN_FLIGHT',
+  /**
+   * UNAVAILABLE, retryable: a handler failed because a service it called was draining; unlike
+   * DRAINING, the handler ran, so the caller cannot assume nothing happened.
+   */
+  DEPENDENCY_UNAVAILABLE: 'CORE_DEPENDENCY_UNAVAILABLE',
   /** No server for the called service is reachable. */
   NO_SERVER: 'CORE_NO_SERVER',
   /** The method is not part of the called service. */
@@ -229,8 +281,6 @@ export const CoreReason = {
   MISSING_TOKEN: 'CORE_MISSING_TOKEN',
   /** The server's token verifier refused the token (or threw). */
   BAD_TOKEN: 'CORE_BAD_TOKEN',
-  /** An idempotency key is empty, longer than 255 characters or not printable ASCII. */
-  INVALID_IDEMPOTENCY_KEY: 'CORE_INVALID_IDEMPOTENCY_KEY',
 } as const;
 
 /** Shorthand for an INVALID_OPTION error thrown by factories at construction. */

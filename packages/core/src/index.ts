@@ -55,6 +55,7 @@ export type {
   Status,
 } from './errors.js';
 export {
+  asUnprocessed,
   CoreReason,
   HTTP_STATUS,
   invalidOption,

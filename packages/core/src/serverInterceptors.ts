@@ -169,12 +169,24 @@ function deadlineError(): RefrontError {
 }
 
 function mapError(ctx: MutableRequestContext, call: Call<unknown>, e: unknown): RefrontError {
-  if (isRefrontError(e)) return e;
+  if (isRefrontError(e)) return e.reason === CoreReason.DRAINING ? dependencyUnavailable(e) : e;
   if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return toRefrontError(e);
   ctx.logger.error({ err: e, method: call.method.path }, 'handler failed with an unexpected error');
   return new RefrontError('INTERNAL', CoreReason.INTERNAL, `internal error (trace ${ctx.traceId})`, {
     cause: e,
     details: { metadata: { trace_id: ctx.traceId } },
+  });
+}
+
+/**
+ * A handler rethrew a CORE_DRAINING it got from a service it called: its own caller must not
+ * read that as this server's refusal before dispatch (which lets any call be retried), since the
+ * handler ran.
+ */
+function dependencyUnavailable(e: RefrontError): RefrontError {
+  return new RefrontError('UNAVAILABLE', CoreReason.DEPENDENCY_UNAVAILABLE, e.message, {
+    details: e.details,
+    cause: e,
   });
 }
 

@@ -82,7 +82,7 @@ describe('health, drain and reflection', () => {
     await expect.poll(() => env.server.dispatcher.inflight, { timeout: 5_000 }).toBe(1);
     await env.server.drain(AbortSignal.timeout(100));
     const err = await rejection(pending);
-    expect(err).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_DRAINING' });
+    expect(err).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_LOST_IN_FLIGHT', unprocessed: false });
     await expect.poll(() => env.sleeps.length).toBe(1);
     expect(env.sleeps[0]?.aborted).toBe(true);
   });

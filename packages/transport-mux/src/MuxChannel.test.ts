@@ -135,7 +135,11 @@ describe('mux channel: discovery, drain, reconnect, keepalive', () => {
     const pending = client.sleep({ durationMs: 10_000 });
     await expect.poll(() => env.server.dispatcher.inflight).toBe(1);
     await env.server.drain(AbortSignal.timeout(100));
-    expect(await rejection(pending)).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_DRAINING' });
+    expect(await rejection(pending)).toMatchObject({
+      status: 'UNAVAILABLE',
+      reason: 'CORE_LOST_IN_FLIGHT',
+      unprocessed: false,
+    });
     await expect.poll(() => env.sleeps.length).toBe(1);
     expect(env.sleeps[0]?.aborted).toBe(true);
   });
