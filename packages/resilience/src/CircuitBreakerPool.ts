@@ -244,7 +244,11 @@ class BreakerPool implements CircuitBreakerPool {
     sink: Sink<T>,
   ): void {
     if (this.closed) {
-      sink.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the circuit breaker pool is closed'));
+      sink.fail(
+        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the circuit breaker pool is closed', {
+          unprocessed: true,
+        }),
+      );
       return;
     }
     const entry = this.entryFor(target);

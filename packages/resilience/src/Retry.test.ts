@@ -1,4 +1,4 @@
-import { createLogger, createRequestContext, RefrontError, runWithContext } from '@refront/core';
+import { CoreReason, createLogger, createRequestContext, RefrontError, runWithContext } from '@refront/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { circuitOpenError } from './errors.js';
 import { policy } from './policy.js';
@@ -141,6 +141,68 @@ describe('createRetry', () => {
     },
   );
 
+  describe('what is safe to run twice', () => {
+    const lost = (): RefrontError =>
+      new RefrontError('UNAVAILABLE', CoreReason.LOST_IN_FLIGHT, 'connection lost with the call in flight');
+
+    it('never retries a call that is not idempotent after it was lost in flight', async () => {
+      const p = policy(createRetry({ random: () => 0 }));
+      const { fn, calls } = failing(lost());
+      const result = settle(p.execute(fn));
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect((await result).error).toMatchObject({ reason: 'CORE_LOST_IN_FLIGHT' });
+      expect(calls).toEqual([1]);
+    });
+
+    it('never retries a call that is not idempotent after an UNAVAILABLE of unknown delivery', async () => {
+      const p = policy(createRetry({ random: () => 0 }));
+      const { fn, calls } = failing(new RefrontError('UNAVAILABLE', 'GRPC_STATUS', 'Connection dropped'));
+      const result = settle(p.execute(fn));
+      await vi.advanceTimersByTimeAsync(1_000);
+      await result;
+      expect(calls).toEqual([1]);
+    });
+
+    it('retries a call that is not idempotent when the error is marked unprocessed', async () => {
+      const p = policy(createRetry({ random: () => 0 }));
+      const refused = new RefrontError('UNAVAILABLE', CoreReason.DRAINING, 'draining', { unprocessed: true });
+      const { fn, calls } = failing(refused, 2);
+      const result = p.execute(fn);
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(result).resolves.toBe('ok');
+      expect(calls).toEqual([1, 2, 3]);
+    });
+
+    it('retries an idempotent call lost in flight', async () => {
+      const p = policy(createRetry({ random: () => 0 }));
+      const { fn, calls } = failing(lost(), 1);
+      const result = p.execute(fn, { idempotent: true });
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(result).resolves.toBe('ok');
+      expect(calls).toEqual([1, 2]);
+    });
+
+    it('never retries an unprocessed error marked not retryable', async () => {
+      const p = policy(createRetry({ random: () => 0 }));
+      const { fn, calls } = failing(
+        new RefrontError('INVALID_ARGUMENT', 'TEST_BAD', 'bad', { unprocessed: true, retryable: false }),
+      );
+      await settle(p.execute(fn));
+      expect(calls).toEqual([1]);
+    });
+
+    it("marks an open breaker's rejection unprocessed, so a call that is not idempotent moves on", async () => {
+      const open = circuitOpenError('tickets/10.0.0.7:50051', unavailable());
+      expect(open).toMatchObject({ status: 'UNAVAILABLE', retryable: true, unprocessed: true });
+      const p = policy(createRetry({ random: () => 0 }));
+      const { fn, calls } = failing(open, 1);
+      const result = p.execute(fn);
+      await vi.advanceTimersByTimeAsync(0);
+      await expect(result).resolves.toBe('ok');
+      expect(calls).toEqual([1, 2]);
+    });
+  });
+
   it.each(['NOT_FOUND', 'INVALID_ARGUMENT', 'INTERNAL', 'DEADLINE_EXCEEDED', 'PERMISSION_DENIED'] as const)(
     'never retries %s, even when idempotent',
     async (status) => {
@@ -203,7 +265,7 @@ describe('createRetry', () => {
     const p = policy(createRetry({ random: () => 0 }));
     const slowDown = new RefrontError('UNAVAILABLE', 'TEST_BUSY', 'busy', { details: { retryDelayMs: 300 } });
     const { fn, calls } = failing(slowDown, 1);
-    const result = p.execute(fn);
+    const result = p.execute(fn, { idempotent: true });
     await vi.advanceTimersByTimeAsync(299);
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);

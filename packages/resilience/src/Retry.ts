@@ -13,7 +13,10 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_BASE_DELAY_MS = 100;
 /** Largest backoff cap, in ms. */
 export const DEFAULT_MAX_DELAY_MS = 5_000;
-/** Statuses retried for idempotent operations (UNAVAILABLE is retried for every operation). */
+/**
+ * Statuses retried for idempotent operations. Any operation, idempotent or not, is retried only
+ * on an error the transport marked `unprocessed` (the server provably ran no handler for it).
+ */
 export const DEFAULT_RETRY_ON: readonly Status[] = ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED'];
 
 /** Options of {@link createRetry}. */
@@ -25,7 +28,8 @@ export interface RetryOptions {
   /** Largest backoff cap, in ms. @default 5_000 */
   readonly maxDelayMs?: number;
   /**
-   * Statuses retried when the operation is idempotent. Any operation is retried on UNAVAILABLE.
+   * Statuses retried when the operation is idempotent. Any operation is retried on an error marked
+   * `unprocessed` (never sent, refused before dispatch, refused locally), whatever its status.
    * Either way the error must be `retryable`. @default ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'ABORTED']
    */
   readonly retryOn?: readonly Status[];
@@ -60,8 +64,12 @@ export function fullJitterDelay(
 }
 
 /**
- * Creates the retry layer. An attempt is retried when its error is `retryable` and either its
- * status is UNAVAILABLE or the operation is idempotent and its status is in `retryOn`; never when
+ * Creates the retry layer. An attempt is retried when its error is `retryable` and either the
+ * transport marked it `unprocessed` (the server provably ran no handler: never sent, refused
+ * before dispatch, an open breaker; any operation) or the operation is idempotent and its status
+ * is in `retryOn`. So a call that is not idempotent is never retried after an UNAVAILABLE whose
+ * delivery is unknown (`CORE_LOST_IN_FLIGHT`: the connection was lost after the request was
+ * written, and the server may have run it; a foreign gRPC server's UNAVAILABLE); never when
  * the caller aborted or the deadline fired, never when the backoff would end past the deadline,
  * and never beyond the retry budget. A server's `details.retryDelayMs` lengthens the backoff.
  * A rejection by an open circuit breaker (`RESILIENCE_CIRCUIT_OPEN`) is retried at once and
@@ -107,7 +115,7 @@ interface Rules {
 
 function shouldRetry(error: RefrontError, idempotent: boolean, retryOn: ReadonlySet<Status>): boolean {
   if (!error.retryable) return false;
-  return error.status === 'UNAVAILABLE' || (idempotent && retryOn.has(error.status));
+  return error.unprocessed || (idempotent && retryOn.has(error.status));
 }
 
 function bindRetry(inner: Step, r: Rules): Step {

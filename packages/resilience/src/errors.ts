@@ -7,7 +7,7 @@ import { RefrontError } from '@refront/core';
  * | reason | status | retryable |
  * |---|---|---|
  * | `RESILIENCE_TIMEOUT` | DEADLINE_EXCEEDED | no |
- * | `RESILIENCE_CIRCUIT_OPEN` | UNAVAILABLE | yes |
+ * | `RESILIENCE_CIRCUIT_OPEN` | UNAVAILABLE | yes, any operation (unprocessed) |
  * | `RESILIENCE_BULKHEAD_FULL` | RESOURCE_EXHAUSTED | no |
  * | `RESILIENCE_RATE_LIMITED` | RESOURCE_EXHAUSTED | no |
  *
@@ -42,7 +42,10 @@ export function timeoutError(target: string | undefined, budgetMs: number): Refr
   );
 }
 
-/** The error an open (or probing) breaker fails fast with; retryable so a retry can pick another instance. */
+/**
+ * The error an open (or probing) breaker fails fast with: retryable and unprocessed (the call
+ * never left this process), so a retry can pick another instance whatever the operation.
+ */
 export function circuitOpenError(target: string, cause: unknown): RefrontError {
   return new RefrontError(
     'UNAVAILABLE',
@@ -50,6 +53,7 @@ export function circuitOpenError(target: string, cause: unknown): RefrontError {
     `circuit breaker for ${target} is open`,
     {
       retryable: true,
+      unprocessed: true,
       cause,
       details: { metadata: { target } },
     },

@@ -1,4 +1,4 @@
-import { type Call, compose, type Interceptor, type MethodInfo } from '@refront/core';
+import { type Call, compose, type Interceptor, type MethodInfo, RefrontError } from '@refront/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCircuitBreakerPool } from './CircuitBreakerPool.js';
 import { policy } from './policy.js';
@@ -62,7 +62,7 @@ describe('policyInterceptor', () => {
     let calls = 0;
     const next = async (): Promise<never> => {
       calls++;
-      throw Object.assign(unavailable(), { status: 'ABORTED' as const });
+      throw new RefrontError('ABORTED', 'TEST_CONFLICT', 'conflict');
     };
     await settle(policyInterceptor(p)(callOf({ idempotent: false }), next));
     expect(calls).toBe(1);

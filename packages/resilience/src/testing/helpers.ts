@@ -2,9 +2,9 @@ import { isRefrontError, RefrontError } from '@refront/core';
 import { expect, vi } from 'vitest';
 import { timeoutWheel } from '../Timeout.js';
 
-/** A failure of the target, retryable for every operation. */
+/** A failure of the target that never reached it (unprocessed): retryable for every operation. */
 export function unavailable(message = 'target down'): RefrontError {
-  return new RefrontError('UNAVAILABLE', 'TEST_DOWN', message);
+  return new RefrontError('UNAVAILABLE', 'TEST_DOWN', message, { unprocessed: true });
 }
 
 /** Settles `p` into a value or an error, so fake-timer tests can advance time before awaiting. */
