@@ -136,7 +136,10 @@ export default async function run(): Promise<void> {
   try {
     // 1. Publish with confirms into one quorum queue, the same window of unconfirmed messages.
     await bus.waitUntilConnected({ signal: AbortSignal.timeout(10_000) });
-    await admin.assertExchange(exchange, 'topic', { durable: true });
+    await admin.assertExchange(exchange, 'topic', {
+      durable: true,
+      alternateExchange: bus.names.unroutedExchange,
+    });
     const sink = `${ns}.sink`;
     await admin.assertQueue(sink, quorum);
     await admin.bindQueue(sink, exchange, ThingHappened.$type);

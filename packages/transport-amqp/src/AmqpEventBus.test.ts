@@ -151,7 +151,10 @@ describe.skipIf(!up)('AMQP event bus (real RabbitMQ)', () => {
     const ch = await conn.createChannel();
     const exchange = bus.names.exchange(ThingHappened.$type);
     const full = `${bus.names.queue('full')}`;
-    await ch.assertExchange(exchange, 'topic', { durable: true });
+    await ch.assertExchange(exchange, 'topic', {
+      durable: true,
+      alternateExchange: bus.names.unroutedExchange,
+    });
     // A classic queue enforces its length exactly (a quorum queue may overshoot briefly).
     await ch.assertQueue(full, {
       durable: true,

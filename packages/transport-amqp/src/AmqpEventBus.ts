@@ -27,8 +27,9 @@ import { toPublishOptions } from './internal/amqpEnvelope.js';
 import { ConfirmPublisher } from './internal/ConfirmPublisher.js';
 import { corkWrites } from './internal/corkWrites.js';
 import { readDeadLetters } from './internal/deadLetters.js';
-import { topologyError } from './internal/topology.js';
-import { type TopologyNames, topologyNames } from './names.js';
+import { type AlternateExchangeMode, declareDomainExchange, topologyError } from './internal/topology.js';
+import { UnroutedNotices } from './internal/UnroutedNotices.js';
+import { isReservedGroup, type TopologyNames, topologyNames } from './names.js';
 
 /** Connection states reported by {@link AmqpEventBus.onStateChange}. */
 export type AmqpConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -59,6 +60,12 @@ export interface AmqpEventBusOptions {
   readonly maxReconnectDelayMs?: number;
   /** AMQP heartbeat, in s; a dead peer is noticed within about two of them. @default 10 */
   readonly heartbeatSeconds?: number;
+  /**
+   * How domain exchanges get `<ns>.unrouted` as their alternate exchange: `'argument'` declares it
+   * on every exchange; `'policy'` declares exchanges without it, for an operator who set it by
+   * policy instead (exchanges that predate it; see docs/amqp.md and decision 0047). @default 'argument'
+   */
+  readonly alternateExchange?: AlternateExchangeMode;
 }
 
 /** Default prefix of exchange and queue names. */
@@ -88,7 +95,9 @@ function positiveInt(name: string, value: number): number {
  * Typed events and commands on RabbitMQ, with the semantics of core's in-process bus: a topic
  * exchange per domain, a durable quorum queue per consumer group, retry queues with growing
  * delays, a dead-letter queue per group; confirms with a bounded window; reconnect with backoff
- * that recovers the topology and every consumer.
+ * that recovers the topology and every consumer. Events no binding routes are parked in
+ * `<ns>.unrouted` (the domain exchanges' alternate exchange), counted and logged; see
+ * {@link replayUnrouted}.
  */
 export class AmqpEventBus implements EventBus {
   /** The names of this bus's exchanges and queues. */
@@ -109,6 +118,7 @@ export class AmqpEventBus implements EventBus {
   private closing: Promise<void> | undefined;
   private readonly o: Required<Omit<AmqpEventBusOptions, 'metrics'>> & Pick<AmqpEventBusOptions, 'metrics'>;
   private readonly host: SubscriptionHost;
+  private readonly notices: UnroutedNotices;
 
   constructor(options: AmqpEventBusOptions) {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
@@ -137,7 +147,12 @@ export class AmqpEventBus implements EventBus {
         'heartbeatSeconds',
         options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
       ),
+      alternateExchange: options.alternateExchange ?? 'argument',
     };
+    if (this.o.alternateExchange !== 'argument' && this.o.alternateExchange !== 'policy')
+      throw invalidOption(
+        `alternateExchange must be 'argument' or 'policy', got ${this.o.alternateExchange}`,
+      );
     this.names = topologyNames(namespace);
     this.connectionName = this.o.connectionName;
     this.publisher = new ConfirmPublisher({
@@ -149,6 +164,7 @@ export class AmqpEventBus implements EventBus {
       names: this.names,
       logger: this.o.logger,
       deliveryLimit: this.o.deliveryLimit,
+      alternateExchange: this.o.alternateExchange,
       model: () => this.current,
       forward: (queue, content, opts) => this.publisher.publish('', queue, content, opts),
       backoffMs: (n) => this.backoffMs(n),
@@ -157,6 +173,13 @@ export class AmqpEventBus implements EventBus {
       },
       removed: (s) => this.subscriptions.delete(s),
     };
+    this.notices = new UnroutedNotices({
+      names: this.names,
+      logger: this.o.logger,
+      metrics: this.o.metrics,
+      model: () => this.current,
+      backoffMs: (n) => this.backoffMs(n),
+    });
     this.conn = this.openConnection();
   }
 
@@ -195,6 +218,7 @@ export class AmqpEventBus implements EventBus {
       this.o.logger.warn({ err: e }, 'could not open the publisher channel; the connection will be retried');
     }
     for (const s of this.subscriptions) s.ensureOpen();
+    this.notices.ensureOpen();
     this.setState('connected');
     for (const w of this.waiters) w();
   }
@@ -355,7 +379,7 @@ export class AmqpEventBus implements EventBus {
   ): Promise<EventEnvelope> {
     options?.signal?.throwIfAborted();
     if (this.closing) throw closedError();
-    if (!GROUP_NAME.test(group)) throw invalidOption(`invalid consumer group name "${group}"`);
+    checkGroup(group);
     const { envelope, body } = encodeEvent(this.o.service, type, message, options);
     const props = toPublishOptions(envelope);
     props.mandatory = true;
@@ -369,9 +393,9 @@ export class AmqpEventBus implements EventBus {
       const ch = await model.createChannel();
       ch.on('error', () => {});
       try {
-        await ch.assertExchange(exchange, 'topic', { durable: true });
+        await declareDomainExchange(ch, this.names, exchange, this.o.alternateExchange);
       } catch (e: unknown) {
-        throw topologyError(e, `exchange ${exchange}`);
+        throw topologyError(e, `exchange ${exchange}`, this.names);
       } finally {
         await ch.close().catch(() => {});
       }
@@ -413,7 +437,7 @@ export class AmqpEventBus implements EventBus {
     options: SubscribeOptions = {},
   ): Promise<AmqpSubscription> {
     if (this.closing) throw closedError();
-    if (!GROUP_NAME.test(group)) throw invalidOption(`invalid consumer group name "${group}"`);
+    checkGroup(group);
     const retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     if (retryDelaysMs.some((d) => !Number.isInteger(d) || d < 0))
       throw invalidOption('retryDelaysMs must hold non-negative integers (ms)');
@@ -439,7 +463,7 @@ export class AmqpEventBus implements EventBus {
     try {
       await sub.start(this.current!);
     } catch (e: unknown) {
-      throw topologyError(e, `consumer group ${group}`);
+      throw topologyError(e, `consumer group ${group}`, this.names);
     }
     this.subscriptions.add(sub);
     sub.ensureOpen();
@@ -464,6 +488,7 @@ export class AmqpEventBus implements EventBus {
     this.closing ??= (async () => {
       await Promise.all([...this.subscriptions].map((s) => s.close(options)));
       await this.publisher.close(options.signal);
+      await this.notices.close();
       this.setState('closed');
       const conn = await this.conn;
       await conn?.close().catch(() => {});
@@ -475,6 +500,12 @@ export class AmqpEventBus implements EventBus {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+function checkGroup(group: string): void {
+  if (!GROUP_NAME.test(group)) throw invalidOption(`invalid consumer group name "${group}"`);
+  if (isReservedGroup(group))
+    throw invalidOption(`consumer group name "${group}" is reserved for the unrouted events queues`);
 }
 
 function closedError(): RefrontError {

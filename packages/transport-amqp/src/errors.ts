@@ -10,6 +10,8 @@ import { RefrontError } from '@refront/core';
  * | `AMQP_PUBLISH_TIMEOUT` | UNAVAILABLE | yes | no confirm within `publishTimeoutMs` (disconnected, or broker slow): it may or may not have been stored |
  * | `AMQP_UNROUTABLE` | NOT_FOUND | no | a command's target group has never subscribed: its queue does not exist (basic.return) |
  * | `AMQP_TOPOLOGY_CONFLICT` | FAILED_PRECONDITION | no | the broker has an exchange or queue of that name with other arguments (PRECONDITION_FAILED) |
+ * | `AMQP_ALTERNATE_EXCHANGE_MISSING` | FAILED_PRECONDITION | no | a domain exchange exists without the unrouted alternate exchange (declared by an older version): migrate it (message says how) |
+ * | `AMQP_NO_UNROUTED_QUEUE` | NOT_FOUND | no | list/replay: the namespace has no `<ns>.unrouted` queue (no bus of that namespace ever connected) |
  * | `AMQP_DISCONNECTED` | UNAVAILABLE | yes | the connection was lost during a declaration or subscribe |
  * | `AMQP_INVALID_ENVELOPE` | INVALID_ARGUMENT | no | dead-letter reason: a delivery without message id or type |
  * | `AMQP_DELIVERY_LIMIT` | ABORTED | no | dead-letter reason: redelivered more than `deliveryLimit` times without an outcome (consumer crashes) |
@@ -26,6 +28,10 @@ export const AmqpReason = {
   UNROUTABLE: 'AMQP_UNROUTABLE',
   /** The broker refused a declaration: an object of that name exists with other arguments. */
   TOPOLOGY_CONFLICT: 'AMQP_TOPOLOGY_CONFLICT',
+  /** A domain exchange exists without the `alternate-exchange` argument: unrouted events would be dropped. */
+  ALTERNATE_EXCHANGE_MISSING: 'AMQP_ALTERNATE_EXCHANGE_MISSING',
+  /** listUnrouted/replayUnrouted: no `<ns>.unrouted` queue in the namespace. */
+  NO_UNROUTED_QUEUE: 'AMQP_NO_UNROUTED_QUEUE',
   /** The connection was lost while declaring topology or subscribing. */
   DISCONNECTED: 'AMQP_DISCONNECTED',
   /** A delivery lacked the envelope properties (message id, type). */

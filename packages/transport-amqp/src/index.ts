@@ -10,8 +10,15 @@ export {
   DEFAULT_PUBLISH_TIMEOUT_MS,
   DEFAULT_RECONNECT_DELAY_MS,
 } from './AmqpEventBus.js';
+export type { CliOutput } from './cli.js';
+export { runCli } from './cli.js';
 export type { AmqpReasonCode } from './errors.js';
 export { AmqpReason } from './errors.js';
 export { HEADERS as AMQP_HEADERS } from './internal/amqpEnvelope.js';
+export type { AlternateExchangeMode } from './internal/topology.js';
+export type { UnroutedMessage, UnroutedQueueOptions } from './listUnrouted.js';
+export { listUnrouted } from './listUnrouted.js';
 export type { TopologyNames } from './names.js';
 export { domainOf, topologyNames } from './names.js';
+export type { ReplayUnroutedOptions, ReplayUnroutedResult } from './replayUnrouted.js';
+export { replayUnrouted } from './replayUnrouted.js';

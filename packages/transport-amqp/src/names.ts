@@ -3,6 +3,8 @@
  * systems (or test runs) share one vhost without colliding. See docs/amqp.md for the diagram.
  */
 export interface TopologyNames {
+  /** The prefix of every name. */
+  readonly namespace: string;
   /** Topic exchange of the domain an event type belongs to (its protobuf package). */
   exchange(eventType: string): string;
   /** Durable quorum queue of a consumer group. */
@@ -11,6 +13,17 @@ export interface TopologyNames {
   retryQueue(group: string, delayMs: number): string;
   /** Dead-letter queue of a consumer group. */
   deadLetterQueue(group: string): string;
+  /** Fanout exchange every domain exchange names as its alternate exchange: events no binding took. */
+  readonly unroutedExchange: string;
+  /** Durable queue parking unrouted events until {@link replayUnrouted} republishes them. */
+  readonly unroutedQueue: string;
+  /** Bounded queue of copies the buses consume (one at a time) to count and log unrouted events. */
+  readonly unroutedNoticesQueue: string;
+}
+
+/** Consumer group names that would collide with the unrouted queues (`unrouted`, `unrouted.*`). */
+export function isReservedGroup(group: string): boolean {
+  return group === 'unrouted' || group.startsWith('unrouted.');
 }
 
 /** The protobuf package of a fully-qualified type name: the domain its exchange is named after. */
@@ -21,16 +34,21 @@ export function domainOf(eventType: string): string {
 
 /**
  * The names used under `namespace`:
- * `<ns>.<package>` (exchange), `<ns>.<group>` (queue), `<ns>.<group>.retry.<delay>ms`, `<ns>.<group>.dlq`.
+ * `<ns>.<package>` (exchange), `<ns>.<group>` (queue), `<ns>.<group>.retry.<delay>ms`, `<ns>.<group>.dlq`;
+ * `<ns>.unrouted` (fanout exchange and parked queue), `<ns>.unrouted.notices`.
  *
  * @example
  * topologyNames('refront').queue('billing'); // 'refront.billing'
  */
 export function topologyNames(namespace: string): TopologyNames {
   return {
+    namespace,
     exchange: (eventType) => `${namespace}.${domainOf(eventType)}`,
     queue: (group) => `${namespace}.${group}`,
     retryQueue: (group, delayMs) => `${namespace}.${group}.retry.${delayMs}ms`,
     deadLetterQueue: (group) => `${namespace}.${group}.dlq`,
+    unroutedExchange: `${namespace}.unrouted`,
+    unroutedQueue: `${namespace}.unrouted`,
+    unroutedNoticesQueue: `${namespace}.unrouted.notices`,
   };
 }

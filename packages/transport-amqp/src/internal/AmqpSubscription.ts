@@ -3,13 +3,15 @@ import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { AmqpReason } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 import { attemptOf, forwardOptions, fromProperties, HEADERS } from './amqpEnvelope.js';
-import { declareGroup } from './topology.js';
+import { type AlternateExchangeMode, declareGroup } from './topology.js';
 
 /** What a subscription needs from its bus. */
 export interface SubscriptionHost {
   readonly names: TopologyNames;
   readonly logger: Logger;
   readonly deliveryLimit: number;
+  /** How domain exchanges get their alternate exchange. */
+  readonly alternateExchange: AlternateExchangeMode;
   /** The connection now, if any. */
   model(): ChannelModel | undefined;
   /** Publishes to a queue through the default exchange with confirms. */
@@ -111,6 +113,7 @@ export class AmqpSubscription implements Subscription {
         types,
         retryDelaysMs: [...new Set(this.settings.retryDelaysMs)],
         deliveryLimit: this.host.deliveryLimit,
+        alternateExchange: this.host.alternateExchange,
       });
       await ch.prefetch(this.settings.concurrency);
       const ok = await ch.consume(this.host.names.queue(this.group), (m) => this.onMessage(ch, m), {

@@ -19,6 +19,8 @@ export const HEADERS = {
   deadAt: 'x-refront-dead-lettered-at',
   originalExchange: 'x-refront-original-exchange',
   originalRoutingKey: 'x-refront-original-routing-key',
+  /** Set by replayUnrouted on what it republishes: finds the copies the broker parked again. */
+  replayRun: 'x-refront-replay-run',
 } as const;
 
 /** AMQP publish properties carrying an envelope (only the headers that have a value). */

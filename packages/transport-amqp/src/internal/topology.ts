@@ -3,6 +3,18 @@ import type { Channel } from 'amqplib';
 import { AmqpReason } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 
+/**
+ * How domain exchanges get their alternate exchange: the `alternate-exchange` argument on every
+ * declaration, or a broker policy the operator set (decision 0047).
+ */
+export type AlternateExchangeMode = 'argument' | 'policy';
+
+/**
+ * Length bound of the notices queue: a copy per unrouted event waiting to be counted. Fixed (not
+ * an option) because every bus of a namespace declares it and differing arguments would conflict.
+ */
+export const UNROUTED_NOTICES_MAX_LENGTH = 10_000;
+
 /** What one consumer group needs declared. */
 export interface GroupTopology {
   readonly group: string;
@@ -12,6 +24,8 @@ export interface GroupTopology {
   readonly retryDelaysMs: readonly number[];
   /** Deliveries of one message before the broker dead-letters it (crash loops). */
   readonly deliveryLimit: number;
+  /** How the domain exchanges get their alternate exchange. */
+  readonly alternateExchange: AlternateExchangeMode;
 }
 
 /** Quorum queue arguments shared by every queue Refront declares. */
@@ -61,17 +75,77 @@ export async function declareGroup(ch: Channel, names: TopologyNames, t: GroupTo
     });
     for (const type of t.types) {
       const exchange = names.exchange(type);
-      await ch.assertExchange(exchange, 'topic', { durable: true });
+      await declareDomainExchange(ch, names, exchange, t.alternateExchange);
       await ch.bindQueue(queue, exchange, type);
     }
   } catch (e: unknown) {
-    throw topologyError(e, `consumer group ${t.group}`);
+    throw topologyError(e, `consumer group ${t.group}`, names);
   }
 }
 
+/**
+ * Declares where unrouted events go: the fanout `<ns>.unrouted`, the parked queue bound to it
+ * (read only by replay) and the bounded notices queue (one active consumer counts and logs).
+ */
+export async function declareUnrouted(ch: Channel, names: TopologyNames): Promise<void> {
+  await ch.assertExchange(names.unroutedExchange, 'fanout', { durable: true });
+  await ch.assertQueue(names.unroutedQueue, { durable: true, arguments: quorum({}) });
+  await ch.assertQueue(names.unroutedNoticesQueue, {
+    durable: true,
+    // drop-head: when nobody counts for a while, the oldest notices go; the parked copy stays.
+    arguments: quorum({ 'x-single-active-consumer': true, 'x-max-length': UNROUTED_NOTICES_MAX_LENGTH }),
+  });
+  await ch.bindQueue(names.unroutedQueue, names.unroutedExchange, '');
+  await ch.bindQueue(names.unroutedNoticesQueue, names.unroutedExchange, '');
+}
+
+/**
+ * Declares a domain (topic) exchange with `<ns>.unrouted` as its alternate exchange, declaring
+ * that first. In `policy` mode the argument is left to the operator's policy.
+ * @throws RefrontError FAILED_PRECONDITION `AMQP_ALTERNATE_EXCHANGE_MISSING` when the exchange exists without it.
+ */
+export async function declareDomainExchange(
+  ch: Channel,
+  names: TopologyNames,
+  exchange: string,
+  mode: AlternateExchangeMode,
+): Promise<void> {
+  await declareUnrouted(ch, names);
+  await ch.assertExchange(
+    exchange,
+    'topic',
+    mode === 'argument' ? { durable: true, alternateExchange: names.unroutedExchange } : { durable: true },
+  );
+}
+
+/** The `rabbitmqctl set_policy` command giving every exchange of the namespace its alternate exchange. */
+export function alternateExchangePolicy(names: TopologyNames): string {
+  const ns = names.namespace.replace(/\./g, '\\.');
+  return `rabbitmqctl set_policy ${names.namespace}-unrouted '^${ns}\\.' '{"alternate-exchange":"${names.unroutedExchange}"}' --apply-to exchanges`;
+}
+
+function alternateExchangeMissing(e: unknown, names: TopologyNames): RefrontError {
+  const message = e instanceof Error ? e.message : String(e);
+  const exchange = /for exchange '([^']+)'/.exec(message)?.[1] ?? 'a domain exchange';
+  return new RefrontError(
+    'FAILED_PRECONDITION',
+    AmqpReason.ALTERNATE_EXCHANGE_MISSING,
+    `exchange ${exchange} exists without the alternate exchange ${names.unroutedExchange} ` +
+      '(declared by an older Refront or another client), so its unrouted events would be dropped. ' +
+      `Migrate: delete it (\`refront-amqp exchange delete ${exchange} --url <url>\`; then restart its ` +
+      'consumers so they re-bind, and replay what was parked meanwhile with `refront-amqp unrouted replay`), ' +
+      `or keep it and set the alternate exchange by policy: \`${alternateExchangePolicy(names)}\` ` +
+      "and create the bus with alternateExchange: 'policy'. Broker said: " +
+      message,
+    { cause: e, retryable: false },
+  );
+}
 /** Maps a refused declaration to a typed error; other failures (connection lost) become UNAVAILABLE. */
-export function topologyError(e: unknown, what: string): RefrontError {
+export function topologyError(e: unknown, what: string, names: TopologyNames): RefrontError {
+  if (e instanceof RefrontError) return e;
   const code = (e as { code?: unknown } | null)?.code;
+  if (code === 406 && e instanceof Error && e.message.includes("'alternate-exchange'"))
+    return alternateExchangeMissing(e, names);
   if (code === 406)
     return new RefrontError(
       'FAILED_PRECONDITION',

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { ConfirmChannel, GetMessage, Options } from 'amqplib';
+import { nackedError } from './errors.js';
+import { forwardOptions, HEADERS } from './internal/amqpEnvelope.js';
+import { unroutedMessageOf, withUnroutedQueue } from './internal/unroutedAccess.js';
+import type { UnroutedMessage, UnroutedQueueOptions } from './listUnrouted.js';
+
+/** Options of {@link replayUnrouted}. */
+export interface ReplayUnroutedOptions extends UnroutedQueueOptions {
+  /** Replays only the parked events it returns true for; the others stay parked. @default all */
+  readonly filter?: (message: UnroutedMessage) => boolean;
+}
+
+/** What {@link replayUnrouted} did. */
+export interface ReplayUnroutedResult {
+  /** Republished, confirmed, and routed to at least one queue this time. */
+  readonly replayed: number;
+  /** Republished and confirmed, but still without a binding: the broker parked them again. */
+  readonly stillUnrouted: number;
+  /** Left parked because `filter` returned false. */
+  readonly skipped: number;
+}
+
+/**
+ * Republishes parked events, one at a time, to the exchange and routing key they were first
+ * published to, with their properties, headers and message id (so inboxes drop a copy that was
+ * delivered some other way), and acks each parked copy only after the broker confirmed the
+ * republish. An event that still has no binding is parked again by the alternate exchange and
+ * counted in `stillUnrouted`. Reads at most the messages parked when it starts (and `limit`),
+ * so it never loops on what it parks again.
+ *
+ * @throws RefrontError NOT_FOUND `AMQP_NO_UNROUTED_QUEUE`; UNAVAILABLE `AMQP_PUBLISH_NACKED` when the
+ *   broker refuses a republish (that message and the ones after it stay parked); INVALID_ARGUMENT
+ *   `CORE_INVALID_OPTION`; the signal's reason when aborted (what was replayed stays replayed).
+ * @example
+ * const r = await replayUnrouted({ url: 'amqp://guest:guest@127.0.0.1:5672', filter: (m) => m.type === 'refront.tickets.v1.TicketCreated' });
+ * console.log(`${r.replayed} replayed, ${r.stillUnrouted} still without a binding`);
+ */
+export function replayUnrouted(options: ReplayUnroutedOptions): Promise<ReplayUnroutedResult> {
+  return withUnroutedQueue(options, async (model, names, messages) => {
+    const queue = names.unroutedQueue;
+    const run = randomUUID();
+    const ch = await model.createConfirmChannel();
+    ch.on('error', () => {});
+    let republished = 0;
+    let skipped = 0;
+    try {
+      // Skipped messages stay unacknowledged on this channel until it closes: none is read twice.
+      for (let i = 0; i < Math.min(messages, options.limit ?? messages); i++) {
+        options.signal?.throwIfAborted();
+        const msg = await ch.get(queue, { noAck: false });
+        if (msg === false) break;
+        if (options.filter && !options.filter(unroutedMessageOf(msg))) {
+          skipped++;
+          continue;
+        }
+        await republish(ch, msg, forwardOptions(msg.properties, { [HEADERS.replayRun]: run }));
+        ch.ack(msg);
+        republished++;
+      }
+      const stillUnrouted = republished === 0 ? 0 : await countParkedAgain(ch, queue, run);
+      return { replayed: republished - stillUnrouted, stillUnrouted, skipped };
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  });
+}
+
+function republish(ch: ConfirmChannel, msg: GetMessage, options: Options.Publish): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ch.publish(msg.fields.exchange, msg.fields.routingKey, msg.content, options, (err: unknown) =>
+      err ? reject(nackedError(err)) : resolve(),
+    );
+  });
+}
+
+/**
+ * Copies this run parked again. The confirm of a message the alternate exchange routed comes after
+ * the parked queue stored it, so every such copy is in the queue now, behind what was there:
+ * read what the queue holds (unacknowledged, put back on close) and count this run's header.
+ */
+async function countParkedAgain(ch: ConfirmChannel, queue: string, run: string): Promise<number> {
+  const { messageCount } = await ch.checkQueue(queue);
+  let n = 0;
+  for (let i = 0; i < messageCount; i++) {
+    const msg = await ch.get(queue, { noAck: false });
+    if (msg === false) break;
+    if (msg.properties.headers?.[HEADERS.replayRun] === run) n++;
+  }
+  return n;
+}
