@@ -22,6 +22,11 @@ export interface WalkResult {
   }[];
   /** Notifications listed at the end of the walk, newest first. */
   readonly notifications: readonly { readonly kind: string; readonly subjectId: string }[];
+  /**
+   * What the SMTP receiver got (GET /v1/notifications/received-mail), oldest first; undefined when
+   * mail goes to an outside SMTP server.
+   */
+  readonly receivedMail: readonly ReceivedMailJson[] | undefined;
   /** The customer's revenue in the invoice's currency, from the reporting read model. */
   readonly reportedRevenueMinor: number;
   /** The customer's logged minutes, from the reporting read model. */
@@ -60,6 +65,36 @@ export function previousMonth(now = new Date()): string {
 /** Formats minor units as money: 12345 EUR → "EUR 123.45". */
 export function money(minor: number, currency: string): string {
   return `${currency} ${(minor / 100).toFixed(2)}`;
+}
+
+/** One message the notifications service's SMTP receiver got, as the public API writes it. */
+export interface ReceivedMailJson {
+  readonly messageId: string;
+  readonly notificationId: string;
+  readonly to: readonly string[];
+  readonly subject: string;
+}
+
+/**
+ * The mail the SMTP receiver got, once every notification of `ids` arrived there (sending may
+ * still run when the events are settled); undefined when mail goes to an outside SMTP server.
+ */
+async function mailReceived(
+  call: (method: string, path: string, body?: unknown, expect?: number[]) => Promise<Reply>,
+  ids: readonly string[],
+): Promise<ReceivedMailJson[] | undefined> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const res = await call('GET', '/v1/notifications/received-mail', undefined, [200, 409]);
+    if (res.status === 409 && res.body.error.reason === 'NOTIFICATIONS_NO_RECEIVER') return undefined;
+    if (res.status !== 200) throw new Error(`GET /v1/notifications/received-mail answered ${res.status}`);
+    const mail = res.body.mail as ReceivedMailJson[];
+    const missing = ids.filter((id) => !mail.some((m) => m.notificationId === id));
+    if (missing.length === 0) return mail;
+    if (Date.now() > until)
+      throw new Error(`the SMTP receiver got no mail for notifications ${missing.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Runs the walk; throws when a step does not answer as expected. */
@@ -204,19 +239,35 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
 
   print('10. Notifications went out for the issued invoice, the urgent ticket and the resolved one');
   const sent = (await call('GET', '/v1/notifications')).body.notifications as {
+    id: string;
     kind: string;
     subjectId: string;
     recipient: string;
     subject: string;
     status: string;
   }[];
-  for (const n of sent) print(`   [${n.status}] ${n.kind.padEnd(15)} to ${n.recipient}: ${n.subject}`);
   for (const [kind, subjectId] of [
     ['invoice_issued', invoice.id],
     ['ticket_urgent', ticketIds[1]],
   ]) {
     if (!sent.some((n) => n.kind === kind && n.subjectId === subjectId)) {
       throw new Error(`no ${kind} notification for ${subjectId}`);
+    }
+  }
+  const receivedMail = await mailReceived(
+    call,
+    sent.map((n) => n.id),
+  );
+  if (receivedMail === undefined) {
+    print('   (mail goes to the SMTP server at SMTP_HOST; its mailbox is not listed here)');
+    for (const n of sent) print(`   [${n.status}] ${n.kind.padEnd(15)} to ${n.recipient}: ${n.subject}`);
+  } else {
+    print('   what the SMTP receiver got, per notification (one message per Message-ID):');
+    for (const n of sent) {
+      const got = receivedMail.filter((m) => m.notificationId === n.id);
+      const to = got[0]?.to.join(', ') ?? n.recipient;
+      print(`   [received ${got.length}x] ${n.kind.padEnd(15)} to ${to}: ${got[0]?.subject ?? n.subject}`);
+      if (got[0]) print(`     Message-ID ${got[0].messageId}`);
     }
   }
 
@@ -261,6 +312,7 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
     traceIds,
     classifications,
     notifications: sent.map((n) => ({ kind: n.kind, subjectId: n.subjectId })),
+    receivedMail,
     reportedRevenueMinor,
     reportedMinutes,
   };

@@ -21,6 +21,7 @@ const OPERATIONS = [
   'POST /v1/ai/summarize summarizeText',
   'GET /v1/tickets/{id}/classification getTicketClassification',
   'GET /v1/notifications listNotifications',
+  'GET /v1/notifications/received-mail listReceivedMail',
   'GET /v1/reports/customers getCustomerReport',
   'GET /v1/reports/tickets getTicketReport',
   'POST /v1/reports/rebuild rebuildReadModels',
@@ -77,7 +78,7 @@ describe('gateway: OpenAPI', () => {
     await using gw = await startGateway();
     const doc = (await gw.call('GET', '/openapi.json')).json;
     expect(doc.paths['/v1/dev/tokens']).toBeUndefined();
-    expect(Object.keys(doc.paths)).toHaveLength(18);
+    expect(Object.keys(doc.paths)).toHaveLength(19);
   });
 
   it('serves the docs page', async () => {

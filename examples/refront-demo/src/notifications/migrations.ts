@@ -38,4 +38,18 @@ export const notificationsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'claim before send, mail over SMTP',
+    sql: `
+      -- A sender claims a pending notification (compare-and-set on these two columns) before it
+      -- sends; the claim lapses at claimed_until, so a crashed instance's claim is taken over.
+      alter table notifications add column claimed_by text;
+      alter table notifications add column claimed_until timestamptz;
+      -- The instance whose send was marked sent.
+      alter table notifications add column sent_by text;
+      -- Mail goes out over SMTP now; the table the old default sender wrote is gone.
+      drop table sent_mail;
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type EventContext, on } from '@refront/core';
-import { createInbox, type Database } from '@refront/data';
+import { hostname } from 'node:os';
+import { type EventContext, on, RefrontError } from '@refront/core';
+import { createInbox } from '@refront/data';
 import { TicketClassified } from '../gen/refront/ai/v1/events.js';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
 import {
@@ -13,6 +14,7 @@ import { TicketResolved } from '../gen/refront/tickets/v1/events.js';
 import { blank, requireTenant, Violations } from '../platform/errors.js';
 import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
 import { page, pageRequest } from '../platform/paging.js';
+import { loadNotificationsEnv, mailFromEnv } from './config.js';
 import {
   type Content,
   defaultRecipients,
@@ -23,23 +25,34 @@ import {
   ticketResolvedMail,
   urgentTicketMail,
 } from './content.js';
-import { createTableMailSender, type MailSender } from './MailSender.js';
+import { createDelivery } from './Delivery.js';
+import { NotificationsReason } from './errors.js';
+import type { MailReceiver } from './MailReceiver.js';
+import { type MailSender, messageIdOf } from './MailSender.js';
 import { notificationsMigrations } from './migrations.js';
 
-/** Reason codes of the notifications service. */
-export const NotificationsReason = {
-  /** An event names no tenant or no invoice/ticket (dead-lettered at once). */
-  BAD_EVENT: 'NOTIFICATIONS_BAD_EVENT',
-  /** A list filter is invalid. */
-  INVALID_FILTER: 'NOTIFICATIONS_INVALID_FILTER',
-} as const;
+export { NotificationsReason } from './errors.js';
 
 /** Options of {@link createNotificationsModule}. */
 export interface NotificationsModuleOptions {
-  /** The mail sender, or a factory given the service's database. @default createTableMailSender */
-  readonly sender?: MailSender | ((db: Database) => MailSender);
+  /**
+   * The mail sender; the caller closes it. @default from the environment (`mailFromEnv`): SMTP to
+   * SMTP_HOST, or to an SMTP receiver embedded in this process when SMTP_HOST is unset
+   */
+  readonly sender?: MailSender;
+  /**
+   * The receiver ListReceivedMail lists. @default the embedded one when the sender comes from the
+   * environment without SMTP_HOST, none otherwise (the call then fails NOTIFICATIONS_NO_RECEIVER)
+   */
+  readonly receiver?: MailReceiver;
   /** Who gets each kind of mail. @default defaultRecipients */
   readonly recipients?: Recipients;
+  /** How long a claim on a notification lasts, in ms. @default NOTIFICATIONS_LEASE_MS, else 30000 */
+  readonly leaseMs?: number;
+  /** Pause between sweeps of pending notifications (failed sends, lapsed claims), in ms. @default 5000 */
+  readonly sweepEveryMs?: number;
+  /** This instance's name in claims. @default `<name>-<host>-<pid>-<random>` */
+  readonly instanceId?: string;
 }
 
 interface NotificationRow {
@@ -69,44 +82,44 @@ const KIND_NAME = new Map<NotificationKind, Kind>(
 /**
  * The notifications service: on InvoiceIssued, TicketClassified (urgent only) and TicketResolved,
  * records one notification per fact (its inbox drops a redelivered event; a unique key on
- * tenant, kind and subject drops a second event about the same fact) and hands it to the mail
- * sender, retrying until the sender took it. Lists the tenant's notifications.
+ * tenant, kind and subject drops a second event about the same fact), then claims it and mails it
+ * over SMTP; only the claimer sends, a failed send frees the claim, and a sweep retries what is
+ * left pending (decision 0072). Lists the tenant's notifications and the mail the receiver got.
  *
+ * @throws ConfigError at registration when the NOTIFICATIONS_ or SMTP_ variables are invalid.
  * @example
- * const modules = [createNotificationsModule({ sender: smtpSender })];
+ * const modules = [createNotificationsModule({ sender: createSmtpMailSender({ host, port: 587, from }) })];
  */
 export function createNotificationsModule(options: NotificationsModuleOptions = {}): ServiceModule {
   return {
     name: 'notifications',
     migrations: notificationsMigrations,
-    async register({ name, server, bus, db, metrics, logger }: ModuleRuntime) {
-      const sender =
-        typeof options.sender === 'function'
-          ? options.sender(db)
-          : (options.sender ?? createTableMailSender(db));
+    async register({ name, server, bus, db, metrics, logger, onClose }: ModuleRuntime) {
+      const env = loadNotificationsEnv(process.env);
+      const setup = options.sender
+        ? { sender: options.sender, receiver: options.receiver }
+        : await mailFromEnv(env);
+      if (!options.sender) {
+        onClose(async () => {
+          await setup.sender.close?.();
+          await setup.receiver?.close();
+        });
+        if (setup.receiver)
+          logger.info({ port: setup.receiver.port }, 'no SMTP_HOST: mail goes to the embedded SMTP receiver');
+      }
       const recipients = options.recipients ?? defaultRecipients;
       const inbox = createInbox({ db, group: name, metrics, logger });
-
-      /** Sends a pending notification; marks it sent, or records the failure and rethrows. */
-      const deliver = async (row: NotificationRow, signal?: AbortSignal): Promise<void> => {
-        try {
-          await sender.send(
-            { id: row.id, tenant: row.tenant_id, to: row.recipient, subject: row.subject, body: row.body },
-            { signal },
-          );
-        } catch (e: unknown) {
-          await db.query(`update notifications set attempts = attempts + 1, last_error = $2 where id = $1`, [
-            row.id,
-            String(e).slice(0, 500),
-          ]);
-          throw e;
-        }
-        await db.query(
-          `update notifications set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = ''
-           where id = $1 and status = 'pending'`,
-          [row.id],
-        );
-      };
+      const delivery = createDelivery({
+        db,
+        sender: setup.sender,
+        instanceId: options.instanceId ?? `${name}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+        leaseMs: options.leaseMs ?? env.NOTIFICATIONS_LEASE_MS,
+        ...(options.sweepEveryMs === undefined ? {} : { sweepEveryMs: options.sweepEveryMs }),
+        logger,
+        metrics,
+      });
+      // Registered after the sender's cleanup, so it runs first (reverse order): no send after close.
+      onClose(() => delivery.close());
 
       /** Records the notification of one fact (once), then delivers it if it is still pending. */
       const notify = async (context: EventContext, kind: Kind, subjectId: string, content: Content) => {
@@ -127,13 +140,14 @@ export function createNotificationsModule(options: NotificationsModuleOptions = 
             ],
           );
         });
-        // Outside the transaction: a real sender does I/O, and a retry of this event (after a failed
-        // send) finds the notification still pending and sends it then.
-        const { rows } = await db.query<NotificationRow>(
-          `select * from notifications where tenant_id = $1 and kind = $2 and subject_id = $3 and status = 'pending'`,
+        // Outside the transaction (sending is network I/O). A redelivered event or a second event
+        // about the same fact finds it pending too; the claim lets only one of them send, and a
+        // failed send rethrows, so the event (or else the sweep) tries again.
+        const { rows } = await db.query<{ id: string }>(
+          `select id from notifications where tenant_id = $1 and kind = $2 and subject_id = $3 and status = 'pending'`,
           [tenant, kind, subjectId],
         );
-        if (rows[0]) await deliver(rows[0], context.signal);
+        if (rows[0]) await delivery.deliver(rows[0].id, context.signal);
       };
 
       const check = (context: EventContext, field: string, value: string, type: string) =>
@@ -164,6 +178,28 @@ export function createNotificationsModule(options: NotificationsModuleOptions = 
           const { items, nextPageToken } = page(rows, req.limit);
           return { notifications: items.map(toNotification), nextPageToken };
         },
+        async listReceivedMail(_request, ctx) {
+          const tenant = requireTenant(ctx.tenant);
+          if (!setup.receiver) {
+            throw new RefrontError(
+              'FAILED_PRECONDITION',
+              NotificationsReason.NO_RECEIVER,
+              'mail goes to an outside SMTP server (SMTP_HOST): there is no receiver here to list',
+              { retryable: false },
+            );
+          }
+          const mail = setup.receiver.received().filter((m) => m.tenant === tenant);
+          return {
+            mail: mail.map((m) => ({
+              messageId: m.messageId,
+              notificationId: m.notificationId,
+              from: m.from,
+              to: [...m.to],
+              subject: m.subject,
+              receivedAt: m.receivedAt,
+            })),
+          };
+        },
       });
 
       await bus.subscribe(name, [
@@ -182,21 +218,14 @@ export function createNotificationsModule(options: NotificationsModuleOptions = 
         }),
       ]);
 
-      // Notifications left pending (their event dead-lettered after the sender kept failing, or a
-      // crash) go out at the next start.
-      const { rows: pending } = await db.query<NotificationRow>(
-        `select * from notifications where status = 'pending' order by seq limit 1000`,
-      );
-      for (const row of pending) {
-        await deliver(row).catch((e: unknown) =>
-          logger.warn({ err: e, notificationId: row.id }, 'a pending notification still cannot be sent'),
-        );
-      }
+      // Notifications left pending (a failed send whose event dead-lettered, a crash, a claim that
+      // lapsed) go out from the sweep, at start and every sweepEveryMs.
+      delivery.start();
     },
   };
 }
 
-/** The notifications service with the default sender (its sent_mail table) and recipients. */
+/** The notifications service with mail and lease from the environment and the default recipients. */
 export const notificationsModule: ServiceModule = createNotificationsModule();
 
 function toNotification(r: NotificationRow): Notification {
@@ -214,5 +243,6 @@ function toNotification(r: NotificationRow): Notification {
     eventId: r.event_id,
     createdAt: r.created_at,
     sentAt: r.sent_at ?? undefined,
+    messageId: messageIdOf({ eventId: r.event_id, kind: r.kind }),
   };
 }

@@ -1,5 +1,5 @@
 import { encodeEvent, isRefrontError } from '@refront/core';
-import { createEmbeddedPostgres, type EmbeddedPostgres, openDatabase } from '@refront/data';
+import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
@@ -9,20 +9,31 @@ import {
   NotificationsServiceDefinition,
 } from '../gen/refront/notifications/v1/notifications.js';
 import { TicketResolved } from '../gen/refront/tickets/v1/events.js';
-import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
+import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
 import { formatMoney } from './content.js';
-import type { Mail, MailSender } from './MailSender.js';
-import { createNotificationsModule, notificationsModule } from './module.js';
+import { createNotificationsModule } from './module.js';
+import { createSmtpMailSender } from './SmtpMailSender.js';
+import { claims, startTestReceiver, type TestReceiver } from './testing.js';
 
 let embedded: EmbeddedPostgres;
+let receiver: TestReceiver;
+let sender: ReturnType<typeof createSmtpMailSender>;
 let h: Harness;
 
 beforeAll(async () => {
   embedded = await createEmbeddedPostgres();
-  h = await startHarness([notificationsModule], { embedded });
+  receiver = await startTestReceiver();
+  sender = createSmtpMailSender({
+    host: receiver.host,
+    port: receiver.port,
+    from: 'notifications@test.example',
+  });
+  h = await startHarness([createNotificationsModule({ sender, receiver, sweepEveryMs: 200 })], { embedded });
 });
 afterAll(async () => {
   await h?.stop();
+  await sender?.close();
+  await receiver?.close();
   await embedded?.close();
 });
 
@@ -39,18 +50,14 @@ async function drained(harness: Harness) {
   });
 }
 
-/** Reads the default sender's table, as an operator would. */
-async function sentMail(tenant: string) {
-  const db = await openDatabase({ schema: 'notifications', embedded });
-  try {
-    const { rows } = await db.query<{ message_id: string; recipient: string; subject: string }>(
-      'select message_id, recipient, subject from sent_mail where tenant_id = $1 order by sent_at',
-      [tenant],
-    );
-    return rows;
-  } finally {
-    await db.close();
-  }
+/** The tenant's notifications once none is pending any more. */
+async function allSent(tenant: string) {
+  const api = h.client(NotificationsServiceDefinition, tenant);
+  return eventually(async () => {
+    const { notifications } = await api.listNotifications({});
+    const done = notifications.every((n) => n.status === NotificationStatus.NOTIFICATION_STATUS_SENT);
+    return notifications.length > 0 && done ? notifications : undefined;
+  });
 }
 
 const invoice = (invoiceId: string) => ({
@@ -65,32 +72,48 @@ const invoice = (invoiceId: string) => ({
 });
 
 describe('notifications', () => {
-  it('sends one mail per issued invoice even when InvoiceIssued is delivered twice', async () => {
+  it('mails one message per issued invoice when InvoiceIssued is redelivered, and sent again under another id, during a slow send', async () => {
     const { envelope, body } = encodeEvent('invoicing', InvoiceIssued, invoice('inv-1'), { tenant: 'acme' });
     const invoicing = h.bus.as('invoicing');
+    const release = receiver.hold('acme');
     await invoicing.publishRaw(envelope, body);
+    // The first send is in flight: it reached the SMTP receiver, which holds it.
+    await eventually(async () => (receiver.arrivals('acme') === 1 ? true : undefined));
+    const lostBefore = await claims(h.metrics, 'lost');
     await invoicing.publishRaw(envelope, body);
     // And once more under another event id: still the same invoice, still one mail.
     await invoicing.publish(InvoiceIssued, invoice('inv-1'), { tenant: 'acme' });
-    await eventually(async () => ((await sentMail('acme')).length > 0 ? true : undefined));
+    // Both reached the point of sending while the first send was held: each either lost its claim
+    // or (without claims) reached the receiver too.
+    await eventually(async () => {
+      const attempts = (await claims(h.metrics, 'lost')) - lostBefore + receiver.arrivals('acme') - 1;
+      return attempts >= 2 ? true : undefined;
+    });
+    release();
+    const [sent] = await allSent('acme');
     await drained(h);
-    const mail = await sentMail('acme');
-    expect(mail).toHaveLength(1);
-    expect(mail[0]).toMatchObject({
-      recipient: 'billing@acme.example',
+    const messageId = `<${envelope.id}.invoice_issued@notifications.refront>`;
+    expect(receiver.countOf(messageId)).toBe(1);
+    expect(receiver.of('acme')).toHaveLength(1);
+    expect(receiver.of('acme')[0]).toMatchObject({
+      messageId,
+      notificationId: sent?.id,
+      to: ['billing@acme.example'],
+      from: 'notifications@test.example',
       subject: 'Invoice INV-000007 issued: EUR 459.17',
     });
-    const { notifications } = await h.client(NotificationsServiceDefinition, 'acme').listNotifications({});
-    expect(notifications).toHaveLength(1);
-    expect(notifications[0]).toMatchObject({
+    expect(receiver.of('acme')[0]?.text).toContain('4 line(s), 4 h 50 min, total EUR 459.17');
+    expect(sent).toMatchObject({
       kind: NotificationKind.NOTIFICATION_KIND_INVOICE_ISSUED,
-      status: NotificationStatus.NOTIFICATION_STATUS_SENT,
       subjectId: 'inv-1',
       eventId: envelope.id,
-      id: mail[0]?.message_id,
+      messageId,
     });
-    expect(notifications[0]?.body).toContain('4 line(s), 4 h 50 min, total EUR 459.17');
-    expect(notifications[0]?.sentAt).toBeInstanceOf(Date);
+    expect(sent?.sentAt).toBeInstanceOf(Date);
+    const { mail } = await h.client(NotificationsServiceDefinition, 'acme').listReceivedMail({});
+    expect(mail.map((m) => [m.messageId, m.notificationId, m.to])).toEqual([
+      [messageId, sent?.id, ['billing@acme.example']],
+    ]);
   });
 
   it('tells about urgent classifications only, and about resolved tickets', async () => {
@@ -128,6 +151,11 @@ describe('notifications', () => {
       [NotificationKind.NOTIFICATION_KIND_TICKET_URGENT, 'ticket-urgent', 'oncall@globex.example'],
     ]);
     expect(notifications[1]?.body).toContain('Checkout is down.');
+    // What the SMTP receiver got: one message per notification, the calm classification none.
+    await allSent('globex');
+    expect(receiver.of('globex').map((m) => [m.messageId, m.to])).toEqual(
+      [...notifications].reverse().map((n) => [n.messageId, [n.recipient]]),
+    );
     const urgent = await api.listNotifications({ kind: NotificationKind.NOTIFICATION_KIND_TICKET_URGENT });
     expect(urgent.notifications.map((n) => n.subjectId)).toEqual(['ticket-urgent']);
     const about = await api.listNotifications({ subjectId: 'ticket-calm' });
@@ -166,33 +194,34 @@ describe('notifications', () => {
     expect([dead.reason, dead.attempts]).toEqual(['NOTIFICATIONS_BAD_EVENT', 1]);
   });
 
-  it('retries a failing mail sender and sends once it recovers; a duplicate send is not repeated', async () => {
-    const sent: Mail[] = [];
-    let failures = 1;
-    const flaky: MailSender = {
-      name: 'flaky',
-      async send(mail) {
-        if (failures-- > 0) throw new Error('smtp 421 try again later');
-        sent.push(mail);
-      },
-    };
-    const alone = await startHarness([createNotificationsModule({ sender: flaky })]);
+  it('mails once, later, what the SMTP server refused once', async () => {
+    receiver.refuse('flaky', 1);
+    const { envelope, body } = encodeEvent('invoicing', InvoiceIssued, invoice('inv-flaky'), {
+      tenant: 'flaky',
+    });
+    await h.bus.as('invoicing').publishRaw(envelope, body);
+    const [sent] = await allSent('flaky');
+    await drained(h);
+    // The refusal hit a send in flight: two messages reached the server, it accepted the second.
+    expect(receiver.arrivals('flaky')).toBe(2);
+    expect(receiver.countOf(`<${envelope.id}.invoice_issued@notifications.refront>`)).toBe(1);
+    expect(receiver.of('flaky').map((m) => m.notificationId)).toEqual([sent?.id]);
+  });
+
+  it('lists received mail per tenant only', async () => {
+    const { mail } = await h.client(NotificationsServiceDefinition, 'nobody').listReceivedMail({});
+    expect(mail).toEqual([]);
+  });
+
+  it('answers NOTIFICATIONS_NO_RECEIVER when mail goes to an outside SMTP server', async () => {
+    const outside = await startHarness([createNotificationsModule({ sender })]);
     try {
-      const { envelope, body } = encodeEvent('invoicing', InvoiceIssued, invoice('inv-flaky'), {
-        tenant: 'flaky',
-      });
-      await alone.bus.as('invoicing').publishRaw(envelope, body);
-      await eventually(async () => (sent.length > 0 ? true : undefined));
-      await alone.bus.as('invoicing').publishRaw(envelope, body);
-      await drained(alone);
-      expect(sent.map((m) => m.to)).toEqual(['billing@flaky.example']);
-      const { notifications } = await alone
-        .client(NotificationsServiceDefinition, 'flaky')
-        .listNotifications({});
-      expect(notifications[0]?.status).toBe(NotificationStatus.NOTIFICATION_STATUS_SENT);
-      expect(notifications[0]?.id).toBe(sent[0]?.id);
+      const error = await rejection(
+        outside.client(NotificationsServiceDefinition, 'acme').listReceivedMail({}),
+      );
+      expect([error.status, error.reason]).toEqual(['FAILED_PRECONDITION', 'NOTIFICATIONS_NO_RECEIVER']);
     } finally {
-      await alone.stop();
+      await outside.stop();
     }
   });
 

@@ -121,4 +121,41 @@ export const notificationRoutes: readonly Route[] = [
       };
     },
   }),
+  defineRoute({
+    method: 'GET',
+    url: '/notifications/received-mail',
+    operationId: 'listReceivedMail',
+    summary:
+      'The mail the embedded SMTP receiver got for the tenant, oldest first: one entry per message received, so a duplicate shows as two with one messageId (FAILED_PRECONDITION when mail goes to an outside SMTP server)',
+    tag: 'notifications',
+    response: {
+      type: 'object',
+      properties: {
+        mail: {
+          type: 'array',
+          items: {
+            type: 'object',
+            description: 'One message the SMTP receiver accepted.',
+            properties: {
+              messageId: {
+                type: 'string',
+                description: 'Message-ID header; the same for every send of a notification.',
+              },
+              notificationId: { type: 'string', description: 'The notification it carries.' },
+              from: { type: 'string' },
+              to: { type: 'array', items: { type: 'string' }, description: 'Envelope recipients.' },
+              subject: { type: 'string' },
+              receivedAt: { type: ['string', 'null'], format: 'date-time' },
+            },
+            required: ['messageId', 'notificationId', 'from', 'to', 'subject', 'receivedAt'],
+          },
+        },
+      },
+      required: ['mail'],
+    },
+    async handler({ call }, { notifications }) {
+      const res = await notifications.listReceivedMail({}, call);
+      return { mail: res.mail.map((m) => ({ ...m, receivedAt: isoOrNull(m.receivedAt) })) };
+    },
+  }),
 ];

@@ -9,6 +9,7 @@ import {
   type InProcessEventBus,
   type InProcessNetwork,
   isRefrontError,
+  type MetricsRegistry,
   type RefrontError,
   runWithContext,
   type ServiceDefinition,
@@ -21,26 +22,39 @@ import { runMonolith } from '../monolith.js';
 export interface Harness {
   readonly network: InProcessNetwork;
   readonly bus: InProcessEventBus;
+  /** The modules' metrics registry. */
+  readonly metrics: MetricsRegistry;
   /** A typed client calling as `tenant` (sent as the caller's tenant, as the gateway does). */
   client<S extends ServiceDefinition>(def: S, tenant: string): Client<S>;
   stop(): Promise<void>;
 }
 
-/** Starts `modules` as a small monolith on a fresh in-memory PGlite. */
+/**
+ * Starts `modules` as a small monolith on a fresh in-memory PGlite, on `embedded`, or on the
+ * PostgreSQL server at `url` (each module in its own schema there).
+ */
 export async function startHarness(
   modules: readonly ServiceModule[],
-  options: { embedded?: EmbeddedPostgres } = {},
+  options: { embedded?: EmbeddedPostgres; url?: string } = {},
 ): Promise<Harness> {
   const logger = createLogger({ service: 'test', level: process.env.LOG_LEVEL ?? 'silent' });
   const service = createService({ name: 'test', version: '0', logger, opsPort: false, handleSignals: false });
   const network = createInProcessNetwork();
   const bus = createInProcessEventBus({ service: 'test', logger, metrics: service.metrics });
-  const embedded = options.embedded ?? (await createEmbeddedPostgres());
-  await runMonolith(service, network, bus, { embedded }, modules);
+  const embedded =
+    options.url === undefined ? (options.embedded ?? (await createEmbeddedPostgres())) : undefined;
+  await runMonolith(
+    service,
+    network,
+    bus,
+    options.url === undefined ? { embedded } : { url: options.url },
+    modules,
+  );
   await service.start();
   return {
     network,
     bus,
+    metrics: service.metrics,
     client<S extends ServiceDefinition>(def: S, tenant: string): Client<S> {
       const inner = createClient(def, network.channel(), { caller: 'test' }) as Record<string, unknown>;
       const wrapped: Record<string, unknown> = {};
@@ -54,7 +68,7 @@ export async function startHarness(
     },
     async stop() {
       await service.stop('test done');
-      if (!options.embedded) await embedded.close();
+      if (!options.embedded) await embedded?.close();
     },
   };
 }

@@ -117,7 +117,11 @@ export interface Notification {
   /** Id of the event that caused it. */
   eventId: string;
   createdAt?: Date | undefined;
-  sentAt?: Date | undefined;
+  sentAt?:
+    | Date
+    | undefined;
+  /** Message-ID header of its mail, derived from event_id and kind: the same for every send of it. */
+  messageId: string;
 }
 
 export interface ListNotificationsRequest {
@@ -137,6 +141,27 @@ export interface ListNotificationsResponse {
   nextPageToken: string;
 }
 
+export interface ListReceivedMailRequest {
+}
+
+/** ReceivedMail is one message the SMTP receiver accepted. */
+export interface ReceivedMail {
+  /** Its Message-ID header (<event id>.<kind>@notifications.refront for this service's mail). */
+  messageId: string;
+  /** The notification it carries (X-Refront-Notification header), empty for other mail. */
+  notificationId: string;
+  from: string;
+  /** Envelope recipients (RCPT TO). */
+  to: string[];
+  subject: string;
+  receivedAt?: Date | undefined;
+}
+
+export interface ListReceivedMailResponse {
+  /** The receiver keeps the latest 1000 messages. */
+  mail: ReceivedMail[];
+}
+
 function createBaseNotification(): Notification {
   return {
     id: "",
@@ -149,6 +174,7 @@ function createBaseNotification(): Notification {
     eventId: "",
     createdAt: undefined,
     sentAt: undefined,
+    messageId: "",
   };
 }
 
@@ -185,6 +211,9 @@ export const Notification: MessageFns<Notification, "refront.notifications.v1.No
     }
     if (message.sentAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(82).fork()).join();
+    }
+    if (message.messageId !== "") {
+      writer.uint32(90).string(message.messageId);
     }
     return writer;
   },
@@ -282,6 +311,14 @@ export const Notification: MessageFns<Notification, "refront.notifications.v1.No
             message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -322,6 +359,11 @@ export const Notification: MessageFns<Notification, "refront.notifications.v1.No
         : isSet(object.sent_at)
         ? fromJsonTimestamp(object.sent_at)
         : undefined,
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
     };
   },
 
@@ -357,6 +399,9 @@ export const Notification: MessageFns<Notification, "refront.notifications.v1.No
     if (message.sentAt !== undefined) {
       obj.sentAt = message.sentAt.toISOString();
     }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
     return obj;
   },
 
@@ -375,6 +420,7 @@ export const Notification: MessageFns<Notification, "refront.notifications.v1.No
     message.eventId = object.eventId ?? "";
     message.createdAt = object.createdAt ?? undefined;
     message.sentAt = object.sentAt ?? undefined;
+    message.messageId = object.messageId ?? "";
     return message;
   },
 };
@@ -609,6 +655,300 @@ export const ListNotificationsResponse: MessageFns<
   },
 };
 
+function createBaseListReceivedMailRequest(): ListReceivedMailRequest {
+  return {};
+}
+
+export const ListReceivedMailRequest: MessageFns<
+  ListReceivedMailRequest,
+  "refront.notifications.v1.ListReceivedMailRequest"
+> = {
+  $type: "refront.notifications.v1.ListReceivedMailRequest" as const,
+
+  encode(_: ListReceivedMailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReceivedMailRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReceivedMailRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListReceivedMailRequest {
+    return {};
+  },
+
+  toJSON(_: ListReceivedMailRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReceivedMailRequest>): ListReceivedMailRequest {
+    return ListReceivedMailRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListReceivedMailRequest>): ListReceivedMailRequest {
+    const message = createBaseListReceivedMailRequest();
+    return message;
+  },
+};
+
+function createBaseReceivedMail(): ReceivedMail {
+  return { messageId: "", notificationId: "", from: "", to: [], subject: "", receivedAt: undefined };
+}
+
+export const ReceivedMail: MessageFns<ReceivedMail, "refront.notifications.v1.ReceivedMail"> = {
+  $type: "refront.notifications.v1.ReceivedMail" as const,
+
+  encode(message: ReceivedMail, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.notificationId !== "") {
+      writer.uint32(18).string(message.notificationId);
+    }
+    if (message.from !== "") {
+      writer.uint32(26).string(message.from);
+    }
+    for (const v of message.to) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.subject !== "") {
+      writer.uint32(42).string(message.subject);
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceivedMail {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceivedMail();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.notificationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceivedMail {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      notificationId: isSet(object.notificationId)
+        ? globalThis.String(object.notificationId)
+        : isSet(object.notification_id)
+        ? globalThis.String(object.notification_id)
+        : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: globalThis.Array.isArray(object?.to) ? object.to.map((e: any) => globalThis.String(e)) : [],
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      receivedAt: isSet(object.receivedAt)
+        ? fromJsonTimestamp(object.receivedAt)
+        : isSet(object.received_at)
+        ? fromJsonTimestamp(object.received_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReceivedMail): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.notificationId !== "") {
+      obj.notificationId = message.notificationId;
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to?.length) {
+      obj.to = message.to;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReceivedMail>): ReceivedMail {
+    return ReceivedMail.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReceivedMail>): ReceivedMail {
+    const message = createBaseReceivedMail();
+    message.messageId = object.messageId ?? "";
+    message.notificationId = object.notificationId ?? "";
+    message.from = object.from ?? "";
+    message.to = object.to?.map((e) => e) || [];
+    message.subject = object.subject ?? "";
+    message.receivedAt = object.receivedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListReceivedMailResponse(): ListReceivedMailResponse {
+  return { mail: [] };
+}
+
+export const ListReceivedMailResponse: MessageFns<
+  ListReceivedMailResponse,
+  "refront.notifications.v1.ListReceivedMailResponse"
+> = {
+  $type: "refront.notifications.v1.ListReceivedMailResponse" as const,
+
+  encode(message: ListReceivedMailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.mail) {
+      ReceivedMail.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReceivedMailResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReceivedMailResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mail.push(ReceivedMail.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReceivedMailResponse {
+    return {
+      mail: globalThis.Array.isArray(object?.mail) ? object.mail.map((e: any) => ReceivedMail.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListReceivedMailResponse): unknown {
+    const obj: any = {};
+    if (message.mail?.length) {
+      obj.mail = message.mail.map((e) => ReceivedMail.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReceivedMailResponse>): ListReceivedMailResponse {
+    return ListReceivedMailResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReceivedMailResponse>): ListReceivedMailResponse {
+    const message = createBaseListReceivedMailResponse();
+    message.mail = object.mail?.map((e) => ReceivedMail.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * NotificationsService tells people about what happened: an issued invoice, an urgent ticket, a
  * resolved ticket. It sends one mail per fact, even when the event that tells it arrives twice.
@@ -625,6 +965,20 @@ export const NotificationsServiceDefinition = {
       requestType: ListNotificationsRequest as typeof ListNotificationsRequest,
       requestStream: false,
       responseType: ListNotificationsResponse as typeof ListNotificationsResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
+    },
+    /**
+     * ListReceivedMail lists what the embedded SMTP receiver got for the tenant, oldest first: one
+     * entry per message received, so a mail delivered twice shows as two entries with one
+     * message_id. FAILED_PRECONDITION (NOTIFICATIONS_NO_RECEIVER) when mail goes to an outside SMTP
+     * server (SMTP_HOST), whose mailboxes this service cannot read.
+     */
+    listReceivedMail: {
+      name: "ListReceivedMail",
+      requestType: ListReceivedMailRequest as typeof ListReceivedMailRequest,
+      requestStream: false,
+      responseType: ListReceivedMailResponse as typeof ListReceivedMailResponse,
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
