@@ -166,7 +166,11 @@ describe('in-process transport: requests', () => {
   it("answers a handler's rethrown CORE_DRAINING as CORE_DEPENDENCY_UNAVAILABLE, not as its own refusal", async () => {
     await using env = await setup();
     const err = await rejection(
-      env.client.fail({ status: 'UNAVAILABLE', reason: 'CORE_DRAINING', message: 'tickets is shutting down' }),
+      env.client.fail({
+        status: 'UNAVAILABLE',
+        reason: 'CORE_DRAINING',
+        message: 'tickets is shutting down',
+      }),
     );
     expect(err).toMatchObject({
       status: 'UNAVAILABLE',

@@ -120,7 +120,12 @@ describe('mux channel: discovery, drain, reconnect, keepalive', () => {
     const drained = a!.server.drain(AbortSignal.timeout(10_000));
     expect(a!.server.ready()).toBe(false);
     const refused = await rejection(direct.echo({ message: 'late' }));
-    expect(refused).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_DRAINING', retryable: true });
+    expect(refused).toMatchObject({
+      status: 'UNAVAILABLE',
+      reason: 'CORE_DRAINING',
+      retryable: true,
+      unprocessed: true,
+    });
     const after = await Promise.all(Array.from({ length: 40 }, () => balanced.echo({ message: 'after' })));
     expect(after.every((r) => r.seen.server === 'b')).toBe(true);
     const results = await Promise.all(inflight);
@@ -173,7 +178,9 @@ describe('mux channel: discovery, drain, reconnect, keepalive', () => {
         keepalive: { timeMs: 50, timeoutMs: 50 },
       });
       const err = await rejection(client.echo({ message: 'x' }, { timeoutMs: 20_000 }));
-      expect(err).toMatchObject({ status: 'UNAVAILABLE', reason: 'MUX_KEEPALIVE_TIMEOUT', retryable: true });
+      // The request was written: lost in flight, with the keepalive timeout as its cause.
+      expect(err).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_LOST_IN_FLIGHT', retryable: true });
+      expect(err.cause).toMatchObject({ reason: 'MUX_KEEPALIVE_TIMEOUT' });
       await expect.poll(() => silent.closed.length).toBe(1);
     } finally {
       for (const s of silent.sockets) s.destroy();

@@ -209,7 +209,11 @@ class MuxChannelImpl implements MuxChannel, CallRoute {
 
   send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void {
     if (this.closing) {
-      reply.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`));
+      reply.fail(
+        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`, {
+          unprocessed: true,
+        }),
+      );
       return;
     }
     let body: Uint8Array;

@@ -5,7 +5,14 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import type { DeadlineWheel, Expirable } from '@refront/core';
-import { type ClientMethod, CoreReason, type Logger, type Metadata, RefrontError } from '@refront/core';
+import {
+  asUnprocessed,
+  type ClientMethod,
+  CoreReason,
+  type Logger,
+  type Metadata,
+  RefrontError,
+} from '@refront/core';
 import {
   FrameKind,
   MAX_METHOD_ID,
@@ -86,6 +93,19 @@ const NO_DEADLINE = Number.POSITIVE_INFINITY;
 
 function unavailable(reason: string, message: string, cause?: unknown): RefrontError {
   return new RefrontError('UNAVAILABLE', reason, message, { cause });
+}
+
+/**
+ * The error of a call whose request frame was written when its connection was lost: the server
+ * may have run it (and committed) before the connection went, so only idempotent calls are retried.
+ */
+function lostInFlight(name: string, connectionError: RefrontError): RefrontError {
+  return new RefrontError(
+    'UNAVAILABLE',
+    CoreReason.LOST_IN_FLIGHT,
+    `connection to ${name} was lost with the call in flight; the server may have processed it: ${connectionError.message}`,
+    { cause: connectionError },
+  );
 }
 
 /**
@@ -172,8 +192,9 @@ export class ClientConnection {
   /**
    * Sends one call and reports its outcome to `reply`, once: the response; `signal.reason`
    * unchanged when the caller aborts; DEADLINE_EXCEEDED at `deadline`; the server's RefrontError;
-   * UNAVAILABLE when the connection is lost. A call refused at once (aborted, frame too large…) is
-   * reported before this returns.
+   * UNAVAILABLE when the connection fails: `unprocessed` when the request frame was never written
+   * (the handshake never came, the connection failed first), `CORE_LOST_IN_FLIGHT` when it was. A
+   * call refused at once (aborted, frame too large…) is reported before this returns, unprocessed.
    */
   call(
     method: ClientMethod,
@@ -208,7 +229,9 @@ export class ClientConnection {
     const id = this.nextId++;
     if (id >= MAX_REQUEST_ID) {
       this.retire();
-      return unavailable(MuxReason.CONNECTION_FAILED, `${this.name}: request ids exhausted, reconnecting`);
+      return asUnprocessed(
+        unavailable(MuxReason.CONNECTION_FAILED, `${this.name}: request ids exhausted, reconnecting`),
+      );
     }
     p.id = id;
     const path = p.method.info.path;
@@ -228,7 +251,7 @@ export class ClientConnection {
         'INVALID_ARGUMENT',
         MuxReason.PROTOCOL_ERROR,
         'metadata keys must be lower-case ASCII (a-z 0-9 - _ .), up to 255 bytes; values up to 64 KiB in all',
-        { retryable: false },
+        { retryable: false, unprocessed: true },
       );
     }
     if (frame.length - 4 > this.peerMaxFrameBytes) return this.tooLarge(frame.length - 4);
@@ -241,7 +264,7 @@ export class ClientConnection {
       'RESOURCE_EXHAUSTED',
       MuxReason.FRAME_TOO_LARGE,
       `request of ${bytes} bytes exceeds the server's limit of ${this.peerMaxFrameBytes}`,
-      { retryable: false },
+      { retryable: false, unprocessed: true },
     );
   }
 
@@ -471,14 +494,24 @@ export class ClientConnection {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.keepalive?.stop();
     this.decoder.stop();
-    const err =
-      this.error ??
-      unavailable(MuxReason.CONNECTION_FAILED, `connection to ${this.name} closed with the call in flight`);
-    const calls = [...this.waiting, ...this.pending.takeAll()];
+    const err = this.error ?? unavailable(MuxReason.CONNECTION_FAILED, `connection to ${this.name} closed`);
+    // Calls still waiting for the handshake were never written: the server saw nothing of them.
+    const waiting = this.waiting;
     this.waiting = [];
-    for (const p of calls) {
-      this.cleanup(p);
-      p.reply.failed(err);
+    if (waiting.length > 0) {
+      const unsent = asUnprocessed(err);
+      for (const p of waiting) {
+        this.cleanup(p);
+        p.reply.failed(unsent);
+      }
+    }
+    const sent = this.pending.takeAll();
+    if (sent.length > 0) {
+      const lost = lostInFlight(this.name, err);
+      for (const p of sent) {
+        this.cleanup(p);
+        p.reply.failed(lost);
+      }
     }
     this.events.closed(this, wasGoaway && this.error === undefined ? undefined : err);
   }

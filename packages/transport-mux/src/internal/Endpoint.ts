@@ -1,5 +1,5 @@
 import type { ClientMethod, Logger, Metadata } from '@refront/core';
-import { RefrontError } from '@refront/core';
+import { asUnprocessed, CoreReason, RefrontError } from '@refront/core';
 import { MuxReason } from '../protocol.js';
 import {
   type CallReply,
@@ -28,8 +28,9 @@ export function reconnectDelay(failures: number, o: BackoffOptions): number {
  * The connections to one instance (`connectionsPerInstance` of them), opened on first use,
  * spread round-robin. A connection that is lost, refused or told to go away is replaced on
  * demand; after a failure the instance is not redialled before the backoff ends, and calls in
- * the meantime fail fast with the last error (UNAVAILABLE, retryable) so the policy can try
- * another instance.
+ * the meantime fail fast with the last error (UNAVAILABLE, retryable, unprocessed: they were never
+ * sent) so the policy can try another instance, whatever the operation, and the instance's
+ * breaker counts each of them as a failure of the instance.
  */
 export class Endpoint implements ConnectionEvents {
   private readonly conns: (ClientConnection | undefined)[];
@@ -78,8 +79,9 @@ export class Endpoint implements ConnectionEvents {
     if (this.shutDown)
       return new RefrontError(
         'UNAVAILABLE',
-        'CORE_CLOSED',
+        CoreReason.CLOSED,
         `channel to ${this.options.host}:${this.options.port} is closed`,
+        { unprocessed: true },
       );
     const n = this.conns.length;
     const canDial = Date.now() >= this.retryAt;
@@ -105,6 +107,7 @@ export class Endpoint implements ConnectionEvents {
         'UNAVAILABLE',
         MuxReason.CONNECTION_FAILED,
         `no connection to ${this.options.host}:${this.options.port}`,
+        { unprocessed: true },
       )
     );
   }
@@ -117,7 +120,8 @@ export class Endpoint implements ConnectionEvents {
 
   private failed(err: RefrontError): void {
     this.failures++;
-    this.lastError = err;
+    // What the calls failed fast during the backoff get: none of them is sent.
+    this.lastError = asUnprocessed(err);
     const delay = reconnectDelay(this.failures, this.backoff);
     this.retryAt = Date.now() + delay;
     this.logger.debug(
@@ -153,7 +157,7 @@ export class Endpoint implements ConnectionEvents {
     if (this.open === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        for (const c of all) c.fail(new RefrontError('UNAVAILABLE', 'CORE_CLOSED', 'channel closed'));
+        for (const c of all) c.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'channel closed'));
       }, timeoutMs);
       this.onIdle = () => {
         clearTimeout(timer);

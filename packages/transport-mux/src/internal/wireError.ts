@@ -1,11 +1,22 @@
-import { isRefrontError, isStatus, RefrontError, type RefrontErrorJson } from '@refront/core';
+import {
+  asUnprocessed,
+  CoreReason,
+  isRefrontError,
+  isStatus,
+  RefrontError,
+  type RefrontErrorJson,
+} from '@refront/core';
 
 /** The payload of an error or goaway frame: RefrontError's JSON form. */
 export function errorToWire(e: RefrontError): string {
   return JSON.stringify(e.toJSON());
 }
 
-/** Rebuilds an error frame's RefrontError, or undefined when the payload is not one. */
+/**
+ * Rebuilds an error frame's RefrontError, or undefined when the payload is not one. A
+ * `CORE_DRAINING` comes back `unprocessed`: a Refront server answers it only when it refused the
+ * request before dispatch (a handler's rethrown one leaves as `CORE_DEPENDENCY_UNAVAILABLE`).
+ */
 export function errorFromWire(text: string): RefrontError | undefined {
   let json: unknown;
   try {
@@ -19,5 +30,6 @@ export function errorFromWire(text: string): RefrontError | undefined {
   if (j.retryable !== undefined && typeof j.retryable !== 'boolean') return undefined;
   if (j.details !== undefined && (typeof j.details !== 'object' || j.details === null)) return undefined;
   const err = RefrontError.fromJSON(j as unknown as RefrontErrorJson);
-  return isRefrontError(err) ? err : undefined;
+  if (!isRefrontError(err)) return undefined;
+  return err.reason === CoreReason.DRAINING ? asUnprocessed(err) : err;
 }
