@@ -133,7 +133,11 @@ class GrpcChannelImpl implements GrpcChannel, CallRoute {
 
   send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void {
     if (this.closing) {
-      reply.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`));
+      reply.fail(
+        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`, {
+          unprocessed: true,
+        }),
+      );
       return;
     }
     let body: Buffer;

@@ -44,11 +44,46 @@ describe('error mapping: RefrontError ⇄ gRPC status with google.rpc details', 
       reason: 'GRPC_STATUS',
       message: 'No connection established',
       retryable: true,
+      unprocessed: true,
     });
     expect(fromGrpcError(bare(12, 'unknown method')).reason).toBe('CORE_UNIMPLEMENTED');
     expect(fromGrpcError(bare(4, 'Deadline exceeded')).reason).toBe('CORE_DEADLINE_EXCEEDED');
     expect(fromGrpcError(bare(1, 'Cancelled')).reason).toBe('CORE_CANCELLED');
     expect(fromGrpcError(bare(99, 'odd')).status).toBe('UNKNOWN');
+  });
+
+  it("tells grpc-js's never-sent UNAVAILABLE from a connection dropped under the call", () => {
+    const bare = (details: string) =>
+      Object.assign(new Error(details), { code: 14, details, metadata: new Metadata() }) as ServiceError;
+    for (const neverSent of [
+      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ',
+      'round_robin: No connection established. Last error: null',
+      'Name resolution failed for target dns:tickets:50051',
+      'Stream refused by server',
+    ]) {
+      expect(fromGrpcError(bare(neverSent))).toMatchObject({ reason: 'GRPC_STATUS', unprocessed: true });
+    }
+    for (const lost of ['Connection dropped', 'read ECONNRESET']) {
+      const e = fromGrpcError(bare(lost));
+      expect(e).toMatchObject({ status: 'UNAVAILABLE', reason: 'CORE_LOST_IN_FLIGHT', unprocessed: false });
+      expect(e.message).toContain(lost);
+    }
+    // Anything else (a foreign server's or a proxy's UNAVAILABLE): delivery unknown, the safe side.
+    expect(fromGrpcError(bare('Received HTTP status code 503'))).toMatchObject({
+      reason: 'GRPC_STATUS',
+      unprocessed: false,
+    });
+  });
+
+  it("reads a Refront server's CORE_DRAINING as its refusal before dispatch, and nothing else", () => {
+    const draining = fromGrpcError(
+      wire(new RefrontError('UNAVAILABLE', 'CORE_DRAINING', 'tickets is shutting down')),
+    );
+    expect(draining).toMatchObject({ reason: 'CORE_DRAINING', unprocessed: true });
+    const dependency = fromGrpcError(
+      wire(new RefrontError('UNAVAILABLE', 'CORE_DEPENDENCY_UNAVAILABLE', 'billing is shutting down')),
+    );
+    expect(dependency.unprocessed).toBe(false);
   });
 
   it('keeps code and message when the details trailer is garbage', () => {

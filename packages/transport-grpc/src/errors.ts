@@ -121,6 +121,38 @@ function bareReason(status: Status): string {
   return GrpcReason.STATUS;
 }
 
+/**
+ * grpc-js's own UNAVAILABLE for a call it never sent (its source, 1.14: the picker's "No
+ * connection established", prefixed by the balancer's name for round_robin; the resolver's "Name
+ * resolution failed"; a RST_STREAM REFUSED_STREAM, "Stream refused by server", which HTTP/2
+ * guarantees the server did not process and a GOAWAY gives every stream past its last id).
+ */
+const NEVER_SENT =
+  /^(?:[a-z_]+: )?No connection established|^Name resolution failed|^Stream refused by server$/;
+/**
+ * grpc-js's own UNAVAILABLE for a call whose stream had started when the connection went
+ * ("Connection dropped" from the transport's disconnect, or the socket's ECONNRESET / ETIMEDOUT
+ * surfaced through RST_STREAM INTERNAL_ERROR): the server may have run it.
+ */
+const LOST_IN_FLIGHT = /^Connection dropped$|ECONNRESET|ETIMEDOUT/;
+
+/**
+ * How a status without Refront details was delivered: never sent (unprocessed), lost in flight,
+ * or unknown (anything else: an answer of a foreign server or proxy; the safe side).
+ */
+function bareError(status: Status, text: string, e: ServiceError): RefrontError {
+  if (status === 'UNAVAILABLE' && NEVER_SENT.test(text))
+    return new RefrontError(status, GrpcReason.STATUS, text, { cause: e, unprocessed: true });
+  if (status === 'UNAVAILABLE' && LOST_IN_FLIGHT.test(text))
+    return new RefrontError(
+      status,
+      CoreReason.LOST_IN_FLIGHT,
+      `${text}: the connection was lost with the call in flight; the server may have processed it`,
+      { cause: e },
+    );
+  return new RefrontError(status, bareReason(status), text, { cause: e });
+}
+
 function isServiceError(e: unknown): e is ServiceError {
   return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
 }
@@ -129,20 +161,23 @@ function isServiceError(e: unknown): e is ServiceError {
  * Rebuilds the {@link RefrontError} a server sent, from the gRPC status and its
  * `grpc-status-details-bin` trailer; the grpc-js error stays in `cause`. A status without
  * Refront details (another gRPC server, or grpc-js's own UNAVAILABLE) gets reason
- * `GRPC_STATUS`, or core's reason for UNIMPLEMENTED, DEADLINE_EXCEEDED and CANCELLED.
+ * `GRPC_STATUS`, or core's reason for UNIMPLEMENTED, DEADLINE_EXCEEDED and CANCELLED; grpc-js's
+ * UNAVAILABLE for a call it never sent is `unprocessed`, and for a connection dropped under a
+ * started call is `CORE_LOST_IN_FLIGHT`. A Refront server's `CORE_DRAINING` (its refusal before
+ * dispatch) is `unprocessed`.
  */
 export function fromGrpcError(e: unknown): RefrontError {
   if (isRefrontError(e)) return e;
   if (!isServiceError(e)) return new RefrontError('INTERNAL', CoreReason.INTERNAL, String(e), { cause: e });
   const status: Status = e.code === STATUS_CODES.OK ? 'UNKNOWN' : statusFromCode(e.code);
   const raw = e.metadata?.get(STATUS_DETAILS_KEY)[0];
+  const text = e.details ?? e.message;
+  if (!(raw instanceof Buffer)) return bareError(status, text, e);
   let decoded: Decoded = {};
-  if (raw instanceof Buffer) {
-    try {
-      decoded = decodeDetails(raw);
-    } catch {
-      // A malformed trailer from a foreign server: keep the code and message.
-    }
+  try {
+    decoded = decodeDetails(raw);
+  } catch {
+    // A malformed trailer from a foreign server: keep the code and message.
   }
   const metadata = decoded.metadata ?? {};
   const retryFlag = metadata[RETRYABLE_KEY];
@@ -152,10 +187,12 @@ export function fromGrpcError(e: unknown): RefrontError {
     details.fieldViolations = decoded.fieldViolations;
   if (Object.keys(metadata).length > 0) details.metadata = metadata;
   if (decoded.retryDelayMs !== undefined) details.retryDelayMs = decoded.retryDelayMs;
+  const reason = decoded.reason || bareReason(status);
   const options: RefrontErrorOptions = {
     cause: e,
     details,
     ...(retryFlag === undefined ? {} : { retryable: retryFlag === 'true' }),
+    ...(reason === CoreReason.DRAINING ? { unprocessed: true } : {}),
   };
-  return new RefrontError(status, decoded.reason || bareReason(status), e.details ?? e.message, options);
+  return new RefrontError(status, reason, text, options);
 }

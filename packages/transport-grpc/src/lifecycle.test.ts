@@ -68,6 +68,7 @@ describe('health, drain and reflection', () => {
     expect(refused.status).toBe('UNAVAILABLE');
     expect(refused.reason).toBe('CORE_DRAINING');
     expect(refused.retryable).toBe(true);
+    expect(refused.unprocessed).toBe(true);
     expect(env.server.ready()).toBe(false);
     const results = await Promise.all(inflight);
     expect(results.every((r) => r.aborted === false)).toBe(true);
