@@ -22,6 +22,10 @@ export const DataReason = {
   INT8_OUT_OF_RANGE: 'DATA_INT8_OUT_OF_RANGE',
   /** A database handle was used from inside a transaction of the same embedded engine (it would deadlock). */
   NESTED_EMBEDDED_CALL: 'DATA_NESTED_EMBEDDED_CALL',
+  /** An idempotency key was used again with a different request (FAILED_PRECONDITION, not retryable). */
+  IDEMPOTENCY_KEY_REUSED: 'DATA_IDEMPOTENCY_KEY_REUSED',
+  /** A call with the same idempotency key is still running (ABORTED, retryable: retry for its answer). */
+  IDEMPOTENCY_IN_PROGRESS: 'DATA_IDEMPOTENCY_IN_PROGRESS',
 } as const;
 
 /** One of the {@link DataReason} codes. */

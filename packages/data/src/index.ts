@@ -11,6 +11,16 @@ export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './EmbeddedPostgr
 export { createEmbeddedPostgres, DEFAULT_NESTED_CALL_TIMEOUT_MS } from './EmbeddedPostgres.js';
 export type { DataReasonCode } from './errors.js';
 export { DataReason } from './errors.js';
+export type {
+  IdempotencyContext,
+  IdempotentRequests,
+  IdempotentRequestsOptions,
+} from './IdempotentRequests.js';
+export {
+  createIdempotentRequests,
+  DEFAULT_IDEMPOTENCY_PRUNE_INTERVAL_MS,
+  DEFAULT_IDEMPOTENCY_RETENTION_MS,
+} from './IdempotentRequests.js';
 export type { Inbox, InboxOptions } from './Inbox.js';
 export { createInbox } from './Inbox.js';
 export { migrationChecksum } from './internal/migrate.js';

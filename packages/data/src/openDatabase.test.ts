@@ -133,7 +133,12 @@ describeEngines('migrations', (fx) => {
       `select table_name from information_schema.tables where table_schema = $1 order by table_name`,
       [db.schema],
     );
-    expect(rows.map((r) => r.table_name)).toEqual(['refront_inbox', 'refront_migrations', 'refront_outbox']);
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'refront_idempotent_requests',
+      'refront_inbox',
+      'refront_migrations',
+      'refront_outbox',
+    ]);
   });
 
   if (fx.engine === 'postgres')

@@ -56,7 +56,18 @@ CREATE TABLE IF NOT EXISTS ${q}.refront_inbox (
   message_id text NOT NULL,
   processed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (group_name, message_id)
-);`;
+);
+CREATE TABLE IF NOT EXISTS ${q}.refront_idempotent_requests (
+  tenant text NOT NULL,
+  method text NOT NULL,
+  key text NOT NULL,
+  fingerprint bytea NOT NULL,
+  response bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant, method, key)
+);
+CREATE INDEX IF NOT EXISTS refront_idempotent_requests_created_at
+  ON ${q}.refront_idempotent_requests (created_at);`;
 }
 
 /** Serialises schema changes of one schema across processes (transaction-scoped: released at COMMIT). */
