@@ -32,6 +32,10 @@ describe('the config of a service process (serve.ts)', () => {
       GATEWAY_HOST: '0.0.0.0',
       DEV_AUTH: false,
       RATE_LIMIT_PER_MINUTE: 600,
+      SMTP_PORT: 587,
+      SMTP_SECURE: false,
+      SMTP_FROM: 'notifications@refront.example',
+      NOTIFICATIONS_LEASE_MS: 30_000,
     });
   });
 

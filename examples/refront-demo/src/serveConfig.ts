@@ -2,6 +2,7 @@ import type { Env, ServiceOptions } from '@refront/core';
 import { loadConfig } from '@refront/core';
 import { z } from 'zod';
 import { gatewayEnvShape } from './gateway/index.js';
+import { notificationsEnvShape } from './notifications/config.js';
 import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
 
@@ -49,6 +50,7 @@ export const serveConfig = z.preprocess(
     OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
     ...gatewayEnvShape,
+    ...notificationsEnvShape,
   }),
 );
 
