@@ -136,6 +136,35 @@ describeEngines('IdempotentRequests', (fx) => {
     expect((await db.query('select message from applied')).rows).toEqual([{ message: 'acme:x' }]);
   });
 
+  it('replays a handler whose writes span transactions, recorded with its last ones (a saga)', async () => {
+    const db = await fx.open({ migrations: MIGRATIONS });
+    const requests = createIdempotentRequests({ db });
+    const h = counted();
+    const saga = async (message: string) => {
+      const stored = await requests.replay(ctxOf('k1'), echo, req(message));
+      if (stored) return stored;
+      await db.transaction((tx) => h.fn(tx, 'lock'));
+      return db.transaction(async (tx) => {
+        const res = await h.fn(tx, 'issue');
+        return requests.record(tx, ctxOf('k1'), echo, req(message), res);
+      });
+    };
+    const first = await saga('a');
+    expect(await saga('a')).toEqual(first);
+    expect(h.runs()).toBe(2);
+    const err = await refused(saga('b'));
+    expect(err.reason).toBe('DATA_IDEMPOTENCY_KEY_REUSED');
+    // A second run that reaches its last transaction after the first stored: it must not commit.
+    const late = await refused(
+      db.transaction(async (tx) => {
+        await h.fn(tx, 'issue');
+        return requests.record(tx, ctxOf('k1'), echo, req('a'), { message: 'late' });
+      }),
+    );
+    expect([late.status, late.reason]).toEqual(['ABORTED', 'DATA_IDEMPOTENCY_IN_PROGRESS']);
+    expect(await rows(db)).toBe(2);
+  });
+
   it('prunes responses older than the retention, after which the key runs again', async () => {
     const db = await fx.open({ migrations: MIGRATIONS });
     const requests = createIdempotentRequests({ db, retentionMs: 60 * 60_000 });

@@ -9,7 +9,7 @@ import {
   RefrontError,
 } from '@refront/core';
 import { Counter } from 'prom-client';
-import type { Database, Transaction } from './Database.js';
+import type { Database, Queryable, Transaction } from './Database.js';
 import { DataReason } from './errors.js';
 
 /** Default time a stored response answers retries, in ms (24 h, as Stripe keeps its keys). */
@@ -49,6 +49,31 @@ export interface IdempotentRequests {
     method: MethodDefinition<Req, Res>,
     request: Req,
     fn: (tx: Transaction) => Promise<DeepPartial<Res>>,
+  ): Promise<Res>;
+  /**
+   * For a handler whose writes span several transactions (a saga): the response stored for the
+   * context's key, or undefined when none is (or the call has no key). Pair it with
+   * {@link IdempotentRequests.record} in the transaction of the last writes.
+   * @throws RefrontError FAILED_PRECONDITION `DATA_IDEMPOTENCY_KEY_REUSED` when the key was stored
+   *   for a different request.
+   */
+  replay<Req, Res>(
+    ctx: IdempotencyContext,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+  ): Promise<Res | undefined>;
+  /**
+   * Stores `response` under the context's key in `tx` (the transaction of the handler's last
+   * writes); returns the complete response. Does nothing but complete it when the call has no key.
+   * @throws RefrontError ABORTED `DATA_IDEMPOTENCY_IN_PROGRESS` (retryable) when another call with
+   *   the key holds it or already stored its response: `tx` must roll back.
+   */
+  record<Req, Res>(
+    tx: Transaction,
+    ctx: IdempotencyContext,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    response: DeepPartial<Res>,
   ): Promise<Res>;
   /** Wraps a handler in {@link IdempotentRequests.run}: `requests.handler(method, async (req, ctx, tx) => res)`. */
   handler<Req, Res>(
@@ -156,6 +181,58 @@ export function createIdempotentRequests(options: IdempotentRequestsOptions): Id
     return name;
   };
 
+  /** What identifies a keyed call's record. */
+  const keyOf = <Req>(
+    ctx: IdempotencyContext,
+    method: MethodDefinition<Req, unknown>,
+    request: Req,
+    key: string,
+  ) => ({
+    name: nameOf(method as MethodDefinition<unknown, unknown>),
+    tenant: ctx.tenant ?? '',
+    key,
+    fingerprint: createHash('sha256').update(method.requestType.encode(request).finish()).digest(),
+  });
+  type Key = ReturnType<typeof keyOf>;
+
+  /** Takes the key's transaction lock without waiting; another holder means the call is running. */
+  const lock = async (tx: Transaction, k: Key): Promise<void> => {
+    const { rows } = await tx.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
+      [`refront:idempotent:${db.schema}\n${k.tenant}\n${k.name}\n${k.key}`],
+    );
+    if (rows[0]?.locked !== true) throw inProgress(k.name);
+  };
+
+  /** The stored response of `k` (counted as a replay), or undefined. */
+  const find = async <Res>(q: Queryable, k: Key, method: MethodDefinition<unknown, Res>) => {
+    const { rows } = await q.query<StoredRow>(
+      `SELECT fingerprint, response FROM ${table} WHERE tenant = $1 AND method = $2 AND key = $3`,
+      [k.tenant, k.name, k.key],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    if (!Buffer.from(row.fingerprint).equals(k.fingerprint)) throw keyReused(k.name);
+    return method.responseType.decode(row.response);
+  };
+
+  const insert = async <Res>(
+    tx: Transaction,
+    k: Key,
+    method: MethodDefinition<unknown, Res>,
+    response: Res,
+  ) => {
+    await tx.query(
+      `INSERT INTO ${table} (tenant, method, key, fingerprint, response) VALUES ($1, $2, $3, $4, $5)`,
+      [k.tenant, k.name, k.key, k.fingerprint, method.responseType.encode(response).finish()],
+    );
+  };
+
+  const replayed = (k: Key): void => {
+    replays?.inc({ method: k.name });
+    logger?.debug({ method: k.name, tenant: k.tenant }, 'keyed call answered with its stored response');
+  };
+
   const run = async <Req, Res>(
     ctx: IdempotencyContext,
     method: MethodDefinition<Req, Res>,
@@ -164,36 +241,48 @@ export function createIdempotentRequests(options: IdempotentRequestsOptions): Id
   ): Promise<Res> => {
     const key = ctx.idempotencyKey;
     if (key === undefined) return db.transaction(async (tx) => method.responseType.fromPartial(await fn(tx)));
-    const name = nameOf(method as MethodDefinition<unknown, unknown>);
-    const tenant = ctx.tenant ?? '';
-    const fingerprint = createHash('sha256').update(method.requestType.encode(request).finish()).digest();
+    const k = keyOf(ctx, method, request, key);
     const outcome = await db.transaction(async (tx) => {
-      const lock = await tx.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
-        [`refront:idempotent:${db.schema}\n${tenant}\n${name}\n${key}`],
-      );
-      if (lock.rows[0]?.locked !== true) throw inProgress(name);
-      const stored = await tx.query<StoredRow>(
-        `SELECT fingerprint, response FROM ${table} WHERE tenant = $1 AND method = $2 AND key = $3`,
-        [tenant, name, key],
-      );
-      const row = stored.rows[0];
-      if (row) {
-        if (!Buffer.from(row.fingerprint).equals(fingerprint)) throw keyReused(name);
-        return { replayed: true, response: method.responseType.decode(row.response) };
-      }
+      await lock(tx, k);
+      const stored = await find(tx, k, method);
+      if (stored !== undefined) return { replayed: true, response: stored };
       const response = method.responseType.fromPartial(await fn(tx));
-      await tx.query(
-        `INSERT INTO ${table} (tenant, method, key, fingerprint, response) VALUES ($1, $2, $3, $4, $5)`,
-        [tenant, name, key, fingerprint, method.responseType.encode(response).finish()],
-      );
+      await insert(tx, k, method, response);
       return { replayed: false, response };
     });
-    if (outcome.replayed) {
-      replays?.inc({ method: name });
-      logger?.debug({ method: name, tenant }, 'keyed call answered with its stored response');
-    }
+    if (outcome.replayed) replayed(k);
     return outcome.response;
+  };
+
+  const replay = async <Req, Res>(
+    ctx: IdempotencyContext,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+  ): Promise<Res | undefined> => {
+    const key = ctx.idempotencyKey;
+    if (key === undefined) return undefined;
+    const k = keyOf(ctx, method, request, key);
+    const stored = await find(db, k, method);
+    if (stored !== undefined) replayed(k);
+    return stored;
+  };
+
+  const record = async <Req, Res>(
+    tx: Transaction,
+    ctx: IdempotencyContext,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    partial: DeepPartial<Res>,
+  ): Promise<Res> => {
+    const response = method.responseType.fromPartial(partial);
+    const key = ctx.idempotencyKey;
+    if (key === undefined) return response;
+    const k = keyOf(ctx, method, request, key);
+    await lock(tx, k);
+    // Stored meanwhile by another call with the key: this one's writes must not commit.
+    if ((await find(tx, k, method)) !== undefined) throw inProgress(k.name);
+    await insert(tx, k, method, response);
+    return response;
   };
 
   const prune = async (): Promise<number> => {
@@ -221,6 +310,8 @@ export function createIdempotentRequests(options: IdempotentRequestsOptions): Id
 
   return {
     run,
+    replay,
+    record,
     handler: (method, fn) => (request, ctx) => run(ctx, method, request, (tx) => fn(request, ctx, tx)),
     prune,
     start() {
