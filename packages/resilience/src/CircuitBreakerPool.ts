@@ -45,15 +45,32 @@ export const DEFAULT_FAILURE_STATUSES: readonly Status[] = [
   'DATA_LOSS',
 ];
 
-const INSTANCE_FAILURES: ReadonlySet<string> = new Set(DEFAULT_FAILURE_STATUSES);
+const INSTANCE_FAILURES: ReadonlySet<Status> = new Set(DEFAULT_FAILURE_STATUSES);
+
+/** The `failureStatuses` of each breaker pool, and of each policy composed with one. */
+const failureStatusesOf = new WeakMap<object, ReadonlySet<Status>>();
+
+/** @internal `policy()` records its breaker layer's statuses under the policy it makes. */
+export function inheritFailureStatuses(policy: object, layers: readonly object[]): void {
+  for (const layer of layers) {
+    const statuses = failureStatusesOf.get(layer);
+    if (statuses) failureStatusesOf.set(policy, statuses);
+  }
+}
 
 /**
- * Whether `error` counts against the instance that answered it, by {@link DEFAULT_FAILURE_STATUSES}
- * (what a transport reports to its balancer's outlier detection). Anything else, including an
- * error that is not a `RefrontError`, is an answer, not the instance's fault.
+ * Whether `error` counts against the instance that answered it (what a transport reports to its
+ * balancer's outlier detection): by the `failureStatuses` of `policy`'s breaker layer, so the
+ * balancer and the breaker agree, else by {@link DEFAULT_FAILURE_STATUSES}. Anything else,
+ * including an error that is not a `RefrontError`, is an answer, not the instance's fault.
+ *
+ * @example
+ * pick.done(!isInstanceFailure(error, channel.policy));
  */
-export function isInstanceFailure(error: unknown): boolean {
-  return isRefrontError(error) && INSTANCE_FAILURES.has(error.status);
+export function isInstanceFailure(error: unknown, policy?: object): boolean {
+  if (!isRefrontError(error)) return false;
+  const statuses = (policy && failureStatusesOf.get(policy)) || INSTANCE_FAILURES;
+  return statuses.has(error.status);
 }
 /** The key used in a policy when an execution names no target. */
 export const DEFAULT_BREAKER_TARGET = 'default';
@@ -174,7 +191,9 @@ function resolve(options: CircuitBreakerOptions): Settings {
  * const reply = await breakers.execute('tickets/10.0.0.7:50051', () => send(request, signal), { signal });
  */
 export function createCircuitBreakerPool(options: CircuitBreakerOptions = {}): CircuitBreakerPool {
-  const pool = new BreakerPool(resolve(options));
+  const settings = resolve(options);
+  const pool = new BreakerPool(settings);
+  failureStatusesOf.set(pool, settings.failureStatuses);
   return defineLayer(pool, (inner) => pool.bind(inner));
 }
 

@@ -1,4 +1,5 @@
 import { currentContext, type Disposable, invalidOption, type Policy, toRefrontError } from '@refront/core';
+import { inheritFailureStatuses } from './CircuitBreakerPool.js';
 import {
   Attempt,
   type AttemptFn,
@@ -79,7 +80,9 @@ export function composePolicy(
     seen.add(layer.kind);
   }
   const sorted = [...layers].sort((a, b) => LAYER_ORDER.indexOf(a.kind) - LAYER_ORDER.indexOf(b.kind));
-  return new ComposedPolicy(sorted, attach);
+  const composed = new ComposedPolicy(sorted, attach);
+  inheritFailureStatuses(composed, sorted);
+  return composed;
 }
 
 const NO_OPTIONS: ResilienceExecuteOptions = {};

@@ -12,6 +12,7 @@ import {
   isInstanceFailure,
   type PolicyCall,
   type ResilienceAttemptContext,
+  type ResiliencePolicy,
 } from '@refront/resilience';
 import { fromGrpcError } from '../errors.js';
 import { identity, toGrpcMetadata } from './metadata.js';
@@ -27,6 +28,8 @@ export interface CallRoute {
   readonly single: Client | undefined;
   /** The service (discovery) or target name. */
   readonly name: string;
+  /** The policy calls run under: its breaker's `failureStatuses` decide what counts against an instance. */
+  readonly policy: ResiliencePolicy | undefined;
   /** The caller the connections' `user-agent` names (its `x-refront-caller` is not sent again). */
   readonly announced: string | undefined;
 }
@@ -188,7 +191,7 @@ export class OutgoingCall extends InstancePicks<Client> implements PolicyCall<Bu
       // The attempt's full signal (deadline included) is read only on failure: an attempt the
       // policy's timeout ended is not the instance's fault.
       const aborted = this.ctx ? this.ctx.signal.aborted : this.call.signal?.aborted === true;
-      this.end(aborted || !isInstanceFailure(e), e);
+      this.end(aborted || !isInstanceFailure(e, this.route.policy), e);
       return;
     }
     const done = this.done as Reply;

@@ -5,6 +5,7 @@ import {
   isInstanceFailure,
   type PolicyCall,
   type ResilienceAttemptContext,
+  type ResiliencePolicy,
 } from '@refront/resilience';
 import type { CallReply } from './ClientConnection.js';
 import type { Endpoint } from './Endpoint.js';
@@ -20,6 +21,8 @@ export interface CallRoute {
   readonly single: Endpoint | undefined;
   /** The service (discovery) or target name. */
   readonly name: string;
+  /** The policy calls run under: its breaker's `failureStatuses` decide what counts against an instance. */
+  readonly policy: ResiliencePolicy | undefined;
 }
 
 /**
@@ -101,7 +104,7 @@ export class OutgoingCall extends InstancePicks<Endpoint> implements PolicyCall<
       // The attempt's full signal (deadline included) is read only on failure: an attempt the
       // policy's timeout ended is not the instance's fault.
       const aborted = this.ctx ? this.ctx.signal.aborted : this.call.signal?.aborted;
-      this.settle(aborted || !isInstanceFailure(error));
+      this.settle(aborted || !isInstanceFailure(error, this.route.policy));
     }
     done.fail(error);
   }
