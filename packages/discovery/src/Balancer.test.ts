@@ -191,7 +191,7 @@ describe('createBalancer', () => {
     expect(b.pick().instance.id).not.toBe(held.instance.id);
   });
 
-  it('throws DISCOVERY_NO_INSTANCES when there is nothing to pick', () => {
+  it('throws DISCOVERY_NO_INSTANCES, unprocessed (nothing was sent), when there is nothing to pick', () => {
     const b = createBalancer({ service: 'tickets' });
     let e: unknown;
     try {
@@ -199,9 +199,10 @@ describe('createBalancer', () => {
     } catch (x: unknown) {
       e = x;
     }
-    expect(isRefrontError(e) && [e.status, e.reason, e.retryable]).toEqual([
+    expect(isRefrontError(e) && [e.status, e.reason, e.retryable, e.unprocessed]).toEqual([
       'UNAVAILABLE',
       'DISCOVERY_NO_INSTANCES',
+      true,
       true,
     ]);
     expect(isRefrontError(e) && e.message).toContain('tickets');

@@ -49,11 +49,12 @@ export function invalidInstance(violations: readonly FieldViolation[]): RefrontE
   );
 }
 
-/** The UNAVAILABLE error of a balancer with nothing to pick. */
+/** The UNAVAILABLE error of a balancer with nothing to pick: nothing was sent, so any call may retry it. */
 export function noInstances(service: string | undefined): RefrontError {
   const what = service === undefined ? 'the balancer has' : `service ${service} has`;
   return new RefrontError('UNAVAILABLE', DiscoveryReason.NO_INSTANCES, `${what} no healthy instance`, {
     retryable: true,
+    unprocessed: true,
   });
 }
 
