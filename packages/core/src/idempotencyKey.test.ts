@@ -139,7 +139,7 @@ describe('idempotency keys of served calls', () => {
     const server = network.createServer({ service: 'echo', logger });
     let runs = 0;
     server.add(EchoServiceDefinition, {
-      async echo(request, ctx) {
+      async echo(request: { message: string }, ctx: HandlerContext) {
         runs++;
         onCall(ctx);
         return { message: request.message };

@@ -56,7 +56,7 @@ describeEngines('IdempotentRequests', (fx) => {
     const metrics = createMetricsRegistry({ processMetrics: false });
     const requests = createIdempotentRequests({ db, metrics });
     const h = counted();
-    const request = echo.requestType.fromPartial({ message: 'hello', payload: new Uint8Array([1, 2]) });
+    const request = echo.requestType.fromPartial({ message: 'hello', payload: Buffer.from([1, 2]) });
     const first = await requests.run(ctxOf('k1'), echo, request, (tx) => h.fn(tx, 'hello'));
     const retried = await requests.run(ctxOf('k1'), echo, { ...request }, (tx) => h.fn(tx, 'hello'));
     expect(retried).toEqual(first);

@@ -1,6 +1,9 @@
-import { on } from '@refront/core';
-import { createInbox } from '@refront/data';
-import { InvoicingServiceDefinition } from '../gen/refront/invoicing/v1/invoicing.js';
+import { on, RefrontError } from '@refront/core';
+import { createIdempotentRequests, createInbox } from '@refront/data';
+import {
+  type CloseBillingPeriodResponse,
+  InvoicingServiceDefinition,
+} from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
 import { blank, notFound, requireTenant, Violations } from '../platform/errors.js';
@@ -17,12 +20,18 @@ export const STALE_RUN_MS = 60_000;
 /**
  * The invoicing service: collects billable time from TimeLogged (idempotently, through its
  * inbox), closes billing periods with a saga, and publishes InvoiceIssued through its outbox.
+ * CloseBillingPeriod stores its response in the saga's issue transaction under the call's
+ * idempotency key, so a retry after a lost reply gets the first invoice (decision 0052).
  */
 export const invoicingModule: ServiceModule = {
   name: 'invoicing',
   migrations: invoicingMigrations,
-  async register({ name, server, bus, client, db, outbox, metrics, logger }: ModuleRuntime) {
+  async register({ name, server, bus, client, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const deps: SagaDeps = { db, outbox, logger, tickets: client(TicketsServiceDefinition) };
+    const requests = createIdempotentRequests({ db, metrics, logger });
+    requests.start();
+    onClose(() => requests.close());
+    const close = InvoicingServiceDefinition.methods.closeBillingPeriod;
     const recovered = await recoverStaleRuns(deps, STALE_RUN_MS);
     if (recovered > 0) logger.warn({ recovered }, 'compensated billing runs interrupted by a stop');
 
@@ -34,12 +43,21 @@ export const invoicingModule: ServiceModule = {
           .check(blank(request.customerId), 'customerId', 'must not be empty')
           .check(bounds === undefined, 'period', 'must be a month YYYY-MM')
           .throwIfAny('INVOICING_INVALID_PERIOD', 'the billing period is invalid');
-        const { runId, invoice } = await closeBillingPeriod(deps, tenant, request.customerId, {
-          name: request.period,
-          ...(bounds as { from: string; until: string }),
-        });
-        const run = await store.run(db, tenant, runId);
-        return { run, invoice };
+        const stored = await requests.replay(ctx, close, request);
+        if (stored) return stored;
+        let response: CloseBillingPeriodResponse | undefined;
+        await closeBillingPeriod(
+          deps,
+          tenant,
+          request.customerId,
+          { name: request.period, ...(bounds as { from: string; until: string }) },
+          async (tx, runId, invoice) => {
+            const run = await store.run(tx, tenant, runId);
+            response = await requests.record(tx, ctx, close, request, { run, invoice });
+          },
+        );
+        if (!response) throw new RefrontError('INTERNAL', 'INVOICING_NO_RESPONSE', 'the saga issued nothing');
+        return response;
       },
 
       async getBillingRun(request, ctx) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, isRefrontError, type Logger, RefrontError, toRefrontError } from '@refront/core';
-import type { Database, Outbox } from '@refront/data';
+import type { Database, Outbox, Transaction } from '@refront/data';
 import { type Invoice, InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
 import type { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { invoiceStore as store } from './store.js';
@@ -12,6 +12,9 @@ export interface SagaDeps {
   readonly tickets: Client<typeof TicketsServiceDefinition>;
   readonly logger: Logger;
 }
+
+/** Runs in the transaction that issues the invoice, after its writes (stores the call's response). */
+export type OnIssued = (tx: Transaction, runId: string, invoice: Invoice) => Promise<void>;
 
 /**
  * Closes a customer's billing period as a saga whose state is stored after every step:
@@ -25,13 +28,15 @@ export interface SagaDeps {
  * When step 2 or 3 fails, **compensate**: the entries are unlocked (billable again), the run ends
  * COMPENSATED with the reason, and the caller gets the step's error with the run id in its
  * metadata. Entries are locked with a conditional update, so two concurrent runs never bill one
- * entry twice.
+ * entry twice. `onIssued` runs in the issue transaction, so what it writes (the call's stored
+ * response) commits exactly with the invoice.
  */
 export async function closeBillingPeriod(
   deps: SagaDeps,
   tenant: string,
   customerId: string,
   period: { name: string; from: string; until: string },
+  onIssued?: OnIssued,
 ): Promise<{ runId: string; invoice: Invoice }> {
   const { db } = deps;
   const runId = randomUUID();
@@ -129,7 +134,9 @@ export async function closeBillingPeriod(
         { key: customerId },
       );
       await store.step(tx, runId, 'publish', 'done', 'InvoiceIssued queued in the outbox');
-      return store.invoice(tx, tenant, invoiceId);
+      const issued = await store.invoice(tx, tenant, invoiceId);
+      if (issued && onIssued) await onIssued(tx, runId, issued);
+      return issued;
     });
     if (!invoice)
       throw new RefrontError('INTERNAL', 'INVOICING_LOST_INVOICE', 'the issued invoice was not found');

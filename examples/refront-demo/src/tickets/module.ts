@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { on, RefrontError } from '@refront/core';
-import { createInbox } from '@refront/data';
+import { createIdempotentRequests, createInbox } from '@refront/data';
 import { TicketClassified } from '../gen/refront/ai/v1/events.js';
 import { TicketCreated, TicketResolved, TicketUpdated } from '../gen/refront/tickets/v1/events.js';
 import {
@@ -25,12 +25,18 @@ const CURRENCY = /^[A-Z]{3}$/;
 /**
  * The tickets service: owns customers (with their hourly rates, decision 0065) and tickets.
  * Publishes TicketCreated, TicketUpdated and TicketResolved through its outbox; consumes
- * TicketClassified from the AI service.
+ * TicketClassified from the AI service. Its state-changing methods store their response with
+ * their writes under the call's idempotency key, so a retried call gets the first answer
+ * (decision 0052).
  */
 export const ticketsModule: ServiceModule = {
   name: 'tickets',
   migrations: ticketsMigrations,
-  async register({ name, server, bus, db, outbox, metrics, logger }: ModuleRuntime) {
+  async register({ name, server, bus, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
+    const requests = createIdempotentRequests({ db, metrics, logger });
+    requests.start();
+    onClose(() => requests.close());
+    const methods = TicketsServiceDefinition.methods;
     server.add(TicketsServiceDefinition, {
       async createCustomer(request, ctx) {
         const tenant = requireTenant(ctx.tenant);
@@ -48,13 +54,15 @@ export const ticketsModule: ServiceModule = {
           )
           .check(!CURRENCY.test(request.currency), 'currency', 'must be an ISO 4217 code such as EUR')
           .throwIfAny('TICKETS_INVALID_CUSTOMER', 'the customer is invalid');
-        const customer = await store.insertCustomer(db, tenant, {
-          id: randomUUID(),
-          name: request.name.trim(),
-          hourly_rate_minor: request.hourlyRateMinor,
-          currency: request.currency,
+        return requests.run(ctx, methods.createCustomer, request, async (tx) => {
+          const customer = await store.insertCustomer(tx, tenant, {
+            id: randomUUID(),
+            name: request.name.trim(),
+            hourly_rate_minor: request.hourlyRateMinor,
+            currency: request.currency,
+          });
+          return { customer };
         });
-        return { customer };
       },
 
       async getCustomer(request, ctx) {
@@ -92,7 +100,7 @@ export const ticketsModule: ServiceModule = {
           )
           .check(!isPriority(priority), 'priority', 'must be low, normal, high or urgent')
           .throwIfAny('TICKETS_INVALID_TICKET', 'the ticket is invalid');
-        const ticket = await db.transaction(async (tx) => {
+        return requests.run(ctx, methods.createTicket, request, async (tx) => {
           const customer = await store.customer(tx, tenant, request.customerId);
           if (!customer) throw notFound('TICKETS_CUSTOMER_NOT_FOUND', 'customer', request.customerId);
           const created = await store.insertTicket(tx, tenant, {
@@ -114,9 +122,8 @@ export const ticketsModule: ServiceModule = {
             },
             { key: created.id },
           );
-          return created;
+          return { ticket: created };
         });
-        return { ticket };
       },
 
       async getTicket(request, ctx) {
@@ -179,7 +186,7 @@ export const ticketsModule: ServiceModule = {
             'must be low, normal, high or urgent',
           )
           .throwIfAny('TICKETS_INVALID_TICKET', 'the change is invalid');
-        const ticket = await db.transaction(async (tx) => {
+        return requests.run(ctx, methods.updateTicket, request, async (tx) => {
           const current = await store.ticket(tx, tenant, request.id, true);
           if (!current) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
           assertOpen(current);
@@ -189,9 +196,8 @@ export const ticketsModule: ServiceModule = {
             priority: request.priority,
           });
           await outbox.add(tx, TicketUpdated, updatedEvent(updated), { key: updated.id });
-          return updated;
+          return { ticket: updated };
         });
-        return { ticket };
       },
 
       async resolveTicket(request, ctx) {
@@ -203,7 +209,7 @@ export const ticketsModule: ServiceModule = {
             `must be at most ${MAX_TEXT_LENGTH} characters`,
           )
           .throwIfAny('TICKETS_INVALID_RESOLUTION', 'the resolution is invalid');
-        const ticket = await db.transaction(async (tx) => {
+        return requests.run(ctx, methods.resolveTicket, request, async (tx) => {
           const current = await store.ticket(tx, tenant, request.id, true);
           if (!current) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
           assertOpen(current);
@@ -219,9 +225,8 @@ export const ticketsModule: ServiceModule = {
             },
             { key: resolved.id },
           );
-          return resolved;
+          return { ticket: resolved };
         });
-        return { ticket };
       },
     });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isRefrontError, RefrontError } from '@refront/core';
+import { createIdempotentRequests } from '@refront/data';
 import { TicketStatus, TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import {
   type TimeEntry,
@@ -29,13 +30,18 @@ interface EntryRow {
 
 /**
  * The time-tracking service: logs time on open tickets (checked through the tickets service,
- * behind the default resilience policy) and publishes TimeLogged through its outbox.
+ * behind the default resilience policy) and publishes TimeLogged through its outbox. LogTime
+ * stores its response with its entry under the call's idempotency key: a retry after a lost
+ * reply gets the first entry back instead of logging the time twice (decision 0052).
  */
 export const timeTrackingModule: ServiceModule = {
   name: 'time-tracking',
   migrations: timeTrackingMigrations,
-  async register({ server, client, db, outbox }: ModuleRuntime) {
+  async register({ server, client, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const tickets = client(TicketsServiceDefinition);
+    const requests = createIdempotentRequests({ db, metrics, logger });
+    requests.start();
+    onClose(() => requests.close());
 
     server.add(TimeTrackingServiceDefinition, {
       async logTime(request, ctx) {
@@ -51,6 +57,9 @@ export const timeTrackingModule: ServiceModule = {
           .check(request.description.length > 2_000, 'description', 'must be at most 2000 characters')
           .check(!validDate(workDate), 'workDate', 'must be a date YYYY-MM-DD, not in the future')
           .throwIfAny('TIMETRACKING_INVALID_ENTRY', 'the time entry is invalid');
+        // A retry gets the first answer even if the ticket was resolved since.
+        const stored = await requests.replay(ctx, TimeTrackingServiceDefinition.methods.logTime, request);
+        if (stored) return stored;
 
         const { ticket } = await tickets.getTicket({ id: request.ticketId }).catch((error: unknown) => {
           if (isRefrontError(error) && error.status === 'NOT_FOUND') {
@@ -78,7 +87,7 @@ export const timeTrackingModule: ServiceModule = {
           );
         }
 
-        const entry = await db.transaction(async (tx) => {
+        return requests.run(ctx, TimeTrackingServiceDefinition.methods.logTime, request, async (tx) => {
           const { rows } = await tx.query<EntryRow>(
             `insert into time_entries (id, tenant_id, ticket_id, customer_id, minutes, description, work_date)
              values ($1, $2, $3, $4, $5, $6, $7)
@@ -107,9 +116,8 @@ export const timeTrackingModule: ServiceModule = {
             },
             { key: stored.ticketId },
           );
-          return stored;
+          return { entry: stored };
         });
-        return { entry };
       },
 
       async listTimeEntries(request, ctx) {

@@ -39,6 +39,25 @@ describe('time tracking', () => {
     expect(list.entries.map((e) => e.id)).toEqual([entry?.id]);
   });
 
+  it('answers a retried LogTime (same idempotency key) with the first entry: one entry, one event', async () => {
+    const { tickets, ticketId } = await openTicket('acme');
+    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const request = { ticketId, minutes: 30, description: 'retried', workDate: '2026-11-03' };
+    const first = await time.logTime(request, { idempotencyKey: `log-${ticketId}` });
+    // The ticket is resolved before the retry arrives: the retry still gets the first answer.
+    await tickets.resolveTicket({ id: ticketId, resolution: 'done' });
+    const retried = await time.logTime(request, { idempotencyKey: `log-${ticketId}` });
+    expect(retried).toEqual(first);
+    const list = await time.listTimeEntries({ pageSize: 0, pageToken: '', ticketId, customerId: '' });
+    expect(list.entries.map((e) => e.id)).toEqual([first.entry?.id]);
+    const other = await rejection(
+      time.logTime({ ...request, minutes: 31 }, { idempotencyKey: `log-${ticketId}` }),
+    );
+    expect([other.status, other.reason]).toEqual(['FAILED_PRECONDITION', 'DATA_IDEMPOTENCY_KEY_REUSED']);
+    await eventually(async () => logged.find((e) => e.entryId === first.entry?.id));
+    expect(logged.filter((e) => e.ticketId === ticketId)).toHaveLength(1);
+  });
+
   it('refuses a resolved ticket with FAILED_PRECONDITION and an unknown one with NOT_FOUND', async () => {
     const { tickets, ticketId } = await openTicket('acme');
     await tickets.resolveTicket({ id: ticketId, resolution: 'done' });

@@ -1865,7 +1865,8 @@ export const InvoicingServiceDefinition = {
     /**
      * CloseBillingPeriod bills a customer's unbilled time of one month and returns the billing run
      * in its final state (ISSUED, or COMPENSATED with the reason). Nothing to bill is
-     * FAILED_PRECONDITION.
+     * FAILED_PRECONDITION. Idempotent: the response is stored with the invoice under the call's
+     * idempotency key, and a retry gets it back.
      */
     closeBillingPeriod: {
       name: "CloseBillingPeriod",
@@ -1873,7 +1874,7 @@ export const InvoicingServiceDefinition = {
       requestStream: false,
       responseType: CloseBillingPeriodResponse as typeof CloseBillingPeriodResponse,
       responseStream: false,
-      options: {},
+      options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /** GetBillingRun returns a billing run and its saga steps. */
     getBillingRun: {

@@ -2098,14 +2098,17 @@ export const TicketsServiceDefinition = {
   name: "TicketsService",
   fullName: "refront.tickets.v1.TicketsService",
   methods: {
-    /** CreateCustomer adds a customer with the hourly rate it is billed at. */
+    /**
+     * CreateCustomer adds a customer with the hourly rate it is billed at. Idempotent: its response
+     * is stored with its writes under the call's idempotency key, and a retry gets it back.
+     */
     createCustomer: {
       name: "CreateCustomer",
       requestType: CreateCustomerRequest as typeof CreateCustomerRequest,
       requestStream: false,
       responseType: CreateCustomerResponse as typeof CreateCustomerResponse,
       responseStream: false,
-      options: {},
+      options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /** GetCustomer returns one customer. */
     getCustomer: {
@@ -2125,14 +2128,17 @@ export const TicketsServiceDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
-    /** CreateTicket opens a ticket for a customer and publishes TicketCreated. */
+    /**
+     * CreateTicket opens a ticket for a customer and publishes TicketCreated (idempotent, as
+     * CreateCustomer).
+     */
     createTicket: {
       name: "CreateTicket",
       requestType: CreateTicketRequest as typeof CreateTicketRequest,
       requestStream: false,
       responseType: CreateTicketResponse as typeof CreateTicketResponse,
       responseStream: false,
-      options: {},
+      options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /** GetTicket returns one ticket. */
     getTicket: {
@@ -2154,7 +2160,7 @@ export const TicketsServiceDefinition = {
     },
     /**
      * UpdateTicket changes the fields that are set and publishes TicketUpdated. A resolved ticket
-     * cannot change (FAILED_PRECONDITION).
+     * cannot change (FAILED_PRECONDITION). Idempotent, as CreateCustomer.
      */
     updateTicket: {
       name: "UpdateTicket",
@@ -2162,11 +2168,12 @@ export const TicketsServiceDefinition = {
       requestStream: false,
       responseType: UpdateTicketResponse as typeof UpdateTicketResponse,
       responseStream: false,
-      options: {},
+      options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /**
      * ResolveTicket closes a ticket and publishes TicketResolved. Resolving twice is
-     * FAILED_PRECONDITION.
+     * FAILED_PRECONDITION; a retry of the same call gets the first answer (idempotent, as
+     * CreateCustomer).
      */
     resolveTicket: {
       name: "ResolveTicket",
@@ -2174,7 +2181,7 @@ export const TicketsServiceDefinition = {
       requestStream: false,
       responseType: ResolveTicketResponse as typeof ResolveTicketResponse,
       responseStream: false,
-      options: {},
+      options: { idempotencyLevel: "IDEMPOTENT" },
     },
   },
 } as const;

@@ -853,7 +853,8 @@ export const TimeTrackingServiceDefinition = {
   methods: {
     /**
      * LogTime records time on an open ticket and publishes TimeLogged. An unknown ticket is
-     * NOT_FOUND, a resolved one FAILED_PRECONDITION.
+     * NOT_FOUND, a resolved one FAILED_PRECONDITION. Idempotent: its response is stored with the
+     * entry under the call's idempotency key, and a retry gets it back instead of a second entry.
      */
     logTime: {
       name: "LogTime",
@@ -861,7 +862,7 @@ export const TimeTrackingServiceDefinition = {
       requestStream: false,
       responseType: LogTimeResponse as typeof LogTimeResponse,
       responseStream: false,
-      options: {},
+      options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /** ListTimeEntries pages through time entries, newest first. */
     listTimeEntries: {
