@@ -11,6 +11,7 @@ import { DATABASE_SERVER_URL, infrastructure } from '../../test/topology.js';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
 import { eventually, type Harness, startHarness } from '../platform/testing/harness.js';
 import { createDelivery } from './Delivery.js';
+import type { MailSender } from './MailSender.js';
 import { notificationsMigrations } from './migrations.js';
 import { createNotificationsModule } from './module.js';
 import { createSmtpMailSender } from './SmtpMailSender.js';
@@ -152,5 +153,50 @@ describe('a claim left by a crashed instance', () => {
       [tenant],
     );
     expect(rows).toEqual([{ status: 'sent', sent_by: 'survivor', claimed_by: null }]);
+  });
+
+  it('sends again after a crash between the server accepting and the mark: a duplicate with one Message-ID', async () => {
+    const tenant = 'window';
+    const eventId = randomUUID();
+    const id = randomUUID();
+    await db.query(
+      `insert into notifications (id, tenant_id, kind, subject_id, recipient, subject, body, event_id)
+       values ($1, $2, 'invoice_issued', 'inv-w', 'billing@window.example', 'Invoice issued', 'Paid.', $3)`,
+      [id, tenant, eventId],
+    );
+    // Instance a's SMTP server accepts the mail, then a hangs as good as dead: never marks it sent.
+    const dying: MailSender = {
+      name: 'dies-after-250',
+      async send(mail, options = {}) {
+        await sender.send(mail);
+        await new Promise((_, reject) =>
+          options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }),
+        );
+      },
+    };
+    const a = createDelivery({ db, sender: dying, instanceId: 'a', leaseMs: 30_000, logger });
+    const b = createDelivery({ db, sender, instanceId: 'b', leaseMs: 30_000, logger });
+    const messageId = `<${eventId}.invoice_issued@notifications.refront>`;
+    try {
+      const first = a.deliver(id).catch((e: unknown) => e);
+      await expect.poll(() => receiver.countOf(messageId)).toBe(1);
+      expect(await b.sweep()).toBe(0); // a's claim is live
+      await db.query(`update notifications set claimed_until = now() - interval '1 second' where id = $1`, [
+        id,
+      ]);
+      expect(await b.sweep()).toBe(1);
+      await a.close();
+      expect(await first).toBeInstanceOf(Error);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    // At least once over SMTP: the receiver got it twice, and the one Message-ID shows it.
+    expect(receiver.countOf(messageId)).toBe(2);
+    const { rows } = await db.query<{ status: string; sent_by: string }>(
+      'select status, sent_by from notifications where id = $1',
+      [id],
+    );
+    expect(rows).toEqual([{ status: 'sent', sent_by: 'b' }]);
   });
 });
