@@ -1,4 +1,7 @@
+import { RefrontError } from '@refront/core';
+import { DataReason } from '@refront/data';
 import { describe, expect, it } from 'vitest';
+import { toHttpError } from './errors.js';
 import { startGateway } from './testing/fixture.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -160,6 +163,13 @@ describe('gateway: error mapping', () => {
     });
     expect(nothingToBill.status).toBe(409);
     expect(nothingToBill.json.error.reason).toBe('FAKE_NOTHING_TO_BILL');
+  });
+
+  it('maps a reused idempotency key to 422 and one whose first request still runs to 409', () => {
+    const reused = new RefrontError('FAILED_PRECONDITION', DataReason.IDEMPOTENCY_KEY_REUSED, 'reused');
+    const running = new RefrontError('ABORTED', DataReason.IDEMPOTENCY_IN_PROGRESS, 'running');
+    const other = new RefrontError('INVALID_ARGUMENT', 'TICKETS_INVALID_TICKET', 'invalid');
+    expect([reused, running, other].map((e) => toHttpError(e, 't').statusCode)).toEqual([422, 409, 400]);
   });
 
   it('maps a stopped service to 503 and a passed deadline to 504', async () => {

@@ -6,6 +6,7 @@ import {
   RefrontError,
   type Status,
 } from '@refront/core';
+import { DataReason } from '@refront/data';
 
 /** Reasons raised by the gateway itself (services bring their own, passed through). */
 export const GatewayReason = {
@@ -29,6 +30,8 @@ export const GatewayReason = {
   UNSUPPORTED_MEDIA_TYPE: 'GATEWAY_UNSUPPORTED_MEDIA_TYPE',
   /** Another malformed HTTP request (bad header, bad content length…). */
   BAD_REQUEST: 'GATEWAY_BAD_REQUEST',
+  /** The `Idempotency-Key` header is not 1-255 printable ASCII characters (HTTP 400). */
+  INVALID_IDEMPOTENCY_KEY: 'GATEWAY_INVALID_IDEMPOTENCY_KEY',
   /** No route matches the method and path. */
   ROUTE_NOT_FOUND: 'GATEWAY_ROUTE_NOT_FOUND',
   /** The tenant used up its request budget for the current window. */
@@ -63,6 +66,16 @@ export interface HttpError {
   /** Whether the failure is the server's (logged at error level). */
   readonly serverFault: boolean;
 }
+
+/**
+ * Reasons answered with another HTTP status than their gRPC status's, after the IETF httpapi
+ * Idempotency-Key draft: a key reused with another body is 422, a key whose first request is
+ * still being served is 409 (retry for its answer).
+ */
+const STATUS_OF_REASON: Readonly<Record<string, number>> = {
+  [DataReason.IDEMPOTENCY_KEY_REUSED]: 422,
+  [DataReason.IDEMPOTENCY_IN_PROGRESS]: 409,
+};
 
 /** Statuses whose message may carry internals: replaced by a neutral one. */
 const OPAQUE: ReadonlySet<Status> = new Set<Status>(['INTERNAL', 'UNKNOWN', 'DATA_LOSS']);
@@ -119,7 +132,8 @@ function challenge(error: RefrontError): string {
 
 /**
  * Maps anything thrown while serving a request to its HTTP answer. A RefrontError keeps its
- * status (through core's `HTTP_STATUS`), reason and field violations; Fastify's body errors
+ * status (through core's `HTTP_STATUS`, except the idempotency reasons: 422 and 409), reason and
+ * field violations; Fastify's body errors
  * become 400/413/415; anything else is a 500 whose message says nothing about internals.
  *
  * @example
@@ -132,7 +146,7 @@ export function toHttpError(e: unknown, traceId: string): HttpError {
   const fastify = isRefrontError(e) ? undefined : fromFastify(e);
   if (isRefrontError(e) && isStatus(e.status)) {
     error = e;
-    statusCode = HTTP_STATUS[e.status];
+    statusCode = STATUS_OF_REASON[e.reason] ?? HTTP_STATUS[e.status];
   } else if (fastify) {
     ({ error, statusCode } = fastify);
   } else {

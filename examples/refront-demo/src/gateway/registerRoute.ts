@@ -1,6 +1,7 @@
 import {
   createRequestContext,
   type Logger,
+  METADATA_IDEMPOTENCY_KEY,
   RefrontError,
   runWithContext,
   withActiveSpan,
@@ -8,6 +9,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from './auth.js';
 import { GatewayReason } from './errors.js';
+import { requestIdempotencyKey } from './idempotencyKey.js';
 import { stateOf } from './observability.js';
 import type { GatewayClients, Route } from './route.js';
 import { ref } from './schemas.js';
@@ -43,7 +45,9 @@ function disconnectSignal(reply: FastifyReply): { signal: AbortSignal; release()
  * Registers one route: OpenAPI facts and schemas, the bearer-token check (onRequest, before the
  * rate limit), validation of every part at once (preValidation), and the handler run inside a
  * request context (tenant from the token, caller `gateway`, the request deadline, the SERVER
- * span as parent) so every service call carries them.
+ * span as parent, the idempotency key of a POST, PUT, PATCH or DELETE) so every service call
+ * carries them: a request retried with the same `Idempotency-Key` header makes the same service
+ * calls with the same keys, and gets the answers they stored.
  */
 export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteDeps): void {
   const needsAuth = route.auth ?? true;
@@ -79,6 +83,11 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
     preValidation: async (request) => validator.validate(request),
     handler: async (request, reply) => {
       const state = requireState(request);
+      const key = requestIdempotencyKey(
+        request.method,
+        request.headers['idempotency-key'],
+        state.principal?.user,
+      );
       const disconnect = disconnectSignal(reply);
       const ctx = createRequestContext({
         service: 'gateway',
@@ -88,6 +97,7 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
         tenant: state.principal?.tenant,
         parent: state.parent,
         cancel: disconnect.signal,
+        ...(key === undefined ? {} : { metadata: { [METADATA_IDEMPOTENCY_KEY]: key } }),
       });
       ctx.span = state.span;
       try {
