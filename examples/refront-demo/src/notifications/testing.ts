@@ -65,7 +65,12 @@ export async function startTestReceiver(): Promise<TestReceiver> {
   });
 }
 
-/** `refront_notifications_claims_total{outcome}` in `metrics` (0 before the first claim). */
+/**
+ * `refront_notifications_claims_total{outcome}` in `metrics` (0 before the first claim).
+ *
+ * @example
+ * expect(await claims(harness.metrics, 'lost')).toBeGreaterThan(0);
+ */
 export async function claims(metrics: MetricsRegistry, outcome: 'won' | 'lost'): Promise<number> {
   const metric = metrics.getSingleMetric('refront_notifications_claims_total');
   if (!metric) return 0;
