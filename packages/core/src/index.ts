@@ -90,14 +90,14 @@ export type { InProcessNetworkOptions, InProcessServer, InProcessServerOptions }
 export { createInProcessNetwork, INPROC_SYSTEM, InProcessNetwork } from './InProcessNetwork.js';
 export type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
 export { bindChain, compose } from './Interceptor.js';
-export type { Logger, LoggerOptions } from './logger.js';
-export { createLogger, DEFAULT_LOG_LEVEL } from './logger.js';
 export {
   deriveIdempotencyKey,
   invalidIdempotencyKey,
   isValidIdempotencyKey,
   MAX_IDEMPOTENCY_KEY_LENGTH,
 } from './idempotencyKey.js';
+export type { Logger, LoggerOptions } from './logger.js';
+export { createLogger, DEFAULT_LOG_LEVEL } from './logger.js';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   METADATA_CALLER,

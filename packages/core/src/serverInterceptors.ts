@@ -7,8 +7,8 @@ import {
 } from './context.js';
 import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
 import type { Call, Interceptor, Metadata, MethodInfo, Next } from './Interceptor.js';
-import type { Logger } from './logger.js';
 import { invalidIdempotencyKey, isValidIdempotencyKey } from './idempotencyKey.js';
+import type { Logger } from './logger.js';
 import { METADATA_CALLER, METADATA_IDEMPOTENCY_KEY, METADATA_TENANT } from './metadataKeys.js';
 import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
 import { redHistogramOf } from './RedHistogram.js';
