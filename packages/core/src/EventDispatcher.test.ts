@@ -63,13 +63,17 @@ afterEach(() => {
 });
 
 describe('event dispatcher', () => {
-  it('acks a handled event, run in a request context carrying the event and correlation ids', async () => {
+  it('acks a handled event, run in a request context carrying the event and correlation ids and an idempotency key', async () => {
     let seen: Readonly<Record<string, string>> | undefined;
     const d = dispatcher(async () => {
       seen = currentContext()?.metadata;
     });
     expect(await d.dispatch(envelope({ correlationId: 'flow-1' }), body, 1, 5)).toEqual({ kind: 'ack' });
-    expect(seen).toEqual({ 'x-refront-event-id': 'e-1', 'x-refront-correlation-id': 'flow-1' });
+    expect(seen).toEqual({
+      'x-refront-event-id': 'e-1',
+      'x-refront-correlation-id': 'flow-1',
+      'x-refront-idempotency-key': 'billing:e-1',
+    });
   });
 
   it('times out a handler that ignores its signal, aborting the signal with DEADLINE_EXCEEDED', async () => {

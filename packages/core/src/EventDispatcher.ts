@@ -6,6 +6,7 @@ import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { EventBinding, EventEnvelope, EventHandler } from './events.js';
 import { type Finish, HandlerContext, HandlerRun, handlerWheel } from './internal/HandlerRun.js';
 import type { Logger } from './logger.js';
+import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
 import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
 import { redHistogramOf } from './RedHistogram.js';
 import { parseTraceparent, startSpan, withActiveSpan } from './trace.js';
@@ -148,6 +149,9 @@ export class EventDispatcher {
       metadata: {
         [METADATA_EVENT_ID]: envelope.id,
         [METADATA_CORRELATION_ID]: envelope.correlationId ?? envelope.id,
+        // Calls the handler makes derive their keys from this one: a redelivered event sends the
+        // same keys downstream, so a call its first delivery made is answered from the store.
+        [METADATA_IDEMPOTENCY_KEY]: `${group}:${envelope.id}`,
       },
       parent: parseTraceparent(envelope.traceparent),
     });

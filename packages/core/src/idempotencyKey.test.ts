@@ -1,9 +1,11 @@
-import { EchoResponse, EchoServiceDefinition } from '@refront/test-contracts';
+import { EchoResponse, EchoServiceDefinition, ThingHappened } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
 import { createRequestContext, runWithContext } from './context.js';
 import type { HandlerContext } from './contracts.js';
 import { type Channel, type ClientMethod, createClient } from './createClient.js';
+import { createEventDispatcher } from './EventDispatcher.js';
 import { isRefrontError, type RefrontError } from './errors.js';
+import { on } from './events.js';
 import { createInProcessNetwork } from './InProcessNetwork.js';
 import type { Call, Interceptor } from './Interceptor.js';
 import { deriveIdempotencyKey, isValidIdempotencyKey } from './idempotencyKey.js';
@@ -175,5 +177,40 @@ describe('idempotency keys of served calls', () => {
       false,
     ]);
     expect(env.runs()).toBe(0);
+  });
+
+  it("derives an event handler's keys from its group and the event id: a redelivery sends the same keys", async () => {
+    const seen: (string | undefined)[] = [];
+    await using env = await serveEcho((ctx) => seen.push(ctx.idempotencyKey));
+    const handler = () => env.client.echo({ message: 'x' }).then(() => undefined);
+    const deliver = (group: string, id: string) =>
+      createEventDispatcher({
+        group,
+        service: 'invoicing',
+        logger,
+        bindings: [on(ThingHappened, handler)],
+      }).dispatch(
+        {
+          id,
+          type: ThingHappened.$type,
+          schemaVersion: 1,
+          contentType: 'application/x-protobuf',
+          timestamp: Date.now(),
+          source: 'producer',
+        },
+        ThingHappened.encode(ThingHappened.fromPartial({ id })).finish(),
+        1,
+        5,
+      );
+    expect(await deliver('billing', 'e-1')).toEqual({ kind: 'ack' });
+    expect(await deliver('billing', 'e-1')).toEqual({ kind: 'ack' });
+    await deliver('billing', 'e-2');
+    await deliver('reports', 'e-1');
+    const [first, redelivered, otherEvent, otherGroup] = seen;
+    expect(seen).toHaveLength(4);
+    expect(first).toBe(deriveIdempotencyKey('billing:e-1', ECHO, 0));
+    expect(redelivered).toBe(first);
+    expect(otherEvent).not.toBe(first);
+    expect(otherGroup).not.toBe(first);
   });
 });
