@@ -5,6 +5,32 @@ import { GatewayReason } from './errors.js';
 /** HTTP methods whose requests carry an idempotency key (the IETF httpapi draft's non-idempotent ones). */
 const KEYED_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** The OpenAPI schema of the `Idempotency-Key` request header, for the routes that read it. */
+export const IDEMPOTENCY_KEY_HEADER_SCHEMA = {
+  type: 'object',
+  properties: {
+    'Idempotency-Key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'Makes a retry safe (IETF httpapi idempotency-key draft): the same key and body get the first ' +
+        'answer again, the same key with another body gets 422, and a retry while the first is still ' +
+        'running gets 409. One is generated when absent.',
+    },
+  },
+} as const;
+
+/**
+ * Whether requests of `method` carry an idempotency key (POST, PUT, PATCH, DELETE).
+ *
+ * @example
+ * isKeyedMethod('POST'); // true
+ */
+export function isKeyedMethod(method: string): boolean {
+  return KEYED_METHODS.has(method);
+}
+
 /** The value of an `Idempotency-Key` header: an sf-string (`"…"`, as the draft sends it) or a bare token. */
 function unquote(value: string): string {
   return value.length >= 2 && value.startsWith('"') && value.endsWith('"')

@@ -72,6 +72,10 @@ describe('gateway: OpenAPI', () => {
       'pageToken',
       'status',
     ]);
+    const header = (op: { parameters?: { in: string; name: string }[] }) =>
+      (op.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+    expect(header(doc.paths['/v1/tickets'].post)).toEqual(['Idempotency-Key']);
+    expect(header(doc.paths['/v1/tickets'].get)).toEqual([]);
   });
 
   it('leaves the dev token route out when dev tokens are off', async () => {

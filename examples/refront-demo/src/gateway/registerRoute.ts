@@ -9,7 +9,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from './auth.js';
 import { GatewayReason } from './errors.js';
-import { requestIdempotencyKey } from './idempotencyKey.js';
+import { IDEMPOTENCY_KEY_HEADER_SCHEMA, isKeyedMethod, requestIdempotencyKey } from './idempotencyKey.js';
 import { stateOf } from './observability.js';
 import type { GatewayClients, Route } from './route.js';
 import { ref } from './schemas.js';
@@ -71,6 +71,8 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
       ...(route.params ? { params: route.params } : {}),
       ...(route.querystring ? { querystring: route.querystring } : {}),
       ...(route.body ? { body: route.body } : {}),
+      // Documentation only: the gateway's own validator reads the header (requestIdempotencyKey).
+      ...(isKeyedMethod(route.method) ? { headers: IDEMPOTENCY_KEY_HEADER_SCHEMA } : {}),
       response: { [status]: route.response, '4xx': ref('Error'), '5xx': ref('Error') },
     },
     ...(needsAuth
