@@ -281,6 +281,8 @@ export const CoreReason = {
   MISSING_TOKEN: 'CORE_MISSING_TOKEN',
   /** The server's token verifier refused the token (or threw). */
   BAD_TOKEN: 'CORE_BAD_TOKEN',
+  /** An idempotency key is empty, longer than 255 characters or not printable ASCII. */
+  INVALID_IDEMPOTENCY_KEY: 'CORE_INVALID_IDEMPOTENCY_KEY',
 } as const;
 
 /** Shorthand for an INVALID_OPTION error thrown by factories at construction. */
