@@ -189,6 +189,7 @@ describe('idempotency keys of served calls', () => {
         service: 'invoicing',
         logger,
         bindings: [on(ThingHappened, handler)],
+        handlerTimeoutMs: 5_000,
       }).dispatch(
         {
           id,
