@@ -3,7 +3,8 @@
  * instances), against the local RabbitMQ and PostgreSQL; waits until all are ready, runs the same
  * walk as `npm run demo`, and stops them all cleanly on exit or Ctrl-C. Requests go on mux, the
  * default lane, or on gRPC with `REFRONT_RPC=grpc`; every service serves both.
- * `npm run demo:distributed -- --once` exits 0 after the walk.
+ * `npm run demo:distributed -- --once` exits 0 after the walk; `-- --no-walk` only starts and serves.
+ * The processes run in their own process groups: one Ctrl-C drains every one of them, then exits 0.
  */
 import { openDatabase } from '@refront/data';
 import { connect } from 'amqplib';
@@ -12,6 +13,7 @@ import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { walk } from './walk.js';
 
 const ONCE = process.argv.includes('--once');
+const WALK = !process.argv.includes('--no-walk');
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 // As serve.ts reads it: empty is unset, anything but a lane is refused.
@@ -29,6 +31,7 @@ const topology = new LocalTopology({
   gatewayPort: Number(process.env.GATEWAY_PORT ?? 8080),
   grpcBasePort: Number(process.env.GRPC_BASE_PORT ?? 25_051),
   opsBasePort: Number(process.env.OPS_BASE_PORT ?? 9_471),
+  ...(process.env.MUX_BASE_PORT ? { muxBasePort: Number(process.env.MUX_BASE_PORT) } : {}),
   instances: { invoicing: 3 },
   rpc: lane,
 });
@@ -64,43 +67,58 @@ async function preflight(): Promise<void> {
   }
 }
 
-let stopping = false;
+// The children run in their own process groups (LocalTopology), so Ctrl-C reaches this process
+// only: the first SIGINT or SIGTERM sends each child one SIGTERM, waits until every one drained
+// and exited, and exits 0; a second one SIGKILLs them and exits 130. A child whose parent dies
+// without stopping it stops on its own.
+let stopped: Promise<void> | undefined;
+let exitCode: number | undefined;
 async function stopAll(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    const stopped = await topology.stopAll();
-    console.log(`Stopped ${stopped} processes.`);
-  }
-  process.exit(code);
+  exitCode ??= code;
+  stopped ??= topology.stopAll().then((n) => console.log(`Stopped ${n} processes.`));
+  await stopped;
+  process.exit(exitCode);
 }
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
+function onSignal(signal: NodeJS.Signals): void {
+  if (stopped) {
+    console.error(`${signal} again: killing the processes without waiting for their drain.`);
+    for (const p of procs) if (p.running) p.child?.kill('SIGKILL');
+    process.exit(130);
+  }
+  console.log(`${signal}: stopping ${procs.filter((p) => p.running).length} processes (each drains first).`);
+  void stopAll(0);
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 await preflight();
 const t0 = performance.now();
 try {
   await topology.startAll();
 } catch (e) {
-  console.error(`The distributed demo could not start: ${(e as Error).message}`);
+  if (!stopped) console.error(`The distributed demo could not start: ${(e as Error).message}`);
   await stopAll(1);
 }
 console.log(
   `Refront demo, distributed: ${procs.length} processes ready (requests on ${topology.rpc}) in ${(performance.now() - t0).toFixed(0)} ms ` +
     `(${procs.map((p) => `${p.service}${p.grpcPort ? `:${p.grpcPort}/${p.muxPort}` : ''}`).join(', ')}; ports gRPC/mux)\n`,
 );
-try {
-  const result = await walk({
-    baseUrl: topology.gatewayUrl,
-    print: (l) => console.log(l),
-    settle: () => topology.settle(),
-    tenant: `acme-${Date.now().toString(36)}`,
-  });
-  console.log(
-    `\nWalk done: ${result.ticketIds.length} tickets, invoice total ${(result.totalMinor / 100).toFixed(2)}.`,
-  );
-} catch (e) {
-  console.error(`The walk failed: ${(e as Error).message}`);
-  await stopAll(1);
+if (WALK) {
+  try {
+    const result = await walk({
+      baseUrl: topology.gatewayUrl,
+      print: (l) => console.log(l),
+      settle: () => topology.settle(),
+      tenant: `acme-${Date.now().toString(36)}`,
+    });
+    console.log(
+      `\nWalk done: ${result.ticketIds.length} tickets, invoice total ${(result.totalMinor / 100).toFixed(2)}.`,
+    );
+  } catch (e) {
+    // Calls in flight fail once Ctrl-C stops the processes: that is not the walk failing.
+    if (!stopped) console.error(`The walk failed: ${(e as Error).message}`);
+    await stopAll(1);
+  }
 }
 console.log(`API: ${topology.gatewayUrl}/v1   docs: ${topology.gatewayUrl}/docs`);
 console.log(`Ops: ${procs.map((p) => `${p.service} http://127.0.0.1:${p.opsPort}/metrics`).join('\n     ')}`);

@@ -2,48 +2,48 @@
  * The distributed topology end to end: `npm run demo:distributed -- --once` starts every service
  * as its own process on mux and gRPC, RabbitMQ and PostgreSQL (invoicing ×3), runs the walk through
  * the gateway with requests on the default lane (REFRONT_RPC unset: mux) and on gRPC
- * (REFRONT_RPC=grpc), and stops them all. Needs the local PostgreSQL and RabbitMQ.
+ * (REFRONT_RPC=grpc), and stops them all. Then how it stops when it is not told to by `--once`:
+ * one Ctrl-C (SIGINT to its process group, as a terminal sends it) drains every process once and
+ * exits 0, and its processes stop on their own when it is killed. Each run has its own database,
+ * AMQP namespace and ports. Needs the local PostgreSQL and RabbitMQ.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { infrastructure } from './topology.js';
+import { type DemoProcess, logLines, runsOn, startDemo } from './demoProcess.js';
+import { infrastructure, until } from './topology.js';
 
 const infra = await infrastructure('the distributed topology test');
 
+/** The processes of the demo: one per service instance, and the gateway. */
+const INSTANCES: Readonly<Record<string, number>> = {
+  tickets: 1,
+  'time-tracking': 1,
+  invoicing: 3,
+  ai: 1,
+  notifications: 1,
+  reporting: 1,
+  gateway: 1,
+};
+
+/** How many processes of each service logged that they drained on `reason`. */
+function drained(demo: DemoProcess, reason: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const l of logLines(demo.output()))
+    if (l.msg === `${l.service} draining` && l.reason === reason)
+      counts[l.service] = (counts[l.service] ?? 0) + 1;
+  return counts;
+}
+
 describe.skipIf(!infra)('distributed topology', () => {
   it.each([
-    ['mux', 'unset (the default)', '18190', '21161', '19581'],
-    ['grpc', 'grpc', '18180', '21151', '19571'],
+    ['mux', 'unset (the default)'],
+    ['grpc', 'grpc'],
   ])(
     'runs the walk across 9 processes with requests on %s (REFRONT_RPC %s), and stops them all cleanly',
     { timeout: 180_000 },
-    async (lane, rpc, gatewayPort, grpcPort, opsPort) => {
-      const entry = fileURLToPath(new URL('../src/distributed.ts', import.meta.url));
-      const { REFRONT_RPC: _, ...inherited } = process.env;
-      const child = spawn(
-        process.execPath,
-        ['--conditions=@refront/source', '--import', 'tsx', entry, '--once'],
-        {
-          env: {
-            ...inherited,
-            GATEWAY_PORT: gatewayPort,
-            GRPC_BASE_PORT: grpcPort,
-            OPS_BASE_PORT: opsPort,
-            ...(rpc === 'grpc' ? { REFRONT_RPC: rpc } : {}),
-            LOG_LEVEL: 'warn',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    async (lane, rpc) => {
+      await using demo = await startDemo(['--once'], rpc === 'grpc' ? { REFRONT_RPC: rpc } : {});
+      const { code } = await demo.exited;
+      const out = demo.output();
       expect(out, out).toMatch(new RegExp(`9 processes ready \\(requests on ${lane}\\)`));
       expect(code, out).toBe(0);
       expect(out).toMatch(/run issued: lock done → price done → issue done → publish done/);
@@ -54,4 +54,44 @@ describe.skipIf(!infra)('distributed topology', () => {
       expect(out).not.toMatch(/failed to (close|drain)/);
     },
   );
+
+  it('drains every process once and exits 0 on one Ctrl-C to its process group', {
+    timeout: 180_000,
+  }, async () => {
+    await using demo = await startDemo(['--no-walk'], { LOG_LEVEL: 'info' });
+    await demo.waitFor(/Serving until Ctrl-C\./, 120_000);
+    const children = demo.children();
+    expect(children).toHaveLength(9);
+    const t0 = performance.now();
+    // What a terminal does on Ctrl-C: SIGINT to every process of its foreground process group.
+    process.kill(-(demo.child.pid as number), 'SIGINT');
+    const { code, signal } = await demo.exited;
+    const stopMs = Math.round(performance.now() - t0);
+    const out = demo.output();
+    console.log(`[ctrl-c] 9 processes drained and stopped in ${stopMs} ms`);
+    expect({ code, signal }, out).toEqual({ code: 0, signal: null });
+    expect(drained(demo, 'received SIGTERM'), out).toEqual(INSTANCES);
+    expect(drained(demo, 'received SIGINT'), out).toEqual({});
+    expect(out).not.toMatch(/second signal/);
+    expect(out).not.toMatch(/failed to (close|drain)/);
+    expect(out).toMatch(/Stopped 9 processes\./);
+    expect(children.filter((pid) => runsOn(pid, demo.namespace))).toEqual([]);
+  });
+
+  it('stops every process, each draining, when the demo itself is killed', { timeout: 180_000 }, async () => {
+    await using demo = await startDemo(['--no-walk'], { LOG_LEVEL: 'info' });
+    await demo.waitFor(/Serving until Ctrl-C\./, 120_000);
+    const children = demo.children();
+    expect(children).toHaveLength(9);
+    process.kill(demo.child.pid as number, 'SIGKILL');
+    await demo.exited;
+    await until(
+      'every process of the killed demo to exit',
+      async () => children.every((pid) => !runsOn(pid, demo.namespace)),
+      60_000,
+    );
+    const out = demo.output();
+    expect(drained(demo, 'received SIGTERM'), out).toEqual(INSTANCES);
+    expect(out).not.toMatch(/second signal/);
+  });
 });

@@ -6,143 +6,68 @@
  * local PostgreSQL and RabbitMQ.
  */
 
-import { type Database, openDatabase } from '@refront/data';
 import { createGrpcClient } from '@refront/transport-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TimeTrackingServiceDefinition } from '../src/gen/refront/timetracking/v1/timetracking.js';
 import { priceMinutes } from '../src/invoicing/pricing.js';
-import { LocalTopology } from '../src/platform/localTopology.js';
-import { devToken, http, type Reply } from './http.js';
-import {
-  AMQP_URL,
-  freshInfrastructure,
-  infrastructure,
-  inParallel,
-  median,
-  metricSum,
-  until,
-} from './topology.js';
+import type { LocalTopology } from '../src/platform/localTopology.js';
+import { demoBreaker } from './breaker.js';
+import { backgroundLoad, keepRunning, type SystemUnderTest, startSystem, takeDown } from './fixtures.js';
+import type { Reply } from './http.js';
+import { Session } from './session.js';
+import { infrastructure, inParallel, median, metricSum, until } from './topology.js';
 
 const infra = await infrastructure('the system tests of the distributed topology');
 /**
- * Each lane gets its own processes, ports, database and queue namespace. mux runs as the default
- * lane (no `rpc` given to the topology); gRPC is asked for.
+ * Each lane gets its own processes, free ports, database and queue namespace (named after the
+ * run, dropped after it). mux runs as the default lane (no `rpc` given to the topology); gRPC is
+ * asked for.
  */
 const LANES = [
-  { lane: 'mux', rpc: undefined, gatewayPort: 18_290, grpcBasePort: 21_271, opsBasePort: 19_691 },
-  { lane: 'grpc', rpc: 'grpc', gatewayPort: 18_280, grpcBasePort: 21_251, opsBasePort: 19_671 },
+  { lane: 'mux', rpc: undefined },
+  { lane: 'grpc', rpc: 'grpc' },
 ] as const;
 const TIME_LOGGED = 'refront.timetracking.v1.TimeLogged';
-
-let topology: LocalTopology;
-let databaseUrl: string;
-const dbs = new Map<string, Database>();
-
-/** A handle on `service`'s own schema, to check its state from outside. */
-async function db(service: string): Promise<Database> {
-  let d = dbs.get(service);
-  if (!d) {
-    d = await openDatabase({ schema: service.replaceAll('-', '_'), url: databaseUrl, poolSize: 2 });
-    dbs.set(service, d);
-  }
-  return d;
-}
-
-async function count(service: string, sql: string, params: unknown[]): Promise<number> {
-  const { rows } = await (await db(service)).query<{ n: number }>(sql, params);
-  return rows[0]?.n ?? 0;
-}
-
-function report(promise: number, figures: Record<string, unknown>): void {
-  console.log(
-    `[promise ${promise} on ${topology.rpc}] ${Object.entries(figures)
-      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-      .join(' ')}`,
-  );
-}
-
-/** A tenant's session at the gateway: its token and JSON calls. */
-class Session {
-  private constructor(
-    readonly tenant: string,
-    private readonly token: string,
-  ) {}
-
-  static async open(tenant: string): Promise<Session> {
-    return new Session(tenant, await devToken(topology.gatewayUrl, tenant));
-  }
-
-  call(method: string, path: string, body?: unknown): Promise<Reply> {
-    return http(topology.gatewayUrl, method, path, {
-      token: this.token,
-      ...(body === undefined ? {} : { body }),
-    });
-  }
-
-  async ok(method: string, path: string, body?: unknown): Promise<Reply['body']> {
-    const r = await this.call(method, path, body);
-    if (r.status !== 200 && r.status !== 201)
-      throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  }
-
-  async customer(name: string, hourlyRateMinor: number): Promise<string> {
-    return (await this.ok('POST', '/v1/customers', { name, hourlyRateMinor, currency: 'EUR' })).id;
-  }
-
-  async ticket(customerId: string, title: string, priority = 'normal'): Promise<string> {
-    return (
-      await this.ok('POST', '/v1/tickets', {
-        customerId,
-        title,
-        description: `${title}: details of the problem`,
-        priority,
-      })
-    ).id;
-  }
-
-  logTime(ticketId: string, minutes: number, workDate: string): Promise<Reply> {
-    return this.call('POST', `/v1/tickets/${ticketId}/time-entries`, {
-      minutes,
-      workDate,
-      description: 'work',
-    });
-  }
-}
-
 const ms = (x: number) => Math.round(x * 10) / 10;
+/**
+ * How long putting a disturbed topology back may take before the next test (a restarted process's
+ * callers reconnect and their breakers close): a bound on the wait between tests, not a promise.
+ */
+const RESTORE_MS = 60_000;
+const breaker = demoBreaker();
 
-for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
+for (const { lane, rpc } of LANES)
   describe.skipIf(!infra)(`the seed promises on the distributed topology, requests on ${lane}`, () => {
+    // This lane's own system: nothing here is shared with the other lane's tests.
+    let system: SystemUnderTest;
+    let topology: LocalTopology;
+    const count = (service: string, sql: string, params: unknown[]) => system.count(service, sql, params);
+    const session = (prefix: string) =>
+      Session.open(topology.gatewayUrl, `${prefix}-${Date.now().toString(36)}`);
+    const report = (promise: number, figures: Record<string, unknown>) =>
+      console.log(
+        `[promise ${promise} on ${topology.rpc}] ${Object.entries(figures)
+          .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+          .join(' ')}`,
+      );
+
     beforeAll(async () => {
-      const namespace = `refront-promises-${lane}`;
-      databaseUrl = await freshInfrastructure(`refront_promises_${lane}`, namespace);
-      // Every port below 32768: Linux hands out ephemeral ports from 32768 up, and an outgoing
-      // connection of any test can take one of them.
-      topology = new LocalTopology({
-        databaseUrl,
-        amqpUrl: AMQP_URL,
-        namespace,
-        gatewayPort,
-        grpcBasePort,
-        opsBasePort,
+      system = await startSystem(`refront_promises_${lane}`, {
         ...(rpc ? { rpc } : {}),
         instances: { invoicing: 3 },
         output: 'capture',
         env: { RATE_LIMIT_PER_MINUTE: '1000000', DATABASE_POOL_SIZE: '4', GRACE_PERIOD_MS: '15000' },
       });
+      topology = system.topology;
       expect(topology.rpc).toBe(lane);
-      await topology.startAll();
     }, 180_000);
 
     afterAll(async () => {
-      for (const d of dbs.values()) await d.close();
-      dbs.clear();
-      if (!topology) return;
+      if (!system) return;
       const crashed = topology.processes.filter((p) =>
         p.exits.some((e) => e.signal !== 'SIGKILL' && e.code !== 0 && e.code !== null),
       );
-      await topology.stopAll();
+      await system[Symbol.asyncDispose]();
       for (const p of topology.processes) {
         const bad = p.exits.filter((e) => e.signal !== 'SIGKILL' && e.code !== 0);
         if (bad.length > 0)
@@ -154,7 +79,7 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
     it('1. independent scaling: 3 invoicing instances share 300 billing requests and 3,000 TimeLogged, none twice', {
       timeout: 300_000,
     }, async () => {
-      const s = await Session.open(`scale-${Date.now().toString(36)}`);
+      const s = await session('scale');
       const rates = Array.from({ length: 10 }, (_, i) => 6_000 + i * 150);
       const customers: string[] = [];
       for (const [i, rate] of rates.entries()) customers.push(await s.customer(`Customer ${i}`, rate));
@@ -272,7 +197,7 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
     it('4. rolling restart: SIGTERM to each invoicing instance under load loses nothing', {
       timeout: 300_000,
     }, async () => {
-      const s = await Session.open(`rolling-${Date.now().toString(36)}`);
+      const s = await session('rolling');
       const customers: string[] = [];
       const tickets: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -295,37 +220,37 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
           ])) === 120,
       );
 
-      let stop = false;
       const failures: string[] = [];
       let accepted = 0;
-      const logLoad = Promise.all(
-        Array.from({ length: 4 }, async (_, w) => {
-          for (let i = 0; !stop; i++) {
-            const r = await s.logTime(tickets[(w + i) % 3] as string, 1 + (i % 50), '2025-10-15');
-            if (r.status === 201) accepted++;
-            else failures.push(`log time → ${r.status} ${JSON.stringify(r.body)}`);
-          }
-        }),
-      );
+      // Whatever fails below, every instance is running again and no load outlives this test.
+      await using _invoicing = keepRunning(topology, topology.of('invoicing'));
+      await using logLoad = backgroundLoad(4, async (w, i) => {
+        const r = await s.logTime(tickets[(w + i) % 3] as string, 1 + (i % 50), '2025-10-15');
+        if (r.status === 201) accepted++;
+        else failures.push(`log time → ${r.status} ${JSON.stringify(r.body)}`);
+        return true;
+      });
       const invoicesOut: Reply[] = [];
       let nextPair = 0;
-      const billLoad = Promise.all(
-        Array.from({ length: 3 }, async () => {
-          for (let k = nextPair++; k < 60; k = nextPair++) {
-            const r = await s.call('POST', '/v1/billing-runs', {
-              customerId: customers[k % 3],
-              period: periods[Math.floor(k / 3)],
-            });
-            if (r.status === 201) invoicesOut.push(r);
-            else failures.push(`billing run → ${r.status} ${JSON.stringify(r.body)}`);
-            await new Promise((res) => setTimeout(res, 150));
-          }
-        }),
-      );
+      await using billLoad = backgroundLoad(3, async () => {
+        const k = nextPair++;
+        if (k >= 60) return false;
+        const r = await s.call('POST', '/v1/billing-runs', {
+          customerId: customers[k % 3],
+          period: periods[Math.floor(k / 3)],
+        });
+        if (r.status === 201) invoicesOut.push(r);
+        else failures.push(`billing run → ${r.status} ${JSON.stringify(r.body)}`);
+        // Paced, not a wait for anything: spreads the 60 runs over the restarts.
+        await new Promise((res) => setTimeout(res, 150));
+        return true;
+      });
       const exits: string[] = [];
       const restartMs: number[] = [];
       for (const p of topology.of('invoicing')) {
-        await new Promise((r) => setTimeout(r, 1_000));
+        // Each SIGTERM lands on load in flight: entries were accepted since the last restart.
+        const mark = accepted;
+        await until('more time entries accepted', async () => accepted >= mark + 8);
         const t = performance.now();
         const exit = await topology.stop(p, 'SIGTERM');
         exits.push(`${p.name}:${exit.code ?? exit.signal}`);
@@ -333,9 +258,8 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
         await topology.waitReady(p);
         restartMs.push(Math.round(performance.now() - t));
       }
-      await billLoad;
-      stop = true;
-      await logLoad;
+      await billLoad.finished;
+      await logLoad.stop();
 
       await until(
         `${accepted} entries of 2025-10 billable`,
@@ -383,10 +307,14 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
     it('2. reporting down: the flow works, 1,000 events wait, and the read models catch up exactly', {
       timeout: 300_000,
     }, async () => {
-      const s = await Session.open(`nordash-${Date.now().toString(36)}`);
+      const s = await session('nordash');
       const reporting = topology.one('reporting');
-      const killed = await topology.kill(reporting);
-      expect(killed.signal).toBe('SIGKILL');
+      await using killed = await takeDown(topology, reporting, 'SIGKILL', {
+        what: 'the gateway to reach reporting again',
+        check: async () => (await s.call('GET', '/v1/reports/customers')).status === 200,
+        timeoutMs: RESTORE_MS,
+      });
+      expect(killed.exit.signal).toBe('SIGKILL');
 
       const customer = await s.customer('Initrode', 9_000);
       const ticket = await s.ticket(customer, 'Printer on fire');
@@ -453,7 +381,7 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
     it('3. tickets down: time tracking fails fast with UNAVAILABLE, the gateway answers 503, and it recovers', {
       timeout: 300_000,
     }, async () => {
-      const s = await Session.open(`notix-${Date.now().toString(36)}`);
+      const s = await session('notix');
       const customer = await s.customer('Umbrella', 8_000);
       const ticket = await s.ticket(customer, 'Elevator stuck');
       expect((await s.logTime(ticket, 10, '2025-08-01')).status).toBe(201);
@@ -461,16 +389,50 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
       const before = await topology.metrics(tt);
 
       const tickets = topology.one('tickets');
-      expect((await topology.kill(tickets)).signal).toBe('SIGKILL');
-      const latencies: number[] = [];
-      const statuses: string[] = [];
-      for (let i = 0; i < 60; i++) {
+      const logTimeWorks = async () => (await s.logTime(ticket, 7, '2025-08-03')).status === 201;
+      await using down = await takeDown(topology, tickets, 'SIGKILL', {
+        what: 'logging time to work again',
+        check: logTimeWorks,
+        timeoutMs: RESTORE_MS,
+      });
+      expect(down.exit.signal).toBe('SIGKILL');
+      const statuses = new Set<string>();
+      const failingCall = async (): Promise<number> => {
         const t = performance.now();
         const r = await s.logTime(ticket, 5, '2025-08-02');
-        latencies.push(performance.now() - t);
-        statuses.push(`${r.status} ${r.body?.error?.status}`);
-      }
-      expect([...new Set(statuses)]).toEqual(['503 UNAVAILABLE']);
+        statuses.add(`${r.status} ${r.body?.error?.status}`);
+        return performance.now() - t;
+      };
+      // Time tracking calls tickets only, so a breaker it opens is one of tickets'.
+      const openedSince = (m: string): number =>
+        metricSum(m, 'refront_resilience_breaker_transitions_total', { state: 'open' }) -
+        metricSum(before, 'refront_resilience_breaker_transitions_total', { state: 'open' });
+
+      // A breaker opens once failures are over half of at least 20 calls in its rolling window.
+      // The previous test's successes can still be in that window; they leave it `rollingWindowMs`
+      // after they happened, and failing calls fill it in a few seconds more.
+      const untilOpen: number[] = [];
+      await until(
+        "time tracking's breaker on tickets to open",
+        async () => {
+          untilOpen.push(await failingCall());
+          return openedSince(await topology.metrics(tt)) >= 1;
+        },
+        breaker.rollingWindowMs + 10_000,
+      );
+      // Failing fast is what the seed promises here, so it is asserted, with a bound that is the
+      // promise's and not a speed measurement: once the breaker is open a failing call waits on
+      // nothing (1-5 ms through the gateway even on a loaded 2-core machine), where a call that
+      // still goes to a dead instance pays a connect attempt and retries with backoff (hundreds
+      // of ms). A median of 50 ms or more means calls stopped failing fast.
+      const afterOpen: number[] = [];
+      for (let i = 0; i < 30; i++) afterOpen.push(await failingCall());
+      expect([...statuses]).toEqual(['503 UNAVAILABLE']);
+      expect(median(afterOpen)).toBeLessThan(50);
+      const during = await topology.metrics(tt);
+      const rejected =
+        metricSum(during, 'refront_resilience_rejections_total') -
+        metricSum(before, 'refront_resilience_rejections_total');
 
       // The same call over gRPC, as a caller outside Refront makes it: a typed UNAVAILABLE.
       const grpc = createGrpcClient(TimeTrackingServiceDefinition, {
@@ -490,51 +452,34 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
       await grpc.close();
       expect(direct).toBe('UNAVAILABLE');
 
-      // The breaker opens on the share of failures in its 10 s rolling window, so successes from
-      // the previous test still in that window can outweigh 60 failures: keep failing calls going
-      // (each still a 503) until it opens, for at most two windows.
-      const openedSince = (m: Awaited<ReturnType<typeof topology.metrics>>): number =>
-        metricSum(m, 'refront_resilience_breaker_transitions_total', { state: 'open' }) -
-        metricSum(before, 'refront_resilience_breaker_transitions_total', { state: 'open' });
-      const extraUntil = Date.now() + 20_000;
-      while (openedSince(await topology.metrics(tt)) < 1 && Date.now() < extraUntil) {
-        const r = await s.logTime(ticket, 5, '2025-08-02');
-        statuses.push(`${r.status} ${r.body?.error?.status}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect([...new Set(statuses)]).toEqual(['503 UNAVAILABLE']);
-      const during = await topology.metrics(tt);
-      const opened = openedSince(during);
-      const rejected =
-        metricSum(during, 'refront_resilience_rejections_total') -
-        metricSum(before, 'refront_resilience_rejections_total');
-      expect(opened).toBeGreaterThanOrEqual(1);
-      expect(rejected).toBeGreaterThan(0);
-
-      const t0 = performance.now();
+      // Recovery on its own, as promised: an open breaker lets a probe through `resetTimeoutMs`
+      // after it last opened, and a channel redials a restarted instance within its reconnect
+      // backoff, so once tickets is ready calls succeed again within the reset timeout + 5 s.
       topology.start(tickets);
       await topology.waitReady(tickets);
+      const t0 = performance.now();
       let attempts = 0;
       await until(
         'logging time to succeed again',
         async () => {
           attempts++;
-          return (await s.logTime(ticket, 7, '2025-08-03')).status === 201;
+          return logTimeWorks();
         },
-        120_000,
+        breaker.resetTimeoutMs + 5_000,
       );
       const recoveredMs = Math.round(performance.now() - t0);
       const again = await inParallel(20, 4, () => s.logTime(ticket, 3, '2025-08-04'));
       report(3, {
-        failingCalls: latencies.length,
-        extraCallsUntilBreakerOpened: statuses.length - latencies.length,
-        medianFailMs: ms(median(latencies)),
-        medianFailMsFirst10: ms(median(latencies.slice(0, 10))),
-        medianFailMsLast50: ms(median(latencies.slice(10))),
-        maxFailMs: ms(Math.max(...latencies)),
-        breakerOpened: opened,
+        callsUntilBreakerOpened: untilOpen.length,
+        medianFailMsUntilOpen: ms(median(untilOpen)),
+        maxFailMsUntilOpen: ms(Math.max(...untilOpen)),
+        callsAfterOpen: afterOpen.length,
+        medianFailMsAfterOpen: ms(median(afterOpen)),
+        maxFailMsAfterOpen: ms(Math.max(...afterOpen)),
+        breakerOpened: openedSince(during),
         rejectedByBreaker: rejected,
         grpcStatus: direct,
+        breakerResetMs: breaker.resetTimeoutMs,
         recoveredMs,
         attemptsUntilRecovered: attempts,
       });
@@ -544,11 +489,15 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
     it('5. independent deploy: notifications stops, is upgraded and started while the rest runs, and works off its backlog', {
       timeout: 300_000,
     }, async () => {
-      const s = await Session.open(`deploy-${Date.now().toString(36)}`);
+      const s = await session('deploy');
       const notifications = topology.one('notifications');
       const oldVersion = (await topology.readiness(notifications)).version;
-      const stopped = await topology.stop(notifications, 'SIGTERM');
-      expect(stopped.code).toBe(0);
+      await using stopped = await takeDown(topology, notifications, 'SIGTERM', {
+        what: 'the gateway to reach notifications again',
+        check: async () => (await s.call('GET', '/v1/notifications')).status === 200,
+        timeoutMs: RESTORE_MS,
+      });
+      expect(stopped.exit.code).toBe(0);
 
       const customer = await s.customer('Soylent', 9_900);
       const ids: string[] = [];
@@ -575,7 +524,7 @@ for (const { lane, rpc, gatewayPort, grpcBasePort, opsBasePort } of LANES)
       await topology.waitReady(notifications);
       const newVersion = (await topology.readiness(notifications)).version;
       const kinds = async () => {
-        const { rows } = await (await db('notifications')).query<{ kind: string; n: number }>(
+        const { rows } = await (await system.db('notifications')).query<{ kind: string; n: number }>(
           'select kind, count(*)::int as n from notifications where tenant_id = $1 group by kind',
           [s.tenant],
         );

@@ -2,7 +2,9 @@
  * Helpers of the distributed system tests: infrastructure checks, a fresh database and namespace
  * per topology, bounded-concurrency load, and sums over the Prometheus text a process serves.
  */
+import { readdirSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
+import { DEFAULT_RETRY_DELAYS_MS } from '@refront/core';
 import { openDatabase } from '@refront/data';
 import { connect } from 'amqplib';
 import { PLATFORM_MODULES } from '../src/platform/startPlatform.js';
@@ -72,6 +74,85 @@ export async function freshInfrastructure(name: string, namespace: string): Prom
   const url = new URL(DATABASE_SERVER_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** A database and a queue namespace of one test run, dropped and deleted on dispose. */
+export interface TestInfrastructure extends AsyncDisposable {
+  /** URL of the run's own database on the local server. */
+  readonly databaseUrl: string;
+  /** The run's own AMQP namespace (`AMQP_NAMESPACE`). */
+  readonly namespace: string;
+}
+
+/**
+ * A new database and AMQP namespace named after `prefix` and this run, so concurrent runs (and
+ * what an earlier run left) never share a table, a queue or an exchange with this one. Disposing
+ * it drops the database and deletes the namespace's queues and exchanges; stop the processes
+ * using them first.
+ *
+ * @example
+ * await using infra = await isolatedInfrastructure('refront_promises_mux');
+ */
+export async function isolatedInfrastructure(prefix: string): Promise<TestInfrastructure> {
+  const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+  const name = `${prefix}_${run}`.toLowerCase().replaceAll(/[^a-z0-9_]/g, '_');
+  const namespace = name.replaceAll('_', '-');
+  await adminQuery(`create database ${name}`);
+  const url = new URL(DATABASE_SERVER_URL);
+  url.pathname = `/${name}`;
+  return {
+    databaseUrl: url.toString(),
+    namespace,
+    async [Symbol.asyncDispose]() {
+      await adminQuery(`drop database if exists ${name} with (force)`);
+      await deleteNamespace(namespace);
+    },
+  };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = await openDatabase({ schema: 'refront_test_admin', url: DATABASE_SERVER_URL, poolSize: 1 });
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * Deletes what the platform declares under `namespace`: each group's queue, DLQ and retry queues,
+ * the unrouted queues and exchange, and one domain exchange per protobuf package of the demo.
+ * Names that were never declared are skipped.
+ */
+async function deleteNamespace(namespace: string): Promise<void> {
+  const queues = [`${namespace}.unrouted`, `${namespace}.unrouted.notices`];
+  for (const m of PLATFORM_MODULES)
+    queues.push(
+      `${namespace}.${m.name}`,
+      `${namespace}.${m.name}.dlq`,
+      ...DEFAULT_RETRY_DELAYS_MS.map((d) => `${namespace}.${m.name}.retry.${d}ms`),
+    );
+  const exchanges = [`${namespace}.unrouted`];
+  const gen = new URL('../src/gen/refront/', import.meta.url);
+  for (const domain of readdirSync(gen))
+    for (const version of readdirSync(new URL(`${domain}/`, gen)))
+      exchanges.push(`${namespace}.refront.${domain}.${version}`);
+  const conn = await connect(AMQP_URL);
+  conn.on('error', () => {});
+  try {
+    // A name that does not exist closes its channel: one channel per name.
+    for (const [kind, name] of [
+      ...queues.map((q) => ['queue', q] as const),
+      ...exchanges.map((e) => ['exchange', e] as const),
+    ]) {
+      const ch = await conn.createChannel();
+      ch.on('error', () => {});
+      await (kind === 'queue' ? ch.deleteQueue(name) : ch.deleteExchange(name)).catch(() => {});
+      await ch.close().catch(() => {});
+    }
+  } finally {
+    await conn.close().catch(() => {});
+  }
 }
 
 /** Runs `fn(i)` for i in [0, n) with at most `concurrency` at a time; results in order. */

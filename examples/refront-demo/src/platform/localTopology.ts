@@ -85,6 +85,7 @@ export class LocalProcess {
 }
 
 const SERVE = fileURLToPath(new URL('../serve.ts', import.meta.url));
+const EXIT_WITH_PARENT = new URL('./exitWithParent.ts', import.meta.url).href;
 
 /** Every service of the platform (and the gateway) as separate processes on loopback. */
 export class LocalTopology {
@@ -159,7 +160,12 @@ export class LocalTopology {
   start(p: LocalProcess, env: Readonly<Record<string, string>> = {}): void {
     if (p.running) throw new Error(`${p.name} is already running`);
     const o = this.options;
-    const child = spawn(process.execPath, ['--conditions=@refront/source', '--import', 'tsx', SERVE], {
+    const node = ['--conditions=@refront/source', '--import', 'tsx', '--import', EXIT_WITH_PARENT];
+    const child = spawn(process.execPath, [...node, SERVE], {
+      // Its own process group: a terminal's Ctrl-C reaches only this process, which SIGTERMs each
+      // child once (a child that got both would skip its drain). The IPC channel tells the child
+      // when this process is gone (exitWithParent.ts).
+      detached: true,
       env: {
         ...process.env,
         SERVICE: p.service,
@@ -184,6 +190,7 @@ export class LocalTopology {
         'ignore',
         this.output === 'inherit' ? 'inherit' : 'pipe',
         this.output === 'inherit' ? 'inherit' : 'pipe',
+        'ipc',
       ],
     });
     if (this.output === 'capture') {
