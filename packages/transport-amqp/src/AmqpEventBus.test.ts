@@ -198,7 +198,7 @@ describe.skipIf(!up)('AMQP event bus (real RabbitMQ)', () => {
     await until(() => got.has('during') && got.has('after'));
     expect(states).toEqual(['connected', 'disconnected', 'connected']);
     // Declaring the same group again (a restart) meets the same arguments: no PRECONDITION_FAILED.
-    await using again = testBus({ namespace: bus.names.queue('x').split('.')[0]! });
+    await using again = testBus({ namespace: bus.names.namespace });
     await expect(again.subscribe('survivor', [on(ThingHappened, async () => {})])).resolves.toBeDefined();
   });
 

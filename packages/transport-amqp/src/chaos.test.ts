@@ -83,10 +83,15 @@ describe.skipIf(!up)('AMQP chaos (real RabbitMQ and PostgreSQL)', () => {
         const h = hold();
         holding = h;
         await until(() => h.ids.length >= CONCURRENCY, 20_000);
+        // Stop holding the moment the loss is seen: the consumer may be back, consuming on a new
+        // channel, before the kill commands return, and what it takes then must not be held.
         const lost = new Promise<void>((resolve) => {
           const off = consumer.onStateChange((s) => {
             if (s !== 'disconnected') return;
             off();
+            holding = undefined;
+            heldAtKills.push([...h.ids]);
+            h.release();
             resolve();
           });
         });
@@ -97,9 +102,6 @@ describe.skipIf(!up)('AMQP chaos (real RabbitMQ and PostgreSQL)', () => {
         ]);
         expect(killed).toEqual([true, true]);
         await lost;
-        holding = undefined;
-        heldAtKills.push([...h.ids]);
-        h.release();
       };
       // A publish the bus rejects is retried by the caller with the same id.
       const publishOne = async (i: number): Promise<void> => {
