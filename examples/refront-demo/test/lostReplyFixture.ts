@@ -6,6 +6,8 @@
  * transaction that inserts a time entry, once armed, cuts its own instance's relay right after its
  * COMMIT and before the handler answers.
  */
+
+import { type FaultProxy, startFaultProxy } from '@refront/conformance';
 import {
   type Client,
   createClient,
@@ -31,7 +33,6 @@ import { muxServiceName, openLane, type RpcLane } from '../src/platform/rpcLane.
 import { type Harness, startHarness } from '../src/platform/testing/harness.js';
 import { ticketsModule } from '../src/tickets/module.js';
 import { timeTrackingModule } from '../src/timetracking/module.js';
-import { type CuttingRelay, startRelay } from './cuttingRelay.js';
 import { type Counters, countingServer, faultyDatabase } from './instrumented.js';
 import { metricSum } from './topology.js';
 
@@ -42,7 +43,7 @@ export const TENANT = 'acme';
 export interface Instance {
   readonly name: 'a' | 'b';
   readonly metrics: MetricsRegistry;
-  readonly relay: CuttingRelay;
+  readonly relay: FaultProxy;
   readonly outbox: Outbox;
   /** LogTime handler runs on this instance. */
   readonly runs: number;
@@ -106,7 +107,7 @@ async function startInstance(name: 'a' | 'b', shared: Shared): Promise<Instance>
   const counters: Counters = { runs: 0, committedInserts: 0, wasCut: false };
   const logger = shared.logger.child({ instance: name });
   const metrics = createMetricsRegistry({ processMetrics: false });
-  let relay: CuttingRelay | undefined;
+  let relay: FaultProxy | undefined;
   const raw = await openDatabase({
     schema: schemaOf(module.name),
     url: shared.url,
@@ -153,7 +154,7 @@ async function startInstance(name: 'a' | 'b', shared: Shared): Promise<Instance>
   });
   await server.start();
   outbox.start();
-  relay = await startRelay(server.port);
+  relay = await startFaultProxy(`127.0.0.1:${server.port}`);
   await shared.registry.register(
     {
       id: `time-tracking-${name}`,

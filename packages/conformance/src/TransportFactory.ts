@@ -3,9 +3,12 @@ import type {
   Interceptor,
   Logger,
   MethodInfo,
+  Registry,
   ServiceDefinition,
   ServiceImplementation,
 } from '@refront/core';
+import type { BalancerOptions } from '@refront/discovery';
+import type { ResiliencePolicy } from '@refront/resilience';
 
 /** A contract and its implementation, as a server serves it. */
 export interface ServedContract {
@@ -86,6 +89,23 @@ export interface ConformanceChannelOptions {
   readonly tls?: ConformanceClientTls;
 }
 
+/**
+ * What the suite asks of {@link TransportFactory.discoveryChannel}: the field names of
+ * transport-grpc's and transport-mux's channel options, so a lane can pass them on as they are.
+ */
+export interface ConformanceDiscoveryChannelOptions {
+  /** A silent logger. */
+  readonly logger: Logger;
+  /** Where the channel finds the instances of `service`. */
+  readonly discovery: Registry;
+  /** The service whose instances the channel calls. */
+  readonly service: string;
+  /** The resilience policy run around every call, with a breaker per instance (the lane's own use of it is under test). */
+  readonly policy: ResiliencePolicy;
+  /** How the channel picks an instance per attempt. */
+  readonly balancer: Omit<BalancerOptions, 'service'>;
+}
+
 /** A started server, as the suite drives it. `H` is what a channel needs to reach it. */
 export interface ConformanceServer<H> {
   /** What {@link TransportFactory.channel} takes: an address, a network… */
@@ -121,6 +141,13 @@ export interface TransportCapabilities {
    * {@link TransportFactory.addressOf} and {@link TransportFactory.handleOf}. @default true
    */
   readonly faults?: boolean;
+  /**
+   * The lane's channel finds a service's instances in a {@link Registry} and runs a resilience
+   * policy per call and instance, so the suite can check what a retry may repeat across two
+   * instances and when an instance's breaker opens. Needs `faults` and
+   * {@link TransportFactory.discoveryChannel}. @default true
+   */
+  readonly discovery?: boolean;
 }
 
 /**
@@ -147,6 +174,11 @@ export interface TransportFactory<H = unknown> {
   readonly capabilities?: TransportCapabilities;
   /** Starts a server of `options.contracts` and resolves once it accepts calls. */
   startServer(options: ConformanceServerOptions): Promise<ConformanceServer<H>>;
+  /**
+   * A channel to the instances of `options.service` registered in `options.discovery`, running
+   * `options.policy` and balancing with `options.balancer`. Required with `capabilities.discovery`.
+   */
+  discoveryChannel?(options: ConformanceDiscoveryChannelOptions): ConformanceChannel;
   /** A channel that reaches `server` (the lane's resilience policy is best left off: the suite tests the lane). */
   channel(server: H, options: ConformanceChannelOptions): ConformanceChannel;
   /**

@@ -12,6 +12,7 @@ import {
 } from '@refront/core';
 import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
+import { describeDeliveryCases } from './deliveryCases.js';
 import { ALL_STATUSES, FLIP_RETRYABLE, failDetails, PLAIN_ERROR_MESSAGE, THROW_PLAIN } from './echoProbe.js';
 import { CONFORMANCE_CALLER, logger, type SetupOptions, setupEnv } from './environment.js';
 import { refused, rejection, within } from './expectations.js';
@@ -33,7 +34,8 @@ const auth: ConformanceAuth = {
  * Registers the transport conformance suite for one request lane: Vitest `describe`/`it` blocks
  * that prove what every lane promises (round trips, typed errors, deadlines, cancellation,
  * metadata and trace continuation, authentication, drain, bad input, concurrency, TLS and mTLS,
- * faults: connections cut, a restarted server, a peer that never answers). Call it at
+ * faults: connections cut, a restarted server, a peer that never answers; delivery: what a retry
+ * may repeat across two instances, a breaker opening on an unreachable one). Call it at
  * the top level of the lane's test file. Cases whose capability the factory turns off are not
  * registered.
  *
@@ -41,9 +43,19 @@ const auth: ConformanceAuth = {
  * describeTransportConformance('gRPC', grpcFactory);
  */
 export function describeTransportConformance<H>(name: string, factory: TransportFactory<H>): void {
-  const caps = { sendsBytes: true, auth: true, tls: true, faults: true, ...factory.capabilities };
+  const caps = {
+    sendsBytes: true,
+    auth: true,
+    tls: true,
+    faults: true,
+    discovery: true,
+    ...factory.capabilities,
+  };
   if (caps.faults && (!factory.addressOf || !factory.handleOf)) {
     throw new Error(`${name}: capabilities.faults needs factory.addressOf and factory.handleOf`);
+  }
+  if (caps.discovery && !(caps.faults && factory.discoveryChannel)) {
+    throw new Error(`${name}: capabilities.discovery needs capabilities.faults and factory.discoveryChannel`);
   }
 
   const setup = (options?: SetupOptions) => setupEnv(factory, options);
@@ -391,5 +403,6 @@ export function describeTransportConformance<H>(name: string, factory: Transport
 
     if (caps.tls) describeTlsCases(factory);
     if (caps.faults) describeFaultCases(factory);
+    if (caps.discovery) describeDeliveryCases(factory);
   });
 }

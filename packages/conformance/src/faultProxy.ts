@@ -4,6 +4,8 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 export interface FaultProxy extends AsyncDisposable {
   /** `127.0.0.1:<port>` to dial instead of the server. */
   readonly address: string;
+  /** The port of {@link FaultProxy.address} (what a registry entry of the proxied instance gives). */
+  readonly port: number;
   /**
    * Stops accepting and resets every relayed connection on both sides (TCP RST, as when the
    * server's host dies): clients see their connection torn down, the server sees its clients
@@ -27,6 +29,7 @@ function listen(server: Server): Promise<number> {
  * Starts a TCP relay on 127.0.0.1 to `target` (`host:port`). Bytes pass through untouched, TLS
  * included, so a lane's client and server do not know it is there until {@link FaultProxy.cut}.
  *
+ * @throws the listen error when no port can be bound.
  * @example
  * await using proxy = await startFaultProxy('127.0.0.1:7070');
  * // dial proxy.address, then: await proxy.cut();
@@ -59,5 +62,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     });
     return cutting;
   };
-  return { address: `127.0.0.1:${boundPort}`, cut, [Symbol.asyncDispose]: cut };
+  return { address: `127.0.0.1:${boundPort}`, port: boundPort, cut, [Symbol.asyncDispose]: cut };
+}
+
+/**
+ * A `127.0.0.1:<port>` nothing listens on: a port just bound and released, so a dial is refused
+ * at once (as to an instance whose process is gone), never sent.
+ *
+ * @throws the listen error when no port can be bound.
+ * @example
+ * const dead = await refusingAddress();
+ * // register dead as an instance: every dial to it gets ECONNREFUSED
+ */
+export async function refusingAddress(): Promise<string> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `127.0.0.1:${port}`;
 }

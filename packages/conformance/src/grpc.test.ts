@@ -26,6 +26,7 @@ const grpc: TransportFactory<string> = {
   channel(address, { logger, tls }) {
     return createGrpcChannel({ target: address, policy: false, logger, ...(tls ? { tls } : {}) });
   },
+  discoveryChannel: (options) => createGrpcChannel(options),
   addressOf: (address) => address,
   handleOf: (address) => address,
 };

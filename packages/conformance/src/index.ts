@@ -8,7 +8,7 @@ export {
 export type { SleepObservation } from './echoProbe.js';
 export { ALL_STATUSES, createEchoProbe, failDetails } from './echoProbe.js';
 export type { FaultProxy } from './faultProxy.js';
-export { startFaultProxy } from './faultProxy.js';
+export { refusingAddress, startFaultProxy } from './faultProxy.js';
 export type { SilentServer } from './silentServer.js';
 export { startSilentServer } from './silentServer.js';
 export type {
@@ -16,6 +16,7 @@ export type {
   ConformanceChannel,
   ConformanceChannelOptions,
   ConformanceClientTls,
+  ConformanceDiscoveryChannelOptions,
   ConformancePrincipal,
   ConformanceServer,
   ConformanceServerOptions,

@@ -12,8 +12,9 @@ import type { TransportFactory } from './TransportFactory.js';
 const inProcess: TransportFactory<InProcessNetwork> = {
   system: 'refront_inproc',
   // Messages are copied through their protobuf codecs by default, so bad bytes can be sent. No
-  // sockets: no TLS, no connection to cut, no port to restart on, so those cases are not registered.
-  capabilities: { sendsBytes: true, auth: true, tls: false, faults: false },
+  // sockets: no TLS, no connection to cut, no port to restart on, no instances to discover, so
+  // those cases are not registered.
+  capabilities: { sendsBytes: true, auth: true, tls: false, faults: false, discovery: false },
   async startServer(options) {
     const network = createInProcessNetwork();
     const server = network.createServer({

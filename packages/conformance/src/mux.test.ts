@@ -25,6 +25,7 @@ const mux: TransportFactory<string> = {
   channel(address, { logger, tls }) {
     return createMuxChannel({ target: address, policy: false, logger, ...(tls ? { tls } : {}) });
   },
+  discoveryChannel: (options) => createMuxChannel(options),
   addressOf: (address) => address,
   handleOf: (address) => address,
 };

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { createMuxClient } from './createMuxClient.js';
 import { encodePreface } from './internal/codec.js';
 import { MUX_PROTOCOL_VERSION } from './protocol.js';
-import { refusingPort } from './testing/delivery.js';
 import { EchoServiceDefinition, logger, rejection } from './testing/fixtures.js';
 
 /** A raw TCP server on 127.0.0.1 doing `onSocket` with each connection; closed by the test. */
@@ -24,9 +23,12 @@ async function rawServer(onSocket: (s: Socket) => void): Promise<{ port: number;
   return { port: (server.address() as { port: number }).port, server };
 }
 
-/** Ways an instance can be unreachable: the port each starts, and how the server behind it is stopped. */
+/**
+ * Ways only a mux peer can be unreachable (a refused connect and a connection closed at once are
+ * the conformance suite's delivery cases, for every network lane): the port each starts, and how
+ * the server behind it is stopped.
+ */
 const unreachable = {
-  'refuses connections': async () => ({ port: await refusingPort(), close: () => {} }),
   'never completes the handshake': async () => {
     const { port, server } = await rawServer((s) => s.resume());
     return { port, close: () => server.close() };
