@@ -8,7 +8,10 @@ export type MetricsRegistry = Registry;
 export interface MetricsRegistryOptions {
   /** Labels added to every metric (`service`, `version`…). @default {} */
   readonly defaultLabels?: Readonly<Record<string, string>>;
-  /** Collect Node.js process metrics (event loop lag, heap, GC). @default true */
+  /**
+   * Collect Node.js process metrics (event loop lag, heap, GC, active handles by type). The
+   * `nodejs_active_*_total` gauges are left out: the `_total` suffix is for counters. @default true
+   */
   readonly processMetrics?: boolean;
 }
 
@@ -21,9 +24,21 @@ export interface MetricsRegistryOptions {
 export function createMetricsRegistry(options: MetricsRegistryOptions = {}): MetricsRegistry {
   const registry = new Registry();
   if (options.defaultLabels) registry.setDefaultLabels({ ...options.defaultLabels });
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names three gauges `*_total`, which Prometheus reserves for counters (promtool
+    // check metrics fails on them). Each is the sum of its by-type gauge, which stays.
+    for (const name of MISNAMED_GAUGES) registry.removeSingleMetric(name);
+  }
   return registry;
 }
+
+/** prom-client's default gauges that carry a counter's `_total` suffix. */
+const MISNAMED_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
 
 /** Latency buckets in seconds, from 100 µs to 10 s. */
 export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [
