@@ -30,6 +30,17 @@ const auth: ConformanceAuth = {
   verifyToken: (token) => (token === GOOD_TOKEN ? { id: PRINCIPAL, claims: { role: 'admin' } } : undefined),
 };
 
+/** Calls Echo with `body` as the request's bytes, whatever they are. */
+function rawEcho(channel: Channel, body: readonly number[]): Promise<unknown> {
+  const raw = { ...EchoRequest, encode: () => ({ finish: () => new Uint8Array(body) }) };
+  const echo = EchoServiceDefinition.methods.echo;
+  const def = {
+    ...EchoServiceDefinition,
+    methods: { ...EchoServiceDefinition.methods, echo: { ...echo, requestType: raw } },
+  };
+  return createClient(def, channel, { caller: CONFORMANCE_CALLER }).echo({});
+}
+
 /**
  * Registers the transport conformance suite for one request lane: Vitest `describe`/`it` blocks
  * that prove what every lane promises (round trips, typed errors, deadlines, cancellation,
@@ -318,21 +329,28 @@ export function describeTransportConformance<H>(name: string, factory: Transport
         it('answers a body that does not decode with INVALID_ARGUMENT and keeps serving', async () => {
           await using env = await setup();
           // Field 1 announced as 5 bytes long, then the body ends.
-          const broken = {
-            ...EchoRequest,
-            encode: () => ({ finish: () => new Uint8Array([0x0a, 0x05, 0x61]) }),
-          };
-          const echo = EchoServiceDefinition.methods.echo;
-          const def = {
-            ...EchoServiceDefinition,
-            methods: { ...EchoServiceDefinition.methods, echo: { ...echo, requestType: broken } },
-          };
-          const client = createClient(def, env.channel, { caller: CONFORMANCE_CALLER });
-          const err = await refused(client.echo({ message: 'x' }));
+          const err = await refused(rawEcho(env.channel, [0x0a, 0x05, 0x61]));
           expect(err.status).toBe('INVALID_ARGUMENT');
           expect(err.reason).toBe('CORE_DECODE_FAILED');
           expect(err.retryable).toBe(false);
           expect((await env.client.echo({ message: 'still serving' })).message).toBe('still serving');
+        });
+
+        it('refuses field number 0, a lone end-group tag and a group as CORE_DECODE_FAILED, before any handler', async () => {
+          await using env = await setup();
+          // Each decodes leniently as a request of defaults (or of `message: "a"`): the codec stops there.
+          const bodies = [[0x00], [0x0a, 0x01, 0x61, 0x00, 0x0a, 0x01, 0x62], [0x0c], [0x0b, 0x0c]];
+          for (const body of bodies) {
+            const err = await refused(rawEcho(env.channel, body));
+            expect(err).toMatchObject({
+              status: 'INVALID_ARGUMENT',
+              reason: 'CORE_DECODE_FAILED',
+              retryable: false,
+            });
+          }
+          expect(env.probe.echoes).toBe(0);
+          expect((await env.client.echo({ message: 'still serving' })).message).toBe('still serving');
+          expect(env.probe.echoes).toBe(1);
         });
       });
     }

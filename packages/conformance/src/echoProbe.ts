@@ -44,6 +44,8 @@ export interface SleepObservation {
 /** The Echo contract's implementation for one server, and what its handlers saw. */
 export interface EchoProbe {
   readonly implementation: ServiceImplementation<typeof EchoServiceDefinition>;
+  /** How many Echo handlers have run. */
+  readonly echoes: number;
   /** Resolves once `count` Sleep handlers have started in total. */
   sleepsStarted(count: number): Promise<void>;
   /** Resolves with the `index`-th (0-based) Sleep handler's end. */
@@ -95,8 +97,10 @@ function sleepFor(durationMs: number, signal: AbortSignal): Promise<boolean> {
 export function createEchoProbe(): EchoProbe {
   const started = new Awaitable<true>();
   const ended = new Awaitable<SleepObservation>();
+  let echoes = 0;
   const implementation: ServiceImplementation<typeof EchoServiceDefinition> = {
     async echo(request, ctx) {
+      echoes++;
       return {
         message: request.message,
         payload: request.payload,
@@ -128,6 +132,9 @@ export function createEchoProbe(): EchoProbe {
   };
   return {
     implementation,
+    get echoes() {
+      return echoes;
+    },
     sleepsStarted: async (count) => {
       await started.at(count - 1);
     },

@@ -1,5 +1,6 @@
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
 import type { Channel, ClientMethod } from './createClient.js';
+import { decodeMessage } from './decodeMessage.js';
 import { encodeMessage } from './encodeMessage.js';
 import { asUnprocessed, CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { Call } from './Interceptor.js';
@@ -142,7 +143,7 @@ export class InProcessNetwork {
     let request: unknown = call.request;
     if (this.copy && target) {
       try {
-        request = target.requestType.decode(encodeMessage(method.requestType, call.request));
+        request = decodeMessage(target.requestType, encodeMessage(method.requestType, call.request));
       } catch (e: unknown) {
         return Promise.reject(decodeFailed(path, e));
       }
@@ -163,7 +164,7 @@ export class InProcessNetwork {
       this.copy && target
         ? pending.then((res) => {
             try {
-              return method.responseType.decode(encodeMessage(target.responseType, res));
+              return decodeMessage(method.responseType, encodeMessage(target.responseType, res));
             } catch (e: unknown) {
               throw decodeFailed(path, e);
             }

@@ -3,7 +3,7 @@
  * `outputTypeAnnotations=static-only`): message codecs and service definitions. Handlers,
  * clients and event subscribers are typed from these, so nothing is stringly typed.
  */
-import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 
 /** Anything with `finish()`, as ts-proto's BinaryWriter. */
 export interface Finishable {
@@ -25,7 +25,8 @@ export interface MessageType<T> {
   readonly $type: string;
   /** Encodes into `writer` (a fresh one when omitted); `encodeMessage` reuses one for the hot path. */
   encode(message: T, writer?: BinaryWriter): Finishable;
-  decode(input: Uint8Array): T;
+  /** Decodes from a reader (`decodeMessage` passes a strict one) or bytes; lenient alone: use `decodeMessage`. */
+  decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromPartial(object: DeepPartial<T>): T;
   fromJSON(object: unknown): T;
   toJSON(message: T): unknown;

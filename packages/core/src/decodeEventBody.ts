@@ -1,4 +1,5 @@
 import type { MessageType } from './contracts.js';
+import { decodeMessage } from './decodeMessage.js';
 import { CoreReason, RefrontError } from './errors.js';
 import { PROTOBUF_CONTENT_TYPE } from './events.js';
 
@@ -25,13 +26,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * an event of default values, which the handler would then act on.
  *
  * @throws RefrontError INVALID_ARGUMENT: `CORE_UNSUPPORTED_CONTENT_TYPE` for a content type it
- *   does not decode, `CORE_DECODE_FAILED` for a body that does not decode (neither retryable).
+ *   does not decode, `CORE_DECODE_FAILED` for a body that does not decode, strictly for protobuf
+ *   (see `decodeMessage`); neither retryable.
  */
 export function decodeEventBody<T>(type: MessageType<T>, contentType: string, body: Uint8Array): T {
   // The hot path: every event Refront publishes.
-  if (contentType === PROTOBUF_CONTENT_TYPE) return decodeOrFail(type, body);
+  if (contentType === PROTOBUF_CONTENT_TYPE) return decodeMessage(type, body);
   const media = mediaType(contentType);
-  if (PROTOBUF_TYPES.has(media)) return decodeOrFail(type, body);
+  if (PROTOBUF_TYPES.has(media)) return decodeMessage(type, body);
   if (media === JSON_CONTENT_TYPE || media.endsWith('+json')) return fromJson(type, body);
   throw new RefrontError(
     'INVALID_ARGUMENT',
@@ -45,14 +47,6 @@ export function decodeEventBody<T>(type: MessageType<T>, contentType: string, bo
 function mediaType(contentType: string): string {
   const semicolon = contentType.indexOf(';');
   return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
-}
-
-function decodeOrFail<T>(type: MessageType<T>, body: Uint8Array): T {
-  try {
-    return type.decode(body);
-  } catch (e: unknown) {
-    throw decodeFailed(type, String(e));
-  }
 }
 
 function fromJson<T>(type: MessageType<T>, body: Uint8Array): T {

@@ -38,6 +38,7 @@ export { DeadlineWheel, type DeadlineWheelOptions, type Expirable } from './Dead
 export type { Disposable } from './DisposableStore.js';
 export { DisposableStore, toDisposable } from './DisposableStore.js';
 export { decodeEventBody, JSON_CONTENT_TYPE } from './decodeEventBody.js';
+export { decodeMessage } from './decodeMessage.js';
 export type { DeliveryOutcome, EventDispatcherOptions } from './EventDispatcher.js';
 export {
   createEventDispatcher,

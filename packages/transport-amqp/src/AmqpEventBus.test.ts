@@ -80,6 +80,30 @@ describe.skipIf(!up)('AMQP event bus (real RabbitMQ)', () => {
     expect(dead[0]!.error).toContain('does not decode');
   });
 
+  it('dead-letters a body with field number 0 or a lone end-group tag, which would decode leniently as a partial event', async () => {
+    await using bus = testBus();
+    let calls = 0;
+    await bus.subscribe('strict-wire', [on(ThingHappened, async () => void calls++)]);
+    const bodies = { 'field-0': [0x0a, 0x01, 0x61, 0x00, 0x10, 0x07], 'end-group': [0x0c] };
+    for (const [id, body] of Object.entries(bodies)) {
+      const envelope = {
+        id,
+        type: ThingHappened.$type,
+        schemaVersion: 1,
+        timestamp: Date.now(),
+        source: 'rogue',
+      };
+      await bus.publishRaw({ ...envelope, contentType: 'application/x-protobuf' }, new Uint8Array(body));
+    }
+    const dead = await waitForDead(bus, 'strict-wire', 2);
+    expect(calls).toBe(0);
+    expect(dead.map((d) => [d.envelope.id, d.reason, d.attempts]).sort()).toEqual([
+      ['end-group', 'CORE_DECODE_FAILED', 1],
+      ['field-0', 'CORE_DECODE_FAILED', 1],
+    ]);
+    expect(dead.find((d) => d.envelope.id === 'field-0')!.error).toContain('field number 0 at offset 3');
+  });
+
   it('dead-letters a type the group does not handle and a delivery without an envelope, never leaving them unacked', async () => {
     await using bus = testBus();
     const sub = await bus.subscribe('narrow', [on(ThingHappened, async () => {})], { concurrency: 1 });

@@ -12,6 +12,7 @@ import {
   createDispatcher,
   type Dispatcher,
   type DispatcherOptions,
+  decodeMessage,
   encodeMessage,
   invalidOption,
   RefrontError,
@@ -245,7 +246,7 @@ class GrpcServerImpl implements GrpcServer {
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
       let request: unknown;
       try {
-        request = requestType.decode(call.request);
+        request = decodeMessage(requestType, call.request);
       } catch (e: unknown) {
         callback(toGrpcStatus(decodeFailed(path, e), domain) as never);
         return;

@@ -5,7 +5,14 @@ import type {
   Metadata as GrpcMetadata,
   ServiceError,
 } from '@grpc/grpc-js';
-import { type Call, type ClientMethod, CoreReason, RefrontError, type Reply } from '@refront/core';
+import {
+  type Call,
+  type ClientMethod,
+  CoreReason,
+  decodeMessage,
+  RefrontError,
+  type Reply,
+} from '@refront/core';
 import { InstancePicks, type InstancePool, type PooledInstance } from '@refront/discovery';
 import {
   cancelSignalOf,
@@ -226,7 +233,7 @@ export class OutgoingCall extends InstancePicks<Client> implements PolicyCall<Bu
   ok(response: unknown): void {
     let decoded: unknown;
     try {
-      decoded = this.method.responseType.decode(response as Buffer);
+      decoded = decodeMessage(this.method.responseType, response as Buffer);
     } catch (e: unknown) {
       this.reply.fail(decodeFailed(this.method.info.path, e));
       return;

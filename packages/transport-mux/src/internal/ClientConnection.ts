@@ -9,6 +9,7 @@ import {
   asUnprocessed,
   type ClientMethod,
   CoreReason,
+  decodeMessage,
   type Logger,
   type Metadata,
   RefrontError,
@@ -411,7 +412,7 @@ export class ClientConnection {
     if (kind === FrameKind.RESPONSE) {
       let res: unknown;
       try {
-        res = p.method.responseType.decode(b.subarray(start, end));
+        res = decodeMessage(p.method.responseType, b.subarray(start, end));
       } catch (e: unknown) {
         p.reply.failed(
           new RefrontError(

@@ -4,6 +4,7 @@ import type { CallHandle, DeadlineWheel, Expirable, Reply } from '@refront/core'
 import {
   CoreReason,
   type Dispatcher,
+  decodeMessage,
   encodeMessage,
   type Inbound,
   type Logger,
@@ -307,7 +308,7 @@ export class ServerConnection {
     }
     let request: unknown;
     try {
-      request = method.requestType.decode(b.subarray(view.bodyStart, end));
+      request = decodeMessage(method.requestType, b.subarray(view.bodyStart, end));
     } catch (e: unknown) {
       this.answerError(id, decodeFailed(bound.path, e));
       return true;
