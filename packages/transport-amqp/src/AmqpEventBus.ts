@@ -21,12 +21,14 @@ import {
   type SubscribeOptions,
 } from '@refront/core';
 import { type ChannelModel, type ConfirmChannel, connect, type RecoveringChannelModel } from 'amqplib';
+import { type BrokerUsers, type EventOwners, eventOwnership } from './EventOwners.js';
 import { AmqpReason } from './errors.js';
 import { AmqpSubscription, type SubscriptionHost } from './internal/AmqpSubscription.js';
-import { toPublishOptions } from './internal/amqpEnvelope.js';
+import { HEADERS, toPublishOptions } from './internal/amqpEnvelope.js';
 import { ConfirmPublisher } from './internal/ConfirmPublisher.js';
 import { corkWrites } from './internal/corkWrites.js';
 import { readDeadLetters } from './internal/deadLetters.js';
+import { checkPublisher, publisherOf, refusedCounter } from './internal/publisherCheck.js';
 import { type AlternateExchangeMode, declareDomainExchange, topologyError } from './internal/topology.js';
 import { UnroutedNotices } from './internal/UnroutedNotices.js';
 import { isReservedGroup, type TopologyNames, topologyNames } from './names.js';
@@ -66,6 +68,21 @@ export interface AmqpEventBusOptions {
    * policy instead (exchanges that predate it; see docs/amqp.md and decision 0047). @default 'argument'
    */
   readonly alternateExchange?: AlternateExchangeMode;
+  /**
+   * The broker user this bus connects as, set as `user_id` on every message it publishes (the
+   * broker refuses one that is not the connection's user). Give it when the URL names none (a
+   * certificate login). @default the URL's user name, else `guest` (amqplib's default login)
+   */
+  readonly brokerUser?: string;
+  /**
+   * Who may publish each event type (docs/amqp.md, "Who may publish what"). When set, a delivery
+   * is dead-lettered before any handler unless its validated `user_id` is the broker user of its
+   * type's owner (`AMQP_UNTRUSTED_PUBLISHER`) and its `source` is the owner (`AMQP_FORGED_EVENT`).
+   * @default none: publishers are not checked (opt-in for now; decision 0048)
+   */
+  readonly owners?: EventOwners;
+  /** The broker user each owning service connects as. @default the service's name */
+  readonly brokerUsers?: BrokerUsers;
 }
 
 /** Default prefix of exchange and queue names. */
@@ -116,7 +133,8 @@ export class AmqpEventBus implements EventBus {
   private readonly waiters = new Set<() => void>();
   private state: AmqpConnectionState = 'connecting';
   private closing: Promise<void> | undefined;
-  private readonly o: Required<Omit<AmqpEventBusOptions, 'metrics'>> & Pick<AmqpEventBusOptions, 'metrics'>;
+  private readonly o: Required<Omit<AmqpEventBusOptions, 'metrics' | 'owners' | 'brokerUsers'>> &
+    Pick<AmqpEventBusOptions, 'metrics' | 'owners' | 'brokerUsers'>;
   private readonly host: SubscriptionHost;
   private readonly notices: UnroutedNotices;
 
@@ -148,7 +166,9 @@ export class AmqpEventBus implements EventBus {
         options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
       ),
       alternateExchange: options.alternateExchange ?? 'argument',
+      brokerUser: options.brokerUser ?? urlUser(options.url),
     };
+    if (!this.o.brokerUser) throw invalidOption('brokerUser must not be empty');
     if (this.o.alternateExchange !== 'argument' && this.o.alternateExchange !== 'policy')
       throw invalidOption(
         `alternateExchange must be 'argument' or 'policy', got ${this.o.alternateExchange}`,
@@ -159,7 +179,14 @@ export class AmqpEventBus implements EventBus {
       maxUnconfirmed: this.o.maxUnconfirmed,
       publishTimeoutMs: this.o.publishTimeoutMs,
       connected: () => this.current !== undefined,
+      userId: this.o.brokerUser,
     });
+    const check = {
+      names: this.names,
+      selfUser: this.o.brokerUser,
+      ownership: options.owners ? eventOwnership(options.owners, options.brokerUsers) : undefined,
+    };
+    const refused = this.o.metrics ? refusedCounter(this.o.metrics) : undefined;
     this.host = {
       names: this.names,
       logger: this.o.logger,
@@ -172,6 +199,18 @@ export class AmqpEventBus implements EventBus {
         for (const l of this.deadListeners) l(d);
       },
       removed: (s) => this.subscriptions.delete(s),
+      refuse: (group, msg, envelope) => {
+        const r = checkPublisher(check, msg, envelope);
+        if (r) {
+          refused?.inc({ group, event_type: envelope.type, reason: r.reason });
+          this.o.logger.warn({ group, eventId: envelope.id, type: envelope.type, ...r }, 'event refused');
+        }
+        return r;
+      },
+      publisherHeaders: (msg): Record<string, string> => {
+        const user = publisherOf(msg, this.o.brokerUser);
+        return user === undefined ? {} : { [HEADERS.publisherUser]: user };
+      },
     };
     this.notices = new UnroutedNotices({
       names: this.names,
@@ -500,6 +539,12 @@ export class AmqpEventBus implements EventBus {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** The user name of an AMQP URL, or `guest`, which amqplib logs in as when the URL names none. */
+function urlUser(url: string): string {
+  const user = new URL(url).username;
+  return user ? decodeURIComponent(user) : 'guest';
 }
 
 function checkGroup(group: string): void {

@@ -15,6 +15,9 @@ import { RefrontError } from '@refront/core';
  * | `AMQP_DISCONNECTED` | UNAVAILABLE | yes | the connection was lost during a declaration or subscribe |
  * | `AMQP_INVALID_ENVELOPE` | INVALID_ARGUMENT | no | dead-letter reason: a delivery without message id or type |
  * | `AMQP_DELIVERY_LIMIT` | ABORTED | no | dead-letter reason: redelivered more than `deliveryLimit` times without an outcome (consumer crashes) |
+ * | `AMQP_ROUTING_MISMATCH` | INVALID_ARGUMENT | no | dead-letter reason: published to a domain exchange under a routing key (or to an exchange) that is not its type's |
+ * | `AMQP_UNTRUSTED_PUBLISHER` | PERMISSION_DENIED | no | dead-letter reason (with `owners`): its `user_id` is missing or not its owner's broker user, or no service owns its type |
+ * | `AMQP_FORGED_EVENT` | PERMISSION_DENIED | no | dead-letter reason (with `owners`): published by the owner's broker user with a `source` that is not the owner |
  *
  * @example
  * if (isRefrontError(e) && e.reason === AmqpReason.PUBLISH_NACKED) await retryLater();
@@ -38,6 +41,12 @@ export const AmqpReason = {
   INVALID_ENVELOPE: 'AMQP_INVALID_ENVELOPE',
   /** The quorum queue dead-lettered a message redelivered too often (consumers crashing on it). */
   DELIVERY_LIMIT: 'AMQP_DELIVERY_LIMIT',
+  /** Published to a domain exchange under a routing key, or to an exchange, not its type's. */
+  ROUTING_MISMATCH: 'AMQP_ROUTING_MISMATCH',
+  /** Its `user_id` is missing or not the broker user of its type's owner (or nobody owns the type). */
+  UNTRUSTED_PUBLISHER: 'AMQP_UNTRUSTED_PUBLISHER',
+  /** Its envelope `source` is not the owner of its type. */
+  FORGED_EVENT: 'AMQP_FORGED_EVENT',
 } as const;
 
 /** One of the {@link AmqpReason} values. */

@@ -12,6 +12,8 @@ export {
 } from './AmqpEventBus.js';
 export type { CliOutput } from './cli.js';
 export { runCli } from './cli.js';
+export type { BrokerUsers, EventOwners, EventOwnership } from './EventOwners.js';
+export { eventOwnership } from './EventOwners.js';
 export type { AmqpReasonCode } from './errors.js';
 export { AmqpReason } from './errors.js';
 export { HEADERS as AMQP_HEADERS } from './internal/amqpEnvelope.js';
@@ -22,3 +24,5 @@ export type { TopologyNames } from './names.js';
 export { domainOf, topologyNames } from './names.js';
 export type { ReplayUnroutedOptions, ReplayUnroutedResult } from './replayUnrouted.js';
 export { replayUnrouted } from './replayUnrouted.js';
+export type { BrokerPermissions, ServiceBrokerUserOptions } from './serviceBrokerUser.js';
+export { createServiceBrokerUser, deleteBrokerUser, servicePermissions } from './serviceBrokerUser.js';

@@ -1,8 +1,16 @@
-import type { DeadLetter, DeliveryOutcome, EventDispatcher, Logger, Subscription } from '@refront/core';
+import type {
+  DeadLetter,
+  DeliveryOutcome,
+  EventDispatcher,
+  EventEnvelope,
+  Logger,
+  Subscription,
+} from '@refront/core';
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { AmqpReason } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 import { attemptOf, forwardOptions, fromProperties, HEADERS } from './amqpEnvelope.js';
+import type { Refusal } from './publisherCheck.js';
 import { type AlternateExchangeMode, declareGroup } from './topology.js';
 
 /** What a subscription needs from its bus. */
@@ -22,6 +30,10 @@ export interface SubscriptionHost {
   deadLettered(d: DeadLetter): void;
   /** The subscription closed. */
   removed(s: AmqpSubscription): void;
+  /** Why a delivery must be dead-lettered before any handler (routing, publisher), if it must. */
+  refuse(group: string, msg: ConsumeMessage, envelope: EventEnvelope): Refusal | undefined;
+  /** Headers recording a delivery's validated publisher across trips through retry queues. */
+  publisherHeaders(msg: ConsumeMessage): Record<string, string>;
 }
 
 /** Settings of one subscription, resolved and validated by the bus. */
@@ -156,19 +168,26 @@ export class AmqpSubscription implements Subscription {
       const props = msg.properties;
       const attempt = attemptOf(props);
       const envelope = fromProperties(props);
-      const outcome: DeliveryOutcome = envelope
-        ? await this.dispatcher.dispatch(envelope, msg.content, attempt, this.maxAttempts)
-        : {
-            kind: 'dead',
-            reason: AmqpReason.INVALID_ENVELOPE,
-            error: 'the delivery has no message id or type',
-          };
+      const refused = envelope ? this.host.refuse(this.group, msg, envelope) : undefined;
+      const outcome: DeliveryOutcome = refused
+        ? { kind: 'dead', ...refused }
+        : envelope
+          ? await this.dispatcher.dispatch(envelope, msg.content, attempt, this.maxAttempts)
+          : {
+              kind: 'dead',
+              reason: AmqpReason.INVALID_ENVELOPE,
+              error: 'the delivery has no message id or type',
+            };
       if (outcome.kind === 'retry') {
         const delay = this.settings.retryDelaysMs[attempt - 1] ?? 0;
         await this.host.forward(
           this.host.names.retryQueue(this.group, delay),
           msg.content,
-          forwardOptions(props, { ...origin(msg), [HEADERS.attempt]: attempt + 1 }),
+          forwardOptions(props, {
+            ...origin(msg),
+            ...this.host.publisherHeaders(msg),
+            [HEADERS.attempt]: attempt + 1,
+          }),
         );
       } else if (outcome.kind === 'dead') {
         await this.deadLetter(msg, attempt, outcome.reason, outcome.error);
@@ -201,6 +220,7 @@ export class AmqpSubscription implements Subscription {
         [HEADERS.deadGroup]: this.group,
         [HEADERS.deadAt]: at,
         ...origin(msg),
+        ...this.host.publisherHeaders(msg),
       }),
     );
     const envelope = fromProperties(msg.properties);

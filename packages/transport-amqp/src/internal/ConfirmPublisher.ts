@@ -46,6 +46,8 @@ export interface ConfirmPublisherOptions {
   readonly publishTimeoutMs: number;
   /** Whether the bus holds a connection now (for the timeout's message). */
   readonly connected: () => boolean;
+  /** The connection's broker user, set as `user_id` on every message (the broker validates it). */
+  readonly userId: string;
 }
 
 /**
@@ -128,6 +130,8 @@ export class ConfirmPublisher {
     signal?: AbortSignal,
     value?: T,
   ): Promise<T> {
+    // Every message names its publisher; the broker refuses a user_id that is not the connection's.
+    options.userId = this.options.userId;
     return this.enqueue(exchange, routingKey, content, options, undefined, signal, value);
   }
 
@@ -196,7 +200,7 @@ export class ConfirmPublisher {
         // An event's properties stay local: a publish that waited behind the window is likely in
         // the old generation by now, and storing a new object in it costs a write barrier and a
         // remembered-set entry that every scavenge walks.
-        const options = p.options ?? toPublishOptions(p.envelope!);
+        const options = p.options ?? toPublishOptions(p.envelope!, this.options.userId);
         this.writable = send(p.exchange, p.routingKey, toBuffer(p.content), options, (err: unknown) =>
           this.confirmed(ch, p, err),
         );

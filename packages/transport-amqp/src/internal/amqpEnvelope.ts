@@ -21,10 +21,19 @@ export const HEADERS = {
   originalRoutingKey: 'x-refront-original-routing-key',
   /** Set by replayUnrouted on what it republishes: finds the copies the broker parked again. */
   replayRun: 'x-refront-replay-run',
+  /**
+   * The broker user that published a message first (its validated `user_id`), written by the
+   * consumer that forwards it to a retry queue: what comes back from there carries the consumer's
+   * own `user_id`, so this header is trusted only on a message whose `user_id` is the consumer's.
+   */
+  publisherUser: 'x-refront-publisher-user',
 } as const;
 
-/** AMQP publish properties carrying an envelope (only the headers that have a value). */
-export function toPublishOptions(envelope: EventEnvelope): Options.Publish {
+/**
+ * AMQP publish properties carrying an envelope (only the headers that have a value), with
+ * `userId` as `user_id` when given (the broker refuses it unless it is the connection's user).
+ */
+export function toPublishOptions(envelope: EventEnvelope, userId?: string): Options.Publish {
   // The ms timestamp as a double: amqplib writes an integer this large as int64 through BigInt on
   // both ends (about 1 µs per message); a double holds it exactly and decodes to a number.
   const headers: Record<string, unknown> = {
@@ -45,6 +54,7 @@ export function toPublishOptions(envelope: EventEnvelope): Options.Publish {
     headers,
   };
   if (envelope.correlationId !== undefined) options.correlationId = envelope.correlationId;
+  if (userId !== undefined) options.userId = userId;
   return options;
 }
 
