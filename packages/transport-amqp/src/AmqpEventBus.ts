@@ -130,6 +130,8 @@ export class AmqpEventBus implements EventBus {
   private readonly exchanges = new Map<string, string>();
   private readonly stateListeners = new Set<(s: AmqpConnectionState, error?: unknown) => void>();
   private readonly deadListeners = new Set<(d: DeadLetter) => void>();
+  /** Types each group handles: the only `event_type` labels of refused deliveries (bounded). */
+  private readonly groupTypes = new Map<string, ReadonlySet<string>>();
   private readonly waiters = new Set<() => void>();
   private state: AmqpConnectionState = 'connecting';
   private closing: Promise<void> | undefined;
@@ -202,7 +204,9 @@ export class AmqpEventBus implements EventBus {
       refuse: (group, msg, envelope) => {
         const r = checkPublisher(check, msg, envelope);
         if (r) {
-          refused?.inc({ group, event_type: envelope.type, reason: r.reason });
+          // Anyone can push any type into a queue through the default exchange: label only known ones.
+          const known = this.groupTypes.get(group)?.has(envelope.type);
+          refused?.inc({ group, event_type: known ? envelope.type : 'other', reason: r.reason });
           this.o.logger.warn({ group, eventId: envelope.id, type: envelope.type, ...r }, 'event refused');
         }
         return r;
@@ -496,6 +500,7 @@ export class AmqpEventBus implements EventBus {
       handlerTimeoutMs,
       shutdown: shutdown.signal,
     });
+    this.groupTypes.set(group, new Set(dispatcher.types));
     const sub = new AmqpSubscription(this.host, dispatcher, { group, retryDelaysMs, concurrency }, shutdown);
     // Resolve only once the queue and its bindings exist: events published afterwards are kept.
     await this.connected(`subscribe ${group}`, AmqpReason.DISCONNECTED);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type EventEnvelope, on } from '@refront/core';
+import { createMetricsRegistry, type EventEnvelope, on } from '@refront/core';
 import { OtherThingHappened, ThingHappened } from '@refront/test-contracts';
 import { type Channel, connect, type Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
@@ -114,7 +114,9 @@ describe.skipIf(!up)('events from their owner only (real RabbitMQ, per-service u
       intruder: { publishes: ['refront.intruder.v1'] },
     });
     const { things, watcher, intruder } = users;
+    const metrics = createMetricsRegistry({ processMetrics: false });
     await using consumer = testBus({
+      metrics,
       namespace,
       url: watcher.url,
       service: 'watcher',
@@ -193,6 +195,11 @@ describe.skipIf(!up)('events from their owner only (real RabbitMQ, per-service u
     const inDlq = await consumer.deadLetters('watch');
     expect(inDlq.map((d) => d.envelope.id).sort()).toEqual(['foreign', 'forged-source', 'unsigned']);
     expect(inDlq.find((d) => d.envelope.id === 'foreign')?.error).toContain(`broker user ${intruder.user}`);
+    const refused = (await metrics.getSingleMetric('refront_events_refused_total')?.get())?.values ?? [];
+    expect(refused.map((v) => `${v.labels.event_type}:${v.labels.reason}:${v.value}`).sort()).toEqual([
+      `${key}:${AmqpReason.FORGED_EVENT}:1`,
+      `${key}:${AmqpReason.UNTRUSTED_PUBLISHER}:2`,
+    ]);
     // Nothing was handled late.
     expect(handled).toHaveLength(2);
   });
