@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -68,8 +69,9 @@ describe('the production bundle of serve.ts', () => {
             GATEWAY_HOST: '127.0.0.1',
             GATEWAY_PORT: '0',
             OPS_PORT: '0',
-            DEV_AUTH: 'true',
-            JWT_SECRET: 'deploy-bundle-test-secret-0123456789abcdef',
+            JWT_SECRET: randomBytes(48).toString('base64'),
+            JWT_ISSUER: 'https://id.refront.test/',
+            JWT_AUDIENCE: 'refront-api',
             REFRONT_ENDPOINTS: 'tickets=127.0.0.1:1',
             LOG_LEVEL: 'info',
           },
@@ -92,6 +94,43 @@ describe('the production bundle of serve.ts', () => {
       child.kill('SIGTERM');
       const [code] = await exited;
       expect(code).toBe(0);
+    }, 60_000);
+
+    it('as the gateway with NODE_ENV=production, refuses dev tokens and a placeholder secret by name', async () => {
+      const refused = spawn(
+        process.execPath,
+        ['--conditions=@refront/source', '--import', 'tsx', `${OUT}/serve.mjs`],
+        {
+          env: {
+            ...process.env,
+            NODE_ENV: 'production',
+            SERVICE: 'gateway',
+            GATEWAY_HOST: '127.0.0.1',
+            GATEWAY_PORT: '0',
+            OPS_PORT: '0',
+            DEV_AUTH: 'true',
+            JWT_SECRET: 'CHANGE-ME-to-at-least-32-random-characters',
+            REFRONT_ENDPOINTS: 'tickets=127.0.0.1:1',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let said = '';
+      refused.stdout?.on('data', (b: Buffer) => {
+        said += b.toString();
+      });
+      refused.stderr?.on('data', (b: Buffer) => {
+        said += b.toString();
+      });
+      // A gateway that starts instead of refusing would run until killed: stop it, and fail below.
+      const stop = setTimeout(() => refused.kill('SIGKILL'), 30_000);
+      const [code] = await once(refused, 'exit');
+      clearTimeout(stop);
+      expect(code).not.toBe(0);
+      expect(said).toMatch(/DEV_AUTH: must be false with NODE_ENV=production/);
+      expect(said).toMatch(/JWT_SECRET: is refused with NODE_ENV=production: it looks like a placeholder/);
+      expect(said).toMatch(/JWT_ISSUER: missing \(required with NODE_ENV=production\)/);
+      expect(said).not.toMatch(/"msg":"ready"/);
     }, 60_000);
   });
 });

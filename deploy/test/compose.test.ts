@@ -1,7 +1,9 @@
+import { ConfigError } from '@refront/core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
-import { type ComposeService, interpolate, loadCompose } from './composeFile.js';
+import { loadServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
+import { type ComposeService, containerEnv, interpolate, loadCompose } from './composeFile.js';
 import { readRepoFile } from './paths.js';
 import { RUNTIME_ENV, serveEnvNames, serveNumberDefault } from './sourceFacts.js';
 
@@ -76,6 +78,33 @@ describe('compose.yaml', () => {
     expect(Object.keys(compose.services.gateway?.depends_on ?? {})).toEqual(
       expect.arrayContaining(PLATFORM_MODULES.map((m) => m.name)),
     );
+  });
+
+  it('is a development profile: the gateway starts with dev tokens because NODE_ENV is not production', () => {
+    expect(readRepoFile('deploy/compose.yaml').split('\n')[0]).toMatch(
+      /^# DEVELOPMENT PROFILE\. Not for production/,
+    );
+    const gateway = compose.services.gateway as ComposeService;
+    // The image sets NODE_ENV=production (dockerfile.test.ts); the service's environment wins.
+    const env = { NODE_ENV: 'production', ...containerEnv(gateway) };
+    expect(env).toMatchObject({ NODE_ENV: 'development', DEV_AUTH: 'true' });
+    expect(loadServeConfig(env).DEV_AUTH).toBe(true);
+    // With the image's NODE_ENV left in place, the same settings are refused by name.
+    let refused: string[] = [];
+    try {
+      loadServeConfig({ ...env, NODE_ENV: 'production' });
+    } catch (e: unknown) {
+      if (!(e instanceof ConfigError)) throw e;
+      refused = e.violations.map((v) => v.field).sort();
+    }
+    expect(refused).toEqual(['DEV_AUTH', 'JWT_SECRET']);
+    // The production switch from the shell, with a real secret and no dev tokens, is accepted.
+    const prod = containerEnv(gateway, {
+      NODE_ENV: 'production',
+      DEV_AUTH: 'false',
+      JWT_SECRET: 'q7Vd3kP9zR2mW8xT5nB1cY6hJ4fL0sAeUgKiOoXvNbMtQpZr',
+    });
+    expect(loadServeConfig(prod)).toMatchObject({ NODE_ENV: 'production', DEV_AUTH: false });
   });
 
   it(`reads \${NAME:-default} and \${NAME-default} as Compose does, and refuses forms it does not model`, () => {

@@ -1,15 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { ConfigError } from '@refront/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseDns } from '../../examples/refront-demo/src/platform/endpoints.js';
 import { muxServiceName } from '../../examples/refront-demo/src/platform/rpcLane.js';
 import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
+import { loadServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
 import {
   type Container,
   envOf as containerEnv,
   type Deployment,
   deploymentOf as deploymentRunning,
   labelsMatch,
+  literalEnv,
   loadK8s,
   type Probe,
 } from './k8sObjects.js';
@@ -161,7 +165,33 @@ describe('Kubernetes manifests: consistent with the code', () => {
       }
     }
     expect(unknown).toEqual([]);
-    expect(Buffer.byteLength(secrets[0]?.stringData.JWT_SECRET ?? '')).toBeGreaterThanOrEqual(32);
+  });
+
+  it('the gateway refuses the placeholder JWT_SECRET of secret.yaml, and starts with a real one', () => {
+    const gateway = deploymentOf('gateway').spec.template.spec.containers[0] as Container;
+    const fromSecrets = Object.fromEntries(
+      (gateway.env ?? []).flatMap((e) => {
+        const ref = e.valueFrom?.secretKeyRef;
+        const v = ref && secrets.find((s) => s.metadata.name === ref.name)?.stringData[ref.key];
+        return typeof v === 'string' ? [[e.name, v]] : [];
+      }),
+    );
+    // The image sets NODE_ENV=production (dockerfile.test.ts); the manifests leave it.
+    const env = { NODE_ENV: 'production', ...literalEnv(gateway, configMap), ...fromSecrets };
+    expect(env.NODE_ENV).toBe('production');
+    let refused: Record<string, string> = {};
+    try {
+      loadServeConfig(env);
+    } catch (e: unknown) {
+      if (!(e instanceof ConfigError)) throw e;
+      refused = Object.fromEntries(e.violations.map((v) => [v.field, v.description]));
+    }
+    expect(refused).toEqual({
+      JWT_SECRET: 'is refused with NODE_ENV=production: it looks like a placeholder (contains "changeme")',
+    });
+    const real = { ...env, JWT_SECRET: randomBytes(48).toString('base64') };
+    expect(loadServeConfig(real)).toMatchObject({ SERVICE: 'gateway', DEV_AUTH: false });
+    expect(readRepoFile('deploy/k8s/secret.yaml')).toContain('openssl rand -base64 48');
   });
 
   it('the HorizontalPodAutoscaler scales the invoicing Deployment, which leaves replicas to it', () => {

@@ -60,6 +60,7 @@ describe('the config of a service process (serve.ts)', () => {
   it('reads every other empty number as unset, so it keeps its default', () => {
     const cfg = loadServeConfig({
       SERVICE: 'gateway',
+      DEV_AUTH: 'true',
       DATABASE_POOL_SIZE: '',
       GRPC_PORT: '',
       OPS_PORT: '',
@@ -127,5 +128,30 @@ describe('the config of a service process (serve.ts)', () => {
       version: '0.1.0',
     });
     expect(serviceOptionsFromEnv({})).toEqual({ name: 'refront-demo', version: '0.1.0' });
+  });
+
+  it('runs the gateway checks for SERVICE=gateway, strict with NODE_ENV=production as the image sets it', () => {
+    const prod = { SERVICE: 'gateway', NODE_ENV: 'production' };
+    expect(violations({ ...prod, DEV_AUTH: 'true' })).toEqual(['DEV_AUTH', 'JWT_AUDIENCE', 'JWT_ISSUER']);
+    expect(
+      violations({
+        ...prod,
+        JWT_SECRET: 'CHANGE-ME-to-at-least-32-random-characters',
+        JWT_ISSUER: 'https://id.refront.test/',
+        JWT_AUDIENCE: 'refront-api',
+      }),
+    ).toEqual(['JWT_SECRET']);
+    expect(
+      violations({
+        ...prod,
+        JWT_SECRET: 'q7Vd3kP9zR2mW8xT5nB1cY6hJ4fL0sAeUgKiOoXvNbMtQpZr',
+        JWT_ISSUER: 'https://id.refront.test/',
+        JWT_AUDIENCE: 'refront-api',
+      }),
+    ).toEqual([]);
+    expect(violations({ SERVICE: 'gateway' })).toEqual(['JWT_SECRET']);
+    expect(violations({ SERVICE: 'gateway', NODE_ENV: 'development', DEV_AUTH: 'true' })).toEqual([]);
+    // Services other than the gateway hold no token key and are not asked for one.
+    expect(violations({ SERVICE: 'tickets', NODE_ENV: 'production' })).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Env, ServiceOptions } from '@refront/core';
 import { loadConfig } from '@refront/core';
 import { z } from 'zod';
-import { gatewayEnvShape } from './gateway/index.js';
+import { checkGatewayEnv, gatewayEnvShape } from './gateway/index.js';
 import { notificationsEnvShape } from './notifications/config.js';
 import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
@@ -30,28 +30,37 @@ function unsetBlank(env: unknown): unknown {
  * default), so callers can switch in any order; `MUX_PORT=off` serves gRPC alone, for a service
  * no caller reaches on mux.
  *
+ * `SERVICE=gateway` also runs the gateway's checks: a token key is required, and with
+ * `NODE_ENV=production` dev tokens, a placeholder or weak `JWT_SECRET` and an unset `JWT_ISSUER`
+ * or `JWT_AUDIENCE` are refused, by variable name.
+ *
  * @example
  * const service = createService({ ...serviceOptionsFromEnv(process.env), config: serveConfig });
  */
 export const serveConfig = z.preprocess(
   unsetBlank,
-  z.object({
-    SERVICE: z.enum(names),
-    SERVICE_VERSION: z.string().default('0.1.0'),
-    DATABASE_URL: z.url().optional(),
-    AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
-    AMQP_NAMESPACE: z.string().default('refront'),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
-    GRPC_HOST: z.string().default('0.0.0.0'),
-    GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-    REFRONT_RPC: z.enum(RPC_LANES).default(DEFAULT_RPC_LANE),
-    MUX_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(0),
-    ADVERTISE_HOST: z.string().default('127.0.0.1'),
-    OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-    GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
-    ...gatewayEnvShape,
-    ...notificationsEnvShape,
-  }),
+  z
+    .object({
+      SERVICE: z.enum(names),
+      SERVICE_VERSION: z.string().default('0.1.0'),
+      DATABASE_URL: z.url().optional(),
+      AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+      AMQP_NAMESPACE: z.string().default('refront'),
+      DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
+      GRPC_HOST: z.string().default('0.0.0.0'),
+      GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+      REFRONT_RPC: z.enum(RPC_LANES).default(DEFAULT_RPC_LANE),
+      MUX_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(0),
+      ADVERTISE_HOST: z.string().default('127.0.0.1'),
+      OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+      GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
+      ...gatewayEnvShape,
+      ...notificationsEnvShape,
+    })
+    .superRefine((env, ctx) => {
+      // The gateway's checks between variables, strict with NODE_ENV=production (decision 0067).
+      if (env.SERVICE === 'gateway') checkGatewayEnv(env, ctx);
+    }),
 );
 
 /** The parsed environment of a service process. */

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isRefrontError } from '@refront/core';
+import { createLogger, isRefrontError } from '@refront/core';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator } from './auth.js';
+import { authWeaknesses, createAuthenticator } from './auth.js';
 import { signToken, startGateway, TEST_SECRET } from './testing/fixture.js';
 
 describe('gateway: HS256 bearer auth', () => {
@@ -155,5 +155,45 @@ describe('createAuthenticator options', () => {
     expect(createAuthenticator({ hs256Secret: TEST_SECRET, devTokens: true }).issueDevToken).toBeTypeOf(
       'function',
     );
+  });
+});
+
+describe('gateway: auth that is not production-safe (decision 0067)', () => {
+  it('names every weakness: dev tokens, a placeholder secret, unchecked iss and aud', () => {
+    expect(
+      authWeaknesses({ hs256Secret: 'CHANGE-ME-to-at-least-32-random-characters', devTokens: true }),
+    ).toEqual([
+      'dev tokens are on: POST /v1/dev/tokens signs a token for any tenant',
+      'the HS256 secret looks like a placeholder (contains "changeme")',
+      'the iss claim of tokens is not checked',
+      'the aud claim of tokens is not checked',
+    ]);
+    expect(
+      authWeaknesses({
+        hs256Secret: 'q7Vd3kP9zR2mW8xT5nB1cY6hJ4fL0sAeUgKiOoXvNbMtQpZr',
+        issuer: 'https://id.refront.test/',
+        audience: 'refront-api',
+      }),
+    ).toEqual([]);
+  });
+
+  it('starts anyway outside production, and logs each weakness as a warning', async () => {
+    const lines: { level: string; msg: string; weakness?: string }[] = [];
+    const logger = createLogger({
+      service: 'gateway-test',
+      level: 'warn',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    await using gw = await startGateway({ logger, auth: { devTokens: true } });
+    expect((await gw.call('POST', '/v1/dev/tokens', { body: { tenant: 'acme', user: 'ann' } })).status).toBe(
+      201,
+    );
+    expect(
+      lines.filter((l) => l.msg === 'gateway auth is not production-safe').map((l) => [l.level, l.weakness]),
+    ).toEqual([
+      ['warn', 'dev tokens are on: POST /v1/dev/tokens signs a token for any tenant'],
+      ['warn', 'the iss claim of tokens is not checked'],
+      ['warn', 'the aud claim of tokens is not checked'],
+    ]);
   });
 });

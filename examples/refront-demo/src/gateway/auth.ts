@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { invalidOption, RefrontError } from '@refront/core';
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import { GatewayReason } from './errors.js';
+import { secretProblems } from './secretStrength.js';
 
 /** How the gateway checks bearer tokens. Set `hs256Secret` or `jwksUrl` (not both), or `devTokens`. */
 export interface GatewayAuthOptions {
@@ -141,6 +142,26 @@ function checkOptions(options: GatewayAuthOptions): void {
   if (devTokenTtlSec !== undefined && !(Number.isInteger(devTokenTtlSec) && devTokenTtlSec > 0)) {
     throw invalidOption(`auth: devTokenTtlSec must be a positive integer, got ${devTokenTtlSec}`);
   }
+}
+
+/**
+ * What makes auth options unfit for production, one sentence each (decision 0067). The gateway's
+ * config refuses them with `NODE_ENV=production`; {@link createAuthenticator}'s callers log them
+ * as warnings anywhere else.
+ *
+ * @example
+ * for (const w of authWeaknesses({ devTokens: true })) logger.warn(w);
+ */
+export function authWeaknesses(options: GatewayAuthOptions): string[] {
+  const weaknesses: string[] = [];
+  if (options.devTokens)
+    weaknesses.push('dev tokens are on: POST /v1/dev/tokens signs a token for any tenant');
+  if (options.hs256Secret !== undefined) {
+    for (const p of secretProblems(options.hs256Secret)) weaknesses.push(`the HS256 secret ${p}`);
+  }
+  if (options.issuer === undefined) weaknesses.push('the iss claim of tokens is not checked');
+  if (options.audience === undefined) weaknesses.push('the aud claim of tokens is not checked');
+  return weaknesses;
 }
 
 /**

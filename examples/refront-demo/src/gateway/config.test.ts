@@ -3,6 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { gatewayEnvSchema, gatewayOptionsFromEnv, loadGatewayEnv } from './config.js';
 
 const SECRET = 'x'.repeat(32);
+/** A secret as `openssl rand -base64 48` makes one. */
+const STRONG = 'q7Vd3kP9zR2mW8xT5nB1cY6hJ4fL0sAeUgKiOoXvNbMtQpZr';
+
+/** The variable and message of every problem `loadGatewayEnv` reports for `env`. */
+function problems(env: Record<string, string>): Record<string, string> {
+  try {
+    loadGatewayEnv(env);
+  } catch (e: unknown) {
+    if (e instanceof ConfigError)
+      return Object.fromEntries(e.violations.map((v) => [v.field, v.description]));
+    throw e;
+  }
+  return {};
+}
 
 describe('gateway config', () => {
   it('has documented defaults', () => {
@@ -70,5 +84,48 @@ describe('gateway config', () => {
     expect(violations({ JWKS_URL: 'https://x/jwks', DEV_AUTH: 'true' })).toEqual(['DEV_AUTH']);
     expect(violations({ JWKS_URL: 'not a url' })).toEqual(['JWKS_URL']);
     expect(gatewayEnvSchema.safeParse({ DEV_AUTH: 'maybe' }).success).toBe(false);
+  });
+
+  describe('with NODE_ENV=production (decision 0067)', () => {
+    const prod = {
+      NODE_ENV: 'production',
+      JWT_ISSUER: 'https://id.refront.test/',
+      JWT_AUDIENCE: 'refront-api',
+    };
+
+    it('accepts a random secret with iss and aud checked, and a JWKS URL', () => {
+      expect(problems({ ...prod, JWT_SECRET: STRONG })).toEqual({});
+      expect(problems({ ...prod, JWKS_URL: 'https://id.refront.test/jwks.json' })).toEqual({});
+    });
+
+    it('refuses dev tokens at start-up, naming DEV_AUTH', () => {
+      expect(problems({ ...prod, JWT_SECRET: STRONG, DEV_AUTH: 'true' })).toEqual({
+        DEV_AUTH: 'must be false with NODE_ENV=production: dev tokens are signed for any tenant',
+      });
+    });
+
+    it('refuses the placeholder of deploy/k8s/secret.yaml, a short and a low-entropy secret', () => {
+      expect(problems({ ...prod, JWT_SECRET: 'CHANGE-ME-to-at-least-32-random-characters' })).toEqual({
+        JWT_SECRET: 'is refused with NODE_ENV=production: it looks like a placeholder (contains "changeme")',
+      });
+      expect(Object.keys(problems({ ...prod, JWT_SECRET: STRONG.slice(0, 31) }))).toEqual(['JWT_SECRET']);
+      expect(problems({ ...prod, JWT_SECRET: SECRET }).JWT_SECRET).toMatch(/only 1 distinct characters/);
+    });
+
+    it('requires JWT_ISSUER and JWT_AUDIENCE', () => {
+      expect(problems({ NODE_ENV: 'production', JWT_SECRET: STRONG })).toEqual({
+        JWT_ISSUER: 'missing (required with NODE_ENV=production)',
+        JWT_AUDIENCE: 'missing (required with NODE_ENV=production)',
+      });
+    });
+
+    it('allows all of it outside production (createGateway warns instead)', () => {
+      for (const NODE_ENV of ['development', 'test', 'Production']) {
+        expect(
+          problems({ NODE_ENV, DEV_AUTH: 'true', JWT_SECRET: 'CHANGE-ME-to-at-least-32-random-characters' }),
+        ).toEqual({});
+      }
+      expect(problems({ DEV_AUTH: 'true' })).toEqual({});
+    });
   });
 });

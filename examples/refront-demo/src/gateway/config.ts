@@ -2,6 +2,7 @@ import { type Env, loadConfig } from '@refront/core';
 import { z } from 'zod';
 import type { GatewayOptions } from './createGateway.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT } from './createGateway.js';
+import { secretProblems } from './secretStrength.js';
 
 /**
  * The gateway's environment variables, as a zod shape to merge into a service's own schema
@@ -13,7 +14,9 @@ export const gatewayEnvShape = {
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_PORT),
   /** Address of the public HTTP API. */
   GATEWAY_HOST: z.string().min(1).default(DEFAULT_HOST),
-  /** HS256 secret of bearer tokens (at least 32 characters). */
+  /** `production` makes the auth settings strict (decision 0067); anything else only warns. */
+  NODE_ENV: z.string().optional(),
+  /** HS256 secret of bearer tokens (at least 32 characters; in production also no placeholder, see secretProblems). */
   JWT_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
   /** URL of the JSON Web Key Set of the token issuer (instead of JWT_SECRET). */
   JWKS_URL: z.url().optional(),
@@ -21,16 +24,40 @@ export const gatewayEnvShape = {
   JWT_ISSUER: z.string().min(1).optional(),
   /** Required `aud` of tokens. */
   JWT_AUDIENCE: z.string().min(1).optional(),
-  /** Serve POST /v1/dev/tokens (development only). */
+  /** Serve POST /v1/dev/tokens (development only: refused with NODE_ENV=production). */
   DEV_AUTH: z.stringbool().default(false),
   /** Requests per tenant per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMIT.max),
 };
 
-type GatewayEnvFields = z.output<z.ZodObject<typeof gatewayEnvShape>>;
+/** The gateway's variables, parsed, before the checks between them. */
+export type GatewayEnvFields = z.output<z.ZodObject<typeof gatewayEnvShape>>;
 
-/** Checks between variables, reported like any other config problem (by variable name). */
-function checkAuth(env: GatewayEnvFields, ctx: z.RefinementCtx): void {
+/**
+ * What production refuses (decision 0067): dev tokens (anyone could sign a token for any tenant),
+ * a placeholder or weak `JWT_SECRET`, and tokens whose `iss` and `aud` go unchecked.
+ */
+function checkProduction(env: GatewayEnvFields, ctx: z.RefinementCtx): void {
+  const issue = (variable: string, message: string): void =>
+    ctx.addIssue({ code: 'custom', path: [variable], message });
+  if (env.DEV_AUTH) {
+    issue('DEV_AUTH', 'must be false with NODE_ENV=production: dev tokens are signed for any tenant');
+  }
+  const weak = env.JWT_SECRET === undefined ? [] : secretProblems(env.JWT_SECRET);
+  if (weak.length > 0) {
+    issue('JWT_SECRET', `is refused with NODE_ENV=production: it ${weak.join(', ')}`);
+  }
+  if (env.JWT_ISSUER === undefined) issue('JWT_ISSUER', 'required with NODE_ENV=production');
+  if (env.JWT_AUDIENCE === undefined) issue('JWT_AUDIENCE', 'required with NODE_ENV=production');
+}
+
+/**
+ * The gateway's checks between variables, reported like any other config problem (by variable
+ * name); strict with `NODE_ENV=production`. For a schema that merges {@link gatewayEnvShape}
+ * (`.superRefine(checkGatewayEnv)`).
+ */
+export function checkGatewayEnv(env: GatewayEnvFields, ctx: z.RefinementCtx): void {
+  if (env.NODE_ENV === 'production') checkProduction(env, ctx);
   if (env.JWT_SECRET !== undefined && env.JWKS_URL !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['JWKS_URL'], message: 'set JWT_SECRET or JWKS_URL, not both' });
   }
@@ -48,13 +75,14 @@ function checkAuth(env: GatewayEnvFields, ctx: z.RefinementCtx): void {
 
 /**
  * zod schema of the gateway's environment: GATEWAY_PORT (8080), GATEWAY_HOST (0.0.0.0),
- * JWT_SECRET, JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, DEV_AUTH (false), RATE_LIMIT_PER_MINUTE (600).
+ * JWT_SECRET, JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, DEV_AUTH (false), RATE_LIMIT_PER_MINUTE (600),
+ * NODE_ENV (`production` refuses dev tokens, a weak secret and unchecked `iss`/`aud`).
  *
  * @example
  * const service = createService({ name: 'gateway', version: '1.0.0', config: gatewayEnvSchema });
  * const gateway = await createGateway({ channel, logger, metrics, ...gatewayOptionsFromEnv(service.config) });
  */
-export const gatewayEnvSchema = z.object(gatewayEnvShape).superRefine(checkAuth);
+export const gatewayEnvSchema = z.object(gatewayEnvShape).superRefine(checkGatewayEnv);
 
 /** The parsed gateway environment. */
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;

@@ -26,7 +26,7 @@ import { NotificationsServiceDefinition } from '../gen/refront/notifications/v1/
 import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
-import { type Authenticator, createAuthenticator, type GatewayAuthOptions } from './auth.js';
+import { type Authenticator, authWeaknesses, createAuthenticator, type GatewayAuthOptions } from './auth.js';
 import { GatewayReason, toHttpError } from './errors.js';
 import { addObservabilityHooks, stateOf, traceIdOf } from './observability.js';
 import { registerRoute } from './registerRoute.js';
@@ -251,6 +251,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const o = checkOptions(options);
   const { logger, metrics } = options;
   const auth = createAuthenticator(options.auth);
+  // Production config refuses these (config.ts); anywhere else they are allowed, and said out loud.
+  for (const weakness of authWeaknesses(options.auth))
+    logger.warn({ weakness }, 'gateway auth is not production-safe');
   const clientOptions = { caller: GATEWAY_SERVICE, metrics };
   const clients: GatewayClients = {
     tickets: createClient(TicketsServiceDefinition, options.channel, clientOptions),

@@ -1,12 +1,19 @@
 export type { Authenticator, DevToken, GatewayAuthOptions, Principal } from './auth.js';
 export {
+  authWeaknesses,
   CLOCK_TOLERANCE_SEC,
   createAuthenticator,
   DEFAULT_DEV_TOKEN_TTL_SEC,
   TENANT_PATTERN,
 } from './auth.js';
-export type { GatewayEnv } from './config.js';
-export { gatewayEnvSchema, gatewayEnvShape, gatewayOptionsFromEnv, loadGatewayEnv } from './config.js';
+export type { GatewayEnv, GatewayEnvFields } from './config.js';
+export {
+  checkGatewayEnv,
+  gatewayEnvSchema,
+  gatewayEnvShape,
+  gatewayOptionsFromEnv,
+  loadGatewayEnv,
+} from './config.js';
 export type { Gateway, GatewayOptions, GatewayRateLimit } from './createGateway.js';
 export {
   createGateway,
@@ -20,3 +27,10 @@ export {
 export type { ErrorBody } from './errors.js';
 export { GatewayReason, toHttpError } from './errors.js';
 export { HTTP_DURATION_METRIC } from './observability.js';
+export {
+  MIN_SECRET_BITS_PER_CHAR,
+  MIN_SECRET_DISTINCT_CHARS,
+  MIN_SECRET_LENGTH,
+  PLACEHOLDER_WORDS,
+  secretProblems,
+} from './secretStrength.js';
