@@ -26,12 +26,14 @@ describe('gateway config', () => {
       GATEWAY_HOST: '0.0.0.0',
       JWT_SECRET: SECRET,
       DEV_AUTH: false,
+      GATEWAY_TRUST_PROXY: false,
       RATE_LIMIT_PER_MINUTE: 600,
     });
     expect(gatewayOptionsFromEnv(env)).toEqual({
       host: '0.0.0.0',
       port: 8080,
       rateLimit: { max: 600, windowMs: 60_000 },
+      trustProxy: false,
       auth: {
         hs256Secret: SECRET,
         jwksUrl: undefined,
@@ -84,6 +86,25 @@ describe('gateway config', () => {
     expect(violations({ JWKS_URL: 'https://x/jwks', DEV_AUTH: 'true' })).toEqual(['DEV_AUTH']);
     expect(violations({ JWKS_URL: 'not a url' })).toEqual(['JWKS_URL']);
     expect(gatewayEnvSchema.safeParse({ DEV_AUTH: 'maybe' }).success).toBe(false);
+  });
+
+  it('reads GATEWAY_TRUST_PROXY as Fastify does: false, true, hops, addresses and CIDRs', () => {
+    const read = (v: string) =>
+      loadGatewayEnv({ JWT_SECRET: SECRET, GATEWAY_TRUST_PROXY: v }).GATEWAY_TRUST_PROXY;
+    expect(read('false')).toBe(false);
+    expect(read('true')).toBe(true);
+    expect(read('2')).toBe(2);
+    expect(read('10.0.0.0/8, 127.0.0.1,fd00::/8,loopback')).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['yes', '10.0.0.0/33', '10.0.0.1,', 'ingress.local', '-1']) {
+      expect(problems({ JWT_SECRET: SECRET, GATEWAY_TRUST_PROXY: bad }), bad).toHaveProperty(
+        'GATEWAY_TRUST_PROXY',
+      );
+    }
   });
 
   describe('with NODE_ENV=production (decision 0067)', () => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { GatewayOptions } from './createGateway.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT } from './createGateway.js';
 import { secretProblems } from './secretStrength.js';
+import { parseTrustProxy } from './trustProxy.js';
 
 /**
  * The gateway's environment variables, as a zod shape to merge into a service's own schema
@@ -26,6 +27,21 @@ export const gatewayEnvShape = {
   JWT_AUDIENCE: z.string().min(1).optional(),
   /** Serve POST /v1/dev/tokens (development only: refused with NODE_ENV=production). */
   DEV_AUTH: z.stringbool().default(false),
+  /**
+   * Proxies believed about the client address (per-address limits): false, true, a hop count or
+   * comma-separated addresses/CIDRs, with Fastify's semantics (trustProxy.ts).
+   */
+  GATEWAY_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, ctx) => {
+      try {
+        return parseTrustProxy(v);
+      } catch (e: unknown) {
+        ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+        return z.NEVER;
+      }
+    }),
   /** Requests per tenant per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMIT.max),
 };
@@ -76,7 +92,7 @@ export function checkGatewayEnv(env: GatewayEnvFields, ctx: z.RefinementCtx): vo
 /**
  * zod schema of the gateway's environment: GATEWAY_PORT (8080), GATEWAY_HOST (0.0.0.0),
  * JWT_SECRET, JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, DEV_AUTH (false), RATE_LIMIT_PER_MINUTE (600),
- * NODE_ENV (`production` refuses dev tokens, a weak secret and unchecked `iss`/`aud`).
+ * GATEWAY_TRUST_PROXY (false), NODE_ENV (`production` refuses dev tokens, a weak secret and unchecked `iss`/`aud`).
  *
  * @example
  * const service = createService({ name: 'gateway', version: '1.0.0', config: gatewayEnvSchema });
@@ -98,10 +114,11 @@ export function loadGatewayEnv(env: Env = process.env): GatewayEnv {
 /** The gateway options that come from the environment (everything but channel, logger and metrics). */
 export function gatewayOptionsFromEnv(
   env: GatewayEnvFields,
-): Pick<GatewayOptions, 'auth' | 'rateLimit' | 'host' | 'port'> {
+): Pick<GatewayOptions, 'auth' | 'rateLimit' | 'host' | 'port' | 'trustProxy'> {
   return {
     host: env.GATEWAY_HOST,
     port: env.GATEWAY_PORT,
+    trustProxy: env.GATEWAY_TRUST_PROXY,
     rateLimit: { max: env.RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
     auth: {
       hs256Secret: env.JWT_SECRET,

@@ -39,6 +39,7 @@ import { reportRoutes } from './routes/reports.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { timeRoutes } from './routes/time.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import type { TrustProxy } from './trustProxy.js';
 
 /** Per-tenant request budget. */
 export interface GatewayRateLimit {
@@ -59,6 +60,12 @@ export interface GatewayOptions {
   readonly auth: GatewayAuthOptions;
   /** Requests per tenant (per client IP before authentication). @default DEFAULT_RATE_LIMIT (600 per minute) */
   readonly rateLimit?: GatewayRateLimit;
+  /**
+   * Proxies believed about the client address, which keys the per-address limits (Fastify's
+   * `trustProxy`). Behind an ingress, set it, or every client shares the ingress's bucket.
+   * @default false (the socket's peer address)
+   */
+  readonly trustProxy?: TrustProxy;
   /** Address to bind. @default DEFAULT_HOST ('0.0.0.0') */
   readonly host?: string;
   /** Port to bind; 0 picks a free one. @default DEFAULT_PORT (8080) */
@@ -106,6 +113,9 @@ function positiveInt(name: string, value: number): number {
 function checkOptions(
   o: GatewayOptions,
 ): Required<Omit<GatewayOptions, 'channel' | 'logger' | 'metrics' | 'auth'>> {
+  const trustProxy = o.trustProxy ?? false;
+  if (typeof trustProxy === 'number' && !(Number.isInteger(trustProxy) && trustProxy >= 0))
+    throw invalidOption(`trustProxy must be a boolean, a hop count or addresses, got ${trustProxy}`);
   const port = o.port ?? DEFAULT_PORT;
   if (!(Number.isInteger(port) && port >= 0 && port <= 65_535))
     throw invalidOption(`port must be 0-65535, got ${port}`);
@@ -113,6 +123,7 @@ function checkOptions(
   return {
     host: o.host ?? DEFAULT_HOST,
     port,
+    trustProxy,
     rateLimit: {
       max: positiveInt('rateLimit.max', rate.max),
       windowMs: positiveInt('rateLimit.windowMs', rate.windowMs),
@@ -120,6 +131,12 @@ function checkOptions(
     bodyLimitBytes: positiveInt('bodyLimitBytes', o.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES),
     requestTimeoutMs: positiveInt('requestTimeoutMs', o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
   };
+}
+
+/** Fastify's own reading of a hop count (its types omit the number it accepts at run time). */
+function fastifyTrustProxy(t: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof t === 'number') return (_address, hop) => hop < t;
+  return typeof t === 'boolean' ? t : [...t];
 }
 
 async function addDocs(app: FastifyInstance): Promise<void> {
@@ -268,6 +285,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Our hooks log refused and failed requests with their trace id; no per-request info lines.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimitBytes,
+    trustProxy: fastifyTrustProxy(o.trustProxy),
     return503OnClosing: true,
     // Longer than any valid id, so a too-long id is a field violation; far longer ones get 414.
     routerOptions: { maxParamLength: 512 },

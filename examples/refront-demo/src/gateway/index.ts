@@ -34,3 +34,5 @@ export {
   PLACEHOLDER_WORDS,
   secretProblems,
 } from './secretStrength.js';
+export type { TrustProxy } from './trustProxy.js';
+export { parseTrustProxy } from './trustProxy.js';

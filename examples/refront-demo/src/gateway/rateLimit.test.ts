@@ -49,4 +49,32 @@ describe('gateway: per-tenant rate limit', () => {
     }
     expect(statuses).toEqual([201, 201, 429]);
   });
+
+  it('behind a trusted proxy, keys clients by X-Forwarded-For: two clients, one proxy, two buckets', async () => {
+    const mint = (gw: Awaited<ReturnType<typeof startGateway>>, client: string) =>
+      gw.call('POST', '/v1/dev/tokens', {
+        body: { tenant: 'acme', user: 'ann' },
+        headers: { 'x-forwarded-for': client },
+      });
+    // Every request comes from 127.0.0.1, the "proxy"; only the forwarded address differs.
+    await using trusted = await startGateway({
+      auth: { devTokens: true },
+      rateLimit: { max: 2, windowMs: 60_000 },
+      trustProxy: ['127.0.0.1'],
+    });
+    const a = [];
+    for (let i = 0; i < 3; i++) a.push((await mint(trusted, '203.0.113.1')).status);
+    expect(a).toEqual([201, 201, 429]);
+    expect((await mint(trusted, '203.0.113.2')).status).toBe(201);
+
+    // The default (false): the proxy's address is the client, so everyone behind it shares one bucket.
+    await using untrusted = await startGateway({
+      auth: { devTokens: true },
+      rateLimit: { max: 2, windowMs: 60_000 },
+    });
+    const shared = [];
+    for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.2'])
+      shared.push((await mint(untrusted, client)).status);
+    expect(shared).toEqual([201, 201, 429]);
+  });
 });
