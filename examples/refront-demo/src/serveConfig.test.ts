@@ -32,6 +32,7 @@ describe('the config of a service process (serve.ts)', () => {
       GATEWAY_HOST: '0.0.0.0',
       DEV_AUTH: false,
       GATEWAY_TRUST_PROXY: false,
+      GATEWAY_AUTH_FAILURES_PER_MINUTE: 30,
       RATE_LIMIT_PER_MINUTE: 600,
       SMTP_PORT: 587,
       SMTP_SECURE: false,

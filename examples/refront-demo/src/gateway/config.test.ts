@@ -27,12 +27,14 @@ describe('gateway config', () => {
       JWT_SECRET: SECRET,
       DEV_AUTH: false,
       GATEWAY_TRUST_PROXY: false,
+      GATEWAY_AUTH_FAILURES_PER_MINUTE: 30,
       RATE_LIMIT_PER_MINUTE: 600,
     });
     expect(gatewayOptionsFromEnv(env)).toEqual({
       host: '0.0.0.0',
       port: 8080,
       rateLimit: { max: 600, windowMs: 60_000 },
+      authFailureLimit: { max: 30, windowMs: 60_000 },
       trustProxy: false,
       auth: {
         hs256Secret: SECRET,

@@ -1,7 +1,12 @@
 import { type Env, loadConfig } from '@refront/core';
 import { z } from 'zod';
 import type { GatewayOptions } from './createGateway.js';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT } from './createGateway.js';
+import {
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_RATE_LIMIT,
+} from './createGateway.js';
 import { secretProblems } from './secretStrength.js';
 import { parseTrustProxy } from './trustProxy.js';
 
@@ -42,6 +47,12 @@ export const gatewayEnvShape = {
         return z.NEVER;
       }
     }),
+  /** Failed authentications (missing or bad token) per client address per minute; then 429. */
+  GATEWAY_AUTH_FAILURES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_AUTH_FAILURE_LIMIT.max),
   /** Requests per tenant per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMIT.max),
 };
@@ -92,7 +103,7 @@ export function checkGatewayEnv(env: GatewayEnvFields, ctx: z.RefinementCtx): vo
 /**
  * zod schema of the gateway's environment: GATEWAY_PORT (8080), GATEWAY_HOST (0.0.0.0),
  * JWT_SECRET, JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, DEV_AUTH (false), RATE_LIMIT_PER_MINUTE (600),
- * GATEWAY_TRUST_PROXY (false), NODE_ENV (`production` refuses dev tokens, a weak secret and unchecked `iss`/`aud`).
+ * GATEWAY_TRUST_PROXY (false), GATEWAY_AUTH_FAILURES_PER_MINUTE (30), NODE_ENV (`production` refuses dev tokens, a weak secret and unchecked `iss`/`aud`).
  *
  * @example
  * const service = createService({ name: 'gateway', version: '1.0.0', config: gatewayEnvSchema });
@@ -114,12 +125,13 @@ export function loadGatewayEnv(env: Env = process.env): GatewayEnv {
 /** The gateway options that come from the environment (everything but channel, logger and metrics). */
 export function gatewayOptionsFromEnv(
   env: GatewayEnvFields,
-): Pick<GatewayOptions, 'auth' | 'rateLimit' | 'host' | 'port' | 'trustProxy'> {
+): Pick<GatewayOptions, 'auth' | 'rateLimit' | 'authFailureLimit' | 'host' | 'port' | 'trustProxy'> {
   return {
     host: env.GATEWAY_HOST,
     port: env.GATEWAY_PORT,
     trustProxy: env.GATEWAY_TRUST_PROXY,
     rateLimit: { max: env.RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
+    authFailureLimit: { max: env.GATEWAY_AUTH_FAILURES_PER_MINUTE, windowMs: 60_000 },
     auth: {
       hs256Secret: env.JWT_SECRET,
       jwksUrl: env.JWKS_URL,

@@ -27,6 +27,7 @@ import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reportin
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
 import { type Authenticator, authWeaknesses, createAuthenticator, type GatewayAuthOptions } from './auth.js';
+import { type AuthFailureLimit, createAuthFailureLimiter } from './authFailureLimit.js';
 import { GatewayReason, toHttpError } from './errors.js';
 import { addObservabilityHooks, stateOf, traceIdOf } from './observability.js';
 import { registerRoute } from './registerRoute.js';
@@ -60,6 +61,11 @@ export interface GatewayOptions {
   readonly auth: GatewayAuthOptions;
   /** Requests per tenant (per client IP before authentication). @default DEFAULT_RATE_LIMIT (600 per minute) */
   readonly rateLimit?: GatewayRateLimit;
+  /**
+   * Failed authentications (missing or bad token) per client address; past it, 429 before the
+   * token is read. @default DEFAULT_AUTH_FAILURE_LIMIT (30 per minute)
+   */
+  readonly authFailureLimit?: AuthFailureLimit;
   /**
    * Proxies believed about the client address, which keys the per-address limits (Fastify's
    * `trustProxy`). Behind an ingress, set it, or every client shares the ingress's bucket.
@@ -101,6 +107,8 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_RATE_LIMIT: GatewayRateLimit = { max: 600, windowMs: 60_000 };
+/** Failed authentications per client address per minute. */
+export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = { max: 30, windowMs: 60_000 };
 /** The service name of the gateway in logs, spans and the `x-refront-caller` of its calls. */
 export const GATEWAY_SERVICE = 'gateway';
 
@@ -120,6 +128,7 @@ function checkOptions(
   if (!(Number.isInteger(port) && port >= 0 && port <= 65_535))
     throw invalidOption(`port must be 0-65535, got ${port}`);
   const rate = o.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const failures = o.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
   return {
     host: o.host ?? DEFAULT_HOST,
     port,
@@ -127,6 +136,10 @@ function checkOptions(
     rateLimit: {
       max: positiveInt('rateLimit.max', rate.max),
       windowMs: positiveInt('rateLimit.windowMs', rate.windowMs),
+    },
+    authFailureLimit: {
+      max: positiveInt('authFailureLimit.max', failures.max),
+      windowMs: positiveInt('authFailureLimit.windowMs', failures.windowMs),
     },
     bodyLimitBytes: positiveInt('bodyLimitBytes', o.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES),
     requestTimeoutMs: positiveInt('requestTimeoutMs', o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
@@ -301,7 +314,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await addApi(
     app,
     routesFor(auth),
-    { auth, clients, logger, requestTimeoutMs: o.requestTimeoutMs },
+    {
+      auth,
+      authFailures: createAuthFailureLimiter(o.authFailureLimit),
+      clients,
+      logger,
+      requestTimeoutMs: o.requestTimeoutMs,
+    },
     o.rateLimit,
   );
   await app.ready();

@@ -36,6 +36,8 @@ export const GatewayReason = {
   ROUTE_NOT_FOUND: 'GATEWAY_ROUTE_NOT_FOUND',
   /** The tenant used up its request budget for the current window. */
   RATE_LIMITED: 'GATEWAY_RATE_LIMITED',
+  /** The client address failed authentication too often this window; refused before its token is read. */
+  AUTH_FAILURES_LIMITED: 'GATEWAY_AUTH_FAILURES_LIMITED',
   /** An unexpected failure; the trace id finds it in the logs. */
   INTERNAL: 'GATEWAY_INTERNAL',
 } as const;

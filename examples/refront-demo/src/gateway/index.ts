@@ -6,6 +6,7 @@ export {
   DEFAULT_DEV_TOKEN_TTL_SEC,
   TENANT_PATTERN,
 } from './auth.js';
+export type { AuthFailureLimit } from './authFailureLimit.js';
 export type { GatewayEnv, GatewayEnvFields } from './config.js';
 export {
   checkGatewayEnv,
@@ -17,6 +18,7 @@ export {
 export type { Gateway, GatewayOptions, GatewayRateLimit } from './createGateway.js';
 export {
   createGateway,
+  DEFAULT_AUTH_FAILURE_LIMIT,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_HOST,
   DEFAULT_PORT,

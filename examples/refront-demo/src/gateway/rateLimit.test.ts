@@ -77,4 +77,42 @@ describe('gateway: per-tenant rate limit', () => {
       shared.push((await mint(untrusted, client)).status);
     expect(shared).toEqual([201, 201, 429]);
   });
+
+  it('counts missing and bad tokens per client address, and past the limit answers 429 without verifying', async () => {
+    await using gw = await startGateway({
+      authFailureLimit: { max: 3, windowMs: 60_000 },
+      trustProxy: ['127.0.0.1'],
+    });
+    const from = (client: string, token?: string) =>
+      gw.call('GET', '/v1/customers', { token, headers: { 'x-forwarded-for': client } });
+    const statuses = [];
+    statuses.push((await from('198.51.100.7')).status);
+    statuses.push((await from('198.51.100.7', 'not-a-jwt')).status);
+    statuses.push((await from('198.51.100.7', await gw.tokenFor(''))).status);
+    const limited = await from('198.51.100.7', 'guess-4');
+    statuses.push(limited.status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(limited.json.error).toMatchObject({
+      status: 'RESOURCE_EXHAUSTED',
+      reason: 'GATEWAY_AUTH_FAILURES_LIMITED',
+    });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Refused before the token is read: even a valid one from that address is 429, and reaches nothing.
+    expect((await from('198.51.100.7', await gw.tokenFor('acme'))).status).toBe(429);
+    expect(gw.fakes.control.seen).toHaveLength(0);
+    // Another address keeps its own count.
+    expect((await from('198.51.100.8', 'not-a-jwt')).status).toBe(401);
+    expect((await from('198.51.100.8', await gw.tokenFor('acme'))).status).toBe(200);
+    expect(gw.fakes.control.seen).toHaveLength(1);
+  });
+
+  it('does not count valid tokens against the failure limit', async () => {
+    await using gw = await startGateway({ authFailureLimit: { max: 1, windowMs: 60_000 } });
+    const token = await gw.tokenFor('acme');
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await gw.call('GET', '/v1/customers', { token })).status);
+    statuses.push((await gw.call('GET', '/v1/customers')).status);
+    statuses.push((await gw.call('GET', '/v1/customers', { token })).status);
+    expect(statuses).toEqual([200, 200, 200, 401, 429]);
+  });
 });

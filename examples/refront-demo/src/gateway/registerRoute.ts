@@ -1,5 +1,6 @@
 import {
   createRequestContext,
+  isRefrontError,
   type Logger,
   METADATA_IDEMPOTENCY_KEY,
   RefrontError,
@@ -8,6 +9,7 @@ import {
 } from '@refront/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from './auth.js';
+import type { AuthFailureLimiter } from './authFailureLimit.js';
 import { GatewayReason } from './errors.js';
 import { IDEMPOTENCY_KEY_HEADER_SCHEMA, isKeyedMethod, requestIdempotencyKey } from './idempotencyKey.js';
 import { stateOf } from './observability.js';
@@ -18,6 +20,8 @@ import { compileRequestValidator } from './validation.js';
 /** What {@link registerRoute} needs besides the route. */
 export interface RouteDeps {
   readonly auth: Authenticator;
+  /** Counts failed authentications per client address; refuses past the limit before verifying. */
+  readonly authFailures: AuthFailureLimiter;
   readonly clients: GatewayClients;
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
@@ -78,7 +82,14 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
     ...(needsAuth
       ? {
           onRequest: async (request: FastifyRequest) => {
-            requireState(request).principal = await deps.auth.authenticate(request.headers.authorization);
+            deps.authFailures.check(request.ip);
+            try {
+              requireState(request).principal = await deps.auth.authenticate(request.headers.authorization);
+            } catch (e: unknown) {
+              // A missing or bad token counts; a key set that cannot be read is not the client's fault.
+              if (isRefrontError(e) && e.status === 'UNAUTHENTICATED') deps.authFailures.record(request.ip);
+              throw e;
+            }
           },
         }
       : {}),
