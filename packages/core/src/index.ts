@@ -106,7 +106,13 @@ export {
   METADATA_TENANT,
 } from './metadataKeys.js';
 export type { MetricsRegistry, MetricsRegistryOptions, RedRecorder } from './metrics.js';
-export { createMetricsRegistry, DEFAULT_LATENCY_BUCKETS, histogramOf, redRecorder } from './metrics.js';
+export {
+  counterOf,
+  createMetricsRegistry,
+  DEFAULT_LATENCY_BUCKETS,
+  histogramOf,
+  redRecorder,
+} from './metrics.js';
 export type { OpsServerOptions, ReadinessCheck } from './OpsServer.js';
 export { READINESS_CHECK_TIMEOUT_MS, startOpsServer } from './OpsServer.js';
 export type { AttemptContext, ExecuteOptions, Policy } from './Policy.js';

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { HistogramSeries, RedHistogram } from './RedHistogram.js';
 
 /** A Prometheus metrics registry (prom-client). */
@@ -81,6 +81,25 @@ export function histogramOf(
     byName.set(name, h);
   }
   return h;
+}
+
+/**
+ * Returns the counter `name` of `registry`, creating it the first time: several components (two
+ * inboxes, two policies) can share one registry without registering a metric twice.
+ *
+ * @example
+ * const replays = counterOf(registry, 'refront_idempotent_replays_total', 'Replayed calls', ['method']);
+ * replays.inc({ method: 'CreateTicket' });
+ */
+export function counterOf<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+): Counter<L> {
+  const existing = registry.getSingleMetric(name);
+  if (existing instanceof Counter) return existing as Counter<L>;
+  return new Counter<L>({ name, help, labelNames: [...labelNames], registers: [registry] });
 }
 
 /** A RED recorder for one operation: records each finished one with its status and duration. */

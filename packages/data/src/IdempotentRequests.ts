@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  counterOf,
   type DeepPartial,
   type HandlerContext,
   invalidOption,
@@ -8,7 +9,7 @@ import {
   type MetricsRegistry,
   RefrontError,
 } from '@refront/core';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { Database, Queryable, Transaction } from './Database.js';
 import { DataReason } from './errors.js';
 
@@ -105,15 +106,12 @@ export interface IdempotentRequestsOptions {
 }
 
 function replaysCounter(registry: MetricsRegistry): Counter<'method'> {
-  const name = 'refront_idempotent_replays_total';
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<'method'>;
-  return new Counter({
-    name,
-    help: 'Keyed calls answered with the response stored by their first run, by method',
-    labelNames: ['method'],
-    registers: [registry],
-  });
+  return counterOf(
+    registry,
+    'refront_idempotent_replays_total',
+    'Keyed calls answered with the response stored by their first run, by method',
+    ['method'],
+  );
 }
 
 /** `refront.tickets.v1.CreateTicket`: the method name in its request type's package. */

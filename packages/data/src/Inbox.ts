@@ -1,4 +1,5 @@
 import {
+  counterOf,
   type EventContext,
   type EventEnvelope,
   type EventHandler,
@@ -6,7 +7,7 @@ import {
   type Logger,
   type MetricsRegistry,
 } from '@refront/core';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { Database, Transaction } from './Database.js';
 
 /**
@@ -47,15 +48,12 @@ export interface InboxOptions {
 }
 
 function duplicatesCounter(registry: MetricsRegistry): Counter<'group'> {
-  const name = 'refront_inbox_duplicates_total';
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<'group'>;
-  return new Counter({
-    name,
-    help: 'Messages an inbox skipped because their id was already processed',
-    labelNames: ['group'],
-    registers: [registry],
-  });
+  return counterOf(
+    registry,
+    'refront_inbox_duplicates_total',
+    'Messages an inbox skipped because their id was already processed',
+    ['group'],
+  );
 }
 
 /**

@@ -199,7 +199,7 @@ export function createCircuitBreakerPool(options: CircuitBreakerOptions = {}): C
 
 interface Entry {
   readonly breaker: CircuitBreaker<[() => Promise<unknown>, AbortSignal | undefined], unknown>;
-  /** The breaker's window counter, when opossum exposes it (see {@link counterOf}). */
+  /** The breaker's window counter, when opossum exposes it (see `windowCounterOf`). */
   readonly counter: WindowCounter | undefined;
   inFlight: number;
   lastUsed: number;
@@ -216,7 +216,7 @@ interface WindowCounter {
  * for the calls of a closed breaker without an event dispatch (two per call). Undefined when an
  * opossum version lacks it; the pool then emits the events.
  */
-function counterOf(breaker: CircuitBreaker): WindowCounter | undefined {
+function windowCounterOf(breaker: CircuitBreaker): WindowCounter | undefined {
   const status = breaker.status as unknown as Partial<WindowCounter>;
   return typeof status.increment === 'function' ? (status as WindowCounter) : undefined;
 }
@@ -397,7 +397,7 @@ class BreakerPool implements CircuitBreakerPool {
     const existing = this.entries.get(target);
     if (existing) return existing;
     const breaker = this.createBreaker(target);
-    const entry: Entry = { breaker, counter: counterOf(breaker), inFlight: 0, lastUsed: Date.now() };
+    const entry: Entry = { breaker, counter: windowCounterOf(breaker), inFlight: 0, lastUsed: Date.now() };
     this.entries.set(target, entry);
     this.startTimer();
     return entry;

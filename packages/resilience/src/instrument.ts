@@ -1,5 +1,4 @@
-import type { Disposable, Logger, MetricsRegistry } from '@refront/core';
-import { counterOf } from './internal/counterOf.js';
+import { counterOf, type Disposable, type Logger, type MetricsRegistry } from '@refront/core';
 import type { ResilienceEvent, ResilienceEvents } from './ResilienceEvents.js';
 
 /** Label `policy` of every metric when no name is given. */

@@ -1,6 +1,6 @@
-import { invalidOption, type Logger, type MetricsRegistry } from '@refront/core';
+import { counterOf, invalidOption, type Logger, type MetricsRegistry } from '@refront/core';
 import type { Database } from '@refront/data';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { Kind } from './content.js';
 import type { MailSender } from './MailSender.js';
 
@@ -40,15 +40,12 @@ export interface Delivery {
 }
 
 function claimsCounter(registry: MetricsRegistry): Counter<'outcome'> {
-  const name = 'refront_notifications_claims_total';
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<'outcome'>;
-  return new Counter({
-    name,
-    help: 'Claims of pending notifications: won (this instance sends) or lost (sent already, or another instance holds it)',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
+  return counterOf(
+    registry,
+    'refront_notifications_claims_total',
+    'Claims of pending notifications: won (this instance sends) or lost (sent already, or another instance holds it)',
+    ['outcome'],
+  );
 }
 
 interface ClaimedRow {

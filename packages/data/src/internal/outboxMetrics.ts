@@ -1,5 +1,5 @@
-import type { MetricsRegistry } from '@refront/core';
-import { Counter, Gauge } from 'prom-client';
+import { counterOf, type MetricsRegistry } from '@refront/core';
+import { type Counter, Gauge } from 'prom-client';
 
 /** The outbox metrics of one registry; shared by every outbox reporting to it. */
 export interface OutboxMetrics {
@@ -12,9 +12,7 @@ export interface OutboxMetrics {
 const byRegistry = new WeakMap<MetricsRegistry, OutboxMetrics>();
 
 function counter(registry: MetricsRegistry, name: string, help: string): Counter<'schema'> {
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<'schema'>;
-  return new Counter({ name, help, labelNames: ['schema'], registers: [registry] });
+  return counterOf(registry, name, help, ['schema']);
 }
 
 /** Returns the outbox metrics of `registry`, registering them once. */

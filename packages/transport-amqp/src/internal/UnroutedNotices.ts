@@ -1,6 +1,6 @@
-import type { Logger, MetricsRegistry } from '@refront/core';
+import { counterOf, type Logger, type MetricsRegistry } from '@refront/core';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { TopologyNames } from '../names.js';
 import { declareUnrouted } from './topology.js';
 
@@ -19,15 +19,12 @@ export interface UnroutedNoticesHost {
 const PREFETCH = 64;
 
 function unroutedCounter(registry: MetricsRegistry): Counter<'exchange' | 'type'> {
-  const name = 'refront_events_unrouted_total';
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<'exchange' | 'type'>;
-  return new Counter({
-    name,
-    help: 'Events no binding routed, parked in the unrouted queue (counted by the active notices consumer)',
-    labelNames: ['exchange', 'type'],
-    registers: [registry],
-  });
+  return counterOf(
+    registry,
+    'refront_events_unrouted_total',
+    'Events no binding routed, parked in the unrouted queue (counted by the active notices consumer)',
+    ['exchange', 'type'],
+  );
 }
 
 /**

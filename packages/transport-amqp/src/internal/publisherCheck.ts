@@ -1,6 +1,6 @@
-import type { EventEnvelope, MetricsRegistry } from '@refront/core';
+import { counterOf, type EventEnvelope, type MetricsRegistry } from '@refront/core';
 import type { ConsumeMessage } from 'amqplib';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { EventOwnership } from '../EventOwners.js';
 import { AmqpReason } from '../errors.js';
 import type { TopologyNames } from '../names.js';
@@ -80,13 +80,10 @@ export function publisherOf(msg: ConsumeMessage, selfUser: string): string | und
 
 /** The counter of deliveries refused by {@link checkPublisher} (dead-lettered, no handler ran). */
 export function refusedCounter(registry: MetricsRegistry): Counter<'group' | 'event_type' | 'reason'> {
-  const name = 'refront_events_refused_total';
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing as Counter<'group' | 'event_type' | 'reason'>;
-  return new Counter({
-    name,
-    help: 'Deliveries dead-lettered before any handler: untrusted publisher, forged source or mismatched routing',
-    labelNames: ['group', 'event_type', 'reason'],
-    registers: [registry],
-  });
+  return counterOf(
+    registry,
+    'refront_events_refused_total',
+    'Deliveries dead-lettered before any handler: untrusted publisher, forged source or mismatched routing',
+    ['group', 'event_type', 'reason'],
+  );
 }
