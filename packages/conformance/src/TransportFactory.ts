@@ -33,6 +33,10 @@ export interface ConformanceAuth {
     token: string,
     info: { readonly method: MethodInfo },
   ) => ConformancePrincipal | undefined | Promise<ConformancePrincipal | undefined>;
+  /** The callers the server accepts, by caller name (core's `CallerRules`). @default any caller */
+  readonly callers?: Readonly<Record<string, '*' | readonly string[]>>;
+  /** The caller name of a verified identity. @default the identity itself */
+  readonly callerName?: (identity: string) => string | undefined;
 }
 
 /** What the suite asks of {@link TransportFactory.startServer}. */

@@ -285,6 +285,29 @@ export function describeTransportConformance<H>(name: string, factory: Transport
           expect(err.reason).toBe('CORE_BAD_TOKEN');
           expect(err.retryable).toBe(false);
         });
+
+        it('with declared callers, refuses a call with no verified identity, whatever caller it claims', async () => {
+          await using env = await setup({ auth: { callers: { [CONFORMANCE_CALLER]: '*', alice: '*' } } });
+          const err = await refused(
+            env.client.echo({ message: 'x' }, { metadata: { 'x-refront-caller': 'alice' } }),
+          );
+          expect(err.status).toBe('UNAUTHENTICATED');
+          expect(err.reason).toBe('CORE_UNAUTHENTICATED_CALLER');
+          expect(err.retryable).toBe(false);
+        });
+
+        it("with declared callers, a verified token's principal is the caller the rules name", async () => {
+          await using env = await setup({
+            auth: { ...auth, callers: { [PRINCIPAL]: ['refront.testing.v1.EchoService/Echo'] } },
+          });
+          const bearer = { authorization: `Bearer ${GOOD_TOKEN}` };
+          const res = await env.client.echo({ message: 'x' }, { metadata: bearer });
+          expect(res.seen.caller).toBe(PRINCIPAL);
+          const err = await refused(env.client.sleep({ durationMs: 0 }, { metadata: bearer }));
+          expect(err.status).toBe('PERMISSION_DENIED');
+          expect(err.reason).toBe('CORE_CALLER_NOT_ALLOWED');
+          expect(err.retryable).toBe(false);
+        });
       });
     }
 

@@ -21,6 +21,8 @@ const rogue: ConformanceClientTls = {
   certFile: conformanceCert('rogue-client.crt'),
   keyFile: conformanceCert('rogue-client.key'),
 };
+/** `spiffe://refront.test/billing` → `billing`. */
+const lastSegment = (identity: string): string | undefined => identity.split('/').pop();
 /** Long enough that a refusal which only comes from the deadline trips the hang guard first. */
 const PATIENT_MS = 20_000;
 
@@ -71,6 +73,47 @@ export function describeTlsCases<H>(factory: TransportFactory<H>): void {
       );
       expect(res.seen.caller).toBe(CONFORMANCE_CLIENT_IDENTITY);
       expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(CONFORMANCE_CLIENT_IDENTITY);
+    });
+
+    it('mTLS with declared callers: a declared certificate is served under its caller name', async () => {
+      await using env = await setupEnv(factory, {
+        tls: mutualTls,
+        auth: { callers: { billing: '*' }, callerName: lastSegment },
+        clientTls: billing,
+      });
+      const res = await env.client.echo({ message: 'x' });
+      expect(res.seen.caller).toBe('billing');
+      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(CONFORMANCE_CLIENT_IDENTITY);
+    });
+
+    it('mTLS with declared callers: a certificate not declared for the method is PERMISSION_DENIED, not retryable', async () => {
+      await using env = await setupEnv(factory, {
+        tls: mutualTls,
+        auth: { callers: { billing: ['refront.testing.v1.EchoService/Sleep'] }, callerName: lastSegment },
+        clientTls: billing,
+      });
+      expect(await env.client.sleep({ durationMs: 0 })).toEqual({ aborted: false });
+      const err = await refused(env.client.echo({ message: 'x' }));
+      expect(err.status).toBe('PERMISSION_DENIED');
+      expect(err.reason).toBe('CORE_CALLER_NOT_ALLOWED');
+      expect(err.retryable).toBe(false);
+      expect(env.probe.echoes).toBe(0);
+    });
+
+    it('mTLS with declared callers: an identity the rules do not name is PERMISSION_DENIED', async () => {
+      await using env = await setupEnv(factory, {
+        tls: mutualTls,
+        auth: { callers: { invoicing: '*' }, callerName: lastSegment },
+        clientTls: billing,
+      });
+      const err = await refused(
+        env.client.echo(
+          { message: 'x' },
+          { metadata: { [METADATA_PEER_IDENTITY]: 'spiffe://refront.test/invoicing' } },
+        ),
+      );
+      expect(err.status).toBe('PERMISSION_DENIED');
+      expect(err.reason).toBe('CORE_CALLER_NOT_ALLOWED');
     });
 
     it('mTLS: refuses a client without a certificate, or with one from another CA, with UNAVAILABLE, and keeps serving', async () => {

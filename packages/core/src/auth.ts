@@ -3,6 +3,7 @@
  * by the server, and the mTLS peer identity. Transports pass the peer certificate; the rest is here.
  */
 import type { PeerCertificate } from 'node:tls';
+import { type CallerRules, callerPolicy } from './callerPolicy.js';
 import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { Call, Interceptor, MethodInfo, Next } from './Interceptor.js';
 import { setAuthenticatedCaller } from './serverInterceptors.js';
@@ -51,6 +52,21 @@ export interface ServerAuthOptions {
    * name (a SPIFFE id), else the subject's common name
    */
   readonly peerIdentity?: (certificate: PeerCertificate) => string | undefined;
+  /**
+   * The callers this server accepts and what each may call (see {@link CallerRules}). With it,
+   * a call with no verified identity (no client certificate, no verified token) is
+   * UNAUTHENTICATED `CORE_UNAUTHENTICATED_CALLER`, and a caller not declared for the method is
+   * PERMISSION_DENIED `CORE_CALLER_NOT_ALLOWED`, before any handler runs. The caller is the mTLS
+   * peer when there is one (the service calling), else the token's principal.
+   * @default none: any caller may call any method
+   */
+  readonly callers?: CallerRules;
+  /**
+   * The caller name of a verified identity, as `callers` and the handler's `caller` name it
+   * (e.g. `spiffe://refront.local/tickets` → `tickets`); undefined for an identity that names no
+   * known caller, which is then PERMISSION_DENIED under `callers`. @default the identity itself
+   */
+  readonly callerName?: (identity: string) => string | undefined;
 }
 
 /** The default {@link ServerAuthOptions.peerIdentity}: first SAN URI, else subject CN. */
@@ -103,19 +119,42 @@ async function verify(
  */
 export function serverAuthInterceptor(options: ServerAuthOptions): Interceptor {
   const verifier = options.verifyToken;
+  const policy = options.callers ? callerPolicy(options.callers) : undefined;
+  const nameOf = options.callerName ?? ((identity: string) => identity);
   return async <Req, Res>(call: Call<Req>, next: Next<Req, Res>): Promise<Res> => {
     const md = call.metadata;
     const peerIdentity = md[METADATA_PEER_IDENTITY];
+    let principal: Principal | undefined;
     if (verifier) {
       const header = md.authorization;
       delete md.authorization;
-      const principal = await verify(verifier, header, { method: call.method, peerIdentity });
+      principal = await verify(verifier, header, { method: call.method, peerIdentity });
       md[METADATA_PRINCIPAL] = principal.id;
       for (const [k, v] of Object.entries(principal.claims ?? {})) md[`${METADATA_CLAIM_PREFIX}${k}`] = v;
-      setAuthenticatedCaller(call as Call<unknown>, principal.id);
-    } else if (peerIdentity !== undefined) {
-      setAuthenticatedCaller(call as Call<unknown>, peerIdentity);
     }
+    if (policy) {
+      const identity = peerIdentity ?? principal?.id;
+      if (identity === undefined) {
+        throw unauthenticated(
+          CoreReason.UNAUTHENTICATED_CALLER,
+          'this service accepts only authenticated callers: present a client certificate',
+        );
+      }
+      const caller = nameOf(identity);
+      if (caller === undefined || !policy.allows(caller, call.method)) {
+        throw new RefrontError(
+          'PERMISSION_DENIED',
+          CoreReason.CALLER_NOT_ALLOWED,
+          `${identity} is not a declared caller of ${call.method.path}`,
+          { retryable: false },
+        );
+      }
+      setAuthenticatedCaller(call as Call<unknown>, principal?.id ?? caller);
+      return next(call);
+    }
+    if (principal) setAuthenticatedCaller(call as Call<unknown>, principal.id);
+    else if (peerIdentity !== undefined)
+      setAuthenticatedCaller(call as Call<unknown>, nameOf(peerIdentity) ?? peerIdentity);
     return next(call);
   };
 }

@@ -281,6 +281,13 @@ export const CoreReason = {
   MISSING_TOKEN: 'CORE_MISSING_TOKEN',
   /** The server's token verifier refused the token (or threw). */
   BAD_TOKEN: 'CORE_BAD_TOKEN',
+  /**
+   * A server that declares its callers got a call with no verified identity: no client
+   * certificate (mutual TLS) and no verified token.
+   */
+  UNAUTHENTICATED_CALLER: 'CORE_UNAUTHENTICATED_CALLER',
+  /** The authenticated caller is not declared as a caller of the method (PERMISSION_DENIED). */
+  CALLER_NOT_ALLOWED: 'CORE_CALLER_NOT_ALLOWED',
   /** An idempotency key is empty, longer than 255 characters or not printable ASCII. */
   INVALID_IDEMPOTENCY_KEY: 'CORE_INVALID_IDEMPOTENCY_KEY',
 } as const;

@@ -8,6 +8,7 @@ export {
   RESERVED_METADATA,
   serverAuthInterceptor,
 } from './auth.js';
+export type { AllowedMethods, CallerRules } from './callerPolicy.js';
 export type { Env } from './config.js';
 export { ConfigError, loadConfig } from './config.js';
 export type { RequestContext, RequestContextInit } from './context.js';
