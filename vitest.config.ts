@@ -18,6 +18,7 @@ export default defineConfig({
       'packages/core',
       'packages/resilience',
       'packages/discovery',
+      'packages/identity',
       'packages/data',
       'packages/transport-grpc',
       'packages/transport-mux',
