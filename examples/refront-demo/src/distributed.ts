@@ -5,6 +5,8 @@
  * default lane, or on gRPC with `REFRONT_RPC=grpc`; every service serves both.
  * `npm run demo:distributed -- --once` exits 0 after the walk; `-- --no-walk` only starts and serves.
  * The processes run in their own process groups: one Ctrl-C drains every one of them, then exits 0.
+ * Services call each other over mutual TLS with development certificates made at start (a fresh
+ * CA, deleted on exit) and serve only the callers their modules declare; `MTLS=off` runs plaintext.
  */
 import { openDatabase } from '@refront/data';
 import { connect } from 'amqplib';
@@ -34,6 +36,8 @@ const topology = new LocalTopology({
   ...(process.env.MUX_BASE_PORT ? { muxBasePort: Number(process.env.MUX_BASE_PORT) } : {}),
   instances: { invoicing: 3 },
   rpc: lane,
+  // Mutual TLS between the services with a fresh development CA, unless MTLS=off.
+  mtls: process.env.MTLS?.trim() !== 'off',
 });
 const procs = topology.processes;
 
@@ -75,7 +79,10 @@ let stopped: Promise<void> | undefined;
 let exitCode: number | undefined;
 async function stopAll(code: number): Promise<never> {
   exitCode ??= code;
-  stopped ??= topology.stopAll().then((n) => console.log(`Stopped ${n} processes.`));
+  stopped ??= topology
+    .stopAll()
+    .then((n) => console.log(`Stopped ${n} processes.`))
+    .finally(() => topology.removeCertificates());
   await stopped;
   process.exit(exitCode);
 }
@@ -121,6 +128,13 @@ if (WALK) {
   }
 }
 console.log(`API: ${topology.gatewayUrl}/v1   docs: ${topology.gatewayUrl}/docs`);
+const certs = await topology.certificates();
+if (certs) {
+  console.log(
+    `mTLS: every service port requires a certificate from ${certs.caFile}; ` +
+      `call them as the gateway with ${certs.files('gateway').certFile} (.key beside it).`,
+  );
+}
 console.log(`Ops: ${procs.map((p) => `${p.service} http://127.0.0.1:${p.opsPort}/metrics`).join('\n     ')}`);
 if (ONCE) await stopAll(0);
 else console.log('Serving until Ctrl-C.');

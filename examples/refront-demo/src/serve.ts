@@ -12,10 +12,12 @@
  * same lane.
  */
 import { createService } from '@refront/core';
+import { mutualTls } from '@refront/identity';
 import { createGateway, gatewayOptionsFromEnv } from './gateway/index.js';
 import { registryFor, runDistributed } from './platform/distributed.js';
 import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
 import { openLane } from './platform/rpcLane.js';
+import { identityFromEnv } from './platform/serviceIdentity.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
 import { serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
 
@@ -24,12 +26,15 @@ import { serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
 const service = createService({ ...serviceOptionsFromEnv(process.env), config: serveConfig });
 const cfg = service.config;
 const registry = registryFor(service, process.env);
+const identity = identityFromEnv(cfg);
+if (!identity) service.logger.warn('MTLS=off: calls between services are plaintext and unauthenticated');
 // Added first, so it closes last: services deregister from it while they stop.
 service.use({ name: 'registry', close: () => registry.close() });
 
 if (cfg.SERVICE === 'gateway') {
+  const tls = identity ? mutualTls(identity.files).client : undefined;
   const channel = createRoutingChannel(demoServiceOf, (target) =>
-    openLane(cfg.REFRONT_RPC, registry, target, { metrics: service.metrics, logger: service.logger }),
+    openLane(cfg.REFRONT_RPC, registry, target, { metrics: service.metrics, logger: service.logger, tls }),
   );
   const gateway = await createGateway({
     ...gatewayOptionsFromEnv(cfg),
@@ -60,6 +65,7 @@ if (cfg.SERVICE === 'gateway') {
       rpc: cfg.REFRONT_RPC,
       muxPort: cfg.MUX_PORT,
       advertiseHost: cfg.ADVERTISE_HOST,
+      identity,
       env: process.env,
     },
     registry,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { checkGatewayEnv, gatewayEnvShape } from './gateway/index.js';
 import { notificationsEnvShape } from './notifications/config.js';
 import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
+import { checkIdentityEnv, identityEnvShape } from './platform/serviceIdentity.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
 
 const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
@@ -30,6 +31,10 @@ function unsetBlank(env: unknown): unknown {
  * default), so callers can switch in any order; `MUX_PORT=off` serves gRPC alone, for a service
  * no caller reaches on mux.
  *
+ * Services call each other over mutual TLS (`MTLS=on`, the default): `TLS_CA_FILE`,
+ * `TLS_CERT_FILE` and `TLS_KEY_FILE` are then required, and each service serves only the callers
+ * its module declares (by the SPIFFE id in their certificates, in `TRUST_DOMAIN`).
+ *
  * `SERVICE=gateway` also runs the gateway's checks: a token key is required, and with
  * `NODE_ENV=production` dev tokens, a placeholder or weak `JWT_SECRET` and an unset `JWT_ISSUER`
  * or `JWT_AUDIENCE` are refused, by variable name.
@@ -54,10 +59,13 @@ export const serveConfig = z.preprocess(
       ADVERTISE_HOST: z.string().default('127.0.0.1'),
       OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
       GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
+      ...identityEnvShape,
       ...gatewayEnvShape,
       ...notificationsEnvShape,
     })
     .superRefine((env, ctx) => {
+      // Every process, the gateway included, calls the services over mutual TLS unless MTLS=off.
+      checkIdentityEnv(env, ctx);
       // The gateway's checks between variables, strict with NODE_ENV=production (decision 0067).
       if (env.SERVICE === 'gateway') checkGatewayEnv(env, ctx);
     }),

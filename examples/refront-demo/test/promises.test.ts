@@ -6,6 +6,7 @@
  * local PostgreSQL and RabbitMQ.
  */
 
+import { mutualTls } from '@refront/identity';
 import { createGrpcClient } from '@refront/transport-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TimeTrackingServiceDefinition } from '../src/gen/refront/timetracking/v1/timetracking.js';
@@ -434,11 +435,14 @@ for (const { lane, rpc } of LANES)
         metricSum(during, 'refront_resilience_rejections_total') -
         metricSum(before, 'refront_resilience_rejections_total');
 
-      // The same call over gRPC, as a caller outside Refront makes it: a typed UNAVAILABLE.
+      // The same call over gRPC, straight to time tracking's port as the gateway (a declared
+      // caller, with its certificate): a typed UNAVAILABLE, from tickets being down.
+      const certs = await topology.certificates();
       const grpc = createGrpcClient(TimeTrackingServiceDefinition, {
         target: `127.0.0.1:${tt.grpcPort}`,
         policy: false,
         caller: 'system-test',
+        ...(certs ? { tls: mutualTls(certs.files('gateway')).client('time-tracking') } : {}),
       });
       const direct = await grpc
         .logTime(

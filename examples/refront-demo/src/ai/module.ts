@@ -44,6 +44,7 @@ interface ClassificationRow {
 export function createAiModule(options: AiModuleOptions = {}): ServiceModule {
   return {
     name: 'ai',
+    callers: { gateway: '*' },
     migrations: aiMigrations,
     async register({ name, server, bus, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
       const source = options.provider ?? (() => aiProviderFromEnv(process.env));

@@ -25,6 +25,7 @@ export const STALE_RUN_MS = 60_000;
  */
 export const invoicingModule: ServiceModule = {
   name: 'invoicing',
+  callers: { gateway: '*' },
   migrations: invoicingMigrations,
   async register({ name, server, bus, client, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const deps: SagaDeps = { db, outbox, logger, tickets: client(TicketsServiceDefinition) };

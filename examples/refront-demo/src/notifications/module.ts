@@ -93,6 +93,7 @@ const KIND_NAME = new Map<NotificationKind, Kind>(
 export function createNotificationsModule(options: NotificationsModuleOptions = {}): ServiceModule {
   return {
     name: 'notifications',
+    callers: { gateway: '*' },
     migrations: notificationsMigrations,
     async register({ name, server, bus, db, metrics, logger, onClose }: ModuleRuntime) {
       const env = loadNotificationsEnv(process.env);

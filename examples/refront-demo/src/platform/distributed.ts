@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { createClient, type EventBus, type Registry, type Service, type Subscription } from '@refront/core';
 import { createOutbox, openDatabase } from '@refront/data';
 import { registryFromEnv } from '@refront/discovery';
+import { mutualTls, serviceOfSpiffeId } from '@refront/identity';
 import { createAmqpEventBus } from '@refront/transport-amqp';
 import { createGrpcServer } from '@refront/transport-grpc';
 import { createMuxServer } from '@refront/transport-mux';
@@ -16,6 +17,7 @@ import {
   openLane,
   type RpcLane,
 } from './rpcLane.js';
+import type { ServiceIdentity } from './serviceIdentity.js';
 
 /** How one service process reaches its peers and its infrastructure. */
 export interface DistributedConfig {
@@ -40,6 +42,12 @@ export interface DistributedConfig {
    * with Consul); `'off'` serves gRPC only. @default 0
    */
   readonly muxPort?: number | 'off';
+  /**
+   * Mutual TLS on both lanes: the servers require a certificate from the CA and serve only the
+   * module's declared `callers`; calls present this service's certificate. @default none: plaintext,
+   * any caller (development only, `MTLS=off`)
+   */
+  readonly identity?: ServiceIdentity | undefined;
   /** `REFRONT_ENDPOINTS` (static discovery), `REFRONT_DNS` (DNS discovery); Consul when CONSUL_HTTP_ADDR is set. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -96,6 +104,15 @@ export async function runDistributed(
     close: () => amqp.close(),
   };
   const outbox = createOutbox({ db, source: module.name, publisher: bus, logger, metrics });
+  const tls = config.identity ? mutualTls(config.identity.files) : undefined;
+  // Who may call what is checked against the caller's certificate, before any handler.
+  const secured =
+    tls && config.identity
+      ? {
+          tls: tls.server,
+          auth: { callers: module.callers, callerName: serviceOfSpiffeId(config.identity.trustDomain) },
+        }
+      : {};
   const grpcServer = createGrpcServer({
     service: module.name,
     logger,
@@ -103,6 +120,7 @@ export async function runDistributed(
     host: config.grpcHost,
     port: config.grpcPort,
     readiness: host,
+    ...secured,
   });
   const muxServer =
     config.muxPort === 'off'
@@ -113,12 +131,13 @@ export async function runDistributed(
           metrics,
           host: config.grpcHost,
           port: config.muxPort ?? 0,
+          ...secured,
         });
   const server = multiLaneServer(muxServer ? [grpcServer, muxServer] : [grpcServer]);
   const lane = config.rpc ?? DEFAULT_RPC_LANE;
   const channels: ClosableChannel[] = [];
   const channel = createRoutingChannel(demoServiceOf, (service) => {
-    const c = openLane(lane, registry, service, { metrics, logger });
+    const c = openLane(lane, registry, service, { metrics, logger, tls: tls?.client });
     channels.push(c);
     return c;
   });

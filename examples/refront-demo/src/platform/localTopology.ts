@@ -6,8 +6,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@refront/data';
+import { createDevCertificates, type DevCertificates } from '@refront/identity';
 import { type ChannelModel, connect } from 'amqplib';
 import { schemaOf } from './module.js';
 import { DEFAULT_RPC_LANE, muxServiceName, type RpcLane } from './rpcLane.js';
@@ -42,6 +46,12 @@ export interface LocalTopologyOptions {
   readonly instances?: Readonly<Record<string, number>>;
   /** Environment given to every process, over the topology's own. @default {} */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Services call each other over mutual TLS with development certificates made by
+   * {@link LocalTopology.startAll} (a fresh CA per topology), and serve only their declared
+   * callers; `false` runs them plaintext (`MTLS=off`). @default true
+   */
+  readonly mtls?: boolean;
   /** `inherit` prints every process's output; `capture` keeps the last lines of each. @default 'inherit' */
   readonly output?: 'inherit' | 'capture';
 }
@@ -97,6 +107,7 @@ export class LocalTopology {
   readonly gatewayPort: number;
   readonly rpc: RpcLane;
   private readonly output: 'inherit' | 'capture';
+  private certs: DevCertificates | undefined;
 
   constructor(private readonly options: LocalTopologyOptions) {
     this.namespace = options.namespace ?? 'refront';
@@ -146,8 +157,30 @@ export class LocalTopology {
     return p;
   }
 
+  /**
+   * The development certificates of every process (`<service>.crt`, `ca.crt`), made on first use
+   * in a fresh temporary folder; undefined with `mtls: false`. A client of the topology's ports
+   * presents one of them (e.g. `gateway.crt`, a declared caller of every service).
+   */
+  async certificates(): Promise<DevCertificates | undefined> {
+    if (this.options.mtls === false) return undefined;
+    this.certs ??= await createDevCertificates({
+      dir: await mkdtemp(join(tmpdir(), 'refront-certs-')),
+      services: [...PLATFORM_MODULES.map((m) => m.name), 'gateway'],
+    });
+    return this.certs;
+  }
+
+  /** Deletes the development certificates (after {@link stopAll}). */
+  async removeCertificates(): Promise<void> {
+    const certs = this.certs;
+    this.certs = undefined;
+    if (certs) await rm(certs.dir, { recursive: true, force: true });
+  }
+
   /** Starts every service, waits until all are ready, then starts the gateway and waits for it. */
   async startAll(timeoutMs = 90_000): Promise<void> {
+    await this.certificates();
     const services = this.processes.filter((p) => p.service !== 'gateway');
     for (const p of services) this.start(p);
     await Promise.all(services.map((p) => this.waitReady(p, timeoutMs)));
@@ -156,10 +189,19 @@ export class LocalTopology {
     await this.waitReady(gateway, timeoutMs);
   }
 
-  /** Starts one process (again), with `env` over the topology's environment. */
+  /**
+   * Starts one process (again), with `env` over the topology's environment.
+   * @throws Error when it runs, or with mutual TLS before {@link certificates} made the certificates.
+   */
   start(p: LocalProcess, env: Readonly<Record<string, string>> = {}): void {
     if (p.running) throw new Error(`${p.name} is already running`);
     const o = this.options;
+    if (o.mtls !== false && !this.certs)
+      throw new Error('no certificates yet: await certificates() or startAll() first');
+    const files = this.certs?.files(p.service);
+    const identity: Record<string, string> = files
+      ? { MTLS: 'on', TLS_CA_FILE: files.caFile, TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile }
+      : { MTLS: 'off' };
     const node = ['--conditions=@refront/source', '--import', 'tsx', '--import', EXIT_WITH_PARENT];
     const child = spawn(process.execPath, [...node, SERVE], {
       // Its own process group: a terminal's Ctrl-C reaches only this process, which SIGTERMs each
@@ -182,6 +224,7 @@ export class LocalTopology {
         DEV_AUTH: 'true',
         JWT_SECRET: process.env.JWT_SECRET ?? 'refront-demo-distributed-secret-0123456789',
         REFRONT_ENDPOINTS: this.endpoints,
+        ...identity,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
         ...o.env,
         ...env,

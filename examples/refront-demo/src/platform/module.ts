@@ -1,4 +1,5 @@
 import type {
+  CallerRules,
   Channel,
   Client,
   EventBus,
@@ -44,6 +45,12 @@ export interface ServiceModule {
   readonly name: string;
   /** Versioned migrations of its schema. */
   readonly migrations: readonly Migration[];
+  /**
+   * Who may call its methods, by service name (`gateway` for the HTTP edge): `'*'` or the fully
+   * qualified methods. In the distributed topology every other caller is PERMISSION_DENIED
+   * (checked against the caller's certificate); the Kubernetes NetworkPolicies are made from it.
+   */
+  readonly callers: CallerRules;
   /** Adds contracts and subscriptions; runs before the platform turns ready. */
   register(runtime: ModuleRuntime): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { Channel, Logger, MetricsRegistry, Registry, RpcServer } from '@refront/core';
+import type { MutualClientTls } from '@refront/identity';
 import { createGrpcChannel } from '@refront/transport-grpc';
 import { createMuxChannel } from '@refront/transport-mux';
 
@@ -30,21 +31,31 @@ export function muxServiceName(service: string): string {
 /** A channel that can be closed. */
 export type ClosableChannel = Channel & { close(): Promise<void> };
 
-/** Opens the channel to `service` on `lane`, through discovery, behind the default policy. */
+/**
+ * Opens the channel to `service` on `lane`, through discovery, behind the default policy; with
+ * `tls`, over mutual TLS, presenting this process's certificate and accepting only a server
+ * whose certificate names `service`.
+ */
 export function openLane(
   lane: RpcLane,
   registry: Registry,
   service: string,
-  o: { readonly metrics: MetricsRegistry; readonly logger: Logger },
+  o: {
+    readonly metrics: MetricsRegistry;
+    readonly logger: Logger;
+    readonly tls?: ((service: string) => MutualClientTls) | undefined;
+  },
 ): ClosableChannel {
+  const tls = o.tls ? { tls: o.tls(service) } : {};
   return lane === 'mux'
     ? createMuxChannel({
         discovery: registry,
         service: muxServiceName(service),
         metrics: o.metrics,
         logger: o.logger,
+        ...tls,
       })
-    : createGrpcChannel({ discovery: registry, service, metrics: o.metrics, logger: o.logger });
+    : createGrpcChannel({ discovery: registry, service, metrics: o.metrics, logger: o.logger, ...tls });
 }
 
 /** One server the module registers on, serving every lane given (`add` goes to each). */

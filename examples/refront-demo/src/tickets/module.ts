@@ -31,6 +31,12 @@ const CURRENCY = /^[A-Z]{3}$/;
  */
 export const ticketsModule: ServiceModule = {
   name: 'tickets',
+  callers: {
+    gateway: '*',
+    // The billing saga reads the customer's rate; time entries are checked against their ticket.
+    invoicing: ['refront.tickets.v1.TicketsService/GetCustomer'],
+    'time-tracking': ['refront.tickets.v1.TicketsService/GetTicket'],
+  },
   migrations: ticketsMigrations,
   async register({ name, server, bus, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const requests = createIdempotentRequests({ db, metrics, logger });

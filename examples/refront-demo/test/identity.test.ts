@@ -1,0 +1,219 @@
+/**
+ * Zero trust between services, tried from outside against the distributed topology (issue 20):
+ * every service port is mutual TLS, and a service serves only the callers its module declares.
+ * The gRPC clients are built at run time from the `.proto` files by @grpc/proto-loader, with no
+ * Refront on the calling side; mux has no other client than Refront's own.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type ChannelCredentials,
+  credentials,
+  type GrpcObject,
+  loadPackageDefinition,
+  Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { createClient, isRefrontError } from '@refront/core';
+import { createDevCertificates, type DevCertificates } from '@refront/identity';
+import { createMuxChannel } from '@refront/transport-mux';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TicketsServiceDefinition } from '../src/gen/refront/tickets/v1/tickets.js';
+import type { LocalProcess, LocalTopology } from '../src/platform/localTopology.js';
+import { type SystemUnderTest, startSystem } from './fixtures.js';
+import { Session } from './session.js';
+import { infrastructure } from './topology.js';
+
+const infra = await infrastructure('the service identity tests');
+const PROTO_DIR = fileURLToPath(new URL('../proto', import.meta.url));
+
+/** `refront.tickets.v1.TicketsService` as any gRPC client builds it: from tickets.proto, at run time. */
+function ticketsClient(address: string, creds: ChannelCredentials) {
+  const pkg = loadPackageDefinition(
+    loadSync('refront/tickets/v1/tickets.proto', {
+      includeDirs: [PROTO_DIR],
+      keepCase: false,
+      defaults: true,
+    }),
+  ) as GrpcObject;
+  const Tickets = ((pkg.refront as GrpcObject).tickets as GrpcObject).v1 as GrpcObject;
+  const Ctor = Tickets.TicketsService as unknown as new (
+    address: string,
+    creds: ChannelCredentials,
+    options: Record<string, unknown>,
+  ) => Record<
+    string,
+    (req: unknown, md: Metadata, opts: unknown, cb: (e: ServiceError | null, r: unknown) => void) => void
+  > & {
+    close(): void;
+  };
+  // Dialled by address: the certificate names the service, as discovery dials by IP.
+  return new Ctor(address, creds, { 'grpc.ssl_target_name_override': 'tickets' });
+}
+
+/** Calls `method` and settles with the status code and details, or the response. */
+function grpcCall(
+  client: ReturnType<typeof ticketsClient>,
+  method: string,
+  request: unknown,
+  metadata: Record<string, string>,
+): Promise<{ code: number; details: string } | { response: unknown }> {
+  const md = new Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  return new Promise((resolve) => {
+    client[method]?.(request, md, { deadline: Date.now() + 10_000 }, (e, r) =>
+      resolve(e ? { code: e.code, details: e.details } : { response: r }),
+    );
+  });
+}
+
+/** gRPC status codes as numbers (what a client outside Refront sees). */
+const UNAVAILABLE = 14;
+const PERMISSION_DENIED = 7;
+
+function pem(file: string): Buffer {
+  return readFileSync(file);
+}
+
+describe.skipIf(!infra)(
+  'service identity on the distributed topology: mutual TLS and declared callers',
+  () => {
+    let system: SystemUnderTest;
+    let topology: LocalTopology;
+    let certs: DevCertificates;
+    let strangersDir: string;
+    let strangers: DevCertificates;
+    let tickets: LocalProcess;
+    let session: Session;
+    let ticketId: string;
+
+    const as = (service: string, from: DevCertificates = certs) => {
+      const f = from.files(service);
+      return credentials.createSsl(pem(certs.caFile), pem(f.keyFile), pem(f.certFile));
+    };
+    const grpcTickets = (creds: ChannelCredentials) => ticketsClient(`127.0.0.1:${tickets.grpcPort}`, creds);
+    const muxTickets = (service: string, from: DevCertificates = certs) => {
+      const { caFile } = certs;
+      const f = from.files(service);
+      const channel = createMuxChannel({
+        target: `127.0.0.1:${tickets.muxPort}`,
+        policy: false,
+        tls: { caFile, certFile: f.certFile, keyFile: f.keyFile, serverName: 'tickets' },
+      });
+      return { channel, client: createClient(TicketsServiceDefinition, channel, { caller: service }) };
+    };
+    const ticketRows = () =>
+      system.count('tickets', 'select count(*)::int as n from tickets where tenant_id = $1', [
+        session.tenant,
+      ]);
+
+    beforeAll(async () => {
+      system = await startSystem('refront_identity', { instances: {}, output: 'capture' });
+      topology = system.topology;
+      certs = (await topology.certificates()) as DevCertificates;
+      strangersDir = await mkdtemp(join(tmpdir(), 'refront-strangers-'));
+      // Same names, another CA: what an attacker can make for itself.
+      strangers = await createDevCertificates({ dir: strangersDir, services: ['gateway'] });
+      tickets = topology.one('tickets');
+      session = await Session.open(topology.gatewayUrl, `identity-${Date.now().toString(36)}`);
+      const customer = await session.customer('Initech', 9_000);
+      ticketId = (await session.ok('POST', '/v1/tickets', { customerId: customer, title: 'TPS report' })).id;
+    }, 180_000);
+
+    afterAll(async () => {
+      await system?.[Symbol.asyncDispose]();
+      if (strangersDir) await rm(strangersDir, { recursive: true, force: true });
+    }, 60_000);
+
+    it('the walk of calls through the gateway works over mutual TLS (the declared callers suffice)', async () => {
+      expect(await ticketRows()).toBe(1);
+      const body = await session.ok('GET', `/v1/tickets/${ticketId}`);
+      expect(body.title).toBe('TPS report');
+    });
+
+    it('gRPC: a client without a certificate cannot connect, plaintext or TLS', async () => {
+      for (const creds of [credentials.createInsecure(), credentials.createSsl(pem(certs.caFile))]) {
+        const client = grpcTickets(creds);
+        const r = await grpcCall(
+          client,
+          'getTicket',
+          { id: ticketId },
+          { 'x-refront-tenant': session.tenant },
+        );
+        client.close();
+        expect(r).toMatchObject({ code: UNAVAILABLE });
+      }
+    });
+
+    it('gRPC: a certificate from another CA cannot connect, even naming a declared caller', async () => {
+      const client = grpcTickets(as('gateway', strangers));
+      const r = await grpcCall(client, 'getTicket', { id: ticketId }, { 'x-refront-tenant': session.tenant });
+      client.close();
+      expect(r).toMatchObject({ code: UNAVAILABLE });
+    });
+
+    it("gRPC: a service's certificate that is not a declared caller gets PERMISSION_DENIED, whatever caller it claims, and changes nothing", async () => {
+      const before = await ticketRows();
+      const client = grpcTickets(as('ai'));
+      const spoof = { 'x-refront-tenant': session.tenant, 'x-refront-caller': 'gateway' };
+      const read = await grpcCall(client, 'getTicket', { id: ticketId }, spoof);
+      const write = await grpcCall(client, 'createTicket', { customerId: ticketId, title: 'forged' }, spoof);
+      client.close();
+      expect(read).toMatchObject({ code: PERMISSION_DENIED });
+      expect((read as { details: string }).details).toMatch(
+        /spiffe:\/\/refront\.local\/ai is not a declared caller/,
+      );
+      expect(write).toMatchObject({ code: PERMISSION_DENIED });
+      expect(await ticketRows()).toBe(before);
+    });
+
+    it('gRPC: a declared caller may call only the methods declared for it', async () => {
+      const client = grpcTickets(as('time-tracking'));
+      const md = { 'x-refront-tenant': session.tenant };
+      const read = await grpcCall(client, 'getTicket', { id: ticketId }, md);
+      const write = await grpcCall(client, 'resolveTicket', { id: ticketId }, md);
+      client.close();
+      expect(read).toMatchObject({ response: { ticket: { id: ticketId, title: 'TPS report' } } });
+      expect(write).toMatchObject({ code: PERMISSION_DENIED });
+      expect((await session.ok('GET', `/v1/tickets/${ticketId}`)).status).toBe('open');
+    });
+
+    it('gRPC: the gateway, a caller of every method, is served', async () => {
+      const client = grpcTickets(as('gateway'));
+      const r = await grpcCall(client, 'getTicket', { id: ticketId }, { 'x-refront-tenant': session.tenant });
+      client.close();
+      expect(r).toMatchObject({ response: { ticket: { id: ticketId } } });
+    });
+
+    it('mux: no certificate or another CA cannot connect; an undeclared caller is PERMISSION_DENIED; a declared one is served', async () => {
+      const md = { metadata: { 'x-refront-tenant': session.tenant }, timeoutMs: 10_000 };
+      const outcome = async (service: string, from?: DevCertificates) => {
+        const { channel, client } = muxTickets(service, from);
+        try {
+          return await client.getTicket({ id: ticketId }, md).then(
+            (r) => `OK ${r.ticket?.id}`,
+            (e: unknown) => (isRefrontError(e) ? `${e.status} ${e.reason}` : String(e)),
+          );
+        } finally {
+          await channel.close();
+        }
+      };
+      const plain = createMuxChannel({ target: `127.0.0.1:${tickets.muxPort}`, policy: false });
+      const noCert = await createClient(TicketsServiceDefinition, plain, { caller: 'gateway' })
+        .getTicket({ id: ticketId }, md)
+        .then(
+          () => 'OK',
+          (e: unknown) => (isRefrontError(e) ? e.status : String(e)),
+        );
+      await plain.close();
+      expect(noCert).toBe('UNAVAILABLE');
+      expect(await outcome('gateway', strangers)).toMatch(/^UNAVAILABLE /);
+      expect(await outcome('reporting')).toBe('PERMISSION_DENIED CORE_CALLER_NOT_ALLOWED');
+      expect(await outcome('gateway')).toBe(`OK ${ticketId}`);
+    });
+  },
+);
