@@ -201,7 +201,7 @@ export class EventDispatcher {
     const { ctx, span, envelope, attempt } = run;
     const err = isRefrontError(e)
       ? e
-      : new RefrontError('UNKNOWN', 'CORE_HANDLER_FAILED', e instanceof Error ? e.message : String(e), {
+      : new RefrontError('UNKNOWN', CoreReason.HANDLER_FAILED, e instanceof Error ? e.message : String(e), {
           cause: e,
           retryable: true,
         });

@@ -276,7 +276,7 @@ export class InProcessEventBus implements EventBus {
     if (i < 0 || !g)
       throw new RefrontError(
         'NOT_FOUND',
-        'CORE_DEAD_LETTER_NOT_FOUND',
+        CoreReason.DEAD_LETTER_NOT_FOUND,
         `no dead letter ${eventId} in ${group}`,
       );
     const [d] = this.dead.splice(i, 1);

@@ -273,6 +273,10 @@ export const CoreReason = {
   INVALID_OPTION: 'CORE_INVALID_OPTION',
   /** An event reached a consumer group with no handler for its type. */
   NO_HANDLER: 'CORE_NO_HANDLER',
+  /** An event handler threw something that is not a RefrontError (retried, then dead-lettered). */
+  HANDLER_FAILED: 'CORE_HANDLER_FAILED',
+  /** `replay` named an event that is not among the group's dead letters. */
+  DEAD_LETTER_NOT_FOUND: 'CORE_DEAD_LETTER_NOT_FOUND',
   /** An event handler failed on every allowed attempt. */
   ATTEMPTS_EXHAUSTED: 'CORE_ATTEMPTS_EXHAUSTED',
   /** The operation was used after close(). */
