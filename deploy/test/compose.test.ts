@@ -80,6 +80,17 @@ describe('compose.yaml', () => {
     );
   });
 
+  it('the gateway replicas share their limits through the redis service, which the gateway does not wait to be healthy for', () => {
+    const gateway = compose.services.gateway;
+    const url = new URL(gateway?.environment?.REDIS_URL ?? '');
+    expect(url.protocol).toBe('redis:');
+    expect(compose.services[url.hostname]?.image).toMatch(/^redis:\d/);
+    expect(gateway?.depends_on?.[url.hostname]).toEqual({ condition: 'service_started' });
+    // serve.ts reads it into the gateway's limit store.
+    const cfg = loadServeConfig(containerEnv(gateway as ComposeService, { NODE_ENV: 'development' }));
+    expect(cfg.REDIS_URL).toBe(url.href.replace(/\/$/, ''));
+  });
+
   it('is a development profile: the gateway starts with dev tokens because NODE_ENV is not production', () => {
     expect(readRepoFile('deploy/compose.yaml').split('\n')[0]).toMatch(
       /^# DEVELOPMENT PROFILE\. Not for production/,

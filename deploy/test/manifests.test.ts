@@ -167,6 +167,16 @@ describe('Kubernetes manifests: consistent with the code', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('the gateway replicas share their limits: REDIS_URL comes from the Secret, as a redis URL', () => {
+    const gateway = deploymentOf('gateway');
+    expect(gateway.spec.replicas).toBeGreaterThan(1);
+    const container = gateway.spec.template.spec.containers[0] as Container;
+    const ref = container.env?.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef;
+    expect(ref).toEqual({ name: 'refront-secrets', key: 'REDIS_URL' });
+    const url = secrets.find((x) => x.metadata.name === ref?.name)?.stringData[ref?.key ?? ''];
+    expect(new URL(url ?? '').protocol).toBe('redis:');
+  });
+
   it('the gateway refuses the placeholder JWT_SECRET of secret.yaml, and starts with a real one', () => {
     const gateway = deploymentOf('gateway').spec.template.spec.containers[0] as Container;
     const fromSecrets = Object.fromEntries(

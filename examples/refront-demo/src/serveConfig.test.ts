@@ -34,6 +34,8 @@ describe('the config of a service process (serve.ts)', () => {
       GATEWAY_TRUST_PROXY: false,
       GATEWAY_AUTH_FAILURES_PER_MINUTE: 30,
       RATE_LIMIT_PER_MINUTE: 600,
+      GATEWAY_REDIS_PREFIX: 'refront:gateway:',
+      GATEWAY_REDIS_TIMEOUT_MS: 100,
       SMTP_PORT: 587,
       SMTP_SECURE: false,
       SMTP_FROM: 'notifications@refront.example',
@@ -69,7 +71,11 @@ describe('the config of a service process (serve.ts)', () => {
       GRACE_PERIOD_MS: '',
       GATEWAY_PORT: '',
       RATE_LIMIT_PER_MINUTE: '',
+      GATEWAY_REDIS_TIMEOUT_MS: '',
+      // An empty REDIS_URL (how Compose and Kubernetes clear it) means per-process limits.
+      REDIS_URL: '',
     });
+    expect(cfg.REDIS_URL).toBeUndefined();
     expect(cfg).toMatchObject({
       DATABASE_POOL_SIZE: 10,
       GRPC_PORT: 0,
@@ -77,6 +83,7 @@ describe('the config of a service process (serve.ts)', () => {
       GRACE_PERIOD_MS: 10_000,
       GATEWAY_PORT: 8080,
       RATE_LIMIT_PER_MINUTE: 600,
+      GATEWAY_REDIS_TIMEOUT_MS: 100,
     });
   });
 

@@ -1,5 +1,8 @@
 import { RefrontError } from '@refront/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createCountingLimit } from './countingLimit.js';
 import { GatewayReason } from './errors.js';
+import type { OpenLimitStore } from './limitStore.js';
 
 /** Failed authentications one client address may make per window before it is refused unread. */
 export interface AuthFailureLimit {
@@ -9,62 +12,51 @@ export interface AuthFailureLimit {
   readonly windowMs: number;
 }
 
-/** Counts failed authentications per client address (decision 0067). */
+/** Counts failed authentications per client address (decisions 0067, 0068). */
 export interface AuthFailureLimiter {
   /**
-   * Throws once `address` has used up its failures in the current window, before any token is
-   * read, so guessing tokens costs the guesser and not the verifier.
+   * Throws once the request's address has used up its failures in the current window, before any
+   * token is read, so guessing tokens costs the guesser and not the verifier.
    * @throws RefrontError RESOURCE_EXHAUSTED (GATEWAY_AUTH_FAILURES_LIMITED) with `retryDelayMs`.
    */
-  check(address: string): void;
-  /** Counts one failed authentication of `address`. */
-  record(address: string): void;
+  check(request: FastifyRequest): Promise<void>;
+  /** Counts one failed authentication of the request's address. */
+  record(request: FastifyRequest): Promise<void>;
 }
 
-/** Addresses tracked at most; past it, lapsed windows are dropped, then the oldest. */
-const MAX_TRACKED = 100_000;
-
 /**
- * Creates an in-process, fixed-window counter of failed authentications per client address.
+ * Creates the counter of failed authentications per client address (`request.ip`, so it follows
+ * `trustProxy`), on the same store as the per-tenant limit: shared through Redis when `store` is
+ * given, else in this process.
  *
  * @example
- * const failures = createAuthFailureLimiter({ max: 30, windowMs: 60_000 });
- * failures.check(request.ip);
- * try { await auth.authenticate(h); } catch (e) { failures.record(request.ip); throw e; }
+ * const failures = await createAuthFailureLimiter(app, { max: 30, windowMs: 60_000 }, store);
+ * await failures.check(request);
+ * try { await auth.authenticate(h); } catch (e) { await failures.record(request); throw e; }
  */
-export function createAuthFailureLimiter(
+export async function createAuthFailureLimiter(
+  scope: FastifyInstance,
   limit: AuthFailureLimit,
-  now: () => number = Date.now,
-): AuthFailureLimiter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  const prune = (t: number): void => {
-    for (const [k, w] of windows) if (w.resetAt <= t) windows.delete(k);
-    for (const k of windows.keys()) {
-      if (windows.size < MAX_TRACKED) break;
-      windows.delete(k);
-    }
-  };
+  store: OpenLimitStore | undefined,
+): Promise<AuthFailureLimiter> {
+  const count = await createCountingLimit(
+    scope,
+    { name: 'auth-failures', max: limit.max, windowMs: limit.windowMs, key: (request) => request.ip },
+    store,
+  );
   return {
-    check(address) {
-      const w = windows.get(address);
-      const t = now();
-      if (w === undefined || w.resetAt <= t || w.count < limit.max) return;
+    async check(request) {
+      const state = await count.peek(request);
+      if (!state.exceeded) return;
       throw new RefrontError(
         'RESOURCE_EXHAUSTED',
         GatewayReason.AUTH_FAILURES_LIMITED,
         `this client failed authentication more than ${limit.max} times; wait before retrying`,
-        { details: { retryDelayMs: w.resetAt - t } },
+        { details: { retryDelayMs: state.resetMs } },
       );
     },
-    record(address) {
-      const t = now();
-      const w = windows.get(address);
-      if (w !== undefined && w.resetAt > t) {
-        w.count += 1;
-        return;
-      }
-      if (windows.size >= MAX_TRACKED) prune(t);
-      windows.set(address, { count: 1, resetAt: t + limit.windowMs });
+    async record(request) {
+      await count.hit(request);
     },
   };
 }

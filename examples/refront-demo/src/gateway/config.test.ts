@@ -29,7 +29,10 @@ describe('gateway config', () => {
       GATEWAY_TRUST_PROXY: false,
       GATEWAY_AUTH_FAILURES_PER_MINUTE: 30,
       RATE_LIMIT_PER_MINUTE: 600,
+      GATEWAY_REDIS_PREFIX: 'refront:gateway:',
+      GATEWAY_REDIS_TIMEOUT_MS: 100,
     });
+    expect(gatewayOptionsFromEnv(env).limitStore).toBeUndefined();
     expect(gatewayOptionsFromEnv(env)).toEqual({
       host: '0.0.0.0',
       port: 8080,
@@ -66,6 +69,39 @@ describe('gateway config', () => {
       },
     });
     expect(loadGatewayEnv({ DEV_AUTH: 'true' }).DEV_AUTH).toBe(true);
+  });
+
+  it('shares the limits through REDIS_URL, under its prefix and timeout; refuses a URL that is not Redis by name', () => {
+    const env = loadGatewayEnv({
+      JWT_SECRET: SECRET,
+      REDIS_URL: 'rediss://:pw@redis.internal:6380',
+      GATEWAY_REDIS_PREFIX: 'acme:',
+      GATEWAY_REDIS_TIMEOUT_MS: '250',
+    });
+    expect(gatewayOptionsFromEnv(env).limitStore).toEqual({
+      redisUrl: 'rediss://:pw@redis.internal:6380',
+      keyPrefix: 'acme:',
+      timeoutMs: 250,
+    });
+    expect(
+      gatewayOptionsFromEnv(loadGatewayEnv({ JWT_SECRET: SECRET, REDIS_URL: 'redis://r:6379' })).limitStore,
+    ).toEqual({
+      redisUrl: 'redis://r:6379',
+      keyPrefix: 'refront:gateway:',
+      timeoutMs: 100,
+    });
+    expect(
+      problems({
+        JWT_SECRET: SECRET,
+        REDIS_URL: 'http://redis:6379',
+        GATEWAY_REDIS_TIMEOUT_MS: '0',
+        GATEWAY_REDIS_PREFIX: '',
+      }),
+    ).toEqual({
+      REDIS_URL: 'must be a redis:// or rediss:// URL',
+      GATEWAY_REDIS_TIMEOUT_MS: expect.any(String),
+      GATEWAY_REDIS_PREFIX: expect.any(String),
+    });
   });
 
   it('reports every bad variable by name, with the auth combinations', () => {

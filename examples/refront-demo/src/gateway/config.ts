@@ -7,6 +7,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_RATE_LIMIT,
 } from './createGateway.js';
+import { DEFAULT_LIMIT_STORE_PREFIX, DEFAULT_LIMIT_STORE_TIMEOUT_MS } from './limitStore.js';
 import { secretProblems } from './secretStrength.js';
 import { parseTrustProxy } from './trustProxy.js';
 
@@ -55,6 +56,15 @@ export const gatewayEnvShape = {
     .default(DEFAULT_AUTH_FAILURE_LIMIT.max),
   /** Requests per tenant per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMIT.max),
+  /**
+   * Redis shared by every gateway replica for both limits (decision 0068); unset, each process
+   * counts alone.
+   */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  /** Prefix of the gateway's Redis keys, so platforms can share one Redis. */
+  GATEWAY_REDIS_PREFIX: z.string().min(1).default(DEFAULT_LIMIT_STORE_PREFIX),
+  /** Longest wait for Redis per limit decision, in ms; past it the replica's own count decides. */
+  GATEWAY_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_LIMIT_STORE_TIMEOUT_MS),
 };
 
 /** The gateway's variables, parsed, before the checks between them. */
@@ -103,7 +113,8 @@ export function checkGatewayEnv(env: GatewayEnvFields, ctx: z.RefinementCtx): vo
 /**
  * zod schema of the gateway's environment: GATEWAY_PORT (8080), GATEWAY_HOST (0.0.0.0),
  * JWT_SECRET, JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, DEV_AUTH (false), RATE_LIMIT_PER_MINUTE (600),
- * GATEWAY_TRUST_PROXY (false), GATEWAY_AUTH_FAILURES_PER_MINUTE (30), NODE_ENV (`production` refuses dev tokens, a weak secret and unchecked `iss`/`aud`).
+ * GATEWAY_TRUST_PROXY (false), GATEWAY_AUTH_FAILURES_PER_MINUTE (30), REDIS_URL (unset: limits
+ * per process), GATEWAY_REDIS_PREFIX (refront:gateway:), GATEWAY_REDIS_TIMEOUT_MS (100), NODE_ENV (`production` refuses dev tokens, a weak secret and unchecked `iss`/`aud`).
  *
  * @example
  * const service = createService({ name: 'gateway', version: '1.0.0', config: gatewayEnvSchema });
@@ -125,13 +136,24 @@ export function loadGatewayEnv(env: Env = process.env): GatewayEnv {
 /** The gateway options that come from the environment (everything but channel, logger and metrics). */
 export function gatewayOptionsFromEnv(
   env: GatewayEnvFields,
-): Pick<GatewayOptions, 'auth' | 'rateLimit' | 'authFailureLimit' | 'host' | 'port' | 'trustProxy'> {
+): Pick<
+  GatewayOptions,
+  'auth' | 'rateLimit' | 'authFailureLimit' | 'limitStore' | 'host' | 'port' | 'trustProxy'
+> {
   return {
     host: env.GATEWAY_HOST,
     port: env.GATEWAY_PORT,
     trustProxy: env.GATEWAY_TRUST_PROXY,
     rateLimit: { max: env.RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
     authFailureLimit: { max: env.GATEWAY_AUTH_FAILURES_PER_MINUTE, windowMs: 60_000 },
+    limitStore:
+      env.REDIS_URL === undefined
+        ? undefined
+        : {
+            redisUrl: env.REDIS_URL,
+            keyPrefix: env.GATEWAY_REDIS_PREFIX,
+            timeoutMs: env.GATEWAY_REDIS_TIMEOUT_MS,
+          },
     auth: {
       hs256Secret: env.JWT_SECRET,
       jwksUrl: env.JWKS_URL,

@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -29,8 +28,10 @@ import { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/ti
 import { type Authenticator, authWeaknesses, createAuthenticator, type GatewayAuthOptions } from './auth.js';
 import { type AuthFailureLimit, createAuthFailureLimiter } from './authFailureLimit.js';
 import { GatewayReason, toHttpError } from './errors.js';
-import { addObservabilityHooks, stateOf, traceIdOf } from './observability.js';
+import { type GatewayLimitStore, type OpenLimitStore, openLimitStore } from './limitStore.js';
+import { addObservabilityHooks, traceIdOf } from './observability.js';
 import { registerRoute } from './registerRoute.js';
+import { addRequestLimit, type GatewayRateLimit } from './requestLimit.js';
 import type { GatewayClients, Route } from './route.js';
 import { aiRoutes } from './routes/ai.js';
 import { billingRoutes } from './routes/billing.js';
@@ -42,13 +43,7 @@ import { timeRoutes } from './routes/time.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { TrustProxy } from './trustProxy.js';
 
-/** Per-tenant request budget. */
-export interface GatewayRateLimit {
-  /** Requests allowed per tenant per window. */
-  readonly max: number;
-  /** Window length in ms. */
-  readonly windowMs: number;
-}
+export type { GatewayRateLimit } from './requestLimit.js';
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -66,6 +61,12 @@ export interface GatewayOptions {
    * token is read. @default DEFAULT_AUTH_FAILURE_LIMIT (30 per minute)
    */
   readonly authFailureLimit?: AuthFailureLimit;
+  /**
+   * Where both limits count. With a Redis URL every gateway replica using it (and the same key
+   * prefix) shares one count; when Redis is down or slow, each replica's own count decides
+   * (decision 0068). @default undefined (each process counts alone, in memory)
+   */
+  readonly limitStore?: GatewayLimitStore;
   /**
    * Proxies believed about the client address, which keys the per-address limits (Fastify's
    * `trustProxy`). Behind an ingress, set it, or every client shares the ingress's bucket.
@@ -120,7 +121,7 @@ function positiveInt(name: string, value: number): number {
 
 function checkOptions(
   o: GatewayOptions,
-): Required<Omit<GatewayOptions, 'channel' | 'logger' | 'metrics' | 'auth'>> {
+): Required<Omit<GatewayOptions, 'channel' | 'logger' | 'metrics' | 'auth' | 'limitStore'>> {
   const trustProxy = o.trustProxy ?? false;
   if (typeof trustProxy === 'number' && !(Number.isInteger(trustProxy) && trustProxy >= 0))
     throw invalidOption(`trustProxy must be a boolean, a hop count or addresses, got ${trustProxy}`);
@@ -223,32 +224,24 @@ function addErrorHandlers(app: FastifyInstance, logger: Logger): void {
   });
 }
 
+/** What {@link addApi} needs to limit requests: both limits count on one store. */
+interface ApiLimits {
+  readonly requests: GatewayRateLimit;
+  readonly authFailures: AuthFailureLimit;
+  readonly store: OpenLimitStore | undefined;
+}
+
 async function addApi(
   app: FastifyInstance,
   routes: readonly Route[],
-  deps: Parameters<typeof registerRoute>[2],
-  limit: GatewayRateLimit,
+  deps: Omit<Parameters<typeof registerRoute>[2], 'authFailures'>,
+  limits: ApiLimits,
 ): Promise<void> {
   await app.register(
     async (v1) => {
-      await v1.register(rateLimit, {
-        max: limit.max,
-        timeWindow: limit.windowMs,
-        // After authentication (onRequest) and before the body is read: a limited request costs little.
-        hook: 'preParsing',
-        keyGenerator: (request) => {
-          const principal = stateOf(request)?.principal;
-          return principal ? `tenant:${principal.tenant}` : `ip:${request.ip}`;
-        },
-        errorResponseBuilder: (request, ctx) =>
-          new RefrontError(
-            'RESOURCE_EXHAUSTED',
-            GatewayReason.RATE_LIMITED,
-            `${stateOf(request)?.principal ? 'the tenant' : 'this client'} made more than ${ctx.max} requests in ${ctx.after}`,
-            { details: { retryDelayMs: ctx.ttl } },
-          ),
-      });
-      for (const route of routes) registerRoute(v1, route, deps);
+      await addRequestLimit(v1, limits.requests, limits.store);
+      const authFailures = await createAuthFailureLimiter(v1, limits.authFailures, limits.store);
+      for (const route of routes) registerRoute(v1, route, { ...deps, authFailures });
     },
     { prefix: '/v1' },
   );
@@ -311,19 +304,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   addObservabilityHooks(app, metrics);
   addErrorHandlers(app, logger);
   await addDocs(app);
-  await addApi(
-    app,
-    routesFor(auth),
-    {
-      auth,
-      authFailures: createAuthFailureLimiter(o.authFailureLimit),
-      clients,
-      logger,
-      requestTimeoutMs: o.requestTimeoutMs,
-    },
-    o.rateLimit,
-  );
-  await app.ready();
+  const store = options.limitStore && (await openLimitStore(options.limitStore, logger, metrics));
+  try {
+    if (store) app.addHook('onClose', () => store.close());
+    await addApi(
+      app,
+      routesFor(auth),
+      { auth, clients, logger, requestTimeoutMs: o.requestTimeoutMs },
+      { requests: o.rateLimit, authFailures: o.authFailureLimit, store },
+    );
+    await app.ready();
+  } catch (e: unknown) {
+    await app.close();
+    throw e;
+  }
   return gatewayHandle(app, o.host, o.port);
 }
 

@@ -56,6 +56,9 @@ describe('gateway: lifecycle', () => {
       { auth: { devTokens: true }, rateLimit: { max: 0, windowMs: 1_000 } },
       { auth: { devTokens: true }, bodyLimitBytes: -1 },
       { auth: { devTokens: true }, requestTimeoutMs: 0 },
+      { auth: { devTokens: true }, limitStore: { redisUrl: 'http://127.0.0.1:6379' } },
+      { auth: { devTokens: true }, limitStore: { redisUrl: 'not a url' } },
+      { auth: { devTokens: true }, limitStore: { redisUrl: 'redis://127.0.0.1:6379', timeoutMs: 0 } },
     ]) {
       const err = await createGateway({ ...base, ...bad }).catch((e: unknown) => e);
       expect(isRefrontError(err) && err.reason, JSON.stringify(bad)).toBe('CORE_INVALID_OPTION');

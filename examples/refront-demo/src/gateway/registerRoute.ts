@@ -82,12 +82,13 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
     ...(needsAuth
       ? {
           onRequest: async (request: FastifyRequest) => {
-            deps.authFailures.check(request.ip);
+            await deps.authFailures.check(request);
             try {
               requireState(request).principal = await deps.auth.authenticate(request.headers.authorization);
             } catch (e: unknown) {
               // A missing or bad token counts; a key set that cannot be read is not the client's fault.
-              if (isRefrontError(e) && e.status === 'UNAUTHENTICATED') deps.authFailures.record(request.ip);
+              if (isRefrontError(e) && e.status === 'UNAUTHENTICATED')
+                await deps.authFailures.record(request);
               throw e;
             }
           },
