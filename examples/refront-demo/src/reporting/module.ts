@@ -4,6 +4,7 @@ import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reportin
 import { requireTenant, Violations } from '../platform/errors.js';
 import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../platform/paging.js';
+import { requireRole } from '../platform/roles.js';
 import { reportingMigrations } from './migrations.js';
 import {
   decodeLogged,
@@ -84,6 +85,7 @@ export const reportingModule: ServiceModule = {
 
       async rebuildReadModels(_request, ctx) {
         const tenant = requireTenant(ctx.tenant);
+        requireRole(ctx.metadata, 'admin');
         const started = performance.now();
         const eventsReplayed = await db.transaction((tx) => rebuild(tx, tenant));
         const durationMs = performance.now() - started;
