@@ -1,5 +1,6 @@
 import { ConfigError } from '@refront/core';
 import { describe, expect, it } from 'vitest';
+import { identityFromEnv } from './platform/serviceIdentity.js';
 import { loadServeConfig, serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
 
 /** The fields of every problem `loadServeConfig` reports for `env`, sorted. */
@@ -13,9 +14,34 @@ function violations(env: Record<string, string>): string[] {
   return [];
 }
 
+/** The identity files every service process needs with MTLS=on (the default). */
+const TLS = { TLS_CA_FILE: '/tls/ca.crt', TLS_CERT_FILE: '/tls/tls.crt', TLS_KEY_FILE: '/tls/tls.key' };
+
 describe('the config of a service process (serve.ts)', () => {
+  it('requires the identity files unless MTLS=off, naming each missing one; checks the trust domain', () => {
+    expect(violations({ SERVICE: 'tickets' })).toEqual(['TLS_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE']);
+    expect(violations({ SERVICE: 'gateway', DEV_AUTH: 'true', TLS_CA_FILE: '/ca' })).toEqual([
+      'TLS_CERT_FILE',
+      'TLS_KEY_FILE',
+    ]);
+    expect(violations({ SERVICE: 'tickets', MTLS: 'off' })).toEqual([]);
+    expect(violations({ SERVICE: 'tickets', MTLS: 'yes' })).toEqual(['MTLS']);
+    expect(violations({ ...TLS, SERVICE: 'tickets', TRUST_DOMAIN: 'Not A Domain' })).toEqual([
+      'TRUST_DOMAIN',
+    ]);
+    const cfg = loadServeConfig({ ...TLS, SERVICE: 'tickets', TRUST_DOMAIN: 'prod.example.com' });
+    expect(identityFromEnv(cfg)).toEqual({
+      files: { caFile: '/tls/ca.crt', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
+      trustDomain: 'prod.example.com',
+    });
+    expect(identityFromEnv(loadServeConfig({ ...TLS, SERVICE: 'tickets', MTLS: 'off' }))).toBeUndefined();
+  });
+
   it('has documented defaults: calls on mux, serves gRPC and mux on free ports', () => {
-    expect(loadServeConfig({ SERVICE: 'tickets' })).toEqual({
+    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets' })).toEqual({
+      ...TLS,
+      MTLS: 'on',
+      TRUST_DOMAIN: 'refront.local',
       SERVICE: 'tickets',
       SERVICE_VERSION: '0.1.0',
       AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
@@ -44,25 +70,26 @@ describe('the config of a service process (serve.ts)', () => {
   });
 
   it('reads MUX_PORT, 0 when asked for (a free port, for Consul), and off (no mux server)', () => {
-    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '51051' }).MUX_PORT).toBe(51051);
-    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '0' }).MUX_PORT).toBe(0);
-    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: 'off' }).MUX_PORT).toBe('off');
+    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '51051' }).MUX_PORT).toBe(51051);
+    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '0' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: 'off' }).MUX_PORT).toBe('off');
   });
 
   it('reads an empty MUX_PORT as unset: mux stays on, on a free port', () => {
-    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '' }).MUX_PORT).toBe(0);
-    expect(loadServeConfig({ SERVICE: 'tickets', MUX_PORT: '  ' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '  ' }).MUX_PORT).toBe(0);
   });
 
   it('goes back to gRPC with REFRONT_RPC=grpc, and still serves mux for callers not yet switched', () => {
-    const cfg = loadServeConfig({ SERVICE: 'tickets', REFRONT_RPC: 'grpc', MUX_PORT: '51051' });
+    const cfg = loadServeConfig({ ...TLS, SERVICE: 'tickets', REFRONT_RPC: 'grpc', MUX_PORT: '51051' });
     expect(cfg).toMatchObject({ REFRONT_RPC: 'grpc', MUX_PORT: 51051 });
-    expect(loadServeConfig({ SERVICE: 'tickets', REFRONT_RPC: 'grpc' }).MUX_PORT).toBe(0);
-    expect(violations({ SERVICE: 'tickets', REFRONT_RPC: 'http' })).toEqual(['REFRONT_RPC']);
+    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', REFRONT_RPC: 'grpc' }).MUX_PORT).toBe(0);
+    expect(violations({ ...TLS, SERVICE: 'tickets', REFRONT_RPC: 'http' })).toEqual(['REFRONT_RPC']);
   });
 
   it('reads every other empty number as unset, so it keeps its default', () => {
     const cfg = loadServeConfig({
+      ...TLS,
       SERVICE: 'gateway',
       DEV_AUTH: 'true',
       DATABASE_POOL_SIZE: '',
@@ -89,6 +116,7 @@ describe('the config of a service process (serve.ts)', () => {
 
   it('reads empty strings as unset too: an empty DATABASE_URL is missing, not a bad URL', () => {
     const cfg = loadServeConfig({
+      ...TLS,
       SERVICE: 'tickets',
       DATABASE_URL: '',
       AMQP_NAMESPACE: '',
@@ -97,12 +125,13 @@ describe('the config of a service process (serve.ts)', () => {
     expect(cfg.DATABASE_URL).toBeUndefined();
     expect(cfg.AMQP_NAMESPACE).toBe('refront');
     expect(cfg.REFRONT_RPC).toBe('mux');
-    expect(violations({ SERVICE: '' })).toEqual(['SERVICE']);
+    expect(violations({ ...TLS, SERVICE: '' })).toEqual(['SERVICE']);
   });
 
   it('reports every bad number by name', () => {
     expect(
       violations({
+        ...TLS,
         SERVICE: 'tickets',
         MUX_PORT: 'mux',
         GRPC_PORT: '70000',
@@ -112,27 +141,35 @@ describe('the config of a service process (serve.ts)', () => {
         GATEWAY_PORT: '65536',
       }),
     ).toEqual(['DATABASE_POOL_SIZE', 'GATEWAY_PORT', 'GRACE_PERIOD_MS', 'GRPC_PORT', 'MUX_PORT', 'OPS_PORT']);
-    expect(serveConfig.safeParse({ SERVICE: 'nope' }).success).toBe(false);
+    expect(serveConfig.safeParse({ ...TLS, SERVICE: 'nope' }).success).toBe(false);
   });
 
   it('gives createService the ops port and grace period from the same schema', () => {
-    expect(serviceOptionsFromEnv({ SERVICE: 'invoicing', SERVICE_VERSION: '1.2.3' })).toEqual({
+    expect(serviceOptionsFromEnv({ ...TLS, SERVICE: 'invoicing', SERVICE_VERSION: '1.2.3' })).toEqual({
       name: 'invoicing',
       version: '1.2.3',
       opsPort: 9464,
       gracePeriodMs: 10_000,
     });
     expect(
-      serviceOptionsFromEnv({ SERVICE: 'invoicing', OPS_PORT: '', GRACE_PERIOD_MS: '', SERVICE_VERSION: '' }),
+      serviceOptionsFromEnv({
+        ...TLS,
+        SERVICE: 'invoicing',
+        OPS_PORT: '',
+        GRACE_PERIOD_MS: '',
+        SERVICE_VERSION: '',
+      }),
     ).toEqual({ name: 'invoicing', version: '0.1.0', opsPort: 9464, gracePeriodMs: 10_000 });
-    expect(serviceOptionsFromEnv({ SERVICE: 'ai', OPS_PORT: '9500', GRACE_PERIOD_MS: '0' })).toMatchObject({
+    expect(
+      serviceOptionsFromEnv({ ...TLS, SERVICE: 'ai', OPS_PORT: '9500', GRACE_PERIOD_MS: '0' }),
+    ).toMatchObject({
       opsPort: 9500,
       gracePeriodMs: 0,
     });
   });
 
   it('leaves an invalid environment to createService, which lists every problem and exits', () => {
-    expect(serviceOptionsFromEnv({ SERVICE: 'tickets', OPS_PORT: 'x' })).toEqual({
+    expect(serviceOptionsFromEnv({ ...TLS, SERVICE: 'tickets', OPS_PORT: 'x' })).toEqual({
       name: 'tickets',
       version: '0.1.0',
     });
@@ -140,7 +177,7 @@ describe('the config of a service process (serve.ts)', () => {
   });
 
   it('runs the gateway checks for SERVICE=gateway, strict with NODE_ENV=production as the image sets it', () => {
-    const prod = { SERVICE: 'gateway', NODE_ENV: 'production' };
+    const prod = { ...TLS, SERVICE: 'gateway', NODE_ENV: 'production' };
     expect(violations({ ...prod, DEV_AUTH: 'true' })).toEqual(['DEV_AUTH', 'JWT_AUDIENCE', 'JWT_ISSUER']);
     expect(
       violations({
@@ -158,9 +195,9 @@ describe('the config of a service process (serve.ts)', () => {
         JWT_AUDIENCE: 'refront-api',
       }),
     ).toEqual([]);
-    expect(violations({ SERVICE: 'gateway' })).toEqual(['JWT_SECRET']);
-    expect(violations({ SERVICE: 'gateway', NODE_ENV: 'development', DEV_AUTH: 'true' })).toEqual([]);
+    expect(violations({ ...TLS, SERVICE: 'gateway' })).toEqual(['JWT_SECRET']);
+    expect(violations({ ...TLS, SERVICE: 'gateway', NODE_ENV: 'development', DEV_AUTH: 'true' })).toEqual([]);
     // Services other than the gateway hold no token key and are not asked for one.
-    expect(violations({ SERVICE: 'tickets', NODE_ENV: 'production' })).toEqual([]);
+    expect(violations({ ...TLS, SERVICE: 'tickets', NODE_ENV: 'production' })).toEqual([]);
   });
 });

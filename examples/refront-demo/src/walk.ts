@@ -123,9 +123,12 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
     return reply;
   }
 
-  print(`1. A user of tenant "${tenant}" gets a token (dev auth)`);
-  token = (await call('POST', '/v1/dev/tokens', { tenant, user: 'alice@acme.example' })).body.token;
-  print(`   POST /v1/dev/tokens → a signed JWT (${token.slice(0, 16)}…)`);
+  print(
+    `1. An admin of tenant "${tenant}" gets a token (dev auth; closing a billing period needs the admin role)`,
+  );
+  token = (await call('POST', '/v1/dev/tokens', { tenant, user: 'alice@acme.example', roles: ['admin'] }))
+    .body.token;
+  print(`   POST /v1/dev/tokens {roles: ["admin"]} → a signed JWT (${token.slice(0, 16)}…)`);
 
   print('2. She adds a customer billed at EUR 95.00 per hour');
   const customer = (

@@ -33,10 +33,17 @@ export async function http(
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
 
-/** A dev token of `tenant` (the demo's gateway serves POST /v1/dev/tokens). */
-export async function devToken(baseUrl: string, tenant: string): Promise<string> {
+/**
+ * A dev token of a user of `tenant` holding `roles` (the demo's gateway serves POST /v1/dev/tokens).
+ * @default roles: none (a member)
+ */
+export async function devToken(
+  baseUrl: string,
+  tenant: string,
+  roles: readonly string[] = [],
+): Promise<string> {
   const res = await http(baseUrl, 'POST', '/v1/dev/tokens', {
-    body: { tenant, user: `user@${tenant}.example` },
+    body: { tenant, user: `user@${tenant}.example`, roles },
   });
   if (res.status !== 201) throw new Error(`dev token for ${tenant}: ${res.status}`);
   return res.body.token;

@@ -39,8 +39,9 @@ function http(method: string, path: string, options: HttpOptions = {}): Promise<
   return httpAt(platform.gatewayUrl, method, path, options);
 }
 
+/** A token of an admin of `tenant` (these tests close billing periods and rebuild reports). */
 function tokenFor(tenant: string): Promise<string> {
-  return devToken(platform.gatewayUrl, tenant);
+  return devToken(platform.gatewayUrl, tenant, ['admin']);
 }
 
 async function customer(token: string, hourlyRateMinor: number, currency = 'EUR'): Promise<string> {

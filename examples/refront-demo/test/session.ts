@@ -12,9 +12,12 @@ export class Session {
     private readonly token: string,
   ) {}
 
-  /** Opens a session of `tenant` (a dev token from the gateway at `gatewayUrl`). */
+  /**
+   * Opens a session of an admin of `tenant` (a dev token from the gateway at `gatewayUrl`): the
+   * promises close billing periods, which needs the admin role.
+   */
   static async open(gatewayUrl: string, tenant: string): Promise<Session> {
-    return new Session(gatewayUrl, tenant, await devToken(gatewayUrl, tenant));
+    return new Session(gatewayUrl, tenant, await devToken(gatewayUrl, tenant, ['admin']));
   }
 
   /** One JSON call; any status. */

@@ -88,7 +88,7 @@ describe('gateway: the public API over the services', () => {
     expect(open.json.tickets.map((t: { id: string }) => t.id)).toEqual([t2.json.id]);
 
     const billed = await gw.call('POST', '/v1/billing-runs', {
-      token,
+      token: await gw.tokenFor('acme', ['admin']),
       body: { customerId: customer.id, period: '2025-03' },
     });
     expect(billed.status).toBe(201);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidOption, RefrontError } from '@refront/core';
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import { effectiveRoles, type Role } from '../platform/roles.js';
 import { GatewayReason } from './errors.js';
 import { secretProblems } from './secretStrength.js';
 
@@ -30,6 +31,19 @@ export interface Principal {
   readonly user: string;
   /** The `tenant` claim: the tenant every downstream call is scoped to. */
   readonly tenant: string;
+  /**
+   * The user's roles in the tenant, from the `roles` claim (an array of strings, as RFC 9068
+   * §2.2.3.1 and Entra ID carry them): the known ones, always with `member` (decision 0069).
+   */
+  readonly roles: readonly Role[];
+}
+
+/** What a dev token is signed for. */
+export interface DevTokenRequest {
+  readonly tenant: string;
+  readonly user: string;
+  /** Put in the `roles` claim. @default [] (a member) */
+  readonly roles?: readonly Role[];
 }
 
 /** A dev token and when it expires. */
@@ -43,12 +57,13 @@ export interface DevToken {
 export interface Authenticator {
   /**
    * Verifies an `Authorization` header value.
-   * @throws RefrontError UNAUTHENTICATED (GATEWAY_TOKEN_MISSING, _INVALID, _EXPIRED, _CLAIMS), or
+   * @throws RefrontError UNAUTHENTICATED (GATEWAY_TOKEN_MISSING, _INVALID, _EXPIRED, _CLAIMS: no
+   *   usable `sub` or `tenant`, or a `roles` claim that is not an array of strings), or
    *   UNAVAILABLE (GATEWAY_JWKS_UNAVAILABLE) when the key set cannot be read.
    */
   authenticate(authorization: string | undefined): Promise<Principal>;
   /** Signs a dev token; undefined when dev tokens are off. */
-  readonly issueDevToken: ((principal: Principal) => Promise<DevToken>) | undefined;
+  readonly issueDevToken: ((request: DevTokenRequest) => Promise<DevToken>) | undefined;
 }
 
 /** Lifetime of dev tokens, in seconds. */
@@ -57,6 +72,8 @@ export const DEFAULT_DEV_TOKEN_TTL_SEC = 3_600;
 export const CLOCK_TOLERANCE_SEC = 5;
 /** What a tenant id may look like: it travels in metadata headers and ends up in every record. */
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$';
+/** Most entries a `roles` claim may have (an identity provider's own roles come along). */
+const MAX_ROLES = 64;
 /** Longest `Authorization` header accepted, in characters. */
 const MAX_AUTHORIZATION_LENGTH = 8_192;
 /** Asymmetric algorithms accepted from a JWKS (never HS*: that would allow key confusion). */
@@ -102,15 +119,31 @@ function verifyFailure(e: unknown, remote: boolean): RefrontError {
   return unauthenticated(GatewayReason.TOKEN_INVALID, 'the token does not verify');
 }
 
+/** The `roles` claim's names: absent is none; anything but an array of short strings is refused. */
+function roleNames(roles: unknown): string[] {
+  if (roles === undefined) return [];
+  if (
+    !Array.isArray(roles) ||
+    roles.length > MAX_ROLES ||
+    !roles.every((r) => typeof r === 'string' && r.length <= 256)
+  ) {
+    throw unauthenticated(
+      GatewayReason.TOKEN_CLAIMS,
+      "the token's roles claim is not an array of role names",
+    );
+  }
+  return roles;
+}
+
 function principalOf(payload: JWTPayload): Principal {
-  const { sub, tenant } = payload;
+  const { sub, tenant, roles } = payload;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
     throw unauthenticated(GatewayReason.TOKEN_CLAIMS, 'the token has no usable sub claim');
   }
   if (typeof tenant !== 'string' || !tenantRegExp.test(tenant)) {
     throw unauthenticated(GatewayReason.TOKEN_CLAIMS, 'the token has no usable tenant claim');
   }
-  return { user: sub, tenant };
+  return { user: sub, tenant, roles: effectiveRoles(roleNames(roles)) };
 }
 
 function bearerToken(authorization: string | undefined): string {
@@ -167,7 +200,8 @@ export function authWeaknesses(options: GatewayAuthOptions): string[] {
 /**
  * Creates the bearer-token checker: HS256 with a shared secret, or asymmetric keys from a JWKS
  * URL (fetched lazily, cached, refetched when an unknown `kid` shows up). Tokens must carry
- * `exp`, `sub` and `tenant`; `iss` and `aud` are checked when configured.
+ * `exp`, `sub` and `tenant`, and may carry `roles` (an array of strings; decision 0069); `iss`
+ * and `aud` are checked when configured.
  *
  * @throws RefrontError INVALID_ARGUMENT (CORE_INVALID_OPTION) for an unusable combination.
  * @example
@@ -209,9 +243,9 @@ export function createAuthenticator(options: GatewayAuthOptions): Authenticator 
       return principalOf(payload);
     },
     issueDevToken: devKey
-      ? async ({ tenant, user }) => {
+      ? async ({ tenant, user, roles }) => {
           const exp = Math.floor(Date.now() / 1000) + ttlSec;
-          let jwt = new SignJWT({ tenant })
+          let jwt = new SignJWT({ tenant, ...(roles && roles.length > 0 ? { roles: [...roles] } : {}) })
             .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
             .setSubject(user)
             .setIssuedAt()

@@ -158,7 +158,7 @@ describe('gateway: error mapping', () => {
     });
     expect(logOnResolved.status).toBe(409);
     const nothingToBill = await gw.call('POST', '/v1/billing-runs', {
-      token,
+      token: await gw.tokenFor('acme', ['admin']),
       body: { customerId: c.json.id, period: '2024-01' },
     });
     expect(nothingToBill.status).toBe(409);

@@ -16,8 +16,13 @@ export const GatewayReason = {
   TOKEN_INVALID: 'GATEWAY_TOKEN_INVALID',
   /** The token's `exp` has passed. */
   TOKEN_EXPIRED: 'GATEWAY_TOKEN_EXPIRED',
-  /** The token verifies but lacks a usable `sub` or `tenant` claim. */
+  /** The token verifies but lacks a usable `sub` or `tenant` claim, or its `roles` is not an array of strings. */
   TOKEN_CLAIMS: 'GATEWAY_TOKEN_CLAIMS',
+  /**
+   * The token verifies but its user lacks the role the route requires (HTTP 403); refused before
+   * any service call. The route's `x-required-role` in the OpenAPI document names the role.
+   */
+  FORBIDDEN: 'GATEWAY_FORBIDDEN',
   /** The JWKS endpoint could not be read, so no token can be checked right now. */
   JWKS_UNAVAILABLE: 'GATEWAY_JWKS_UNAVAILABLE',
   /** The request failed schema validation; `fieldViolations` lists every problem. */

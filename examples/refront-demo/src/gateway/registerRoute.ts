@@ -8,7 +8,8 @@ import {
   withActiveSpan,
 } from '@refront/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticator } from './auth.js';
+import { hasRole, METADATA_ROLES, type Role } from '../platform/roles.js';
+import type { Authenticator, Principal } from './auth.js';
 import type { AuthFailureLimiter } from './authFailureLimit.js';
 import { GatewayReason } from './errors.js';
 import { IDEMPOTENCY_KEY_HEADER_SCHEMA, isKeyedMethod, requestIdempotencyKey } from './idempotencyKey.js';
@@ -33,6 +34,33 @@ function requireState(request: FastifyRequest) {
   return state;
 }
 
+/** 403 unless `principal` holds `role` (decision 0069). */
+function authorize(principal: Principal, role: Role): void {
+  if (hasRole(principal.roles, role)) return;
+  throw new RefrontError(
+    'PERMISSION_DENIED',
+    GatewayReason.FORBIDDEN,
+    `this operation requires the ${role} role`,
+    {
+      retryable: false,
+    },
+  );
+}
+
+/** The OpenAPI facts of a route's required role: a sentence, `x-required-role` and the 403. */
+function roleDocs(route: Route, role: Role): { description?: string; 'x-required-role'?: Role } {
+  if (role === 'member') return {};
+  return {
+    description: `${route.summary}. Requires the \`${role}\` role (the token's \`roles\` claim); others get 403 GATEWAY_FORBIDDEN.`,
+    'x-required-role': role,
+  };
+}
+
+/** The metadata that carries the user's roles to the service called (none without a token). */
+function rolesMetadata(principal: Principal | undefined): Record<string, string> {
+  return principal ? { [METADATA_ROLES]: principal.roles.join(' ') } : {};
+}
+
 /** Aborts when the HTTP client disconnects before the answer was written. */
 function disconnectSignal(reply: FastifyReply): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
@@ -46,15 +74,23 @@ function disconnectSignal(reply: FastifyReply): { signal: AbortSignal; release()
 }
 
 /**
- * Registers one route: OpenAPI facts and schemas, the bearer-token check (onRequest, before the
- * rate limit), validation of every part at once (preValidation), and the handler run inside a
+ * Registers one route: OpenAPI facts and schemas, the bearer-token and role checks (onRequest,
+ * before the rate limit), validation of every part at once (preValidation), and the handler run inside a
  * request context (tenant from the token, caller `gateway`, the request deadline, the SERVER
- * span as parent, the idempotency key of a POST, PUT, PATCH or DELETE) so every service call
- * carries them: a request retried with the same `Idempotency-Key` header makes the same service
+ * span as parent, the idempotency key of a POST, PUT, PATCH or DELETE; the user's roles in the
+ * calls' metadata) so every service call carries them: a request retried with the same `Idempotency-Key` header makes the same service
  * calls with the same keys, and gets the answers they stored.
  */
 export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteDeps): void {
   const needsAuth = route.auth ?? true;
+  const role = route.role ?? 'member';
+  if (!needsAuth && role !== 'member') {
+    throw new RefrontError(
+      'INTERNAL',
+      GatewayReason.INTERNAL,
+      `route ${route.url} requires a role but no token`,
+    );
+  }
   const status = route.status ?? 200;
   const validator = compileRequestValidator(
     {
@@ -70,6 +106,7 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
     schema: {
       operationId: route.operationId,
       summary: route.summary,
+      ...roleDocs(route, role),
       tags: [route.tag],
       ...(needsAuth ? { security: [{ bearerAuth: [] }] } : { security: [] }),
       ...(route.params ? { params: route.params } : {}),
@@ -77,20 +114,28 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
       ...(route.body ? { body: route.body } : {}),
       // Documentation only: the gateway's own validator reads the header (requestIdempotencyKey).
       ...(isKeyedMethod(route.method) ? { headers: IDEMPOTENCY_KEY_HEADER_SCHEMA } : {}),
-      response: { [status]: route.response, '4xx': ref('Error'), '5xx': ref('Error') },
+      response: {
+        [status]: route.response,
+        ...(role === 'member' ? {} : { 403: ref('Error') }),
+        '4xx': ref('Error'),
+        '5xx': ref('Error'),
+      },
     },
     ...(needsAuth
       ? {
           onRequest: async (request: FastifyRequest) => {
             await deps.authFailures.check(request);
+            let principal: Principal;
             try {
-              requireState(request).principal = await deps.auth.authenticate(request.headers.authorization);
+              principal = await deps.auth.authenticate(request.headers.authorization);
             } catch (e: unknown) {
               // A missing or bad token counts; a key set that cannot be read is not the client's fault.
               if (isRefrontError(e) && e.status === 'UNAUTHENTICATED')
                 await deps.authFailures.record(request);
               throw e;
             }
+            requireState(request).principal = principal;
+            authorize(principal, role);
           },
         }
       : {}),
@@ -120,7 +165,7 @@ export function registerRoute(scope: FastifyInstance, route: Route, deps: RouteD
           query: request.query,
           params: request.params,
           principal: state.principal,
-          call: { signal: ctx.signal },
+          call: { signal: ctx.signal, metadata: rolesMetadata(state.principal) },
         };
         const result = await withActiveSpan(state.span, () =>
           runWithContext(ctx, () => route.handler(input, deps.clients)),

@@ -5,6 +5,7 @@ import type { NotificationsServiceDefinition } from '../gen/refront/notification
 import type { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
 import type { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import type { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
+import type { Role } from '../platform/roles.js';
 import type { Principal } from './auth.js';
 import type { JsonSchema } from './schemas.js';
 
@@ -25,8 +26,11 @@ export interface RouteInput<Body, Query, Params> {
   readonly params: Params;
   /** The verified principal; undefined only on routes with `auth: false`. */
   readonly principal: Principal | undefined;
-  /** Pass to every service call: aborts when the HTTP client goes away. */
-  readonly call: { readonly signal: AbortSignal };
+  /**
+   * Pass to every service call: aborts when the HTTP client goes away, and carries the user's
+   * roles (`x-refront-roles`) so the service can check them too.
+   */
+  readonly call: { readonly signal: AbortSignal; readonly metadata: Readonly<Record<string, string>> };
 }
 
 /** One public endpoint: its contract (schemas, OpenAPI facts) and its handler. */
@@ -39,6 +43,12 @@ export interface RouteDefinition<Body = unknown, Query = unknown, Params = unkno
   readonly tag: 'customers' | 'tickets' | 'time' | 'billing' | 'ai' | 'notifications' | 'reports' | 'dev';
   /** Require a bearer token. @default true */
   readonly auth?: boolean;
+  /**
+   * Role the token's user must hold, checked before any service call (403 GATEWAY_FORBIDDEN
+   * otherwise) and published as the operation's `x-required-role`. Only with `auth`.
+   * @default 'member' (any user of the tenant)
+   */
+  readonly role?: Role;
   /** Status of a successful answer. @default 200 */
   readonly status?: 200 | 201;
   readonly params?: JsonSchema;

@@ -3,6 +3,7 @@
  * components and drive response serialization); request schemas are inline and strict
  * (`additionalProperties: false`), so a misspelled field is reported instead of ignored.
  */
+import { ROLES } from '../platform/roles.js';
 import { TENANT_PATTERN } from './auth.js';
 import { BILLING_RUN_STATES, TICKET_PRIORITIES, TICKET_STATUSES } from './json.js';
 
@@ -259,6 +260,13 @@ export const BODIES = {
         pattern: TENANT_PATTERN,
       }),
       user: str('The user (becomes the sub claim).', { minLength: 1, maxLength: 256 }),
+      roles: {
+        type: 'array',
+        description: 'The roles claim: ["admin"] for an admin; absent or [] for a member.',
+        items: { type: 'string', enum: [...ROLES] },
+        uniqueItems: true,
+        maxItems: ROLES.length,
+      },
     },
     ['tenant', 'user'],
   ),

@@ -77,7 +77,7 @@ describe('closing a billing period (saga)', () => {
     await logTime(h, 'acme', customerId, 7, '2026-10-31');
     await logTime(h, 'acme', customerId, 50, '2026-11-01');
     await drained(h);
-    const api = h.client(InvoicingServiceDefinition, 'acme');
+    const api = h.client(InvoicingServiceDefinition, 'acme', ['admin']);
     const { run, invoice } = await api.closeBillingPeriod({ customerId, period: '2026-10' });
     expect(run?.state).toBe(BillingRunState.BILLING_RUN_STATE_ISSUED);
     expect(run?.steps.map((s) => `${s.name}:${s.outcome}`)).toEqual([
@@ -106,6 +106,25 @@ describe('closing a billing period (saga)', () => {
     expect(other.status).toBe('NOT_FOUND');
   });
 
+  it('refuses a caller without the admin role before the saga starts (PERMISSION_DENIED)', async () => {
+    const customerId = await customer('acme', 2_000);
+    await logTime(h, 'acme', customerId, 30, '2026-05-04');
+    await drained(h);
+    for (const roles of [[], ['member']] as const) {
+      const refused = await rejection(
+        h
+          .client(InvoicingServiceDefinition, 'acme', roles)
+          .closeBillingPeriod({ customerId, period: '2026-05' }),
+      );
+      expect([refused.status, refused.reason]).toEqual(['PERMISSION_DENIED', 'PLATFORM_ROLE_REQUIRED']);
+    }
+    // Nothing was locked or billed: the admin's close bills the entry.
+    const { invoice } = await h
+      .client(InvoicingServiceDefinition, 'acme', ['admin'])
+      .closeBillingPeriod({ customerId, period: '2026-05' });
+    expect(invoice?.totalMinor).toBe(1_000);
+  });
+
   it('bills each entry once when the same TimeLogged arrives twice', async () => {
     const customerId = await customer('acme', 6_000);
     const { envelope, body } = encodeEvent(
@@ -119,7 +138,7 @@ describe('closing a billing period (saga)', () => {
     await tt.publishRaw(envelope, body);
     await drained(h);
     const { invoice } = await h
-      .client(InvoicingServiceDefinition, 'acme')
+      .client(InvoicingServiceDefinition, 'acme', ['admin'])
       .closeBillingPeriod({ customerId, period: '2026-09' });
     expect(invoice?.lines).toHaveLength(1);
     expect(invoice?.totalMinor).toBe(6_000);
@@ -129,7 +148,7 @@ describe('closing a billing period (saga)', () => {
     const customerId = await customer('acme', 6_000);
     for (let i = 0; i < 5; i++) await logTime(h, 'acme', customerId, 30, `2026-08-0${i + 1}`);
     await drained(h);
-    const api = h.client(InvoicingServiceDefinition, 'acme');
+    const api = h.client(InvoicingServiceDefinition, 'acme', ['admin']);
     const results = await Promise.allSettled([
       api.closeBillingPeriod({ customerId, period: '2026-08' }),
       api.closeBillingPeriod({ customerId, period: '2026-08' }),
@@ -151,7 +170,7 @@ describe('closing a billing period (saga)', () => {
     await logTime(h, 'acme', customerId, 60, '2026-07-01');
     await drained(h);
     const { invoice } = await h
-      .client(InvoicingServiceDefinition, 'acme')
+      .client(InvoicingServiceDefinition, 'acme', ['admin'])
       .closeBillingPeriod({ customerId, period: '2026-07' });
     expect(invoice?.totalMinor).toBe(100);
   });
@@ -165,7 +184,7 @@ describe('closing a billing period (saga)', () => {
       await drained(alone);
       const error = await rejection(
         alone
-          .client(InvoicingServiceDefinition, 'acme')
+          .client(InvoicingServiceDefinition, 'acme', ['admin'])
           .closeBillingPeriod({ customerId, period: '2026-06' }),
       );
       expect(error.status).toBe('UNAVAILABLE');
@@ -179,7 +198,7 @@ describe('closing a billing period (saga)', () => {
       ]);
       expect(run?.failureReason).toContain('UNAVAILABLE');
       const { invoice } = await h
-        .client(InvoicingServiceDefinition, 'acme')
+        .client(InvoicingServiceDefinition, 'acme', ['admin'])
         .closeBillingPeriod({ customerId, period: '2026-06' });
       expect(invoice?.totalMinor).toBe(9_000);
     } finally {

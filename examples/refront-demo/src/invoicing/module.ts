@@ -9,6 +9,7 @@ import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
 import { blank, notFound, requireTenant, Violations } from '../platform/errors.js';
 import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
 import { page, pageRequest } from '../platform/paging.js';
+import { requireRole } from '../platform/roles.js';
 import { invoicingMigrations } from './migrations.js';
 import { periodBounds } from './pricing.js';
 import { closeBillingPeriod, recoverStaleRuns, type SagaDeps } from './saga.js';
@@ -39,6 +40,7 @@ export const invoicingModule: ServiceModule = {
     server.add(InvoicingServiceDefinition, {
       async closeBillingPeriod(request, ctx) {
         const tenant = requireTenant(ctx.tenant);
+        requireRole(ctx.metadata, 'admin');
         const bounds = periodBounds(request.period);
         new Violations()
           .check(blank(request.customerId), 'customerId', 'must not be empty')

@@ -25,6 +25,7 @@ export const billingRoutes: readonly Route[] = [
       "Close a customer's billing period: runs the billing saga and returns the run in its final state " +
       'with the invoice when issued (409 when there is nothing to bill)',
     tag: 'billing',
+    role: 'admin',
     status: 201,
     body: BODIES.closeBillingPeriod,
     response: {

@@ -123,8 +123,11 @@ export const reportRoutes: readonly Route[] = [
     method: 'POST',
     url: '/reports/rebuild',
     operationId: 'rebuildReadModels',
-    summary: "Drop the tenant's read models and rebuild them from the reporting service's event log",
+    summary:
+      "Drop the tenant's read models and rebuild them from the reporting service's event log " +
+      '(other tenants are neither touched nor held up)',
     tag: 'reports',
+    role: 'admin',
     body: { type: 'object', properties: {}, additionalProperties: false },
     bodyOptional: true,
     response: {

@@ -36,6 +36,8 @@ export interface SeenCall {
   readonly method: string;
   readonly tenant: string | undefined;
   readonly caller: string | undefined;
+  /** The `x-refront-roles` metadata the gateway forwarded, if any. */
+  readonly roles: string | undefined;
   readonly traceId: string;
 }
 
@@ -87,6 +89,7 @@ function enter(control: FakeControl, method: string, ctx: HandlerContext): Promi
     method,
     tenant: ctx.tenant,
     caller: ctx.caller,
+    roles: ctx.metadata['x-refront-roles'],
     traceId: currentContext()?.traceId ?? '',
   });
   if (control.crash.has(method)) return Promise.reject(new Error('database password is hunter2'));

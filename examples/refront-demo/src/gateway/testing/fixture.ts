@@ -65,8 +65,8 @@ export interface GatewayFixture extends AsyncDisposable {
   readonly network: InProcessNetwork;
   readonly fakes: FakeServices;
   readonly metrics: MetricsRegistry;
-  /** A valid token for `tenant` (user `u-<tenant>`). */
-  tokenFor(tenant: string): Promise<string>;
+  /** A valid token for `tenant` (user `u-<tenant>`), with `roles` in its `roles` claim. @default roles: none (a member) */
+  tokenFor(tenant: string, roles?: readonly string[]): Promise<string>;
   call(method: string, path: string, spec?: CallSpec): Promise<Answer>;
 }
 
@@ -94,7 +94,8 @@ export async function startGateway(
     network,
     fakes,
     metrics,
-    tokenFor: (tenant) => signToken({ tenant, user: `u-${tenant}` }),
+    tokenFor: (tenant, roles = []) =>
+      signToken({ tenant, user: `u-${tenant}`, ...(roles.length > 0 ? { extra: { roles } } : {}) }),
     async call(method, path, spec = {}) {
       const headers: Record<string, string> = { ...spec.headers };
       if (spec.token !== undefined) headers.authorization = `Bearer ${spec.token}`;

@@ -1,4 +1,5 @@
 import {
+  type CallOptions,
   type Client,
   createClient,
   createInProcessEventBus,
@@ -17,6 +18,7 @@ import {
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import type { ServiceModule } from '../module.js';
 import { runMonolith } from '../monolith.js';
+import { METADATA_ROLES, type Role } from '../roles.js';
 
 /** A few modules running on the in-process transport and one embedded database, for tests. */
 export interface Harness {
@@ -24,8 +26,11 @@ export interface Harness {
   readonly bus: InProcessEventBus;
   /** The modules' metrics registry. */
   readonly metrics: MetricsRegistry;
-  /** A typed client calling as `tenant` (sent as the caller's tenant, as the gateway does). */
-  client<S extends ServiceDefinition>(def: S, tenant: string): Client<S>;
+  /**
+   * A typed client calling as `tenant` (sent as the caller's tenant, as the gateway does), for a
+   * user holding `roles` (sent as `x-refront-roles`, as the gateway does). @default roles: none (a member)
+   */
+  client<S extends ServiceDefinition>(def: S, tenant: string, roles?: readonly Role[]): Client<S>;
   stop(): Promise<void>;
 }
 
@@ -55,13 +60,17 @@ export async function startHarness(
     network,
     bus,
     metrics: service.metrics,
-    client<S extends ServiceDefinition>(def: S, tenant: string): Client<S> {
+    client<S extends ServiceDefinition>(def: S, tenant: string, roles: readonly Role[] = []): Client<S> {
       const inner = createClient(def, network.channel(), { caller: 'test' }) as Record<string, unknown>;
       const wrapped: Record<string, unknown> = {};
+      const metadata: Record<string, string> = roles.length > 0 ? { [METADATA_ROLES]: roles.join(' ') } : {};
       for (const [name, fn] of Object.entries(inner)) {
-        wrapped[name] = (request: unknown, opts?: unknown) =>
+        wrapped[name] = (request: unknown, opts?: CallOptions) =>
           runWithContext(createRequestContext({ service: 'test', logger, tenant }), () =>
-            (fn as (r: unknown, o?: unknown) => Promise<unknown>)(request, opts),
+            (fn as (r: unknown, o?: CallOptions) => Promise<unknown>)(request, {
+              ...opts,
+              metadata: { ...metadata, ...opts?.metadata },
+            }),
           );
       }
       return wrapped as Client<S>;

@@ -1,0 +1,7 @@
+/** Reason codes of the reporting service. */
+export const ReportingReason = {
+  /** A consumed event is invalid (dead-lettered at once, never logged). */
+  BAD_EVENT: 'REPORTING_BAD_EVENT',
+  /** A report request has field errors. */
+  INVALID_REQUEST: 'REPORTING_INVALID_REQUEST',
+} as const;
