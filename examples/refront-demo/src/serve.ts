@@ -13,6 +13,7 @@
  */
 import { createService } from '@refront/core';
 import { createGateway, gatewayOptionsFromEnv } from './gateway/index.js';
+import { ownershipBusOptions } from './platform/brokerUsers.js';
 import { registryFor, runDistributed } from './platform/distributed.js';
 import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
 import { openLane } from './platform/rpcLane.js';
@@ -54,6 +55,9 @@ if (cfg.SERVICE === 'gateway') {
       databaseUrl: cfg.DATABASE_URL,
       amqpUrl: cfg.AMQP_URL,
       amqpNamespace: cfg.AMQP_NAMESPACE,
+      ...(cfg.AMQP_OWNERSHIP === 'on'
+        ? { amqpOwnership: ownershipBusOptions(module.name, PLATFORM_MODULES, cfg.AMQP_USER_PREFIX) }
+        : {}),
       databasePoolSize: cfg.DATABASE_POOL_SIZE,
       grpcHost: cfg.GRPC_HOST,
       grpcPort: cfg.GRPC_PORT,

@@ -45,6 +45,7 @@ export function createAiModule(options: AiModuleOptions = {}): ServiceModule {
   return {
     name: 'ai',
     migrations: aiMigrations,
+    events: { publishes: [TicketClassified], consumes: [TicketCreated] },
     async register({ name, server, bus, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
       const source = options.provider ?? (() => aiProviderFromEnv(process.env));
       const provider = typeof source === 'function' ? await source() : source;

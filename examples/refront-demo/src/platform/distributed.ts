@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { createClient, type EventBus, type Registry, type Service, type Subscription } from '@refront/core';
 import { createOutbox, openDatabase } from '@refront/data';
 import { registryFromEnv } from '@refront/discovery';
-import { createAmqpEventBus } from '@refront/transport-amqp';
+import { type AmqpEventBusOptions, createAmqpEventBus } from '@refront/transport-amqp';
 import { createGrpcServer } from '@refront/transport-grpc';
 import { createMuxServer } from '@refront/transport-mux';
 import { parseDns, parseEndpoints } from './endpoints.js';
@@ -25,6 +25,11 @@ export interface DistributedConfig {
   readonly amqpUrl: string;
   /** Prefix of exchanges and queues, so several platforms can share a broker. @default 'refront' */
   readonly amqpNamespace?: string;
+  /**
+   * Events from their owner only (`ownershipBusOptions`, platform/brokerUsers.ts): the broker user
+   * this service publishes as and the owner of every event it consumes. @default none: unchecked
+   */
+  readonly amqpOwnership?: Pick<AmqpEventBusOptions, 'brokerUser' | 'owners' | 'brokerUsers'>;
   /** Connections to PostgreSQL this process may hold. @default 10 */
   readonly databasePoolSize?: number;
   /** gRPC bind address. */
@@ -80,6 +85,7 @@ export async function runDistributed(
     logger,
     metrics,
     ...(config.amqpNamespace ? { namespace: config.amqpNamespace } : {}),
+    ...config.amqpOwnership,
   });
   // Subscriptions stop while the service drains, before its database closes: a handler never
   // runs against a closed pool, and messages not yet taken stay in the queue for the others.

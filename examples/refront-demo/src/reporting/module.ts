@@ -36,6 +36,7 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
  */
 export const reportingModule: ServiceModule = {
   name: 'reporting',
+  events: { publishes: [], consumes: PROJECTED_TYPES },
   migrations: reportingMigrations,
   async register({ name, server, bus, db, metrics, logger }: ModuleRuntime) {
     server.add(ReportingServiceDefinition, {

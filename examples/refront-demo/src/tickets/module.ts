@@ -32,6 +32,7 @@ const CURRENCY = /^[A-Z]{3}$/;
 export const ticketsModule: ServiceModule = {
   name: 'tickets',
   migrations: ticketsMigrations,
+  events: { publishes: [TicketCreated, TicketUpdated, TicketResolved], consumes: [TicketClassified] },
   async register({ name, server, bus, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const requests = createIdempotentRequests({ db, metrics, logger });
     requests.start();
