@@ -171,16 +171,16 @@ describe('the config of a service process (serve.ts)', () => {
     expect(() => loadServeConfig({ SERVICE: 'ai', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672' })).toThrow(
       /logs in as "tickets".*"ai".*AMQP_OWNERSHIP=off/s,
     );
-    expect(violations({ SERVICE: 'time-tracking', AMQP_URL: 'amqp://time-tracking:pw@rabbitmq:5672' })).toEqual(
-      [],
-    );
+    expect(
+      violations({ SERVICE: 'time-tracking', AMQP_URL: 'amqp://time-tracking:pw@rabbitmq:5672' }),
+    ).toEqual([]);
     // A prefix names the users of one namespace (the local topology's), an encoded name is decoded.
     expect(
       violations({ SERVICE: 'ai', AMQP_USER_PREFIX: 'ns1.', AMQP_URL: 'amqp://ns1.ai:pw@127.0.0.1:5672' }),
     ).toEqual([]);
-    expect(violations({ SERVICE: 'ai', AMQP_USER_PREFIX: 'ns1.', AMQP_URL: 'amqp://ai:pw@127.0.0.1:5672' })).toEqual(
-      ['AMQP_URL'],
-    );
+    expect(
+      violations({ SERVICE: 'ai', AMQP_USER_PREFIX: 'ns1.', AMQP_URL: 'amqp://ai:pw@127.0.0.1:5672' }),
+    ).toEqual(['AMQP_URL']);
     // No user in the URL: a certificate login, which the broker maps to the user.
     expect(violations({ SERVICE: 'ai', AMQP_URL: 'amqps://rabbitmq:5671' })).toEqual([]);
     // Opting out runs every service as one user, unchecked; the gateway has no broker user.

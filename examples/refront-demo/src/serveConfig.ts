@@ -2,8 +2,8 @@ import type { Env, ServiceOptions } from '@refront/core';
 import { loadConfig } from '@refront/core';
 import { z } from 'zod';
 import { checkGatewayEnv, gatewayEnvShape } from './gateway/index.js';
-import { amqpUserProblem } from './platform/brokerUsers.js';
 import { notificationsEnvShape } from './notifications/config.js';
+import { amqpUserProblem } from './platform/brokerUsers.js';
 import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
 
