@@ -31,6 +31,7 @@ import { readDeadLetters } from './internal/deadLetters.js';
 import { checkPublisher, publisherOf, refusedCounter } from './internal/publisherCheck.js';
 import { type AlternateExchangeMode, declareDomainExchange, topologyError } from './internal/topology.js';
 import { UnroutedNotices } from './internal/UnroutedNotices.js';
+import { urlUser } from './internal/urlUser.js';
 import { isReservedGroup, type TopologyNames, topologyNames } from './names.js';
 
 /** Connection states reported by {@link AmqpEventBus.onStateChange}. */
@@ -547,11 +548,6 @@ export class AmqpEventBus implements EventBus {
 }
 
 /** The user name of an AMQP URL, or `guest`, which amqplib logs in as when the URL names none. */
-function urlUser(url: string): string {
-  const user = new URL(url).username;
-  return user ? decodeURIComponent(user) : 'guest';
-}
-
 function checkGroup(group: string): void {
   if (!GROUP_NAME.test(group)) throw invalidOption(`invalid consumer group name "${group}"`);
   if (isReservedGroup(group))
