@@ -3,6 +3,7 @@
  * code as the monolith, on mux and gRPC, RabbitMQ and PostgreSQL.
  *
  *   SERVICE=tickets DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres GRPC_PORT=50051 \
+ *     AMQP_URL=amqp://tickets:…@127.0.0.1:5672 \
  *     MUX_PORT=51051 REFRONT_ENDPOINTS='tickets=127.0.0.1:50051;tickets-mux=127.0.0.1:51051' \
  *     node --import tsx src/serve.ts
  *

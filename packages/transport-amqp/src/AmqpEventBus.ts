@@ -79,7 +79,7 @@ export interface AmqpEventBusOptions {
    * Who may publish each event type (docs/amqp.md, "Who may publish what"). When set, a delivery
    * is dead-lettered before any handler unless its validated `user_id` is the broker user of its
    * type's owner (`AMQP_UNTRUSTED_PUBLISHER`) and its `source` is the owner (`AMQP_FORGED_EVENT`).
-   * @default none: publishers are not checked (opt-in for now; decision 0048)
+   * @default none: publishers are not checked (opt-in; the demo turns it on, decisions 0048, 0049)
    */
   readonly owners?: EventOwners;
   /** The broker user each owning service connects as. @default the service's name */
