@@ -54,7 +54,7 @@ export function serveNumberDefault(name: string): number {
  * `MUX_PORT` → its default port), read by parsing an environment that sets only `SERVICE`.
  */
 export function serveDefault<K extends keyof ServeConfig>(name: K): ServeConfig[K] {
-  return loadServeConfig({ SERVICE: 'tickets' })[name];
+  return loadServeConfig({ SERVICE: 'tickets', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672' })[name];
 }
 
 /** The demo's sources, relative to the repository root. */

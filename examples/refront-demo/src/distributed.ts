@@ -79,10 +79,7 @@ let stopped: Promise<void> | undefined;
 let exitCode: number | undefined;
 async function stopAll(code: number): Promise<never> {
   exitCode ??= code;
-  stopped ??= topology
-    .stopAll()
-    .then((n) => console.log(`Stopped ${n} processes.`))
-    .finally(() => topology.removeCertificates());
+  stopped ??= topology.stopAll().then((n) => console.log(`Stopped ${n} processes.`));
   await stopped;
   process.exit(exitCode);
 }

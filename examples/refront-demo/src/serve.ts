@@ -3,6 +3,7 @@
  * code as the monolith, on mux and gRPC, RabbitMQ and PostgreSQL.
  *
  *   SERVICE=tickets DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres GRPC_PORT=50051 \
+ *     AMQP_URL=amqp://tickets:…@127.0.0.1:5672 \
  *     MUX_PORT=51051 REFRONT_ENDPOINTS='tickets=127.0.0.1:50051;tickets-mux=127.0.0.1:51051' \
  *     node --import tsx src/serve.ts
  *
@@ -14,6 +15,7 @@
 import { createService } from '@refront/core';
 import { mutualTls } from '@refront/identity';
 import { createGateway, gatewayOptionsFromEnv } from './gateway/index.js';
+import { ownershipBusOptions } from './platform/brokerUsers.js';
 import { registryFor, runDistributed } from './platform/distributed.js';
 import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
 import { openLane } from './platform/rpcLane.js';
@@ -59,6 +61,9 @@ if (cfg.SERVICE === 'gateway') {
       databaseUrl: cfg.DATABASE_URL,
       amqpUrl: cfg.AMQP_URL,
       amqpNamespace: cfg.AMQP_NAMESPACE,
+      ...(cfg.AMQP_OWNERSHIP === 'on'
+        ? { amqpOwnership: ownershipBusOptions(module.name, PLATFORM_MODULES, cfg.AMQP_USER_PREFIX) }
+        : {}),
       databasePoolSize: cfg.DATABASE_POOL_SIZE,
       grpcHost: cfg.GRPC_HOST,
       grpcPort: cfg.GRPC_PORT,

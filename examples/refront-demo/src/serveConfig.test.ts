@@ -3,6 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { identityFromEnv } from './platform/serviceIdentity.js';
 import { loadServeConfig, serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
 
+/** The identity files every service process needs with MTLS=on (the default). */
+const TLS = { TLS_CA_FILE: '/tls/ca.crt', TLS_CERT_FILE: '/tls/tls.crt', TLS_KEY_FILE: '/tls/tls.key' };
+
+/**
+ * A service's environment with its identity files (mutual TLS, the default) and the URL of its own
+ * broker user (ownership, the default).
+ */
+function own(service: string): Record<string, string> {
+  return { ...TLS, SERVICE: service, AMQP_URL: `amqp://${service}:dev-only-${service}@127.0.0.1:5672` };
+}
+
 /** The fields of every problem `loadServeConfig` reports for `env`, sorted. */
 function violations(env: Record<string, string>): string[] {
   try {
@@ -14,38 +25,38 @@ function violations(env: Record<string, string>): string[] {
   return [];
 }
 
-/** The identity files every service process needs with MTLS=on (the default). */
-const TLS = { TLS_CA_FILE: '/tls/ca.crt', TLS_CERT_FILE: '/tls/tls.crt', TLS_KEY_FILE: '/tls/tls.key' };
-
 describe('the config of a service process (serve.ts)', () => {
   it('requires the identity files unless MTLS=off, naming each missing one; checks the trust domain', () => {
-    expect(violations({ SERVICE: 'tickets' })).toEqual(['TLS_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE']);
+    expect(violations({ ...own('tickets'), TLS_CA_FILE: '', TLS_CERT_FILE: '', TLS_KEY_FILE: '' })).toEqual([
+      'TLS_CA_FILE',
+      'TLS_CERT_FILE',
+      'TLS_KEY_FILE',
+    ]);
     expect(violations({ SERVICE: 'gateway', DEV_AUTH: 'true', TLS_CA_FILE: '/ca' })).toEqual([
       'TLS_CERT_FILE',
       'TLS_KEY_FILE',
     ]);
-    expect(violations({ SERVICE: 'tickets', MTLS: 'off' })).toEqual([]);
-    expect(violations({ SERVICE: 'tickets', MTLS: 'yes' })).toEqual(['MTLS']);
-    expect(violations({ ...TLS, SERVICE: 'tickets', TRUST_DOMAIN: 'Not A Domain' })).toEqual([
-      'TRUST_DOMAIN',
-    ]);
-    const cfg = loadServeConfig({ ...TLS, SERVICE: 'tickets', TRUST_DOMAIN: 'prod.example.com' });
+    expect(violations({ SERVICE: 'tickets', AMQP_OWNERSHIP: 'off', MTLS: 'off' })).toEqual([]);
+    expect(violations({ ...own('tickets'), MTLS: 'yes' })).toEqual(['MTLS']);
+    expect(violations({ ...own('tickets'), TRUST_DOMAIN: 'Not A Domain' })).toEqual(['TRUST_DOMAIN']);
+    const cfg = loadServeConfig({ ...own('tickets'), TRUST_DOMAIN: 'prod.example.com' });
     expect(identityFromEnv(cfg)).toEqual({
       files: { caFile: '/tls/ca.crt', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
       trustDomain: 'prod.example.com',
     });
-    expect(identityFromEnv(loadServeConfig({ ...TLS, SERVICE: 'tickets', MTLS: 'off' }))).toBeUndefined();
+    expect(identityFromEnv(loadServeConfig({ ...own('tickets'), MTLS: 'off' }))).toBeUndefined();
   });
 
   it('has documented defaults: calls on mux, serves gRPC and mux on free ports', () => {
-    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets' })).toEqual({
-      ...TLS,
+    expect(loadServeConfig(own('tickets'))).toEqual({
+      ...own('tickets'),
       MTLS: 'on',
       TRUST_DOMAIN: 'refront.local',
-      SERVICE: 'tickets',
       SERVICE_VERSION: '0.1.0',
-      AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      AMQP_URL: 'amqp://tickets:dev-only-tickets@127.0.0.1:5672',
       AMQP_NAMESPACE: 'refront',
+      AMQP_OWNERSHIP: 'on',
+      AMQP_USER_PREFIX: '',
       DATABASE_POOL_SIZE: 10,
       GRPC_HOST: '0.0.0.0',
       GRPC_PORT: 0,
@@ -70,21 +81,21 @@ describe('the config of a service process (serve.ts)', () => {
   });
 
   it('reads MUX_PORT, 0 when asked for (a free port, for Consul), and off (no mux server)', () => {
-    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '51051' }).MUX_PORT).toBe(51051);
-    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '0' }).MUX_PORT).toBe(0);
-    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: 'off' }).MUX_PORT).toBe('off');
+    expect(loadServeConfig({ ...own('tickets'), MUX_PORT: '51051' }).MUX_PORT).toBe(51051);
+    expect(loadServeConfig({ ...own('tickets'), MUX_PORT: '0' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ ...own('tickets'), MUX_PORT: 'off' }).MUX_PORT).toBe('off');
   });
 
   it('reads an empty MUX_PORT as unset: mux stays on, on a free port', () => {
-    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '' }).MUX_PORT).toBe(0);
-    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', MUX_PORT: '  ' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ ...own('tickets'), MUX_PORT: '' }).MUX_PORT).toBe(0);
+    expect(loadServeConfig({ ...own('tickets'), MUX_PORT: '  ' }).MUX_PORT).toBe(0);
   });
 
   it('goes back to gRPC with REFRONT_RPC=grpc, and still serves mux for callers not yet switched', () => {
-    const cfg = loadServeConfig({ ...TLS, SERVICE: 'tickets', REFRONT_RPC: 'grpc', MUX_PORT: '51051' });
+    const cfg = loadServeConfig({ ...own('tickets'), REFRONT_RPC: 'grpc', MUX_PORT: '51051' });
     expect(cfg).toMatchObject({ REFRONT_RPC: 'grpc', MUX_PORT: 51051 });
-    expect(loadServeConfig({ ...TLS, SERVICE: 'tickets', REFRONT_RPC: 'grpc' }).MUX_PORT).toBe(0);
-    expect(violations({ ...TLS, SERVICE: 'tickets', REFRONT_RPC: 'http' })).toEqual(['REFRONT_RPC']);
+    expect(loadServeConfig({ ...own('tickets'), REFRONT_RPC: 'grpc' }).MUX_PORT).toBe(0);
+    expect(violations({ ...own('tickets'), REFRONT_RPC: 'http' })).toEqual(['REFRONT_RPC']);
   });
 
   it('reads every other empty number as unset, so it keeps its default', () => {
@@ -116,8 +127,7 @@ describe('the config of a service process (serve.ts)', () => {
 
   it('reads empty strings as unset too: an empty DATABASE_URL is missing, not a bad URL', () => {
     const cfg = loadServeConfig({
-      ...TLS,
-      SERVICE: 'tickets',
+      ...own('tickets'),
       DATABASE_URL: '',
       AMQP_NAMESPACE: '',
       REFRONT_RPC: '',
@@ -131,8 +141,7 @@ describe('the config of a service process (serve.ts)', () => {
   it('reports every bad number by name', () => {
     expect(
       violations({
-        ...TLS,
-        SERVICE: 'tickets',
+        ...own('tickets'),
         MUX_PORT: 'mux',
         GRPC_PORT: '70000',
         OPS_PORT: '-1',
@@ -145,31 +154,23 @@ describe('the config of a service process (serve.ts)', () => {
   });
 
   it('gives createService the ops port and grace period from the same schema', () => {
-    expect(serviceOptionsFromEnv({ ...TLS, SERVICE: 'invoicing', SERVICE_VERSION: '1.2.3' })).toEqual({
+    expect(serviceOptionsFromEnv({ ...own('invoicing'), SERVICE_VERSION: '1.2.3' })).toEqual({
       name: 'invoicing',
       version: '1.2.3',
       opsPort: 9464,
       gracePeriodMs: 10_000,
     });
     expect(
-      serviceOptionsFromEnv({
-        ...TLS,
-        SERVICE: 'invoicing',
-        OPS_PORT: '',
-        GRACE_PERIOD_MS: '',
-        SERVICE_VERSION: '',
-      }),
+      serviceOptionsFromEnv({ ...own('invoicing'), OPS_PORT: '', GRACE_PERIOD_MS: '', SERVICE_VERSION: '' }),
     ).toEqual({ name: 'invoicing', version: '0.1.0', opsPort: 9464, gracePeriodMs: 10_000 });
-    expect(
-      serviceOptionsFromEnv({ ...TLS, SERVICE: 'ai', OPS_PORT: '9500', GRACE_PERIOD_MS: '0' }),
-    ).toMatchObject({
+    expect(serviceOptionsFromEnv({ ...own('ai'), OPS_PORT: '9500', GRACE_PERIOD_MS: '0' })).toMatchObject({
       opsPort: 9500,
       gracePeriodMs: 0,
     });
   });
 
   it('leaves an invalid environment to createService, which lists every problem and exits', () => {
-    expect(serviceOptionsFromEnv({ ...TLS, SERVICE: 'tickets', OPS_PORT: 'x' })).toEqual({
+    expect(serviceOptionsFromEnv({ ...own('tickets'), OPS_PORT: 'x' })).toEqual({
       name: 'tickets',
       version: '0.1.0',
     });
@@ -198,6 +199,43 @@ describe('the config of a service process (serve.ts)', () => {
     expect(violations({ ...TLS, SERVICE: 'gateway' })).toEqual(['JWT_SECRET']);
     expect(violations({ ...TLS, SERVICE: 'gateway', NODE_ENV: 'development', DEV_AUTH: 'true' })).toEqual([]);
     // Services other than the gateway hold no token key and are not asked for one.
-    expect(violations({ ...TLS, SERVICE: 'tickets', NODE_ENV: 'production' })).toEqual([]);
+    expect(violations({ ...own('tickets'), NODE_ENV: 'production' })).toEqual([]);
+  });
+
+  it('asks each service to log in as its own broker user while ownership is on (the default)', () => {
+    // The default URL logs in as guest: refused by name, with the way out in the message.
+    expect(violations({ ...TLS, SERVICE: 'tickets' })).toEqual(['AMQP_URL']);
+    expect(violations({ ...TLS, SERVICE: 'ai', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672' })).toEqual([
+      'AMQP_URL',
+    ]);
+    expect(() =>
+      loadServeConfig({ ...TLS, SERVICE: 'ai', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672' }),
+    ).toThrow(/logs in as "tickets".*"ai".*AMQP_OWNERSHIP=off/s);
+    expect(
+      violations({ ...TLS, SERVICE: 'time-tracking', AMQP_URL: 'amqp://time-tracking:pw@rabbitmq:5672' }),
+    ).toEqual([]);
+    // A prefix names the users of one namespace (the local topology's), an encoded name is decoded.
+    expect(
+      violations({
+        ...TLS,
+        SERVICE: 'ai',
+        AMQP_USER_PREFIX: 'ns1.',
+        AMQP_URL: 'amqp://ns1.ai:pw@127.0.0.1:5672',
+      }),
+    ).toEqual([]);
+    expect(
+      violations({
+        ...TLS,
+        SERVICE: 'ai',
+        AMQP_USER_PREFIX: 'ns1.',
+        AMQP_URL: 'amqp://ai:pw@127.0.0.1:5672',
+      }),
+    ).toEqual(['AMQP_URL']);
+    // No user in the URL: a certificate login, which the broker maps to the user.
+    expect(violations({ ...TLS, SERVICE: 'ai', AMQP_URL: 'amqps://rabbitmq:5671' })).toEqual([]);
+    // Opting out runs every service as one user, unchecked; the gateway has no broker user.
+    expect(violations({ ...TLS, SERVICE: 'ai', AMQP_OWNERSHIP: 'off' })).toEqual([]);
+    expect(violations({ ...TLS, SERVICE: 'ai', AMQP_OWNERSHIP: 'maybe' })).toContain('AMQP_OWNERSHIP');
+    expect(violations({ ...TLS, SERVICE: 'gateway', NODE_ENV: 'development', DEV_AUTH: 'true' })).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { loadConfig } from '@refront/core';
 import { z } from 'zod';
 import { checkGatewayEnv, gatewayEnvShape } from './gateway/index.js';
 import { notificationsEnvShape } from './notifications/config.js';
+import { amqpUserProblem } from './platform/brokerUsers.js';
 import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { checkIdentityEnv, identityEnvShape } from './platform/serviceIdentity.js';
 import { PLATFORM_MODULES } from './platform/startPlatform.js';
@@ -51,6 +52,9 @@ export const serveConfig = z.preprocess(
       DATABASE_URL: z.url().optional(),
       AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
       AMQP_NAMESPACE: z.string().default('refront'),
+      // Events from their owner only (decision 0049): each service logs in as its own broker user.
+      AMQP_OWNERSHIP: z.enum(['on', 'off']).default('on'),
+      AMQP_USER_PREFIX: z.string().default(''),
       DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
       GRPC_HOST: z.string().default('0.0.0.0'),
       GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -68,6 +72,10 @@ export const serveConfig = z.preprocess(
       checkIdentityEnv(env, ctx);
       // The gateway's checks between variables, strict with NODE_ENV=production (decision 0067).
       if (env.SERVICE === 'gateway') checkGatewayEnv(env, ctx);
+      else if (env.AMQP_OWNERSHIP === 'on') {
+        const problem = amqpUserProblem(env.AMQP_URL, env.SERVICE, env.AMQP_USER_PREFIX);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['AMQP_URL'], message: problem });
+      }
     }),
 );
 

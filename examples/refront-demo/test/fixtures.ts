@@ -151,7 +151,6 @@ export async function startSystem(
     try {
       for (const d of dbs.values()) await d.close();
       await topology.stopAll();
-      await topology.removeCertificates();
     } finally {
       await infra[Symbol.asyncDispose]();
     }

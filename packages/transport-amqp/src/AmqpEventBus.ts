@@ -31,6 +31,7 @@ import { readDeadLetters } from './internal/deadLetters.js';
 import { checkPublisher, publisherOf, refusedCounter } from './internal/publisherCheck.js';
 import { type AlternateExchangeMode, declareDomainExchange, topologyError } from './internal/topology.js';
 import { UnroutedNotices } from './internal/UnroutedNotices.js';
+import { urlUser } from './internal/urlUser.js';
 import { isReservedGroup, type TopologyNames, topologyNames } from './names.js';
 
 /** Connection states reported by {@link AmqpEventBus.onStateChange}. */
@@ -78,7 +79,7 @@ export interface AmqpEventBusOptions {
    * Who may publish each event type (docs/amqp.md, "Who may publish what"). When set, a delivery
    * is dead-lettered before any handler unless its validated `user_id` is the broker user of its
    * type's owner (`AMQP_UNTRUSTED_PUBLISHER`) and its `source` is the owner (`AMQP_FORGED_EVENT`).
-   * @default none: publishers are not checked (opt-in for now; decision 0048)
+   * @default none: publishers are not checked (opt-in; the demo turns it on, decisions 0048, 0049)
    */
   readonly owners?: EventOwners;
   /** The broker user each owning service connects as. @default the service's name */
@@ -547,11 +548,6 @@ export class AmqpEventBus implements EventBus {
 }
 
 /** The user name of an AMQP URL, or `guest`, which amqplib logs in as when the URL names none. */
-function urlUser(url: string): string {
-  const user = new URL(url).username;
-  return user ? decodeURIComponent(user) : 'guest';
-}
-
 function checkGroup(group: string): void {
   if (!GROUP_NAME.test(group)) throw invalidOption(`invalid consumer group name "${group}"`);
   if (isReservedGroup(group))

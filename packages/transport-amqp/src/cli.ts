@@ -68,6 +68,11 @@ export async function runCli(argv: readonly string[], out: CliOutput): Promise<n
       out.log(
         `replayed ${r.replayed}, still unrouted ${r.stillUnrouted} (parked again), skipped ${r.skipped}`,
       );
+      // Only a publisher's own broker user can replay its events (decision 0049).
+      for (const [user, n] of Object.entries(r.otherPublishers))
+        out.log(
+          `left parked ${n}, published by broker user ${user}: replay again with --url logged in as ${user}`,
+        );
     } else {
       const conn = await connect(url);
       try {

@@ -5,6 +5,8 @@ import { type Channel, connect, type Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { AmqpReason } from './errors.js';
 import { HEADERS } from './internal/amqpEnvelope.js';
+import { listUnrouted } from './listUnrouted.js';
+import { replayUnrouted } from './replayUnrouted.js';
 import { createServiceBrokerUser, deleteBrokerUser, servicePermissions } from './serviceBrokerUser.js';
 import { AMQP_URL, infraAvailable, suffix, testBus, until } from './testing/broker.js';
 
@@ -202,6 +204,67 @@ describe.skipIf(!up)('events from their owner only (real RabbitMQ, per-service u
     ]);
     // Nothing was handled late.
     expect(handled).toHaveLength(2);
+  });
+
+  it("replays a parked event only as its publisher's user, keeping its user_id, so the owner's check passes", async () => {
+    await using owner0 = testBus();
+    const namespace = owner0.names.namespace;
+    await using users = await brokerUsers(namespace, {
+      things: { publishes: [PKG] },
+      watcher: { groups: ['watch'] },
+    });
+    const { things, watcher } = users;
+    await using publisher = testBus({ namespace, url: things.url, service: 'things' });
+    const exchange = publisher.names.exchange(ThingHappened.$type);
+    const key = ThingHappened.$type;
+    // Both parked: no group is bound yet. One from the owner's user, one unsigned from guest.
+    const sent = await publisher.publish(ThingHappened, { id: 'early' });
+    {
+      await using raw = await rawClient(AMQP_URL);
+      await publishAndWait(raw.ch, exchange, key, thing, props(key, 'things', { messageId: 'unsigned' }));
+    }
+    const parked = await listUnrouted({ url: AMQP_URL, namespace });
+    expect(parked.map((m) => [m.messageId, m.publisherUser])).toEqual([
+      [sent.id, things.user],
+      ['unsigned', undefined],
+    ]);
+
+    await using consumer = testBus({
+      namespace,
+      url: watcher.url,
+      service: 'watcher',
+      owners: { [PKG]: 'things' },
+      brokerUsers: { things: things.user },
+    });
+    const handled: string[] = [];
+    await consumer.subscribe('watch', [
+      on(ThingHappened, async (_e, ctx) => void handled.push(ctx.envelope.id)),
+    ]);
+    const dead: string[] = [];
+    consumer.onDeadLetter((d) => dead.push(`${d.envelope.id}:${d.reason}`));
+
+    // guest may replay only what carries no user_id; the owner's event waits for the owner.
+    expect(await replayUnrouted({ url: AMQP_URL, namespace })).toEqual({
+      replayed: 1,
+      stillUnrouted: 0,
+      skipped: 0,
+      otherPublishers: { [things.user]: 1 },
+    });
+    await until(() => dead.length === 1);
+    expect(dead).toEqual([`unsigned:${AmqpReason.UNTRUSTED_PUBLISHER}`]);
+    expect((await listUnrouted({ url: AMQP_URL, namespace })).map((m) => m.messageId)).toEqual([sent.id]);
+
+    // The owner's user replays it with its own user_id: the consumer's check lets it through.
+    expect(await replayUnrouted({ url: things.url, namespace })).toEqual({
+      replayed: 1,
+      stillUnrouted: 0,
+      skipped: 0,
+      otherPublishers: {},
+    });
+    await until(() => handled.length === 1);
+    expect(handled).toEqual([sent.id]);
+    expect(dead).toHaveLength(1);
+    expect(await listUnrouted({ url: AMQP_URL, namespace })).toEqual([]);
   });
 
   it('dead-letters a body published under a routing key that is not its type, without a handler run', async () => {

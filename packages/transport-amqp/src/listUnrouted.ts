@@ -14,6 +14,11 @@ export interface UnroutedMessage {
   readonly type: string | undefined;
   /** `app-id` property: the publishing service. */
   readonly source: string | undefined;
+  /**
+   * `user-id` property: the broker user that published it, validated by the broker (decision
+   * 0048); undefined when the publisher set none. Replay keeps it, so only this user can replay it.
+   */
+  readonly publisherUser: string | undefined;
   /** `content-type` property. */
   readonly contentType: string | undefined;
   /** AMQP headers as published. */

@@ -3,12 +3,19 @@ import type { ConfirmChannel, GetMessage, Options } from 'amqplib';
 import { nackedError } from './errors.js';
 import { forwardOptions, HEADERS } from './internal/amqpEnvelope.js';
 import { unroutedMessageOf, withUnroutedQueue } from './internal/unroutedAccess.js';
+import { urlUser } from './internal/urlUser.js';
 import type { UnroutedMessage, UnroutedQueueOptions } from './listUnrouted.js';
 
 /** Options of {@link replayUnrouted}. */
 export interface ReplayUnroutedOptions extends UnroutedQueueOptions {
   /** Replays only the parked events it returns true for; the others stay parked. @default all */
   readonly filter?: (message: UnroutedMessage) => boolean;
+  /**
+   * The broker user the connection logged in as: replay republishes only what this user (or a
+   * publisher that set no `user-id`) published, with the same `user-id`.
+   * @default the URL's user name, else `guest` (amqplib's default login; give it with `connection`)
+   */
+  readonly brokerUser?: string;
 }
 
 /** What {@link replayUnrouted} did. */
@@ -19,6 +26,12 @@ export interface ReplayUnroutedResult {
   readonly stillUnrouted: number;
   /** Left parked because `filter` returned false. */
   readonly skipped: number;
+  /**
+   * Left parked because another broker user published them, by that user: only it can replay them
+   * (the broker refuses a `user-id` that is not the connection's, and stamping ours would make a
+   * consumer take them for ours). Run the replay again logged in as each.
+   */
+  readonly otherPublishers: Readonly<Record<string, number>>;
 }
 
 /**
@@ -28,6 +41,12 @@ export interface ReplayUnroutedResult {
  * republish. An event that still has no binding is parked again by the alternate exchange and
  * counted in `stillUnrouted`. Reads at most the messages parked when it starts (and `limit`),
  * so it never loops on what it parks again.
+ *
+ * Who published stays true (decision 0049): a parked event keeps its validated `user-id`, and
+ * replay republishes it with that `user-id`, so only the publisher's own broker user can replay it
+ * (with ownership on, that is the owning service's user). Events another user published are left
+ * parked and counted by user in `otherPublishers`; events without `user-id` are republished
+ * without one (consumers with ownership on refuse them, as they refused the original).
  *
  * @throws RefrontError NOT_FOUND `AMQP_NO_UNROUTED_QUEUE`; UNAVAILABLE `AMQP_PUBLISH_NACKED` when the
  *   broker refuses a republish (that message and the ones after it stay parked); INVALID_ARGUMENT
@@ -42,24 +61,33 @@ export function replayUnrouted(options: ReplayUnroutedOptions): Promise<ReplayUn
     const run = randomUUID();
     const ch = await model.createConfirmChannel();
     ch.on('error', () => {});
+    const self = options.brokerUser ?? (options.url === undefined ? 'guest' : urlUser(options.url));
+    const otherPublishers: Record<string, number> = {};
     let republished = 0;
     let skipped = 0;
     try {
-      // Skipped messages stay unacknowledged on this channel until it closes: none is read twice.
+      // Skipped messages (and other publishers') stay unacknowledged on this channel until it closes: none is read twice.
       for (let i = 0; i < Math.min(messages, options.limit ?? messages); i++) {
         options.signal?.throwIfAborted();
         const msg = await ch.get(queue, { noAck: false });
         if (msg === false) break;
-        if (options.filter && !options.filter(unroutedMessageOf(msg))) {
+        const parked = unroutedMessageOf(msg);
+        if (options.filter && !options.filter(parked)) {
           skipped++;
           continue;
         }
-        await republish(ch, msg, forwardOptions(msg.properties, { [HEADERS.replayRun]: run }));
+        const publisher = parked.publisherUser;
+        if (publisher !== undefined && publisher !== self) {
+          otherPublishers[publisher] = (otherPublishers[publisher] ?? 0) + 1;
+          continue;
+        }
+        const forward = forwardOptions(msg.properties, { [HEADERS.replayRun]: run });
+        await republish(ch, msg, publisher === undefined ? forward : { ...forward, userId: publisher });
         ch.ack(msg);
         republished++;
       }
       const stillUnrouted = republished === 0 ? 0 : await countParkedAgain(ch, queue, run);
-      return { replayed: republished - stillUnrouted, stillUnrouted, skipped };
+      return { replayed: republished - stillUnrouted, stillUnrouted, skipped, otherPublishers };
     } finally {
       await ch.close().catch(() => {});
     }

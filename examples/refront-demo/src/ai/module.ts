@@ -46,6 +46,7 @@ export function createAiModule(options: AiModuleOptions = {}): ServiceModule {
     name: 'ai',
     callers: { gateway: '*' },
     migrations: aiMigrations,
+    events: { publishes: [TicketClassified], consumes: [TicketCreated] },
     async register({ name, server, bus, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
       const source = options.provider ?? (() => aiProviderFromEnv(process.env));
       const provider = typeof source === 'function' ? await source() : source;

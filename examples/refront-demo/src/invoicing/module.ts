@@ -2,6 +2,7 @@ import { on, RefrontError } from '@refront/core';
 import { createIdempotentRequests, createInbox } from '@refront/data';
 import {
   type CloseBillingPeriodResponse,
+  InvoiceIssued,
   InvoicingServiceDefinition,
 } from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
@@ -27,6 +28,7 @@ export const STALE_RUN_MS = 60_000;
 export const invoicingModule: ServiceModule = {
   name: 'invoicing',
   callers: { gateway: '*' },
+  events: { publishes: [InvoiceIssued], consumes: [TimeLogged] },
   migrations: invoicingMigrations,
   async register({ name, server, bus, client, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const deps: SagaDeps = { db, outbox, logger, tickets: client(TicketsServiceDefinition) };

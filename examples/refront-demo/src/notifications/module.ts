@@ -95,6 +95,7 @@ export function createNotificationsModule(options: NotificationsModuleOptions = 
     name: 'notifications',
     callers: { gateway: '*' },
     migrations: notificationsMigrations,
+    events: { publishes: [], consumes: [InvoiceIssued, TicketClassified, TicketResolved] },
     async register({ name, server, bus, db, metrics, logger, onClose }: ModuleRuntime) {
       const env = loadNotificationsEnv(process.env);
       const setup = options.sender

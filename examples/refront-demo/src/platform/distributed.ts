@@ -3,7 +3,7 @@ import { createClient, type EventBus, type Registry, type Service, type Subscrip
 import { createOutbox, openDatabase } from '@refront/data';
 import { registryFromEnv } from '@refront/discovery';
 import { mutualTls, serviceOfSpiffeId } from '@refront/identity';
-import { createAmqpEventBus } from '@refront/transport-amqp';
+import { type AmqpEventBusOptions, createAmqpEventBus } from '@refront/transport-amqp';
 import { createGrpcServer } from '@refront/transport-grpc';
 import { createMuxServer } from '@refront/transport-mux';
 import { parseDns, parseEndpoints } from './endpoints.js';
@@ -27,6 +27,11 @@ export interface DistributedConfig {
   readonly amqpUrl: string;
   /** Prefix of exchanges and queues, so several platforms can share a broker. @default 'refront' */
   readonly amqpNamespace?: string;
+  /**
+   * Events from their owner only (`ownershipBusOptions`, platform/brokerUsers.ts): the broker user
+   * this service publishes as and the owner of every event it consumes. @default none: unchecked
+   */
+  readonly amqpOwnership?: Pick<AmqpEventBusOptions, 'brokerUser' | 'owners' | 'brokerUsers'>;
   /** Connections to PostgreSQL this process may hold. @default 10 */
   readonly databasePoolSize?: number;
   /** gRPC bind address. */
@@ -88,6 +93,7 @@ export async function runDistributed(
     logger,
     metrics,
     ...(config.amqpNamespace ? { namespace: config.amqpNamespace } : {}),
+    ...config.amqpOwnership,
   });
   // Subscriptions stop while the service drains, before its database closes: a handler never
   // runs against a closed pool, and messages not yet taken stay in the queue for the others.

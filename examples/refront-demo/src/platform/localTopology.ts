@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@refront/data';
 import { createDevCertificates, type DevCertificates } from '@refront/identity';
 import { type ChannelModel, connect } from 'amqplib';
+import { brokerUserEnv, createLocalBrokerUsers, type LocalBrokerUsers } from './brokerUsers.js';
 import { schemaOf } from './module.js';
 import { DEFAULT_RPC_LANE, muxServiceName, type RpcLane } from './rpcLane.js';
 import { PLATFORM_MODULES } from './startPlatform.js';
@@ -44,6 +45,13 @@ export interface LocalTopologyOptions {
   readonly muxBasePort?: number;
   /** Instances per service. @default { invoicing: 3 }, 1 for the others */
   readonly instances?: Readonly<Record<string, number>>;
+  /**
+   * Events from their owner only (decision 0049): `startAll` creates a broker user per service
+   * (`<namespace>.<service>`, a password of this topology, with `rabbitmqctl`), each service logs
+   * in as its own, and `stopAll` deletes them. `false` runs every service as `amqpUrl`'s user,
+   * with `AMQP_OWNERSHIP=off`. @default true
+   */
+  readonly ownership?: boolean;
   /** Environment given to every process, over the topology's own. @default {} */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -108,6 +116,7 @@ export class LocalTopology {
   readonly rpc: RpcLane;
   private readonly output: 'inherit' | 'capture';
   private certs: DevCertificates | undefined;
+  private brokerUsers: LocalBrokerUsers | undefined;
 
   constructor(private readonly options: LocalTopologyOptions) {
     this.namespace = options.namespace ?? 'refront';
@@ -171,8 +180,7 @@ export class LocalTopology {
     return this.certs;
   }
 
-  /** Deletes the development certificates (after {@link stopAll}). */
-  async removeCertificates(): Promise<void> {
+  private async removeCertificates(): Promise<void> {
     const certs = this.certs;
     this.certs = undefined;
     if (certs) await rm(certs.dir, { recursive: true, force: true });
@@ -182,6 +190,11 @@ export class LocalTopology {
   async startAll(timeoutMs = 90_000): Promise<void> {
     await this.certificates();
     const services = this.processes.filter((p) => p.service !== 'gateway');
+    if ((this.options.ownership ?? true) && !this.brokerUsers)
+      this.brokerUsers = await createLocalBrokerUsers(PLATFORM_MODULES, {
+        namespace: this.namespace,
+        amqpUrl: this.options.amqpUrl,
+      });
     for (const p of services) this.start(p);
     await Promise.all(services.map((p) => this.waitReady(p, timeoutMs)));
     const gateway = this.one('gateway');
@@ -202,6 +215,8 @@ export class LocalTopology {
     const identity: Record<string, string> = files
       ? { MTLS: 'on', TLS_CA_FILE: files.caFile, TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile }
       : { MTLS: 'off' };
+    if ((o.ownership ?? true) && !this.brokerUsers && p.service !== 'gateway')
+      throw new Error(`${p.name}: no broker users yet (startAll creates them)`);
     const node = ['--conditions=@refront/source', '--import', 'tsx', '--import', EXIT_WITH_PARENT];
     const child = spawn(process.execPath, [...node, SERVE], {
       // Its own process group: a terminal's Ctrl-C reaches only this process, which SIGTERMs each
@@ -212,8 +227,8 @@ export class LocalTopology {
         ...process.env,
         SERVICE: p.service,
         DATABASE_URL: o.databaseUrl,
-        AMQP_URL: o.amqpUrl,
         AMQP_NAMESPACE: this.namespace,
+        ...brokerUserEnv(this.brokerUsers, p.service, o.amqpUrl),
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: String(p.grpcPort),
         REFRONT_RPC: this.rpc,
@@ -287,12 +302,19 @@ export class LocalTopology {
     return this.stop(p, 'SIGKILL');
   }
 
-  /** SIGTERMs every running process (the gateway first) and waits until all exited. */
+  /**
+   * SIGTERMs every running process (the gateway first), waits until all exited, deletes the broker
+   * users and the development certificates ({@link startAll} makes new ones).
+   */
   async stopAll(): Promise<number> {
     const alive = this.processes.filter((p) => p.running);
     const gateway = alive.filter((p) => p.service === 'gateway');
     await Promise.all(gateway.map((p) => this.stop(p)));
     await Promise.all(alive.filter((p) => p.service !== 'gateway').map((p) => this.stop(p)));
+    const users = this.brokerUsers;
+    this.brokerUsers = undefined;
+    await users?.delete();
+    await this.removeCertificates();
     return alive.length;
   }
 
@@ -300,6 +322,11 @@ export class LocalTopology {
   async metrics(p: LocalProcess): Promise<string> {
     const res = await fetch(`http://127.0.0.1:${p.opsPort}/metrics`);
     return res.text();
+  }
+
+  /** The AMQP URL `service` logs in with: its own broker user's, or `amqpUrl` with ownership off. */
+  amqpUrlOf(service: string): string {
+    return this.brokerUsers?.urlOf(service) ?? this.options.amqpUrl;
   }
 
   /** The consumer queue of `group` (`<namespace>.<group>`). */

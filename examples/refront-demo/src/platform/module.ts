@@ -4,6 +4,7 @@ import type {
   Client,
   EventBus,
   Logger,
+  MessageType,
   MetricsRegistry,
   RpcServer,
   ServiceDefinition,
@@ -39,10 +40,25 @@ export interface ModuleRuntime {
   onClose(fn: () => Promise<void> | void): void;
 }
 
+/**
+ * The events a module publishes and the ones its group consumes. In the distributed topology they
+ * are its broker permissions (write its packages' exchanges, bind to the others) and the owners
+ * every consumer checks (the package of a published type belongs to its publisher, decision 0049):
+ * a publish or a subscription left out is refused by the broker, not silently allowed.
+ */
+export interface ModuleEvents {
+  // biome-ignore lint/suspicious/noExplicitAny: a list of different message types
+  readonly publishes: readonly MessageType<any>[];
+  // biome-ignore lint/suspicious/noExplicitAny: a list of different message types
+  readonly consumes: readonly MessageType<any>[];
+}
+
 /** A service of the platform: its migrations and how it registers its API and consumers. */
 export interface ServiceModule {
   /** Service name; also its database schema (dashes become underscores) and consumer group. */
   readonly name: string;
+  /** The events it publishes (through its outbox) and consumes (as its group). */
+  readonly events: ModuleEvents;
   /** Versioned migrations of its schema. */
   readonly migrations: readonly Migration[];
   /**

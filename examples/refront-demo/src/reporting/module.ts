@@ -37,6 +37,7 @@ export function createReportingModule(options: ReportingModuleOptions = {}): Ser
   return {
     name: 'reporting',
     callers: { gateway: '*' },
+    events: { publishes: [], consumes: PROJECTED_TYPES },
     migrations: reportingMigrations,
     register: (runtime) => register(runtime, options),
   };

@@ -38,6 +38,7 @@ export const ticketsModule: ServiceModule = {
     'time-tracking': ['refront.tickets.v1.TicketsService/GetTicket'],
   },
   migrations: ticketsMigrations,
+  events: { publishes: [TicketCreated, TicketUpdated, TicketResolved], consumes: [TicketClassified] },
   async register({ name, server, bus, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const requests = createIdempotentRequests({ db, metrics, logger });
     requests.start();

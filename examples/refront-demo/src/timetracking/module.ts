@@ -37,6 +37,7 @@ interface EntryRow {
 export const timeTrackingModule: ServiceModule = {
   name: 'time-tracking',
   callers: { gateway: '*' },
+  events: { publishes: [TimeLogged], consumes: [] },
   migrations: timeTrackingMigrations,
   async register({ server, client, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
     const tickets = client(TicketsServiceDefinition);

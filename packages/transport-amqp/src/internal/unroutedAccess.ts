@@ -15,6 +15,7 @@ export function unroutedMessageOf(msg: GetMessage): UnroutedMessage {
     messageId: str(p.messageId),
     type: str(p.type),
     source: str(p.appId),
+    publisherUser: str(p.userId),
     contentType: str(p.contentType),
     headers: { ...(p.headers ?? {}) },
     body: new Uint8Array(msg.content),

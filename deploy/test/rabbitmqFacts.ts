@@ -1,0 +1,22 @@
+import type { ServiceModule } from '../../examples/refront-demo/src/platform/module.js';
+import {
+  developmentPassword,
+  rabbitmqDefinitions,
+} from '../../examples/refront-demo/src/platform/rabbitmqDefinitions.js';
+
+/** The Compose console's administrator (not a service: every permission). */
+export const CONSOLE_ADMIN = 'refront';
+
+/** The text deploy/rabbitmq/definitions.json must hold: generated, never edited by hand. */
+export function committedDefinitions(modules: readonly ServiceModule[]): string {
+  const definitions = rabbitmqDefinitions(modules, {
+    password: (user) => (user === CONSOLE_ADMIN ? CONSOLE_ADMIN : developmentPassword(user)),
+    admin: CONSOLE_ADMIN,
+  });
+  return `${JSON.stringify(definitions, null, 2)}\n`;
+}
+
+/** The Secret key of `service`'s AMQP URL in deploy/k8s/secret.yaml: `AMQP_URL_TIME_TRACKING`. */
+export function amqpSecretKey(service: string): string {
+  return `AMQP_URL_${service.toUpperCase().replaceAll('-', '_')}`;
+}
