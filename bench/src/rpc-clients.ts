@@ -7,6 +7,7 @@ import { createStaticRegistry } from '@refront/discovery';
 import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
 import type { MuxModule } from './rpc-mux.js';
 import { MOLECULER_SERVER_NODE } from './rpc-protocol.js';
+import type { ClientTls } from './tls-security.js';
 
 /** The 32-byte message every lane echoes. */
 export const MESSAGE = 'hello, 32 bytes of payload text!';
@@ -46,8 +47,11 @@ export async function grpcBareClient(port: number): Promise<LaneClient> {
   return { call, close: () => client.close() };
 }
 
-/** Refront over gRPC, all defaults: discovery, balancer, default policy, context, span, metrics. */
-export async function refrontGrpcClient(port: number): Promise<LaneClient> {
+/**
+ * Refront over gRPC, all defaults: discovery, balancer, default policy, context, span, metrics;
+ * over TLS when `tls` is given.
+ */
+export async function refrontGrpcClient(port: number, tls?: ClientTls): Promise<LaneClient> {
   const { createGrpcClient } = await import('@refront/transport-grpc');
   const client = createGrpcClient(EchoServiceDefinition, {
     discovery: staticEcho(port),
@@ -55,15 +59,25 @@ export async function refrontGrpcClient(port: number): Promise<LaneClient> {
     caller: 'bench',
     metrics: createMetricsRegistry({ processMetrics: false }),
     logger,
+    ...(tls ? { tls } : {}),
   });
   const request = { message: MESSAGE };
   return { call: () => client.echo(request), close: () => client.close() };
 }
 
-/** Refront over mux, all defaults: the same client chain on a mux channel found through discovery. */
-export async function refrontMuxClient(mux: MuxModule, port: number): Promise<LaneClient> {
+/**
+ * Refront over mux, all defaults: the same client chain on a mux channel found through discovery;
+ * over TLS when `tls` is given.
+ */
+export async function refrontMuxClient(mux: MuxModule, port: number, tls?: ClientTls): Promise<LaneClient> {
   const metrics = createMetricsRegistry({ processMetrics: false });
-  const channel = mux.createMuxChannel({ discovery: staticEcho(port), service: 'echo', metrics, logger });
+  const channel = mux.createMuxChannel({
+    discovery: staticEcho(port),
+    service: 'echo',
+    metrics,
+    logger,
+    ...(tls ? { tls } : {}),
+  });
   const client = createClient(EchoServiceDefinition, channel, { caller: 'bench', metrics });
   const request = { message: MESSAGE };
   return { call: () => client.echo(request), close: () => channel.close() };

@@ -3,7 +3,8 @@
  * the package exists and says the lane is missing where it does not (never a stand-in). The
  * shapes below are the parts of its API the bench uses, typed here so the bench compiles either way.
  */
-import type { Channel, Logger, MetricsRegistry, Registry, RpcServer } from '@refront/core';
+import type { Channel, Logger, MetricsRegistry, Registry, RpcServer, ServerAuthOptions } from '@refront/core';
+import type { ClientTls, ServerTls } from './tls-security.js';
 
 /** The part of `createMuxServer`'s options the bench sets. */
 export interface MuxServerOptionsUsed {
@@ -13,6 +14,8 @@ export interface MuxServerOptionsUsed {
   readonly host?: string;
   readonly port?: number;
   readonly defaultInterceptors?: boolean;
+  readonly tls?: ServerTls;
+  readonly auth?: ServerAuthOptions;
 }
 
 /** The part of `createMuxChannel`'s options the bench sets. */
@@ -23,6 +26,7 @@ export interface MuxChannelOptionsUsed {
   readonly metrics?: MetricsRegistry;
   readonly logger?: Logger;
   readonly policy?: false;
+  readonly tls?: ClientTls;
 }
 
 /** The mux module as the bench uses it. */

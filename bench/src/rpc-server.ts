@@ -1,7 +1,9 @@
 /**
- * Child process of the `rpc` scenario: serves a 32-byte echo on 127.0.0.1 through ONE lane, named
- * by argv[2] (`grpc-bare`, `refront-grpc`, `refront-mux`, `moleculer`, `nest`), each with its
- * defaults, and reports its CPU time over IPC so the parent can charge each round to its side.
+ * Child process of the `rpc` and `tls` scenarios: serves a 32-byte echo on 127.0.0.1 through ONE
+ * lane, named by argv[2] (`grpc-bare`, `refront-grpc`, `refront-mux`, `moleculer`, `nest`), each
+ * with its defaults, and reports its CPU time over IPC so the parent can charge each round to its
+ * side. argv[3], for the Refront lanes only, is a JSON {@link ServerSecuritySpec}: TLS, or mTLS
+ * with declared callers (default plaintext).
  */
 import { createServer } from 'node:net';
 import { createLogger, createMetricsRegistry, type RpcServer } from '@refront/core';
@@ -9,6 +11,7 @@ import { EchoServiceDefinition } from '@refront/test-contracts';
 import { echoImpl } from './echoImpl.js';
 import { loadMux } from './rpc-mux.js';
 import { type FromChild, type Lane, MOLECULER_SERVER_NODE, type ToChild } from './rpc-protocol.js';
+import { type ServerSecuritySpec, serverSecurity } from './tls-security.js';
 
 type Stop = () => Promise<unknown> | unknown;
 
@@ -64,17 +67,19 @@ async function refront(server: RpcServer & { readonly port: number }): Promise<{
   return { port: server.port, stop: () => server.close() };
 }
 
-async function refrontGrpc(): Promise<{ port: number; stop: Stop }> {
+async function refrontGrpc(spec: ServerSecuritySpec): Promise<{ port: number; stop: Stop }> {
   const { createGrpcServer } = await import('@refront/transport-grpc');
   const metrics = createMetricsRegistry({ processMetrics: false });
-  return refront(createGrpcServer({ service: 'echo', logger, metrics, host: '127.0.0.1' }));
+  const secured = serverSecurity(spec);
+  return refront(createGrpcServer({ service: 'echo', logger, metrics, host: '127.0.0.1', ...secured }));
 }
 
-async function refrontMux(): Promise<{ port: number; stop: Stop }> {
+async function refrontMux(spec: ServerSecuritySpec): Promise<{ port: number; stop: Stop }> {
   const mux = await loadMux();
   if ('missing' in mux) throw new Error(mux.missing);
   const metrics = createMetricsRegistry({ processMetrics: false });
-  return refront(mux.createMuxServer({ service: 'echo', logger, metrics, host: '127.0.0.1' }));
+  const secured = serverSecurity(spec);
+  return refront(mux.createMuxServer({ service: 'echo', logger, metrics, host: '127.0.0.1', ...secured }));
 }
 
 /** Mux with the server's default interceptors (context, span, metrics) off: the baseline of their cost. */
@@ -129,7 +134,7 @@ async function nest(): Promise<{ port: number; stop: Stop }> {
   return { port, stop: () => app.close() };
 }
 
-const lanes: Record<Lane, () => Promise<{ port: number; stop: Stop }>> = {
+const lanes: Record<Lane, (spec: ServerSecuritySpec) => Promise<{ port: number; stop: Stop }>> = {
   'grpc-bare': grpcBare,
   'refront-grpc': refrontGrpc,
   'refront-mux': refrontMux,
@@ -146,7 +151,11 @@ const lane = process.argv[2] as Lane;
 try {
   const start = lanes[lane];
   if (!start) throw new Error(`unknown lane ${lane}`);
-  const { port, stop } = await start();
+  const spec = JSON.parse(process.argv[3] ?? '{"security":"plaintext"}') as ServerSecuritySpec;
+  if (spec.security !== 'plaintext' && lane !== 'refront-grpc' && lane !== 'refront-mux') {
+    throw new Error(`lane ${lane} serves plaintext only`);
+  }
+  const { port, stop } = await start(spec);
   process.on('message', (m: ToChild) => {
     if (m.type === 'cpu') {
       const u = process.cpuUsage();

@@ -11,7 +11,7 @@
  * `refront-mux-bare` lane turns the default interceptors and the policy off on both sides; the CPU
  * difference to `refront-mux` is what they cost per call per side (issue 11: about 4 µs).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   grpcBareClient,
   type LaneClient,
@@ -22,15 +22,8 @@ import {
   refrontMuxClient,
 } from '../rpc-clients.js';
 import { loadMux, type MuxModule } from '../rpc-mux.js';
-import type { FromChild, Lane, ToChild } from '../rpc-protocol.js';
-
-interface Round {
-  readonly callsPerSec: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly clientCpuUs: number;
-  readonly serverCpuUs: number;
-}
+import type { Lane } from '../rpc-protocol.js';
+import { fmt, median, type Round, round, startChild, stopChild } from '../rpc-rounds.js';
 
 interface Running {
   readonly lane: Lane;
@@ -47,86 +40,6 @@ const LABELS: Record<Lane, string> = {
   moleculer: 'Moleculer TCP',
   nest: 'NestJS TCP',
 };
-
-function startChild(lane: Lane): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(new URL('../rpc-server.ts', import.meta.url), [lane], {
-    execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${lane} server exited with ${code}`)));
-    child.once('message', (m: FromChild) => {
-      if (m.type === 'ready') resolve({ child, port: m.port });
-      else if (m.type === 'failed') reject(new Error(`${lane} server failed: ${m.error}`));
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send({ type: 'stop' } satisfies ToChild);
-  });
-}
-
-function serverCpu(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (m: FromChild): void => {
-      if (m.type !== 'cpu') return;
-      child.off('message', onMessage);
-      resolve(m.micros);
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'cpu' } satisfies ToChild);
-  });
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
-}
-
-async function round(run: Running, durationMs: number, concurrency: number): Promise<Round> {
-  const latencies: number[] = [];
-  const { call } = run.client;
-  const serverBefore = await serverCpu(run.child);
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
-  const end = start + durationMs;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call();
-      latencies.push((performance.now() - t) * 1_000);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsedMs = performance.now() - start;
-  const cpu = process.cpuUsage(cpuBefore);
-  const serverAfter = await serverCpu(run.child);
-  const calls = latencies.length;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    callsPerSec: (calls * 1_000) / elapsedMs,
-    p50Us: percentile(sorted, 0.5),
-    p99Us: percentile(sorted, 0.99),
-    clientCpuUs: (cpu.user + cpu.system) / calls,
-    serverCpuUs: (serverAfter - serverBefore) / calls,
-  };
-}
-
-function median(rounds: readonly Round[], key: keyof Round): number {
-  const v = rounds.map((r) => r[key]).sort((a, b) => a - b);
-  return v[Math.floor(v.length / 2)] ?? Number.NaN;
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
 
 async function client(lane: Lane, port: number, mux: MuxModule | undefined): Promise<LaneClient> {
   switch (lane) {
@@ -226,7 +139,7 @@ export default async function run(): Promise<void> {
         );
         continue;
       }
-      const { child, port } = await startChild(lane);
+      const { child, port } = await startChild([lane]);
       try {
         runs.push({ lane, label: LABELS[lane], child, client: await client(lane, port, mux) });
       } catch (e: unknown) {
@@ -236,10 +149,11 @@ export default async function run(): Promise<void> {
     }
     const byConcurrency = new Map<number, Map<Lane, number>>();
     for (const concurrency of [1, 64]) {
-      for (const r of runs) await round(r, roundMs / 2, concurrency); // warm-up
+      for (const r of runs) await round(r.child, r.client.call, roundMs / 2, concurrency); // warm-up
       const results = new Map<Lane, Round[]>(runs.map((r) => [r.lane, []]));
       for (let i = 0; i < rounds; i++) {
-        for (const r of runs) results.get(r.lane)?.push(await round(r, roundMs, concurrency));
+        for (const r of runs)
+          results.get(r.lane)?.push(await round(r.child, r.client.call, roundMs, concurrency));
       }
       byConcurrency.set(concurrency, printCell(concurrency, runs, results, rounds));
     }
