@@ -3,7 +3,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
 import { loadServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
+import { SERVE_BUNDLE_DIR } from '../tsup.config.js';
 import { type ComposeService, containerEnv, interpolate, loadCompose } from './composeFile.js';
+import { runtimeImage } from './imageFacts.js';
 import { readRepoFile } from './paths.js';
 import { RUNTIME_ENV, serveEnvNames, serveNumberDefault } from './sourceFacts.js';
 
@@ -116,6 +118,37 @@ describe('compose.yaml', () => {
       JWT_SECRET: 'q7Vd3kP9zR2mW8xT5nB1cY6hJ4fL0sAeUgKiOoXvNbMtQpZr',
     });
     expect(loadServeConfig(prod)).toMatchObject({ NODE_ENV: 'production', DEV_AUTH: false });
+  });
+
+  it('mints a certificate for every service and the gateway before they start; each mounts it read-only', () => {
+    const certs = compose.services.certs as ComposeService;
+    // The same image, running the bundled refront-dev-certs (tsup.config.ts) into its volume.
+    expect(certs.image).toBe(compose.services.tickets?.image);
+    const script = certs.entrypoint?.join('\n') ?? '';
+    expect(script).toContain(
+      `node --enable-source-maps /app/${SERVE_BUNDLE_DIR}/refront-dev-certs.mjs --dir /certs `,
+    );
+    const [volume, dir, mode] = (certs.volumes?.[0] ?? '').split(':');
+    expect({ dir, mode }).toEqual({ dir: '/certs', mode: undefined });
+    expect(compose.volumes).toHaveProperty(volume as string);
+    // The mount point exists in the image, owned by its user, so the volume is writable there.
+    expect(readRepoFile('deploy/Dockerfile')).toMatch(
+      new RegExp(`^COPY --from=build --chown=${runtimeImage().user} \\S+ ${dir}/$`, 'm'),
+    );
+    const names = [...(certs.command ?? [])].sort();
+    expect(names).toEqual(refront.map(([name]) => name).sort());
+    for (const [name, s] of refront) {
+      expect(s.volumes, name).toContain(`${volume}:${dir}:ro`);
+      expect(s.depends_on?.certs, name).toEqual({ condition: 'service_completed_successfully' });
+      expect(containerEnv(s), name).toMatchObject({
+        TLS_CA_FILE: `${dir}/ca.crt`,
+        TLS_CERT_FILE: `${dir}/${name}.crt`,
+        TLS_KEY_FILE: `${dir}/${name}.key`,
+      });
+      // The image's ENV under the service's: what serve.ts parses at start (MTLS on, the default).
+      const env = { ...runtimeImage().env, ...containerEnv(s) };
+      expect(loadServeConfig(env).MTLS, name).toBe('on');
+    }
   });
 
   it(`reads \${NAME:-default} and \${NAME-default} as Compose does, and refuses forms it does not model`, () => {

@@ -4,6 +4,10 @@ import { parseYamlDocs } from './yamlDocs.js';
 /** The parts of a Compose service the checks read. */
 export interface ComposeService {
   image?: string;
+  entrypoint?: string[];
+  command?: string[];
+  /** Short syntax: `volume:/path[:ro]`. */
+  volumes?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
@@ -15,6 +19,7 @@ export interface ComposeService {
 /** A Compose file, parsed with its merge keys resolved and nothing interpolated. */
 export interface ComposeFile {
   services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
 }
 
 /** The Compose file of the platform. */

@@ -22,12 +22,20 @@ export interface Container {
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+/** A volume of a pod template. */
+export interface Volume {
+  name: string;
+  secret?: { secretName: string; defaultMode?: number };
+  emptyDir?: Record<string, unknown>;
 }
 /** The spec of a pod template. */
 export interface PodSpec {
   containers: Container[];
   terminationGracePeriodSeconds?: number;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; fsGroup?: number };
+  volumes?: Volume[];
 }
 /** An apps/v1 Deployment. */
 export interface Deployment {
@@ -81,7 +89,11 @@ export interface K8sObjects {
 
 /** Loads every manifest of a folder (kustomization.yaml apart). */
 export function loadK8s(dir: string): K8sObjects {
-  const docs = loadManifests(dir);
+  return k8sObjectsOf(loadManifests(dir));
+}
+
+/** The lookups over a set of manifests (a folder's, or a changed copy of them in a test). */
+export function k8sObjectsOf(docs: YamlDoc[]): K8sObjects {
   const ofKind = <T>(kind: string): T[] => docs.filter((d) => d.body.kind === kind).map((d) => d.body as T);
   return {
     docs,

@@ -5,12 +5,25 @@ import type { YamlDoc } from './yamlDocs.js';
 /** A model class of kubernetes-models: built from a manifest, `validate()` throws on schema errors. */
 type ModelClass = new (data: Record<string, unknown>) => { validate(): void };
 
-/** The kubernetes-models module of a kind: `apps/v1` + `Deployment` → `kubernetes-models/apps/v1/Deployment`. */
+/**
+ * API groups of custom resources the manifests use, and the package of their models (the same
+ * generator as kubernetes-models, from the project's Go API types): cert-manager's Issuer and
+ * Certificate (docs/deploy.md names the version).
+ */
+const CUSTOM_GROUPS: Readonly<Record<string, string>> = {
+  'cert-manager.io': '@kubernetes-models/cert-manager',
+};
+
+/**
+ * The models module of a kind: `apps/v1` + `Deployment` → `kubernetes-models/apps/v1/Deployment`;
+ * a custom resource's group → its package (`@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer`).
+ */
 function modelModule(apiVersion: string, kind: string): string {
   if (!/^([a-z0-9.-]+\/)?v[0-9]+((alpha|beta)[0-9]+)?$/.test(apiVersion) || !/^[A-Z][A-Za-z]+$/.test(kind)) {
     throw new Error(`not a Kubernetes apiVersion/kind: ${apiVersion} ${kind}`);
   }
-  return `kubernetes-models/${apiVersion}/${kind}`;
+  const custom = CUSTOM_GROUPS[apiVersion.split('/')[0] as string];
+  return `${custom ?? 'kubernetes-models'}/${apiVersion}/${kind}`;
 }
 
 /**

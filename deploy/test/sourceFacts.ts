@@ -6,7 +6,7 @@ import { readRepoFile, repoPath } from './paths.js';
 
 /**
  * The files whose environment variables a `serve.ts` process reads: its own zod schema
- * (serveConfig.ts), the gateway's, discovery, the AI provider, the logger. The deployment files
+ * (serveConfig.ts), the gateway's, service identity (mutual TLS), discovery, the AI provider, the logger. The deployment files
  * may set only these (and NODE_ENV), and docs/deploy.md must describe each one.
  */
 export const ENV_SOURCES = [
@@ -14,6 +14,7 @@ export const ENV_SOURCES = [
   'examples/refront-demo/src/serveConfig.ts',
   'examples/refront-demo/src/gateway/config.ts',
   'examples/refront-demo/src/platform/distributed.ts',
+  'examples/refront-demo/src/platform/serviceIdentity.ts',
   'examples/refront-demo/src/ai/config.ts',
   'packages/discovery/src/registryFromEnv.ts',
   'packages/core/src/logger.ts',
@@ -28,7 +29,7 @@ export const RUNTIME_ENV = ['NODE_ENV'] as const;
 /** Names declared as keys of a zod shape (`  NAME: z.…`) or read as `env.NAME` / `process.env.NAME`. */
 export function envNamesIn(source: string): Set<string> {
   const names = new Set<string>();
-  for (const m of source.matchAll(/^\s+([A-Z][A-Z0-9_]+): z\./gm)) names.add(m[1] as string);
+  for (const m of source.matchAll(/^\s+([A-Z][A-Z0-9_]+): z\s*\./gm)) names.add(m[1] as string);
   for (const m of source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g)) names.add(m[1] as string);
   return names;
 }
@@ -51,10 +52,12 @@ export function serveNumberDefault(name: string): number {
 
 /**
  * What serve.ts's schema makes of a variable left unset (`REFRONT_RPC` → its default lane,
- * `MUX_PORT` → its default port), read by parsing an environment that sets only `SERVICE`.
+ * `MUX_PORT` → its default port), read by parsing an environment that sets only `SERVICE` (and
+ * `MTLS=off`, which the schema requires to leave the certificate files unset).
  */
 export function serveDefault<K extends keyof ServeConfig>(name: K): ServeConfig[K] {
-  return loadServeConfig({ SERVICE: 'tickets', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672' })[name];
+  if (name === 'MTLS') throw new Error('MTLS is set here to parse the rest: read its default elsewhere');
+  return loadServeConfig({ SERVICE: 'tickets', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672', MTLS: 'off' })[name];
 }
 
 /** The demo's sources, relative to the repository root. */
