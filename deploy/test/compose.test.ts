@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@refront/core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +10,7 @@ import { loadServeConfig } from '../../examples/refront-demo/src/serveConfig.js'
 import { SERVE_BUNDLE_DIR } from '../tsup.config.js';
 import { type ComposeService, containerEnv, interpolate, loadCompose } from './composeFile.js';
 import { runtimeImage } from './imageFacts.js';
-import { readRepoFile } from './paths.js';
+import { readRepoFile, repoPath } from './paths.js';
 import { RUNTIME_ENV, serveEnvNames, serveNumberDefault } from './sourceFacts.js';
 
 const compose = loadCompose();
@@ -150,6 +154,42 @@ describe('compose.yaml', () => {
       expect(loadServeConfig(env).MTLS, name).toBe('on');
     }
   });
+
+  it('the certs service makes a set once, keeps it across runs, and makes a new one when a key is missing', () => {
+    const certs = compose.services.certs as ComposeService;
+    const [shell, flag, script, name] = certs.entrypoint ?? [];
+    const dir = mkdtempSync(join(tmpdir(), 'refront-compose-certs-'));
+    try {
+      // The script as the container's shell gets it ($$ is Compose's escape of $), with the bundle
+      // replaced by the same command from source and /certs by a folder of this run.
+      const local = (script ?? '')
+        .replaceAll('$$', '$')
+        .replace(
+          `node --enable-source-maps /app/${SERVE_BUNDLE_DIR}/refront-dev-certs.mjs`,
+          `"${process.execPath}" --conditions=@refront/source --import tsx "${repoPath('packages/identity/src/bin.ts')}"`,
+        )
+        .replaceAll('/certs', dir);
+      const run = () =>
+        execFileSync(shell as string, [flag as string, local, name as string, ...(certs.command ?? [])], {
+          cwd: repoPath('.'),
+          encoding: 'utf8',
+        });
+      const ca = () => readFileSync(join(dir, 'ca.crt'), 'utf8');
+      run();
+      const first = ca();
+      expect(readdirSync(dir).sort()).toEqual(
+        ['ca.crt', ...(certs.command ?? []).flatMap((n) => [`${n}.crt`, `${n}.key`])].sort(),
+      );
+      expect(run()).toMatch(/keeping the certificates/);
+      expect(ca()).toBe(first);
+      rmSync(join(dir, 'reporting.key'));
+      run();
+      expect(ca()).not.toBe(first);
+      expect(readdirSync(dir)).toContain('reporting.key');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it(`reads \${NAME:-default} and \${NAME-default} as Compose does, and refuses forms it does not model`, () => {
     expect(interpolate(`\${REFRONT_RPC:-mux}`, {})).toBe('mux');
