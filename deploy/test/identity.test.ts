@@ -30,11 +30,13 @@ describe('Kubernetes: every process has its own cert-manager certificate (servic
   it('with those files, every container’s environment is accepted by serve.ts with MTLS on', () => {
     for (const d of k8s.deployments) {
       const c = d.spec.template.spec.containers[0] as Container;
-      // Secrets hold their values outside the manifests: stand-ins that pass the checks.
+      // The values of secret.yaml (placeholders for a cluster's own), the JWT secret a real one.
       const secrets = Object.fromEntries(
-        (c.env ?? []).flatMap((e) =>
-          e.valueFrom?.secretKeyRef ? [[e.name, 'postgres://u:p@db:5432/x']] : [],
-        ),
+        (c.env ?? []).flatMap((e) => {
+          const ref = e.valueFrom?.secretKeyRef;
+          const value = ref && k8s.secrets.find((x) => x.metadata.name === ref.name)?.stringData[ref.key];
+          return typeof value === 'string' ? [[e.name, value]] : [];
+        }),
       );
       const env = {
         ...runtimeImage().env,

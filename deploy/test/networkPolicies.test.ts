@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
-import { k8sObjectsOf, loadK8s } from './k8sObjects.js';
+import { deploymentOf, k8sObjectsOf, loadK8s } from './k8sObjects.js';
 import { allowed, type NetworkPolicy, type PlatformPod, platformPods } from './networkPolicies.js';
 import { rpcCallGraph } from './sourceFacts.js';
 
@@ -35,6 +35,10 @@ const lanesOf = (on: string, peers: readonly string[]): string[] =>
 const calleesOf = (caller: string): string[] =>
   platform.filter((s) => declaredCallers.get(s)?.includes(caller));
 
+/** Whether the container of a process sets a variable (a literal, or from a Secret). */
+const sets = (service: string, name: string): boolean =>
+  (deploymentOf(k8s, service).spec.template.spec.containers[0]?.env ?? []).some((e) => e.name === name);
+
 /** What the policies should let in and out of each pod, derived from the declared callers. */
 function expected(service: string): { ingress: string[]; egress: string[] } {
   const pod = podOf(service);
@@ -43,7 +47,8 @@ function expected(service: string): { ingress: string[]; egress: string[] } {
   if (service === 'gateway') {
     return {
       ingress: [ops, `${INGRESS_CONTROLLER} ${portOf(pod, 'http')}`].sort(),
-      egress: [...DNS, ...calls].sort(),
+      // The shared limits' Redis, when the gateway is given one (outside the manifests).
+      egress: [...DNS, ...(sets(service, 'REDIS_URL') ? ['* TCP/6379'] : []), ...calls].sort(),
     };
   }
   return {

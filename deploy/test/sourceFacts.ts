@@ -57,7 +57,9 @@ export function serveNumberDefault(name: string): number {
  */
 export function serveDefault<K extends keyof ServeConfig>(name: K): ServeConfig[K] {
   if (name === 'MTLS') throw new Error('MTLS is set here to parse the rest: read its default elsewhere');
-  return loadServeConfig({ SERVICE: 'tickets', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672', MTLS: 'off' })[name];
+  return loadServeConfig({ SERVICE: 'tickets', AMQP_URL: 'amqp://tickets:pw@rabbitmq:5672', MTLS: 'off' })[
+    name
+  ];
 }
 
 /** The demo's sources, relative to the repository root. */
