@@ -139,7 +139,9 @@ export interface Ticket {
 
 export interface CreateCustomerRequest {
   name: string;
+  /** Hourly rate in minor units (cents), up to 1,000,000.00. */
   hourlyRateMinor: number;
+  /** ISO 4217 code: three capital letters. */
   currency: string;
 }
 
