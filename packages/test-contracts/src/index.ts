@@ -9,3 +9,4 @@ export {
   SleepResponse,
 } from './gen/refront/testing/v1/echo.js';
 export { OtherThingHappened, ThingHappened } from './gen/refront/testing/v1/events.js';
+export { FILE_DESCRIPTOR_SET } from './gen/descriptors.js';

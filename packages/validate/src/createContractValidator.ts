@@ -40,8 +40,6 @@ export interface ContractValidatorOptions {
    * well-known types are resolved here, so a set may leave them out (`--exclude-imports`).
    */
   readonly descriptors: readonly string[];
-  /** Stop at the first violation of a message instead of listing them all. @default false */
-  readonly failFast?: boolean;
 }
 
 const NONE: readonly FieldViolation[] = Object.freeze([]);
@@ -76,7 +74,7 @@ export function createContractValidator(options: ContractValidatorOptions): Mess
   const extensions = ['buf.validate.message', 'buf.validate.field', 'buf.validate.oneof']
     .map((name) => registry.getExtension(name))
     .filter((e): e is DescExtension => e !== undefined);
-  const validator = createValidator({ registry, failFast: options.failFast ?? false });
+  const validator = createValidator({ registry });
   return {
     checkFor<T>(type: MessageType<T>): MessageCheck<T> | undefined {
       const schema = registry.getMessage(type.$type);
