@@ -5,6 +5,7 @@ import { registryFromEnv } from '@refront/discovery';
 import { createAmqpEventBus } from '@refront/transport-amqp';
 import { createGrpcServer } from '@refront/transport-grpc';
 import { createMuxServer } from '@refront/transport-mux';
+import { demoValidator } from './contracts.js';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { type ServiceModule, schemaOf } from './module.js';
 import { createRoutingChannel, demoServiceOf } from './routingChannel.js';
@@ -79,6 +80,7 @@ export async function runDistributed(
     service: module.name,
     logger,
     metrics,
+    validator: demoValidator(),
     ...(config.amqpNamespace ? { namespace: config.amqpNamespace } : {}),
   });
   // Subscriptions stop while the service drains, before its database closes: a handler never
@@ -103,6 +105,7 @@ export async function runDistributed(
     host: config.grpcHost,
     port: config.grpcPort,
     readiness: host,
+    validator: demoValidator(),
   });
   const muxServer =
     config.muxPort === 'off'
@@ -113,6 +116,7 @@ export async function runDistributed(
           metrics,
           host: config.grpcHost,
           port: config.muxPort ?? 0,
+          validator: demoValidator(),
         });
   const server = multiLaneServer(muxServer ? [grpcServer, muxServer] : [grpcServer]);
   const lane = config.rpc ?? DEFAULT_RPC_LANE;
