@@ -20,6 +20,7 @@ import {
 } from '@bufbuild/protobuf/wkt';
 import { createValidator, type Violation } from '@bufbuild/protovalidate';
 import {
+  encodeMessage,
   type FieldViolation,
   invalidOption,
   type MessageCheck,
@@ -86,7 +87,7 @@ export function createContractValidator(options: ContractValidatorOptions): Mess
         throw invalidOption(`the validation rules of ${type.$type} do not compile: ${probe.error.message}`);
       }
       return (message: T): readonly FieldViolation[] => {
-        const result = validator.validate(schema, fromBinary(schema, type.encode(message).finish()));
+        const result = validator.validate(schema, fromBinary(schema, encodeMessage(type, message)));
         if (result.kind === 'valid') return NONE;
         if (result.kind === 'invalid') return result.violations.map(toFieldViolation);
         throw ruleFailed(schema, result.error);
