@@ -23,6 +23,7 @@ export default defineConfig({
       'packages/transport-grpc',
       'packages/transport-mux',
       'packages/transport-amqp',
+      'packages/validate',
       'packages/conformance',
       'examples/refront-demo',
       'deploy',

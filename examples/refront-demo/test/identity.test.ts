@@ -30,12 +30,14 @@ import { infrastructure } from './topology.js';
 
 const infra = await infrastructure('the service identity tests');
 const PROTO_DIR = fileURLToPath(new URL('../proto', import.meta.url));
+/** buf.validate's rules, which the demo's contracts import. */
+const VALIDATE_PROTO_DIR = fileURLToPath(new URL('../../../packages/validate/proto', import.meta.url));
 
 /** `refront.tickets.v1.TicketsService` as any gRPC client builds it: from tickets.proto, at run time. */
 function ticketsClient(address: string, creds: ChannelCredentials) {
   const pkg = loadPackageDefinition(
     loadSync('refront/tickets/v1/tickets.proto', {
-      includeDirs: [PROTO_DIR],
+      includeDirs: [PROTO_DIR, VALIDATE_PROTO_DIR],
       keepCase: false,
       defaults: true,
     }),

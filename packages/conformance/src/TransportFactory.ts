@@ -2,6 +2,7 @@ import type {
   Channel,
   Interceptor,
   Logger,
+  MessageValidator,
   MethodInfo,
   Registry,
   ServiceDefinition,
@@ -56,6 +57,8 @@ export interface ConformanceServerOptions {
   readonly auth?: ConformanceAuth;
   /** Serve over TLS (only asked of lanes with `capabilities.tls`). @default plaintext */
   readonly tls?: ConformanceServerTls;
+  /** Check requests against their contracts' rules before the handlers (the server's `validator`). @default none */
+  readonly validator?: MessageValidator;
   /**
    * Bind this port on 127.0.0.1 instead of a free one: the suite restarts a server where the
    * previous one listened (only asked of lanes with `capabilities.faults`). @default a free port

@@ -10,7 +10,8 @@ import {
   RefrontError,
   runWithContext,
 } from '@refront/core';
-import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
+import { EchoRequest, EchoServiceDefinition, FILE_DESCRIPTOR_SET } from '@refront/test-contracts';
+import { createContractValidator } from '@refront/validate';
 import { describe, expect, it } from 'vitest';
 import { describeDeliveryCases } from './deliveryCases.js';
 import { ALL_STATUSES, FLIP_RETRYABLE, failDetails, PLAIN_ERROR_MESSAGE, THROW_PLAIN } from './echoProbe.js';
@@ -377,6 +378,30 @@ export function describeTransportConformance<H>(name: string, factory: Transport
         });
       });
     }
+
+    describe('validation', () => {
+      const validator = createContractValidator({ descriptors: [FILE_DESCRIPTOR_SET] });
+
+      it("refuses a request that breaks its contract's rules with CORE_INVALID_MESSAGE naming field and rule, before any handler", async () => {
+        await using env = await setup({ validator });
+        const err = await refused(env.client.echo({ message: 'x'.repeat(4097) }));
+        expect(err.toJSON()).toEqual({
+          status: 'INVALID_ARGUMENT',
+          reason: 'CORE_INVALID_MESSAGE',
+          message:
+            'refront.testing.v1.EchoRequest is invalid: message: must be at most 4096 characters [string.max_len]',
+          details: {
+            fieldViolations: [
+              { field: 'message', description: 'must be at most 4096 characters', reason: 'string.max_len' },
+            ],
+          },
+        });
+        expect(err.retryable).toBe(false);
+        expect(env.probe.echoes).toBe(0);
+        expect((await env.client.echo({ message: 'x'.repeat(4096) })).message).toHaveLength(4096);
+        expect(env.probe.echoes).toBe(1);
+      });
+    });
 
     describe('concurrency', () => {
       it('completes 200 concurrent calls, each with its own response', async () => {

@@ -26,7 +26,7 @@ export function failDetails(status: Status): ErrorDetails {
   return {
     fieldViolations: [
       { field: 'message', description: 'must not be empty' },
-      { field: 'lines.0.amount', description: 'must be ≥ 0 (ünïcødé)' },
+      { field: 'lines.0.amount', description: 'must be ≥ 0 (ünïcødé)', reason: 'int64.gte' },
     ],
     metadata: { status, limit: '10/s' },
     retryDelayMs: 1_500,

@@ -1,4 +1,11 @@
-import { type Client, createClient, createLogger, type Interceptor, type Logger } from '@refront/core';
+import {
+  type Client,
+  createClient,
+  createLogger,
+  type Interceptor,
+  type Logger,
+  type MessageValidator,
+} from '@refront/core';
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { createEchoProbe, type EchoProbe } from './echoProbe.js';
 import type {
@@ -39,6 +46,7 @@ export interface SetupOptions {
   readonly interceptors?: readonly Interceptor[];
   readonly tls?: ConformanceServerTls;
   readonly port?: number;
+  readonly validator?: MessageValidator;
   /** TLS of the env's own channel. @default plaintext */
   readonly clientTls?: ConformanceClientTls;
 }

@@ -24,6 +24,7 @@ const inProcess: TransportFactory<InProcessNetwork> = {
         ...(options.auth ? [serverAuthInterceptor(options.auth)] : []),
         ...(options.interceptors ?? []),
       ],
+      ...(options.validator ? { validator: options.validator } : {}),
     });
     for (const c of options.contracts) server.add(c.definition, c.implementation);
     await server.start();

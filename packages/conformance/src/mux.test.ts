@@ -17,6 +17,7 @@ const mux: TransportFactory<string> = {
       interceptors: options.interceptors ?? [],
       ...(options.auth ? { auth: options.auth } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.validator ? { validator: options.validator } : {}),
     });
     for (const c of options.contracts) server.add(c.definition, c.implementation);
     await server.start();

@@ -6,6 +6,7 @@ import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { EventBinding, EventEnvelope, EventHandler } from './events.js';
 import { type Finish, HandlerContext, HandlerRun, handlerWheel } from './internal/HandlerRun.js';
 import type { Logger } from './logger.js';
+import { invalidMessage, type MessageCheck, type MessageValidator } from './MessageValidator.js';
 import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
 import { type MetricsRegistry, type RedRecorder, redRecorder } from './metrics.js';
 import { redHistogramOf } from './RedHistogram.js';
@@ -42,11 +43,18 @@ export interface EventDispatcherOptions {
   readonly handlerTimeoutMs: number;
   /** Aborts every running handler (shutdown's grace period ended). */
   readonly shutdown?: AbortSignal | undefined;
+  /**
+   * Checks every decoded event against its contract's rules before its handler: an event that
+   * breaks them is dead-lettered at once (`CORE_INVALID_MESSAGE`, no retry), the dead letter's
+   * error naming each field. @default none
+   */
+  readonly validator?: MessageValidator | undefined;
 }
 
 interface Bound {
   readonly type: MessageType<unknown>;
   readonly handler: EventHandler<unknown>;
+  readonly check: MessageCheck<unknown> | undefined;
 }
 
 const ACK: DeliveryOutcome = Object.freeze({ kind: 'ack' });
@@ -77,7 +85,11 @@ export class EventDispatcher {
           CoreReason.INVALID_OPTION,
           `two handlers for ${b.type.$type} in group ${options.group}`,
         );
-      this.handlers.set(b.type.$type, b as Bound);
+      this.handlers.set(b.type.$type, {
+        type: b.type,
+        handler: b.handler,
+        check: options.validator?.checkFor(b.type as MessageType<unknown>),
+      });
     }
     this.histogram = options.metrics
       ? redHistogramOf(
@@ -104,7 +116,7 @@ export class EventDispatcher {
     const bound = this.handlers.get(envelope.type);
     if (!bound) {
       const error = `group ${this.options.group} has no handler for ${envelope.type}`;
-      return Promise.resolve(this.dead(envelope, CoreReason.NO_HANDLER, error, attempt));
+      return Promise.resolve(this.dead(envelope, CoreReason.NO_HANDLER, error, attempt, true));
     }
     let event: unknown;
     try {
@@ -113,7 +125,12 @@ export class EventDispatcher {
       const [reason, error] = isRefrontError(e)
         ? [e.reason, e.message]
         : [CoreReason.DECODE_FAILED, String(e)];
-      return Promise.resolve(this.dead(envelope, reason, error, attempt));
+      return Promise.resolve(this.dead(envelope, reason, error, attempt, true));
+    }
+    if (bound.check) {
+      const refused = this.refusal(bound, event);
+      if (refused)
+        return Promise.resolve(this.dead(envelope, refused.reason, refused.message, attempt, true));
     }
     const start = this.histogram ? performance.now() : 0;
     let outcome: Promise<DeliveryOutcome>;
@@ -127,6 +144,27 @@ export class EventDispatcher {
       this.record(envelope.type, o.kind, (performance.now() - start) / 1000);
       return o;
     });
+  }
+
+  /**
+   * Why `event` breaks its contract's rules, or undefined when it keeps them. A check that throws
+   * fails the same way on every attempt, so it dead-letters the event too (CORE_INTERNAL).
+   */
+  private refusal(bound: Bound, event: unknown): RefrontError | undefined {
+    try {
+      const violations = bound.check?.(event) ?? [];
+      return violations.length > 0 ? invalidMessage(bound.type, violations) : undefined;
+    } catch (e: unknown) {
+      const why = e instanceof Error ? e.message : String(e);
+      return new RefrontError(
+        'INTERNAL',
+        CoreReason.INTERNAL,
+        `validating ${bound.type.$type} failed: ${why}`,
+        {
+          cause: e,
+        },
+      );
+    }
   }
 
   private run(
@@ -269,18 +307,19 @@ export class EventDispatcher {
     }
   };
 
-  private dead(envelope: EventEnvelope, reason: string, error: string, attempt: number): DeliveryOutcome {
+  /** Dead-letters a delivery; `refused` when no handler ran (a handler's run records its own outcome). */
+  private dead(
+    envelope: EventEnvelope,
+    reason: string,
+    error: string,
+    attempt: number,
+    refused = false,
+  ): DeliveryOutcome {
     this.options.logger.error(
       { group: this.options.group, eventId: envelope.id, type: envelope.type, attempt, reason, error },
       'event dead-lettered',
     );
-    // Dead before any handler ran (a handler's run records its own outcome).
-    if (
-      reason === CoreReason.NO_HANDLER ||
-      reason === CoreReason.DECODE_FAILED ||
-      reason === CoreReason.UNSUPPORTED_CONTENT_TYPE
-    )
-      this.record(envelope.type, 'dead', 0);
+    if (refused) this.record(envelope.type, 'dead', 0);
     return { kind: 'dead', reason, error };
   }
 

@@ -15,6 +15,7 @@ import {
   type Subscription,
 } from './events.js';
 import type { Logger } from './logger.js';
+import type { MessageValidator } from './MessageValidator.js';
 import type { MetricsRegistry } from './metrics.js';
 
 /** Options of {@link createInProcessEventBus}. */
@@ -25,6 +26,11 @@ export interface InProcessEventBusOptions {
   readonly logger: Logger;
   /** Registry for consumer RED metrics. @default none */
   readonly metrics?: MetricsRegistry | undefined;
+  /**
+   * Checks events against their contracts' rules before their handlers, for every subscription
+   * that sets no `validator` of its own (see {@link SubscribeOptions.validator}). @default none
+   */
+  readonly validator?: MessageValidator | undefined;
 }
 
 /** A valid consumer group name: what RabbitMQ accepts as part of a queue name, too. */
@@ -224,6 +230,7 @@ export class InProcessEventBus implements EventBus {
       metrics: this.options.metrics,
       bindings,
       handlerTimeoutMs,
+      validator: options.validator ?? this.options.validator,
     });
     for (const type of dispatcher.types) group.bound.add(type);
     const consumer: Consumer = { dispatcher, retryDelaysMs, concurrency, inflight: 0, closing: false };

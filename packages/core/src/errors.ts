@@ -67,6 +67,11 @@ export interface FieldViolation {
   readonly field: string;
   /** What was expected, for a human. */
   readonly description: string;
+  /**
+   * The rule that failed, as a stable id a program can match (google.rpc.BadRequest's
+   * FieldViolation `reason`), e.g. protovalidate's `string.uuid` or `required`. @default none
+   */
+  readonly reason?: string;
 }
 
 /** Structured details carried by a {@link RefrontError}; every transport keeps them. */
@@ -294,6 +299,11 @@ export const CoreReason = {
   CALLER_NOT_ALLOWED: 'CORE_CALLER_NOT_ALLOWED',
   /** An idempotency key is empty, longer than 255 characters or not printable ASCII. */
   INVALID_IDEMPOTENCY_KEY: 'CORE_INVALID_IDEMPOTENCY_KEY',
+  /**
+   * A request or event broke the validation rules of its contract (INVALID_ARGUMENT, not
+   * retryable); its field violations name each field and rule. Refused before any handler.
+   */
+  INVALID_MESSAGE: 'CORE_INVALID_MESSAGE',
 } as const;
 
 /** Shorthand for an INVALID_OPTION error thrown by factories at construction. */

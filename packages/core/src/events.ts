@@ -1,6 +1,7 @@
 import type { DeepPartial, MessageType } from './contracts.js';
 import type { Disposable } from './DisposableStore.js';
 import type { Logger } from './logger.js';
+import type { MessageValidator } from './MessageValidator.js';
 
 /** Content type of every Refront event body. */
 export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
@@ -92,6 +93,12 @@ export interface SubscribeOptions {
   readonly concurrency?: number;
   /** Time allowed for one handler run, in ms; then its signal aborts and the attempt fails. @default 30000 */
   readonly handlerTimeoutMs?: number;
+  /**
+   * Checks each decoded event against its contract's rules before its handler; an event that
+   * breaks them is dead-lettered at once (`CORE_INVALID_MESSAGE`, no retry) with each field named
+   * in the dead letter's error. @default the bus's `validator`, else none
+   */
+  readonly validator?: MessageValidator;
 }
 
 /** Retry delays used when a subscription sets none: 5 attempts over about 20 s. */

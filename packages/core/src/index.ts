@@ -100,6 +100,8 @@ export {
 } from './idempotencyKey.js';
 export type { Logger, LoggerOptions } from './logger.js';
 export { createLogger, DEFAULT_LOG_LEVEL } from './logger.js';
+export type { MessageCheck, MessageValidator } from './MessageValidator.js';
+export { invalidMessage } from './MessageValidator.js';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   METADATA_CALLER,

@@ -1,3 +1,4 @@
+export { FILE_DESCRIPTOR_SET } from './gen/descriptors.js';
 export type { DeepPartial, MessageFns } from './gen/refront/testing/v1/echo.js';
 export {
   EchoRequest,

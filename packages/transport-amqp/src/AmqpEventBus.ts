@@ -15,6 +15,7 @@ import {
   invalidOption,
   type Logger,
   type MessageType,
+  type MessageValidator,
   type MetricsRegistry,
   type PublishOptions,
   RefrontError,
@@ -47,6 +48,12 @@ export interface AmqpEventBusOptions {
   readonly logger: Logger;
   /** Registry for consumer RED metrics. @default none */
   readonly metrics?: MetricsRegistry | undefined;
+  /**
+   * Checks events against their contracts' rules before their handlers, for every subscription
+   * that sets no `validator` of its own: an event that breaks them is dead-lettered at once
+   * (`CORE_INVALID_MESSAGE`, no retry). @default none
+   */
+  readonly validator?: MessageValidator | undefined;
   /** Prefix of every exchange and queue name (see docs/amqp.md). @default DEFAULT_NAMESPACE ('refront') */
   readonly namespace?: string;
   /** Connection name shown by `rabbitmqctl list_connections` (client property `connection_name`). @default `<service>-<random>` */
@@ -136,8 +143,10 @@ export class AmqpEventBus implements EventBus {
   private readonly waiters = new Set<() => void>();
   private state: AmqpConnectionState = 'connecting';
   private closing: Promise<void> | undefined;
-  private readonly o: Required<Omit<AmqpEventBusOptions, 'metrics' | 'owners' | 'brokerUsers'>> &
-    Pick<AmqpEventBusOptions, 'metrics' | 'owners' | 'brokerUsers'>;
+  private readonly o: Required<
+    Omit<AmqpEventBusOptions, 'metrics' | 'owners' | 'brokerUsers' | 'validator'>
+  > &
+    Pick<AmqpEventBusOptions, 'metrics' | 'owners' | 'brokerUsers' | 'validator'>;
   private readonly host: SubscriptionHost;
   private readonly notices: UnroutedNotices;
 
@@ -500,6 +509,7 @@ export class AmqpEventBus implements EventBus {
       bindings,
       handlerTimeoutMs,
       shutdown: shutdown.signal,
+      validator: options.validator ?? this.o.validator,
     });
     this.groupTypes.set(group, new Set(dispatcher.types));
     const sub = new AmqpSubscription(this.host, dispatcher, { group, retryDelaysMs, concurrency }, shutdown);

@@ -20,7 +20,7 @@ describe('error mapping: RefrontError ⇄ gRPC status with google.rpc details', 
       details: {
         fieldViolations: [
           { field: 'title', description: 'must not be empty' },
-          { field: 'lines.0.amount', description: 'must be > 0' },
+          { field: 'lines.0.amount', description: 'must be > 0', reason: 'int64.gt' },
         ],
       },
     }),

@@ -64,7 +64,11 @@ export function encodeStatusDetails(error: RefrontError, domain: string): Buffer
   ];
   const violations = error.details.fieldViolations;
   if (violations && violations.length > 0) {
-    const fieldViolations = violations.map((v) => ({ field: v.field, description: v.description }));
+    const fieldViolations = violations.map((v) => ({
+      field: v.field,
+      description: v.description,
+      reason: v.reason ?? '',
+    }));
     details.push(pack(BAD_REQUEST, BadRequest.encode({ fieldViolations }).finish()));
   }
   const delay = error.details.retryDelayMs;
@@ -101,10 +105,11 @@ function decodeDetails(bytes: Buffer): Decoded {
       out.reason = info.reason;
       out.metadata = info.metadata;
     } else if (any.typeUrl === BAD_REQUEST) {
-      out.fieldViolations = BadRequest.decode(any.value).fieldViolations.map((v) => ({
-        field: v.field,
-        description: v.description,
-      }));
+      out.fieldViolations = BadRequest.decode(any.value).fieldViolations.map((v) =>
+        v.reason === ''
+          ? { field: v.field, description: v.description }
+          : { field: v.field, description: v.description, reason: v.reason },
+      );
     } else if (any.typeUrl === RETRY_INFO) {
       const d = RetryInfo.decode(any.value).retryDelay;
       if (d) out.retryDelayMs = d.seconds * 1000 + Math.round(d.nanos / 1e6);

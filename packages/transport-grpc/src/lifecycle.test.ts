@@ -2,7 +2,7 @@ import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { createService, type ServiceState } from '@refront/core';
 import { describe, expect, it } from 'vitest';
 import { createGrpcServer } from './GrpcServer.js';
-import { CONTRACTS_DIR, healthClient, reflectionClient } from './testing/dynamicClients.js';
+import { CONTRACTS_DIR, healthClient, reflectionClient, VALIDATE_DIR } from './testing/dynamicClients.js';
 import {
   EchoServiceDefinition,
   echoClient,
@@ -125,7 +125,10 @@ describe('health, drain and reflection', () => {
 
   it('serves reflection from the contract files', async () => {
     await using env = await startEchoServer('r', {
-      reflection: { protoFiles: ['refront/testing/v1/echo.proto'], includeDirs: [CONTRACTS_DIR] },
+      reflection: {
+        protoFiles: ['refront/testing/v1/echo.proto'],
+        includeDirs: [CONTRACTS_DIR, VALIDATE_DIR],
+      },
     });
     const client = reflectionClient(env.address);
     try {

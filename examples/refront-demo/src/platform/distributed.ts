@@ -6,6 +6,7 @@ import { mutualTls, serviceOfSpiffeId } from '@refront/identity';
 import { type AmqpEventBusOptions, createAmqpEventBus } from '@refront/transport-amqp';
 import { createGrpcServer } from '@refront/transport-grpc';
 import { createMuxServer } from '@refront/transport-mux';
+import { demoValidator } from './contracts.js';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { type ServiceModule, schemaOf } from './module.js';
 import { createRoutingChannel, demoServiceOf } from './routingChannel.js';
@@ -92,6 +93,7 @@ export async function runDistributed(
     service: module.name,
     logger,
     metrics,
+    validator: demoValidator(),
     ...(config.amqpNamespace ? { namespace: config.amqpNamespace } : {}),
     ...config.amqpOwnership,
   });
@@ -127,6 +129,7 @@ export async function runDistributed(
     port: config.grpcPort,
     readiness: host,
     ...secured,
+    validator: demoValidator(),
   });
   const muxServer =
     config.muxPort === 'off'
@@ -138,6 +141,7 @@ export async function runDistributed(
           host: config.grpcHost,
           port: config.muxPort ?? 0,
           ...secured,
+          validator: demoValidator(),
         });
   const server = multiLaneServer(muxServer ? [grpcServer, muxServer] : [grpcServer]);
   const lane = config.rpc ?? DEFAULT_RPC_LANE;

@@ -1,6 +1,7 @@
 import { createClient, type InProcessEventBus, type InProcessNetwork, type Service } from '@refront/core';
 import { createOutbox, type EmbeddedPostgres, type Outbox, openDatabase } from '@refront/data';
 import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
+import { demoValidator } from './contracts.js';
 import { type ServiceModule, schemaOf } from './module.js';
 
 /** Where the monolith's modules keep their data. */
@@ -38,7 +39,12 @@ export async function runMonolith(
     const publisher = bus.as(m.name);
     const outbox = createOutbox({ db, source: m.name, publisher, logger, metrics: host.metrics });
     outboxes.push(outbox);
-    const server = network.createServer({ service: m.name, logger, metrics: host.metrics });
+    const server = network.createServer({
+      service: m.name,
+      logger,
+      metrics: host.metrics,
+      validator: demoValidator(),
+    });
     const cleanups: (() => Promise<void> | void)[] = [];
     const policy = createDefaultPolicy({ metrics: host.metrics, logger, name: m.name });
     cleanups.push(() => policy.close());

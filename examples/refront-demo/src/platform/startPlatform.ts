@@ -18,6 +18,7 @@ import { notificationsModule } from '../notifications/module.js';
 import { reportingModule } from '../reporting/module.js';
 import { ticketsModule } from '../tickets/module.js';
 import { timeTrackingModule } from '../timetracking/module.js';
+import { demoValidator } from './contracts.js';
 import type { ServiceModule } from './module.js';
 import { runMonolith } from './monolith.js';
 
@@ -97,7 +98,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
   });
   const network = createInProcessNetwork();
-  const bus = createInProcessEventBus({ service: 'refront-demo', logger, metrics: service.metrics });
+  const bus = createInProcessEventBus({
+    service: 'refront-demo',
+    logger,
+    metrics: service.metrics,
+    validator: demoValidator(),
+  });
   const embedded =
     options.databaseUrl === undefined
       ? await createEmbeddedPostgres({ dataDir: options.dataDir })

@@ -50,16 +50,18 @@ describe('tickets', () => {
     const api = h.client(TicketsServiceDefinition, 'acme');
     const e = await rejection(api.createCustomer({ name: ' ', hourlyRateMinor: -5, currency: 'euro' }));
     expect(e.status).toBe('INVALID_ARGUMENT');
-    expect(e.details.fieldViolations?.map((v) => v.field).sort()).toEqual([
-      'currency',
-      'hourlyRateMinor',
-      'name',
+    // Refused by the contract's rules (platform/contracts.ts), named by their protobuf field paths.
+    expect(e.reason).toBe('CORE_INVALID_MESSAGE');
+    expect(e.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`).sort()).toEqual([
+      'currency string.pattern',
+      'hourly_rate_minor int64.gte_lte',
+      'name string.pattern',
     ]);
     const t = await rejection(api.createTicket({ customerId: '', title: '', priority: 9 as TicketPriority }));
-    expect(t.details.fieldViolations?.map((v) => v.field).sort()).toEqual([
-      'customerId',
-      'priority',
-      'title',
+    expect(t.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`).sort()).toEqual([
+      'customer_id string.uuid_empty',
+      'priority enum.defined_only',
+      'title string.pattern',
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { on } from '@refront/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
@@ -68,9 +69,15 @@ describe('time tracking', () => {
       'TIMETRACKING_TICKET_RESOLVED',
     ]);
     const unknown = await rejection(
-      time.logTime({ ticketId: 'nope', minutes: 5, description: '', workDate: '' }),
+      time.logTime({ ticketId: randomUUID(), minutes: 5, description: '', workDate: '' }),
     );
     expect([unknown.status, unknown.reason]).toEqual(['NOT_FOUND', 'TIMETRACKING_TICKET_NOT_FOUND']);
+    // A ticket id that is not a UUID breaks the contract's rules: refused before the handler.
+    const malformed = await rejection(
+      time.logTime({ ticketId: 'nope', minutes: 5, description: '', workDate: '' }),
+    );
+    expect([malformed.status, malformed.reason]).toEqual(['INVALID_ARGUMENT', 'CORE_INVALID_MESSAGE']);
+    expect(malformed.details.fieldViolations?.map((v) => v.field)).toEqual(['ticket_id']);
   });
 
   it("cannot log time on another tenant's ticket", async () => {
@@ -83,13 +90,22 @@ describe('time tracking', () => {
   it('lists every invalid field', async () => {
     const time = h.client(TimeTrackingServiceDefinition, 'acme');
     const e = await rejection(
-      time.logTime({ ticketId: '', minutes: 0, description: '', workDate: '2026-02-30' }),
+      time.logTime({ ticketId: '', minutes: 0, description: '', workDate: '2026-02' }),
     );
     expect(e.status).toBe('INVALID_ARGUMENT');
     expect(e.details.fieldViolations?.map((v) => v.field).sort()).toEqual([
       'minutes',
-      'ticketId',
-      'workDate',
+      'ticket_id',
+      'work_date',
+    ]);
+    // A day that has the format but does not exist is the handler's to refuse.
+    const { ticketId } = await openTicket('acme');
+    const day = await rejection(
+      time.logTime({ ticketId, minutes: 5, description: '', workDate: '2026-02-30' }),
+    );
+    expect([day.reason, day.details.fieldViolations?.map((v) => v.field)]).toEqual([
+      'TIMETRACKING_INVALID_ENTRY',
+      ['workDate'],
     ]);
   });
 });

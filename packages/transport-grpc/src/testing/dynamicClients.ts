@@ -15,6 +15,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The repo's contract folder, holding `refront/testing/v1/echo.proto`. */
 export const CONTRACTS_DIR = path.resolve(here, '../../../../proto');
+/** The vendored buf.validate protos, which the contracts import for their validation rules. */
+export const VALIDATE_DIR = path.resolve(here, '../../../validate/proto');
 /** The vendored google.rpc protos. */
 export const GOOGLE_RPC_DIR = path.resolve(here, '../../proto');
 const REFLECTION_DIR = path.resolve(path.dirname(require.resolve('@grpc/reflection')), '../proto');
@@ -30,7 +32,11 @@ function ctor(files: string[], includeDirs: string[], name: string): ServiceClie
 
 /** A dynamic client of `refront.testing.v1.EchoService`, from echo.proto. */
 export function dynamicEchoClient(address: string, creds: ChannelCredentials = credentials.createInsecure()) {
-  const Echo = ctor(['refront/testing/v1/echo.proto'], [CONTRACTS_DIR], 'refront.testing.v1.EchoService');
+  const Echo = ctor(
+    ['refront/testing/v1/echo.proto'],
+    [CONTRACTS_DIR, VALIDATE_DIR],
+    'refront.testing.v1.EchoService',
+  );
   return new Echo(address, creds);
 }
 

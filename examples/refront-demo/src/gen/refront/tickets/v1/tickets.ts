@@ -138,8 +138,11 @@ export interface Ticket {
 }
 
 export interface CreateCustomerRequest {
+  /** 1 to 200 characters, not only spaces. */
   name: string;
+  /** Hourly rate in minor units (cents), up to 1,000,000.00. */
   hourlyRateMinor: number;
+  /** ISO 4217 code: three capital letters. */
   currency: string;
 }
 
@@ -170,6 +173,7 @@ export interface ListCustomersResponse {
 
 export interface CreateTicketRequest {
   customerId: string;
+  /** 1 to 200 characters, not only spaces. */
   title: string;
   description: string;
   /** Unspecified means NORMAL. */

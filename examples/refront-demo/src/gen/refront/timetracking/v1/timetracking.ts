@@ -29,7 +29,10 @@ export interface LogTimeRequest {
   /** 1 to 1440. */
   minutes: number;
   description: string;
-  /** YYYY-MM-DD; empty means today (UTC). */
+  /**
+   * YYYY-MM-DD; empty means today (UTC). The service also refuses days that do not exist or are
+   * in the future.
+   */
   workDate: string;
 }
 

@@ -14,7 +14,12 @@ export const protobufPackage = "refront.testing.v1";
 
 export const protobufFileName = "refront/testing/v1/echo.proto";
 
+/**
+ * The rules below are what the validation cases of the conformance suite break; servers check
+ * them only when they are given a validator.
+ */
 export interface EchoRequest {
+  /** At most 4096 characters. */
   message: string;
   payload: Buffer;
 }
@@ -32,6 +37,7 @@ export interface EchoResponse_SeenEntry {
 }
 
 export interface SleepRequest {
+  /** At most ten minutes. */
   durationMs: number;
 }
 

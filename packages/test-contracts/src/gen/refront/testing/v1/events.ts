@@ -13,6 +13,7 @@ export const protobufFileName = "refront/testing/v1/events.proto";
 
 /** ThingHappened is the event every Refront event transport is tested and benchmarked against. */
 export interface ThingHappened {
+  /** Required (checked only by buses given a validator). */
   id: string;
   sequence: number;
   note: string;
