@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * System tests of the event-driven half (ai, notifications, reporting): the whole platform as a
  * modular monolith, driven through the gateway's public HTTP API as an outside client would.
@@ -208,13 +209,15 @@ describe('reporting', () => {
 describe('notifications', () => {
   it('a notification is sent once even when its event is delivered twice', async () => {
     const tenant = 'notify-sys';
+    // Ids as the contract requires them (UUIDs): an event that breaks its rules is dead-lettered.
+    const invoiceId = randomUUID();
     const { envelope, body } = encodeEvent(
       'invoicing',
       InvoiceIssued,
       {
-        invoiceId: 'inv-twice',
+        invoiceId,
         number: 'INV-000042',
-        customerId: 'c',
+        customerId: randomUUID(),
         period: '2026-01',
         currency: 'EUR',
         totalMinor: 1_999,
@@ -228,7 +231,7 @@ describe('notifications', () => {
     await invoicing.publishRaw(envelope, body);
     await settle(platform);
     const token = await tokenFor(tenant);
-    const res = await http('GET', '/v1/notifications?subjectId=inv-twice', { token });
+    const res = await http('GET', `/v1/notifications?subjectId=${invoiceId}`, { token });
     expect(res.status).toBe(200);
     expect(res.body.notifications).toHaveLength(1);
     expect(res.body.notifications[0]).toMatchObject({

@@ -3,6 +3,7 @@
  * public HTTP API, as an outside client would.
  */
 
+import { randomUUID } from 'node:crypto';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { setupTracing, type TracingHandle } from '@refront/core';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -145,9 +146,13 @@ describe('bad input', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
 
-  it('404 for an unknown ticket, 409 for time on a resolved one', async () => {
+  it('404 for an unknown ticket, 400 naming the field for an id that is not one, 409 for time on a resolved one', async () => {
     const token = await tokenFor('acme');
-    expect((await http('GET', '/v1/tickets/does-not-exist', { token })).status).toBe(404);
+    expect((await http('GET', `/v1/tickets/${randomUUID()}`, { token })).status).toBe(404);
+    const malformed = await http('GET', '/v1/tickets/does-not-exist', { token });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.reason).toBe('CORE_INVALID_MESSAGE');
+    expect(malformed.body.error.fieldViolations.map((v: { field: string }) => v.field)).toEqual(['id']);
     const { ticketId } = await customerAndTicket(token);
     expect(
       (await http('POST', `/v1/tickets/${ticketId}/resolve`, { token, body: { resolution: 'done' } })).status,
@@ -182,7 +187,10 @@ describe('events', () => {
     await settle(platform);
     const dead = platform.bus.deadLetters('invoicing').filter((d) => d.envelope.type === TimeLogged.$type);
     expect(dead).toHaveLength(1);
-    expect(dead[0]?.reason).toBe('INVOICING_BAD_TIME_LOGGED');
+    // Refused by the contract's rules before the handler ran, the fields named.
+    expect(dead[0]?.reason).toBe('CORE_INVALID_MESSAGE');
+    expect(dead[0]?.error).toMatch(/entry_id/);
+    expect(dead[0]?.attempts).toBe(1);
     // The flow still works afterwards.
     const token = await tokenFor('after-dlq');
     const { customerId, ticketId } = await customerAndTicket(token);
