@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { encodeEvent, on } from '@refront/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiServiceDefinition } from '../gen/refront/ai/v1/ai.js';
@@ -152,13 +153,36 @@ describe('on-demand calls', () => {
     expect(summary).toMatch(/^The export to CSV/);
   });
 
-  it('lists every field error of a bad request, and 404s an unknown classification', async () => {
+  it('refuses a request that breaks the contract, naming each field and rule, and 404s an unknown classification', async () => {
     const ai = h.client(AiServiceDefinition, 'acme');
-    const bad = await rejection(ai.classify({ title: '', description: '' }));
-    expect([bad.status, bad.reason]).toEqual(['INVALID_ARGUMENT', 'AI_INVALID_REQUEST']);
+    // Refused by ai.proto's rules (platform/contracts.ts) before the handler, by protobuf path.
+    const bad = await rejection(ai.classify({ title: ' ', description: '' }));
+    expect([bad.status, bad.reason]).toEqual(['INVALID_ARGUMENT', 'CORE_INVALID_MESSAGE']);
+    expect(bad.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`)).toEqual([
+      ' classify.text_required',
+    ]);
+    const long = await rejection(ai.classify({ title: 'x'.repeat(201), description: 'd'.repeat(10_201) }));
+    expect(long.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`).sort()).toEqual([
+      'description string.max_len',
+      'title string.max_len',
+    ]);
     const summary = await rejection(ai.summarize({ text: ' ', maxLength: 5 }));
-    expect(summary.details.fieldViolations?.map((v) => v.field)).toEqual(['text', 'maxLength']);
-    const missing = await rejection(ai.getTicketClassification({ ticketId: 'nope' }));
+    expect([summary.status, summary.reason]).toEqual(['INVALID_ARGUMENT', 'CORE_INVALID_MESSAGE']);
+    expect(summary.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`).sort()).toEqual([
+      'max_length int32.gte_lte',
+      'text string.pattern',
+    ]);
+    // 0 asks for the default length; 20 and 1000 are the bounds.
+    for (const maxLength of [0, 20, 1_000]) {
+      await expect(ai.summarize({ text: 'The export fails.', maxLength })).resolves.toMatchObject({
+        provider: 'local',
+      });
+    }
+    const malformed = await rejection(ai.getTicketClassification({ ticketId: 'nope' }));
+    expect(malformed.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`)).toEqual([
+      'ticket_id string.uuid',
+    ]);
+    const missing = await rejection(ai.getTicketClassification({ ticketId: randomUUID() }));
     expect([missing.status, missing.reason]).toEqual(['NOT_FOUND', 'AI_CLASSIFICATION_NOT_FOUND']);
   });
 

@@ -1,7 +1,5 @@
 /** Reason codes of the AI service (status and retryability in README.md). */
 export const AiReason = {
-  /** A Classify/Summarize request has field errors. */
-  INVALID_REQUEST: 'AI_INVALID_REQUEST',
   /** A TicketCreated names no tenant or ticket. */
   BAD_TICKET_CREATED: 'AI_BAD_TICKET_CREATED',
   /** No classification stored for that ticket (yet). */

@@ -10,7 +10,10 @@ import { AiReason } from './errors.js';
 import { aiMigrations } from './migrations.js';
 import { type AiProvider, DEFAULT_SUMMARY_LENGTH, type TicketText, toUrgency } from './provider.js';
 
-/** Longest text the on-demand calls take, in characters (what a ticket may hold). */
+/**
+ * Longest text the on-demand calls take, in characters (what a ticket may hold): the `max_len` of
+ * ClassifyRequest and SummarizeRequest in ai.proto. A TicketCreated's description is cut to it.
+ */
 export const MAX_INPUT_LENGTH = 10_200;
 
 /** Options of {@link createAiModule}. */
@@ -85,40 +88,16 @@ export function createAiModule(options: AiModuleOptions = {}): ServiceModule {
       };
 
       server.add(AiServiceDefinition, {
+        // Lengths, a non-blank text and the summary length are the contract's rules (ai.proto),
+        // checked before these handlers run.
         async classify(request, ctx) {
           requireTenant(ctx.tenant);
-          new Violations()
-            .check(
-              blank(request.title) && blank(request.description),
-              'title',
-              'title or description must not be empty',
-            )
-            .check(request.title.length > 200, 'title', 'must be at most 200 characters')
-            .check(
-              request.description.length > MAX_INPUT_LENGTH,
-              'description',
-              `must be at most ${MAX_INPUT_LENGTH} characters`,
-            )
-            .throwIfAny(AiReason.INVALID_REQUEST, 'the text to classify is invalid');
           return { classification: await classify(request, ctx.signal) };
         },
 
         async summarize(request, ctx) {
           requireTenant(ctx.tenant);
           const max = request.maxLength === 0 ? DEFAULT_SUMMARY_LENGTH : request.maxLength;
-          new Violations()
-            .check(blank(request.text), 'text', 'must not be empty')
-            .check(
-              request.text.length > MAX_INPUT_LENGTH,
-              'text',
-              `must be at most ${MAX_INPUT_LENGTH} characters`,
-            )
-            .check(
-              !Number.isInteger(max) || max < 20 || max > 1_000,
-              'maxLength',
-              'must be 0 or from 20 to 1000',
-            )
-            .throwIfAny(AiReason.INVALID_REQUEST, 'the text to summarise is invalid');
           const { value } = await timed('summarize', () =>
             provider.summarize(request.text, { signal: ctx.signal, maxSummaryLength: max }),
           );

@@ -2,8 +2,6 @@
 export const NotificationsReason = {
   /** An event names no tenant or no invoice/ticket (dead-lettered at once). */
   BAD_EVENT: 'NOTIFICATIONS_BAD_EVENT',
-  /** A list filter is invalid. */
-  INVALID_FILTER: 'NOTIFICATIONS_INVALID_FILTER',
   /** The SMTP server could not be reached, or did not accept the mail. */
   SMTP_FAILED: 'NOTIFICATIONS_SMTP_FAILED',
   /** Mail goes to an outside SMTP server: there is no receiver here to list. */

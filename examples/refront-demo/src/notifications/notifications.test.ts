@@ -1,4 +1,5 @@
-import { encodeEvent, isRefrontError } from '@refront/core';
+import { randomUUID } from 'node:crypto';
+import { encodeEvent } from '@refront/core';
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
@@ -117,11 +118,14 @@ describe('notifications', () => {
   });
 
   it('tells about urgent classifications only, and about resolved tickets', async () => {
+    // Ticket ids are UUIDs: the subject_id filter below is checked against the contract.
+    const urgentId = randomUUID();
+    const calmId = randomUUID();
     const ai = h.bus.as('ai');
     await ai.publish(
       TicketClassified,
       {
-        ticketId: 'ticket-urgent',
+        ticketId: urgentId,
         category: 'outage',
         urgency: Urgency.URGENCY_URGENT,
         summary: 'Checkout is down.',
@@ -130,14 +134,14 @@ describe('notifications', () => {
     );
     await ai.publish(
       TicketClassified,
-      { ticketId: 'ticket-calm', category: 'feature', urgency: Urgency.URGENCY_HIGH, summary: 'Dark mode.' },
+      { ticketId: calmId, category: 'feature', urgency: Urgency.URGENCY_HIGH, summary: 'Dark mode.' },
       { tenant: 'globex' },
     );
     await h.bus
       .as('tickets')
       .publish(
         TicketResolved,
-        { ticketId: 'ticket-calm', customerId: 'c', resolution: 'Shipped.' },
+        { ticketId: calmId, customerId: 'c', resolution: 'Shipped.' },
         { tenant: 'globex' },
       );
     const api = h.client(NotificationsServiceDefinition, 'globex');
@@ -147,8 +151,8 @@ describe('notifications', () => {
     await drained(h);
     const { notifications } = await api.listNotifications({});
     expect(notifications.map((n) => [n.kind, n.subjectId, n.recipient])).toEqual([
-      [NotificationKind.NOTIFICATION_KIND_TICKET_RESOLVED, 'ticket-calm', 'support@globex.example'],
-      [NotificationKind.NOTIFICATION_KIND_TICKET_URGENT, 'ticket-urgent', 'oncall@globex.example'],
+      [NotificationKind.NOTIFICATION_KIND_TICKET_RESOLVED, calmId, 'support@globex.example'],
+      [NotificationKind.NOTIFICATION_KIND_TICKET_URGENT, urgentId, 'oncall@globex.example'],
     ]);
     expect(notifications[1]?.body).toContain('Checkout is down.');
     // What the SMTP receiver got: one message per notification, the calm classification none.
@@ -157,8 +161,8 @@ describe('notifications', () => {
       [...notifications].reverse().map((n) => [n.messageId, [n.recipient]]),
     );
     const urgent = await api.listNotifications({ kind: NotificationKind.NOTIFICATION_KIND_TICKET_URGENT });
-    expect(urgent.notifications.map((n) => n.subjectId)).toEqual(['ticket-urgent']);
-    const about = await api.listNotifications({ subjectId: 'ticket-calm' });
+    expect(urgent.notifications.map((n) => n.subjectId)).toEqual([urgentId]);
+    const about = await api.listNotifications({ subjectId: calmId });
     expect(about.notifications).toHaveLength(1);
     // Tenant-scoped: acme sees only its own.
     const acme = await h.client(NotificationsServiceDefinition, 'acme').listNotifications({});
@@ -180,10 +184,25 @@ describe('notifications', () => {
     expect(first.notifications.map((n) => n.subjectId)).toEqual(['page-4', 'page-3', 'page-2']);
     expect(second.notifications.map((n) => n.subjectId)).toEqual(['page-1', 'page-0']);
     expect(second.nextPageToken).toBe('');
-    const bad = await api.listNotifications({ kind: 99 as NotificationKind }).catch((e: unknown) => e);
-    expect(isRefrontError(bad) && bad.reason).toBe('NOTIFICATIONS_INVALID_FILTER');
-    const token = await api.listNotifications({ pageToken: 'garbage' }).catch((e: unknown) => e);
-    expect(isRefrontError(token) && token.status).toBe('INVALID_ARGUMENT');
+    // Refused by notifications.proto's rules before the handler, each field and rule named.
+    const bad = await rejection(
+      api.listNotifications({
+        kind: 99 as NotificationKind,
+        subjectId: 'inv-1',
+        pageSize: 101,
+        pageToken: 'x'.repeat(513),
+      }),
+    );
+    expect([bad.status, bad.reason]).toEqual(['INVALID_ARGUMENT', 'CORE_INVALID_MESSAGE']);
+    expect(bad.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`).sort()).toEqual([
+      'kind enum.defined_only',
+      'page_size int32.gte_lte',
+      'page_token string.max_len',
+      'subject_id string.uuid',
+    ]);
+    // A token of the right size that does not decode is the handler's to refuse.
+    const token = await rejection(api.listNotifications({ pageToken: 'garbage' }));
+    expect([token.status, token.reason]).toEqual(['INVALID_ARGUMENT', 'PLATFORM_INVALID_PAGE']);
   });
 
   it('dead-letters an event without a tenant or subject at once', async () => {

@@ -27,6 +27,11 @@ async function quiet() {
   });
 }
 
+// Customer ids are UUIDs, as the tickets service makes them: the report's customer_id filter is
+// checked against the contract. A sorts before B.
+const CUST_A = '0000000a-0000-4000-8000-000000000000';
+const CUST_B = '0000000b-0000-4000-8000-000000000000';
+
 let n = 0;
 const logged = (tenant: string, customerId: string, minutes: number, workDate: string) =>
   h.bus
@@ -57,14 +62,14 @@ const issued = (
 
 describe('customer report (hours and revenue per customer and month)', () => {
   it('sums logged time per month and invoiced totals to the cent, per customer', async () => {
-    await logged('acme', 'cust-b', 95, '2026-03-03');
-    await logged('acme', 'cust-b', 130, '2026-03-10');
-    await logged('acme', 'cust-b', 45, '2026-04-01');
-    await logged('acme', 'cust-a', 60, '2026-03-15');
-    await issued('acme', 'cust-b', '2026-03', 35_626, 225);
-    await issued('acme', 'cust-b', '2026-04', 7_125, 45);
-    await issued('acme', 'cust-a', '2026-03', 100_01, 60, 'USD');
-    await logged('other', 'cust-b', 999, '2026-03-01');
+    await logged('acme', CUST_B, 95, '2026-03-03');
+    await logged('acme', CUST_B, 130, '2026-03-10');
+    await logged('acme', CUST_B, 45, '2026-04-01');
+    await logged('acme', CUST_A, 60, '2026-03-15');
+    await issued('acme', CUST_B, '2026-03', 35_626, 225);
+    await issued('acme', CUST_B, '2026-04', 7_125, 45);
+    await issued('acme', CUST_A, '2026-03', 100_01, 60, 'USD');
+    await logged('other', CUST_B, 999, '2026-03-01');
     const api = h.client(ReportingServiceDefinition, 'acme');
     const report = await eventually(async () => {
       const r = await api.getCustomerReport({});
@@ -74,7 +79,7 @@ describe('customer report (hours and revenue per customer and month)', () => {
         ? r
         : undefined;
     });
-    expect(report.customers.map((c) => c.customerId)).toEqual(['cust-a', 'cust-b']);
+    expect(report.customers.map((c) => c.customerId)).toEqual([CUST_A, CUST_B]);
     const b = report.customers[1];
     expect(b?.loggedMinutes).toBe(270);
     expect(b?.revenue).toEqual([
@@ -88,7 +93,7 @@ describe('customer report (hours and revenue per customer and month)', () => {
       { currency: 'USD', amountMinor: 10_001, billedMinutes: 60, invoiceCount: 1 },
     ]);
     const march = await api.getCustomerReport({
-      customerId: 'cust-b',
+      customerId: CUST_B,
       fromMonth: '2026-03',
       toMonth: '2026-03',
     });
@@ -106,18 +111,36 @@ describe('customer report (hours and revenue per customer and month)', () => {
     const second = await api.getCustomerReport({ pageSize: 2, pageToken: first.nextPageToken });
     expect([...first.customers, ...second.customers].map((c) => c.customerId)).toEqual(['p-1', 'p-2', 'p-3']);
     expect(second.nextPageToken).toBe('');
+    // Refused by reporting.proto's rules before the handler, each field and rule named.
     const bad = await rejection(
-      api.getCustomerReport({ fromMonth: '2026-13', toMonth: '2025-01', pageSize: 500, pageToken: 'x' }),
+      api.getCustomerReport({
+        customerId: 'p-1',
+        fromMonth: '2026-13',
+        toMonth: '2027-1',
+        pageSize: 500,
+        pageToken: 'x'.repeat(513),
+      }),
     );
-    expect(bad.reason).toBe('REPORTING_INVALID_REQUEST');
-    expect(bad.details.fieldViolations?.map((v) => v.field)).toEqual([
-      'fromMonth',
-      'toMonth',
-      'pageSize',
-      'pageToken',
+    expect([bad.status, bad.reason]).toEqual(['INVALID_ARGUMENT', 'CORE_INVALID_MESSAGE']);
+    expect(bad.details.fieldViolations?.map((v) => `${v.field} ${v.reason}`).sort()).toEqual([
+      'customer_id string.uuid',
+      'from_month string.pattern',
+      'page_size int32.gte_lte',
+      'page_token string.max_len',
+      'to_month string.pattern',
     ]);
+    // A range that ends before it starts breaks the message's CEL rule (no single field).
     const order = await rejection(api.getCustomerReport({ fromMonth: '2026-05', toMonth: '2026-04' }));
-    expect(order.details.fieldViolations?.[0]?.field).toBe('toMonth');
+    expect(order.details.fieldViolations?.map((v) => [v.field, v.reason, v.description])).toEqual([
+      ['', 'customer_report.month_order', 'to_month must not be before from_month'],
+    ]);
+    await expect(api.getCustomerReport({ fromMonth: '2026-01', toMonth: '2026-01' })).resolves.toBeDefined();
+    // A token of the right size that does not decode is the handler's to refuse.
+    const token = await rejection(api.getCustomerReport({ pageToken: 'x' }));
+    expect([token.reason, token.details.fieldViolations?.map((v) => v.field)]).toEqual([
+      'REPORTING_INVALID_REQUEST',
+      ['pageToken'],
+    ]);
   });
 });
 

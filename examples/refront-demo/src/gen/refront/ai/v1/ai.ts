@@ -36,7 +36,9 @@ export interface TicketClassification {
 }
 
 export interface ClassifyRequest {
+  /** At most 200 characters. */
   title: string;
+  /** At most 10,200 characters (what a ticket may hold). */
   description: string;
 }
 
@@ -45,6 +47,7 @@ export interface ClassifyResponse {
 }
 
 export interface SummarizeRequest {
+  /** 1 to 10,200 characters, not only spaces. */
   text: string;
   /** Longest summary wanted, in characters (20-1000). 0 means 160. */
   maxLength: number;

@@ -68,7 +68,9 @@ export interface TicketClassified {
   ticketId: string;
   /** e.g. billing, bug, account, feature, outage. */
   category: string;
+  /** Never unspecified: the AI service always sets one. */
   urgency: Urgency;
+  /** One sentence, at most 1000 characters. */
   summary: string;
   /** 0..1. */
   confidence: number;

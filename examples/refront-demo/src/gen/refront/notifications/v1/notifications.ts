@@ -131,7 +131,7 @@ export interface ListNotificationsRequest {
   pageToken: string;
   /** Only this kind, when set. */
   kind: NotificationKind;
-  /** Only notifications about this invoice or ticket, when set. */
+  /** Only notifications about this invoice or ticket (a UUID), when set. */
   subjectId: string;
 }
 

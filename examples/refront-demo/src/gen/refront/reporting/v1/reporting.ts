@@ -43,7 +43,7 @@ export interface CustomerReport {
 }
 
 export interface GetCustomerReportRequest {
-  /** Only this customer, when set. */
+  /** Only this customer (a UUID), when set. */
   customerId: string;
   /** First month (YYYY-MM), when set. */
   fromMonth: string;
@@ -51,6 +51,7 @@ export interface GetCustomerReportRequest {
   toMonth: string;
   /** Customers per page (1-100). 0 means 20. */
   pageSize: number;
+  /** next_page_token of the previous page, or empty for the first page. */
   pageToken: string;
 }
 
