@@ -6,7 +6,9 @@ import { readdirSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
 import { DEFAULT_RETRY_DELAYS_MS } from '@refront/core';
 import { openDatabase } from '@refront/data';
+import { deleteBrokerUser } from '@refront/transport-amqp';
 import { connect } from 'amqplib';
+import { brokerUserOf } from '../src/platform/brokerUsers.js';
 import { PLATFORM_MODULES } from '../src/platform/startPlatform.js';
 
 /** PostgreSQL and RabbitMQ as the tests expect them on this machine. */
@@ -106,6 +108,8 @@ export async function isolatedInfrastructure(prefix: string): Promise<TestInfras
     async [Symbol.asyncDispose]() {
       await adminQuery(`drop database if exists ${name} with (force)`);
       await deleteNamespace(namespace);
+      // A topology whose parent was killed never ran its stopAll: its broker users stay behind.
+      await Promise.all(PLATFORM_MODULES.map((m) => deleteBrokerUser(brokerUserOf(m.name, `${namespace}.`))));
     },
   };
 }
