@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createRequestContext, runWithContext } from './context.js';
 import type { MessageType } from './contracts.js';
+import type { DeliveryOutcome } from './DeliveryOutcome.js';
 import { decodeEventBody } from './decodeEventBody.js';
 import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { EventBinding, EventEnvelope, EventHandler } from './events.js';
@@ -16,15 +17,6 @@ import { parseTraceparent, startSpan, withActiveSpan } from './trace.js';
 export const METADATA_EVENT_ID = 'x-refront-event-id';
 /** Metadata key under which a handler's context carries the correlation id. */
 export const METADATA_CORRELATION_ID = 'x-refront-correlation-id';
-
-/** What a transport does with a delivery after the handler ran. */
-export type DeliveryOutcome =
-  /** Handled: acknowledge it. */
-  | { readonly kind: 'ack' }
-  /** Failed but may succeed later: redeliver after the next retry delay. */
-  | { readonly kind: 'retry'; readonly error: RefrontError }
-  /** Give up: move it to the dead-letter queue with the reason. */
-  | { readonly kind: 'dead'; readonly reason: string; readonly error: string };
 
 /** Options of {@link createEventDispatcher}. */
 export interface EventDispatcherOptions {

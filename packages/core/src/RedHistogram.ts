@@ -1,5 +1,9 @@
 import type { Registry } from 'prom-client';
-import { DEFAULT_LATENCY_BUCKETS } from './metrics.js';
+
+/** Latency buckets in seconds, from 100 µs to 10 s. */
+export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /** One label set of a {@link RedHistogram}: observing is an array increment, no hashing. */
 export interface HistogramSeries {

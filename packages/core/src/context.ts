@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span, SpanContext } from '@opentelemetry/api';
-import type { Logger } from './logger.js';
+// pino's Logger, as logger.ts names it: importing it from there would tie the two files in a circle.
+import type { Logger } from 'pino';
 import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
 
 /**

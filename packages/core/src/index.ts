@@ -36,11 +36,12 @@ export {
   methodsOf,
 } from './createClient.js';
 export { DeadlineWheel, type DeadlineWheelOptions, type Expirable } from './DeadlineWheel.js';
+export type { DeliveryOutcome } from './DeliveryOutcome.js';
 export type { Disposable } from './DisposableStore.js';
 export { DisposableStore, toDisposable } from './DisposableStore.js';
 export { decodeEventBody, JSON_CONTENT_TYPE } from './decodeEventBody.js';
 export { decodeMessage } from './decodeMessage.js';
-export type { DeliveryOutcome, EventDispatcherOptions } from './EventDispatcher.js';
+export type { EventDispatcherOptions } from './EventDispatcher.js';
 export {
   createEventDispatcher,
   EventDispatcher,
@@ -112,7 +113,6 @@ export type { MetricsRegistry, MetricsRegistryOptions, RedRecorder } from './met
 export {
   counterOf,
   createMetricsRegistry,
-  DEFAULT_LATENCY_BUCKETS,
   histogramOf,
   redRecorder,
 } from './metrics.js';
@@ -120,7 +120,7 @@ export type { OpsServerOptions, ReadinessCheck } from './OpsServer.js';
 export { READINESS_CHECK_TIMEOUT_MS, startOpsServer } from './OpsServer.js';
 export type { AttemptContext, ExecuteOptions, Policy } from './Policy.js';
 export type { HistogramSeries } from './RedHistogram.js';
-export { RedHistogram, redHistogramOf } from './RedHistogram.js';
+export { DEFAULT_LATENCY_BUCKETS, RedHistogram, redHistogramOf } from './RedHistogram.js';
 export type {
   HealthCheck,
   RegisterOptions,

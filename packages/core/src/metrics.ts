@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { HistogramSeries, RedHistogram } from './RedHistogram.js';
+import { DEFAULT_LATENCY_BUCKETS, type HistogramSeries, type RedHistogram } from './RedHistogram.js';
 
 /** A Prometheus metrics registry (prom-client). */
 export type MetricsRegistry = Registry;
@@ -39,11 +39,6 @@ const MISNAMED_GAUGES = [
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
 ] as const;
-
-/** Latency buckets in seconds, from 100 µs to 10 s. */
-export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
 
 const histograms = new WeakMap<Registry, Map<string, Histogram<string>>>();
 

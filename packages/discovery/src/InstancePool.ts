@@ -1,7 +1,7 @@
 import { createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
 import { type Balancer, type BalancerOptions, createBalancer, type Pick } from './Balancer.js';
 import { closedError } from './errors.js';
-import { Attempts, type InstanceAttempts } from './InstancePoolAttempts.js';
+import { Attempts, type InstanceAttempts, type PooledInstance } from './InstancePoolAttempts.js';
 import { validateServiceName } from './internal/validate.js';
 
 /**
@@ -37,22 +37,6 @@ export interface InstancePoolOptions<C> {
   readonly balancer?: Omit<BalancerOptions, 'service'> | undefined;
   /** Where a watch that ends with an error and a failed close are logged. @default a logger for `refront-discovery` */
   readonly logger?: Logger | undefined;
-}
-
-/**
- * One picked instance with its connection, for one attempt.
- *
- * @example
- * const { key, pick, connection } = pool.pick();
- * call.target = key; // `tickets/10.0.0.7:50051`
- */
-export interface PooledInstance<C> {
-  /** `service/address:port`: the attempt's target, the key of its circuit breaker. */
-  readonly key: string;
-  /** The balancer's pick: call `pick.done(ok)` once when the attempt ends. */
-  readonly pick: Pick;
-  /** The instance's connection, shared by every call to it. */
-  readonly connection: C;
 }
 
 /**

@@ -1,5 +1,21 @@
 import type { ServiceInstance } from '@refront/core';
-import type { PooledInstance } from './InstancePool.js';
+import type { Pick } from './Balancer.js';
+
+/**
+ * One picked instance with its connection, for one attempt.
+ *
+ * @example
+ * const { key, pick, connection } = pool.pick();
+ * call.target = key; // `tickets/10.0.0.7:50051`
+ */
+export interface PooledInstance<C> {
+  /** `service/address:port`: the attempt's target, the key of its circuit breaker. */
+  readonly key: string;
+  /** The balancer's pick: call `pick.done(ok)` once when the attempt ends. */
+  readonly pick: Pick;
+  /** The instance's connection, shared by every call to it. */
+  readonly connection: C;
+}
 
 /** What {@link InstancePicks} needs of a pool: a pick that can pass over one instance. */
 export interface InstancePicker<C> {

@@ -31,9 +31,9 @@ export {
 } from './DnsRegistry.js';
 export type { DiscoveryReasonCode } from './errors.js';
 export { DiscoveryReason } from './errors.js';
-export type { InstancePool, InstancePoolOptions, PooledInstance } from './InstancePool.js';
+export type { InstancePool, InstancePoolOptions } from './InstancePool.js';
 export { createInstancePool } from './InstancePool.js';
-export type { InstanceAttempts, InstancePicker } from './InstancePoolAttempts.js';
+export type { InstanceAttempts, InstancePicker, PooledInstance } from './InstancePoolAttempts.js';
 export { InstancePicks } from './InstancePoolAttempts.js';
 export {
   DEFAULT_DEREGISTER_CRITICAL_AFTER_MS,

@@ -18,7 +18,6 @@ export type { AmqpReasonCode } from './errors.js';
 export { AmqpReason } from './errors.js';
 export { HEADERS as AMQP_HEADERS } from './internal/amqpEnvelope.js';
 export type { AlternateExchangeMode } from './internal/topology.js';
-export type { UnroutedMessage, UnroutedQueueOptions } from './listUnrouted.js';
 export { listUnrouted } from './listUnrouted.js';
 export type { TopologyNames } from './names.js';
 export { domainOf, topologyNames } from './names.js';
@@ -26,3 +25,4 @@ export type { ReplayUnroutedOptions, ReplayUnroutedResult } from './replayUnrout
 export { replayUnrouted } from './replayUnrouted.js';
 export type { BrokerPermissions, ServiceBrokerUserOptions } from './serviceBrokerUser.js';
 export { createServiceBrokerUser, deleteBrokerUser, servicePermissions } from './serviceBrokerUser.js';
+export type { UnroutedMessage, UnroutedQueueOptions } from './UnroutedMessage.js';

@@ -4,7 +4,7 @@ import { nackedError } from './errors.js';
 import { forwardOptions, HEADERS } from './internal/amqpEnvelope.js';
 import { unroutedMessageOf, withUnroutedQueue } from './internal/unroutedAccess.js';
 import { urlUser } from './internal/urlUser.js';
-import type { UnroutedMessage, UnroutedQueueOptions } from './listUnrouted.js';
+import type { UnroutedMessage, UnroutedQueueOptions } from './UnroutedMessage.js';
 
 /** Options of {@link replayUnrouted}. */
 export interface ReplayUnroutedOptions extends UnroutedQueueOptions {

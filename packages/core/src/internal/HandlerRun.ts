@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { MutableRequestContext } from '../context.js';
 import { DeadlineWheel, type Expirable } from '../DeadlineWheel.js';
-import type { DeliveryOutcome } from '../EventDispatcher.js';
+import type { DeliveryOutcome } from '../DeliveryOutcome.js';
 import { CoreReason, RefrontError } from '../errors.js';
 import type { EventContext, EventEnvelope, EventHandler } from '../events.js';
 import type { Logger } from '../logger.js';

@@ -2,8 +2,8 @@ import { invalidOption, RefrontError } from '@refront/core';
 import { type ChannelModel, connect, type GetMessage } from 'amqplib';
 import { DEFAULT_NAMESPACE } from '../AmqpEventBus.js';
 import { AmqpReason } from '../errors.js';
-import type { UnroutedMessage, UnroutedQueueOptions } from '../listUnrouted.js';
 import { type TopologyNames, topologyNames } from '../names.js';
+import type { UnroutedMessage, UnroutedQueueOptions } from '../UnroutedMessage.js';
 
 /** A parked message as tools see it. */
 export function unroutedMessageOf(msg: GetMessage): UnroutedMessage {
