@@ -151,7 +151,7 @@ describe('bad input', () => {
     expect((await http('GET', `/v1/tickets/${randomUUID()}`, { token })).status).toBe(404);
     const malformed = await http('GET', '/v1/tickets/does-not-exist', { token });
     expect(malformed.status).toBe(400);
-    expect(malformed.body.error.reason).toBe('CORE_INVALID_MESSAGE');
+    expect(malformed.body.error.reason).toBe('GATEWAY_VALIDATION_FAILED');
     expect(malformed.body.error.fieldViolations.map((v: { field: string }) => v.field)).toEqual(['id']);
     const { ticketId } = await customerAndTicket(token);
     expect(

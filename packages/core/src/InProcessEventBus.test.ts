@@ -254,6 +254,28 @@ describe('in-process event bus', () => {
     });
   });
 
+  it('counts an event as pending until its handler has finished, not only while it is queued', async () => {
+    await using b = bus();
+    let release: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      const gate = new Promise<void>((r) => (release = r));
+      void b.subscribe('slow', [
+        on(ThingHappened, async () => {
+          resolve();
+          await gate;
+        }),
+      ]);
+    });
+    await b.publish(ThingHappened, { id: 'slow-1', sequence: 1 });
+    await started;
+    try {
+      expect(b.pendingCount('slow')).toBe(1);
+    } finally {
+      release(); // even when the assertion fails, so closing the bus does not wait on the handler
+    }
+    await until(() => b.pendingCount('slow') === 0);
+  });
+
   it('refuses publishes after close with UNAVAILABLE', async () => {
     const b = bus();
     await b.close();

@@ -257,9 +257,17 @@ export class InProcessEventBus implements EventBus {
     return subscription;
   }
 
-  /** Events waiting in a group's queue (not yet handed to a handler). */
+  /**
+   * Events of a group not handled yet: waiting in its queue, or in a handler now. A wait for
+   * "quiet" (0) that counted only the queue would end while a slow handler still runs. A failed
+   * event waiting for its retry delay is not counted until it is queued again.
+   */
   pendingCount(group: string): number {
-    return this.groups.get(group)?.pending.length ?? 0;
+    const g = this.groups.get(group);
+    if (!g) return 0;
+    let inHandlers = 0;
+    for (const c of g.consumers) inHandlers += c.inflight;
+    return g.pending.length + inHandlers;
   }
 
   /** The dead letters, optionally of one group, oldest first. */

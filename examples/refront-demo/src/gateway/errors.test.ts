@@ -6,6 +6,10 @@ import { startGateway } from './testing/fixture.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
+/** Well-formed ids: one the fakes do not know (404), one for calls that never get that far. */
+const UNKNOWN_ID = '8a0f3c52-3d4e-4b7a-9c1d-2e5f6a7b8c90';
+const SOME_ID = '0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a';
+
 describe('gateway: validation', () => {
   it('answers 400 listing every field problem of the body at once', async () => {
     await using gw = await startGateway();
@@ -43,7 +47,7 @@ describe('gateway: validation', () => {
       { field: 'title', description: 'must be string' },
       { field: 'priority', description: 'must be one of low, normal, high, urgent' },
     ]);
-    const minutes = await gw.call('POST', '/v1/tickets/t-1/time-entries', {
+    const minutes = await gw.call('POST', `/v1/tickets/${SOME_ID}/time-entries`, {
       token: await gw.tokenFor('acme'),
       body: { minutes: '30', workDate: '2025-13-01' },
     });
@@ -59,8 +63,18 @@ describe('gateway: validation', () => {
     const res = await gw.call('PATCH', `/v1/tickets/${'x'.repeat(129)}`, { token, body: {} });
     expect(res.status).toBe(400);
     expect(res.json.error.fieldViolations).toEqual([
-      { field: 'id', description: 'must NOT have more than 128 characters' },
+      { field: 'id', description: 'must be a UUID, chosen by the service' },
       { field: 'body', description: 'must set at least one field' },
+    ]);
+    // An id that is not a UUID is refused here, named as the API names it, before any call.
+    const notUuid = await gw.call('GET', '/v1/tickets/t-1', { token });
+    expect(notUuid.status).toBe(400);
+    expect(notUuid.json.error.fieldViolations).toEqual([
+      { field: 'id', description: 'must be a UUID, chosen by the service' },
+    ]);
+    const badFilter = await gw.call('GET', '/v1/time-entries?ticketId=nope', { token });
+    expect(badFilter.json.error.fieldViolations).toEqual([
+      { field: 'ticketId', description: 'must be a UUID, chosen by the service' },
     ]);
     const query = await gw.call('GET', '/v1/tickets?pageSize=500&status=closed&sort=asc', { token });
     expect(query.json.error.fieldViolations).toEqual(
@@ -83,11 +97,11 @@ describe('gateway: validation', () => {
   it('accepts a resolve without a body but not a body that is not an object', async () => {
     await using gw = await startGateway();
     const token = await gw.tokenFor('acme');
-    const array = await gw.call('POST', '/v1/tickets/t-1/resolve', { token, body: [1] });
+    const array = await gw.call('POST', `/v1/tickets/${SOME_ID}/resolve`, { token, body: [1] });
     expect(array.json.error.fieldViolations).toEqual([
       { field: 'body', description: 'must be a JSON object' },
     ]);
-    const none = await gw.call('POST', '/v1/tickets/unknown/resolve', { token });
+    const none = await gw.call('POST', `/v1/tickets/${UNKNOWN_ID}/resolve`, { token });
     expect(none.status).toBe(404);
   });
 
@@ -139,7 +153,7 @@ describe('gateway: error mapping', () => {
   it('maps NOT_FOUND to 404 and FAILED_PRECONDITION to 409 with the service reason', async () => {
     await using gw = await startGateway();
     const token = await gw.tokenFor('acme');
-    const missing = await gw.call('GET', '/v1/tickets/nope', { token });
+    const missing = await gw.call('GET', `/v1/tickets/${UNKNOWN_ID}`, { token });
     expect(missing.status).toBe(404);
     expect(missing.json.error).toMatchObject({ status: 'NOT_FOUND', reason: 'FAKE_TICKET_NOT_FOUND' });
 
@@ -176,7 +190,7 @@ describe('gateway: error mapping', () => {
     await using gw = await startGateway({ requestTimeoutMs: 300 });
     const token = await gw.tokenFor('acme');
     gw.fakes.control.hang.add('GetInvoice');
-    const slow = await gw.call('GET', '/v1/invoices/i-1', { token });
+    const slow = await gw.call('GET', `/v1/invoices/${SOME_ID}`, { token });
     expect(slow.status).toBe(504);
     expect(slow.json.error).toMatchObject({ status: 'DEADLINE_EXCEEDED' });
 
@@ -191,7 +205,7 @@ describe('gateway: error mapping', () => {
     await using gw = await startGateway();
     gw.fakes.control.hang.add('GetTicket');
     const controller = new AbortController();
-    const pending = fetch(`${gw.url}/v1/tickets/t-1`, {
+    const pending = fetch(`${gw.url}/v1/tickets/${SOME_ID}`, {
       headers: { authorization: `Bearer ${await gw.tokenFor('acme')}` },
       signal: controller.signal,
     }).catch((e: unknown) => e);

@@ -16,6 +16,9 @@ afterAll(async () => {
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 
+/** A well-formed id the fakes do not know. */
+const SOME_ID = '0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a';
+
 describe('gateway: tracing', () => {
   it('continues the caller trace, answers with its server span and parents the service calls on it', async () => {
     await using gw = await startGateway();
@@ -66,7 +69,7 @@ describe('gateway: tracing', () => {
     await using gw = await startGateway();
     exporter.reset();
     gw.fakes.control.crash.add('GetTicket');
-    const res = await gw.call('GET', '/v1/tickets/t-1', { token: await gw.tokenFor('acme') });
+    const res = await gw.call('GET', `/v1/tickets/${SOME_ID}`, { token: await gw.tokenFor('acme') });
     expect(res.status).toBe(500);
     const server = exporter.getFinishedSpans().find((s) => s.name === 'GET /v1/tickets/:id');
     expect(server?.status.code).toBe(2);
@@ -79,7 +82,7 @@ describe('gateway: RED metrics', () => {
     const token = await gw.tokenFor('acme');
     await gw.call('GET', '/v1/customers', { token });
     await gw.call('GET', '/v1/customers', { token });
-    await gw.call('GET', '/v1/tickets/nope', { token });
+    await gw.call('GET', `/v1/tickets/${SOME_ID}`, { token });
     await gw.call('GET', '/v1/customers');
     await gw.call('GET', '/v1/unknown/path');
     const text = await gw.metrics.metrics();

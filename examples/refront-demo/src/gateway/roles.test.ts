@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signToken, startGateway } from './testing/fixture.js';
 
-const CLOSE = { customerId: 'c-1', period: '2025-03' };
+const CLOSE = { customerId: '8a0f3c52-3d4e-4b7a-9c1d-2e5f6a7b8c90', period: '2025-03' };
 
 describe('gateway: roles', () => {
   it('refuses a member 403 GATEWAY_FORBIDDEN on admin routes before any service call', async () => {

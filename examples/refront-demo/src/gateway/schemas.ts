@@ -38,8 +38,13 @@ const object = (
   required,
 });
 
-/** Ids are opaque strings chosen by the services. */
-export const ID: JsonSchema = str('An opaque id.', { minLength: 1, maxLength: 128 });
+/** A UUID in its canonical text form (any case). */
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+/**
+ * Ids are UUIDs chosen by the services (the contracts' rules say so too): a request naming one that
+ * is not is 400 here, with the field in the API's own spelling, before any service is called.
+ */
+export const ID: JsonSchema = str('a UUID, chosen by the service', { pattern: UUID_PATTERN });
 /** A date as YYYY-MM-DD. */
 const DATE_PATTERN = '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$';
 /** A billing period as YYYY-MM. */
