@@ -11,14 +11,8 @@
  * encoded and decoded) and the Node 20 `AsyncLocalStorage` promise hooks that a request context
  * turns on for the whole server process, which this scenario charges to neither side.
  */
-import {
-  type Channel,
-  createClient,
-  createDispatcher,
-  createLogger,
-  createMetricsRegistry,
-  type Dispatcher,
-} from '@refront/core';
+import { type Channel, createClient, createLogger, createMetricsRegistry } from '@refront/core';
+import { createDispatcher, type Dispatcher } from '@refront/core/transport';
 import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { EchoRequest, EchoResponse, EchoServiceDefinition } from '@refront/test-contracts';
 import { echoImpl } from '../echoImpl.js';

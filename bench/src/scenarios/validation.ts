@@ -6,7 +6,8 @@
  * validator. `EchoRequest` has one rule (`message` at most 4096 characters); a type without
  * rules gets no check at all, so it costs nothing per message.
  */
-import { createDispatcher, createLogger, decodeMessage, type MessageValidator } from '@refront/core';
+import { createLogger, type MessageValidator } from '@refront/core';
+import { createDispatcher, decodeMessage } from '@refront/core/transport';
 import { EchoRequest, EchoServiceDefinition, FILE_DESCRIPTOR_SET } from '@refront/test-contracts';
 import { createContractValidator } from '@refront/validate';
 import { echoImpl } from '../echoImpl.js';

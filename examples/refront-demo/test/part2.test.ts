@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
  */
 
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { encodeEvent, setupTracing, type TracingHandle } from '@refront/core';
+import { setupTracing, type TracingHandle } from '@refront/core';
+import { encodeEvent } from '@refront/core/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified } from '../src/gen/refront/ai/v1/events.js';
 import { InvoiceIssued } from '../src/gen/refront/invoicing/v1/invoicing.js';

@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
-import { DEFAULT_RETRY_DELAYS_MS } from '@refront/core';
+import { DEFAULT_RETRY_DELAYS_MS } from '@refront/core/transport';
 import { openDatabase } from '@refront/data';
 import { deleteBrokerUser } from '@refront/transport-amqp';
 import { connect } from 'amqplib';

@@ -6,10 +6,10 @@ import {
   type Interceptor,
   isRefrontError,
   METADATA_IDEMPOTENCY_KEY,
-  parseTraceparent,
   RefrontError,
   runWithContext,
 } from '@refront/core';
+import { parseTraceparent } from '@refront/core/transport';
 import { EchoRequest, EchoServiceDefinition, FILE_DESCRIPTOR_SET } from '@refront/test-contracts';
 import { createContractValidator } from '@refront/validate';
 import { describe, expect, it } from 'vitest';

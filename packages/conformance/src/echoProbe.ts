@@ -1,12 +1,11 @@
 import {
   currentContext,
   type ErrorDetails,
-  isStatus,
   RefrontError,
   type ServiceImplementation,
-  STATUS_CODES,
   type Status,
 } from '@refront/core';
+import { isStatus, STATUS_CODES } from '@refront/core/transport';
 import type { EchoServiceDefinition } from '@refront/test-contracts';
 
 /** `Fail` with this status throws a plain Error whose message must not reach the caller. */

@@ -1,4 +1,4 @@
-import { METADATA_PEER_IDENTITY } from '@refront/core';
+import { METADATA_PEER_IDENTITY } from '@refront/core/transport';
 import { describe, expect, it } from 'vitest';
 import { CONFORMANCE_CLIENT_IDENTITY, conformanceCert } from './certs.js';
 import { setupEnv } from './environment.js';

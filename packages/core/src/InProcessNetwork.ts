@@ -1,10 +1,11 @@
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
 import type { Channel, ClientMethod } from './createClient.js';
+import { createDispatcher, type Dispatcher, type DispatcherOptions } from './Dispatcher.js';
 import { decodeMessage } from './decodeMessage.js';
 import { encodeMessage } from './encodeMessage.js';
 import { asUnprocessed, CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { Call } from './Interceptor.js';
-import { createDispatcher, type Dispatcher, type DispatcherOptions, type RpcServer } from './RpcServer.js';
+import type { RpcServer } from './RpcServer.js';
 
 /** `rpc.system` of in-process spans. */
 export const INPROC_SYSTEM = 'refront_inproc';

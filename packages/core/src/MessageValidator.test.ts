@@ -1,6 +1,7 @@
 import { EchoRequest, EchoServiceDefinition, ThingHappened } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
 import type { MessageType } from './contracts.js';
+import { createDispatcher } from './Dispatcher.js';
 import { createEventDispatcher } from './EventDispatcher.js';
 import { CoreReason, type FieldViolation, isRefrontError, RefrontError } from './errors.js';
 import type { EventEnvelope } from './events.js';
@@ -9,7 +10,6 @@ import type { Interceptor } from './Interceptor.js';
 import { createLogger } from './logger.js';
 import type { MessageCheck, MessageValidator } from './MessageValidator.js';
 import { createMetricsRegistry } from './metrics.js';
-import { createDispatcher } from './RpcServer.js';
 import { echoImplementation } from './testing/echo.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });

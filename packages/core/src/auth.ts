@@ -6,7 +6,7 @@ import type { PeerCertificate } from 'node:tls';
 import { type CallerRules, callerPolicy } from './callerPolicy.js';
 import { CoreReason, isRefrontError, RefrontError } from './errors.js';
 import type { Call, Interceptor, MethodInfo, Next } from './Interceptor.js';
-import { setAuthenticatedCaller } from './serverInterceptors.js';
+import { METADATA_CALLER } from './metadataKeys.js';
 
 /** Metadata key of the verified token's principal id, as the handler sees it. */
 export const METADATA_PRINCIPAL = 'x-refront-principal';
@@ -180,4 +180,23 @@ export function bearerTokenInterceptor(token: TokenProvider): Interceptor {
     call.metadata.authorization = `Bearer ${await token(call.method)}`;
     return next(call);
   };
+}
+
+/**
+ * Records the authenticated identity of a call being served: the request context's `caller` and
+ * the caller metadata become `caller`, replacing what the client claimed. For authentication
+ * interceptors, which run inside the context (inside the default server chain) so that
+ * refused calls still get a span and RED metrics.
+ *
+ * @example
+ * const auth: Interceptor = async (call, next) => {
+ *   setAuthenticatedCaller(call, await verify(call.metadata.authorization));
+ *   return next(call);
+ * };
+ */
+export function setAuthenticatedCaller(call: Call<unknown>, caller: string): void {
+  call.metadata[METADATA_CALLER] = caller;
+  // The context is this module's own MutableRequestContext; `caller` is read-only to handlers only.
+  const ctx = call.context as { caller: string | undefined } | undefined;
+  if (ctx) ctx.caller = caller;
 }

@@ -7,7 +7,7 @@ import { RefrontError } from './errors.js';
 import type { Call } from './Interceptor.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
-import type { Reply } from './serverInterceptors.js';
+import type { Reply } from './Reply.js';
 import { useInMemoryTracing } from './testing/inMemoryTracing.js';
 
 /** A channel with `send` that answers as `answer` says, and records what it was sent. */

@@ -11,7 +11,7 @@ import type { Call, Interceptor } from './Interceptor.js';
 import { deriveIdempotencyKey, isValidIdempotencyKey } from './idempotencyKey.js';
 import { createLogger } from './logger.js';
 import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
-import type { Reply } from './serverInterceptors.js';
+import type { Reply } from './Reply.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const ECHO = '/refront.testing.v1.EchoService/Echo';

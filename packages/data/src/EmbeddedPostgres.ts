@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PGlite } from '@electric-sql/pglite';
-import { CoreReason, invalidOption, RefrontError } from '@refront/core';
+import { CoreReason, RefrontError } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { DataReason } from './errors.js';
 import { SCALAR_PARSERS } from './internal/typeParsers.js';
 

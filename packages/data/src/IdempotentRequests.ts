@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
   counterOf,
-  type DeepPartial,
   type HandlerContext,
-  invalidOption,
   type Logger,
-  type MethodDefinition,
   type MetricsRegistry,
   RefrontError,
 } from '@refront/core';
+import { type DeepPartial, invalidOption, type MethodDefinition } from '@refront/core/transport';
 import type { Counter } from 'prom-client';
 import type { Database, Queryable, Transaction } from './Database.js';
 import { DataReason } from './errors.js';

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createInProcessEventBus,
-  createMetricsRegistry,
-  type EventEnvelope,
-  encodeEvent,
-  isRefrontError,
-  on,
-} from '@refront/core';
+import { createInProcessEventBus, createMetricsRegistry, isRefrontError, on } from '@refront/core';
+import { type EventEnvelope, encodeEvent } from '@refront/core/transport';
 import { OtherThingHappened, ThingHappened } from '@refront/test-contracts';
 import { expect, it } from 'vitest';
 import { createInbox } from './Inbox.js';

@@ -1,12 +1,11 @@
 import {
   counterOf,
   type EventContext,
-  type EventEnvelope,
   type EventHandler,
-  invalidOption,
   type Logger,
   type MetricsRegistry,
 } from '@refront/core';
+import { type EventEnvelope, invalidOption } from '@refront/core/transport';
 import type { Counter } from 'prom-client';
 import type { Database, Transaction } from './Database.js';
 

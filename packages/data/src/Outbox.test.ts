@@ -3,12 +3,11 @@ import {
   createLogger,
   createMetricsRegistry,
   createRequestContext,
-  type EventEnvelope,
   isRefrontError,
   on,
-  parseTraceparent,
   runWithContext,
 } from '@refront/core';
+import { type EventEnvelope, parseTraceparent } from '@refront/core/transport';
 import { ThingHappened } from '@refront/test-contracts';
 import { expect, it } from 'vitest';
 import { createOutbox } from './Outbox.js';

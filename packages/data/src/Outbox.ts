@@ -1,14 +1,5 @@
-import {
-  type DeepPartial,
-  type EventBus,
-  type EventEnvelope,
-  encodeEvent,
-  invalidOption,
-  type Logger,
-  type MessageType,
-  type MetricsRegistry,
-  type PublishOptions,
-} from '@refront/core';
+import type { EventBus, Logger, MessageType, MetricsRegistry, PublishOptions } from '@refront/core';
+import { type DeepPartial, type EventEnvelope, encodeEvent, invalidOption } from '@refront/core/transport';
 import type { Database, Transaction } from './Database.js';
 import { EmbeddedDatabase } from './internal/EmbeddedDatabase.js';
 import { type OutboxMetrics, outboxMetrics } from './internal/outboxMetrics.js';

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createInProcessEventBus, type EventEnvelope, on } from '@refront/core';
+import { createInProcessEventBus, on } from '@refront/core';
+import type { EventEnvelope } from '@refront/core/transport';
 import { ThingHappened } from '@refront/test-contracts';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import {
   type Database,
   DEFAULT_CONNECT_TIMEOUT_MS,

@@ -1,4 +1,5 @@
-import { invalidOption, type ServiceInstance } from '@refront/core';
+import type { ServiceInstance } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { noInstances } from './errors.js';
 
 /** How a {@link Balancer} spreads calls over instances. */

@@ -1,15 +1,17 @@
 import {
   CoreReason,
   createLogger,
-  invalidOption,
   isRefrontError,
   type Logger,
-  type RegisterOptions,
-  type Registration,
   type Registry,
-  type ResolveOptions,
   type ServiceInstance,
 } from '@refront/core';
+import {
+  invalidOption,
+  type RegisterOptions,
+  type Registration,
+  type ResolveOptions,
+} from '@refront/core/transport';
 import { closedError, invalidInstance } from './errors.js';
 import { ConsulApi, type ConsulCheck, type ConsulEndpoint } from './internal/consulApi.js';
 import { createRegistration } from './internal/registration.js';

@@ -1,12 +1,6 @@
 import { Resolver } from 'node:dns/promises';
-import {
-  createLogger,
-  invalidOption,
-  type Logger,
-  type Registry,
-  type ResolveOptions,
-  type ServiceInstance,
-} from '@refront/core';
+import { createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
+import { invalidOption, type ResolveOptions } from '@refront/core/transport';
 import { closedError, unreachable } from './errors.js';
 import { LatestValue } from './internal/LatestValue.js';
 import { endpointId, readOnlyRegister } from './internal/readOnly.js';

@@ -1,4 +1,5 @@
-import type { RegisterOptions, Registry, ResolveOptions, ServiceInstance } from '@refront/core';
+import type { Registry, ServiceInstance } from '@refront/core';
+import type { RegisterOptions, ResolveOptions } from '@refront/core/transport';
 import { closedError } from './errors.js';
 import { type CheckStatus, httpProbe } from './internal/httpProbe.js';
 import { LatestValue } from './internal/LatestValue.js';

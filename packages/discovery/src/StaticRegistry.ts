@@ -1,5 +1,6 @@
 import type { ServiceInstance } from '@refront/core';
-import { createLogger, invalidOption, type Logger, type Registry, type ResolveOptions } from '@refront/core';
+import { createLogger, type Logger, type Registry } from '@refront/core';
+import { invalidOption, type ResolveOptions } from '@refront/core/transport';
 import { closedError } from './errors.js';
 import { LatestValue } from './internal/LatestValue.js';
 import { endpointId, readOnlyRegister } from './internal/readOnly.js';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { defaultPeerIdentity } from '@refront/core';
+import { defaultPeerIdentity } from '@refront/core/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevCertificates, type DevCertificates } from './devCertificates.js';
 import { mutualTls } from './serviceTls.js';

@@ -2,7 +2,7 @@ import { generateKeyPair, randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import forge from 'node-forge';
 import type { ServiceTlsFiles } from './serviceTls.js';
 import { DEFAULT_TRUST_DOMAIN, spiffeId } from './spiffe.js';

@@ -1,4 +1,4 @@
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 
 /** The trust domain of Refront's development identities. */
 export const DEFAULT_TRUST_DOMAIN = 'refront.local';

@@ -1,13 +1,6 @@
 import { EventEmitter } from 'node:events';
-import {
-  CoreReason,
-  invalidOption,
-  isRefrontError,
-  isStatus,
-  RefrontError,
-  type Status,
-  toRefrontError,
-} from '@refront/core';
+import { CoreReason, isRefrontError, RefrontError, type Status, toRefrontError } from '@refront/core';
+import { invalidOption, isStatus } from '@refront/core/transport';
 import CircuitBreaker from 'opossum';
 import { circuitOpenError, ResilienceReason } from './errors.js';
 import { raceAbort } from './internal/abort.js';

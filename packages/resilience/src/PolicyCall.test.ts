@@ -1,4 +1,5 @@
-import type { Policy, Reply } from '@refront/core';
+import type { Policy } from '@refront/core';
+import type { Reply } from '@refront/core/transport';
 import { describe, expect, it } from 'vitest';
 import { createCircuitBreakerPool } from './CircuitBreakerPool.js';
 import { createDefaultPolicy } from './DefaultPolicy.js';

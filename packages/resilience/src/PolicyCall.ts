@@ -1,4 +1,4 @@
-import type { Reply } from '@refront/core';
+import type { Reply } from '@refront/core/transport';
 import type { ResilienceAttemptContext } from './PolicyLayer.js';
 
 /** Picks the target of each attempt. */

@@ -1,4 +1,5 @@
-import type { AttemptContext, ExecuteOptions, RefrontError } from '@refront/core';
+import type { RefrontError } from '@refront/core';
+import type { AttemptContext, ExecuteOptions } from '@refront/core/transport';
 import type { ResilienceEvents } from './ResilienceEvents.js';
 
 /**

@@ -1,4 +1,5 @@
-import type { Disposable, RefrontError } from '@refront/core';
+import type { RefrontError } from '@refront/core';
+import type { Disposable } from '@refront/core/transport';
 import type { ResilienceReasonCode } from './errors.js';
 
 /** A retry is about to wait `delayMs` and then run attempt `attempt`. */

@@ -1,4 +1,5 @@
-import { invalidOption, isStatus, type RefrontError, type Status, toRefrontError } from '@refront/core';
+import { type RefrontError, type Status, toRefrontError } from '@refront/core';
+import { invalidOption, isStatus } from '@refront/core/transport';
 import { ResilienceReason } from './errors.js';
 import { sleep } from './internal/abort.js';
 import { type AttemptFn, defineLayer, type Execution, type Sink, type Step } from './internal/Execution.js';

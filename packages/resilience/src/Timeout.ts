@@ -1,4 +1,4 @@
-import { DeadlineWheel, type Expirable } from '@refront/core';
+import { DeadlineWheel, type Expirable } from '@refront/core/transport';
 import { timeoutError } from './errors.js';
 import {
   type AttemptFn,

@@ -1,4 +1,4 @@
-import type { AttemptContext } from '@refront/core';
+import type { AttemptContext } from '@refront/core/transport';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelSignalOf } from './cancelSignalOf.js';
 import { createDefaultPolicy } from './DefaultPolicy.js';

@@ -1,4 +1,4 @@
-import type { AttemptContext } from '@refront/core';
+import type { AttemptContext } from '@refront/core/transport';
 import { Attempt } from './internal/Execution.js';
 
 /**

@@ -1,4 +1,5 @@
-import { counterOf, type Disposable, type Logger, type MetricsRegistry } from '@refront/core';
+import { counterOf, type Logger, type MetricsRegistry } from '@refront/core';
+import type { Disposable } from '@refront/core/transport';
 import type { ResilienceEvent, ResilienceEvents } from './ResilienceEvents.js';
 
 /** Label `policy` of every metric when no name is given. */

@@ -1,4 +1,5 @@
-import { currentContext, type Disposable, invalidOption, type Policy, toRefrontError } from '@refront/core';
+import { currentContext, type Policy, toRefrontError } from '@refront/core';
+import { type Disposable, invalidOption } from '@refront/core/transport';
 import { inheritFailureStatuses } from './CircuitBreakerPool.js';
 import {
   Attempt,

@@ -1,4 +1,5 @@
-import { type Call, compose, type Interceptor, type MethodInfo, RefrontError } from '@refront/core';
+import { type Call, type Interceptor, type MethodInfo, RefrontError } from '@refront/core';
+import { compose } from '@refront/core/transport';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCircuitBreakerPool } from './CircuitBreakerPool.js';
 import { policy } from './policy.js';

@@ -1,12 +1,5 @@
-import type {
-  AttemptContext,
-  Call,
-  Interceptor,
-  MethodInfo,
-  Next,
-  Policy,
-  RequestContext,
-} from '@refront/core';
+import type { Call, Interceptor, MethodInfo, Policy, RequestContext } from '@refront/core';
+import type { AttemptContext, Next } from '@refront/core/transport';
 import type { ResilienceAttemptContext, ResilienceExecuteOptions } from './PolicyLayer.js';
 
 /** Options of {@link policyInterceptor}. */

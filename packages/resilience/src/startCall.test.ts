@@ -1,4 +1,5 @@
-import { RefrontError, type Reply } from '@refront/core';
+import { RefrontError } from '@refront/core';
+import type { Reply } from '@refront/core/transport';
 import { describe, expect, it } from 'vitest';
 import { createCircuitBreakerPool, isInstanceFailure } from './CircuitBreakerPool.js';
 import { createDefaultPolicy } from './DefaultPolicy.js';

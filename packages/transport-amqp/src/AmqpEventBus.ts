@@ -1,18 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   CoreReason,
-  createEventDispatcher,
-  DEFAULT_CONCURRENCY,
-  DEFAULT_HANDLER_TIMEOUT_MS,
-  DEFAULT_RETRY_DELAYS_MS,
-  type DeadLetter,
-  type DeepPartial,
-  type EventBinding,
   type EventBus,
-  type EventEnvelope,
-  encodeEvent,
-  GROUP_NAME,
-  invalidOption,
   type Logger,
   type MessageType,
   type MessageValidator,
@@ -21,6 +10,19 @@ import {
   RefrontError,
   type SubscribeOptions,
 } from '@refront/core';
+import {
+  createEventDispatcher,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAYS_MS,
+  type DeadLetter,
+  type DeepPartial,
+  type EventBinding,
+  type EventEnvelope,
+  encodeEvent,
+  GROUP_NAME,
+  invalidOption,
+} from '@refront/core/transport';
 import { type ChannelModel, type ConfirmChannel, connect, type RecoveringChannelModel } from 'amqplib';
 import { type BrokerUsers, type EventOwners, eventOwnership } from './EventOwners.js';
 import { AmqpReason } from './errors.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createMetricsRegistry, type EventEnvelope, on } from '@refront/core';
+import { createMetricsRegistry, on } from '@refront/core';
+import type { EventEnvelope } from '@refront/core/transport';
 import { OtherThingHappened, ThingHappened } from '@refront/test-contracts';
 import { type Channel, connect, type Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';

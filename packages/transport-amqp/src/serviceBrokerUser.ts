@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { topologyNames } from './names.js';
 
 const run = promisify(execFile);

@@ -1,4 +1,5 @@
-import { type Call, type ClientMethod, methodsOf, type Registry, type ServiceInstance } from '@refront/core';
+import type { Call, Registry, ServiceInstance } from '@refront/core';
+import { type ClientMethod, methodsOf } from '@refront/core/transport';
 import { createMemoryRegistry } from '@refront/discovery';
 import { createDefaultPolicy } from '@refront/resilience';
 import { describe, expect, it, vi } from 'vitest';

@@ -2,17 +2,14 @@ import { Client, connectivityState } from '@grpc/grpc-js';
 import {
   type Call,
   type Channel,
-  type ClientMethod,
   CoreReason,
   createLogger,
-  encodeMessage,
-  invalidOption,
   type Logger,
   type MetricsRegistry,
   RefrontError,
   type Registry,
-  type Reply,
 } from '@refront/core';
+import { type ClientMethod, encodeMessage, invalidOption, type Reply } from '@refront/core/transport';
 import { type BalancerOptions, createInstancePool, type InstancePool } from '@refront/discovery';
 import { createDefaultPolicy, type ResiliencePolicy, startCall } from '@refront/resilience';
 import { asBuffer, callerAgent } from './internal/metadata.js';

@@ -9,20 +9,22 @@ import {
 } from '@grpc/grpc-js';
 import {
   CoreReason,
+  RefrontError,
+  type RpcServer,
+  type ServiceDefinition,
+  type ServiceImplementation,
+  toRefrontError,
+} from '@refront/core';
+import {
   createDispatcher,
   type Dispatcher,
   type DispatcherOptions,
   decodeMessage,
   encodeMessage,
   invalidOption,
-  RefrontError,
-  type RpcServer,
   type ServerMethod,
-  type ServiceDefinition,
-  type ServiceImplementation,
   type ServiceState,
-  toRefrontError,
-} from '@refront/core';
+} from '@refront/core/transport';
 import { HealthImplementation } from 'grpc-health-check';
 import {
   defaultPeerIdentity,

@@ -3,9 +3,9 @@ import {
   type ClientOptions,
   createClient,
   type Interceptor,
-  invalidOption,
   type ServiceDefinition,
 } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { bearerTokenInterceptor, type TokenProvider } from './auth.js';
 import { createGrpcChannel, type GrpcChannel, type GrpcChannelOptions } from './GrpcChannel.js';
 import { GRPC_SYSTEM } from './GrpcServer.js';

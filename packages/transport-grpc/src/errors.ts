@@ -5,11 +5,9 @@ import {
   type FieldViolation,
   isRefrontError,
   RefrontError,
-  type RefrontErrorOptions,
-  STATUS_CODES,
   type Status,
-  statusFromCode,
 } from '@refront/core';
+import { type RefrontErrorOptions, STATUS_CODES, statusFromCode } from '@refront/core/transport';
 import type { Any } from './gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, RetryInfo } from './gen/google/rpc/error_details.js';
 import { Status as RpcStatus } from './gen/google/rpc/status.js';

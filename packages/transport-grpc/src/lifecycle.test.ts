@@ -1,5 +1,6 @@
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-import { createService, type ServiceState } from '@refront/core';
+import { createService } from '@refront/core';
+import type { ServiceState } from '@refront/core/transport';
 import { describe, expect, it } from 'vitest';
 import { createGrpcServer } from './GrpcServer.js';
 import { CONTRACTS_DIR, healthClient, reflectionClient, VALIDATE_DIR } from './testing/dynamicClients.js';

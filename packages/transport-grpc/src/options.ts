@@ -6,7 +6,8 @@ import {
   ServerCredentials as Sc,
   type ServerCredentials,
 } from '@grpc/grpc-js';
-import { invalidOption, RefrontError } from '@refront/core';
+import { RefrontError } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { GrpcReason } from './errors.js';
 
 /** Largest message accepted, in bytes (gRPC's own default). */

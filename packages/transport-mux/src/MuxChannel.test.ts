@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { type Call, methodsOf, type ServiceInstance } from '@refront/core';
+import type { Call, ServiceInstance } from '@refront/core';
+import { methodsOf } from '@refront/core/transport';
 import { createMemoryRegistry } from '@refront/discovery';
 import { createDefaultPolicy } from '@refront/resilience';
 import { describe, expect, it } from 'vitest';

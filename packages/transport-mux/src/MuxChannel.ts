@@ -1,18 +1,20 @@
 import {
   type Call,
   type Channel,
-  type ClientMethod,
   CoreReason,
   createLogger,
-  DeadlineWheel,
-  encodeMessage,
-  invalidOption,
   type Logger,
   type MetricsRegistry,
   RefrontError,
   type Registry,
-  type Reply,
 } from '@refront/core';
+import {
+  type ClientMethod,
+  DeadlineWheel,
+  encodeMessage,
+  invalidOption,
+  type Reply,
+} from '@refront/core/transport';
 import { type BalancerOptions, createInstancePool, type InstancePool } from '@refront/discovery';
 import { createDefaultPolicy, type ResiliencePolicy, startCall } from '@refront/resilience';
 import type { ClientConnectionOptions } from './internal/ClientConnection.js';

@@ -2,16 +2,18 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import {
   CoreReason,
-  createDispatcher,
-  DeadlineWheel,
-  type Dispatcher,
-  type DispatcherOptions,
-  invalidOption,
   RefrontError,
   type RpcServer,
   type ServiceDefinition,
   type ServiceImplementation,
 } from '@refront/core';
+import {
+  createDispatcher,
+  DeadlineWheel,
+  type Dispatcher,
+  type DispatcherOptions,
+  invalidOption,
+} from '@refront/core/transport';
 import { defaultPeerIdentity, type ServerAuthOptions, serverAuthInterceptor } from './auth.js';
 import { encodePreface } from './internal/codec.js';
 import { ServerConnection, type ServerConnectionContext } from './internal/ServerConnection.js';

@@ -3,9 +3,9 @@ import {
   type ClientOptions,
   createClient,
   type Interceptor,
-  invalidOption,
   type ServiceDefinition,
 } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { bearerTokenInterceptor, type TokenProvider } from './auth.js';
 import { createMuxChannel, type MuxChannel, type MuxChannelOptions } from './MuxChannel.js';
 import { MUX_SYSTEM } from './protocol.js';

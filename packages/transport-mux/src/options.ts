@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsConnectOptions, TlsOptions } from 'node:tls';
-import { invalidOption, RefrontError } from '@refront/core';
+import { RefrontError } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { MuxReason } from './protocol.js';
 
 /** Keepalive pings and dead-peer detection. */

@@ -19,15 +19,8 @@ import {
   file_google_protobuf_timestamp,
 } from '@bufbuild/protobuf/wkt';
 import { createValidator, type Violation } from '@bufbuild/protovalidate';
-import {
-  encodeMessage,
-  type FieldViolation,
-  invalidOption,
-  type MessageCheck,
-  type MessageType,
-  type MessageValidator,
-  RefrontError,
-} from '@refront/core';
+import { type FieldViolation, type MessageType, type MessageValidator, RefrontError } from '@refront/core';
+import { encodeMessage, invalidOption, type MessageCheck } from '@refront/core/transport';
 import { ValidateReason } from './errors.js';
 import { FILE_DESCRIPTOR_SET as BUF_VALIDATE } from './gen/descriptors.js';
 import { hasRules } from './hasRules.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { encodeEvent, on } from '@refront/core';
+import { on } from '@refront/core';
+import { encodeEvent } from '@refront/core/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiServiceDefinition } from '../gen/refront/ai/v1/ai.js';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';

@@ -1,4 +1,4 @@
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import model from 'wink-eng-lite-web-model';
 import naiveBayes from 'wink-naive-bayes-text-classifier';
 import winkNLP, { type ItemToken, type ItsFunction } from 'wink-nlp';

@@ -1,4 +1,5 @@
-import { invalidOption, RefrontError, type Status } from '@refront/core';
+import { RefrontError, type Status } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { z } from 'zod';
 import { AiReason } from './errors.js';
 import {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { invalidOption, RefrontError } from '@refront/core';
+import { RefrontError } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import { effectiveRoles, type Role } from '../platform/roles.js';
 import { GatewayReason } from './errors.js';

@@ -4,15 +4,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import {
   type Channel,
   createClient,
-  invalidOption,
   type Logger,
   type MetricsRegistry,
-  parseTraceparent,
   RefrontError,
-  randomTraceId,
   type ServiceComponent,
-  TRACEPARENT,
 } from '@refront/core';
+import { invalidOption, parseTraceparent, randomTraceId, TRACEPARENT } from '@refront/core/transport';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,

@@ -1,11 +1,5 @@
-import {
-  type FieldViolation,
-  HTTP_STATUS,
-  isRefrontError,
-  isStatus,
-  RefrontError,
-  type Status,
-} from '@refront/core';
+import { type FieldViolation, HTTP_STATUS, isRefrontError, RefrontError, type Status } from '@refront/core';
+import { isStatus } from '@refront/core/transport';
 import { DataReason } from '@refront/data';
 
 /** Reasons raised by the gateway itself (services bring their own, passed through). */

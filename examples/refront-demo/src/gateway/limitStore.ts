@@ -1,4 +1,5 @@
-import { counterOf, invalidOption, type Logger, type MetricsRegistry } from '@refront/core';
+import { counterOf, type Logger, type MetricsRegistry } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { Redis } from 'ioredis';
 
 /** Where the gateway's limits count when they are shared by every replica (decision 0068). */

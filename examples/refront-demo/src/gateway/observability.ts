@@ -1,12 +1,6 @@
 import { type Span, type SpanContext, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import {
-  formatTraceparent,
-  type MetricsRegistry,
-  parseTraceparent,
-  redHistogramOf,
-  startSpan,
-  TRACEPARENT,
-} from '@refront/core';
+import { type MetricsRegistry, startSpan } from '@refront/core';
+import { formatTraceparent, parseTraceparent, redHistogramOf, TRACEPARENT } from '@refront/core/transport';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from './auth.js';
 

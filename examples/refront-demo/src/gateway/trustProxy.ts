@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 
 /**
  * Which proxies in front of the gateway are believed about the client's address (Fastify's

@@ -1,4 +1,5 @@
-import { encodeEvent, on } from '@refront/core';
+import { on } from '@refront/core';
+import { encodeEvent } from '@refront/core/transport';
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

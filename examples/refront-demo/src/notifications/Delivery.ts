@@ -1,4 +1,5 @@
-import { counterOf, invalidOption, type Logger, type MetricsRegistry } from '@refront/core';
+import { counterOf, type Logger, type MetricsRegistry } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import type { Database } from '@refront/data';
 import type { Counter } from 'prom-client';
 import type { Kind } from './content.js';

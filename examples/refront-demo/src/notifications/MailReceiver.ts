@@ -1,4 +1,4 @@
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 

@@ -1,4 +1,5 @@
-import { invalidOption, RefrontError } from '@refront/core';
+import { RefrontError } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { createTransport } from 'nodemailer';
 import { NotificationsReason } from './errors.js';
 import { type Mail, type MailSender, messageIdOf } from './MailSender.js';

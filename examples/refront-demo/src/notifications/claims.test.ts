@@ -4,7 +4,8 @@
  * Every assertion counts what the SMTP receiver got per Message-ID.
  */
 import { randomUUID } from 'node:crypto';
-import { createLogger, encodeEvent } from '@refront/core';
+import { createLogger } from '@refront/core';
+import { encodeEvent } from '@refront/core/transport';
 import { createEmbeddedPostgres, type Database, openDatabase } from '@refront/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_SERVER_URL, infrastructure } from '../../test/topology.js';

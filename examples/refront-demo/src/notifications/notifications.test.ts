@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeEvent } from '@refront/core';
+import { encodeEvent } from '@refront/core/transport';
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';

@@ -1,4 +1,5 @@
-import { type Call, type Channel, type ClientMethod, isRefrontError } from '@refront/core';
+import { type Call, type Channel, isRefrontError } from '@refront/core';
+import type { ClientMethod } from '@refront/core/transport';
 import { describe, expect, it } from 'vitest';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { createRoutingChannel, demoServiceOf } from './routingChannel.js';

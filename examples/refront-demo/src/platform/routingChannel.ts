@@ -1,4 +1,5 @@
-import type { Call, Channel, ClientMethod } from '@refront/core';
+import type { Call, Channel } from '@refront/core';
+import type { ClientMethod } from '@refront/core/transport';
 
 /**
  * A channel that sends each call to the channel of the service owning its contract, created on

@@ -1,4 +1,4 @@
-import { encodeEvent } from '@refront/core';
+import { encodeEvent } from '@refront/core/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';

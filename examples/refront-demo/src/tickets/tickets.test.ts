@@ -1,4 +1,5 @@
-import { encodeEvent, on } from '@refront/core';
+import { on } from '@refront/core';
+import { encodeEvent } from '@refront/core/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketClassified, Urgency } from '../gen/refront/ai/v1/events.js';
 import { TicketCreated, TicketResolved } from '../gen/refront/tickets/v1/events.js';

@@ -4,7 +4,8 @@
  * Env: DATABASE_URL, SCHEMA.
  */
 import { writeSync } from 'node:fs';
-import { createLogger, createRequestContext, parseTraceparent, runWithContext } from '@refront/core';
+import { createLogger, createRequestContext, runWithContext } from '@refront/core';
+import { parseTraceparent } from '@refront/core/transport';
 import { createOutbox, openDatabase } from '@refront/data';
 import { ThingHappened } from '@refront/test-contracts';
 

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import type { EventBus, EventEnvelope } from '@refront/core';
+import type { EventBus } from '@refront/core';
+import type { EventEnvelope } from '@refront/core/transport';
 
 /** A publisher that records what it is given and can be told to fail. */
 export class RecordingPublisher implements Pick<EventBus, 'publishRaw'> {

@@ -1,4 +1,5 @@
-import type { Logger, RegisterOptions, Registration, ServiceInstance } from '@refront/core';
+import type { Logger, ServiceInstance } from '@refront/core';
+import type { RegisterOptions, Registration } from '@refront/core/transport';
 import { createRegistration } from './registration.js';
 import { freezeInstance, validateRegistration } from './validate.js';
 

@@ -1,4 +1,5 @@
-import type { Registration, ServiceInstance } from '@refront/core';
+import type { ServiceInstance } from '@refront/core';
+import type { Registration } from '@refront/core/transport';
 
 /** Builds a {@link Registration} whose `deregister` runs `release` once and shares its promise. */
 export function createRegistration(instance: ServiceInstance, release: () => Promise<void>): Registration {

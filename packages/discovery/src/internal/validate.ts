@@ -1,5 +1,6 @@
-import type { FieldViolation, HealthCheck, RegisterOptions, ServiceInstance } from '@refront/core';
+import type { FieldViolation, ServiceInstance } from '@refront/core';
 import { RefrontError } from '@refront/core';
+import type { HealthCheck, RegisterOptions } from '@refront/core/transport';
 import { DiscoveryReason, invalidInstance } from '../errors.js';
 
 /** The default health check when `register` gets none: a 10 s TTL, as the core contract says. */

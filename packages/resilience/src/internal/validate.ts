@@ -1,4 +1,4 @@
-import { invalidOption } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 
 /** Throws INVALID_OPTION unless `value` is an integer of at least `min`. */
 export function requireInteger(name: string, value: number, min: number): number {

@@ -1,11 +1,5 @@
-import type {
-  DeadLetter,
-  DeliveryOutcome,
-  EventDispatcher,
-  EventEnvelope,
-  Logger,
-  Subscription,
-} from '@refront/core';
+import type { Logger, Subscription } from '@refront/core';
+import type { DeadLetter, DeliveryOutcome, EventDispatcher, EventEnvelope } from '@refront/core/transport';
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { AmqpReason } from '../errors.js';
 import type { TopologyNames } from '../names.js';

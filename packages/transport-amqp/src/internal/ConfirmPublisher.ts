@@ -1,4 +1,5 @@
-import { CoreReason, type EventEnvelope, RefrontError } from '@refront/core';
+import { CoreReason, RefrontError } from '@refront/core';
+import type { EventEnvelope } from '@refront/core/transport';
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { AmqpReason, nackedError, publishTimeoutError } from '../errors.js';
 import { toPublishOptions } from './amqpEnvelope.js';

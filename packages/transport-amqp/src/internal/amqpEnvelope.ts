@@ -1,5 +1,5 @@
-import type { DeadLetter, EventEnvelope } from '@refront/core';
-import { PROTOBUF_CONTENT_TYPE, TRACEPARENT } from '@refront/core';
+import type { DeadLetter, EventEnvelope } from '@refront/core/transport';
+import { PROTOBUF_CONTENT_TYPE, TRACEPARENT } from '@refront/core/transport';
 import type { ConsumeMessage, GetMessage, MessageProperties, Options } from 'amqplib';
 import { AmqpReason } from '../errors.js';
 

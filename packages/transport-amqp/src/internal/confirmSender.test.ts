@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '@refront/core';
+import type { EventEnvelope } from '@refront/core/transport';
 import { type ConfirmChannel, connect, type Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { AMQP_URL, infraAvailable } from '../testing/broker.js';

@@ -1,4 +1,4 @@
-import type { DeadLetter } from '@refront/core';
+import type { DeadLetter } from '@refront/core/transport';
 import type { ChannelModel } from 'amqplib';
 import { deadLetterOf } from './amqpEnvelope.js';
 import { peekQueue } from './peekQueue.js';

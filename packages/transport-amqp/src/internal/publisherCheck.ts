@@ -1,4 +1,5 @@
-import { counterOf, type EventEnvelope, type MetricsRegistry } from '@refront/core';
+import { counterOf, type MetricsRegistry } from '@refront/core';
+import type { EventEnvelope } from '@refront/core/transport';
 import type { ConsumeMessage } from 'amqplib';
 import type { Counter } from 'prom-client';
 import type { EventOwnership } from '../EventOwners.js';

@@ -1,4 +1,5 @@
-import { invalidOption, RefrontError } from '@refront/core';
+import { RefrontError } from '@refront/core';
+import { invalidOption } from '@refront/core/transport';
 import { type ChannelModel, connect, type GetMessage } from 'amqplib';
 import { DEFAULT_NAMESPACE } from '../AmqpEventBus.js';
 import { AmqpReason } from '../errors.js';

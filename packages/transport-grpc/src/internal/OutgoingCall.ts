@@ -5,14 +5,8 @@ import type {
   Metadata as GrpcMetadata,
   ServiceError,
 } from '@grpc/grpc-js';
-import {
-  type Call,
-  type ClientMethod,
-  CoreReason,
-  decodeMessage,
-  RefrontError,
-  type Reply,
-} from '@refront/core';
+import { type Call, CoreReason, RefrontError } from '@refront/core';
+import { type ClientMethod, decodeMessage, type Reply } from '@refront/core/transport';
 import { InstancePicks, type InstancePool, type PooledInstance } from '@refront/discovery';
 import {
   cancelSignalOf,

@@ -1,5 +1,5 @@
 import { Metadata as GrpcMetadata, type MetadataValue } from '@grpc/grpc-js';
-import { METADATA_CALLER, type Metadata } from '@refront/core';
+import { METADATA_CALLER, type Metadata } from '@refront/core/transport';
 import { RESERVED_METADATA } from '../auth.js';
 
 const RESERVED: ReadonlySet<string> = new Set(RESERVED_METADATA);

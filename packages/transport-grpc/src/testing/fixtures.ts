@@ -5,11 +5,11 @@ import {
   createMetricsRegistry,
   currentContext,
   isRefrontError,
-  isStatus,
   type MetricsRegistry,
   RefrontError,
   type ServiceImplementation,
 } from '@refront/core';
+import { isStatus } from '@refront/core/transport';
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { createGrpcClient, type GrpcClient, type GrpcClientOptions } from '../createGrpcClient.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../GrpcServer.js';

@@ -4,16 +4,9 @@ import {
   type ConnectionOptions as TlsConnectOptions,
   connect as tlsConnect,
 } from 'node:tls';
-import type { DeadlineWheel, Expirable } from '@refront/core';
-import {
-  asUnprocessed,
-  type ClientMethod,
-  CoreReason,
-  decodeMessage,
-  type Logger,
-  type Metadata,
-  RefrontError,
-} from '@refront/core';
+import { CoreReason, type Logger, RefrontError } from '@refront/core';
+import type { DeadlineWheel, Expirable } from '@refront/core/transport';
+import { asUnprocessed, type ClientMethod, decodeMessage, type Metadata } from '@refront/core/transport';
 import {
   FrameKind,
   MAX_METHOD_ID,

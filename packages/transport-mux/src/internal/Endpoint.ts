@@ -1,5 +1,7 @@
-import type { ClientMethod, Logger, Metadata } from '@refront/core';
-import { asUnprocessed, CoreReason, RefrontError } from '@refront/core';
+import type { Logger } from '@refront/core';
+import { CoreReason, RefrontError } from '@refront/core';
+import type { ClientMethod, Metadata } from '@refront/core/transport';
+import { asUnprocessed } from '@refront/core/transport';
 import { MuxReason } from '../protocol.js';
 import {
   type CallReply,

@@ -1,4 +1,5 @@
-import type { Call, ClientMethod, Reply } from '@refront/core';
+import type { Call } from '@refront/core';
+import type { ClientMethod, Reply } from '@refront/core/transport';
 import { InstancePicks, type InstancePool, type PooledInstance } from '@refront/discovery';
 import {
   cancelSignalOf,

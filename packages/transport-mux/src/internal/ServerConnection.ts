@@ -1,18 +1,15 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { CallHandle, DeadlineWheel, Expirable, Reply } from '@refront/core';
+import { CoreReason, type Logger, RefrontError, toRefrontError } from '@refront/core';
+import type { CallHandle, DeadlineWheel, Expirable, Reply } from '@refront/core/transport';
 import {
-  CoreReason,
   type Dispatcher,
   decodeMessage,
   encodeMessage,
   type Inbound,
-  type Logger,
   type Metadata,
-  RefrontError,
   type ServerMethod,
-  toRefrontError,
-} from '@refront/core';
+} from '@refront/core/transport';
 import { METADATA_PEER_IDENTITY, RESERVED_METADATA } from '../auth.js';
 import { FrameKind, MUX_PROTOCOL_VERSION, MuxReason } from '../protocol.js';
 import {

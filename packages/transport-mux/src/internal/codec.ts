@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { Metadata } from '@refront/core';
+import type { Metadata } from '@refront/core/transport';
 import {
   FLAG_METHOD_PATH,
   FrameKind,

@@ -1,11 +1,5 @@
-import {
-  asUnprocessed,
-  CoreReason,
-  isRefrontError,
-  isStatus,
-  RefrontError,
-  type RefrontErrorJson,
-} from '@refront/core';
+import { CoreReason, isRefrontError, RefrontError } from '@refront/core';
+import { asUnprocessed, isStatus, type RefrontErrorJson } from '@refront/core/transport';
 
 /** The payload of an error or goaway frame: RefrontError's JSON form. */
 export function errorToWire(e: RefrontError): string {

@@ -5,12 +5,12 @@ import {
   createMetricsRegistry,
   currentContext,
   isRefrontError,
-  isStatus,
   type Logger,
   type MetricsRegistry,
   RefrontError,
   type ServiceImplementation,
 } from '@refront/core';
+import { isStatus } from '@refront/core/transport';
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { createMuxClient, type MuxClient, type MuxClientOptions } from '../createMuxClient.js';
 import { createMuxServer, type MuxServer, type MuxServerOptions } from '../MuxServer.js';

@@ -1,10 +1,10 @@
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
+import { createDispatcher } from './Dispatcher.js';
 import { CoreReason, RefrontError } from './errors.js';
 import type { Interceptor } from './Interceptor.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
-import { createDispatcher } from './RpcServer.js';
 import { echoImplementation, sleepObservations } from './testing/echo.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
