@@ -27,6 +27,8 @@ export default defineConfig({
       'packages/conformance',
       'examples/refront-demo',
       'deploy',
+      'docs',
+      'scripts',
     ].map((root) => ({
       extends: true as const,
       test: {

@@ -5,7 +5,7 @@
  * committed file differs from what this writes.
  */
 import { writeFileSync } from 'node:fs';
-import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
+import { PLATFORM_MODULES } from '@refront/demo/deploy';
 import { committedDefinitions } from '../test/rabbitmqFacts.js';
 
 writeFileSync(new URL('./definitions.json', import.meta.url), committedDefinitions(PLATFORM_MODULES));

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { loadServeConfig, PLATFORM_MODULES } from '@refront/demo/deploy';
 import { describe, expect, it } from 'vitest';
-import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
-import { loadServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
 import { runtimeImage } from './imageFacts.js';
 import { type Container, type Deployment, k8sObjectsOf, literalEnv, loadK8s } from './k8sObjects.js';
 import { schemaProblems, typeProblems } from './k8sSchema.js';

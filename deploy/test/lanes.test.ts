@@ -1,7 +1,5 @@
+import { muxServiceName, PLATFORM_MODULES, parseDns } from '@refront/demo/deploy';
 import { describe, expect, it } from 'vitest';
-import { parseDns } from '../../examples/refront-demo/src/platform/endpoints.js';
-import { muxServiceName } from '../../examples/refront-demo/src/platform/rpcLane.js';
-import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
 import { type ComposeFile, containerEnv, loadCompose } from './composeFile.js';
 import { runtimeImage } from './imageFacts.js';
 import { type ConfigMap, deploymentOf, envOf, literalEnv, loadK8s } from './k8sObjects.js';

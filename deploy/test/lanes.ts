@@ -1,5 +1,4 @@
-import { parseDns, parseEndpoints } from '../../examples/refront-demo/src/platform/endpoints.js';
-import { muxServiceName, RPC_LANES, type RpcLane } from '../../examples/refront-demo/src/platform/rpcLane.js';
+import { muxServiceName, parseDns, parseEndpoints, RPC_LANES, type RpcLane } from '@refront/demo/deploy';
 
 /** One process of a deployment as discovery sees it: the SERVICE it runs and its environment. */
 export interface LaneProcess {

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { ConfigError } from '@refront/core';
+import { loadServeConfig, muxServiceName, PLATFORM_MODULES, parseDns } from '@refront/demo/deploy';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseDns } from '../../examples/refront-demo/src/platform/endpoints.js';
-import { muxServiceName } from '../../examples/refront-demo/src/platform/rpcLane.js';
-import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
-import { loadServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
 import {
   type Container,
   envOf as containerEnv,

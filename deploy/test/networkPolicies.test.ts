@@ -1,5 +1,5 @@
+import { PLATFORM_MODULES } from '@refront/demo/deploy';
 import { describe, expect, it } from 'vitest';
-import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
 import { deploymentOf, k8sObjectsOf, loadK8s } from './k8sObjects.js';
 import { allowed, type NetworkPolicy, type PlatformPod, platformPods } from './networkPolicies.js';
 import { rpcCallGraph } from './sourceFacts.js';

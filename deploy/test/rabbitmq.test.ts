@@ -1,8 +1,6 @@
+import type { RabbitmqDefinitions } from '@refront/demo/deploy';
+import { brokerUserOf, loadServeConfig, PLATFORM_MODULES } from '@refront/demo/deploy';
 import { describe, expect, it } from 'vitest';
-import { brokerUserOf } from '../../examples/refront-demo/src/platform/brokerUsers.js';
-import type { RabbitmqDefinitions } from '../../examples/refront-demo/src/platform/rabbitmqDefinitions.js';
-import { PLATFORM_MODULES } from '../../examples/refront-demo/src/platform/startPlatform.js';
-import { loadServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
 import { containerEnv, loadCompose } from './composeFile.js';
 import { deploymentOf, loadK8s } from './k8sObjects.js';
 import { readRepoFile } from './paths.js';

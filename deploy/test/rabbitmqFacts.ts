@@ -1,8 +1,5 @@
-import type { ServiceModule } from '../../examples/refront-demo/src/platform/module.js';
-import {
-  developmentPassword,
-  rabbitmqDefinitions,
-} from '../../examples/refront-demo/src/platform/rabbitmqDefinitions.js';
+import type { ServiceModule } from '@refront/demo/deploy';
+import { developmentPassword, rabbitmqDefinitions } from '@refront/demo/deploy';
 
 /** The Compose console's administrator (not a service: every permission). */
 export const CONSOLE_ADMIN = 'refront';

@@ -1,7 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { sep } from 'node:path';
-import { demoServiceOf } from '../../examples/refront-demo/src/platform/routingChannel.js';
-import { loadServeConfig, type ServeConfig } from '../../examples/refront-demo/src/serveConfig.js';
+import { demoServiceOf, loadServeConfig, type ServeConfig } from '@refront/demo/deploy';
 import { readRepoFile, repoPath } from './paths.js';
 
 /**

@@ -1,7 +1,8 @@
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
+import { CoreReason } from './coreErrors.js';
 import { createDispatcher } from './Dispatcher.js';
-import { CoreReason, RefrontError } from './errors.js';
+import { RefrontError } from './errors.js';
 import type { Interceptor } from './Interceptor.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';

@@ -1,6 +1,7 @@
 import type { MutableRequestContext, RequestContext } from './context.js';
 import type { MessageType, ServiceDefinition, ServiceImplementation } from './contracts.js';
-import { CoreReason, invalidOption, RefrontError } from './errors.js';
+import { CoreErrors, invalidOption } from './coreErrors.js';
+import type { RefrontError } from './errors.js';
 import type { CallHandle, Inbound, ServerMethod } from './Inbound.js';
 import { bindChain, type Call, type Interceptor, type Metadata, type MethodInfo } from './Interceptor.js';
 import type { Logger } from './logger.js';
@@ -207,14 +208,10 @@ export class Dispatcher {
   /** Why a call to `path` is refused now (unknown method, draining), or undefined. */
   private refusal(path: string, m: BoundMethod | undefined): RefrontError | undefined {
     if (!m) {
-      return new RefrontError(
-        'UNIMPLEMENTED',
-        CoreReason.UNIMPLEMENTED,
-        `method ${path} is not served by ${this.options.service}`,
-      );
+      return CoreErrors.UNIMPLEMENTED(path, this.options.service);
     }
     if (this.draining) {
-      return new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} is shutting down`);
+      return CoreErrors.DRAINING(this.options.service);
     }
     return undefined;
   }
@@ -248,11 +245,7 @@ export class Dispatcher {
     await new Promise<void>((resolve) => {
       const onAbort = (): void => {
         // Not DRAINING: the handler ran, so the caller must not take it for a refusal.
-        const reason = new RefrontError(
-          'UNAVAILABLE',
-          CoreReason.LOST_IN_FLIGHT,
-          `${this.options.service} stopped before the call finished`,
-        );
+        const reason = CoreErrors.LOST_IN_FLIGHT(`${this.options.service} stopped before the call finished`);
         for (const call of this.live) abortCall(call, reason);
         resolve();
       };

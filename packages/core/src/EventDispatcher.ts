@@ -1,9 +1,10 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createRequestContext, runWithContext } from './context.js';
 import type { MessageType } from './contracts.js';
+import { CoreErrors, CoreReason, invalidOption } from './coreErrors.js';
 import type { DeliveryOutcome } from './DeliveryOutcome.js';
 import { decodeEventBody } from './decodeEventBody.js';
-import { CoreReason, isRefrontError, RefrontError } from './errors.js';
+import { isRefrontError, type RefrontError } from './errors.js';
 import type { EventBinding, EventEnvelope, EventHandler } from './events.js';
 import { type Finish, HandlerContext, HandlerRun, handlerWheel } from './internal/HandlerRun.js';
 import type { Logger } from './logger.js';
@@ -72,11 +73,7 @@ export class EventDispatcher {
     this.spanName = `${options.group} process`;
     for (const b of options.bindings) {
       if (this.handlers.has(b.type.$type))
-        throw new RefrontError(
-          'INVALID_ARGUMENT',
-          CoreReason.INVALID_OPTION,
-          `two handlers for ${b.type.$type} in group ${options.group}`,
-        );
+        throw invalidOption(`two handlers for ${b.type.$type} in group ${options.group}`);
       this.handlers.set(b.type.$type, {
         type: b.type,
         handler: b.handler,
@@ -148,14 +145,7 @@ export class EventDispatcher {
       return violations.length > 0 ? invalidMessage(bound.type, violations) : undefined;
     } catch (e: unknown) {
       const why = e instanceof Error ? e.message : String(e);
-      return new RefrontError(
-        'INTERNAL',
-        CoreReason.INTERNAL,
-        `validating ${bound.type.$type} failed: ${why}`,
-        {
-          cause: e,
-        },
-      );
+      return CoreErrors.INTERNAL.with({ cause: e }, `validating ${bound.type.$type} failed: ${why}`);
     }
   }
 
@@ -231,10 +221,7 @@ export class EventDispatcher {
     const { ctx, span, envelope, attempt } = run;
     const err = isRefrontError(e)
       ? e
-      : new RefrontError('UNKNOWN', CoreReason.HANDLER_FAILED, e instanceof Error ? e.message : String(e), {
-          cause: e,
-          retryable: true,
-        });
+      : CoreErrors.HANDLER_FAILED.with({ cause: e }, e instanceof Error ? e.message : String(e));
     span.setStatus({ code: SpanStatusCode.ERROR, message: `${err.status} ${err.reason}` });
     span.end();
     if (err.status === 'INVALID_ARGUMENT' && !err.retryable) {
@@ -245,7 +232,7 @@ export class EventDispatcher {
         this.dead(
           envelope,
           CoreReason.ATTEMPTS_EXHAUSTED,
-          `failed ${attempt} time(s); last error: ${err.reason}: ${err.message}`,
+          CoreErrors.ATTEMPTS_EXHAUSTED.format(attempt, err),
           attempt,
         ),
       );

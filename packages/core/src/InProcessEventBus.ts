@@ -1,7 +1,7 @@
 import type { DeepPartial, MessageType } from './contracts.js';
+import { CoreErrors, invalidOption } from './coreErrors.js';
 import { createEventDispatcher, type EventDispatcher } from './EventDispatcher.js';
 import { encodeEvent } from './envelope.js';
-import { CoreReason, invalidOption, RefrontError } from './errors.js';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_HANDLER_TIMEOUT_MS,
@@ -169,7 +169,7 @@ export class InProcessEventBus implements EventBus {
     options?: PublishOptions,
   ): Promise<EventEnvelope> {
     options?.signal?.throwIfAborted();
-    if (this.closed) throw new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed');
+    if (this.closed) throw CoreErrors.CLOSED('the event bus');
     if (!GROUP_NAME.test(name)) throw invalidOption(`invalid consumer group name "${name}"`);
     const { envelope, body } = encodeEvent(source, type, message, options);
     const group = this.groupOf(name);
@@ -188,8 +188,7 @@ export class InProcessEventBus implements EventBus {
   }
 
   publishRaw(envelope: EventEnvelope, body: Uint8Array): Promise<void> {
-    if (this.closed)
-      return Promise.reject(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed'));
+    if (this.closed) return Promise.reject(CoreErrors.CLOSED('the event bus'));
     for (const group of this.groups.values()) {
       if (!group.bound.has(envelope.type)) continue;
       group.pending.push({ envelope, body: new Uint8Array(body), attempt: 1 });
@@ -213,7 +212,7 @@ export class InProcessEventBus implements EventBus {
     bindings: readonly EventBinding<any>[],
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    if (this.closed) throw new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed');
+    if (this.closed) throw CoreErrors.CLOSED('the event bus');
     if (!GROUP_NAME.test(name)) throw invalidOption(`invalid consumer group name "${name}"`);
     const retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     if (retryDelaysMs.some((d) => !(d >= 0)))
@@ -288,12 +287,7 @@ export class InProcessEventBus implements EventBus {
   replay(group: string, eventId: string): void {
     const i = this.dead.findIndex((d) => d.group === group && d.envelope.id === eventId);
     const g = this.groups.get(group);
-    if (i < 0 || !g)
-      throw new RefrontError(
-        'NOT_FOUND',
-        CoreReason.DEAD_LETTER_NOT_FOUND,
-        `no dead letter ${eventId} in ${group}`,
-      );
+    if (i < 0 || !g) throw CoreErrors.DEAD_LETTER_NOT_FOUND(eventId, group);
     const [d] = this.dead.splice(i, 1);
     g.pending.push({ envelope: d!.envelope, body: d!.body, attempt: 1 });
     g.pump();

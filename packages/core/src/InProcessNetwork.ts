@@ -1,9 +1,10 @@
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
+import { CoreErrors, CoreReason } from './coreErrors.js';
 import type { Channel, ClientMethod } from './createClient.js';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from './Dispatcher.js';
 import { decodeMessage } from './decodeMessage.js';
 import { encodeMessage } from './encodeMessage.js';
-import { asUnprocessed, CoreReason, isRefrontError, RefrontError } from './errors.js';
+import { asUnprocessed, isRefrontError, type RefrontError } from './errors.js';
 import type { Call } from './Interceptor.js';
 import type { RpcServer } from './RpcServer.js';
 
@@ -30,15 +31,7 @@ export interface InProcessServer extends RpcServer {
 }
 
 function decodeFailed(path: string, e: unknown): RefrontError {
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.DECODE_FAILED,
-    `message for ${path} does not decode: ${String(e)}`,
-    {
-      cause: e,
-      retryable: false,
-    },
-  );
+  return CoreErrors.DECODE_FAILED.with({ cause: e }, `message for ${path}`, String(e));
 }
 
 /**
@@ -76,12 +69,7 @@ export class InProcessNetwork {
     return {
       dispatcher,
       add: <S extends ServiceDefinition>(definition: S, implementation: ServiceImplementation<S>) => {
-        if (started)
-          throw new RefrontError(
-            'FAILED_PRECONDITION',
-            CoreReason.INVALID_OPTION,
-            'add() must come before start()',
-          );
+        if (started) throw CoreErrors.INVALID_STATE('add() must come before start()');
         dispatcher.add(definition, implementation);
       },
       start: async () => {
@@ -131,14 +119,7 @@ export class InProcessNetwork {
     const path = method.info.path;
     const dispatcher = this.pick(method.info.service);
     if (!dispatcher) {
-      return Promise.reject(
-        new RefrontError(
-          'UNAVAILABLE',
-          CoreReason.NO_SERVER,
-          `no server for ${method.info.service} is running`,
-          { unprocessed: true },
-        ),
-      );
+      return Promise.reject(CoreErrors.NO_SERVER.with({ unprocessed: true }, method.info.service));
     }
     const target = dispatcher.method(path);
     let request: unknown = call.request;

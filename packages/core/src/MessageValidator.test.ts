@@ -1,9 +1,10 @@
 import { EchoRequest, EchoServiceDefinition, ThingHappened } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
 import type { MessageType } from './contracts.js';
+import { CoreReason } from './coreErrors.js';
 import { createDispatcher } from './Dispatcher.js';
 import { createEventDispatcher } from './EventDispatcher.js';
-import { CoreReason, type FieldViolation, isRefrontError, RefrontError } from './errors.js';
+import { type FieldViolation, isRefrontError, RefrontError } from './errors.js';
 import type { EventEnvelope } from './events.js';
 import { on } from './events.js';
 import type { Interceptor } from './Interceptor.js';

@@ -1,5 +1,6 @@
 import type { MessageType } from './contracts.js';
-import { CoreReason, type FieldViolation, RefrontError } from './errors.js';
+import { CoreErrors } from './coreErrors.js';
+import type { FieldViolation, RefrontError } from './errors.js';
 
 /** Checks one decoded message: its violations, or an empty list when it is valid. */
 export type MessageCheck<T> = (message: T) => readonly FieldViolation[];
@@ -42,14 +43,9 @@ export function invalidMessage(
   type: MessageType<unknown>,
   violations: readonly FieldViolation[],
 ): RefrontError {
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.INVALID_MESSAGE,
+  return CoreErrors.INVALID_MESSAGE.with(
+    { details: { fieldViolations: violations } },
     describeViolations(type, violations),
-    {
-      retryable: false,
-      details: { fieldViolations: violations },
-    },
   );
 }
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import { ConfigError, type Env, loadConfig } from './config.js';
-import { CoreReason, invalidOption, RefrontError } from './errors.js';
+import { CoreErrors, invalidOption } from './coreErrors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './metrics.js';
 import { type ReadinessCheck, startOpsServer } from './OpsServer.js';
@@ -128,11 +128,7 @@ class ServiceImpl<C> implements Service<C> {
 
   use<T extends ServiceComponent>(component: T): T {
     if (this.state === 'draining' || this.state === 'stopped') {
-      throw new RefrontError(
-        'FAILED_PRECONDITION',
-        CoreReason.DRAINING,
-        `${this.name} is ${this.state}; cannot add ${component.name}`,
-      );
+      throw CoreErrors.INVALID_STATE(`${this.name} is ${this.state}; cannot add ${component.name}`);
     }
     this.components.push(component);
     if (component.ready) this.checks.set(component.name, () => component.ready!());
@@ -166,12 +162,7 @@ class ServiceImpl<C> implements Service<C> {
   }
 
   async start(): Promise<void> {
-    if (this.state !== 'created')
-      throw new RefrontError(
-        'FAILED_PRECONDITION',
-        CoreReason.INVALID_OPTION,
-        `${this.name} was already started`,
-      );
+    if (this.state !== 'created') throw CoreErrors.INVALID_STATE(`${this.name} was already started`);
     this.setState('starting');
     if (this.options.handleSignals ?? true) this.installProcessHooks();
     try {
@@ -233,7 +224,7 @@ class ServiceImpl<C> implements Service<C> {
         { gracePeriodMs: this.gracePeriodMs },
         'grace period ended with work in flight; aborting it',
       );
-    this.shutdown.abort(new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.name} stopped`));
+    this.shutdown.abort(CoreErrors.DRAINING(this.name));
     await this.closeAll();
     this.setState('stopped');
     this.removeProcessHooks();

@@ -4,7 +4,8 @@
  */
 import type { PeerCertificate } from 'node:tls';
 import { type CallerRules, callerPolicy } from './callerPolicy.js';
-import { CoreReason, isRefrontError, RefrontError } from './errors.js';
+import { CoreErrors } from './coreErrors.js';
+import { isRefrontError } from './errors.js';
 import type { Call, Interceptor, MethodInfo, Next } from './Interceptor.js';
 import { METADATA_CALLER } from './metadataKeys.js';
 
@@ -79,10 +80,6 @@ export function defaultPeerIdentity(certificate: PeerCertificate): string | unde
   return uri || (typeof cn === 'string' && cn !== '' ? cn : undefined);
 }
 
-function unauthenticated(reason: string, message: string, cause?: unknown): RefrontError {
-  return new RefrontError('UNAUTHENTICATED', reason, message, { retryable: false, cause });
-}
-
 async function verify(
   verifier: TokenVerifier,
   header: string | undefined,
@@ -90,20 +87,17 @@ async function verify(
 ): Promise<Principal> {
   const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   if (!match) {
-    throw unauthenticated(
-      CoreReason.MISSING_TOKEN,
-      header === undefined ? 'a bearer token is required' : 'authorization is not a bearer token',
-    );
+    throw CoreErrors.MISSING_TOKEN(header !== undefined);
   }
   let principal: Principal | undefined;
   try {
     principal = await verifier(match[1]!, info);
   } catch (e: unknown) {
     if (isRefrontError(e)) throw e;
-    throw unauthenticated(CoreReason.BAD_TOKEN, 'the bearer token did not verify', e);
+    throw CoreErrors.BAD_TOKEN.with({ cause: e });
   }
   if (!principal || typeof principal.id !== 'string' || principal.id === '') {
-    throw unauthenticated(CoreReason.BAD_TOKEN, 'the bearer token did not verify');
+    throw CoreErrors.BAD_TOKEN();
   }
   return principal;
 }
@@ -135,19 +129,11 @@ export function serverAuthInterceptor(options: ServerAuthOptions): Interceptor {
     if (policy) {
       const identity = peerIdentity ?? principal?.id;
       if (identity === undefined) {
-        throw unauthenticated(
-          CoreReason.UNAUTHENTICATED_CALLER,
-          'this service accepts only authenticated callers: present a client certificate',
-        );
+        throw CoreErrors.UNAUTHENTICATED_CALLER();
       }
       const caller = nameOf(identity);
       if (caller === undefined || !policy.allows(caller, call.method)) {
-        throw new RefrontError(
-          'PERMISSION_DENIED',
-          CoreReason.CALLER_NOT_ALLOWED,
-          `${identity} is not a declared caller of ${call.method.path}`,
-          { retryable: false },
-        );
+        throw CoreErrors.CALLER_NOT_ALLOWED(identity, call.method.path);
       }
       setAuthenticatedCaller(call as Call<unknown>, principal?.id ?? caller);
       return next(call);

@@ -3,7 +3,8 @@
  * makes of its callers (issue 20). Checked by {@link serverAuthInterceptor} after the caller's
  * identity is known, the same on every request lane.
  */
-import { invalidOption } from './errors.js';
+
+import { invalidOption } from './coreErrors.js';
 import type { MethodInfo } from './Interceptor.js';
 
 /**

@@ -1,6 +1,7 @@
 import { context as otelContext, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { currentContext, type RequestContext } from './context.js';
-import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
+import { CoreErrors, toRefrontError } from './coreErrors.js';
+import { isRefrontError } from './errors.js';
 import type { Call, Interceptor, Next } from './Interceptor.js';
 import { outgoingIdempotencyKey } from './idempotencyKey.js';
 import { endSpan, type MethodFacts, methodFactsCache } from './instrumentation.js';
@@ -36,11 +37,7 @@ function propagate(call: Call<unknown>, ctx: RequestContext | undefined, caller:
   }
   if (call.signal?.aborted) return call.signal.reason ?? new Error('aborted');
   if (call.deadline !== undefined && call.deadline <= Date.now()) {
-    return new RefrontError(
-      'DEADLINE_EXCEEDED',
-      CoreReason.DEADLINE_EXCEEDED,
-      `deadline passed before calling ${call.method.path}`,
-    );
+    return CoreErrors.DEADLINE_EXCEEDED(`before calling ${call.method.path}`);
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { CoreReason, type FieldViolation, RefrontError } from './errors.js';
+import { CoreErrors } from './coreErrors.js';
+import { type FieldViolation, RefrontError } from './errors.js';
 
 /** The environment: variable names to values. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -14,14 +15,11 @@ export class ConfigError extends RefrontError {
   readonly violations: readonly FieldViolation[];
 
   constructor(violations: readonly FieldViolation[]) {
-    super(
-      'INVALID_ARGUMENT',
-      CoreReason.INVALID_CONFIG,
-      `invalid configuration (${violations.length} problem${violations.length === 1 ? '' : 's'}):\n${violations
-        .map((v) => `  - ${v.field}: ${v.description}`)
-        .join('\n')}`,
-      { details: { fieldViolations: violations }, retryable: false },
-    );
+    const spec = CoreErrors.INVALID_CONFIG;
+    super(spec.status, spec.reason, spec.format(violations.map((v) => `${v.field}: ${v.description}`)), {
+      details: { fieldViolations: violations },
+      retryable: spec.retryable,
+    });
     this.name = 'ConfigError';
     this.violations = violations;
   }

@@ -1,6 +1,6 @@
 import { clientDefaultsInterceptor } from './clientDefaults.js';
 import type { CallOptions, Client, MessageType, ServiceDefinition } from './contracts.js';
-import { invalidOption } from './errors.js';
+import { invalidOption } from './coreErrors.js';
 import { bindChain, type Call, type Interceptor, type Metadata, type MethodInfo } from './Interceptor.js';
 import { invalidIdempotencyKey, isValidIdempotencyKey } from './idempotencyKey.js';
 import { methodFactsCache } from './instrumentation.js';

@@ -1,6 +1,7 @@
 import type { MessageType } from './contracts.js';
+import { CoreErrors } from './coreErrors.js';
 import { decodeMessage } from './decodeMessage.js';
-import { CoreReason, RefrontError } from './errors.js';
+import type { RefrontError } from './errors.js';
 import { PROTOBUF_CONTENT_TYPE } from './events.js';
 
 /** Content type of an event body in the protobuf JSON mapping, which consumers also accept. */
@@ -35,12 +36,7 @@ export function decodeEventBody<T>(type: MessageType<T>, contentType: string, bo
   const media = mediaType(contentType);
   if (PROTOBUF_TYPES.has(media)) return decodeMessage(type, body);
   if (media === JSON_CONTENT_TYPE || media.endsWith('+json')) return fromJson(type, body);
-  throw new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.UNSUPPORTED_CONTENT_TYPE,
-    `content type "${contentType.slice(0, 100)}" is not protobuf or JSON`,
-    { retryable: false },
-  );
+  throw CoreErrors.UNSUPPORTED_CONTENT_TYPE(contentType);
 }
 
 /** `Application/JSON; charset=utf-8` → `application/json`. */
@@ -67,12 +63,5 @@ function fromJson<T>(type: MessageType<T>, body: Uint8Array): T {
 }
 
 function decodeFailed(type: MessageType<unknown>, why: string): RefrontError {
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.DECODE_FAILED,
-    `body does not decode as ${type.$type}: ${why}`,
-    {
-      retryable: false,
-    },
-  );
+  return CoreErrors.DECODE_FAILED(`the body of ${type.$type}`, why);
 }

@@ -1,6 +1,7 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import type { MessageType } from './contracts.js';
-import { CoreReason, isRefrontError, RefrontError } from './errors.js';
+import { CoreErrors } from './coreErrors.js';
+import { isRefrontError, type RefrontError } from './errors.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const decodeUtf8 = (bytes: Uint8Array): string => strictUtf8.decode(bytes);
@@ -32,7 +33,8 @@ export function decodeMessage<T>(type: MessageType<T>, bytes: Uint8Array): T {
   try {
     message = type.decode(reader);
   } catch (e: unknown) {
-    if (isRefrontError(e)) throw e.reason === CoreReason.DECODE_FAILED ? decodeFailed(type, e.message) : e;
+    if (e instanceof NestedProblem) throw decodeFailed(type, e.message);
+    if (isRefrontError(e)) throw e;
     throw decodeFailed(type, `${e instanceof Error ? e.message : String(e)} (near offset ${reader.pos})`);
   }
   if (reader.pos !== bytes.length) throw decodeFailed(type, `decoding stopped at offset ${reader.pos}`);
@@ -40,15 +42,11 @@ export function decodeMessage<T>(type: MessageType<T>, bytes: Uint8Array): T {
 }
 
 function decodeFailed(type: MessageType<unknown>, why: string): RefrontError {
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.DECODE_FAILED,
-    `${type.$type} does not decode: ${why}`,
-    {
-      retryable: false,
-    },
-  );
+  return CoreErrors.DECODE_FAILED(type.$type, why);
 }
+
+/** What the strict reader throws at a nested message that breaks the wire format. */
+class NestedProblem extends Error {}
 
 /**
  * A reader that checks each nested message as the generated code enters it. ts-proto's `decode`
@@ -73,8 +71,7 @@ class StrictReader extends BinaryReader {
   set __tsProtoDecodeDepth(depth: number) {
     if (depth > this.depth && depth > 1) {
       const problem = wireProblem(this.body, this.pos, this.pos + lengthBefore(this.body, this.pos));
-      if (problem !== undefined)
-        throw new RefrontError('INVALID_ARGUMENT', CoreReason.DECODE_FAILED, problem);
+      if (problem !== undefined) throw new NestedProblem(problem);
     }
     this.depth = depth;
   }

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { CoreReason, toRefrontError } from './coreErrors.js';
 import {
   asUnprocessed,
-  CoreReason,
   HTTP_STATUS,
   isRefrontError,
   RefrontError,
   STATUS_CODES,
   statusFromCode,
-  toRefrontError,
 } from './errors.js';
 
 describe('RefrontError', () => {

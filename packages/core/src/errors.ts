@@ -51,7 +51,8 @@ export const HTTP_STATUS: Readonly<Record<Status, number>> = {
 };
 
 /** Statuses a caller may retry without knowing anything about the operation. */
-const RETRYABLE_BY_DEFAULT: ReadonlySet<Status> = new Set<Status>([
+/** The statuses whose errors are retryable unless said otherwise. @internal */
+export const RETRYABLE_BY_DEFAULT: ReadonlySet<Status> = new Set<Status>([
   'UNAVAILABLE',
   'RESOURCE_EXHAUSTED',
   'ABORTED',
@@ -221,92 +222,4 @@ export function isStatus(s: unknown): s is Status {
 /** The status name of a numeric gRPC code; unknown codes become UNKNOWN. */
 export function statusFromCode(code: number): Status {
   return CODE_TO_STATUS[code - 1] ?? 'UNKNOWN';
-}
-
-/**
- * Turns anything thrown into a {@link RefrontError}. A RefrontError passes through unchanged; an
- * abort turns into CANCELLED or DEADLINE_EXCEEDED; anything else becomes INTERNAL with the
- * original kept in `cause` (its message is not sent to callers: it may hold internals).
- */
-export function toRefrontError(e: unknown): RefrontError {
-  if (isRefrontError(e)) return e;
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
-    return e.name === 'TimeoutError'
-      ? new RefrontError('DEADLINE_EXCEEDED', CoreReason.DEADLINE_EXCEEDED, 'the deadline passed', {
-          cause: e,
-        })
-      : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the call was cancelled', { cause: e });
-  }
-  return new RefrontError('INTERNAL', CoreReason.INTERNAL, 'internal error', { cause: e });
-}
-
-/** Reasons raised by `@refront/core` itself. */
-export const CoreReason = {
-  /** An unexpected throw; the trace id in the log finds it. */
-  INTERNAL: 'CORE_INTERNAL',
-  /** The call's deadline passed before it finished. */
-  DEADLINE_EXCEEDED: 'CORE_DEADLINE_EXCEEDED',
-  /** The caller cancelled the call. */
-  CANCELLED: 'CORE_CANCELLED',
-  /**
-   * The service is draining or stopped and refused the call before running its handler (never
-   * the answer of a handler that ran: see DEPENDENCY_UNAVAILABLE and LOST_IN_FLIGHT).
-   */
-  DRAINING: 'CORE_DRAINING',
-  /**
-   * UNAVAILABLE, retryable: the call was sent but ended without an answer (the connection was
-   * lost after the request was written, or the server stopped before the call finished); the
-   * server may have processed it, so only idempotent operations are retried.
-   */
-  LOST_IN_FLIGHT: 'CORE_LOST_IN_FLIGHT',
-  /**
-   * UNAVAILABLE, retryable: a handler failed because a service it called was draining; unlike
-   * DRAINING, the handler ran, so the caller cannot assume nothing happened.
-   */
-  DEPENDENCY_UNAVAILABLE: 'CORE_DEPENDENCY_UNAVAILABLE',
-  /** No server for the called service is reachable. */
-  NO_SERVER: 'CORE_NO_SERVER',
-  /** The method is not part of the called service. */
-  UNIMPLEMENTED: 'CORE_UNIMPLEMENTED',
-  /** A message body did not decode with its contract. */
-  DECODE_FAILED: 'CORE_DECODE_FAILED',
-  /** An event body's content type is neither protobuf nor JSON. */
-  UNSUPPORTED_CONTENT_TYPE: 'CORE_UNSUPPORTED_CONTENT_TYPE',
-  /** The environment did not satisfy the config schema. */
-  INVALID_CONFIG: 'CORE_INVALID_CONFIG',
-  /** A factory got an option it cannot use. */
-  INVALID_OPTION: 'CORE_INVALID_OPTION',
-  /** An event reached a consumer group with no handler for its type. */
-  NO_HANDLER: 'CORE_NO_HANDLER',
-  /** An event handler threw something that is not a RefrontError (retried, then dead-lettered). */
-  HANDLER_FAILED: 'CORE_HANDLER_FAILED',
-  /** `replay` named an event that is not among the group's dead letters. */
-  DEAD_LETTER_NOT_FOUND: 'CORE_DEAD_LETTER_NOT_FOUND',
-  /** An event handler failed on every allowed attempt. */
-  ATTEMPTS_EXHAUSTED: 'CORE_ATTEMPTS_EXHAUSTED',
-  /** The operation was used after close(). */
-  CLOSED: 'CORE_CLOSED',
-  /** A server that verifies bearer tokens got a call without one. */
-  MISSING_TOKEN: 'CORE_MISSING_TOKEN',
-  /** The server's token verifier refused the token (or threw). */
-  BAD_TOKEN: 'CORE_BAD_TOKEN',
-  /**
-   * A server that declares its callers got a call with no verified identity: no client
-   * certificate (mutual TLS) and no verified token.
-   */
-  UNAUTHENTICATED_CALLER: 'CORE_UNAUTHENTICATED_CALLER',
-  /** The authenticated caller is not declared as a caller of the method (PERMISSION_DENIED). */
-  CALLER_NOT_ALLOWED: 'CORE_CALLER_NOT_ALLOWED',
-  /** An idempotency key is empty, longer than 255 characters or not printable ASCII. */
-  INVALID_IDEMPOTENCY_KEY: 'CORE_INVALID_IDEMPOTENCY_KEY',
-  /**
-   * A request or event broke the validation rules of its contract (INVALID_ARGUMENT, not
-   * retryable); its field violations name each field and rule. Refused before any handler.
-   */
-  INVALID_MESSAGE: 'CORE_INVALID_MESSAGE',
-} as const;
-
-/** Shorthand for an INVALID_OPTION error thrown by factories at construction. */
-export function invalidOption(message: string): RefrontError {
-  return new RefrontError('INVALID_ARGUMENT', CoreReason.INVALID_OPTION, message, { retryable: false });
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RequestContext } from './context.js';
-import { CoreReason, RefrontError } from './errors.js';
+import { CoreErrors } from './coreErrors.js';
+import type { RefrontError } from './errors.js';
 
 /** Longest idempotency key accepted, in characters (Stripe's limit; the IETF draft sets none). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -28,16 +29,13 @@ export function isValidIdempotencyKey(key: unknown): key is string {
  */
 export function invalidIdempotencyKey(key: unknown): RefrontError {
   const length = typeof key === 'string' ? key.length : 0;
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.INVALID_IDEMPOTENCY_KEY,
-    `an idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters (got ${length} characters)`,
+  return CoreErrors.INVALID_IDEMPOTENCY_KEY.with(
     {
-      retryable: false,
       details: {
         fieldViolations: [{ field: 'idempotencyKey', description: 'printable ASCII, 1-255 chars' }],
       },
     },
+    length,
   );
 }
 

@@ -21,10 +21,12 @@ export type {
   ServiceDefinition,
   ServiceImplementation,
 } from './contracts.js';
+export { CoreErrors, CoreReason, toRefrontError } from './coreErrors.js';
 export type { Channel, ClientOptions } from './createClient.js';
 export { createClient } from './createClient.js';
+export { defineErrors } from './defineErrors.js';
 export type { ErrorDetails, FieldViolation, Status } from './errors.js';
-export { CoreReason, HTTP_STATUS, isRefrontError, RefrontError, toRefrontError } from './errors.js';
+export { HTTP_STATUS, isRefrontError, RefrontError } from './errors.js';
 export type {
   EventBus,
   EventContext,

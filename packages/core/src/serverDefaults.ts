@@ -1,7 +1,8 @@
 import type { Span } from '@opentelemetry/api';
 import { SpanKind } from '@opentelemetry/api';
 import { createRequestContext, type MutableRequestContext, runInContext } from './context.js';
-import { CoreReason, isRefrontError, RefrontError, toRefrontError } from './errors.js';
+import { CoreErrors, CoreReason, toRefrontError } from './coreErrors.js';
+import { isRefrontError, type RefrontError } from './errors.js';
 import type { Call, Interceptor, MethodInfo, Next } from './Interceptor.js';
 import { invalidIdempotencyKey, isValidIdempotencyKey } from './idempotencyKey.js';
 import { endSpan, type MethodFacts, methodFactsCache } from './instrumentation.js';
@@ -75,21 +76,17 @@ export function abortCall(call: Call<unknown>, reason: RefrontError): void {
 }
 
 function deadlineError(): RefrontError {
-  return new RefrontError(
-    'DEADLINE_EXCEEDED',
-    CoreReason.DEADLINE_EXCEEDED,
-    'the deadline passed before the handler finished',
-  );
+  return CoreErrors.DEADLINE_EXCEEDED('before the handler finished');
 }
 
 function mapError(ctx: MutableRequestContext, call: Call<unknown>, e: unknown): RefrontError {
   if (isRefrontError(e)) return e.reason === CoreReason.DRAINING ? dependencyUnavailable(e) : e;
   if (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError')) return toRefrontError(e);
   ctx.logger.error({ err: e, method: call.method.path }, 'handler failed with an unexpected error');
-  return new RefrontError('INTERNAL', CoreReason.INTERNAL, `internal error (trace ${ctx.traceId})`, {
-    cause: e,
-    details: { metadata: { trace_id: ctx.traceId } },
-  });
+  return CoreErrors.INTERNAL.with(
+    { cause: e, details: { metadata: { trace_id: ctx.traceId } } },
+    `trace ${ctx.traceId}`,
+  );
 }
 
 /**
@@ -98,16 +95,11 @@ function mapError(ctx: MutableRequestContext, call: Call<unknown>, e: unknown): 
  * handler ran.
  */
 function dependencyUnavailable(e: RefrontError): RefrontError {
-  return new RefrontError('UNAVAILABLE', CoreReason.DEPENDENCY_UNAVAILABLE, e.message, {
-    details: e.details,
-    cause: e,
-  });
+  return CoreErrors.DEPENDENCY_UNAVAILABLE.with({ details: e.details, cause: e }, e.message);
 }
 
 function cancelled(reason: unknown): RefrontError {
-  return isRefrontError(reason)
-    ? reason
-    : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call', { cause: reason });
+  return isRefrontError(reason) ? reason : CoreErrors.CANCELLED.with({ cause: reason });
 }
 
 /**

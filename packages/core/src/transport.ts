@@ -18,6 +18,7 @@ export type { AllowedMethods } from './callerPolicy.js';
 export type { ClientDefaultsOptions } from './clientDefaults.js';
 export { clientDefaultsInterceptor } from './clientDefaults.js';
 export type { DeepPartial, Finishable, MethodDefinition } from './contracts.js';
+export { invalidOption } from './coreErrors.js';
 export type { ClientMethod } from './createClient.js';
 export { methodsOf } from './createClient.js';
 export { DeadlineWheel, type DeadlineWheelOptions, type Expirable } from './DeadlineWheel.js';
@@ -28,6 +29,8 @@ export type { Disposable } from './DisposableStore.js';
 export { DisposableStore, toDisposable } from './DisposableStore.js';
 export { decodeEventBody, JSON_CONTENT_TYPE } from './decodeEventBody.js';
 export { decodeMessage } from './decodeMessage.js';
+export type { ErrorFactory, ErrorRegistry, ErrorSpec } from './defineErrors.js';
+export { ERRORS_DOC, reasonsOf } from './defineErrors.js';
 export type { EventDispatcherOptions } from './EventDispatcher.js';
 export {
   createEventDispatcher,
@@ -38,7 +41,7 @@ export {
 export { encodeMessage } from './encodeMessage.js';
 export { encodeEvent } from './envelope.js';
 export type { RefrontErrorJson, RefrontErrorOptions } from './errors.js';
-export { asUnprocessed, invalidOption, isStatus, STATUS_CODES, statusFromCode } from './errors.js';
+export { asUnprocessed, isStatus, STATUS_CODES, statusFromCode } from './errors.js';
 export type { DeadLetter, EventBinding, EventEnvelope } from './events.js';
 export {
   DEFAULT_CONCURRENCY,

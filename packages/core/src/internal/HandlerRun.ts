@@ -1,8 +1,8 @@
 import type { Span } from '@opentelemetry/api';
 import type { MutableRequestContext } from '../context.js';
+import { CoreErrors } from '../coreErrors.js';
 import { DeadlineWheel, type Expirable } from '../DeadlineWheel.js';
 import type { DeliveryOutcome } from '../DeliveryOutcome.js';
-import { CoreReason, RefrontError } from '../errors.js';
 import type { EventContext, EventEnvelope, EventHandler } from '../events.js';
 import type { Logger } from '../logger.js';
 
@@ -85,11 +85,7 @@ export class HandlerRun implements Expirable {
   /** The wheel: the handler timeout passed. */
   expire(): void {
     this.abort(
-      new RefrontError(
-        'DEADLINE_EXCEEDED',
-        CoreReason.DEADLINE_EXCEEDED,
-        `handler took over ${this.timeoutMs} ms`,
-      ),
+      CoreErrors.DEADLINE_EXCEEDED(`before the handler finished (it took over ${this.timeoutMs} ms)`),
     );
   }
 

@@ -1,0 +1,16 @@
+import { CoreErrors } from '@refront/core';
+import type { ErrorFactory } from '@refront/core/transport';
+
+/** One package's error registry, as `docs/errors.md` lists it. */
+export interface PackageErrors {
+  /** The npm package that raises them. */
+  readonly name: string;
+  /** Its registry (`defineErrors`). */
+  readonly errors: Readonly<Record<string, ErrorFactory<string, never>>>;
+}
+
+/**
+ * Every package's error registry, in the order of docs/errors.md. A package that declares its
+ * errors with `defineErrors` is listed here, and its README links to its section.
+ */
+export const REGISTRIES: readonly PackageErrors[] = [{ name: '@refront/core', errors: CoreErrors }];
