@@ -22,16 +22,21 @@ interface Manifest {
 
 const readJson = (path: string): Manifest => JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as Manifest;
 const rootManifest = readJson('package.json');
-const tracked = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+const tracked = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], {
+  cwd: ROOT,
+  encoding: 'utf8',
+})
   .split('\n')
   .filter(Boolean);
 
 /** The workspace folders (`packages/*` expanded), from the root manifest. */
 const workspaces = (rootManifest.workspaces ?? []).flatMap((glob) =>
   glob.endsWith('/*')
-    ? [...new Set(tracked.filter((f) => f.startsWith(glob.slice(0, -1)) && f.endsWith('/package.json')).map(dirname))].filter(
-        (d) => dirname(d) === glob.slice(0, -2),
-      )
+    ? [
+        ...new Set(
+          tracked.filter((f) => f.startsWith(glob.slice(0, -1)) && f.endsWith('/package.json')).map(dirname),
+        ),
+      ].filter((d) => dirname(d) === glob.slice(0, -2))
     : [glob],
 );
 
@@ -73,8 +78,10 @@ const isRelative = (s: string): boolean => s.startsWith('.');
  * A dependency that is neither imported nor listed here is unused.
  */
 const USED_WITHOUT_IMPORT: Readonly<Record<string, string>> = {
-  '@refront/deploy:kubernetes-models': 'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
-  '@refront/deploy:@kubernetes-models/cert-manager': 'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
+  '@refront/deploy:kubernetes-models':
+    'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
+  '@refront/deploy:@kubernetes-models/cert-manager':
+    'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
 };
 
 describe.each(workspaces)('workspace %s', (ws) => {
@@ -96,17 +103,22 @@ describe.each(workspaces)('workspace %s', (ws) => {
   it('declares every package it imports (runtime code in dependencies)', () => {
     const undeclared = imports
       .filter((i) => !isRelative(i.specifier) && !isBuiltin(i.specifier))
-      .filter((i) => !(DEV_WORKSPACES.has(ws) || DEV_FILE.test(i.file) ? dev : own).has(packageOf(i.specifier)))
+      .filter(
+        (i) => !(DEV_WORKSPACES.has(ws) || DEV_FILE.test(i.file) ? dev : own).has(packageOf(i.specifier)),
+      )
       .map((i) => `${i.file}: ${i.specifier}`);
-    expect(undeclared, undeclared.join("\n")).toEqual([]);
+    expect(undeclared, undeclared.join('\n')).toEqual([]);
   });
 
   it('imports every dependency it declares', () => {
     const imported = new Set(imports.map((i) => packageOf(i.specifier)));
     const unused = Object.keys(manifest.dependencies ?? {}).filter(
-      (d) => !imported.has(d) && !d.startsWith('@types/') && USED_WITHOUT_IMPORT[`${manifest.name}:${d}`] === undefined,
+      (d) =>
+        !imported.has(d) &&
+        !d.startsWith('@types/') &&
+        USED_WITHOUT_IMPORT[`${manifest.name}:${d}`] === undefined,
     );
-    expect(unused, unused.join("\n")).toEqual([]);
+    expect(unused, unused.join('\n')).toEqual([]);
   });
 
   it('reads no file of another workspace', () => {
@@ -116,7 +128,7 @@ describe.each(workspaces)('workspace %s', (ws) => {
       // The one shared build config (scripts/tsup.package.ts) is read by each package's tsup config at build time only.
       .filter((i) => !(i.file === `${ws}/tsup.config.ts` && i.specifier.endsWith('scripts/tsup.package.js')))
       .map((i) => `${i.file}: ${i.specifier}`);
-    expect(escaping, escaping.join("\n")).toEqual([]);
+    expect(escaping, escaping.join('\n')).toEqual([]);
   });
 
   it('has no import cycle', () => {
@@ -124,7 +136,9 @@ describe.each(workspaces)('workspace %s', (ws) => {
     const known = new Set(files);
     const resolve = (from: string, spec: string): string | undefined => {
       const base = normalize(join(dirname(from), spec)).replace(/\.(c|m)?js$/, '');
-      return ['.ts', '.tsx', '.mts', '/index.ts', '.js', '.mjs'].map((ext) => base + ext).find((f) => known.has(f));
+      return ['.ts', '.tsx', '.mts', '/index.ts', '.js', '.mjs']
+        .map((ext) => base + ext)
+        .find((f) => known.has(f));
     };
     for (const i of imports) {
       if (i.typeOnly || !isRelative(i.specifier)) continue;
