@@ -1,5 +1,8 @@
 import { CoreErrors } from '@refront/core';
 import type { ErrorFactory } from '@refront/core/transport';
+import { DataErrors } from '@refront/data';
+import { DiscoveryErrors } from '@refront/discovery';
+import { ValidateErrors } from '@refront/validate';
 
 /** One package's error registry, as `docs/errors.md` lists it. */
 export interface PackageErrors {
@@ -13,4 +16,9 @@ export interface PackageErrors {
  * Every package's error registry, in the order of docs/errors.md. A package that declares its
  * errors with `defineErrors` is listed here, and its README links to its section.
  */
-export const REGISTRIES: readonly PackageErrors[] = [{ name: '@refront/core', errors: CoreErrors }];
+export const REGISTRIES: readonly PackageErrors[] = [
+  { name: '@refront/core', errors: CoreErrors },
+  { name: '@refront/data', errors: DataErrors },
+  { name: '@refront/discovery', errors: DiscoveryErrors },
+  { name: '@refront/validate', errors: ValidateErrors },
+];

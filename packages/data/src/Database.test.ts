@@ -154,7 +154,11 @@ describeEngines('Database', (fx) => {
       leaked = tx;
     });
     const error = await leaked?.query('select 1').catch((e: unknown) => e);
-    expect(isRefrontError(error) && error.reason).toBe('CORE_CLOSED');
+    expect(isRefrontError(error) && [error.status, error.reason, error.retryable]).toEqual([
+      'UNAVAILABLE',
+      'CORE_CLOSED',
+      false,
+    ]);
   });
 
   it('answers ping, closes idempotently and refuses work after close', async () => {
@@ -164,6 +168,10 @@ describeEngines('Database', (fx) => {
     await db.close();
     await db.close();
     const error = await db.query('select 1').catch((e: unknown) => e);
-    expect(isRefrontError(error) && error.reason).toBe('CORE_CLOSED');
+    expect(isRefrontError(error) && [error.status, error.reason, error.retryable]).toEqual([
+      'UNAVAILABLE',
+      'CORE_CLOSED',
+      false,
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PGlite } from '@electric-sql/pglite';
-import { CoreReason, RefrontError } from '@refront/core';
+import { CoreErrors } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
-import { DataReason } from './errors.js';
+import { DataErrors } from './errors.js';
 import { SCALAR_PARSERS } from './internal/typeParsers.js';
 
 /** One embedded PostgreSQL (PGlite, WASM) shared by many services of a monolith, one schema each. */
@@ -58,7 +58,7 @@ export class EmbeddedEngine implements EmbeddedPostgres {
     fn: (pg: PGlite) => Promise<T>,
     touchedSearchPath?: () => boolean,
   ): Promise<T> {
-    if (this.closing) throw closedError();
+    if (this.closing) throw CoreErrors.CLOSED('the embedded database');
     const outer = this.sections.getStore();
     if (outer?.open) await this.waitForOuter(outer);
     let release!: () => void;
@@ -67,7 +67,7 @@ export class EmbeddedEngine implements EmbeddedPostgres {
     this.tail = previous.then(() => section.done);
     await previous;
     try {
-      if (this.closing) throw closedError();
+      if (this.closing) throw CoreErrors.CLOSED('the embedded database');
       return await this.sections.run(section, async () => {
         if (this.sessionSchema !== schema) {
           this.sessionSchema = undefined;
@@ -92,12 +92,7 @@ export class EmbeddedEngine implements EmbeddedPostgres {
     try {
       const expired = await Promise.race([outer.done.then(() => false), timedOut]);
       if (expired) {
-        throw new RefrontError(
-          'FAILED_PRECONDITION',
-          DataReason.NESTED_EMBEDDED_CALL,
-          'a database call was made from inside a transaction of the same embedded engine and would deadlock: use the transaction (tx.query) instead',
-          { retryable: false },
-        );
+        throw DataErrors.NESTED_EMBEDDED_CALL();
       }
     } finally {
       clearTimeout(timer);
@@ -112,12 +107,6 @@ export class EmbeddedEngine implements EmbeddedPostgres {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function closedError(): RefrontError {
-  return new RefrontError('FAILED_PRECONDITION', CoreReason.CLOSED, 'the embedded database is closed', {
-    retryable: false,
-  });
 }
 
 /**

@@ -4,12 +4,12 @@ import {
   type HandlerContext,
   type Logger,
   type MetricsRegistry,
-  RefrontError,
+  type RefrontError,
 } from '@refront/core';
 import { type DeepPartial, invalidOption, type MethodDefinition } from '@refront/core/transport';
 import type { Counter } from 'prom-client';
 import type { Database, Queryable, Transaction } from './Database.js';
-import { DataReason } from './errors.js';
+import { DataErrors } from './errors.js';
 
 /** Default time a stored response answers retries, in ms (24 h, as Stripe keeps its keys). */
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60_000;
@@ -120,21 +120,11 @@ function methodName(method: MethodDefinition<unknown, unknown>): string {
 }
 
 function keyReused(method: string): RefrontError {
-  return new RefrontError(
-    'FAILED_PRECONDITION',
-    DataReason.IDEMPOTENCY_KEY_REUSED,
-    `the idempotency key of this ${method} call was used before with a different request`,
-    { retryable: false, details: { metadata: { method } } },
-  );
+  return DataErrors.IDEMPOTENCY_KEY_REUSED.with({ details: { metadata: { method } } }, method);
 }
 
 function inProgress(method: string): RefrontError {
-  return new RefrontError(
-    'ABORTED',
-    DataReason.IDEMPOTENCY_IN_PROGRESS,
-    `a ${method} call with the same idempotency key is still running; retry for its answer`,
-    { retryable: true, details: { metadata: { method } } },
-  );
+  return DataErrors.IDEMPOTENCY_IN_PROGRESS.with({ details: { metadata: { method } } }, method);
 }
 
 function positive(name: string, value: number): number {

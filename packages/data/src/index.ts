@@ -10,7 +10,7 @@ export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_POOL_SIZE, isValidSchemaName, SCHEM
 export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './EmbeddedPostgres.js';
 export { createEmbeddedPostgres, DEFAULT_NESTED_CALL_TIMEOUT_MS } from './EmbeddedPostgres.js';
 export type { DataReasonCode } from './errors.js';
-export { DataReason } from './errors.js';
+export { DataErrors, DataReason } from './errors.js';
 export type {
   IdempotencyContext,
   IdempotentRequests,

@@ -7,7 +7,7 @@ import {
   type OpenDatabaseOptions,
 } from './Database.js';
 import { createEmbeddedPostgres, EmbeddedEngine } from './EmbeddedPostgres.js';
-import { invalidSchema } from './errors.js';
+import { DataErrors } from './errors.js';
 import { EmbeddedDatabase } from './internal/EmbeddedDatabase.js';
 import { migrate, sortedMigrations } from './internal/migrate.js';
 import { PostgresDatabase } from './internal/PostgresDatabase.js';
@@ -31,7 +31,12 @@ import { PostgresDatabase } from './internal/PostgresDatabase.js';
  * });
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  if (!isValidSchemaName(options.schema)) throw invalidSchema(options.schema);
+  if (!isValidSchemaName(options.schema)) {
+    throw DataErrors.INVALID_SCHEMA.with(
+      { details: { fieldViolations: [{ field: 'schema', description: 'lower-case identifier' }] } },
+      options.schema,
+    );
+  }
   const migrations = sortedMigrations(options.migrations ?? []);
   const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw invalidOption('poolSize must be an integer ≥ 1');

@@ -1,6 +1,6 @@
 import type { ServiceInstance } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
-import { noInstances } from './errors.js';
+import { DiscoveryErrors } from './errors.js';
 
 /** How a {@link Balancer} spreads calls over instances. */
 export type BalancerStrategy = 'round-robin' | 'random' | 'least-outstanding';
@@ -193,7 +193,7 @@ export function createBalancer(options: BalancerOptions = {}): Balancer {
         const rest = available.filter((e) => !avoid(e.instance));
         if (rest.length > 0) entry = choose(rest);
       }
-      if (!entry) throw noInstances(options.service);
+      if (!entry) throw DiscoveryErrors.NO_INSTANCES.with({ unprocessed: true }, options.service);
       entry.outstanding += 1;
       let finished = false;
       return {

@@ -204,6 +204,20 @@ describe('createConsulRegistry', () => {
     expect(await t.registry.resolve('tickets')).toEqual([]);
   });
 
+  it('fails with DISCOVERY_REJECTED, INTERNAL whatever the 4xx, when the agent refuses the request', async () => {
+    await using t = await withServer();
+    t.server.fault('http-403');
+    const e = await t.registry.resolve('tickets').catch((x: unknown) => x);
+    // A bad ACL token is the service's configuration, not its caller's: never a 403 at the gateway.
+    expect(isRefrontError(e) && [e.status, e.reason, e.retryable, e.details.metadata]).toEqual([
+      'INTERNAL',
+      'DISCOVERY_REJECTED',
+      false,
+      { httpStatus: '403' },
+    ]);
+    expect(await t.registry.resolve('tickets')).toEqual([]);
+  });
+
   it('keeps the last good set through malformed answers in a watch, logs them, and goes on', async () => {
     await using t = await withServer();
     const { logger, lines } = capturedLogger();

@@ -1,19 +1,12 @@
-import {
-  CoreReason,
-  createLogger,
-  isRefrontError,
-  type Logger,
-  type Registry,
-  type ServiceInstance,
-} from '@refront/core';
+import { CoreErrors, createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
 import {
   invalidOption,
   type RegisterOptions,
   type Registration,
   type ResolveOptions,
 } from '@refront/core/transport';
-import { closedError, invalidInstance } from './errors.js';
-import { ConsulApi, type ConsulCheck, type ConsulEndpoint } from './internal/consulApi.js';
+import { invalidInstance } from './errors.js';
+import { ConsulApi, type ConsulCheck, type ConsulEndpoint, isConsulNotFound } from './internal/consulApi.js';
 import { createRegistration } from './internal/registration.js';
 import { sameSet, sortById } from './internal/sameInstances.js';
 import { backoffDelay, goDuration, sleep } from './internal/timing.js';
@@ -161,7 +154,7 @@ export function createConsulRegistry(options: ConsulRegistryOptions = {}): Regis
   let closing: Promise<void> | undefined;
 
   const assertOpen = (): void => {
-    if (closed.signal.aborted) throw closedError('the consul registry');
+    if (closed.signal.aborted) throw CoreErrors.CLOSED('the consul registry');
   };
 
   const stop = (entry: Live): void => {
@@ -176,9 +169,9 @@ export function createConsulRegistry(options: ConsulRegistryOptions = {}): Regis
     try {
       await api.passCheck(entry.check.checkId);
     } catch (e: unknown) {
-      if (isRefrontError(e) && e.reason === CoreReason.CLOSED) return;
+      if (CoreErrors.CLOSED.is(e)) return;
       // The agent lost the check (restarted without state, or reaped us while we were stalled).
-      const lost = isRefrontError(e) && (e.status === 'NOT_FOUND' || /unknown check/i.test(e.message));
+      const lost = isConsulNotFound(e, /unknown check/i);
       logger.warn({ err: e, instanceId: entry.instance.id, reregister: lost }, 'consul heartbeat failed');
       if (lost && entry.timer !== undefined) await reregister(entry);
     } finally {

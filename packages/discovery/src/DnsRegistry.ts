@@ -1,7 +1,7 @@
 import { Resolver } from 'node:dns/promises';
-import { createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
+import { CoreErrors, createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
 import { invalidOption, type ResolveOptions } from '@refront/core/transport';
-import { closedError, unreachable } from './errors.js';
+import { DiscoveryErrors } from './errors.js';
 import { LatestValue } from './internal/LatestValue.js';
 import { endpointId, readOnlyRegister } from './internal/readOnly.js';
 import { callSignal } from './internal/registration.js';
@@ -184,7 +184,7 @@ export function createDnsRegistry(options: DnsRegistryOptions): Registry & Async
   };
 
   const assertOpen = (): void => {
-    if (closed.signal.aborted) throw closedError('the DNS registry');
+    if (closed.signal.aborted) throw CoreErrors.CLOSED('the DNS registry');
   };
   const close = async (): Promise<void> => {
     if (closed.signal.aborted) return;
@@ -211,7 +211,10 @@ export function createDnsRegistry(options: DnsRegistryOptions): Registry & Async
       const t = track(service, config);
       if (!t.feed.hasValue) await (t.refreshing ?? refresh(service, t, config));
       if (t.feed.current) return t.feed.current;
-      throw unreachable(`DNS lookup of ${config.name} failed and nothing was resolved before`, t.lastError);
+      throw DiscoveryErrors.UNREACHABLE.with(
+        { cause: t.lastError },
+        `DNS lookup of ${config.name} failed and nothing was resolved before`,
+      );
     },
     watch(service: string, resolveOptions: ResolveOptions = {}) {
       validateServiceName(service);

@@ -198,7 +198,11 @@ describe('createInstancePool', () => {
     expect(f.opened.map((c) => c.closed)).toEqual([true, true]);
     expect(f.pool.connected()).toEqual([]);
     const e = errorOf(() => f.pool.pick());
-    expect(isRefrontError(e) && [e.status, e.reason]).toEqual(['FAILED_PRECONDITION', 'CORE_CLOSED']);
+    expect(isRefrontError(e) && [e.status, e.reason, e.retryable]).toEqual([
+      'UNAVAILABLE',
+      'CORE_CLOSED',
+      false,
+    ]);
     const ready = await f.pool.whenReady().catch((x: unknown) => x);
     expect(isRefrontError(ready) && ready.reason).toBe('CORE_CLOSED');
     expect(f.opened).toHaveLength(2);

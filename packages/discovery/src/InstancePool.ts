@@ -1,6 +1,5 @@
-import { createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
+import { CoreErrors, createLogger, type Logger, type Registry, type ServiceInstance } from '@refront/core';
 import { type Balancer, type BalancerOptions, createBalancer, type Pick } from './Balancer.js';
-import { closedError } from './errors.js';
 import { Attempts, type InstanceAttempts, type PooledInstance } from './InstancePoolAttempts.js';
 import { validateServiceName } from './internal/validate.js';
 
@@ -55,7 +54,7 @@ export interface InstancePool<C> extends AsyncDisposable {
   /**
    * Resolves once the first set is known. Concurrent callers share one `resolve`; a failed one is
    * tried again by the next call. Starts the watch on first use.
-   * @throws the registry's error; `signal.reason` when it aborts; RefrontError FAILED_PRECONDITION `CORE_CLOSED` after `close()`.
+   * @throws the registry's error; `signal.reason` when it aborts; RefrontError UNAVAILABLE `CORE_CLOSED` (not retryable) after `close()`.
    */
   whenReady(signal?: AbortSignal): Promise<void>;
   /**
@@ -63,7 +62,7 @@ export interface InstancePool<C> extends AsyncDisposable {
    * whose connection is down, and `avoid` (the instance a failed attempt went to), are passed over
    * while another one is available. The caller ends the pick with `pick.done(ok)`.
    * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES` when the set is empty or not known
-   *   yet; FAILED_PRECONDITION `CORE_CLOSED` after `close()`.
+   *   yet; UNAVAILABLE `CORE_CLOSED` (not retryable) after `close()`.
    */
   pick(avoid?: ServiceInstance): PooledInstance<C>;
   /** The picks of one call (see {@link InstanceAttempts}). */
@@ -241,7 +240,7 @@ class Pool<C> implements InstancePool<C> {
   }
 
   private closedError() {
-    return closedError(`the instance pool of ${this.service}`);
+    return CoreErrors.CLOSED(`the instance pool of ${this.service}`);
   }
 }
 

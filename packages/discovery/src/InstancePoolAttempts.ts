@@ -50,7 +50,7 @@ export class InstancePicks<C> {
    * Give it to the policy as `pickTarget`: picks the next attempt's instance, passing over the one
    * the previous attempt went to while another is available, and returns its key (undefined
    * without a pool). A pick no attempt took (its breaker refused) ends as a failure of that instance.
-   * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES`; FAILED_PRECONDITION `CORE_CLOSED`.
+   * @throws RefrontError UNAVAILABLE `DISCOVERY_NO_INSTANCES`; UNAVAILABLE `CORE_CLOSED` (not retryable).
    */
   pickTarget(): string | undefined {
     const picker = this.picker;

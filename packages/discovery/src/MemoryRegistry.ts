@@ -1,6 +1,5 @@
-import type { Registry, ServiceInstance } from '@refront/core';
+import { CoreErrors, type Registry, type ServiceInstance } from '@refront/core';
 import type { RegisterOptions, ResolveOptions } from '@refront/core/transport';
-import { closedError } from './errors.js';
 import { type CheckStatus, httpProbe } from './internal/httpProbe.js';
 import { LatestValue } from './internal/LatestValue.js';
 import { callSignal, createRegistration } from './internal/registration.js';
@@ -73,7 +72,7 @@ export function createMemoryRegistry(): Registry & AsyncDisposable {
     publish(entry.instance.service);
   };
   const assertOpen = (): void => {
-    if (closed.signal.aborted) throw closedError('the memory registry');
+    if (closed.signal.aborted) throw CoreErrors.CLOSED('the memory registry');
   };
 
   async function probeLoop(entry: Entry, url: string, intervalMs: number, timeoutMs: number): Promise<void> {

@@ -1,6 +1,5 @@
-import { createLogger, type Logger, type Registry } from '@refront/core';
+import { CoreErrors, createLogger, type Logger, type Registry } from '@refront/core';
 import type { BalancerOptions, Pick } from './Balancer.js';
-import { closedError } from './errors.js';
 import { createInstancePool, type InstancePool } from './InstancePool.js';
 
 /** Options of {@link createResolver}. */
@@ -62,7 +61,7 @@ export function createResolver(registry: Registry, options: ResolverOptions = {}
 
   return {
     async pick(service, pickOptions = {}) {
-      if (closed) throw closedError('the resolver');
+      if (closed) throw CoreErrors.CLOSED('the resolver');
       pickOptions.signal?.throwIfAborted();
       const pool = poolOf(service);
       if (!pool.isReady) await pool.whenReady(pickOptions.signal);

@@ -1,7 +1,6 @@
 import type { ServiceInstance } from '@refront/core';
-import { createLogger, type Logger, type Registry } from '@refront/core';
+import { CoreErrors, createLogger, type Logger, type Registry } from '@refront/core';
 import { invalidOption, type ResolveOptions } from '@refront/core/transport';
-import { closedError } from './errors.js';
 import { LatestValue } from './internal/LatestValue.js';
 import { endpointId, readOnlyRegister } from './internal/readOnly.js';
 import { callSignal } from './internal/registration.js';
@@ -80,7 +79,7 @@ export function createStaticRegistry(options: StaticRegistryOptions): Registry &
   const logger = options.logger ?? createLogger({ service: 'refront-discovery' });
   const closed = new AbortController();
   const assertOpen = (): void => {
-    if (closed.signal.aborted) throw closedError('the static registry');
+    if (closed.signal.aborted) throw CoreErrors.CLOSED('the static registry');
   };
   const close = async (): Promise<void> => {
     closed.abort();

@@ -1,66 +1,69 @@
-import { CoreReason, type FieldViolation, RefrontError } from '@refront/core';
+import { defineErrors, type FieldViolation, type RefrontError } from '@refront/core';
+import { reasonsOf } from '@refront/core/transport';
 
 /**
- * Reasons raised by `@refront/discovery`. Each is the `reason` of a {@link RefrontError}; the
- * README has the table of statuses and whether each is retryable.
+ * The errors `@refront/discovery` raises, each declared once with its status and meaning (listed
+ * in `docs/errors.md#refrontdiscovery`). A closed registry, resolver or pool raises core's
+ * `CORE_CLOSED`; a bad factory option core's `CORE_INVALID_OPTION`.
+ *
+ * @example
+ * throw DiscoveryErrors.UNREACHABLE.with({ cause: e }, 'consul health of tickets: timed out');
+ * if (DiscoveryErrors.NO_INSTANCES.is(e)) return fallback();
+ */
+export const DiscoveryErrors = defineErrors('DISCOVERY', {
+  UNREACHABLE: {
+    status: 'UNAVAILABLE',
+    message: (what: string) => what,
+    description:
+      'The registry backend (Consul agent, DNS server) cannot be reached (refused, timed out, DNS did not answer) or answered 5xx or 429; `cause` has the client error.',
+  },
+  BAD_RESPONSE: {
+    status: 'UNAVAILABLE',
+    message: (what: string) => what,
+    retryable: false,
+    description:
+      'The backend answered something its API does not document (bad JSON, wrong shape, no `X-Consul-Index`). Not retried: the same call gets the same answer.',
+  },
+  REJECTED: {
+    status: 'INTERNAL',
+    message: (request: string, httpStatus: number, detail: string) => `${request}: ${httpStatus} ${detail}`,
+    description:
+      "The backend refused the request with an HTTP 4xx (a bad ACL token, an unknown check); `details.metadata.httpStatus` has the code. The service's registry configuration is at fault, not its caller's request, so it is INTERNAL whatever the 4xx.",
+  },
+  INVALID_INSTANCE: {
+    status: 'INVALID_ARGUMENT',
+    message: (violations: readonly FieldViolation[]) =>
+      `invalid instance: ${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}`,
+    description:
+      '`register` got an invalid instance or check (empty id, port out of range, metadata keys the backend does not accept…); `details.fieldViolations` lists each field.',
+  },
+  INVALID_SERVICE: {
+    status: 'INVALID_ARGUMENT',
+    message: 'service must be a non-empty string',
+    description:
+      '`resolve`, `watch` or `createInstancePool` got a service name that is empty or not a string; `details.fieldViolations` names `service`.',
+  },
+  NO_INSTANCES: {
+    status: 'UNAVAILABLE',
+    message: (service: string | undefined) =>
+      `${service === undefined ? 'the balancer has' : `service ${service} has`} no healthy instance`,
+    description:
+      'A balancer had no instance to pick: none resolved, or the service has none healthy. Nothing was sent (`unprocessed`), so any call may retry it.',
+  },
+});
+
+/**
+ * The reason codes of {@link DiscoveryErrors}, for comparisons.
  *
  * @example
  * if (isRefrontError(e) && e.reason === DiscoveryReason.NO_INSTANCES) return fallback();
  */
-export const DiscoveryReason = {
-  /** The registry backend (Consul agent, DNS server) could not be reached or answered 5xx. */
-  UNREACHABLE: 'DISCOVERY_UNREACHABLE',
-  /** The backend answered something that is not what its API documents (bad JSON, wrong shape). */
-  BAD_RESPONSE: 'DISCOVERY_BAD_RESPONSE',
-  /** The backend refused the request (4xx: a bad token, an unknown check). */
-  REJECTED: 'DISCOVERY_REJECTED',
-  /** An instance passed to `register` is not valid (empty id, port out of range…). */
-  INVALID_INSTANCE: 'DISCOVERY_INVALID_INSTANCE',
-  /** A service name passed to `resolve` or `watch` is empty or not a string. */
-  INVALID_SERVICE: 'DISCOVERY_INVALID_SERVICE',
-  /** A balancer had no instance to pick: none resolved, or the service has none. */
-  NO_INSTANCES: 'DISCOVERY_NO_INSTANCES',
-} as const;
+export const DiscoveryReason = reasonsOf(DiscoveryErrors);
 
 /** One of the {@link DiscoveryReason} codes. */
 export type DiscoveryReasonCode = (typeof DiscoveryReason)[keyof typeof DiscoveryReason];
 
-/** An UNAVAILABLE error for a backend that cannot be reached; retryable. */
-export function unreachable(message: string, cause?: unknown): RefrontError {
-  return new RefrontError('UNAVAILABLE', DiscoveryReason.UNREACHABLE, message, { cause, retryable: true });
-}
-
-/** An UNAVAILABLE error for a malformed answer; not retryable: the same call gets the same answer. */
-export function badResponse(message: string, cause?: unknown): RefrontError {
-  return new RefrontError('UNAVAILABLE', DiscoveryReason.BAD_RESPONSE, message, { cause, retryable: false });
-}
-
-/** An INVALID_ARGUMENT error listing what is wrong with an instance. */
+/** The `DISCOVERY_INVALID_INSTANCE` error listing `violations`, also in `details.fieldViolations`. */
 export function invalidInstance(violations: readonly FieldViolation[]): RefrontError {
-  const summary = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    DiscoveryReason.INVALID_INSTANCE,
-    `invalid instance: ${summary}`,
-    {
-      details: { fieldViolations: violations },
-      retryable: false,
-    },
-  );
-}
-
-/** The UNAVAILABLE error of a balancer with nothing to pick: nothing was sent, so any call may retry it. */
-export function noInstances(service: string | undefined): RefrontError {
-  const what = service === undefined ? 'the balancer has' : `service ${service} has`;
-  return new RefrontError('UNAVAILABLE', DiscoveryReason.NO_INSTANCES, `${what} no healthy instance`, {
-    retryable: true,
-    unprocessed: true,
-  });
-}
-
-/** The error of an operation on a closed registry, balancer or resolver. */
-export function closedError(what: string): RefrontError {
-  return new RefrontError('FAILED_PRECONDITION', CoreReason.CLOSED, `${what} is closed`, {
-    retryable: false,
-  });
+  return DiscoveryErrors.INVALID_INSTANCE.with({ details: { fieldViolations: violations } }, violations);
 }

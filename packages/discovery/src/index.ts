@@ -30,7 +30,7 @@ export {
   DEFAULT_DNS_REFRESH_INTERVAL_MS,
 } from './DnsRegistry.js';
 export type { DiscoveryReasonCode } from './errors.js';
-export { DiscoveryReason } from './errors.js';
+export { DiscoveryErrors, DiscoveryReason } from './errors.js';
 export type { InstancePool, InstancePoolOptions } from './InstancePool.js';
 export { createInstancePool } from './InstancePool.js';
 export type { InstanceAttempts, InstancePicker, PooledInstance } from './InstancePoolAttempts.js';

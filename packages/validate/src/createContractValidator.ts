@@ -3,7 +3,6 @@ import {
   createFileRegistry,
   type DescExtension,
   type DescFile,
-  type DescMessage,
   type FileRegistry,
   fromBinary,
 } from '@bufbuild/protobuf';
@@ -19,9 +18,9 @@ import {
   file_google_protobuf_timestamp,
 } from '@bufbuild/protobuf/wkt';
 import { createValidator, type Violation } from '@bufbuild/protovalidate';
-import { type FieldViolation, type MessageType, type MessageValidator, RefrontError } from '@refront/core';
+import type { FieldViolation, MessageType, MessageValidator } from '@refront/core';
 import { encodeMessage, invalidOption, type MessageCheck } from '@refront/core/transport';
-import { ValidateReason } from './errors.js';
+import { ValidateErrors } from './errors.js';
 import { FILE_DESCRIPTOR_SET as BUF_VALIDATE } from './gen/descriptors.js';
 import { hasRules } from './hasRules.js';
 
@@ -83,7 +82,7 @@ export function createContractValidator(options: ContractValidatorOptions): Mess
         const result = validator.validate(schema, fromBinary(schema, encodeMessage(type, message)));
         if (result.kind === 'valid') return NONE;
         if (result.kind === 'invalid') return result.violations.map(toFieldViolation);
-        throw ruleFailed(schema, result.error);
+        throw ValidateErrors.RULE_FAILED.with({ cause: result.error }, schema.typeName, result.error);
       };
     },
   };
@@ -91,15 +90,6 @@ export function createContractValidator(options: ContractValidatorOptions): Mess
 
 function toFieldViolation(v: Violation): FieldViolation {
   return { field: pathToString(v.field), description: v.message, reason: v.ruleId };
-}
-
-function ruleFailed(schema: DescMessage, error: Error): RefrontError {
-  return new RefrontError(
-    'INTERNAL',
-    ValidateReason.RULE_FAILED,
-    `a validation rule of ${schema.typeName} failed to evaluate: ${error.message}`,
-    { cause: error, retryable: false },
-  );
 }
 
 /**

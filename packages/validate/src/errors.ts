@@ -1,9 +1,23 @@
-/** Reasons raised by `@refront/validate` (besides core's `CORE_INVALID_MESSAGE` and `CORE_INVALID_OPTION`). */
-export const ValidateReason = {
-  /**
-   * INTERNAL, not retryable: a rule could not be evaluated for this message (a CEL expression
-   * errored or returned a non-boolean). The rule is at fault, not the caller; the same message
-   * fails the same way every time.
-   */
-  RULE_FAILED: 'VALIDATE_RULE_FAILED',
-} as const;
+import { defineErrors } from '@refront/core';
+import { reasonsOf } from '@refront/core/transport';
+
+/**
+ * The errors `@refront/validate` raises, declared once with their status and meaning (listed in
+ * `docs/errors.md#refrontvalidate`). A message that breaks its rules is core's
+ * `CORE_INVALID_MESSAGE`, a descriptor set or rule that does not load core's `CORE_INVALID_OPTION`.
+ *
+ * @example
+ * throw ValidateErrors.RULE_FAILED.with({ cause: e }, 'refront.tickets.v1.CreateTicket', e);
+ */
+export const ValidateErrors = defineErrors('VALIDATE', {
+  RULE_FAILED: {
+    status: 'INTERNAL',
+    message: (typeName: string, error: Error) =>
+      `a validation rule of ${typeName} failed to evaluate: ${error.message}`,
+    description:
+      'A rule could not be evaluated for this message (a CEL expression errored or returned a non-boolean): the rule is at fault, not the caller, and the same message fails the same way every time. `cause` has the evaluation error.',
+  },
+});
+
+/** The reason codes of {@link ValidateErrors}, for comparisons: `e.reason === ValidateReason.RULE_FAILED`. */
+export const ValidateReason = reasonsOf(ValidateErrors);

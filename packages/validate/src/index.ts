@@ -1,3 +1,3 @@
 export type { ContractValidatorOptions } from './createContractValidator.js';
 export { createContractValidator } from './createContractValidator.js';
-export { ValidateReason } from './errors.js';
+export { ValidateErrors, ValidateReason } from './errors.js';

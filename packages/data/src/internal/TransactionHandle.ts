@@ -1,4 +1,4 @@
-import { CoreReason, type Logger, RefrontError } from '@refront/core';
+import { CoreErrors, type Logger, type RefrontError } from '@refront/core';
 import type { QueryResult, Transaction } from '../Database.js';
 
 /** What a transaction runs its statements on (a pg client or a PGlite transaction). */
@@ -52,14 +52,10 @@ export class TransactionHandle implements Transaction {
 }
 
 function endedError(): RefrontError {
-  return new RefrontError('FAILED_PRECONDITION', CoreReason.CLOSED, 'the transaction has already ended', {
-    retryable: false,
-  });
+  return CoreErrors.CLOSED('the transaction');
 }
 
 /** The error of a call on a closed database handle. */
 export function closedError(): RefrontError {
-  return new RefrontError('FAILED_PRECONDITION', CoreReason.CLOSED, 'the database handle is closed', {
-    retryable: false,
-  });
+  return CoreErrors.CLOSED('the database handle');
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type Logger, RefrontError } from '@refront/core';
+import type { Logger, RefrontError } from '@refront/core';
 import type { Migration } from '../Database.js';
-import { DataReason, invalidMigration } from '../errors.js';
+import { DataErrors } from '../errors.js';
 import type { TransactionHandle } from './TransactionHandle.js';
 
 /** What the migrator needs from a database: transactions that can run several statements. */
@@ -19,15 +19,19 @@ export function migrationChecksum(sql: string): string {
 export function sortedMigrations(migrations: readonly Migration[]): Migration[] {
   const seen = new Set<number>();
   for (const m of migrations) {
-    if (typeof m !== 'object' || m === null) throw invalidMigration('each migration must be an object');
+    if (typeof m !== 'object' || m === null)
+      throw DataErrors.INVALID_MIGRATION('each migration must be an object');
     if (!Number.isSafeInteger(m.version) || m.version <= 0 || m.version > 2_147_483_647)
-      throw invalidMigration(`migration version ${String(m.version)} must be a positive 32-bit integer`);
-    if (seen.has(m.version)) throw invalidMigration(`migration version ${m.version} appears twice`);
+      throw DataErrors.INVALID_MIGRATION(
+        `migration version ${String(m.version)} must be a positive 32-bit integer`,
+      );
+    if (seen.has(m.version))
+      throw DataErrors.INVALID_MIGRATION(`migration version ${m.version} appears twice`);
     seen.add(m.version);
     if (typeof m.name !== 'string' || m.name.trim() === '')
-      throw invalidMigration(`migration ${m.version} needs a name`);
+      throw DataErrors.INVALID_MIGRATION(`migration ${m.version} needs a name`);
     if (typeof m.sql !== 'string' || m.sql.trim() === '')
-      throw invalidMigration(`migration ${m.version} (${m.name}) has no SQL`);
+      throw DataErrors.INVALID_MIGRATION(`migration ${m.version} (${m.name}) has no SQL`);
   }
   return [...migrations].sort((a, b) => a.version - b.version);
 }
@@ -82,12 +86,12 @@ interface LedgerRow {
 }
 
 function changedError(m: Migration, row: LedgerRow): RefrontError {
-  return new RefrontError(
-    'FAILED_PRECONDITION',
-    DataReason.MIGRATION_CHANGED,
-    `migration ${m.version} (${m.name}) was edited after it was applied (checksum ${row.checksum.slice(0, 12)}… in the ledger); add a new migration instead`,
-    { retryable: false, details: { metadata: { version: String(m.version), name: m.name } } },
-  );
+  return DataErrors.MIGRATION_CHANGED.with({ details: migrationDetails(m) }, m.version, m.name, row.checksum);
+}
+
+/** Which migration an error is about, for `details.metadata`. */
+function migrationDetails(m: Migration): { metadata: Record<string, string> } {
+  return { metadata: { version: String(m.version), name: m.name } };
 }
 
 /**
@@ -130,11 +134,11 @@ export async function migrate(
       try {
         await tx.exec(m.sql);
       } catch (e: unknown) {
-        throw new RefrontError(
-          'FAILED_PRECONDITION',
-          DataReason.MIGRATION_FAILED,
-          `migration ${m.version} (${m.name}) failed: ${e instanceof Error ? e.message : String(e)}`,
-          { cause: e, retryable: false, details: { metadata: { version: String(m.version), name: m.name } } },
+        throw DataErrors.MIGRATION_FAILED.with(
+          { cause: e, details: migrationDetails(m) },
+          m.version,
+          m.name,
+          e,
         );
       }
       await tx.query(`INSERT INTO ${ledger} (version, name, checksum) VALUES ($1, $2, $3)`, [

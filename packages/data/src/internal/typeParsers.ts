@@ -1,5 +1,4 @@
-import { RefrontError } from '@refront/core';
-import { DataReason } from '../errors.js';
+import { DataErrors } from '../errors.js';
 
 /**
  * Text-format parsers shared by both engines, so PGlite and PostgreSQL return the same JS
@@ -13,14 +12,7 @@ const parseInteger: Parser = (x) => Number.parseInt(x, 10);
 
 const parseInt8: Parser = (x) => {
   const n = Number(x);
-  if (!Number.isSafeInteger(n)) {
-    throw new RefrontError(
-      'OUT_OF_RANGE',
-      DataReason.INT8_OUT_OF_RANGE,
-      `int8 value ${x} does not fit a JavaScript number; cast it to text or numeric in SQL`,
-      { retryable: false },
-    );
-  }
+  if (!Number.isSafeInteger(n)) throw DataErrors.INT8_OUT_OF_RANGE(x);
   return n;
 };
 

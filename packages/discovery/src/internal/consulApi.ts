@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { isRefrontError, RefrontError, type ServiceInstance, type Status } from '@refront/core';
+import { CoreErrors, isRefrontError, type RefrontError, type ServiceInstance } from '@refront/core';
 import Consul from 'consul';
-import { badResponse, closedError, DiscoveryReason, unreachable } from '../errors.js';
+import { DiscoveryErrors } from '../errors.js';
 import { freezeInstance } from './validate.js';
 
 /** Meta keys that carry {@link ServiceInstance.version} and `zone` (Consul has no fields for them). */
@@ -41,31 +41,40 @@ interface ClientError {
   readonly code?: string;
 }
 
-const STATUS_BY_HTTP: Readonly<Record<number, Status>> = {
-  400: 'INVALID_ARGUMENT',
-  401: 'UNAUTHENTICATED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-};
-
 /** Maps anything the `consul` client throws to a typed discovery error. */
 export function toDiscoveryError(e: unknown, what: string): RefrontError {
   if (isRefrontError(e)) return e;
   const err = (typeof e === 'object' && e !== null ? e : {}) as ClientError;
   const detail = err.message ?? String(e);
-  if (err.isCodec) return badResponse(`consul ${what}: the answer is not valid JSON (${detail})`, e);
+  if (err.isCodec)
+    return DiscoveryErrors.BAD_RESPONSE.with(
+      { cause: e },
+      `consul ${what}: the answer is not valid JSON (${detail})`,
+    );
   const httpStatus = err.response?.statusCode;
   if (err.isResponse && httpStatus !== undefined) {
     if (httpStatus >= 500 || httpStatus === 429)
-      return unreachable(`consul ${what}: ${httpStatus} ${detail}`, e);
-    return new RefrontError(
-      STATUS_BY_HTTP[httpStatus] ?? 'FAILED_PRECONDITION',
-      DiscoveryReason.REJECTED,
-      `consul ${what}: ${httpStatus} ${detail}`,
-      { cause: e, retryable: false, details: { metadata: { httpStatus: String(httpStatus) } } },
+      return DiscoveryErrors.UNREACHABLE.with({ cause: e }, `consul ${what}: ${httpStatus} ${detail}`);
+    return DiscoveryErrors.REJECTED.with(
+      { cause: e, details: { metadata: { httpStatus: String(httpStatus) } } },
+      `consul ${what}`,
+      httpStatus,
+      detail,
     );
   }
-  return unreachable(`consul ${what}: ${err.isTimeout ? 'timed out' : detail}`, e);
+  return DiscoveryErrors.UNREACHABLE.with(
+    { cause: e },
+    `consul ${what}: ${err.isTimeout ? 'timed out' : detail}`,
+  );
+}
+
+/**
+ * Whether `e` says the agent does not know the id it was given: a `DISCOVERY_REJECTED` of HTTP
+ * 404, or an older agent's 5xx whose message matches `text` ("Unknown service ID": 500 before 1.11).
+ */
+export function isConsulNotFound(e: unknown, text: RegExp): boolean {
+  if (DiscoveryErrors.REJECTED.is(e) && e.details.metadata?.httpStatus === '404') return true;
+  return isRefrontError(e) && text.test(e.message);
 }
 
 /**
@@ -138,7 +147,7 @@ export class ConsulApi {
       );
     } catch (e: unknown) {
       // Consul answers 404 (500 before 1.11) "Unknown service ID" for an id it does not know.
-      if (isRefrontError(e) && (e.status === 'NOT_FOUND' || /unknown service/i.test(e.message))) return;
+      if (isConsulNotFound(e, /unknown service/i)) return;
       throw e;
     }
   }
@@ -200,7 +209,7 @@ export class ConsulApi {
     },
   ): Promise<RawResult> {
     const signal = how.signal ? AbortSignal.any([how.signal, this.closed]) : this.closed;
-    if (this.closed.aborted) throw closedError('the consul registry');
+    if (this.closed.aborted) throw CoreErrors.CLOSED('the consul registry');
     signal.throwIfAborted();
     const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
     const cancel = () => ctx.emit('cancel');
@@ -209,7 +218,7 @@ export class ConsulApi {
       return await fn.call(self, { ...opts, ctx, timeout: how.timeoutMs ?? this.requestTimeoutMs });
     } catch (e: unknown) {
       if (how.signal?.aborted) throw how.signal.reason;
-      if (this.closed.aborted) throw closedError('the consul registry');
+      if (this.closed.aborted) throw CoreErrors.CLOSED('the consul registry');
       throw toDiscoveryError(e, how.what);
     } finally {
       signal.removeEventListener('abort', cancel);
@@ -220,7 +229,9 @@ export class ConsulApi {
 function parseIndex(header: string | string[] | undefined): bigint {
   const raw = Array.isArray(header) ? header[0] : header;
   if (raw === undefined || !/^\d+$/.test(raw)) {
-    throw badResponse(`consul answered a blocking query without a valid X-Consul-Index (${String(raw)})`);
+    throw DiscoveryErrors.BAD_RESPONSE(
+      `consul answered a blocking query without a valid X-Consul-Index (${String(raw)})`,
+    );
   }
   return BigInt(raw);
 }
@@ -235,7 +246,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * @throws RefrontError `DISCOVERY_BAD_RESPONSE` when the body is not shaped as Consul documents.
  */
 export function parseServiceEntries(service: string, body: unknown): ServiceInstance[] {
-  if (!Array.isArray(body)) throw badResponse(`consul health of ${service}: expected a list of ServiceEntry`);
+  if (!Array.isArray(body))
+    throw DiscoveryErrors.BAD_RESPONSE(`consul health of ${service}: expected a list of ServiceEntry`);
   const out: ServiceInstance[] = [];
   for (const entry of body) {
     const svc = isRecord(entry) ? entry.Service : undefined;
@@ -247,7 +259,9 @@ export function parseServiceEntries(service: string, body: unknown): ServiceInst
       typeof svc.Port !== 'number' ||
       !Array.isArray(checks)
     ) {
-      throw badResponse(`consul health of ${service}: an entry lacks Service.ID, Service.Port or Checks`);
+      throw DiscoveryErrors.BAD_RESPONSE(
+        `consul health of ${service}: an entry lacks Service.ID, Service.Port or Checks`,
+      );
     }
     if (!checks.every((c) => isRecord(c) && c.Status === 'passing')) continue;
     const nodeAddress = isRecord(node) && typeof node.Address === 'string' ? node.Address : '';

@@ -1,7 +1,6 @@
 import type { FieldViolation, ServiceInstance } from '@refront/core';
-import { RefrontError } from '@refront/core';
 import type { HealthCheck, RegisterOptions } from '@refront/core/transport';
-import { DiscoveryReason, invalidInstance } from '../errors.js';
+import { DiscoveryErrors, invalidInstance } from '../errors.js';
 
 /** The default health check when `register` gets none: a 10 s TTL, as the core contract says. */
 export const DEFAULT_TTL_MS = 10_000;
@@ -102,15 +101,9 @@ export function validateRegistration(
  */
 export function validateServiceName(service: string): void {
   if (!isNonEmptyString(service)) {
-    throw new RefrontError(
-      'INVALID_ARGUMENT',
-      DiscoveryReason.INVALID_SERVICE,
-      'service must be a non-empty string',
-      {
-        details: { fieldViolations: [{ field: 'service', description: 'must be a non-empty string' }] },
-        retryable: false,
-      },
-    );
+    throw DiscoveryErrors.INVALID_SERVICE.with({
+      details: { fieldViolations: [{ field: 'service', description: 'must be a non-empty string' }] },
+    });
   }
 }
 

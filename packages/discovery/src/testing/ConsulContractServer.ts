@@ -20,7 +20,7 @@ export interface ConsulContractServerOptions {
 }
 
 /** A fault the server injects into the next health queries. */
-export type ConsulFault = 'malformed-json' | 'wrong-shape' | 'no-index' | 'http-500';
+export type ConsulFault = 'malformed-json' | 'wrong-shape' | 'no-index' | 'http-500' | 'http-403';
 
 interface CheckState {
   readonly id: string;
@@ -371,6 +371,8 @@ export class ConsulContractServer implements AsyncDisposable {
       'x-consul-lastcontact': '0',
     };
     if (fault === 'http-500') throw new HttpError(500, 'rpc error: No cluster leader');
+    if (fault === 'http-403')
+      throw new HttpError(403, `Permission denied: token lacks permission 'service:read' on "${name}"`);
     const idx = fault === 'no-index' ? {} : { 'x-consul-index': String(this.indexOf(name)) };
     res.writeHead(200, { ...headers, ...idx });
     if (fault === 'malformed-json') return void res.end('[{"Node": {"Node": "x"');
