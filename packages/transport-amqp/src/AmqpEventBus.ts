@@ -28,8 +28,8 @@ import { type BrokerUsers, type EventOwners, eventOwnership } from './EventOwner
 import { AmqpReason } from './errors.js';
 import { AmqpSubscription, type SubscriptionHost } from './internal/AmqpSubscription.js';
 import { HEADERS, toPublishOptions } from './internal/amqpEnvelope.js';
+import { corkWrites } from './internal/amqplibInternals.js';
 import { ConfirmPublisher } from './internal/ConfirmPublisher.js';
-import { corkWrites } from './internal/corkWrites.js';
 import { readDeadLetters } from './internal/deadLetters.js';
 import { checkPublisher, publisherOf, refusedCounter } from './internal/publisherCheck.js';
 import { type AlternateExchangeMode, declareDomainExchange, topologyError } from './internal/topology.js';
@@ -145,6 +145,7 @@ export class AmqpEventBus implements EventBus {
   private readonly waiters = new Set<() => void>();
   private state: AmqpConnectionState = 'connecting';
   private closing: Promise<void> | undefined;
+  private warnedUncorked = false;
   private readonly o: Required<
     Omit<AmqpEventBusOptions, 'metrics' | 'owners' | 'brokerUsers' | 'validator'>
   > &
@@ -264,7 +265,12 @@ export class AmqpEventBus implements EventBus {
 
   private async onConnect(model: ChannelModel): Promise<void> {
     model.on('error', (e: unknown) => this.o.logger.warn({ err: e }, 'amqp connection error'));
-    corkWrites(model);
+    if (!corkWrites(model) && !this.warnedUncorked) {
+      this.warnedUncorked = true;
+      this.o.logger.warn(
+        'amqplib internals not found: frames are written one at a time (see amqplibInternals.ts)',
+      );
+    }
     this.declaredExchanges.clear();
     this.current = model;
     try {

@@ -3,7 +3,7 @@ import type { EventEnvelope } from '@refront/core/transport';
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { AmqpReason, nackedError, publishTimeoutError } from '../errors.js';
 import { toPublishOptions } from './amqpEnvelope.js';
-import { type ConfirmSend, confirmSender } from './confirmSender.js';
+import { type ConfirmSend, closedBeforeConfirm, confirmSender } from './amqplibInternals.js';
 import { Deque } from './Deque.js';
 
 /**
@@ -219,7 +219,7 @@ export class ConfirmPublisher {
   }
 
   private confirmed(ch: ConfirmChannel, p: Pending, err: unknown): void {
-    if (err instanceof Error && err.message === 'channel closed') {
+    if (closedBeforeConfirm(err)) {
       // Unconfirmed when the channel went away: sent again on the next channel (see detach).
       // It stays in `sent` (detach clears it); a sweep finding it twice settles it once.
       if (this.channel === ch) this.orphans.push(p);
