@@ -1,25 +1,21 @@
-import type { Logger, Subscription } from '@refront/core';
+import type { Subscription } from '@refront/core';
 import type { DeadLetter, DeliveryOutcome, EventDispatcher, EventEnvelope } from '@refront/core/transport';
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { AmqpReason } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 import { attemptOf, forwardOptions, fromProperties, HEADERS } from './amqpEnvelope.js';
+import { ChannelReopener, type ReopenHost } from './ChannelReopener.js';
 import type { Refusal } from './publisherCheck.js';
 import { type AlternateExchangeMode, declareGroup } from './topology.js';
 
 /** What a subscription needs from its bus. */
-export interface SubscriptionHost {
+export interface SubscriptionHost extends ReopenHost {
   readonly names: TopologyNames;
-  readonly logger: Logger;
   readonly deliveryLimit: number;
   /** How domain exchanges get their alternate exchange. */
   readonly alternateExchange: AlternateExchangeMode;
-  /** The connection now, if any. */
-  model(): ChannelModel | undefined;
   /** Publishes to a queue through the default exchange with confirms. */
   forward(queue: string, content: Buffer, options: Options.Publish): Promise<void>;
-  /** Delay before reopening after the n-th failed attempt, in ms. */
-  backoffMs(attempt: number): number;
   /** A message was dead-lettered (for local listeners). */
   deadLettered(d: DeadLetter): void;
   /** The subscription closed. */
@@ -46,13 +42,11 @@ export class AmqpSubscription implements Subscription {
   readonly group: string;
   private channel: Channel | undefined;
   private consumerTag: string | undefined;
-  private opening: Promise<void> | undefined;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
   private inflight = 0;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private readonly maxAttempts: number;
+  private readonly reopener: ChannelReopener;
 
   constructor(
     private readonly host: SubscriptionHost,
@@ -62,6 +56,11 @@ export class AmqpSubscription implements Subscription {
   ) {
     this.group = settings.group;
     this.maxAttempts = settings.retryDelaysMs.length + 1;
+    this.reopener = new ChannelReopener(host, {
+      open: (model) => this.open(model),
+      isOpen: () => this.channel !== undefined,
+      label: { fields: { group: this.group }, failed: 'consumer could not (re)open; will retry' },
+    });
   }
 
   /** Whether it is consuming now. */
@@ -70,40 +69,13 @@ export class AmqpSubscription implements Subscription {
   }
 
   /** Opens on `model` now, letting a declaration error reach the caller (subscribe). */
-  async start(model: ChannelModel): Promise<void> {
-    const opening = this.open(model);
-    this.opening = opening;
-    try {
-      await opening;
-    } finally {
-      this.opening = undefined;
-    }
+  start(model: ChannelModel): Promise<void> {
+    return this.reopener.start(model);
   }
 
   /** Opens (again) if not consuming; failures are retried with backoff. */
   ensureOpen(): void {
-    if (this.opening || this.channel || this.closing) return;
-    const model = this.host.model();
-    if (!model) return;
-    this.opening = this.open(model)
-      .catch((e: unknown) => {
-        this.failures++;
-        this.host.logger.warn({ group: this.group, err: e }, 'consumer could not (re)open; will retry');
-        this.scheduleReopen();
-      })
-      .finally(() => {
-        this.opening = undefined;
-        if (!this.channel && !this.reopenTimer && this.host.model() !== model) this.ensureOpen();
-      });
-  }
-
-  private scheduleReopen(): void {
-    if (this.reopenTimer || this.closing) return;
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      this.ensureOpen();
-    }, this.host.backoffMs(this.failures));
-    this.reopenTimer.unref();
+    this.reopener.ensureOpen();
   }
 
   private async open(model: ChannelModel): Promise<void> {
@@ -127,7 +99,6 @@ export class AmqpSubscription implements Subscription {
       });
       this.channel = ch;
       this.consumerTag = ok.consumerTag;
-      this.failures = 0;
       if (this.closing) await this.stopConsuming();
     } catch (e: unknown) {
       await ch.close().catch(() => {});
@@ -139,11 +110,9 @@ export class AmqpSubscription implements Subscription {
     if (this.channel !== ch) return;
     this.channel = undefined;
     this.consumerTag = undefined;
-    if (this.closing) return;
     // A channel-only loss (the connection lives on) is reopened here; after a connection loss the
     // bus calls ensureOpen once it has reconnected.
-    this.failures++;
-    this.scheduleReopen();
+    this.reopener.lost();
   }
 
   private onMessage(ch: Channel, msg: ConsumeMessage | null): void {
@@ -250,9 +219,7 @@ export class AmqpSubscription implements Subscription {
   /** Stops taking messages, lets in-flight handlers finish and ack, then closes the channel. */
   close(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     this.closing ??= (async () => {
-      if (this.reopenTimer) clearTimeout(this.reopenTimer);
-      this.reopenTimer = undefined;
-      await this.opening?.catch(() => {});
+      await this.reopener.stop();
       await this.stopConsuming();
       const { signal } = options;
       const onAbort = () => this.shutdown.abort(signal?.reason);

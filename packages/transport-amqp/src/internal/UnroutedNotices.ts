@@ -1,18 +1,14 @@
-import { counterOf, type Logger, type MetricsRegistry } from '@refront/core';
+import { counterOf, type MetricsRegistry } from '@refront/core';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Counter } from 'prom-client';
 import type { TopologyNames } from '../names.js';
+import { ChannelReopener, type ReopenHost } from './ChannelReopener.js';
 import { declareUnrouted } from './topology.js';
 
 /** What the notices consumer needs from its bus. */
-export interface UnroutedNoticesHost {
+export interface UnroutedNoticesHost extends ReopenHost {
   readonly names: TopologyNames;
-  readonly logger: Logger;
   readonly metrics: MetricsRegistry | undefined;
-  /** The connection now, if any. */
-  model(): ChannelModel | undefined;
-  /** Delay before reopening after the n-th failed attempt, in ms. */
-  backoffMs(attempt: number): number;
 }
 
 /** Notices taken per round trip: counting is cheap, and the queue is bounded anyway. */
@@ -35,39 +31,21 @@ function unroutedCounter(registry: MetricsRegistry): Counter<'exchange' | 'type'
  */
 export class UnroutedNotices {
   private channel: Channel | undefined;
-  private opening: Promise<void> | undefined;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
-  private closed = false;
   private readonly counter: Counter<'exchange' | 'type'> | undefined;
+  private readonly reopener: ChannelReopener;
 
   constructor(private readonly host: UnroutedNoticesHost) {
     this.counter = host.metrics ? unroutedCounter(host.metrics) : undefined;
+    this.reopener = new ChannelReopener(host, {
+      open: (model) => this.open(model),
+      isOpen: () => this.channel !== undefined,
+      label: { fields: {}, failed: 'unrouted notices consumer could not open; will retry' },
+    });
   }
 
   /** Opens (again) on the current connection unless consuming; failures retry with backoff. */
   ensureOpen(): void {
-    if (this.opening || this.channel || this.closed) return;
-    const model = this.host.model();
-    if (!model) return;
-    this.opening = this.open(model)
-      .catch((e: unknown) => {
-        this.failures++;
-        this.host.logger.warn({ err: e }, 'unrouted notices consumer could not open; will retry');
-        this.scheduleReopen();
-      })
-      .finally(() => {
-        this.opening = undefined;
-      });
-  }
-
-  private scheduleReopen(): void {
-    if (this.reopenTimer || this.closed) return;
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      this.ensureOpen();
-    }, this.host.backoffMs(this.failures));
-    this.reopenTimer.unref();
+    this.reopener.ensureOpen();
   }
 
   private async open(model: ChannelModel): Promise<void> {
@@ -76,19 +54,14 @@ export class UnroutedNotices {
     ch.on('close', () => {
       if (this.channel !== ch) return;
       this.channel = undefined;
-      // A channel-only loss; after a connection loss the bus calls ensureOpen on reconnect.
-      if (!this.closed && this.host.model() === model) {
-        this.failures++;
-        this.scheduleReopen();
-      }
+      this.reopener.lost();
     });
     try {
       await declareUnrouted(ch, this.host.names);
       await ch.prefetch(PREFETCH);
       await ch.consume(this.host.names.unroutedNoticesQueue, (m) => this.onNotice(ch, m), { noAck: false });
       this.channel = ch;
-      this.failures = 0;
-      if (this.closed) await ch.close();
+      if (this.reopener.isStopped) await ch.close();
     } catch (e: unknown) {
       await ch.close().catch(() => {});
       throw e;
@@ -120,12 +93,9 @@ export class UnroutedNotices {
     }
   }
 
-  /** Stops consuming. Idempotent. */
+  /** Stops consuming (another bus of the namespace takes over the notices). Idempotent. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.reopenTimer = undefined;
-    await this.opening;
+    await this.reopener.stop();
     const ch = this.channel;
     this.channel = undefined;
     await ch?.close().catch(() => {});
