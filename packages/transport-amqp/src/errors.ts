@@ -1,4 +1,4 @@
-import { RefrontError } from '@refront/core';
+import { CoreErrors, RefrontError } from '@refront/core';
 
 /**
  * Reasons raised by `@refront/transport-amqp`. Invalid options raise core's `CORE_INVALID_OPTION`
@@ -67,4 +67,14 @@ export function publishTimeoutError(timeoutMs: number, connected: boolean): Refr
     AmqpReason.PUBLISH_TIMEOUT,
     `publish not confirmed within ${timeoutMs} ms: ${why}; it may or may not have been stored`,
   );
+}
+
+/** @internal Used after `close()`. */
+export function closedError(): RefrontError {
+  return CoreErrors.CLOSED('the event bus');
+}
+
+/** @internal A subscribe once `drain()` began. */
+export function drainingError(): RefrontError {
+  return CoreErrors.DRAINING('the event bus');
 }

@@ -122,6 +122,11 @@ export class AmqpSubscription implements Subscription {
       ch.close().catch(() => {});
       return;
     }
+    if (this.closing) {
+      // Sent by the broker before it saw the cancel: back to the queue for another consumer.
+      this.settle(ch, msg, false);
+      return;
+    }
     void this.handle(ch, msg);
   }
 
@@ -216,14 +221,19 @@ export class AmqpSubscription implements Subscription {
     if (ch && tag) await ch.cancel(tag).catch(() => {});
   }
 
-  /** Stops taking messages, lets in-flight handlers finish and ack, then closes the channel. */
+  /**
+   * Stops taking messages (cancels the consumer; a delivery the broker sent before it saw the
+   * cancel goes back to the queue unhandled), lets in-flight handlers finish and ack, then closes
+   * the channel. When `signal` aborts, the running handlers are aborted.
+   */
   close(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     this.closing ??= (async () => {
       await this.reopener.stop();
       await this.stopConsuming();
       const { signal } = options;
       const onAbort = () => this.shutdown.abort(signal?.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
       if (this.inflight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
       signal?.removeEventListener('abort', onAbort);
       const ch = this.channel;

@@ -5,30 +5,7 @@ import { AmqpReason, nackedError, publishTimeoutError } from '../errors.js';
 import { toPublishOptions } from './amqpEnvelope.js';
 import { type ConfirmSend, closedBeforeConfirm, confirmSender } from './amqplibInternals.js';
 import { Deque } from './Deque.js';
-
-/**
- * One publish until it settles. A class, so every publish has the same shape (monomorphic). An
- * event's AMQP properties and Buffer are made when it is sent, not when it is queued: what waits
- * behind a full window is only the envelope and the body.
- */
-class Pending {
-  done = false;
-  returned = false;
-  cleanup: (() => void) | undefined = undefined;
-
-  constructor(
-    readonly exchange: string,
-    readonly routingKey: string,
-    readonly content: Uint8Array,
-    /** The properties, or undefined to derive them from `envelope` when sent. */
-    readonly options: Options.Publish | undefined,
-    readonly envelope: EventEnvelope | undefined,
-    readonly deadline: number,
-    readonly value: unknown,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (e: unknown) => void,
-  ) {}
-}
+import { Pending, toBuffer, Waiter } from './Pending.js';
 
 // The executor of every publish's promise: a module-level function hands over resolve and
 // reject without a closure per publish.
@@ -67,7 +44,6 @@ export class ConfirmPublisher {
   private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly mandatory = new Map<string, Pending>();
-  private idle: (() => void) | undefined;
   /**
    * Sent on the current channel, oldest first, to fail them at their deadline. Settled ones are
    * dropped from the front as confirms come in (in order, so the deque stays about as long as the
@@ -250,7 +226,7 @@ export class ConfirmPublisher {
     if (p.options?.mandatory && p.options.messageId) this.mandatory.delete(p.options.messageId);
     if (error === undefined) p.resolve(p.value);
     else p.reject(error);
-    if (this.idle && this.live === 0) this.idle();
+    if (p.waiters) for (const w of p.waiters) if (--w.remaining === 0) w.resolve();
   }
 
   /** Runs while messages are pending: fails the ones past their deadline. */
@@ -274,31 +250,44 @@ export class ConfirmPublisher {
     this.sweeper.unref();
   }
 
-  /** Waits until nothing is pending (or `signal` aborts), then refuses further publishes. */
+  /** The publishes not yet settled: waiting to be sent, sent, or left unconfirmed by a lost channel. */
+  private unsettled(): Set<Pending> {
+    const all = [...this.queue.toArray(), ...this.orphans, ...this.sent.toArray()];
+    return new Set(all.filter((p) => !p.done));
+  }
+
+  /**
+   * Resolves once every publish made before this call has settled (confirmed, nacked, timed out),
+   * or when `signal` aborts. Publishes made meanwhile are taken and sent as usual, not waited for.
+   */
+  settled(signal?: AbortSignal): Promise<void> {
+    const pending = this.unsettled();
+    if (pending.size === 0 || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiter = new Waiter(() => {
+        signal?.removeEventListener('abort', stop);
+        resolve();
+      });
+      const stop = () => {
+        for (const p of pending) p.waiters = p.waiters?.filter((w) => w !== waiter);
+        resolve();
+      };
+      waiter.remaining = pending.size;
+      for (const p of pending) {
+        if (p.waiters) p.waiters.push(waiter);
+        else p.waiters = [waiter];
+      }
+      signal?.addEventListener('abort', stop, { once: true });
+    });
+  }
+
+  /** Refuses further publishes, waits until nothing is pending (or `signal` aborts), fails what is left. */
   async close(signal?: AbortSignal): Promise<void> {
     this.closed = true;
-    if (this.pending > 0 && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        this.idle = resolve;
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      });
-    }
+    await this.settled(signal);
     const err = new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus closed before the confirm');
-    for (const p of [...this.queue.toArray(), ...this.orphans, ...this.sent.toArray()]) this.settle(p, err);
+    for (const p of this.unsettled()) this.settle(p, err);
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
-}
-
-/**
- * The body as a Buffer, which amqplib requires. A body of up to 64 bytes is copied into Node's
- * pooled slab: V8 keeps typed arrays that small on the heap, and taking a view of one
- * (`Buffer.from(u8.buffer, …)`) first moves its bytes to a new ArrayBuffer, which costs three
- * times the copy. A larger body already has its own ArrayBuffer, so it gets a view.
- */
-function toBuffer(body: Uint8Array): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  return body.byteLength <= 64
-    ? Buffer.from(body)
-    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }

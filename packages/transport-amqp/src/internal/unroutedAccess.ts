@@ -1,9 +1,9 @@
 import { RefrontError } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
 import { type ChannelModel, connect, type GetMessage } from 'amqplib';
-import { DEFAULT_NAMESPACE } from '../AmqpEventBus.js';
 import { AmqpReason } from '../errors.js';
 import { type TopologyNames, topologyNames } from '../names.js';
+import { DEFAULT_NAMESPACE } from '../options.js';
 import type { UnroutedMessage, UnroutedQueueOptions } from '../UnroutedMessage.js';
 
 /** A parked message as tools see it. */

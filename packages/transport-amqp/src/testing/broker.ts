@@ -4,7 +4,8 @@ import { connect as tcp } from 'node:net';
 import { promisify } from 'node:util';
 import { createLogger } from '@refront/core';
 import { connect } from 'amqplib';
-import { type AmqpEventBusOptions, createAmqpEventBus } from '../AmqpEventBus.js';
+import { createAmqpEventBus } from '../AmqpEventBus.js';
+import type { AmqpEventBusOptions } from '../options.js';
 
 /** Test helpers (not exported from the package). */
 export const AMQP_URL = process.env.REFRONT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
