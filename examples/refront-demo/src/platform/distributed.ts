@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { createClient, type EventBus, type Registry, type Service, type Subscription } from '@refront/core';
+import { createClient, type Registry, type Service } from '@refront/core';
 import { createOutbox, openDatabase } from '@refront/data';
 import { registryFromEnv } from '@refront/discovery';
 import { mutualTls, serviceOfSpiffeId } from '@refront/identity';
@@ -97,21 +97,7 @@ export async function runDistributed(
     ...(config.amqpNamespace ? { namespace: config.amqpNamespace } : {}),
     ...config.amqpOwnership,
   });
-  // Subscriptions stop while the service drains, before its database closes: a handler never
-  // runs against a closed pool, and messages not yet taken stay in the queue for the others.
-  const subscriptions: Subscription[] = [];
-  const bus: EventBus = {
-    publish: (type, event, options) => amqp.publish(type, event, options),
-    send: (group, type, message, options) => amqp.send(group, type, message, options),
-    publishRaw: (envelope, body, options) => amqp.publishRaw(envelope, body, options),
-    subscribe: async (group, bindings, options) => {
-      const s = await amqp.subscribe(group, bindings, options);
-      subscriptions.push(s);
-      return s;
-    },
-    close: () => amqp.close(),
-  };
-  const outbox = createOutbox({ db, source: module.name, publisher: bus, logger, metrics });
+  const outbox = createOutbox({ db, source: module.name, publisher: amqp, logger, metrics });
   const tls = config.identity ? mutualTls(config.identity.files) : undefined;
   // Who may call what is checked against the caller's certificate, before any handler.
   const secured =
@@ -153,15 +139,10 @@ export async function runDistributed(
   });
   const cleanups: (() => Promise<void> | void)[] = [];
 
-  host.use({
-    name: 'amqp',
-    start: () => amqp.waitUntilConnected({ signal: AbortSignal.timeout(30_000) }),
-    ready: () => amqp.isReady(),
-    drain: async () => {
-      await Promise.all(subscriptions.map((s) => s.close()));
-    },
-    close: () => amqp.close(),
-  });
+  // The bus drains with the service, before its database closes: consumers stop, handlers in
+  // flight finish and ack (never against a closed pool), messages not yet taken stay in the queue
+  // for the other instances, and publishes in flight are confirmed. It closes after the module.
+  host.use(amqp);
   await module.register({
     name: module.name,
     logger,
@@ -169,7 +150,7 @@ export async function runDistributed(
     server,
     channel,
     client: (definition) => createClient(definition, channel, { caller: module.name, metrics }),
-    bus,
+    bus: amqp,
     db,
     outbox,
     onClose: (fn) => cleanups.push(fn),
