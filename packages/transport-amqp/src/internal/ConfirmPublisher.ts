@@ -1,7 +1,7 @@
-import { CoreReason, RefrontError } from '@refront/core';
+import { RefrontError } from '@refront/core';
 import type { EventEnvelope } from '@refront/core/transport';
 import type { ConfirmChannel, Message, Options } from 'amqplib';
-import { AmqpReason, nackedError, publishTimeoutError } from '../errors.js';
+import { AmqpReason, closedError, nackedError, publishTimeoutError } from '../errors.js';
 import { toPublishOptions } from './amqpEnvelope.js';
 import { type ConfirmSend, closedBeforeConfirm, confirmSender } from './amqplibInternals.js';
 import { Deque } from './Deque.js';
@@ -132,8 +132,7 @@ export class ConfirmPublisher {
     signal: AbortSignal | undefined,
     value: T | undefined,
   ): Promise<T> {
-    if (this.closed)
-      return Promise.reject(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus is closed'));
+    if (this.closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     const promise = new Promise<unknown>(capture) as Promise<T>;
     const p = new Pending(
@@ -285,7 +284,7 @@ export class ConfirmPublisher {
   async close(signal?: AbortSignal): Promise<void> {
     this.closed = true;
     await this.settled(signal);
-    const err = new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the event bus closed before the confirm');
+    const err = closedError();
     for (const p of this.unsettled()) this.settle(p, err);
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
