@@ -10,11 +10,13 @@ import {
   DEFAULT_ROLLING_BUCKETS,
   DEFAULT_ROLLING_WINDOW_MS,
   DEFAULT_VOLUME_THRESHOLD,
+  isInstanceFailure,
 } from './CircuitBreakerPool.js';
 import { ResilienceReason } from './errors.js';
 import { policy } from './policy.js';
 import type { ResilienceEvent } from './ResilienceEvents.js';
 import { createRetry } from './Retry.js';
+import { createTimeout } from './Timeout.js';
 import { hang, reasonOf, settle, unavailable } from './testing/helpers.js';
 
 const fail = (): Promise<never> => Promise.reject(unavailable());
@@ -205,6 +207,23 @@ describe('createCircuitBreakerPool', () => {
       c.abort(new DOMException('deadline', 'TimeoutError'));
       await call;
     }
+    expect(pool.state('b')).toBe('open');
+  });
+
+  it('counts a fired deadline only when DEADLINE_EXCEEDED is one of its failureStatuses, as isInstanceFailure does', async () => {
+    make({ failureStatuses: ['UNAVAILABLE'], volumeThreshold: 1 });
+    const p = policy(createTimeout({ timeoutMs: 50 }), pool);
+    for (let i = 0; i < 5; i++) {
+      const call = settle(p.execute(({ signal }) => hang(signal), { target: 'a' }));
+      await vi.advanceTimersByTimeAsync(50);
+      const { error } = await call;
+      expect(reasonOf(error)).toBe(ResilienceReason.TIMEOUT);
+      // The balancer's view of the same error, by the same failureStatuses.
+      expect(isInstanceFailure(error, p)).toBe(false);
+    }
+    expect(pool.state('a')).toBe('closed');
+    // One failure it counts opens a breaker at this volume.
+    await settle(p.execute(fail, { target: 'b' }));
     expect(pool.state('b')).toBe('open');
   });
 

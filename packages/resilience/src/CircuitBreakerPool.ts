@@ -82,7 +82,11 @@ export interface CircuitBreakerOptions {
   readonly resetTimeoutMs?: number;
   /** Time an unused breaker (no call in flight) is kept, in ms; then it is dropped. @default 300_000 */
   readonly idleTtlMs?: number;
-  /** Statuses that count as failures. @default DEFAULT_FAILURE_STATUSES */
+  /**
+   * Statuses that count as failures of the target, a fired deadline included (it counts only
+   * when `DEADLINE_EXCEEDED` is listed). The balancers of the mux and gRPC channels count the same
+   * (`isInstanceFailure`). @default DEFAULT_FAILURE_STATUSES
+   */
   readonly failureStatuses?: readonly Status[];
 }
 
@@ -427,11 +431,15 @@ class BreakerPool implements CircuitBreakerPool {
 
   /**
    * Whether `e` counts against the target. An aborted call counts only when a deadline fired (the
-   * target was too slow), or when it was the half-open probe (an unanswered probe proves nothing).
+   * target was too slow) and `DEADLINE_EXCEEDED` is one of `failureStatuses`, or when it was the
+   * half-open probe (an unanswered probe proves nothing).
    */
   private isFailure(e: unknown, signal: AbortSignal | undefined, breaker: CircuitBreaker): boolean {
-    if (signal?.aborted)
-      return toRefrontError(signal.reason).status === 'DEADLINE_EXCEEDED' || breaker.halfOpen;
+    if (signal?.aborted) {
+      if (breaker.halfOpen) return true;
+      const status = toRefrontError(signal.reason).status;
+      return status === 'DEADLINE_EXCEEDED' && this.s.failureStatuses.has(status);
+    }
     return this.s.failureStatuses.has(toRefrontError(e).status);
   }
 
