@@ -2,17 +2,16 @@ import { RefrontError } from '@refront/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type CircuitBreakerOptions,
-  createCircuitBreakerPool,
   DEFAULT_BREAKER_IDLE_TTL_MS,
   DEFAULT_ERROR_THRESHOLD_PERCENTAGE,
-  DEFAULT_FAILURE_STATUSES,
   DEFAULT_RESET_TIMEOUT_MS,
   DEFAULT_ROLLING_BUCKETS,
   DEFAULT_ROLLING_WINDOW_MS,
   DEFAULT_VOLUME_THRESHOLD,
-  isInstanceFailure,
-} from './CircuitBreakerPool.js';
+} from './CircuitBreakerOptions.js';
+import { createCircuitBreakerPool } from './CircuitBreakerPool.js';
 import { ResilienceReason } from './errors.js';
+import { DEFAULT_FAILURE_STATUSES, isInstanceFailure } from './failureStatuses.js';
 import { policy } from './policy.js';
 import type { ResilienceEvent } from './ResilienceEvents.js';
 import { createRetry } from './Retry.js';
@@ -88,6 +87,25 @@ describe('createCircuitBreakerPool', () => {
     await failTimes(p, 't', 3);
     await settle(p.execute('t', () => Promise.reject(new RefrontError('NOT_FOUND', 'X_NOT_FOUND', 'no'))));
     expect(counts('t')).toEqual({ fires: 11, successes: 8, failures: 3 });
+  });
+
+  it('has counted a failure, and opened if it must, by the time the caller hears of it', async () => {
+    make({ volumeThreshold: 1 });
+    const seen = await pool.execute('a', fail).catch(() => pool.state('a'));
+    expect(seen).toBe('open');
+  });
+
+  it('reports a call that fails after its breaker opened with its own error, not a refusal', async () => {
+    make({ volumeThreshold: 1 });
+    let reject: (e: unknown) => void = () => undefined;
+    const slow = settle(pool.execute('a', () => new Promise<never>((_, r) => (reject = r))));
+    await settle(pool.execute('a', fail));
+    expect(pool.state('a')).toBe('open');
+    reject(unavailable('late'));
+    const { error } = await slow;
+    expect(reasonOf(error)).toBe('TEST_DOWN');
+    expect((error as Error).message).toBe('late');
+    expect(events.map((e) => e.type)).toEqual(['breakerOpen']);
   });
 
   it('stays closed below the minimum volume, however many calls fail', async () => {

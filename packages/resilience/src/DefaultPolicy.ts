@@ -1,6 +1,7 @@
 import type { Logger, MetricsRegistry } from '@refront/core';
 import { type BulkheadOptions, createBulkhead } from './Bulkhead.js';
-import { type CircuitBreakerOptions, createCircuitBreakerPool } from './CircuitBreakerPool.js';
+import type { CircuitBreakerOptions } from './CircuitBreakerOptions.js';
+import { createCircuitBreakerPool } from './CircuitBreakerPool.js';
 import { instrument } from './instrument.js';
 import type { PolicyLayer } from './PolicyLayer.js';
 import { composePolicy, type ResiliencePolicy } from './policy.js';

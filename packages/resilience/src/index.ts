@@ -1,28 +1,22 @@
 export type { BulkheadLayer, BulkheadOptions } from './Bulkhead.js';
 export { createBulkhead, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE } from './Bulkhead.js';
-export type {
-  BreakerExecuteOptions,
-  CircuitBreakerOptions,
-  CircuitBreakerPool,
-  CircuitState,
-} from './CircuitBreakerPool.js';
+export type { CircuitBreakerOptions } from './CircuitBreakerOptions.js';
 export {
-  createCircuitBreakerPool,
   DEFAULT_BREAKER_IDLE_TTL_MS,
-  DEFAULT_BREAKER_TARGET,
   DEFAULT_ERROR_THRESHOLD_PERCENTAGE,
-  DEFAULT_FAILURE_STATUSES,
   DEFAULT_RESET_TIMEOUT_MS,
   DEFAULT_ROLLING_BUCKETS,
   DEFAULT_ROLLING_WINDOW_MS,
   DEFAULT_VOLUME_THRESHOLD,
-  isInstanceFailure,
-} from './CircuitBreakerPool.js';
+} from './CircuitBreakerOptions.js';
+export type { BreakerExecuteOptions, CircuitBreakerPool, CircuitState } from './CircuitBreakerPool.js';
+export { createCircuitBreakerPool, DEFAULT_BREAKER_TARGET } from './CircuitBreakerPool.js';
 export { cancelSignalOf } from './cancelSignalOf.js';
 export type { DefaultPolicyOptions } from './DefaultPolicy.js';
 export { createDefaultPolicy, DEFAULT_POLICY_OPTIONS } from './DefaultPolicy.js';
 export type { ResilienceReasonCode } from './errors.js';
 export { ResilienceReason } from './errors.js';
+export { DEFAULT_FAILURE_STATUSES, isInstanceFailure } from './failureStatuses.js';
 export type { InstrumentOptions } from './instrument.js';
 export { DEFAULT_POLICY_NAME, instrument, RESILIENCE_METRICS } from './instrument.js';
 export type { PolicyCall, TargetPicker } from './PolicyCall.js';

@@ -1,6 +1,6 @@
 import { currentContext, type Policy, toRefrontError } from '@refront/core';
 import { type Disposable, invalidOption } from '@refront/core/transport';
-import { inheritFailureStatuses } from './CircuitBreakerPool.js';
+import { inheritFailureStatuses } from './failureStatuses.js';
 import {
   Attempt,
   type AttemptFn,

@@ -1,8 +1,9 @@
 import { RefrontError } from '@refront/core';
 import type { Reply } from '@refront/core/transport';
 import { describe, expect, it } from 'vitest';
-import { createCircuitBreakerPool, isInstanceFailure } from './CircuitBreakerPool.js';
+import { createCircuitBreakerPool } from './CircuitBreakerPool.js';
 import { createDefaultPolicy } from './DefaultPolicy.js';
+import { isInstanceFailure } from './failureStatuses.js';
 import type { ResilienceAttemptContext } from './PolicyLayer.js';
 import { policy } from './policy.js';
 import { createRetry } from './Retry.js';
