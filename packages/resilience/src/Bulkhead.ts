@@ -1,4 +1,4 @@
-import { bulkheadFullError, ResilienceReason } from './errors.js';
+import { ResilienceErrors, ResilienceReason, targetDetails } from './errors.js';
 import { type AttemptFn, defineLayer, type Execution, type Sink, type Step } from './internal/Execution.js';
 import { requireInteger } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
@@ -71,7 +71,12 @@ class BulkheadImpl implements BulkheadLayer {
         return;
       }
       if (this.waiters.length >= this.maxQueue) {
-        const error = bulkheadFullError(x.target, this.maxConcurrent, this.maxQueue);
+        const error = ResilienceErrors.BULKHEAD_FULL.with(
+          { details: targetDetails(x.target) },
+          x.target,
+          this.maxConcurrent,
+          this.maxQueue,
+        );
         this.events.emit({
           type: 'rejected',
           target: x.target,

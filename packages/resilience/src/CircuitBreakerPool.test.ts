@@ -127,6 +127,7 @@ describe('createCircuitBreakerPool', () => {
       status: 'UNAVAILABLE',
       reason: ResilienceReason.CIRCUIT_OPEN,
       retryable: true,
+      unprocessed: true,
       details: { metadata: { target: 'tickets/10.0.0.7:50051' } },
     });
     expect((error as Error).message).toContain('tickets/10.0.0.7:50051');
@@ -280,13 +281,15 @@ describe('createCircuitBreakerPool', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('after close() refuses calls with CORE_CLOSED and holds no timer', async () => {
+  it('after close() refuses calls with CORE_CLOSED, not retryable, and holds no timer', async () => {
     make();
     await failTimes(pool, 'a', 20);
     await pool.close();
     expect(vi.getTimerCount()).toBe(0);
     const { error } = await settle(pool.execute('a', ok));
     expect(reasonOf(error)).toBe('CORE_CLOSED');
+    // As core declares it: a closed pool stays closed, so a retry could only fail the same way.
+    expect(error).toMatchObject({ status: 'UNAVAILABLE', retryable: false, unprocessed: true });
   });
 
   it('as a policy layer, guards the instance each attempt picked so a retry goes elsewhere', async () => {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { CoreReason, RefrontError } from '@refront/core';
+import { CoreErrors } from '@refront/core';
 import {
   type BreakerSettings,
   type CircuitBreakerOptions,
@@ -45,8 +45,9 @@ export interface CircuitBreakerPool extends PolicyLayer {
   readonly size: number;
   /**
    * Runs `fn` through the breaker of `target`.
-   * @throws RefrontError UNAVAILABLE `RESILIENCE_CIRCUIT_OPEN` (retryable, naming the target) when
-   *   the breaker is open or its one probe is in flight; whatever `fn` throws otherwise.
+   * @throws RefrontError UNAVAILABLE `RESILIENCE_CIRCUIT_OPEN` (retryable, unprocessed, naming the
+   *   target) when the breaker is open or its one probe is in flight; UNAVAILABLE `CORE_CLOSED` (not
+   *   retryable) after `close()`; whatever `fn` throws otherwise.
    */
   execute<T>(target: string, fn: () => Promise<T>, options?: BreakerExecuteOptions): Promise<T>;
   /** The state of `target`'s breaker, or undefined when the pool holds none for it. */
@@ -154,11 +155,7 @@ class BreakerPool implements CircuitBreakerPool {
     sink: Sink<T>,
   ): void {
     if (this.closed) {
-      sink.fail(
-        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'the circuit breaker pool is closed', {
-          unprocessed: true,
-        }),
-      );
+      sink.fail(CoreErrors.CLOSED.with({ unprocessed: true }, 'the circuit breaker pool'));
       return;
     }
     this.breakerFor(target).run(call, a, b, abort, sink);

@@ -1,4 +1,4 @@
-import { ResilienceReason, rateLimitedError } from './errors.js';
+import { ResilienceErrors, ResilienceReason, targetDetails } from './errors.js';
 import { type AttemptFn, defineLayer, type Execution, type Sink, type Step } from './internal/Execution.js';
 import { requireNumber } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';
@@ -52,7 +52,10 @@ export function createRateLimit(options: RateLimitOptions): RateLimitLayer {
         inner(fn, x, sink);
         return;
       }
-      const error = rateLimitedError(x.target, waitMs);
+      const error = ResilienceErrors.RATE_LIMITED.with(
+        { details: { retryDelayMs: waitMs, ...targetDetails(x.target) } },
+        x.target,
+      );
       events.emit({ type: 'rejected', target: x.target, reason: ResilienceReason.RATE_LIMITED, error });
       sink.fail(error);
     };

@@ -1,6 +1,6 @@
 import { CoreReason, createLogger, createRequestContext, RefrontError, runWithContext } from '@refront/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { circuitOpenError } from './errors.js';
+import { ResilienceErrors } from './errors.js';
 import { policy } from './policy.js';
 import type { RetryEvent } from './ResilienceEvents.js';
 import {
@@ -17,6 +17,10 @@ import { hang, settle, unavailable } from './testing/helpers.js';
 
 const err = (status: ConstructorParameters<typeof RefrontError>[0], retryable?: boolean): RefrontError =>
   new RefrontError(status, 'TEST_FAILED', status, retryable === undefined ? {} : { retryable });
+
+/** A rejection by an open breaker, as the breaker layer makes it (CircuitBreakerPool.test checks that). */
+const openBreaker = (): RefrontError =>
+  ResilienceErrors.CIRCUIT_OPEN.with({ unprocessed: true, cause: unavailable() }, 'tickets/10.0.0.7:50051');
 
 /** An operation that fails with `error` `failures` times, then answers 'ok'; counts its calls. */
 function failing(error: unknown, failures = Number.POSITIVE_INFINITY) {
@@ -96,7 +100,7 @@ describe('createRetry', () => {
     const p = policy(createRetry({ random: () => 0.5, budget: { ratio: 0, minRetriesPerSecond: 0 } }));
     const retries: RetryEvent[] = [];
     p.events.on('retry', (e) => retries.push(e));
-    const { fn, calls } = failing(circuitOpenError('tickets/10.0.0.7:50051', unavailable()));
+    const { fn, calls } = failing(openBreaker());
     const result = settle(p.execute(fn, { target: 'tickets' }));
     // No timer advanced: all three attempts ran without waiting.
     await vi.advanceTimersByTimeAsync(0);
@@ -192,10 +196,8 @@ describe('createRetry', () => {
     });
 
     it("marks an open breaker's rejection unprocessed, so a call that is not idempotent moves on", async () => {
-      const open = circuitOpenError('tickets/10.0.0.7:50051', unavailable());
-      expect(open).toMatchObject({ status: 'UNAVAILABLE', retryable: true, unprocessed: true });
       const p = policy(createRetry({ random: () => 0 }));
-      const { fn, calls } = failing(open, 1);
+      const { fn, calls } = failing(openBreaker(), 1);
       const result = p.execute(fn);
       await vi.advanceTimersByTimeAsync(0);
       await expect(result).resolves.toBe('ok');

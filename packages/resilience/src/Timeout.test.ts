@@ -41,7 +41,10 @@ describe('createTimeout', () => {
     await vi.advanceTimersByTimeAsync(50);
     const { error } = await result;
     expect(reasonOf(error)).toBe(ResilienceReason.TIMEOUT);
-    expect((error as Error).message).toContain('tickets');
+    expect(error).toMatchObject({
+      message: 'the call to tickets exceeded its deadline (50 ms)',
+      details: { metadata: { target: 'tickets' } },
+    });
   });
 
   it('lets a shorter request-context deadline win over a longer local timeout', async () => {

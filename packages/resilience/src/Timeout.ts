@@ -1,5 +1,5 @@
 import { DeadlineWheel, type Expirable } from '@refront/core/transport';
-import { timeoutError } from './errors.js';
+import { ResilienceErrors, targetDetails } from './errors.js';
 import {
   type AttemptFn,
   defineLayer,
@@ -90,7 +90,11 @@ class Race<T> implements Expirable, Sink<T> {
     if (this.done) return;
     this.done = true;
     this.x.outer?.removeEventListener('abort', this);
-    const error = timeoutError(this.x.target, this.budgetMs);
+    const error = ResilienceErrors.TIMEOUT.with(
+      { details: targetDetails(this.x.target) },
+      this.x.target,
+      this.budgetMs,
+    );
     this.events.emit({ type: 'timeout', target: this.x.target, budgetMs: this.budgetMs });
     this.scope.abort(error);
     this.sink.fail(error);
@@ -139,7 +143,7 @@ function bindTimeout(inner: Step, timeoutMs: number, events: ResilienceEvents): 
     }
     if (budgetMs <= 0) {
       events.emit({ type: 'timeout', target: x.target, budgetMs: 0 });
-      sink.fail(timeoutError(x.target, 0));
+      sink.fail(ResilienceErrors.TIMEOUT.with({ details: targetDetails(x.target) }, x.target, 0));
       return;
     }
     // The execution's signal is made only if something reads it (see LazyAbort): a transport

@@ -1,88 +1,59 @@
-import { RefrontError } from '@refront/core';
+import { defineErrors, type ErrorDetails } from '@refront/core';
+import { reasonsOf } from '@refront/core/transport';
 
 /**
- * Reasons raised by `@refront/resilience`, each with a fixed gRPC status. Invalid options raise
- * core's `CORE_INVALID_OPTION` (INVALID_ARGUMENT) at construction.
+ * The errors `@refront/resilience` raises, each declared once with its status and meaning (listed
+ * in `docs/errors.md#refrontresilience`). A breaker pool used after `close()` raises core's
+ * `CORE_CLOSED`; an option out of range core's `CORE_INVALID_OPTION`, at construction.
  *
- * | reason | status | retryable |
- * |---|---|---|
- * | `RESILIENCE_TIMEOUT` | DEADLINE_EXCEEDED | no |
- * | `RESILIENCE_CIRCUIT_OPEN` | UNAVAILABLE | yes, any operation (unprocessed) |
- * | `RESILIENCE_BULKHEAD_FULL` | RESOURCE_EXHAUSTED | no |
- * | `RESILIENCE_RATE_LIMITED` | RESOURCE_EXHAUSTED | no |
+ * @example
+ * if (ResilienceErrors.CIRCUIT_OPEN.is(e)) showDegradedBanner();
+ * ResilienceErrors.BULKHEAD_FULL.status; // 'RESOURCE_EXHAUSTED'
+ */
+export const ResilienceErrors = defineErrors('RESILIENCE', {
+  TIMEOUT: {
+    status: 'DEADLINE_EXCEEDED',
+    message: (target: string | undefined, budgetMs: number) =>
+      `${target === undefined ? 'the call' : `the call to ${target}`} exceeded its deadline (${budgetMs} ms)`,
+    description:
+      "The effective deadline (the policy's timeout, the call's deadline or the request context's, whichever comes first) passed; the operation's signal was aborted. Not retried: the caller's time is spent. `details.metadata.target` names the target when there is one.",
+  },
+  CIRCUIT_OPEN: {
+    status: 'UNAVAILABLE',
+    message: (target: string) => `circuit breaker for ${target} is open`,
+    description:
+      "The target's circuit breaker is open (or half-open with its probe under way): the call failed fast without leaving the process. It is `unprocessed`, so any operation may be retried, and the retry layer retries it at once, outside the budget, so the next attempt can pick another instance. `details.metadata.target` names the target; `cause` has the breaker's own error.",
+  },
+  BULKHEAD_FULL: {
+    status: 'RESOURCE_EXHAUSTED',
+    message: (target: string | undefined, maxConcurrent: number, maxQueue: number) =>
+      `bulkhead full${target === undefined ? '' : ` for ${target}`}: ${maxConcurrent} running, ${maxQueue} queued`,
+    retryable: false,
+    description:
+      'Every bulkhead slot is busy and its queue is full: the call was refused before it ran. Not retryable: retrying local overload only adds to it. `details.metadata.target` names the target when there is one.',
+  },
+  RATE_LIMITED: {
+    status: 'RESOURCE_EXHAUSTED',
+    message: (target: string | undefined) =>
+      `rate limit reached${target === undefined ? '' : ` for ${target}`}`,
+    retryable: false,
+    description:
+      'The rate limiter has no token left: the call was refused before it ran. Not retryable; `details.retryDelayMs` says when the next token comes, `details.metadata.target` names the target when there is one.',
+  },
+});
+
+/**
+ * The reason codes of {@link ResilienceErrors}, for comparisons.
  *
  * @example
  * if (isRefrontError(e) && e.reason === ResilienceReason.CIRCUIT_OPEN) showDegradedBanner();
  */
-export const ResilienceReason = {
-  /** The effective deadline (local timeout, call deadline or the request context's) passed. */
-  TIMEOUT: 'RESILIENCE_TIMEOUT',
-  /** The target's circuit breaker is open (or probing): the call failed fast without reaching it. */
-  CIRCUIT_OPEN: 'RESILIENCE_CIRCUIT_OPEN',
-  /** Every bulkhead slot is busy and its queue is full. */
-  BULKHEAD_FULL: 'RESILIENCE_BULKHEAD_FULL',
-  /** The rate limiter has no token left; `details.retryDelayMs` says when the next one comes. */
-  RATE_LIMITED: 'RESILIENCE_RATE_LIMITED',
-} as const;
+export const ResilienceReason = reasonsOf(ResilienceErrors);
 
-/** One of the {@link ResilienceReason} values. */
+/** One of the {@link ResilienceReason} codes. */
 export type ResilienceReasonCode = (typeof ResilienceReason)[keyof typeof ResilienceReason];
 
-/** The error thrown when our deadline fires. */
-export function timeoutError(target: string | undefined, budgetMs: number): RefrontError {
-  const what = target === undefined ? 'the call' : `the call to ${target}`;
-  return new RefrontError(
-    'DEADLINE_EXCEEDED',
-    ResilienceReason.TIMEOUT,
-    `${what} exceeded its deadline (${budgetMs} ms)`,
-    {
-      retryable: false,
-      details: target === undefined ? {} : { metadata: { target } },
-    },
-  );
-}
-
-/**
- * The error an open (or probing) breaker fails fast with: retryable and unprocessed (the call
- * never left this process), so a retry can pick another instance whatever the operation.
- */
-export function circuitOpenError(target: string, cause: unknown): RefrontError {
-  return new RefrontError(
-    'UNAVAILABLE',
-    ResilienceReason.CIRCUIT_OPEN,
-    `circuit breaker for ${target} is open`,
-    {
-      retryable: true,
-      unprocessed: true,
-      cause,
-      details: { metadata: { target } },
-    },
-  );
-}
-
-/** The error a full bulkhead rejects with. Not retryable: retrying local overload only adds to it. */
-export function bulkheadFullError(
-  target: string | undefined,
-  maxConcurrent: number,
-  maxQueue: number,
-): RefrontError {
-  return new RefrontError(
-    'RESOURCE_EXHAUSTED',
-    ResilienceReason.BULKHEAD_FULL,
-    `bulkhead full${target === undefined ? '' : ` for ${target}`}: ${maxConcurrent} running, ${maxQueue} queued`,
-    { retryable: false, details: target === undefined ? {} : { metadata: { target } } },
-  );
-}
-
-/** The error the rate limiter rejects with, carrying how long until the next token. */
-export function rateLimitedError(target: string | undefined, retryDelayMs: number): RefrontError {
-  return new RefrontError(
-    'RESOURCE_EXHAUSTED',
-    ResilienceReason.RATE_LIMITED,
-    `rate limit reached${target === undefined ? '' : ` for ${target}`}`,
-    {
-      retryable: false,
-      details: { retryDelayMs, ...(target === undefined ? {} : { metadata: { target } }) },
-    },
-  );
+/** @internal The details naming the target a refusal was about: none when there is no target. */
+export function targetDetails(target: string | undefined): ErrorDetails {
+  return target === undefined ? {} : { metadata: { target } };
 }

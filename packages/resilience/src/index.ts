@@ -15,7 +15,7 @@ export { cancelSignalOf } from './cancelSignalOf.js';
 export type { DefaultPolicyOptions } from './DefaultPolicy.js';
 export { createDefaultPolicy, DEFAULT_POLICY_OPTIONS } from './DefaultPolicy.js';
 export type { ResilienceReasonCode } from './errors.js';
-export { ResilienceReason } from './errors.js';
+export { ResilienceErrors, ResilienceReason } from './errors.js';
 export { DEFAULT_FAILURE_STATUSES, isInstanceFailure } from './failureStatuses.js';
 export type { InstrumentOptions } from './instrument.js';
 export { DEFAULT_POLICY_NAME, instrument, RESILIENCE_METRICS } from './instrument.js';

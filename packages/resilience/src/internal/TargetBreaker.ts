@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BreakerSettings } from '../CircuitBreakerOptions.js';
-import { circuitOpenError, ResilienceReason } from '../errors.js';
+import { ResilienceErrors, ResilienceReason } from '../errors.js';
 import { isTargetFailure } from '../failureStatuses.js';
 import type { ResilienceEvents } from '../ResilienceEvents.js';
 import { raceAbort } from './abort.js';
@@ -164,7 +164,11 @@ export class TargetBreaker {
 
   private refusal(e: unknown): unknown {
     if (!(e instanceof Error) || !CircuitBreaker.isOurError(e)) return e;
-    const error = circuitOpenError(this.target, e);
+    // Unprocessed: the call never left this process, so a retry may go elsewhere whatever the operation.
+    const error = ResilienceErrors.CIRCUIT_OPEN.with(
+      { unprocessed: true, cause: e, details: { metadata: { target: this.target } } },
+      this.target,
+    );
     this.events.emit({ type: 'rejected', target: this.target, reason: ResilienceReason.CIRCUIT_OPEN, error });
     return error;
   }
