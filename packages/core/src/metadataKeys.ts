@@ -2,6 +2,12 @@
 export const METADATA_CALLER = 'x-refront-caller';
 /** Metadata key carrying the tenant the call acts for. */
 export const METADATA_TENANT = 'x-refront-tenant';
+/**
+ * Metadata key carrying the roles of the user a call acts for, space-separated (`admin member`):
+ * set by the edge (an HTTP gateway) from a verified token, read by `requireRole`. Trusted
+ * on the same terms as {@link METADATA_TENANT}; clients do not copy it into the calls a handler makes.
+ */
+export const METADATA_ROLES = 'x-refront-roles';
 /** Default time allowed for a call when neither the caller nor the context sets a deadline, in ms. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /**

@@ -56,7 +56,7 @@ export { bindChain, compose } from './Interceptor.js';
 export { deriveIdempotencyKey, invalidIdempotencyKey } from './idempotencyKey.js';
 export type { MessageCheck } from './MessageValidator.js';
 export { invalidMessage } from './MessageValidator.js';
-export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_TENANT } from './metadataKeys.js';
+export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_ROLES, METADATA_TENANT } from './metadataKeys.js';
 export type { RedRecorder } from './metrics.js';
 export { redRecorder } from './metrics.js';
 export type { AttemptContext, ExecuteOptions } from './Policy.js';

@@ -72,6 +72,12 @@ export const DataErrors = defineErrors('DATA', {
     description:
       'A call with the same idempotency key is still running (`details.metadata.method`); the second call never waits on the first. Retry for its answer.',
   },
+  INVALID_PAGE: {
+    status: 'INVALID_ARGUMENT',
+    message: 'the page request is invalid',
+    description:
+      "A list request's page size is not 0 to 100, or its page token was not made by `pageOf` (`pageRequest`); `details.fieldViolations` names `pageSize` or `pageToken`.",
+  },
 });
 
 /**

@@ -34,3 +34,6 @@ export {
   DEFAULT_OUTBOX_PUBLISH_TIMEOUT_MS,
 } from './Outbox.js';
 export { openDatabase } from './openDatabase.js';
+export type { PageRequest } from './paging.js';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf, pageRequest } from './paging.js';
+export type { ModuleEvents, ModuleRuntime, ServiceModule } from './ServiceModule.js';

@@ -17,6 +17,18 @@ export const ValidateErrors = defineErrors('VALIDATE', {
     description:
       'A rule could not be evaluated for this message (a CEL expression errored or returned a non-boolean): the rule is at fault, not the caller, and the same message fails the same way every time. `cause` has the evaluation error.',
   },
+  NO_TENANT: {
+    status: 'UNAUTHENTICATED',
+    message: 'the call carries no tenant',
+    description:
+      '`requireTenant`: a handler that acts for a tenant got a call that names none (no `x-refront-tenant`, or an empty one).',
+  },
+  ROLE_REQUIRED: {
+    status: 'PERMISSION_DENIED',
+    message: (role: string) => `this call requires the ${role} role`,
+    description:
+      "`requireRole`: the user the call acts for does not hold the role the operation requires (it is not in the call's `x-refront-roles`, set by the edge from a verified token).",
+  },
 });
 
 /** The reason codes of {@link ValidateErrors}, for comparisons: `e.reason === ValidateReason.RULE_FAILED`. */
