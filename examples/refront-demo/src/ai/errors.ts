@@ -1,3 +1,5 @@
+import { RefrontError } from '@refront/core';
+
 /** Reason codes of the AI service (status and retryability in README.md). */
 export const AiReason = {
   /** A TicketCreated names no tenant or ticket. */
@@ -20,3 +22,16 @@ export const AiReason = {
 
 /** One of {@link AiReason}. */
 export type AiReasonCode = (typeof AiReason)[keyof typeof AiReason];
+
+/** NOT_FOUND `AI_CLASSIFICATION_NOT_FOUND`: no classification of ticket `id` in the caller's tenant (yet). */
+export function classificationNotFound(ticketId: string): RefrontError {
+  return new RefrontError(
+    'NOT_FOUND',
+    AiReason.CLASSIFICATION_NOT_FOUND,
+    `ticket ${ticketId} does not exist`,
+    {
+      details: { metadata: { ticketId } },
+      retryable: false,
+    },
+  );
+}

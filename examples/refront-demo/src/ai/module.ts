@@ -1,12 +1,11 @@
 import { histogramOf, on } from '@refront/core';
-import { createInbox } from '@refront/data';
+import { createInbox, type ModuleRuntime, type ServiceModule } from '@refront/data';
+import { requireTenant, Violations } from '@refront/validate';
 import { AiServiceDefinition, type Classification } from '../gen/refront/ai/v1/ai.js';
 import { TicketClassified, type Urgency } from '../gen/refront/ai/v1/events.js';
 import { TicketCreated } from '../gen/refront/tickets/v1/events.js';
-import { blank, notFound, requireTenant, Violations } from '../platform/errors.js';
-import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
 import { aiProviderFromEnv } from './config.js';
-import { AiReason } from './errors.js';
+import { AiReason, classificationNotFound } from './errors.js';
 import { aiMigrations } from './migrations.js';
 import { type AiProvider, DEFAULT_SUMMARY_LENGTH, type TicketText, toUrgency } from './provider.js';
 
@@ -91,12 +90,12 @@ export function createAiModule(options: AiModuleOptions = {}): ServiceModule {
         // Lengths, a non-blank text and the summary length are the contract's rules (ai.proto),
         // checked before these handlers run.
         async classify(request, ctx) {
-          requireTenant(ctx.tenant);
+          requireTenant(ctx);
           return { classification: await classify(request, ctx.signal) };
         },
 
         async summarize(request, ctx) {
-          requireTenant(ctx.tenant);
+          requireTenant(ctx);
           const max = request.maxLength === 0 ? DEFAULT_SUMMARY_LENGTH : request.maxLength;
           const { value } = await timed('summarize', () =>
             provider.summarize(request.text, { signal: ctx.signal, maxSummaryLength: max }),
@@ -105,13 +104,13 @@ export function createAiModule(options: AiModuleOptions = {}): ServiceModule {
         },
 
         async getTicketClassification(request, ctx) {
-          const tenant = requireTenant(ctx.tenant);
+          const tenant = requireTenant(ctx);
           const { rows } = await db.query<ClassificationRow>(
             'select * from classifications where tenant_id = $1 and ticket_id = $2',
             [tenant, request.ticketId],
           );
           const row = rows[0];
-          if (!row) throw notFound(AiReason.CLASSIFICATION_NOT_FOUND, 'ticket', request.ticketId);
+          if (!row) throw classificationNotFound(request.ticketId);
           return {
             ticketClassification: {
               ticketId: row.ticket_id,
@@ -134,8 +133,8 @@ export function createAiModule(options: AiModuleOptions = {}): ServiceModule {
         on(TicketCreated, async (event, context) => {
           const tenant = context.envelope.tenant ?? '';
           new Violations()
-            .check(blank(tenant), 'tenant', 'the envelope names no tenant')
-            .check(blank(event.ticketId), 'ticketId', 'must not be empty')
+            .required('tenant', tenant, 'the envelope names no tenant')
+            .required('ticketId', event.ticketId)
             .throwIfAny(AiReason.BAD_TICKET_CREATED, 'TicketCreated is invalid');
           // The provider runs outside the transaction: a remote one may take seconds, and no
           // database lock should wait on it. A redelivery may classify twice; only one is stored.

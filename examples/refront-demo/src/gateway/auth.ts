@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { RefrontError } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
-import { effectiveRoles, type Role } from '../platform/roles.js';
 import { GatewayReason } from './errors.js';
+import { effectiveRoles, type Role } from './roles.js';
 import { secretProblems } from './secretStrength.js';
 
 /** How the gateway checks bearer tokens. Set `hs256Secret` or `jwksUrl` (not both), or `devTokens`. */

@@ -7,13 +7,14 @@ import {
   runWithContext,
   withActiveSpan,
 } from '@refront/core';
+import { METADATA_ROLES } from '@refront/core/transport';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasRole, METADATA_ROLES, type Role } from '../platform/roles.js';
 import type { Authenticator, Principal } from './auth.js';
 import type { AuthFailureLimiter } from './authFailureLimit.js';
 import { GatewayReason } from './errors.js';
 import { IDEMPOTENCY_KEY_HEADER_SCHEMA, isKeyedMethod, requestIdempotencyKey } from './idempotencyKey.js';
 import { stateOf } from './observability.js';
+import { hasRole, type Role } from './roles.js';
 import type { GatewayClients, Route } from './route.js';
 import { ref } from './schemas.js';
 import { compileRequestValidator } from './validation.js';

@@ -5,8 +5,8 @@ import type { NotificationsServiceDefinition } from '../gen/refront/notification
 import type { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
 import type { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import type { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
-import type { Role } from '../platform/roles.js';
 import type { Principal } from './auth.js';
+import type { Role } from './roles.js';
 import type { JsonSchema } from './schemas.js';
 
 /** The typed clients of the services behind the gateway. */

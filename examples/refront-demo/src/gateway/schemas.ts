@@ -3,9 +3,10 @@
  * components and drive response serialization); request schemas are inline and strict
  * (`additionalProperties: false`), so a misspelled field is reported instead of ignored.
  */
-import { ROLES } from '../platform/roles.js';
+
 import { TENANT_PATTERN } from './auth.js';
 import { BILLING_RUN_STATES, TICKET_PRIORITIES, TICKET_STATUSES } from './json.js';
+import { ROLES } from './roles.js';
 
 /** A JSON Schema object (draft 2020-12 subset that Ajv, fast-json-stringify and OpenAPI 3.1 share). */
 export type JsonSchema = Readonly<Record<string, unknown>>;

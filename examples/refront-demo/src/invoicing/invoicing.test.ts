@@ -117,7 +117,7 @@ describe('closing a billing period (saga)', () => {
           .client(InvoicingServiceDefinition, 'acme', roles)
           .closeBillingPeriod({ customerId, period: '2026-05' }),
       );
-      expect([refused.status, refused.reason]).toEqual(['PERMISSION_DENIED', 'PLATFORM_ROLE_REQUIRED']);
+      expect([refused.status, refused.reason]).toEqual(['PERMISSION_DENIED', 'VALIDATE_ROLE_REQUIRED']);
     }
     // Nothing was locked or billed: the admin's close bills the entry.
     const { invoice } = await h

@@ -1,5 +1,13 @@
 import { on, RefrontError } from '@refront/core';
-import { createIdempotentRequests, createInbox } from '@refront/data';
+import {
+  createIdempotentRequests,
+  createInbox,
+  type ModuleRuntime,
+  pageOf,
+  pageRequest,
+  type ServiceModule,
+} from '@refront/data';
+import { requireRole, requireTenant, Violations } from '@refront/validate';
 import {
   type CloseBillingPeriodResponse,
   InvoiceIssued,
@@ -7,10 +15,7 @@ import {
 } from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
-import { blank, notFound, requireTenant, Violations } from '../platform/errors.js';
-import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
-import { page, pageRequest } from '../platform/paging.js';
-import { requireRole } from '../platform/roles.js';
+import { billingRunNotFound, invoiceNotFound } from './errors.js';
 import { invoicingMigrations } from './migrations.js';
 import { periodBounds } from './pricing.js';
 import { closeBillingPeriod, recoverStaleRuns, type SagaDeps } from './saga.js';
@@ -41,11 +46,12 @@ export const invoicingModule: ServiceModule = {
 
     server.add(InvoicingServiceDefinition, {
       async closeBillingPeriod(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
-        requireRole(ctx.metadata, 'admin');
+        const tenant = requireTenant(ctx);
+        // The gateway checked it too; a role name it grants (gateway/roles.ts, decision 0069).
+        requireRole(ctx, 'admin');
         const bounds = periodBounds(request.period);
         new Violations()
-          .check(blank(request.customerId), 'customerId', 'must not be empty')
+          .required('customerId', request.customerId)
           .check(bounds === undefined, 'period', 'must be a month YYYY-MM')
           .throwIfAny('INVOICING_INVALID_PERIOD', 'the billing period is invalid');
         const stored = await requests.replay(ctx, close, request);
@@ -66,24 +72,24 @@ export const invoicingModule: ServiceModule = {
       },
 
       async getBillingRun(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const run = await store.run(db, tenant, request.id);
-        if (!run) throw notFound('INVOICING_RUN_NOT_FOUND', 'billingRun', request.id);
+        if (!run) throw billingRunNotFound(request.id);
         return { run };
       },
 
       async getInvoice(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const invoice = await store.invoice(db, tenant, request.id);
-        if (!invoice) throw notFound('INVOICING_INVOICE_NOT_FOUND', 'invoice', request.id);
+        if (!invoice) throw invoiceNotFound(request.id);
         return { invoice };
       },
 
       async listInvoices(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const req = pageRequest(request.pageSize, request.pageToken);
         const rows = await store.invoices(db, tenant, request.customerId || undefined, req);
-        const { items, nextPageToken } = page(rows, req.limit);
+        const { items, nextPageToken } = pageOf(rows, req.limit);
         return { invoices: items.map((r) => toInvoice(r)), nextPageToken };
       },
     });
@@ -95,9 +101,9 @@ export const invoicingModule: ServiceModule = {
         inbox.handler(async (event, context, tx) => {
           const tenant = context.envelope.tenant;
           new Violations()
-            .check(blank(tenant), 'tenant', 'the envelope names no tenant')
-            .check(blank(event.entryId), 'entryId', 'must not be empty')
-            .check(blank(event.customerId), 'customerId', 'must not be empty')
+            .required('tenant', tenant, 'the envelope names no tenant')
+            .required('entryId', event.entryId)
+            .required('customerId', event.customerId)
             .check(
               !Number.isInteger(event.minutes) || event.minutes < 1 || event.minutes > 1_440,
               'minutes',

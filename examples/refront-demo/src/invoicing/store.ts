@@ -1,4 +1,4 @@
-import type { Queryable } from '@refront/data';
+import type { PageRequest, Queryable } from '@refront/data';
 import {
   type BillingRun,
   BillingRunState,
@@ -6,7 +6,6 @@ import {
   type InvoiceLine,
   type SagaStep,
 } from '../gen/refront/invoicing/v1/invoicing.js';
-import type { PageRequest } from '../platform/paging.js';
 
 /** Saga states as stored. */
 export type RunState = 'started' | 'locked' | 'priced' | 'issued' | 'compensated';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type EventContext, on, RefrontError } from '@refront/core';
-import { createInbox } from '@refront/data';
+import { createInbox, type ModuleRuntime, pageOf, pageRequest, type ServiceModule } from '@refront/data';
+import { requireTenant, Violations } from '@refront/validate';
 import { TicketClassified } from '../gen/refront/ai/v1/events.js';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
 import {
@@ -11,9 +12,6 @@ import {
   NotificationsServiceDefinition,
 } from '../gen/refront/notifications/v1/notifications.js';
 import { TicketResolved } from '../gen/refront/tickets/v1/events.js';
-import { blank, requireTenant, Violations } from '../platform/errors.js';
-import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
-import { page, pageRequest } from '../platform/paging.js';
 import { loadNotificationsEnv, mailFromEnv } from './config.js';
 import {
   type Content,
@@ -154,13 +152,13 @@ export function createNotificationsModule(options: NotificationsModuleOptions = 
 
       const check = (context: EventContext, field: string, value: string, type: string) =>
         new Violations()
-          .check(blank(context.envelope.tenant), 'tenant', 'the envelope names no tenant')
-          .check(blank(value), field, 'must not be empty')
+          .required('tenant', context.envelope.tenant, 'the envelope names no tenant')
+          .required(field, value)
           .throwIfAny(NotificationsReason.BAD_EVENT, `${type} is invalid`);
 
       server.add(NotificationsServiceDefinition, {
         async listNotifications(request, ctx) {
-          const tenant = requireTenant(ctx.tenant);
+          const tenant = requireTenant(ctx);
           const req = pageRequest(request.pageSize, request.pageToken);
           // An undefined kind, a subject id that is not a UUID, a page size out of range are
           // refused by the contract's rules (notifications.proto) before this runs.
@@ -172,11 +170,11 @@ export function createNotificationsModule(options: NotificationsModuleOptions = 
              order by seq desc limit $5`,
             [tenant, req.before ?? null, kind ?? null, request.subjectId || null, req.limit + 1],
           );
-          const { items, nextPageToken } = page(rows, req.limit);
+          const { items, nextPageToken } = pageOf(rows, req.limit);
           return { notifications: items.map(toNotification), nextPageToken };
         },
         async listReceivedMail(_request, ctx) {
-          const tenant = requireTenant(ctx.tenant);
+          const tenant = requireTenant(ctx);
           if (!setup.receiver) {
             throw new RefrontError(
               'FAILED_PRECONDITION',

@@ -202,7 +202,7 @@ describe('notifications', () => {
     ]);
     // A token of the right size that does not decode is the handler's to refuse.
     const token = await rejection(api.listNotifications({ pageToken: 'garbage' }));
-    expect([token.status, token.reason]).toEqual(['INVALID_ARGUMENT', 'PLATFORM_INVALID_PAGE']);
+    expect([token.status, token.reason]).toEqual(['INVALID_ARGUMENT', 'DATA_INVALID_PAGE']);
   });
 
   it('dead-letters an event without a tenant or subject at once', async () => {

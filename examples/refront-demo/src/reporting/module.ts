@@ -1,10 +1,7 @@
 import { on, RefrontError } from '@refront/core';
-import { createInbox } from '@refront/data';
+import { createInbox, DEFAULT_PAGE_SIZE, type ModuleRuntime, type ServiceModule } from '@refront/data';
+import { requireRole, requireTenant } from '@refront/validate';
 import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
-import { requireTenant } from '../platform/errors.js';
-import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
-import { DEFAULT_PAGE_SIZE } from '../platform/paging.js';
-import { requireRole } from '../platform/roles.js';
 import { reportingMigrations } from './migrations.js';
 import { encodeForLog, PROJECTED_TYPES, project, validate } from './projections.js';
 import { customerReports, ticketReport } from './queries.js';
@@ -50,7 +47,7 @@ async function register(
 ): Promise<void> {
   server.add(ReportingServiceDefinition, {
     async getCustomerReport(request, ctx) {
-      const tenant = requireTenant(ctx.tenant);
+      const tenant = requireTenant(ctx);
       const after = request.pageToken === '' ? undefined : decodeToken(request.pageToken);
       // Months, their order, the customer id and the page size are the contract's rules
       // (reporting.proto), checked before this runs; only the token's content is ours to check.
@@ -87,12 +84,13 @@ async function register(
     },
 
     async getTicketReport(_request, ctx) {
-      return ticketReport(db, requireTenant(ctx.tenant));
+      return ticketReport(db, requireTenant(ctx));
     },
 
     async rebuildReadModels(_request, ctx) {
-      const tenant = requireTenant(ctx.tenant);
-      requireRole(ctx.metadata, 'admin');
+      const tenant = requireTenant(ctx);
+      // The gateway checked it too; a role name it grants (gateway/roles.ts, decision 0069).
+      requireRole(ctx, 'admin');
       const started = performance.now();
       const eventsReplayed = await db.transaction((tx) =>
         rebuildTenant(tx, tenant, options.whileRebuildLocked),

@@ -1,10 +1,10 @@
 import type { MessageType } from '@refront/core';
 import type { Queryable } from '@refront/data';
+import { Violations } from '@refront/validate';
 import { TicketClassified } from '../gen/refront/ai/v1/events.js';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketCreated, TicketResolved } from '../gen/refront/tickets/v1/events.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
-import { blank, Violations } from '../platform/errors.js';
 
 /** Every event type the read models are built from. */
 // biome-ignore lint/suspicious/noExplicitAny: a list of different message types
@@ -28,10 +28,10 @@ export const READ_MODEL_TABLES = ['customer_hours', 'customer_revenue', 'ticket_
  * never logged), so the log only holds events every projection can apply.
  */
 export function validate(type: string, event: unknown, tenant: string | undefined): void {
-  const v = new Violations().check(blank(tenant), 'tenant', 'the envelope names no tenant');
+  const v = new Violations().required('tenant', tenant, 'the envelope names no tenant');
   if (type === TimeLogged.$type) {
     const e = event as TimeLogged;
-    v.check(blank(e.customerId), 'customerId', 'must not be empty')
+    v.required('customerId', e.customerId)
       .check(
         !Number.isInteger(e.minutes) || e.minutes < 1 || e.minutes > 1_440,
         'minutes',
@@ -40,12 +40,12 @@ export function validate(type: string, event: unknown, tenant: string | undefine
       .check(!DATE.test(e.workDate), 'workDate', 'must be YYYY-MM-DD');
   } else if (type === InvoiceIssued.$type) {
     const e = event as InvoiceIssued;
-    v.check(blank(e.customerId), 'customerId', 'must not be empty')
+    v.required('customerId', e.customerId)
       .check(!MONTH.test(e.period), 'period', 'must be YYYY-MM')
       .check(!/^[A-Z]{3}$/.test(e.currency), 'currency', 'must be an ISO 4217 code')
       .check(!Number.isSafeInteger(e.totalMinor), 'totalMinor', 'must be a whole number of minor units');
   } else {
-    v.check(blank((event as { ticketId: string }).ticketId), 'ticketId', 'must not be empty');
+    v.required('ticketId', (event as { ticketId: string }).ticketId);
   }
   v.throwIfAny('REPORTING_BAD_EVENT', `${type} is invalid`);
 }

@@ -227,6 +227,15 @@ describe('the event log', () => {
     expect(other.customers[0]?.loggedMinutes).toBe(999);
   });
 
+  it('refuses a rebuild by a caller without the admin role (PERMISSION_DENIED)', async () => {
+    for (const roles of [[], ['member']] as const) {
+      const refused = await rejection(
+        h.client(ReportingServiceDefinition, 'acme', roles).rebuildReadModels({}),
+      );
+      expect([refused.status, refused.reason]).toEqual(['PERMISSION_DENIED', 'VALIDATE_ROLE_REQUIRED']);
+    }
+  });
+
   it('dead-letters an invalid event at once without logging it', async () => {
     await h.bus
       .as('invoicing')

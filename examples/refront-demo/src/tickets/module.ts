@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { on, RefrontError } from '@refront/core';
-import { createIdempotentRequests, createInbox } from '@refront/data';
+import {
+  createIdempotentRequests,
+  createInbox,
+  type ModuleRuntime,
+  pageOf,
+  pageRequest,
+  type ServiceModule,
+} from '@refront/data';
+import { requireTenant, Violations } from '@refront/validate';
 import { TicketClassified } from '../gen/refront/ai/v1/events.js';
 import { TicketCreated, TicketResolved, TicketUpdated } from '../gen/refront/tickets/v1/events.js';
 import {
@@ -9,9 +17,7 @@ import {
   TicketStatus,
   TicketsServiceDefinition,
 } from '../gen/refront/tickets/v1/tickets.js';
-import { blank, notFound, requireTenant, Violations } from '../platform/errors.js';
-import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
-import { page, pageRequest } from '../platform/paging.js';
+import { customerNotFound, ticketNotFound } from './errors.js';
 import { ticketsMigrations } from './migrations.js';
 import { isPriority, ticketStore as store, toCustomer, toTicket } from './store.js';
 
@@ -46,9 +52,9 @@ export const ticketsModule: ServiceModule = {
     const methods = TicketsServiceDefinition.methods;
     server.add(TicketsServiceDefinition, {
       async createCustomer(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         new Violations()
-          .check(blank(request.name), 'name', 'must not be empty')
+          .required('name', request.name)
           .check(
             request.name.length > MAX_TITLE_LENGTH,
             'name',
@@ -73,28 +79,28 @@ export const ticketsModule: ServiceModule = {
       },
 
       async getCustomer(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const customer = await store.customer(db, tenant, request.id);
-        if (!customer) throw notFound('TICKETS_CUSTOMER_NOT_FOUND', 'customer', request.id);
+        if (!customer) throw customerNotFound(request.id);
         return { customer };
       },
 
       async listCustomers(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const req = pageRequest(request.pageSize, request.pageToken);
-        const { items, nextPageToken } = page(await store.customers(db, tenant, req), req.limit);
+        const { items, nextPageToken } = pageOf(await store.customers(db, tenant, req), req.limit);
         return { customers: items.map(toCustomer), nextPageToken };
       },
 
       async createTicket(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const priority =
           request.priority === TicketPriority.TICKET_PRIORITY_UNSPECIFIED
             ? TicketPriority.TICKET_PRIORITY_NORMAL
             : request.priority;
         new Violations()
-          .check(blank(request.customerId), 'customerId', 'must not be empty')
-          .check(blank(request.title), 'title', 'must not be empty')
+          .required('customerId', request.customerId)
+          .required('title', request.title)
           .check(
             request.title.length > MAX_TITLE_LENGTH,
             'title',
@@ -109,7 +115,7 @@ export const ticketsModule: ServiceModule = {
           .throwIfAny('TICKETS_INVALID_TICKET', 'the ticket is invalid');
         return requests.run(ctx, methods.createTicket, request, async (tx) => {
           const customer = await store.customer(tx, tenant, request.customerId);
-          if (!customer) throw notFound('TICKETS_CUSTOMER_NOT_FOUND', 'customer', request.customerId);
+          if (!customer) throw customerNotFound(request.customerId);
           const created = await store.insertTicket(tx, tenant, {
             id: randomUUID(),
             customerId: customer.id,
@@ -134,14 +140,14 @@ export const ticketsModule: ServiceModule = {
       },
 
       async getTicket(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const ticket = await store.ticket(db, tenant, request.id);
-        if (!ticket) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
+        if (!ticket) throw ticketNotFound(request.id);
         return { ticket };
       },
 
       async listTickets(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const req = pageRequest(request.pageSize, request.pageToken);
         const v = new Violations().check(
           ![
@@ -169,14 +175,14 @@ export const ticketsModule: ServiceModule = {
           },
           req,
         );
-        const { items, nextPageToken } = page(rows, req.limit);
+        const { items, nextPageToken } = pageOf(rows, req.limit);
         return { tickets: items.map(toTicket), nextPageToken };
       },
 
       async updateTicket(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         new Violations()
-          .check(request.title !== undefined && blank(request.title), 'title', 'must not be empty')
+          .check(request.title?.trim() === '', 'title', 'must not be empty')
           .check(
             (request.title?.length ?? 0) > MAX_TITLE_LENGTH,
             'title',
@@ -195,7 +201,7 @@ export const ticketsModule: ServiceModule = {
           .throwIfAny('TICKETS_INVALID_TICKET', 'the change is invalid');
         return requests.run(ctx, methods.updateTicket, request, async (tx) => {
           const current = await store.ticket(tx, tenant, request.id, true);
-          if (!current) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
+          if (!current) throw ticketNotFound(request.id);
           assertOpen(current);
           const updated = await store.updateTicket(tx, tenant, request.id, {
             title: request.title?.trim(),
@@ -208,7 +214,7 @@ export const ticketsModule: ServiceModule = {
       },
 
       async resolveTicket(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         new Violations()
           .check(
             request.resolution.length > MAX_TEXT_LENGTH,
@@ -218,7 +224,7 @@ export const ticketsModule: ServiceModule = {
           .throwIfAny('TICKETS_INVALID_RESOLUTION', 'the resolution is invalid');
         return requests.run(ctx, methods.resolveTicket, request, async (tx) => {
           const current = await store.ticket(tx, tenant, request.id, true);
-          if (!current) throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', request.id);
+          if (!current) throw ticketNotFound(request.id);
           assertOpen(current);
           const resolved = await store.resolveTicket(tx, tenant, request.id, request.resolution);
           await outbox.add(
@@ -243,7 +249,7 @@ export const ticketsModule: ServiceModule = {
         TicketClassified,
         inbox.handler(async (event, context, tx) => {
           const tenant = context.envelope.tenant;
-          if (!tenant || blank(event.ticketId)) {
+          if (!tenant || event.ticketId.trim() === '') {
             throw new RefrontError(
               'INVALID_ARGUMENT',
               'TICKETS_BAD_CLASSIFICATION',
@@ -256,7 +262,7 @@ export const ticketsModule: ServiceModule = {
           const current = await store.ticket(tx, tenant, event.ticketId, true);
           if (!current) {
             // A classification of a ticket this service never stored cannot be applied later either.
-            throw notFound('TICKETS_TICKET_NOT_FOUND', 'ticket', event.ticketId);
+            throw ticketNotFound(event.ticketId);
           }
           const updated = await store.updateTicket(tx, tenant, event.ticketId, {
             category: event.category,

@@ -1,11 +1,10 @@
-import type { Queryable } from '@refront/data';
+import type { PageRequest, Queryable } from '@refront/data';
 import {
   type Customer,
   type Ticket,
   TicketPriority,
   TicketStatus,
 } from '../gen/refront/tickets/v1/tickets.js';
-import type { PageRequest } from '../platform/paging.js';
 
 /** A customers row. */
 interface CustomerRow {

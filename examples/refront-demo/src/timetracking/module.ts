@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { isRefrontError, RefrontError } from '@refront/core';
-import { createIdempotentRequests } from '@refront/data';
+import {
+  createIdempotentRequests,
+  type ModuleRuntime,
+  pageOf,
+  pageRequest,
+  type ServiceModule,
+} from '@refront/data';
+import { requireTenant, Violations } from '@refront/validate';
 import { TicketStatus, TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import {
   type TimeEntry,
   TimeLogged,
   TimeTrackingServiceDefinition,
 } from '../gen/refront/timetracking/v1/timetracking.js';
-import { blank, requireTenant, Violations } from '../platform/errors.js';
-import type { ModuleRuntime, ServiceModule } from '../platform/module.js';
-import { page, pageRequest } from '../platform/paging.js';
 import { timeTrackingMigrations } from './migrations.js';
 
 /** Most minutes one entry may hold (a day). */
@@ -47,10 +51,10 @@ export const timeTrackingModule: ServiceModule = {
 
     server.add(TimeTrackingServiceDefinition, {
       async logTime(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const workDate = request.workDate === '' ? today() : request.workDate;
         new Violations()
-          .check(blank(request.ticketId), 'ticketId', 'must not be empty')
+          .required('ticketId', request.ticketId)
           .check(
             !Number.isInteger(request.minutes) || request.minutes < 1 || request.minutes > MAX_MINUTES,
             'minutes',
@@ -123,7 +127,7 @@ export const timeTrackingModule: ServiceModule = {
       },
 
       async listTimeEntries(request, ctx) {
-        const tenant = requireTenant(ctx.tenant);
+        const tenant = requireTenant(ctx);
         const req = pageRequest(request.pageSize, request.pageToken);
         const { rows } = await db.query<EntryRow>(
           `select seq, id, ticket_id, customer_id, minutes, description, work_date::text as work_date, created_at
@@ -133,7 +137,7 @@ export const timeTrackingModule: ServiceModule = {
            order by seq desc limit $5`,
           [tenant, req.before ?? null, request.ticketId || null, request.customerId || null, req.limit + 1],
         );
-        const { items, nextPageToken } = page(rows, req.limit);
+        const { items, nextPageToken } = pageOf(rows, req.limit);
         return { entries: items.map(toEntry), nextPageToken };
       },
     });

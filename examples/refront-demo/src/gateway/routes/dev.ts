@@ -1,5 +1,5 @@
-import type { Role } from '../../platform/roles.js';
 import type { Authenticator, DevToken } from '../auth.js';
+import type { Role } from '../roles.js';
 import { defineRoute, type Route } from '../route.js';
 import { BODIES } from '../schemas.js';
 

@@ -15,10 +15,9 @@ import {
   runWithContext,
   type ServiceDefinition,
 } from '@refront/core';
-import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
-import type { ServiceModule } from '../module.js';
+import { METADATA_ROLES } from '@refront/core/transport';
+import { createEmbeddedPostgres, type EmbeddedPostgres, type ServiceModule } from '@refront/data';
 import { runMonolith } from '../monolith.js';
-import { METADATA_ROLES, type Role } from '../roles.js';
 
 /** A few modules running on the in-process transport and one embedded database, for tests. */
 export interface Harness {
@@ -30,7 +29,7 @@ export interface Harness {
    * A typed client calling as `tenant` (sent as the caller's tenant, as the gateway does), for a
    * user holding `roles` (sent as `x-refront-roles`, as the gateway does). @default roles: none (a member)
    */
-  client<S extends ServiceDefinition>(def: S, tenant: string, roles?: readonly Role[]): Client<S>;
+  client<S extends ServiceDefinition>(def: S, tenant: string, roles?: readonly string[]): Client<S>;
   stop(): Promise<void>;
 }
 
@@ -60,7 +59,7 @@ export async function startHarness(
     network,
     bus,
     metrics: service.metrics,
-    client<S extends ServiceDefinition>(def: S, tenant: string, roles: readonly Role[] = []): Client<S> {
+    client<S extends ServiceDefinition>(def: S, tenant: string, roles: readonly string[] = []): Client<S> {
       const inner = createClient(def, network.channel(), { caller: 'test' }) as Record<string, unknown>;
       const wrapped: Record<string, unknown> = {};
       const metadata: Record<string, string> = roles.length > 0 ? { [METADATA_ROLES]: roles.join(' ') } : {};

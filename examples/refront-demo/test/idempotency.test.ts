@@ -3,7 +3,7 @@
  * behind the gateway, driven over HTTP as any client does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Platform, startPlatform } from '../platform/startPlatform.js';
+import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
 
 let platform: Platform;
 let token: string;
