@@ -1,25 +1,65 @@
 import type { Call, Channel } from '@refront/core';
-import type { ClientMethod } from '@refront/core/transport';
+import type { ClientMethod, Reply } from '@refront/core/transport';
+
+/** A {@link Channel} that routes each call to the channel of the service owning its contract. */
+export interface RoutingChannel extends Channel {
+  /**
+   * The fast path (core's `Channel.send`): `createClient` without extra interceptors hands the
+   * call and its reply straight through, to the service's channel's own `send` when it has one
+   * (mux, gRPC), else to its `unary`. Reports to `reply` exactly once and never throws, with
+   * what `unary` would resolve or reject with.
+   */
+  send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void;
+  /** The channels opened so far, by service. */
+  readonly channels: ReadonlyMap<string, Channel>;
+}
 
 /**
  * A channel that sends each call to the channel of the service owning its contract, created on
- * first use: `refront.tickets.v1.TicketsService` → `tickets`.
+ * first use: `refront.tickets.v1.TicketsService` → `tickets`. Both paths (`unary`, `send`) route
+ * the same way and fail the same way; a channel that cannot be opened is the call's failure.
  */
 export function createRoutingChannel(
   serviceOf: (contract: string) => string,
   open: (service: string) => Channel,
-): Channel & { readonly channels: ReadonlyMap<string, Channel> } {
+): RoutingChannel {
   const channels = new Map<string, Channel>();
+  const channelFor = (contract: string): Channel => {
+    const service = serviceOf(contract);
+    let channel = channels.get(service);
+    if (!channel) {
+      channel = open(service);
+      channels.set(service, channel);
+    }
+    return channel;
+  };
   return {
     channels,
     unary<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res> {
-      const service = serviceOf(method.info.service);
-      let channel = channels.get(service);
-      if (!channel) {
-        channel = open(service);
-        channels.set(service, channel);
+      try {
+        return channelFor(method.info.service).unary(method, call);
+      } catch (e: unknown) {
+        return Promise.reject(e);
       }
-      return channel.unary(method, call);
+    },
+    send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void {
+      let pending: Promise<Res>;
+      try {
+        const channel = channelFor(method.info.service);
+        // A channel's send never throws (core's Channel contract): it reports to `reply` itself.
+        if (channel.send) {
+          channel.send(method, call, reply);
+          return;
+        }
+        pending = channel.unary(method, call);
+      } catch (e: unknown) {
+        reply.fail(e);
+        return;
+      }
+      pending.then(
+        (response) => reply.ok(response),
+        (error: unknown) => reply.fail(error),
+      );
     },
   };
 }
