@@ -2,6 +2,7 @@ import { CoreErrors } from '@refront/core';
 import type { ErrorFactory } from '@refront/core/transport';
 import { DataErrors } from '@refront/data';
 import { DiscoveryErrors } from '@refront/discovery';
+import { AmqpErrors } from '@refront/transport-amqp';
 import { ValidateErrors } from '@refront/validate';
 
 /** One package's error registry, as `docs/errors.md` lists it. */
@@ -21,4 +22,5 @@ export const REGISTRIES: readonly PackageErrors[] = [
   { name: '@refront/data', errors: DataErrors },
   { name: '@refront/discovery', errors: DiscoveryErrors },
   { name: '@refront/validate', errors: ValidateErrors },
+  { name: '@refront/transport-amqp', errors: AmqpErrors },
 ];
