@@ -3,6 +3,7 @@ import type { ErrorFactory } from '@refront/core/transport';
 import { DataErrors } from '@refront/data';
 import { DiscoveryErrors } from '@refront/discovery';
 import { ResilienceErrors } from '@refront/resilience';
+import { AmqpErrors } from '@refront/transport-amqp';
 import { ValidateErrors } from '@refront/validate';
 
 /** One package's error registry, as `docs/errors.md` lists it. */
@@ -23,4 +24,5 @@ export const REGISTRIES: readonly PackageErrors[] = [
   { name: '@refront/discovery', errors: DiscoveryErrors },
   { name: '@refront/validate', errors: ValidateErrors },
   { name: '@refront/resilience', errors: ResilienceErrors },
+  { name: '@refront/transport-amqp', errors: AmqpErrors },
 ];

@@ -2,6 +2,7 @@ import { createRequestContext, on, runWithContext } from '@refront/core';
 import { OtherThingHappened, ThingHappened } from '@refront/test-contracts';
 import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
+import { AmqpErrors } from './errors.js';
 import { AMQP_URL, infraAvailable, killConnection, logger, testBus, until } from './testing/broker.js';
 
 const up = await infraAvailable('rabbitmq');
@@ -117,6 +118,42 @@ describe.skipIf(!up)('AMQP event bus (real RabbitMQ)', () => {
     expect(dead.map((d) => d.reason).sort()).toEqual(['AMQP_INVALID_ENVELOPE', 'CORE_NO_HANDLER']);
     await sub.close();
     expect(await readyCount(bus.names.queue('narrow'))).toBe(0);
+  });
+
+  it('reads what the broker dead-lettered itself with a declared reason: AMQP_DELIVERY_LIMIT, else AMQP_BROKER_DEAD_LETTERED', async () => {
+    await using bus = testBus({ deliveryLimit: 1 });
+    const sub = await bus.subscribe('crashing', [on(ThingHappened, async () => {})]);
+    await sub.close();
+    const crash = await bus.send('crashing', ThingHappened, { id: 'crash' });
+    const conn = await connect(AMQP_URL);
+    try {
+      // A consumer that crashes with the message unacked, until the delivery limit dead-letters it.
+      await until(async () => {
+        const ch = await conn.createChannel();
+        await ch.get(bus.names.queue('crashing'), { noAck: false });
+        await ch.close();
+        return (await bus.deadLetters('crashing')).length === 1;
+      });
+      // An operator's TTL queue dead-lettering into the group's DLQ.
+      const ch = await conn.createConfirmChannel();
+      const expiring = `${bus.names.namespace}.expiring`;
+      await ch.assertQueue(expiring, {
+        arguments: {
+          'x-message-ttl': 0,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': bus.names.deadLetterQueue('crashing'),
+        },
+      });
+      ch.sendToQueue(expiring, Buffer.from('late'), { messageId: 'expired', type: ThingHappened.$type });
+      await ch.waitForConfirms();
+    } finally {
+      await conn.close();
+    }
+    const dead = await waitForDead(bus, 'crashing', 2);
+    expect(dead.map((d) => [d.reason, d.envelope.id, d.error]).sort()).toEqual([
+      [AmqpErrors.BROKER_DEAD_LETTERED.reason, 'expired', 'dead-lettered by the broker: expired'],
+      [AmqpErrors.DELIVERY_LIMIT.reason, crash.id, AmqpErrors.DELIVERY_LIMIT.format()],
+    ]);
   });
 
   it('takes JSON from a raw AMQP publisher and dead-letters a content type it cannot decode', async () => {

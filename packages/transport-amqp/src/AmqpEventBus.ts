@@ -5,6 +5,7 @@ import type {
   ServiceComponent,
   SubscribeOptions,
 } from '@refront/core';
+import { CoreErrors } from '@refront/core';
 import {
   type DeadLetter,
   type DeepPartial,
@@ -12,7 +13,7 @@ import {
   type EventEnvelope,
   encodeEvent,
 } from '@refront/core/transport';
-import { AmqpReason, closedError, drainingError } from './errors.js';
+import { AmqpErrors } from './errors.js';
 import type { AmqpSubscription } from './internal/AmqpSubscription.js';
 import { toPublishOptions } from './internal/amqpEnvelope.js';
 import { type AmqpConnectionState, BusConnection } from './internal/BusConnection.js';
@@ -112,7 +113,7 @@ export class AmqpEventBus implements EventBus, ServiceComponent {
    * @throws RefrontError UNAVAILABLE `AMQP_DISCONNECTED` when the broker stays unreachable; `CORE_CLOSED` after close().
    */
   async start(): Promise<void> {
-    await this.connection.connected('start', AmqpReason.DISCONNECTED);
+    await this.connection.connected('start', AmqpErrors.DISCONNECTED);
   }
 
   /** Messages handed to publish() and not yet confirmed or failed. */
@@ -122,7 +123,7 @@ export class AmqpEventBus implements EventBus, ServiceComponent {
 
   publish<T>(type: MessageType<T>, event: DeepPartial<T>, options?: PublishOptions): Promise<EventEnvelope> {
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
-    if (this.closing) return Promise.reject(closedError());
+    if (this.closing) return Promise.reject(CoreErrors.CLOSED('the event bus'));
     let encoded: { envelope: EventEnvelope; body: Uint8Array };
     try {
       encoded = encodeEvent(this.o.service, type, event, options);
@@ -139,7 +140,7 @@ export class AmqpEventBus implements EventBus, ServiceComponent {
     body: Uint8Array,
     options?: { readonly signal?: AbortSignal },
   ): Promise<void> {
-    if (this.closing) return Promise.reject(closedError());
+    if (this.closing) return Promise.reject(CoreErrors.CLOSED('the event bus'));
     return this.publisher.route(envelope, body, options?.signal, undefined);
   }
 
@@ -150,7 +151,7 @@ export class AmqpEventBus implements EventBus, ServiceComponent {
     options?: PublishOptions,
   ): Promise<EventEnvelope> {
     options?.signal?.throwIfAborted();
-    if (this.closing) throw closedError();
+    if (this.closing) throw CoreErrors.CLOSED('the event bus');
     checkGroup(group);
     const { envelope, body } = encodeEvent(this.o.service, type, message, options);
     const props = toPublishOptions(envelope);
@@ -181,8 +182,8 @@ export class AmqpEventBus implements EventBus, ServiceComponent {
   }
 
   private refuseIfStopping(): void {
-    if (this.closing) throw closedError();
-    if (this.draining) throw drainingError();
+    if (this.closing) throw CoreErrors.CLOSED('the event bus');
+    if (this.draining) throw CoreErrors.DRAINING('the event bus');
   }
 
   /**

@@ -5,7 +5,7 @@ export { runCli } from './cli.js';
 export type { BrokerUsers, EventOwners, EventOwnership } from './EventOwners.js';
 export { eventOwnership } from './EventOwners.js';
 export type { AmqpReasonCode } from './errors.js';
-export { AmqpReason } from './errors.js';
+export { AmqpErrors, AmqpReason } from './errors.js';
 export { HEADERS as AMQP_HEADERS } from './internal/amqpEnvelope.js';
 export type { AlternateExchangeMode } from './internal/topology.js';
 export { listUnrouted } from './listUnrouted.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { nackedError } from './errors.js';
+import { AmqpErrors } from './errors.js';
 import { forwardOptions, HEADERS } from './internal/amqpEnvelope.js';
 import { unroutedMessageOf, withUnroutedQueue } from './internal/unroutedAccess.js';
 import { urlUser } from './internal/urlUser.js';
@@ -97,7 +97,7 @@ export function replayUnrouted(options: ReplayUnroutedOptions): Promise<ReplayUn
 function republish(ch: ConfirmChannel, msg: GetMessage, options: Options.Publish): Promise<void> {
   return new Promise((resolve, reject) => {
     ch.publish(msg.fields.exchange, msg.fields.routingKey, msg.content, options, (err: unknown) =>
-      err ? reject(nackedError(err)) : resolve(),
+      err ? reject(AmqpErrors.PUBLISH_NACKED.with({ cause: err })) : resolve(),
     );
   });
 }

@@ -1,7 +1,7 @@
 import type { Subscription } from '@refront/core';
 import type { DeadLetter, DeliveryOutcome, EventDispatcher, EventEnvelope } from '@refront/core/transport';
 import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
-import { AmqpReason } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 import { attemptOf, forwardOptions, fromProperties, HEADERS } from './amqpEnvelope.js';
 import { ChannelReopener, type ReopenHost } from './ChannelReopener.js';
@@ -143,8 +143,8 @@ export class AmqpSubscription implements Subscription {
           ? await this.dispatcher.dispatch(envelope, msg.content, attempt, this.maxAttempts)
           : {
               kind: 'dead',
-              reason: AmqpReason.INVALID_ENVELOPE,
-              error: 'the delivery has no message id or type',
+              reason: AmqpErrors.INVALID_ENVELOPE.reason,
+              error: AmqpErrors.INVALID_ENVELOPE.format(),
             };
       if (outcome.kind === 'retry') {
         const delay = this.settings.retryDelaysMs[attempt - 1] ?? 0;

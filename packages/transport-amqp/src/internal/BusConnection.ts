@@ -1,7 +1,10 @@
-import { type Logger, RefrontError } from '@refront/core';
+import { CoreErrors, type Logger } from '@refront/core';
+import type { ErrorFactory } from '@refront/core/transport';
 import { type ChannelModel, connect, type RecoveringChannelModel } from 'amqplib';
-import { closedError } from '../errors.js';
 import { corkWrites } from './amqplibInternals.js';
+
+/** What {@link BusConnection.connected} raises when the broker stays unreachable: `AmqpErrors.DISCONNECTED` or `PUBLISH_TIMEOUT`. */
+export type Unreachable = ErrorFactory<string, [what: string, why: string]>;
 
 /** Connection states reported by `AmqpEventBus.onStateChange`. */
 export type AmqpConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -134,7 +137,7 @@ export class BusConnection {
    * @throws the signal's reason when it aborts first; RefrontError UNAVAILABLE `CORE_CLOSED` once closing.
    */
   waitUntilConnected(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
-    if (this.closing) return Promise.reject(closedError());
+    if (this.closing) return Promise.reject(CoreErrors.CLOSED('the event bus'));
     if (this.current) return Promise.resolve();
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -155,9 +158,10 @@ export class BusConnection {
 
   /**
    * Waits for a connection up to `publishTimeoutMs` (or `signal`).
-   * @throws RefrontError UNAVAILABLE `reason` saying it cannot do `what`; the signal's reason; `CORE_CLOSED`.
+   * @throws RefrontError UNAVAILABLE of `unreachable` (`AMQP_DISCONNECTED`, `AMQP_PUBLISH_TIMEOUT`) saying
+   *   it cannot do `what`; the signal's reason; `CORE_CLOSED`.
    */
-  async connected(what: string, reason: string, signal?: AbortSignal): Promise<ChannelModel> {
+  async connected(what: string, unreachable: Unreachable, signal?: AbortSignal): Promise<ChannelModel> {
     if (this.current) return this.current;
     const deadline = AbortSignal.timeout(this.o.publishTimeoutMs);
     try {
@@ -165,11 +169,10 @@ export class BusConnection {
     } catch (e: unknown) {
       if (signal?.aborted) throw signal.reason;
       if (this.closing) throw e;
-      throw new RefrontError(
-        'UNAVAILABLE',
-        reason,
-        `cannot ${what}: the broker has been unreachable for ${this.o.publishTimeoutMs} ms`,
+      throw unreachable.with(
         { cause: e },
+        what,
+        `the broker has been unreachable for ${this.o.publishTimeoutMs} ms`,
       );
     }
     return this.current!;

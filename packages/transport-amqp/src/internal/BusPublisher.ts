@@ -1,7 +1,7 @@
 import type { Logger } from '@refront/core';
 import type { EventEnvelope } from '@refront/core/transport';
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import { AmqpReason } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 import type { BusConnection } from './BusConnection.js';
 import { ConfirmPublisher } from './ConfirmPublisher.js';
@@ -121,7 +121,7 @@ export class BusPublisher {
     const p = (async () => {
       const model = await this.connection.connected(
         `publish to ${exchange}`,
-        AmqpReason.PUBLISH_TIMEOUT,
+        AmqpErrors.PUBLISH_TIMEOUT,
         signal,
       );
       const ch = await model.createChannel();

@@ -10,7 +10,7 @@ import {
   invalidOption,
 } from '@refront/core/transport';
 import { eventOwnership } from '../EventOwners.js';
-import { AmqpReason } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 import { isReservedGroup, type TopologyNames } from '../names.js';
 import type { ResolvedOptions } from '../options.js';
 import { AmqpSubscription, type SubscriptionHost } from './AmqpSubscription.js';
@@ -130,7 +130,7 @@ export class BusSubscriptions {
     this.groupTypes.set(group, new Set(dispatcher.types));
     const sub = new AmqpSubscription(this.host, dispatcher, { group, retryDelaysMs, concurrency }, shutdown);
     // Resolve only once the queue and its bindings exist: events published afterwards are kept.
-    const model = await this.connection.connected(`subscribe ${group}`, AmqpReason.DISCONNECTED);
+    const model = await this.connection.connected(`subscribe ${group}`, AmqpErrors.DISCONNECTED);
     try {
       await sub.start(model);
     } catch (e: unknown) {

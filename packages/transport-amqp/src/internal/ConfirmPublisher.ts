@@ -1,7 +1,7 @@
-import { RefrontError } from '@refront/core';
+import { CoreErrors, type RefrontError } from '@refront/core';
 import type { EventEnvelope } from '@refront/core/transport';
 import type { ConfirmChannel, Message, Options } from 'amqplib';
-import { AmqpReason, closedError, nackedError, publishTimeoutError } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 import { toPublishOptions } from './amqpEnvelope.js';
 import { type ConfirmSend, closedBeforeConfirm, confirmSender } from './amqplibInternals.js';
 import { Deque } from './Deque.js';
@@ -132,7 +132,7 @@ export class ConfirmPublisher {
     signal: AbortSignal | undefined,
     value: T | undefined,
   ): Promise<T> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(CoreErrors.CLOSED('the event bus'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const promise = new Promise<unknown>(capture) as Promise<T>;
     const p = new Pending(
@@ -201,14 +201,8 @@ export class ConfirmPublisher {
       return;
     }
     if (this.channel === ch) this.unconfirmed--;
-    if (err) this.settle(p, nackedError(err));
-    else if (p.returned)
-      this.settle(
-        p,
-        new RefrontError('NOT_FOUND', AmqpReason.UNROUTABLE, `no queue ${p.routingKey} to send to`, {
-          retryable: false,
-        }),
-      );
+    if (err) this.settle(p, AmqpErrors.PUBLISH_NACKED.with({ cause: err }));
+    else if (p.returned) this.settle(p, AmqpErrors.UNROUTABLE(p.routingKey));
     else this.settle(p, undefined);
     if (this.channel === ch) {
       const sent = this.sent;
@@ -239,14 +233,22 @@ export class ConfirmPublisher {
         ...this.orphans.filter(expired),
         ...this.sent.toArray().filter(expired),
       ];
-      for (const p of late)
-        this.settle(p, publishTimeoutError(this.options.publishTimeoutMs, this.options.connected()));
+      for (const p of late) this.settle(p, this.timedOut());
       if (this.live === 0) {
         clearInterval(this.sweeper);
         this.sweeper = undefined;
       }
     }, period);
     this.sweeper.unref();
+  }
+
+  /** The error of a publish past its deadline: unconfirmed, so it may or may not have been stored. */
+  private timedOut(): RefrontError {
+    const why = this.options.connected() ? 'no answer from the broker' : 'the broker is unreachable';
+    return AmqpErrors.PUBLISH_TIMEOUT(
+      'publish',
+      `${why} after ${this.options.publishTimeoutMs} ms; it may or may not have been stored`,
+    );
   }
 
   /** The publishes not yet settled: waiting to be sent, sent, or left unconfirmed by a lost channel. */
@@ -284,7 +286,7 @@ export class ConfirmPublisher {
   async close(signal?: AbortSignal): Promise<void> {
     this.closed = true;
     await this.settled(signal);
-    const err = closedError();
+    const err = CoreErrors.CLOSED('the event bus');
     for (const p of this.unsettled()) this.settle(p, err);
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;

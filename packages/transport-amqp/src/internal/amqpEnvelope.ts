@@ -1,7 +1,7 @@
 import type { DeadLetter, EventEnvelope } from '@refront/core/transport';
 import { PROTOBUF_CONTENT_TYPE, TRACEPARENT } from '@refront/core/transport';
 import type { ConsumeMessage, GetMessage, MessageProperties, Options } from 'amqplib';
-import { AmqpReason } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 
 /** AMQP header names Refront writes. Exported through {@link HEADERS} for tools reading a DLQ. */
 export const HEADERS = {
@@ -152,16 +152,17 @@ export function deadLetterOf(group: string, msg: ConsumeMessage | GetMessage): D
       deadLetteredAt: num(h[HEADERS.deadAt]) ?? 0,
     };
   }
-  // Dead-lettered by the broker itself (the quorum queue's delivery limit).
+  // Dead-lettered by the broker itself: the quorum queue's delivery limit, or an operator's policy
+  // (x-death lists the latest death first).
   const deaths = Array.isArray(h['x-death']) ? (h['x-death'] as XDeath[]) : [];
-  const first = deaths[0];
-  const why = str(first?.reason) ?? 'unknown';
+  const why = str(deaths[0]?.reason) ?? 'unknown';
+  const dead = why === 'delivery_limit' ? AmqpErrors.DELIVERY_LIMIT : undefined;
   return {
     group,
     envelope,
     body: new Uint8Array(msg.content),
-    reason: why === 'delivery_limit' ? AmqpReason.DELIVERY_LIMIT : `AMQP_${why.toUpperCase()}`,
-    error: `dead-lettered by the broker: ${why}`,
+    reason: dead ? dead.reason : AmqpErrors.BROKER_DEAD_LETTERED.reason,
+    error: dead ? dead.format() : AmqpErrors.BROKER_DEAD_LETTERED.format(why),
     attempts: attemptOf(p),
     deadLetteredAt: 0,
   };

@@ -1,9 +1,9 @@
 import { counterOf, type MetricsRegistry } from '@refront/core';
-import type { EventEnvelope } from '@refront/core/transport';
+import type { ErrorFactory, EventEnvelope } from '@refront/core/transport';
 import type { ConsumeMessage } from 'amqplib';
 import type { Counter } from 'prom-client';
 import type { EventOwnership } from '../EventOwners.js';
-import { AmqpReason } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 import { HEADERS } from './amqpEnvelope.js';
 
@@ -37,14 +37,10 @@ export function checkPublisher(
   // Straight from a domain exchange; from the default exchange it is a command (send) or a
   // message back from a retry queue, whose routing key is a queue name.
   if (exchange !== '' && (routingKey !== envelope.type || exchange !== o.names.exchange(envelope.type)))
-    return {
-      reason: AmqpReason.ROUTING_MISMATCH,
-      error: `a ${envelope.type} published to ${exchange} under routing key ${routingKey}`,
-    };
+    return refusal(AmqpErrors.ROUTING_MISMATCH, envelope.type, exchange, routingKey);
   if (!o.ownership) return undefined;
   const owner = o.ownership.ownerOf(envelope.type);
-  if (owner === undefined)
-    return { reason: AmqpReason.UNTRUSTED_PUBLISHER, error: `no service owns ${envelope.type}` };
+  if (owner === undefined) return refusal(AmqpErrors.UNTRUSTED_PUBLISHER, envelope.type);
   const ownerUser = o.ownership.brokerUserOf(owner);
   const userId = msg.properties.userId as unknown;
   const publisher = typeof userId === 'string' ? userId : undefined;
@@ -53,19 +49,16 @@ export function checkPublisher(
     publisher === ownerUser ||
     // Back from this consumer's own retry queue: it checked the first publisher and wrote it down.
     (exchange === '' && publisher === o.selfUser && vouched === ownerUser);
-  if (!trusted)
-    return {
-      reason: AmqpReason.UNTRUSTED_PUBLISHER,
-      error: `${envelope.type} is owned by ${owner} (broker user ${ownerUser}) but was published by ${
-        publisher === undefined ? 'a client that set no user_id' : `broker user ${publisher}`
-      }`,
-    };
+  const owned = { service: owner, user: ownerUser };
+  if (!trusted) return refusal(AmqpErrors.UNTRUSTED_PUBLISHER, envelope.type, owned, publisher);
   if (envelope.source !== owner)
-    return {
-      reason: AmqpReason.FORGED_EVENT,
-      error: `${envelope.type} from broker user ${ownerUser} claims source ${envelope.source}, not its owner ${owner}`,
-    };
+    return refusal(AmqpErrors.FORGED_EVENT, envelope.type, owned, envelope.source);
   return undefined;
+}
+
+/** A refusal with the reason and message of a dead-letter reason of {@link AmqpErrors}. */
+function refusal<A extends unknown[]>(reason: ErrorFactory<string, A>, ...args: A): Refusal {
+  return { reason: reason.reason, error: reason.format(...args) };
 }
 
 /**

@@ -1,6 +1,6 @@
-import { RefrontError } from '@refront/core';
+import { isRefrontError, type RefrontError } from '@refront/core';
 import type { Channel } from 'amqplib';
-import { AmqpReason } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 import type { TopologyNames } from '../names.js';
 
 /**
@@ -127,36 +127,21 @@ export function alternateExchangePolicy(names: TopologyNames): string {
 function alternateExchangeMissing(e: unknown, names: TopologyNames): RefrontError {
   const message = e instanceof Error ? e.message : String(e);
   const exchange = /for exchange '([^']+)'/.exec(message)?.[1] ?? 'a domain exchange';
-  return new RefrontError(
-    'FAILED_PRECONDITION',
-    AmqpReason.ALTERNATE_EXCHANGE_MISSING,
-    `exchange ${exchange} exists without the alternate exchange ${names.unroutedExchange} ` +
-      '(declared by an older Refront or another client), so its unrouted events would be dropped. ' +
-      `Migrate: delete it (\`refront-amqp exchange delete ${exchange} --url <url>\`; then restart its ` +
-      'consumers so they re-bind, and replay what was parked meanwhile with `refront-amqp unrouted replay`), ' +
-      `or keep it and set the alternate exchange by policy: \`${alternateExchangePolicy(names)}\` ` +
-      "and create the bus with alternateExchange: 'policy'. Broker said: " +
-      message,
-    { cause: e, retryable: false },
+  return AmqpErrors.ALTERNATE_EXCHANGE_MISSING.with(
+    { cause: e },
+    exchange,
+    names.unroutedExchange,
+    alternateExchangePolicy(names),
+    message,
   );
 }
 /** Maps a refused declaration to a typed error; other failures (connection lost) become UNAVAILABLE. */
 export function topologyError(e: unknown, what: string, names: TopologyNames): RefrontError {
-  if (e instanceof RefrontError) return e;
+  if (isRefrontError(e)) return e;
   const code = (e as { code?: unknown } | null)?.code;
+  const brokerSaid = e instanceof Error ? e.message : String(e);
   if (code === 406 && e instanceof Error && e.message.includes("'alternate-exchange'"))
     return alternateExchangeMissing(e, names);
-  if (code === 406)
-    return new RefrontError(
-      'FAILED_PRECONDITION',
-      AmqpReason.TOPOLOGY_CONFLICT,
-      `the broker refused the topology of ${what}: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e, retryable: false },
-    );
-  return new RefrontError(
-    'UNAVAILABLE',
-    AmqpReason.DISCONNECTED,
-    `lost the broker while declaring ${what}: ${e instanceof Error ? e.message : String(e)}`,
-    { cause: e },
-  );
+  if (code === 406) return AmqpErrors.TOPOLOGY_CONFLICT.with({ cause: e }, what, brokerSaid);
+  return AmqpErrors.DISCONNECTED.with({ cause: e }, `declare ${what}`, `lost the broker: ${brokerSaid}`);
 }

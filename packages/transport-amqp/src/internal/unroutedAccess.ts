@@ -1,7 +1,6 @@
-import { RefrontError } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
 import { type ChannelModel, connect, type GetMessage } from 'amqplib';
-import { AmqpReason } from '../errors.js';
+import { AmqpErrors } from '../errors.js';
 import { type TopologyNames, topologyNames } from '../names.js';
 import { DEFAULT_NAMESPACE } from '../options.js';
 import type { UnroutedMessage, UnroutedQueueOptions } from '../UnroutedMessage.js';
@@ -53,12 +52,7 @@ async function parkedCount(model: ChannelModel, names: TopologyNames): Promise<n
     return (await ch.checkQueue(names.unroutedQueue)).messageCount;
   } catch (e: unknown) {
     if ((e as { code?: unknown } | null)?.code !== 404) throw e;
-    throw new RefrontError(
-      'NOT_FOUND',
-      AmqpReason.NO_UNROUTED_QUEUE,
-      `no queue ${names.unroutedQueue}: no bus of namespace ${names.namespace} has connected to this broker`,
-      { cause: e, retryable: false },
-    );
+    throw AmqpErrors.NO_UNROUTED_QUEUE.with({ cause: e }, names.unroutedQueue, names.namespace);
   } finally {
     await ch.close().catch(() => {});
   }
