@@ -12,15 +12,7 @@ export { listUnrouted } from './listUnrouted.js';
 export type { TopologyNames } from './names.js';
 export { domainOf, topologyNames } from './names.js';
 export type { AmqpEventBusOptions } from './options.js';
-export {
-  DEFAULT_DELIVERY_LIMIT,
-  DEFAULT_HEARTBEAT_SECONDS,
-  DEFAULT_MAX_RECONNECT_DELAY_MS,
-  DEFAULT_MAX_UNCONFIRMED,
-  DEFAULT_NAMESPACE,
-  DEFAULT_PUBLISH_TIMEOUT_MS,
-  DEFAULT_RECONNECT_DELAY_MS,
-} from './options.js';
+
 export type { ReplayUnroutedOptions, ReplayUnroutedResult } from './replayUnrouted.js';
 export { replayUnrouted } from './replayUnrouted.js';
 export type { BrokerPermissions, ServiceBrokerUserOptions } from './serviceBrokerUser.js';
