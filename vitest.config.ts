@@ -19,6 +19,7 @@ export default defineConfig({
       'packages/resilience',
       'packages/discovery',
       'packages/identity',
+      'packages/rpc',
       'packages/data',
       'packages/transport-grpc',
       'packages/transport-mux',

@@ -4,10 +4,9 @@
  */
 import { createClient, createLogger, createMetricsRegistry } from '@refront/core';
 import { createStaticRegistry } from '@refront/discovery';
+import type { ClientTlsOptions } from '@refront/rpc';
 import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
-import type { MuxModule } from './rpc-mux.js';
 import { MOLECULER_SERVER_NODE } from './rpc-protocol.js';
-import type { ClientTls } from './tls-security.js';
 
 /** The 32-byte message every lane echoes. */
 export const MESSAGE = 'hello, 32 bytes of payload text!';
@@ -51,7 +50,7 @@ export async function grpcBareClient(port: number): Promise<LaneClient> {
  * Refront over gRPC, all defaults: discovery, balancer, default policy, context, span, metrics;
  * over TLS when `tls` is given.
  */
-export async function refrontGrpcClient(port: number, tls?: ClientTls): Promise<LaneClient> {
+export async function refrontGrpcClient(port: number, tls?: ClientTlsOptions): Promise<LaneClient> {
   const { createGrpcClient } = await import('@refront/transport-grpc');
   const client = createGrpcClient(EchoServiceDefinition, {
     discovery: staticEcho(port),
@@ -69,9 +68,10 @@ export async function refrontGrpcClient(port: number, tls?: ClientTls): Promise<
  * Refront over mux, all defaults: the same client chain on a mux channel found through discovery;
  * over TLS when `tls` is given.
  */
-export async function refrontMuxClient(mux: MuxModule, port: number, tls?: ClientTls): Promise<LaneClient> {
+export async function refrontMuxClient(port: number, tls?: ClientTlsOptions): Promise<LaneClient> {
+  const { createMuxChannel } = await import('@refront/transport-mux');
   const metrics = createMetricsRegistry({ processMetrics: false });
-  const channel = mux.createMuxChannel({
+  const channel = createMuxChannel({
     discovery: staticEcho(port),
     service: 'echo',
     metrics,
@@ -84,8 +84,9 @@ export async function refrontMuxClient(mux: MuxModule, port: number, tls?: Clien
 }
 
 /** Refront over mux with the default interceptors and the policy off: the baseline of their cost. */
-export async function refrontMuxBareClient(mux: MuxModule, port: number): Promise<LaneClient> {
-  const channel = mux.createMuxChannel({
+export async function refrontMuxBareClient(port: number): Promise<LaneClient> {
+  const { createMuxChannel } = await import('@refront/transport-mux');
+  const channel = createMuxChannel({
     discovery: staticEcho(port),
     service: 'echo',
     policy: false,

@@ -9,7 +9,6 @@ import { createServer } from 'node:net';
 import { createLogger, createMetricsRegistry, type RpcServer } from '@refront/core';
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { echoImpl } from './echoImpl.js';
-import { loadMux } from './rpc-mux.js';
 import { type FromChild, type Lane, MOLECULER_SERVER_NODE, type ToChild } from './rpc-protocol.js';
 import { type ServerSecuritySpec, serverSecurity } from './tls-security.js';
 
@@ -75,20 +74,16 @@ async function refrontGrpc(spec: ServerSecuritySpec): Promise<{ port: number; st
 }
 
 async function refrontMux(spec: ServerSecuritySpec): Promise<{ port: number; stop: Stop }> {
-  const mux = await loadMux();
-  if ('missing' in mux) throw new Error(mux.missing);
+  const { createMuxServer } = await import('@refront/transport-mux');
   const metrics = createMetricsRegistry({ processMetrics: false });
   const secured = serverSecurity(spec);
-  return refront(mux.createMuxServer({ service: 'echo', logger, metrics, host: '127.0.0.1', ...secured }));
+  return refront(createMuxServer({ service: 'echo', logger, metrics, host: '127.0.0.1', ...secured }));
 }
 
 /** Mux with the server's default interceptors (context, span, metrics) off: the baseline of their cost. */
 async function refrontMuxBare(): Promise<{ port: number; stop: Stop }> {
-  const mux = await loadMux();
-  if ('missing' in mux) throw new Error(mux.missing);
-  return refront(
-    mux.createMuxServer({ service: 'echo', logger, host: '127.0.0.1', defaultInterceptors: false }),
-  );
+  const { createMuxServer } = await import('@refront/transport-mux');
+  return refront(createMuxServer({ service: 'echo', logger, host: '127.0.0.1', defaultInterceptors: false }));
 }
 
 async function moleculer(): Promise<{ port: number; stop: Stop }> {

@@ -7,6 +7,7 @@
  */
 import type { CallerRules, ServerAuthOptions } from '@refront/core';
 import { mutualTls, type ServiceTlsFiles, serviceOfSpiffeId } from '@refront/identity';
+import type { ClientTlsOptions, ServerTlsOptions } from '@refront/rpc';
 
 /** How a lane is secured. */
 export type Security = 'plaintext' | 'tls' | 'mtls';
@@ -29,23 +30,11 @@ export interface ServerSecuritySpec {
   readonly files?: ServiceTlsFiles;
 }
 
-/** Server TLS (PEM files), the shape the gRPC and mux servers share. */
-export interface ServerTls {
-  readonly certFile: string;
-  readonly keyFile: string;
-  readonly clientCaFile?: string;
-}
-
-/** Client TLS (PEM files), the shape the gRPC and mux channels share. */
-export interface ClientTls {
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  readonly serverName?: string;
-}
-
 /** A server's `tls` and `auth` options for `spec` (none for plaintext). */
-export function serverSecurity(spec: ServerSecuritySpec): { tls?: ServerTls; auth?: ServerAuthOptions } {
+export function serverSecurity(spec: ServerSecuritySpec): {
+  tls?: ServerTlsOptions;
+  auth?: ServerAuthOptions;
+} {
   if (spec.security === 'plaintext') return {};
   if (!spec.files) throw new Error(`${spec.security} needs the server's certificate files`);
   if (spec.security === 'tls') return { tls: { certFile: spec.files.certFile, keyFile: spec.files.keyFile } };
@@ -62,7 +51,7 @@ export function serverSecurity(spec: ServerSecuritySpec): { tls?: ServerTls; aut
 export function clientSecurity(
   security: Security,
   files: ServiceTlsFiles | undefined,
-): ClientTls | undefined {
+): ClientTlsOptions | undefined {
   if (security === 'plaintext') return undefined;
   if (!files) throw new Error(`${security} needs the caller's certificate files`);
   if (security === 'tls') return { caFile: files.caFile, serverName: SERVER_SERVICE };

@@ -21,7 +21,6 @@ import {
   refrontMuxBareClient,
   refrontMuxClient,
 } from '../rpc-clients.js';
-import { loadMux, type MuxModule } from '../rpc-mux.js';
 import type { Lane } from '../rpc-protocol.js';
 import { fmt, median, type Round, round, startChild, stopChild } from '../rpc-rounds.js';
 
@@ -41,18 +40,16 @@ const LABELS: Record<Lane, string> = {
   nest: 'NestJS TCP',
 };
 
-async function client(lane: Lane, port: number, mux: MuxModule | undefined): Promise<LaneClient> {
+async function client(lane: Lane, port: number): Promise<LaneClient> {
   switch (lane) {
     case 'grpc-bare':
       return grpcBareClient(port);
     case 'refront-grpc':
       return refrontGrpcClient(port);
     case 'refront-mux':
-      if (!mux) throw new Error('mux lane missing');
-      return refrontMuxClient(mux, port);
+      return refrontMuxClient(port);
     case 'refront-mux-bare':
-      if (!mux) throw new Error('mux lane missing');
-      return refrontMuxBareClient(mux, port);
+      return refrontMuxBareClient(port);
     case 'moleculer':
       return moleculerClient(port);
     case 'nest':
@@ -125,23 +122,15 @@ export default async function run(): Promise<void> {
   const rounds = Number(process.env.RPC_BENCH_ROUNDS ?? 5);
   const roundMs = Number(process.env.RPC_BENCH_ROUND_MS ?? 600);
   const only = process.env.RPC_BENCH_ONLY?.split(',').map((s) => s.trim());
-  const loaded = await loadMux();
-  const mux = 'missing' in loaded ? undefined : loaded;
   const lanes = (Object.keys(LABELS) as Lane[]).filter((l) => !only || only.includes(l));
   const runs: Running[] = [];
   console.log('closed-loop echo of a 32-byte message on 127.0.0.1, each server in its own child process');
   console.log('(a shared, noisy machine: compare lanes within one run, not across runs)');
   try {
     for (const lane of lanes) {
-      if ((lane === 'refront-mux' || lane === 'refront-mux-bare') && !mux) {
-        console.log(
-          `${LABELS[lane]}: lane missing (${'missing' in loaded ? loaded.missing : ''}); not measured`,
-        );
-        continue;
-      }
       const { child, port } = await startChild([lane]);
       try {
-        runs.push({ lane, label: LABELS[lane], child, client: await client(lane, port, mux) });
+        runs.push({ lane, label: LABELS[lane], child, client: await client(lane, port) });
       } catch (e: unknown) {
         await stopChild(child);
         throw e;

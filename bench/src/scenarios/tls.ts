@@ -1,7 +1,7 @@
 /**
  * What TLS and mutual TLS cost per call on both Refront request lanes, in one run: a closed-loop
- * echo of a 32-byte message at concurrency 1 and 64 through Refront over gRPC and over mux (when
- * `@refront/transport-mux` resolves), each in three set-ups: plaintext, TLS with a server
+ * echo of a 32-byte message at concurrency 1 and 64 through Refront over gRPC and over mux, each
+ * in three set-ups: plaintext, TLS with a server
  * certificate only, and mutual TLS with declared callers (the distributed demo's configuration:
  * a certificate each side, `auth.callers` checked per call). The certificates are development
  * ones (`createDevCertificates`, RSA 2048) made at start in a temporary folder, deleted at the end.
@@ -19,12 +19,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevCertificates, type DevCertificates } from '@refront/identity';
+import type { ClientTlsOptions } from '@refront/rpc';
 import { type LaneClient, refrontGrpcClient, refrontMuxClient } from '../rpc-clients.js';
-import { loadMux, type MuxModule } from '../rpc-mux.js';
 import { fmt, median, medianOf, type Round, round, serverCpu, startChild, stopChild } from '../rpc-rounds.js';
 import {
   CALLER_SERVICE,
-  type ClientTls,
   clientSecurity,
   SECURITIES,
   SERVER_SERVICE,
@@ -40,7 +39,7 @@ interface Variant {
   readonly label: string;
   readonly child: ChildProcess;
   readonly port: number;
-  readonly tls: ClientTls | undefined;
+  readonly tls: ClientTlsOptions | undefined;
   readonly client: LaneClient;
 }
 
@@ -58,18 +57,11 @@ const SECURITY_LABELS: Record<Security, string> = {
   mtls: 'mTLS + callers',
 };
 
-function openClient(v: Omit<Variant, 'client' | 'label'>, mux: MuxModule | undefined): Promise<LaneClient> {
-  if (v.lane === 'refront-grpc') return refrontGrpcClient(v.port, v.tls);
-  if (!mux) throw new Error('mux lane missing');
-  return refrontMuxClient(mux, v.port, v.tls);
+function openClient(v: Omit<Variant, 'client' | 'label'>): Promise<LaneClient> {
+  return v.lane === 'refront-grpc' ? refrontGrpcClient(v.port, v.tls) : refrontMuxClient(v.port, v.tls);
 }
 
-async function startVariant(
-  lane: TlsLane,
-  security: Security,
-  certs: DevCertificates,
-  mux: MuxModule | undefined,
-): Promise<Variant> {
+async function startVariant(lane: TlsLane, security: Security, certs: DevCertificates): Promise<Variant> {
   const spec: ServerSecuritySpec = {
     security,
     ...(security === 'plaintext' ? {} : { files: certs.files(SERVER_SERVICE) }),
@@ -79,7 +71,7 @@ async function startVariant(
   const label = `${LANE_LABELS[lane]} ${SECURITY_LABELS[security]}`;
   try {
     const base = { lane, security, child, port, tls };
-    return { ...base, label, client: await openClient(base, mux) };
+    return { ...base, label, client: await openClient(base) };
   } catch (e: unknown) {
     await stopChild(child);
     throw e;
@@ -122,11 +114,11 @@ function printCalls(concurrency: number, variants: readonly Variant[], results: 
 }
 
 /** Creates a fresh client, waits for its first answer, and closes it. */
-async function connectOnce(v: Variant, mux: MuxModule | undefined): Promise<Connect> {
+async function connectOnce(v: Variant): Promise<Connect> {
   const serverBefore = await serverCpu(v.child);
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  const client = await openClient(v, mux);
+  const client = await openClient(v);
   try {
     await client.call();
     const ms = performance.now() - start;
@@ -176,15 +168,11 @@ async function measureCalls(variants: readonly Variant[], rounds: number, roundM
   }
 }
 
-async function measureConnects(
-  variants: readonly Variant[],
-  count: number,
-  mux: MuxModule | undefined,
-): Promise<void> {
-  for (let i = 0; i < 3; i++) for (const v of variants) await connectOnce(v, mux); // warm-up
+async function measureConnects(variants: readonly Variant[], count: number): Promise<void> {
+  for (let i = 0; i < 3; i++) for (const v of variants) await connectOnce(v); // warm-up
   const results = new Map<Variant, Connect[]>(variants.map((v) => [v, []]));
   for (let i = 0; i < count; i++) {
-    for (const v of variants) results.get(v)?.push(await connectOnce(v, mux));
+    for (const v of variants) results.get(v)?.push(await connectOnce(v));
   }
   printConnects(variants, results, count);
 }
@@ -193,8 +181,6 @@ export default async function run(): Promise<void> {
   const rounds = Number(process.env.TLS_BENCH_ROUNDS ?? 5);
   const roundMs = Number(process.env.TLS_BENCH_ROUND_MS ?? 600);
   const connects = Number(process.env.TLS_BENCH_CONNECTS ?? 20);
-  const loaded = await loadMux();
-  const mux = 'missing' in loaded ? undefined : loaded;
   const dir = await mkdtemp(join(tmpdir(), 'refront-bench-tls-'));
   const variants: Variant[] = [];
   console.log('closed-loop echo of a 32-byte message on 127.0.0.1, each server in its own child process;');
@@ -203,14 +189,10 @@ export default async function run(): Promise<void> {
   try {
     const certs = await createDevCertificates({ dir, services: [SERVER_SERVICE, CALLER_SERVICE] });
     for (const lane of Object.keys(LANE_LABELS) as TlsLane[]) {
-      if (lane === 'refront-mux' && !mux) {
-        console.log(`mux: lane missing (${'missing' in loaded ? loaded.missing : ''}); not measured`);
-        continue;
-      }
-      for (const security of SECURITIES) variants.push(await startVariant(lane, security, certs, mux));
+      for (const security of SECURITIES) variants.push(await startVariant(lane, security, certs));
     }
     await measureCalls(variants, rounds, roundMs);
-    await measureConnects(variants, connects, mux);
+    await measureConnects(variants, connects);
   } finally {
     for (const v of variants) {
       await v.client.close();

@@ -66,7 +66,7 @@ export interface ConformanceServerOptions {
   readonly port?: number;
 }
 
-/** Server TLS from PEM files (the shape of transport-grpc's and transport-mux's `ServerTlsOptions`). */
+/** Server TLS from PEM files (the shape of `@refront/rpc`'s `ServerTlsOptions`, which both network lanes take). */
 export interface ConformanceServerTls {
   /** The server's certificate chain (PEM). */
   readonly certFile: string;
@@ -76,7 +76,7 @@ export interface ConformanceServerTls {
   readonly clientCaFile?: string;
 }
 
-/** Client TLS from PEM files (the shape of transport-grpc's and transport-mux's `ClientTlsOptions`). */
+/** Client TLS from PEM files (the shape of `@refront/rpc`'s `ClientTlsOptions`, which both network lanes take). */
 export interface ConformanceClientTls {
   /** CA bundle (PEM) the server's certificate must chain to. */
   readonly caFile: string;

@@ -1,18 +1,9 @@
 import { createServer, type Socket } from 'node:net';
-import { type Client, createClient, type Registry } from '@refront/core';
 import { createMemoryRegistry } from '@refront/discovery';
-import {
-  createCircuitBreakerPool,
-  createDefaultPolicy,
-  createRetry,
-  policy,
-  type ResiliencePolicy,
-  type RetryEvent,
-} from '@refront/resilience';
-import { EchoServiceDefinition } from '@refront/test-contracts';
+import { createCircuitBreakerPool, createDefaultPolicy, createRetry, policy } from '@refront/resilience';
 import { describe, expect, it } from 'vitest';
 import { startCountingPair } from './countingPair.js';
-import { CONFORMANCE_CALLER, logger } from './environment.js';
+import { discoveryClient } from './discoveryClient.js';
 import { refused } from './expectations.js';
 import { refusingAddress } from './faultProxy.js';
 import type { TransportFactory } from './TransportFactory.js';
@@ -22,43 +13,6 @@ const CALLS_TO_OPEN = 20;
 
 function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(':') + 1));
-}
-
-/** An Echo client over the lane's discovery channel; disposing it closes the channel and the policy. */
-interface DiscoveryClient extends AsyncDisposable {
-  readonly client: Client<typeof EchoServiceDefinition>;
-  /** Every retry the policy made. */
-  readonly retries: RetryEvent[];
-}
-
-function discoveryClient<H>(
-  factory: TransportFactory<H>,
-  discovery: Registry,
-  callPolicy: ResiliencePolicy,
-): DiscoveryClient {
-  if (!factory.discoveryChannel) throw new Error('capabilities.discovery needs factory.discoveryChannel');
-  const retries: RetryEvent[] = [];
-  callPolicy.events.on('retry', (e) => retries.push(e));
-  const channel = factory.discoveryChannel({
-    logger,
-    discovery,
-    service: 'echo',
-    policy: callPolicy,
-    // Round robin without ejection: the instance each attempt reaches is the next one, never skipped.
-    balancer: { strategy: 'round-robin', outlier: false },
-  });
-  const client = createClient(EchoServiceDefinition, channel, {
-    caller: CONFORMANCE_CALLER,
-    ...(factory.system === undefined ? {} : { system: factory.system }),
-  });
-  return {
-    client,
-    retries,
-    async [Symbol.asyncDispose]() {
-      await channel.close();
-      await callPolicy.close();
-    },
-  };
 }
 
 /** Ways an instance can be unreachable on every network lane: its address, and how to stop what listens there. */

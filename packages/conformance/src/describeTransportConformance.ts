@@ -13,6 +13,7 @@ import { parseTraceparent } from '@refront/core/transport';
 import { EchoRequest, EchoServiceDefinition, FILE_DESCRIPTOR_SET } from '@refront/test-contracts';
 import { createContractValidator } from '@refront/validate';
 import { describe, expect, it } from 'vitest';
+import { describeBalancingCases } from './balancingCases.js';
 import { describeDeliveryCases } from './deliveryCases.js';
 import { ALL_STATUSES, FLIP_RETRYABLE, failDetails, PLAIN_ERROR_MESSAGE, THROW_PLAIN } from './echoProbe.js';
 import { CONFORMANCE_CALLER, logger, type SetupOptions, setupEnv } from './environment.js';
@@ -470,5 +471,6 @@ export function describeTransportConformance<H>(name: string, factory: Transport
     if (caps.tls) describeTlsCases(factory);
     if (caps.faults) describeFaultCases(factory);
     if (caps.discovery) describeDeliveryCases(factory);
+    if (caps.discovery) describeBalancingCases(factory);
   });
 }

@@ -1,5 +1,3 @@
-export type { ConformanceCertName } from './certs.js';
-export { CONFORMANCE_CLIENT_IDENTITY, conformanceCert } from './certs.js';
 export {
   CONFORMANCE_CALLER,
   describeTransportConformance,
@@ -9,6 +7,8 @@ export type { SleepObservation } from './echoProbe.js';
 export { ALL_STATUSES, createEchoProbe, failDetails } from './echoProbe.js';
 export type { FaultProxy } from './faultProxy.js';
 export { refusingAddress, startFaultProxy } from './faultProxy.js';
+export type { NetworkLane } from './networkLane.js';
+export { networkLane } from './networkLane.js';
 export type { SilentServer } from './silentServer.js';
 export { startSilentServer } from './silentServer.js';
 export type {

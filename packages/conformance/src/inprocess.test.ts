@@ -5,7 +5,7 @@
  * `serverAuthInterceptor` the gRPC server runs, so the factory does exactly that.
  */
 import { createInProcessNetwork, type InProcessNetwork } from '@refront/core';
-import { serverAuthInterceptor } from '@refront/transport-grpc';
+import { serverAuthInterceptor } from '@refront/core/transport';
 import { describeTransportConformance } from './describeTransportConformance.js';
 import type { TransportFactory } from './TransportFactory.js';
 

@@ -1,25 +1,25 @@
 import { METADATA_PEER_IDENTITY } from '@refront/core/transport';
+import { TEST_CLIENT_IDENTITY, testCert } from '@refront/rpc-testing';
 import { describe, expect, it } from 'vitest';
-import { CONFORMANCE_CLIENT_IDENTITY, conformanceCert } from './certs.js';
 import { setupEnv } from './environment.js';
 import { refused, within } from './expectations.js';
 import type { ConformanceClientTls, ConformanceServerTls, TransportFactory } from './TransportFactory.js';
 
 const serverTls: ConformanceServerTls = {
-  certFile: conformanceCert('server.crt'),
-  keyFile: conformanceCert('server.key'),
+  certFile: testCert('server.crt'),
+  keyFile: testCert('server.key'),
 };
-const mutualTls: ConformanceServerTls = { ...serverTls, clientCaFile: conformanceCert('ca.crt') };
-const trusting: ConformanceClientTls = { caFile: conformanceCert('ca.crt') };
+const mutualTls: ConformanceServerTls = { ...serverTls, clientCaFile: testCert('ca.crt') };
+const trusting: ConformanceClientTls = { caFile: testCert('ca.crt') };
 const billing: ConformanceClientTls = {
   ...trusting,
-  certFile: conformanceCert('client.crt'),
-  keyFile: conformanceCert('client.key'),
+  certFile: testCert('client.crt'),
+  keyFile: testCert('client.key'),
 };
 const rogue: ConformanceClientTls = {
   ...trusting,
-  certFile: conformanceCert('rogue-client.crt'),
-  keyFile: conformanceCert('rogue-client.key'),
+  certFile: testCert('rogue-client.crt'),
+  keyFile: testCert('rogue-client.key'),
 };
 /** `spiffe://refront.test/billing` → `billing`. */
 const lastSegment = (identity: string): string | undefined => identity.split('/').pop();
@@ -43,7 +43,7 @@ export function describeTlsCases<H>(factory: TransportFactory<H>): void {
 
     it("refuses a client that does not trust the server's CA with UNAVAILABLE, not a hang, and keeps serving", async () => {
       await using env = await setupEnv(factory, { tls: serverTls, clientTls: trusting });
-      const distrusting = env.connect({ tls: { caFile: conformanceCert('other-ca.crt') } });
+      const distrusting = env.connect({ tls: { caFile: testCert('other-ca.crt') } });
       const err = await within(
         refused(distrusting.client.echo({ message: 'x' }, { timeoutMs: PATIENT_MS })),
         "the distrusting client's refusal",
@@ -55,14 +55,14 @@ export function describeTlsCases<H>(factory: TransportFactory<H>): void {
     it("mTLS: the client certificate's identity becomes the handler's caller and peer identity", async () => {
       await using env = await setupEnv(factory, { tls: mutualTls, auth: {}, clientTls: billing });
       const res = await env.client.echo({ message: 'x' });
-      expect(res.seen.caller).toBe(CONFORMANCE_CLIENT_IDENTITY);
-      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(CONFORMANCE_CLIENT_IDENTITY);
+      expect(res.seen.caller).toBe(TEST_CLIENT_IDENTITY);
+      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(TEST_CLIENT_IDENTITY);
     });
 
     it("mTLS without `auth`: the certificate's identity still reaches the handler, as peer-identity metadata", async () => {
       await using env = await setupEnv(factory, { tls: mutualTls, clientTls: billing });
       const res = await env.client.echo({ message: 'x' });
-      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(CONFORMANCE_CLIENT_IDENTITY);
+      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(TEST_CLIENT_IDENTITY);
     });
 
     it('mTLS: a peer identity the client puts in its metadata is replaced by its certificate', async () => {
@@ -71,8 +71,8 @@ export function describeTlsCases<H>(factory: TransportFactory<H>): void {
         { message: 'x' },
         { metadata: { [METADATA_PEER_IDENTITY]: 'spiffe://refront.test/root' } },
       );
-      expect(res.seen.caller).toBe(CONFORMANCE_CLIENT_IDENTITY);
-      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(CONFORMANCE_CLIENT_IDENTITY);
+      expect(res.seen.caller).toBe(TEST_CLIENT_IDENTITY);
+      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(TEST_CLIENT_IDENTITY);
     });
 
     it('mTLS with declared callers: a declared certificate is served under its caller name', async () => {
@@ -83,7 +83,7 @@ export function describeTlsCases<H>(factory: TransportFactory<H>): void {
       });
       const res = await env.client.echo({ message: 'x' });
       expect(res.seen.caller).toBe('billing');
-      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(CONFORMANCE_CLIENT_IDENTITY);
+      expect(res.seen[`md:${METADATA_PEER_IDENTITY}`]).toBe(TEST_CLIENT_IDENTITY);
     });
 
     it('mTLS with declared callers: a certificate not declared for the method is PERMISSION_DENIED, not retryable', async () => {
@@ -132,7 +132,7 @@ export function describeTlsCases<H>(factory: TransportFactory<H>): void {
       }
       const res = await env.client.echo({ message: 'still serving' });
       expect(res.message).toBe('still serving');
-      expect(res.seen.caller).toBe(CONFORMANCE_CLIENT_IDENTITY);
+      expect(res.seen.caller).toBe(TEST_CLIENT_IDENTITY);
     });
   });
 }

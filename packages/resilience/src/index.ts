@@ -59,7 +59,5 @@ export {
   DEFAULT_RETRY_BUDGET_RATIO,
   DEFAULT_RETRY_BUDGET_WINDOW_MS,
 } from './RetryBudget.js';
-export type { InstancesReady, OutgoingPolicyCall } from './startCall.js';
-export { startCall } from './startCall.js';
 export type { TimeoutLayer, TimeoutOptions } from './Timeout.js';
 export { createTimeout, DEFAULT_TIMEOUT_MS } from './Timeout.js';

@@ -7,48 +7,30 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { CoreReason, RefrontError, type ServiceDefinition, toRefrontError } from '@refront/core';
 import {
-  CoreReason,
-  RefrontError,
-  type RpcServer,
-  type ServiceDefinition,
-  type ServiceImplementation,
-  toRefrontError,
-} from '@refront/core';
-import {
-  createDispatcher,
   type Dispatcher,
-  type DispatcherOptions,
   decodeMessage,
   encodeMessage,
-  invalidOption,
+  METADATA_PEER_IDENTITY,
   type ServerMethod,
   type ServiceState,
 } from '@refront/core/transport';
-import { HealthImplementation } from 'grpc-health-check';
 import {
-  defaultPeerIdentity,
-  METADATA_PEER_IDENTITY,
-  type ServerAuthOptions,
-  serverAuthInterceptor,
-} from './auth.js';
+  type NetworkRpcServer,
+  RpcServerBase,
+  type RpcServerOptions,
+  requestDecodeFailed,
+} from '@refront/rpc';
+import { HealthImplementation } from 'grpc-health-check';
 import { GrpcReason, toGrpcStatus } from './errors.js';
 import { cancelReason } from './internal/cancelReason.js';
 import { asBuffer, fromGrpcMetadata, identity } from './internal/metadata.js';
-import {
-  type ConnectionOptions,
-  channelOptions,
-  type ServerTlsOptions,
-  serverCredentials,
-} from './options.js';
+import { type ConnectionOptions, channelOptions, serverCredentials } from './options.js';
 import { addReflection, type ReflectionOptions } from './reflection.js';
 
 /** `rpc.system` of gRPC spans. */
 export const GRPC_SYSTEM = 'grpc';
-/** Default address a server binds. */
-export const DEFAULT_GRPC_HOST = '0.0.0.0';
-/** How long `close()` lets connections end on their own before cutting them, in ms. */
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /** Where health learns readiness: a core `Service` fits. */
 export interface ReadinessSource {
@@ -57,15 +39,7 @@ export interface ReadinessSource {
 }
 
 /** Options of {@link createGrpcServer}. */
-export interface GrpcServerOptions extends Omit<DispatcherOptions, 'system'>, ConnectionOptions {
-  /** Address to bind. @default DEFAULT_GRPC_HOST ('0.0.0.0') */
-  readonly host?: string;
-  /** Port to bind; 0 picks a free one (read it from `port` after `start()`). @default 0 */
-  readonly port?: number;
-  /** TLS from PEM files; with `clientCaFile`, mutual TLS. @default none (plaintext) */
-  readonly tls?: ServerTlsOptions;
-  /** Authentication (bearer token verifier, mTLS identity), run after the default interceptors. @default none */
-  readonly auth?: ServerAuthOptions;
+export interface GrpcServerOptions extends RpcServerOptions, ConnectionOptions {
   /** Serve `grpc.health.v1.Health` (Check, Watch, List). @default true */
   readonly health?: boolean;
   /**
@@ -75,36 +49,12 @@ export interface GrpcServerOptions extends Omit<DispatcherOptions, 'system'>, Co
   readonly readiness?: ReadinessSource;
   /** Serve `grpc.reflection.v1` (and v1alpha) from the given `.proto` files. @default none */
   readonly reflection?: ReflectionOptions;
-  /** See {@link DEFAULT_CLOSE_TIMEOUT_MS}. @default 5000 */
-  readonly closeTimeoutMs?: number;
 }
 
-/** A gRPC server: core's {@link RpcServer} on grpc-js; also a `ServiceComponent` (`service.use(server)`). */
-export interface GrpcServer extends RpcServer, AsyncDisposable {
-  readonly name: string;
-  /** The dispatcher behind it (calls in flight, draining state). */
-  readonly dispatcher: Dispatcher;
-  /** The bound port, once started. */
-  readonly port: number;
-  /** `host:port` to dial, once started. */
-  readonly address: string;
-  /** Whether the server is started and not draining. */
-  ready(): boolean;
+/** A gRPC server: a {@link NetworkRpcServer} on grpc-js; also a `ServiceComponent` (`service.use(server)`). */
+export interface GrpcServer extends NetworkRpcServer {
   /** Sets the health of every served service (and of the server, `""`). */
   setServing(serving: boolean): void;
-}
-
-function decodeFailed(path: string, e: unknown): RefrontError {
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.DECODE_FAILED,
-    `request for ${path} does not decode`,
-    {
-      cause: e,
-      retryable: false,
-      details: { metadata: { error: e instanceof Error ? e.message : String(e) } },
-    },
-  );
 }
 
 function encodeFailed(e: unknown): RefrontError {
@@ -166,34 +116,18 @@ class GrpcReply {
   }
 }
 
-class GrpcServerImpl implements GrpcServer {
+class GrpcServerImpl extends RpcServerBase<GrpcServerOptions> implements GrpcServer {
   readonly name = 'grpc';
-  readonly dispatcher: Dispatcher;
   private readonly server: Server;
   private readonly health: HealthImplementation | undefined;
   private readonly watches = new Set<ServerWritableStream<unknown, unknown>>();
   private readonly domain: string;
-  private readonly mtls: boolean;
-  private readonly peerIdentity: ServerAuthOptions['peerIdentity'];
   private readonly credentials: ServerCredentials;
-  private boundPort = 0;
-  private state: 'created' | 'started' | 'draining' | 'closed' = 'created';
-  private starting: Promise<void> | undefined;
-  private closing: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly options: GrpcServerOptions) {
-    const auth = options.auth ? [serverAuthInterceptor(options.auth)] : [];
-    this.dispatcher = createDispatcher({
-      ...options,
-      system: GRPC_SYSTEM,
-      interceptors: [...auth, ...(options.interceptors ?? [])],
-    });
+  constructor(options: GrpcServerOptions) {
+    super(options, { system: GRPC_SYSTEM, bindFailedReason: GrpcReason.BIND_FAILED });
     this.domain = options.service;
-    this.mtls = options.tls?.clientCaFile !== undefined;
-    this.peerIdentity = options.auth?.peerIdentity ?? defaultPeerIdentity;
-    const timeout = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    if (!(timeout >= 0)) throw invalidOption('closeTimeoutMs must be >= 0');
     this.credentials = serverCredentials(options.tls);
     this.server = new Server(channelOptions('server', options));
     if (options.health ?? true) {
@@ -216,24 +150,7 @@ class GrpcServerImpl implements GrpcServer {
     });
   }
 
-  get port(): number {
-    return this.boundPort;
-  }
-
-  get address(): string {
-    const host = this.options.host ?? DEFAULT_GRPC_HOST;
-    return `${host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${this.boundPort}`;
-  }
-
-  add<S extends ServiceDefinition>(definition: S, implementation: ServiceImplementation<S>): void {
-    if (this.state !== 'created') {
-      throw new RefrontError(
-        'FAILED_PRECONDITION',
-        CoreReason.INVALID_OPTION,
-        'add() must come before start()',
-      );
-    }
-    this.dispatcher.add(definition, implementation);
+  protected override added(definition: ServiceDefinition): void {
     for (const def of Object.values(definition.methods)) {
       const path = `/${definition.fullName}/${def.name}`;
       const method = this.dispatcher.method(path);
@@ -243,20 +160,20 @@ class GrpcServerImpl implements GrpcServer {
   }
 
   private handler(path: string, method: ServerMethod) {
-    const { dispatcher, domain, mtls, peerIdentity } = this;
+    const { dispatcher, domain, peerIdentity } = this;
     const { requestType, responseType } = method;
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
       let request: unknown;
       try {
         request = decodeMessage(requestType, call.request);
       } catch (e: unknown) {
-        callback(toGrpcStatus(decodeFailed(path, e), domain) as never);
+        callback(toGrpcStatus(requestDecodeFailed(path, e), domain) as never);
         return;
       }
       const metadata = fromGrpcMetadata(call.metadata);
-      if (mtls) {
+      if (peerIdentity) {
         const cert = call.getAuthContext().sslPeerCertificate;
-        const id = cert ? peerIdentity?.(cert) : undefined;
+        const id = cert ? peerIdentity(cert) : undefined;
         if (id !== undefined) metadata[METADATA_PEER_IDENTITY] = id;
       }
       const deadline = deadlineOf(call);
@@ -280,33 +197,17 @@ class GrpcServerImpl implements GrpcServer {
     for (const name of this.dispatcher.services) this.health.setStatus(name, status);
   }
 
-  start(): Promise<void> {
-    this.starting ??= this.bind();
-    return this.starting;
-  }
-
-  private async bind(): Promise<void> {
-    if (this.state !== 'created')
-      throw new RefrontError('FAILED_PRECONDITION', CoreReason.CLOSED, 'server closed');
-    const host = this.options.host ?? DEFAULT_GRPC_HOST;
+  protected listen(host: string, port: number): Promise<number> {
     const hostPart = host.includes(':') ? `[${host}]` : host;
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${hostPart}:${this.options.port ?? 0}`, this.credentials, (err, port) => {
-        if (err) {
-          reject(
-            new RefrontError(
-              'UNAVAILABLE',
-              GrpcReason.BIND_FAILED,
-              `cannot bind ${hostPart}:${this.options.port}`,
-              {
-                cause: err,
-              },
-            ),
-          );
-        } else resolve(port);
+    return new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${hostPart}:${port}`, this.credentials, (err, bound) => {
+        if (err) reject(err);
+        else resolve(bound);
       });
     });
-    this.state = 'started';
+  }
+
+  protected override started(): void {
     const source = this.options.readiness;
     if (source) {
       this.unsubscribe = source.onStateChange((s) => this.setServing(s === 'ready'));
@@ -316,44 +217,24 @@ class GrpcServerImpl implements GrpcServer {
     }
   }
 
-  ready(): boolean {
-    return this.state === 'started';
-  }
-
-  async drain(signal?: AbortSignal): Promise<void> {
-    if (this.state === 'started') this.state = 'draining';
+  protected draining(): void {
     this.setServing(false);
-    await this.dispatcher.drain(signal);
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    if (this.state === 'started') this.state = 'draining';
-    this.setServing(false);
+  protected async release(): Promise<void> {
     this.unsubscribe?.();
-    await this.dispatcher.drain(AbortSignal.abort());
-    this.state = 'closed';
     for (const call of this.watches) call.end();
     this.watches.clear();
-    const timeoutMs = this.options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         resolve();
-      }, timeoutMs);
+      }, this.closeTimeoutMs);
       this.server.tryShutdown(() => {
         clearTimeout(timer);
         resolve();
       });
     });
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

@@ -1,9 +1,9 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { TokenVerifier } from '@refront/core';
 import { RefrontError } from '@refront/core';
 import { describe, expect, it } from 'vitest';
-import type { TokenVerifier } from './auth.js';
 import { dynamicEchoClient } from './testing/dynamicClients.js';
-import { cert, echoClient, rejection, startEchoServer } from './testing/fixtures.js';
+import { echoClient, rejection, startEchoServer, testCert } from './testing/fixtures.js';
 
 const verifyToken: TokenVerifier = (token) => {
   if (token === 'idp-down')
@@ -12,9 +12,13 @@ const verifyToken: TokenVerifier = (token) => {
   return token === 'good-token' ? { id: 'gateway', claims: { role: 'admin' } } : undefined;
 };
 
-const serverTls = { certFile: cert('server.crt'), keyFile: cert('server.key') };
-const mtls = { ...serverTls, clientCaFile: cert('ca.crt') };
-const clientCert = { caFile: cert('ca.crt'), certFile: cert('client.crt'), keyFile: cert('client.key') };
+const serverTls = { certFile: testCert('server.crt'), keyFile: testCert('server.key') };
+const mtls = { ...serverTls, clientCaFile: testCert('ca.crt') };
+const clientCert = {
+  caFile: testCert('ca.crt'),
+  certFile: testCert('client.crt'),
+  keyFile: testCert('client.key'),
+};
 
 describe('authentication: bearer tokens', () => {
   it('answers a missing token with UNAUTHENTICATED and keeps serving', async () => {
@@ -82,10 +86,12 @@ describe('authentication: bearer tokens', () => {
 describe('TLS and mutual TLS from PEM files', () => {
   it('serves over TLS to a client that trusts the CA, and refuses a client that does not', async () => {
     await using env = await startEchoServer('tls', { tls: serverTls });
-    await using trusting = echoClient(`localhost:${env.server.port}`, { tls: { caFile: cert('ca.crt') } });
+    await using trusting = echoClient(`localhost:${env.server.port}`, {
+      tls: { caFile: testCert('ca.crt') },
+    });
     expect((await trusting.echo({ message: 'secure' })).message).toBe('secure');
     await using wrongCa = echoClient(`localhost:${env.server.port}`, {
-      tls: { caFile: cert('other-ca.crt') },
+      tls: { caFile: testCert('other-ca.crt') },
       policy: false,
     });
     expect(await rejection(wrongCa.echo({ message: 'x' }, { timeoutMs: 3_000 }))).toMatchObject({
@@ -96,7 +102,7 @@ describe('TLS and mutual TLS from PEM files', () => {
   it('verifies the server name given when dialling by IP', async () => {
     await using env = await startEchoServer('tls', { tls: serverTls });
     await using client = echoClient(`127.0.0.1:${env.server.port}`, {
-      tls: { caFile: cert('ca.crt'), serverName: 'localhost' },
+      tls: { caFile: testCert('ca.crt'), serverName: 'localhost' },
     });
     expect((await client.echo({ message: 'by ip' })).message).toBe('by ip');
   });
@@ -133,14 +139,18 @@ describe('TLS and mutual TLS from PEM files', () => {
   it('refuses a client without a certificate, or with one from another CA', async () => {
     await using env = await startEchoServer('mtls', { tls: mtls });
     await using noCert = echoClient(`localhost:${env.server.port}`, {
-      tls: { caFile: cert('ca.crt') },
+      tls: { caFile: testCert('ca.crt') },
       policy: false,
     });
     expect(await rejection(noCert.echo({ message: 'x' }, { timeoutMs: 3_000 }))).toMatchObject({
       status: 'UNAVAILABLE',
     });
     await using rogue = echoClient(`localhost:${env.server.port}`, {
-      tls: { caFile: cert('ca.crt'), certFile: cert('rogue-client.crt'), keyFile: cert('rogue-client.key') },
+      tls: {
+        caFile: testCert('ca.crt'),
+        certFile: testCert('rogue-client.crt'),
+        keyFile: testCert('rogue-client.key'),
+      },
       policy: false,
     });
     expect(await rejection(rogue.echo({ message: 'x' }, { timeoutMs: 3_000 }))).toMatchObject({
@@ -152,9 +162,9 @@ describe('TLS and mutual TLS from PEM files', () => {
     await using env = await startEchoServer('mtls', { tls: mtls, auth: {} });
     const { readFileSync } = await import('node:fs');
     const creds = credentials.createSsl(
-      readFileSync(cert('ca.crt')),
-      readFileSync(cert('client.key')),
-      readFileSync(cert('client.crt')),
+      readFileSync(testCert('ca.crt')),
+      readFileSync(testCert('client.key')),
+      readFileSync(testCert('client.crt')),
     );
     const client = dynamicEchoClient(`localhost:${env.server.port}`, creds);
     try {

@@ -1,16 +1,18 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { setupTracing } from '@refront/core';
+import {
+  DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_SERVER_KEEPALIVE_TIME_MS,
+} from '@refront/rpc';
 import { describe, expect, it } from 'vitest';
 import {
   channelOptions,
-  DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
-  DEFAULT_KEEPALIVE_TIMEOUT_MS,
   DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
   DEFAULT_MAX_SEND_MESSAGE_BYTES,
   DEFAULT_MIN_PING_INTERVAL_MS,
   DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
   DEFAULT_RECONNECT_MAX_BACKOFF_MS,
-  DEFAULT_SERVER_KEEPALIVE_TIME_MS,
 } from './options.js';
 import { echoClient, rejection, startEchoServer } from './testing/fixtures.js';
 

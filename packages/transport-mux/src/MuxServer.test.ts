@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
+import type { TokenVerifier } from '@refront/core';
 import { RefrontError } from '@refront/core';
+import { CLIENT_CHANNEL } from '@refront/rpc';
 import { describe, expect, it } from 'vitest';
-import type { TokenVerifier } from './auth.js';
-import { MUX_CHANNEL } from './createMuxClient.js';
 import { encodePreface, encodeRequest } from './internal/codec.js';
 import { MUX_PROTOCOL_VERSION, MUX_SYSTEM } from './protocol.js';
 import {
@@ -141,7 +141,7 @@ describe('mux server: calls over a real socket', () => {
   it('answers an unknown method with UNIMPLEMENTED and a body that does not decode with INVALID_ARGUMENT', async () => {
     await using env = await startEchoServer();
     await using client = echoClient(env.address, { policy: false });
-    const mc = client[MUX_CHANNEL];
+    const mc = client[CLIENT_CHANNEL];
     const method = {
       info: { service: 'nope.Service', name: 'Missing', path: '/nope.Service/Missing', idempotent: false },
       requestType: EchoServiceDefinition.methods.echo.requestType,

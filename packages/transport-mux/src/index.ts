@@ -1,14 +1,5 @@
-export type { Principal, ServerAuthOptions, TokenProvider, TokenVerifier, VerifyInfo } from './auth.js';
-export {
-  bearerTokenInterceptor,
-  defaultPeerIdentity,
-  METADATA_CLAIM_PREFIX,
-  METADATA_PEER_IDENTITY,
-  METADATA_PRINCIPAL,
-  serverAuthInterceptor,
-} from './auth.js';
 export type { MuxClient, MuxClientOptions } from './createMuxClient.js';
-export { createMuxClient, DEFAULT_CALLER, MUX_CHANNEL } from './createMuxClient.js';
+export { createMuxClient } from './createMuxClient.js';
 export type { MuxChannel, MuxChannelOptions, ReconnectOptions } from './MuxChannel.js';
 export {
   createMuxChannel,
@@ -19,16 +10,12 @@ export {
   DEFAULT_RECONNECT_MAX_DELAY_MS,
 } from './MuxChannel.js';
 export type { MuxServer, MuxServerOptions } from './MuxServer.js';
-export { createMuxServer, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_MUX_HOST } from './MuxServer.js';
-export type { ClientTlsOptions, KeepaliveOptions, ServerTlsOptions } from './options.js';
+export { createMuxServer } from './MuxServer.js';
 export type { MuxReasonCode } from './protocol.js';
 export {
-  DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_KEEPALIVE_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_SERVER_KEEPALIVE_TIME_MS,
   DEFAULT_WRITE_HIGH_WATER_BYTES,
   MUX_PROTOCOL_VERSION,
   MUX_SYSTEM,

@@ -56,12 +56,6 @@ export const MIN_MAX_FRAME_BYTES = 1024;
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 1_000;
 /** Time a peer has to send its preface, in ms. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Client: ping a connection that read nothing for this long, in ms. */
-export const DEFAULT_CLIENT_KEEPALIVE_TIME_MS = 30_000;
-/** Server: ping a connection that read nothing for this long, in ms. */
-export const DEFAULT_SERVER_KEEPALIVE_TIME_MS = 60_000;
-/** How long a ping may wait for any frame before the connection is declared dead, in ms. */
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
 /** Bytes queued on a socket above which a server stops reading it until it drains. */
 export const DEFAULT_WRITE_HIGH_WATER_BYTES = 1024 * 1024;
 /** Most frames written by one `socket.write` (write coalescing). */

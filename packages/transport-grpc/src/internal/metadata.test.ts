@@ -1,6 +1,6 @@
 import { Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import { METADATA_PEER_IDENTITY, METADATA_PRINCIPAL } from '@refront/core/transport';
 import { describe, expect, it } from 'vitest';
-import { METADATA_PEER_IDENTITY, METADATA_PRINCIPAL } from '../auth.js';
 import { asBuffer, callerAgent, callerOfAgent, fromGrpcMetadata, toGrpcMetadata } from './metadata.js';
 
 function inbound(): GrpcMetadata {

@@ -1,6 +1,5 @@
 import { Metadata as GrpcMetadata, type MetadataValue } from '@grpc/grpc-js';
-import { METADATA_CALLER, type Metadata } from '@refront/core/transport';
-import { RESERVED_METADATA } from '../auth.js';
+import { METADATA_CALLER, type Metadata, RESERVED_METADATA } from '@refront/core/transport';
 
 const RESERVED: ReadonlySet<string> = new Set(RESERVED_METADATA);
 

@@ -7,6 +7,7 @@ import {
 import { CoreReason, type Logger, RefrontError } from '@refront/core';
 import type { DeadlineWheel, Expirable } from '@refront/core/transport';
 import { asUnprocessed, type ClientMethod, decodeMessage, type Metadata } from '@refront/core/transport';
+import { responseDecodeFailed } from '@refront/rpc';
 import {
   FrameKind,
   MAX_METHOD_ID,
@@ -407,17 +408,7 @@ export class ClientConnection {
       try {
         res = decodeMessage(p.method.responseType, b.subarray(start, end));
       } catch (e: unknown) {
-        p.reply.failed(
-          new RefrontError(
-            'INTERNAL',
-            CoreReason.DECODE_FAILED,
-            `response of ${p.method.info.path} does not decode`,
-            {
-              cause: e,
-              retryable: false,
-            },
-          ),
-        );
+        p.reply.failed(responseDecodeFailed(p.method.info.path, e));
         return true;
       }
       p.reply.answered(res);

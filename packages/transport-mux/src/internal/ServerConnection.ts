@@ -7,10 +7,12 @@ import {
   decodeMessage,
   encodeMessage,
   type Inbound,
+  METADATA_PEER_IDENTITY,
   type Metadata,
+  RESERVED_METADATA,
   type ServerMethod,
 } from '@refront/core/transport';
-import { METADATA_PEER_IDENTITY, RESERVED_METADATA } from '../auth.js';
+import { requestDecodeFailed } from '@refront/rpc';
 import { FrameKind, MUX_PROTOCOL_VERSION, MuxReason } from '../protocol.js';
 import {
   decodePreface,
@@ -83,19 +85,6 @@ class ServerRequest implements Inbound<unknown>, Reply, Expirable {
   expire(): void {
     this.conn.expired(this);
   }
-}
-
-function decodeFailed(path: string, e: unknown): RefrontError {
-  return new RefrontError(
-    'INVALID_ARGUMENT',
-    CoreReason.DECODE_FAILED,
-    `request for ${path} does not decode`,
-    {
-      cause: e,
-      retryable: false,
-      details: { metadata: { error: e instanceof Error ? e.message : String(e) } },
-    },
-  );
 }
 
 const NO_DEADLINE = Number.POSITIVE_INFINITY;
@@ -307,7 +296,7 @@ export class ServerConnection {
     try {
       request = decodeMessage(method.requestType, b.subarray(view.bodyStart, end));
     } catch (e: unknown) {
-      this.answerError(id, decodeFailed(bound.path, e));
+      this.answerError(id, requestDecodeFailed(bound.path, e));
       return true;
     }
     const md = view.metadata;

@@ -1,116 +1,21 @@
-/** Test fixtures: the Echo contract served over mux on 127.0.0.1. */
-import { fileURLToPath } from 'node:url';
-import {
-  createLogger,
-  createMetricsRegistry,
-  currentContext,
-  isRefrontError,
-  type Logger,
-  type MetricsRegistry,
-  RefrontError,
-  type ServiceImplementation,
-} from '@refront/core';
-import { isStatus } from '@refront/core/transport';
+/** Test fixtures: the Echo contract served over mux on 127.0.0.1 (the shared parts: `@refront/rpc-testing`). */
+import { type EchoServer as LaneEchoServer, logger, startEchoServerOn } from '@refront/rpc-testing';
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { createMuxClient, type MuxClient, type MuxClientOptions } from '../createMuxClient.js';
 import { createMuxServer, type MuxServer, type MuxServerOptions } from '../MuxServer.js';
 
+export { capturingLogger, logger, rejection, testCert } from '@refront/rpc-testing';
 export { EchoServiceDefinition };
 
-/** A silent logger for tests. */
-export const logger = createLogger({ service: 'test', level: 'silent' });
-
-/** A logger that keeps every line (as parsed JSON) for assertions. */
-export function capturingLogger(level = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = {
-    write(s: string) {
-      lines.push(JSON.parse(s) as Record<string, unknown>);
-    },
-  };
-  return { logger: createLogger({ service: 'test', level, destination }), lines };
-}
-
-/** Path of a committed test certificate or key, shared with transport-grpc's tests. */
-export function cert(name: string): string {
-  return fileURLToPath(new URL(`../../../transport-grpc/src/testing/certs/${name}`, import.meta.url));
-}
-
-/** What each Sleep handler saw when it ended. */
-export interface SleepObservation {
-  readonly server: string;
-  readonly aborted: boolean;
-  readonly reason: unknown;
-}
-
-/** The Echo contract's implementation for one server; `name` tells instances apart. */
-export function echoImplementation(
-  name: string,
-  sleeps: SleepObservation[] = [],
-): ServiceImplementation<typeof EchoServiceDefinition> {
-  return {
-    async echo(request, ctx) {
-      const rc = currentContext();
-      return {
-        message: request.message,
-        payload: request.payload,
-        seen: {
-          server: name,
-          caller: ctx.caller ?? '',
-          tenant: ctx.tenant ?? '',
-          traceId: rc?.traceId ?? '',
-          deadline: String(ctx.deadline ?? ''),
-          ...Object.fromEntries(Object.entries(ctx.metadata).map(([k, v]) => [`md:${k}`, v])),
-        },
-      };
-    },
-    async sleep(request, ctx) {
-      const aborted = await new Promise<boolean>((resolve) => {
-        if (ctx.signal.aborted) return resolve(true);
-        const timer = setTimeout(() => resolve(false), request.durationMs);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
-      sleeps.push({ server: name, aborted, reason: ctx.signal.reason });
-      return { aborted };
-    },
-    async fail(request) {
-      if (request.status === 'THROW_PLAIN') throw new Error('boom: a plain error with internals');
-      if (!isStatus(request.status)) throw new TypeError(`not a status: ${request.status}`);
-      throw new RefrontError(request.status, request.reason, request.message, {
-        details:
-          request.status === 'INVALID_ARGUMENT'
-            ? { fieldViolations: [{ field: 'message', description: 'must not be empty' }] }
-            : request.status === 'RESOURCE_EXHAUSTED'
-              ? { retryDelayMs: 1_500, metadata: { limit: '10/s' } }
-              : {},
-        retryable: request.reason.endsWith('_NO_RETRY') ? false : undefined,
-      });
-    },
-  };
-}
-
-/** A started Echo server on 127.0.0.1 with its metrics and sleep log. */
-export interface EchoServer extends AsyncDisposable {
-  readonly server: MuxServer;
-  readonly metrics: MetricsRegistry;
-  readonly sleeps: SleepObservation[];
-  readonly address: string;
-}
+/** A started Echo mux server on 127.0.0.1 with its metrics and sleep log. */
+export type EchoServer = LaneEchoServer<MuxServer>;
 
 /** Starts an Echo mux server on a free port of 127.0.0.1. */
-export async function startEchoServer(
+export function startEchoServer(
   name = 'echo-1',
   options: Partial<MuxServerOptions> = {},
 ): Promise<EchoServer> {
-  const metrics = createMetricsRegistry({ processMetrics: false });
-  const sleeps: SleepObservation[] = [];
-  const server = createMuxServer({ service: 'echo', logger, metrics, host: '127.0.0.1', ...options });
-  server.add(EchoServiceDefinition, echoImplementation(name, sleeps));
-  await server.start();
-  return { server, metrics, sleeps, address: server.address, [Symbol.asyncDispose]: () => server.close() };
+  return startEchoServerOn((base) => createMuxServer({ ...base, ...options }), name);
 }
 
 /** A typed Echo client to `target`. */
@@ -119,15 +24,4 @@ export function echoClient(
   options: Partial<MuxClientOptions> = {},
 ): MuxClient<typeof EchoServiceDefinition> {
   return createMuxClient(EchoServiceDefinition, { target, caller: 'tester', logger, ...options });
-}
-
-/** The RefrontError a promise rejects with; fails when it resolves or rejects with anything else. */
-export async function rejection(p: Promise<unknown>): Promise<RefrontError> {
-  try {
-    await p;
-  } catch (e: unknown) {
-    if (isRefrontError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }

@@ -1,6 +1,5 @@
 import type { Policy } from '@refront/core';
-import type { PolicyCall } from './PolicyCall.js';
-import { runPolicy } from './policy.js';
+import { type PolicyCall, runPolicy } from '@refront/resilience';
 
 /** A transport's outgoing call: a {@link PolicyCall} that can also be sent once, without a policy. */
 export interface OutgoingPolicyCall<T> extends PolicyCall<T> {
@@ -8,7 +7,7 @@ export interface OutgoingPolicyCall<T> extends PolicyCall<T> {
   sendOnce(): void;
 }
 
-/** What a call waits for before it starts: the first resolve of the service's instances. */
+/** What a call waits for before it starts: the first resolve of the service's instances (an `InstancePool` fits). */
 export interface InstancesReady {
   /** Whether the instances arrived (checked first: `whenReady` allocates). */
   readonly isReady: boolean;
