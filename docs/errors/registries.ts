@@ -3,7 +3,10 @@ import type { ErrorFactory } from '@refront/core/transport';
 import { DataErrors } from '@refront/data';
 import { DiscoveryErrors } from '@refront/discovery';
 import { ResilienceErrors } from '@refront/resilience';
+import { RpcErrors } from '@refront/rpc';
 import { AmqpErrors } from '@refront/transport-amqp';
+import { GrpcErrors } from '@refront/transport-grpc';
+import { MuxErrors } from '@refront/transport-mux';
 import { ValidateErrors } from '@refront/validate';
 
 /** One package's error registry, as `docs/errors.md` lists it. */
@@ -24,5 +27,8 @@ export const REGISTRIES: readonly PackageErrors[] = [
   { name: '@refront/discovery', errors: DiscoveryErrors },
   { name: '@refront/validate', errors: ValidateErrors },
   { name: '@refront/resilience', errors: ResilienceErrors },
+  { name: '@refront/rpc', errors: RpcErrors },
+  { name: '@refront/transport-grpc', errors: GrpcErrors },
+  { name: '@refront/transport-mux', errors: MuxErrors },
   { name: '@refront/transport-amqp', errors: AmqpErrors },
 ];

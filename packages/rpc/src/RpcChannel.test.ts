@@ -83,7 +83,7 @@ describe('createRpcChannel', () => {
     await policy.close();
   });
 
-  it('refuses a request that does not encode with INVALID_ARGUMENT CORE_DECODE_FAILED, before any attempt', async () => {
+  it('refuses a request that does not encode with INVALID_ARGUMENT RPC_REQUEST_ENCODE_FAILED, before any attempt', async () => {
     const { lane, dialled } = fakeLane();
     await using channel = createRpcChannel({ target: 'here:1', policy: false }, lane);
     const echo = methodsOf(EchoServiceDefinition).get('echo') as ClientMethod;
@@ -98,7 +98,11 @@ describe('createRpcChannel', () => {
       peer: undefined,
     };
     const err = await rejection(channel.unary(echo, call));
-    expect(err).toMatchObject({ status: 'INVALID_ARGUMENT', reason: 'CORE_DECODE_FAILED' });
+    expect(err).toMatchObject({
+      status: 'INVALID_ARGUMENT',
+      reason: 'RPC_REQUEST_ENCODE_FAILED',
+      message: `request for ${echo.info.path} does not encode`,
+    });
     expect(dialled[0]?.bodies).toEqual([]);
   });
 
@@ -115,6 +119,7 @@ describe('createRpcChannel', () => {
     expect(await rejection(client.echo({ message: 'late' }))).toMatchObject({
       status: 'UNAVAILABLE',
       reason: 'CORE_CLOSED',
+      retryable: false,
       unprocessed: true,
     });
 

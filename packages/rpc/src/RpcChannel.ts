@@ -1,17 +1,17 @@
 import {
   type Call,
   type Channel,
-  CoreReason,
+  CoreErrors,
   createLogger,
   type Logger,
   type MetricsRegistry,
-  RefrontError,
   type Registry,
 } from '@refront/core';
 import { type ClientMethod, encodeMessage, invalidOption, type Reply } from '@refront/core/transport';
 import { type BalancerOptions, createInstancePool, type InstancePool } from '@refront/discovery';
 import { createDefaultPolicy, type ResiliencePolicy } from '@refront/resilience';
 import type { CallRoute, Connector } from './CallRoute.js';
+import { RpcErrors } from './errors.js';
 import { type OutgoingPolicyCall, startCall } from './startCall.js';
 import type { ClientTlsOptions } from './tls.js';
 
@@ -118,22 +118,14 @@ class RpcChannelImpl<C, K extends Connector<C>> implements RpcChannel, CallRoute
 
   send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, reply: Reply): void {
     if (this.closing) {
-      reply.fail(
-        new RefrontError('UNAVAILABLE', CoreReason.CLOSED, `channel to ${this.name} is closed`, {
-          unprocessed: true,
-        }),
-      );
+      reply.fail(CoreErrors.CLOSED.with({ unprocessed: true }, `channel to ${this.name}`));
       return;
     }
     let body: Uint8Array;
     try {
       body = encodeMessage(method.requestType, call.request);
     } catch (e: unknown) {
-      reply.fail(
-        new RefrontError('INVALID_ARGUMENT', CoreReason.DECODE_FAILED, 'request does not encode', {
-          cause: e,
-        }),
-      );
+      reply.fail(RpcErrors.REQUEST_ENCODE_FAILED.with({ cause: e }, method.info.path));
       return;
     }
     const out = new this.Call(this, method as ClientMethod, call as Call<unknown>, body, reply);

@@ -1,8 +1,16 @@
 import type { PeerCertificate } from 'node:tls';
-import { createLogger, type ServiceDefinition } from '@refront/core';
+import { createLogger, defineErrors, type ServiceDefinition } from '@refront/core';
 import { EchoServiceDefinition } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
 import { RpcServerBase, type RpcServerOptions } from './RpcServerBase.js';
+
+const FakeErrors = defineErrors('FAKE', {
+  BIND_FAILED: {
+    status: 'UNAVAILABLE',
+    message: (address: string) => `cannot bind ${address}`,
+    description: 'The fake server could not bind.',
+  },
+});
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -13,7 +21,7 @@ class FakeServer extends RpcServerBase<RpcServerOptions> {
   bindError: Error | undefined;
 
   constructor(options: Partial<RpcServerOptions> = {}) {
-    super({ service: 'echo', logger, ...options }, { system: 'fake', bindFailedReason: 'FAKE_BIND_FAILED' });
+    super({ service: 'echo', logger, ...options }, { system: 'fake', bindFailed: FakeErrors.BIND_FAILED });
   }
 
   identify(cert: Partial<PeerCertificate>): string | undefined {
@@ -89,8 +97,9 @@ describe('RpcServerBase', () => {
     const server = new FakeServer();
     await server.close();
     await expect(server.start()).rejects.toMatchObject({
-      status: 'FAILED_PRECONDITION',
+      status: 'UNAVAILABLE',
       reason: 'CORE_CLOSED',
+      retryable: false,
     });
     expect(() => new FakeServer({ closeTimeoutMs: -1 })).toThrow(/closeTimeoutMs/);
   });

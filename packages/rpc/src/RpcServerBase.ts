@@ -1,7 +1,6 @@
 import type { PeerCertificate } from 'node:tls';
 import {
-  CoreReason,
-  RefrontError,
+  CoreErrors,
   type RpcServer,
   type ServerAuthOptions,
   type ServiceDefinition,
@@ -12,6 +11,7 @@ import {
   type Dispatcher,
   type DispatcherOptions,
   defaultPeerIdentity,
+  type ErrorFactory,
   invalidOption,
   serverAuthInterceptor,
 } from '@refront/core/transport';
@@ -54,8 +54,8 @@ export interface NetworkRpcServer extends RpcServer, AsyncDisposable {
 export interface ServerLane {
   /** `rpc.system` of the server's spans. */
   readonly system: string;
-  /** The reason of the error `start()` fails with when the address cannot be bound. */
-  readonly bindFailedReason: string;
+  /** The error `start()` fails with when the address (`host:port`) cannot be bound: the lane's `BIND_FAILED`. */
+  readonly bindFailed: ErrorFactory<string, [address: string]>;
 }
 
 /** `host` as it stands before `:port` (an IPv6 address in brackets). */
@@ -73,7 +73,7 @@ function hostPart(host: string): string {
  * @example
  * class MuxServerImpl extends RpcServerBase<MuxServerOptions> implements MuxServer {
  *   readonly name = 'mux';
- *   constructor(options: MuxServerOptions) { super(options, { system: MUX_SYSTEM, bindFailedReason: MuxReason.BIND_FAILED }); }
+ *   constructor(options: MuxServerOptions) { super(options, { system: MUX_SYSTEM, bindFailed: MuxErrors.BIND_FAILED }); }
  *   protected listen(host: string, port: number): Promise<number> { … }
  *   protected draining(): void { this.sendGoaway(); }
  *   protected release(started: boolean): Promise<void> { … }
@@ -132,11 +132,7 @@ export abstract class RpcServerBase<O extends RpcServerOptions> implements Netwo
 
   add<S extends ServiceDefinition>(definition: S, implementation: ServiceImplementation<S>): void {
     if (this.state !== 'created') {
-      throw new RefrontError(
-        'FAILED_PRECONDITION',
-        CoreReason.INVALID_OPTION,
-        'add() must come before start()',
-      );
+      throw CoreErrors.INVALID_STATE('add() must come before start()');
     }
     this.dispatcher.add(definition, implementation);
     this.added(definition);
@@ -148,21 +144,13 @@ export abstract class RpcServerBase<O extends RpcServerOptions> implements Netwo
   }
 
   private async bind(): Promise<void> {
-    if (this.state !== 'created')
-      throw new RefrontError('FAILED_PRECONDITION', CoreReason.CLOSED, 'server closed');
+    if (this.state !== 'created') throw CoreErrors.CLOSED('the server');
     const host = this.options.host ?? DEFAULT_SERVER_HOST;
     const port = this.options.port ?? 0;
     try {
       this.boundPort = await this.listen(host, port);
     } catch (e: unknown) {
-      throw new RefrontError(
-        'UNAVAILABLE',
-        this.lane.bindFailedReason,
-        `cannot bind ${hostPart(host)}:${port}`,
-        {
-          cause: e,
-        },
-      );
+      throw this.lane.bindFailed.with({ cause: e }, `${hostPart(host)}:${port}`);
     }
     this.state = 'started';
     this.started();

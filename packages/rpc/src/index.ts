@@ -1,7 +1,7 @@
 export type { CallRoute, Connector } from './CallRoute.js';
 export type { ClientFactory, ClientLane, RpcClient, RpcClientOptions } from './clientFactory.js';
 export { CLIENT_CHANNEL, clientFactory, DEFAULT_CALLER } from './clientFactory.js';
-export { requestDecodeFailed, responseDecodeFailed } from './errors.js';
+export { RpcErrors, RpcReason, requestDecodeFailed, responseDecodeFailed } from './errors.js';
 export type { KeepaliveOptions } from './options.js';
 export {
   DEFAULT_CLIENT_KEEPALIVE_TIME_MS,
@@ -14,8 +14,8 @@ export type { ChannelLane, OutgoingCallClass, RpcChannel, RpcChannelOptions } fr
 export { createRpcChannel } from './RpcChannel.js';
 export { RpcOutgoingCall } from './RpcOutgoingCall.js';
 export type { NetworkRpcServer, RpcServerOptions, ServerLane } from './RpcServerBase.js';
-export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SERVER_HOST, RpcServerBase } from './RpcServerBase.js';
+export { RpcServerBase } from './RpcServerBase.js';
 export type { InstancesReady, OutgoingPolicyCall } from './startCall.js';
 export { startCall } from './startCall.js';
-export type { ClientPems, ClientTlsOptions, ServerPems, ServerTlsOptions } from './tls.js';
+export type { ClientPems, ClientTlsOptions, ServerPems, ServerTlsOptions, UnreadablePem } from './tls.js';
 export { readClientPems, readServerPems } from './tls.js';

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { RefrontError } from '@refront/core';
-import { invalidOption } from '@refront/core/transport';
+import { type ErrorFactory, invalidOption } from '@refront/core/transport';
 
 /** TLS of a server, from PEM files (the `tls` option of the gRPC and mux servers). */
 export interface ServerTlsOptions {
@@ -45,48 +44,48 @@ export interface ClientPems {
   readonly key: Buffer | undefined;
 }
 
-function readPem(label: string, file: string, reason: string): Buffer {
+/** A lane's error for a PEM file that cannot be read: `GrpcErrors.BAD_CREDENTIALS`, `MuxErrors.BAD_CREDENTIALS`. */
+export type UnreadablePem = ErrorFactory<string, [label: string, file: string]>;
+
+function readPem(label: string, file: string, unreadable: UnreadablePem): Buffer {
   try {
     return readFileSync(file);
   } catch (e: unknown) {
-    throw new RefrontError('INVALID_ARGUMENT', reason, `cannot read ${label} ${file}`, {
-      cause: e,
-      retryable: false,
-    });
+    throw unreadable.with({ cause: e }, label, file);
   }
 }
 
 /**
- * Reads a server's PEM files. `reason` is the lane's reason for a file that cannot be read.
+ * Reads a server's PEM files. `unreadable` is the lane's error for a file that cannot be read.
  *
- * @throws RefrontError INVALID_ARGUMENT `reason` (not retryable, the file named) when a file cannot be read.
+ * @throws RefrontError `unreadable` (the file named) when a file cannot be read.
  * @example
- * const pems = readServerPems(options.tls, MuxReason.BAD_CREDENTIALS);
+ * const pems = readServerPems(options.tls, MuxErrors.BAD_CREDENTIALS);
  * createTlsServer({ cert: pems.cert, key: pems.key, ca: pems.clientCa, requestCert: pems.clientCa !== undefined });
  */
-export function readServerPems(tls: ServerTlsOptions, reason: string): ServerPems {
+export function readServerPems(tls: ServerTlsOptions, unreadable: UnreadablePem): ServerPems {
   return {
-    clientCa: tls.clientCaFile ? readPem('clientCaFile', tls.clientCaFile, reason) : undefined,
-    cert: readPem('certFile', tls.certFile, reason),
-    key: readPem('keyFile', tls.keyFile, reason),
+    clientCa: tls.clientCaFile ? readPem('clientCaFile', tls.clientCaFile, unreadable) : undefined,
+    cert: readPem('certFile', tls.certFile, unreadable),
+    key: readPem('keyFile', tls.keyFile, unreadable),
   };
 }
 
 /**
- * Reads a client's PEM files. `reason` is the lane's reason for a file that cannot be read.
+ * Reads a client's PEM files. `unreadable` is the lane's error for a file that cannot be read.
  *
  * @throws RefrontError `CORE_INVALID_OPTION` when only one of certFile and keyFile is given;
- *   INVALID_ARGUMENT `reason` when a file cannot be read.
+ *   `unreadable` when a file cannot be read.
  * @example
- * const { ca, cert, key } = readClientPems(options.tls, GrpcReason.BAD_CREDENTIALS);
+ * const { ca, cert, key } = readClientPems(options.tls, GrpcErrors.BAD_CREDENTIALS);
  */
-export function readClientPems(tls: ClientTlsOptions, reason: string): ClientPems {
+export function readClientPems(tls: ClientTlsOptions, unreadable: UnreadablePem): ClientPems {
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw invalidOption('tls.certFile and tls.keyFile go together');
   }
   return {
-    ca: tls.caFile ? readPem('caFile', tls.caFile, reason) : undefined,
-    cert: tls.certFile ? readPem('certFile', tls.certFile, reason) : undefined,
-    key: tls.keyFile ? readPem('keyFile', tls.keyFile, reason) : undefined,
+    ca: tls.caFile ? readPem('caFile', tls.caFile, unreadable) : undefined,
+    cert: tls.certFile ? readPem('certFile', tls.certFile, unreadable) : undefined,
+    key: tls.keyFile ? readPem('keyFile', tls.keyFile, unreadable) : undefined,
   };
 }

@@ -7,7 +7,7 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { CoreReason, RefrontError, type ServiceDefinition, toRefrontError } from '@refront/core';
+import { CoreErrors, type RefrontError, type ServiceDefinition, toRefrontError } from '@refront/core';
 import {
   type Dispatcher,
   decodeMessage,
@@ -23,7 +23,7 @@ import {
   requestDecodeFailed,
 } from '@refront/rpc';
 import { HealthImplementation } from 'grpc-health-check';
-import { GrpcReason, toGrpcStatus } from './errors.js';
+import { GrpcErrors, toGrpcStatus } from './errors.js';
 import { cancelReason } from './internal/cancelReason.js';
 import { asBuffer, fromGrpcMetadata, identity } from './internal/metadata.js';
 import { type ConnectionOptions, channelOptions, serverCredentials } from './options.js';
@@ -58,10 +58,7 @@ export interface GrpcServer extends NetworkRpcServer {
 }
 
 function encodeFailed(e: unknown): RefrontError {
-  return new RefrontError('INTERNAL', CoreReason.INTERNAL, 'response does not encode', {
-    cause: e,
-    retryable: false,
-  });
+  return CoreErrors.INTERNAL.with({ cause: e }, 'response does not encode');
 }
 
 function deadlineOf(call: ServerUnaryCall<Buffer, Buffer>): number | undefined {
@@ -126,7 +123,7 @@ class GrpcServerImpl extends RpcServerBase<GrpcServerOptions> implements GrpcSer
   private unsubscribe: (() => void) | undefined;
 
   constructor(options: GrpcServerOptions) {
-    super(options, { system: GRPC_SYSTEM, bindFailedReason: GrpcReason.BIND_FAILED });
+    super(options, { system: GRPC_SYSTEM, bindFailed: GrpcErrors.BIND_FAILED });
     this.domain = options.service;
     this.credentials = serverCredentials(options.tls);
     this.server = new Server(channelOptions('server', options));

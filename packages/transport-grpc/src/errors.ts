@@ -1,28 +1,55 @@
 import { Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import {
+  CoreErrors,
   CoreReason,
+  defineErrors,
   type ErrorDetails,
   type FieldViolation,
   isRefrontError,
   RefrontError,
   type Status,
 } from '@refront/core';
-import { type RefrontErrorOptions, STATUS_CODES, statusFromCode } from '@refront/core/transport';
+import { type RefrontErrorOptions, reasonsOf, STATUS_CODES, statusFromCode } from '@refront/core/transport';
 import type { Any } from './gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, RetryInfo } from './gen/google/rpc/error_details.js';
 import { Status as RpcStatus } from './gen/google/rpc/status.js';
 
-/** Reasons raised by `@refront/transport-grpc` itself. */
-export const GrpcReason = {
-  /** The peer answered a gRPC status without Refront details (any non-Refront server, or grpc-js itself). */
-  STATUS: 'GRPC_STATUS',
-  /** A PEM file could not be read. */
-  BAD_CREDENTIALS: 'GRPC_BAD_CREDENTIALS',
-  /** Reflection's `.proto` files did not load. */
-  REFLECTION_FAILED: 'GRPC_REFLECTION_FAILED',
-  /** The server could not bind its address. */
-  BIND_FAILED: 'GRPC_BIND_FAILED',
-} as const;
+/**
+ * The errors `@refront/transport-grpc` raises itself, each declared once with its status and
+ * meaning (listed in `docs/errors.md#refronttransport-grpc`). Errors a server sent are rebuilt on
+ * the client with the status and reason they carry ({@link fromGrpcError}), not through a
+ * registry; a status without Refront details gets `GRPC_STATUS` ({@link GrpcReason}), whose
+ * status is the one received.
+ *
+ * @example
+ * if (GrpcErrors.BIND_FAILED.is(e)) process.exit(1);
+ */
+export const GrpcErrors = defineErrors('GRPC', {
+  BAD_CREDENTIALS: {
+    status: 'INVALID_ARGUMENT',
+    message: (label: string, file: string) => `cannot read ${label} ${file}`,
+    description:
+      'A PEM file of the `tls` option could not be read (thrown at construction); the file is named.',
+  },
+  REFLECTION_FAILED: {
+    status: 'INVALID_ARGUMENT',
+    message: (protoFiles: readonly string[]) => `reflection: cannot load ${protoFiles.join(', ')}`,
+    description: "Reflection's `.proto` files did not load (thrown at construction).",
+  },
+  BIND_FAILED: {
+    status: 'UNAVAILABLE',
+    message: (address: string) => `cannot bind ${address}`,
+    description:
+      '`start()` could not bind the address (taken, or not allowed); `cause` has the socket error.',
+  },
+});
+
+/**
+ * The reason codes `@refront/transport-grpc` sets: those of {@link GrpcErrors}, and `STATUS` for a
+ * gRPC status received without Refront details (any non-Refront server, or grpc-js itself), which
+ * keeps the status received.
+ */
+export const GrpcReason = Object.freeze({ ...reasonsOf(GrpcErrors), STATUS: 'GRPC_STATUS' } as const);
 
 /** One of {@link GrpcReason}. */
 export type GrpcReasonCode = (typeof GrpcReason)[keyof typeof GrpcReason];
@@ -147,11 +174,9 @@ function bareError(status: Status, text: string, e: ServiceError): RefrontError 
   if (status === 'UNAVAILABLE' && NEVER_SENT.test(text))
     return new RefrontError(status, GrpcReason.STATUS, text, { cause: e, unprocessed: true });
   if (status === 'UNAVAILABLE' && LOST_IN_FLIGHT.test(text))
-    return new RefrontError(
-      status,
-      CoreReason.LOST_IN_FLIGHT,
-      `${text}: the connection was lost with the call in flight; the server may have processed it`,
+    return CoreErrors.LOST_IN_FLIGHT.with(
       { cause: e },
+      `${text}: the connection was lost with the call in flight; the server may have processed it`,
     );
   return new RefrontError(status, bareReason(status), text, { cause: e });
 }
@@ -171,7 +196,7 @@ function isServiceError(e: unknown): e is ServiceError {
  */
 export function fromGrpcError(e: unknown): RefrontError {
   if (isRefrontError(e)) return e;
-  if (!isServiceError(e)) return new RefrontError('INTERNAL', CoreReason.INTERNAL, String(e), { cause: e });
+  if (!isServiceError(e)) return CoreErrors.INTERNAL.with({ cause: e }, String(e));
   const status: Status = e.code === STATUS_CODES.OK ? 'UNKNOWN' : statusFromCode(e.code);
   const raw = e.metadata?.get(STATUS_DETAILS_KEY)[0];
   const text = e.details ?? e.message;

@@ -4,6 +4,7 @@ export type { GrpcReasonCode } from './errors.js';
 export {
   encodeStatusDetails,
   fromGrpcError,
+  GrpcErrors,
   GrpcReason,
   RETRYABLE_KEY,
   STATUS_DETAILS_KEY,
@@ -14,11 +15,4 @@ export { createGrpcChannel } from './GrpcChannel.js';
 export type { GrpcServer, GrpcServerOptions, ReadinessSource } from './GrpcServer.js';
 export { createGrpcServer, GRPC_SYSTEM } from './GrpcServer.js';
 export type { ConnectionOptions, ReconnectOptions } from './options.js';
-export {
-  DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
-  DEFAULT_MAX_SEND_MESSAGE_BYTES,
-  DEFAULT_MIN_PING_INTERVAL_MS,
-  DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
-  DEFAULT_RECONNECT_MAX_BACKOFF_MS,
-} from './options.js';
 export type { ReflectionOptions } from './reflection.js';

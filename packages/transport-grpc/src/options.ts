@@ -15,7 +15,7 @@ import {
   resolveKeepalive,
   type ServerTlsOptions,
 } from '@refront/rpc';
-import { GrpcReason } from './errors.js';
+import { GrpcErrors } from './errors.js';
 
 /** Largest message accepted, in bytes (gRPC's own default). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -64,7 +64,7 @@ export interface ConnectionOptions {
  */
 export function serverCredentials(tls: ServerTlsOptions | undefined): ServerCredentials {
   if (!tls) return Sc.createInsecure();
-  const pems = readServerPems(tls, GrpcReason.BAD_CREDENTIALS);
+  const pems = readServerPems(tls, GrpcErrors.BAD_CREDENTIALS);
   const ca = pems.clientCa ?? null;
   return Sc.createSsl(ca, [{ cert_chain: pems.cert, private_key: pems.key }], ca !== null);
 }
@@ -76,7 +76,7 @@ export function serverCredentials(tls: ServerTlsOptions | undefined): ServerCred
  */
 export function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentials {
   if (!tls) return credentials.createInsecure();
-  const { ca, cert, key } = readClientPems(tls, GrpcReason.BAD_CREDENTIALS);
+  const { ca, cert, key } = readClientPems(tls, GrpcErrors.BAD_CREDENTIALS);
   return credentials.createSsl(ca ?? null, key ?? null, cert ?? null);
 }
 

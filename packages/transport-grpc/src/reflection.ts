@@ -1,8 +1,7 @@
 import type { Server } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { RefrontError } from '@refront/core';
-import { GrpcReason } from './errors.js';
+import { GrpcErrors } from './errors.js';
 
 /**
  * Server reflection (`grpc.reflection.v1` and `v1alpha`, as grpcurl and Postman use it). ts-proto
@@ -26,12 +25,7 @@ export function addReflection(server: Pick<Server, 'addService'>, options: Refle
   try {
     definition = loadSync([...options.protoFiles], { includeDirs: [...(options.includeDirs ?? [])] });
   } catch (e: unknown) {
-    throw new RefrontError(
-      'INVALID_ARGUMENT',
-      GrpcReason.REFLECTION_FAILED,
-      `reflection: cannot load ${options.protoFiles.join(', ')}`,
-      { cause: e, retryable: false },
-    );
+    throw GrpcErrors.REFLECTION_FAILED.with({ cause: e }, options.protoFiles);
   }
   const services = options.services ? { services: [...options.services] } : {};
   new ReflectionService(definition, services).addToServer(server);

@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { CoreReason, RefrontError } from '@refront/core';
+import { CoreErrors } from '@refront/core';
 import { DeadlineWheel } from '@refront/core/transport';
 import {
   type KeepaliveOptions,
@@ -10,6 +10,7 @@ import {
   type RpcServerOptions,
   resolveKeepalive,
 } from '@refront/rpc';
+import { MuxErrors } from './errors.js';
 import { encodePreface } from './internal/codec.js';
 import { ServerConnection, type ServerConnectionContext } from './internal/ServerConnection.js';
 import { errorToWire } from './internal/wireError.js';
@@ -20,7 +21,6 @@ import {
   DEFAULT_WRITE_HIGH_WATER_BYTES,
   MUX_PROTOCOL_VERSION,
   MUX_SYSTEM,
-  MuxReason,
 } from './protocol.js';
 
 /** Options of {@link createMuxServer}. */
@@ -53,7 +53,7 @@ class MuxServerImpl extends RpcServerBase<MuxServerOptions> implements MuxServer
   private emptied: (() => void) | undefined;
 
   constructor(options: MuxServerOptions) {
-    super(options, { system: MUX_SYSTEM, bindFailedReason: MuxReason.BIND_FAILED });
+    super(options, { system: MUX_SYSTEM, bindFailed: MuxErrors.BIND_FAILED });
     const maxFrameBytes = resolveMaxFrameBytes(options.maxFrameBytes);
     const maxConcurrentRequests = positiveInt(
       'maxConcurrentRequests',
@@ -137,9 +137,7 @@ class MuxServerImpl extends RpcServerBase<MuxServerOptions> implements MuxServer
   /** Sends GOAWAY to every client, once: new calls go elsewhere, calls that crossed it get `CORE_DRAINING`. */
   protected draining(): void {
     if (this.goawayPayload !== undefined) return;
-    this.goawayPayload = errorToWire(
-      new RefrontError('UNAVAILABLE', CoreReason.DRAINING, `${this.options.service} is shutting down`),
-    );
+    this.goawayPayload = errorToWire(CoreErrors.DRAINING(this.options.service));
     for (const conn of this.conns) conn.goaway(this.goawayPayload);
   }
 

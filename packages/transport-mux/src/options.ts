@@ -7,7 +7,8 @@ import {
   readServerPems,
   type ServerTlsOptions,
 } from '@refront/rpc';
-import { DEFAULT_MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES, MuxReason } from './protocol.js';
+import { MuxErrors } from './errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from './protocol.js';
 
 /**
  * The largest frame a peer accepts, default filled in and checked (a u32, at least
@@ -26,7 +27,7 @@ export function resolveMaxFrameBytes(value: number | undefined): number {
  * @throws RefrontError INVALID_ARGUMENT `MUX_BAD_CREDENTIALS` when a file cannot be read.
  */
 export function serverTlsOptions(tls: ServerTlsOptions): TlsOptions {
-  const { cert, key, clientCa: ca } = readServerPems(tls, MuxReason.BAD_CREDENTIALS);
+  const { cert, key, clientCa: ca } = readServerPems(tls, MuxErrors.BAD_CREDENTIALS);
   return {
     cert,
     key,
@@ -41,6 +42,6 @@ export function serverTlsOptions(tls: ServerTlsOptions): TlsOptions {
  *   when only one of certFile and keyFile is given.
  */
 export function clientTlsOptions(tls: ClientTlsOptions): TlsConnectOptions {
-  const { ca, cert, key } = readClientPems(tls, MuxReason.BAD_CREDENTIALS);
+  const { ca, cert, key } = readClientPems(tls, MuxErrors.BAD_CREDENTIALS);
   return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), minVersion: 'TLSv1.2' };
 }

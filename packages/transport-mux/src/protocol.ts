@@ -62,24 +62,3 @@ export const DEFAULT_WRITE_HIGH_WATER_BYTES = 1024 * 1024;
 export const MAX_BATCH_FRAMES = 16;
 /** Most bytes written by one `socket.write` (write coalescing), unless one frame is larger. */
 export const MAX_BATCH_BYTES = 64 * 1024;
-
-/** Reasons raised by `@refront/transport-mux` itself. */
-export const MuxReason = {
-  /** The peer speaks another protocol version. */
-  VERSION_MISMATCH: 'MUX_VERSION_MISMATCH',
-  /** The peer broke the protocol (bad preface, malformed or oversized frame); the connection was closed. */
-  PROTOCOL_ERROR: 'MUX_PROTOCOL_ERROR',
-  /** The connection to the instance could not be made, or was lost with the call in flight. */
-  CONNECTION_FAILED: 'MUX_CONNECTION_FAILED',
-  /** The peer did not answer a keepalive ping in time; the connection was closed. */
-  KEEPALIVE_TIMEOUT: 'MUX_KEEPALIVE_TIMEOUT',
-  /** A message is larger than the peer accepts. */
-  FRAME_TOO_LARGE: 'MUX_FRAME_TOO_LARGE',
-  /** A PEM file could not be read. */
-  BAD_CREDENTIALS: 'MUX_BAD_CREDENTIALS',
-  /** The server could not bind its address. */
-  BIND_FAILED: 'MUX_BIND_FAILED',
-} as const;
-
-/** One of {@link MuxReason}. */
-export type MuxReasonCode = (typeof MuxReason)[keyof typeof MuxReason];

@@ -1,4 +1,4 @@
-import { CoreReason, RefrontError } from '@refront/core';
+import { CoreErrors, type RefrontError } from '@refront/core';
 
 /**
  * How long before the server's deadline a cancel still counts as the deadline, in ms. gRPC
@@ -24,12 +24,8 @@ export function cancelReason(deadline: number | undefined, arrivedAt: number, no
     // At least 1 ms: Node's timers can fire within the millisecond before Date.now() reaches the deadline.
     const margin = Math.max(1, Math.min(DEADLINE_CANCEL_MARGIN_MS, (deadline - arrivedAt) / 2));
     if (now >= deadline - margin) {
-      return new RefrontError(
-        'DEADLINE_EXCEEDED',
-        CoreReason.DEADLINE_EXCEEDED,
-        'the deadline passed before the handler finished',
-      );
+      return CoreErrors.DEADLINE_EXCEEDED('before the handler finished');
     }
   }
-  return new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call');
+  return CoreErrors.CANCELLED();
 }

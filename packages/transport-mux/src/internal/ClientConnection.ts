@@ -4,17 +4,17 @@ import {
   type ConnectionOptions as TlsConnectOptions,
   connect as tlsConnect,
 } from 'node:tls';
-import { CoreReason, type Logger, RefrontError } from '@refront/core';
+import { CoreErrors, type Logger, RefrontError } from '@refront/core';
 import type { DeadlineWheel, Expirable } from '@refront/core/transport';
 import { asUnprocessed, type ClientMethod, decodeMessage, type Metadata } from '@refront/core/transport';
 import { responseDecodeFailed } from '@refront/rpc';
+import { MuxErrors } from '../errors.js';
 import {
   FrameKind,
   MAX_METHOD_ID,
   MAX_REQUEST_ID,
   MAX_TIMEOUT_MS,
   MUX_PROTOCOL_VERSION,
-  MuxReason,
 } from '../protocol.js';
 import { decodePreface, encodeControl, encodeRequest, FrameDecoder } from './codec.js';
 import { FrameWriter } from './FrameWriter.js';
@@ -86,20 +86,14 @@ class PendingCall implements Expirable {
 
 const NO_DEADLINE = Number.POSITIVE_INFINITY;
 
-function unavailable(reason: string, message: string, cause?: unknown): RefrontError {
-  return new RefrontError('UNAVAILABLE', reason, message, { cause });
-}
-
 /**
  * The error of a call whose request frame was written when its connection was lost: the server
  * may have run it (and committed) before the connection went, so only idempotent calls are retried.
  */
 function lostInFlight(name: string, connectionError: RefrontError): RefrontError {
-  return new RefrontError(
-    'UNAVAILABLE',
-    CoreReason.LOST_IN_FLIGHT,
-    `connection to ${name} was lost with the call in flight; the server may have processed it: ${connectionError.message}`,
+  return CoreErrors.LOST_IN_FLIGHT.with(
     { cause: connectionError },
+    `connection to ${name} was lost with the call in flight; the server may have processed it: ${connectionError.message}`,
   );
 }
 
@@ -152,19 +146,15 @@ export class ClientConnection {
     this.connectTimer = setTimeout(
       () =>
         this.fail(
-          unavailable(
-            MuxReason.CONNECTION_FAILED,
-            `no mux handshake from ${this.name} within ${o.connectTimeoutMs} ms`,
-          ),
+          MuxErrors.CONNECTION_FAILED(`no mux handshake from ${this.name} within ${o.connectTimeoutMs} ms`),
         ),
       o.connectTimeoutMs,
     ).unref();
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (e: Error) => {
-      this.error ??= unavailable(
-        MuxReason.CONNECTION_FAILED,
+      this.error ??= MuxErrors.CONNECTION_FAILED.with(
+        { cause: e },
         `connection to ${this.name} failed: ${e.message}`,
-        e,
       );
     });
     this.socket.on('end', () => {
@@ -224,9 +214,7 @@ export class ClientConnection {
     const id = this.nextId++;
     if (id >= MAX_REQUEST_ID) {
       this.retire();
-      return asUnprocessed(
-        unavailable(MuxReason.CONNECTION_FAILED, `${this.name}: request ids exhausted, reconnecting`),
-      );
+      return asUnprocessed(MuxErrors.CONNECTION_FAILED(`${this.name}: request ids exhausted, reconnecting`));
     }
     p.id = id;
     const path = p.method.info.path;
@@ -242,12 +230,7 @@ export class ClientConnection {
       timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(1, Math.ceil(p.deadline - Date.now())));
     const frame = encodeRequest(id, methodId, bind, timeoutMs, md, body);
     if (!frame) {
-      return new RefrontError(
-        'INVALID_ARGUMENT',
-        MuxReason.PROTOCOL_ERROR,
-        'metadata keys must be lower-case ASCII (a-z 0-9 - _ .), up to 255 bytes; values up to 64 KiB in all',
-        { retryable: false, unprocessed: true },
-      );
+      return MuxErrors.INVALID_METADATA.with({ unprocessed: true });
     }
     if (frame.length - 4 > this.peerMaxFrameBytes) return this.tooLarge(frame.length - 4);
     if (bind !== undefined && methodId !== 0) this.methodIds.set(path, methodId);
@@ -255,11 +238,12 @@ export class ClientConnection {
   }
 
   private tooLarge(bytes: number): RefrontError {
-    return new RefrontError(
-      'RESOURCE_EXHAUSTED',
-      MuxReason.FRAME_TOO_LARGE,
-      `request of ${bytes} bytes exceeds the server's limit of ${this.peerMaxFrameBytes}`,
-      { retryable: false, unprocessed: true },
+    return MuxErrors.FRAME_TOO_LARGE.with(
+      { unprocessed: true },
+      'request',
+      bytes,
+      'server',
+      this.peerMaxFrameBytes,
     );
   }
 
@@ -291,13 +275,7 @@ export class ClientConnection {
     // No cancel frame: the server got the same deadline and ends the call itself, with its handler
     // seeing DEADLINE_EXCEEDED rather than a cancel.
     if (!this.drop(p)) return;
-    p.reply.failed(
-      new RefrontError(
-        'DEADLINE_EXCEEDED',
-        CoreReason.DEADLINE_EXCEEDED,
-        `the deadline passed before ${p.method.info.path} answered`,
-      ),
-    );
+    p.reply.failed(CoreErrors.DEADLINE_EXCEEDED(`before ${p.method.info.path} answered`));
     this.closeIfIdle();
   }
 
@@ -335,7 +313,7 @@ export class ClientConnection {
     if (preface.version !== MUX_PROTOCOL_VERSION) {
       const message = `${this.name} speaks mux protocol version ${preface.version}, this client speaks ${MUX_PROTOCOL_VERSION}`;
       this.o.logger.error({ target: this.name, reason: message }, 'mux connection closed: %s', message);
-      this.fail(unavailable(MuxReason.VERSION_MISMATCH, message));
+      this.fail(MuxErrors.VERSION_MISMATCH(message));
       return false;
     }
     this.peerMaxFrameBytes = preface.maxFrameBytes;
@@ -344,13 +322,7 @@ export class ClientConnection {
       this.o.keepaliveTimeMs,
       this.o.keepaliveTimeoutMs,
       () => this.writer.write(encodeControl(FrameKind.PING, 0)),
-      () =>
-        this.fail(
-          unavailable(
-            MuxReason.KEEPALIVE_TIMEOUT,
-            `${this.name} answered no keepalive ping within ${this.o.keepaliveTimeoutMs} ms`,
-          ),
-        ),
+      () => this.fail(MuxErrors.KEEPALIVE_TIMEOUT(this.name, this.o.keepaliveTimeoutMs)),
     );
     const waiting = this.waiting;
     this.waiting = [];
@@ -381,9 +353,7 @@ export class ClientConnection {
       case FrameKind.PONG:
         return true;
       case FrameKind.GOAWAY: {
-        const err =
-          errorFromWire(b.toString('utf8', start, end)) ??
-          unavailable(CoreReason.DRAINING, `${this.name} is going away`);
+        const err = errorFromWire(b.toString('utf8', start, end)) ?? CoreErrors.DRAINING(this.name);
         this.goaway(err);
         return true;
       }
@@ -397,7 +367,7 @@ export class ClientConnection {
     if (id === 0 && kind === FrameKind.ERROR) {
       // A connection-level error (version mismatch…): every call here fails with it.
       const err = errorFromWire(b.toString('utf8', start, end));
-      this.fail(err ?? unavailable(MuxReason.PROTOCOL_ERROR, `${this.name} refused the connection`));
+      this.fail(err ?? MuxErrors.PROTOCOL_ERROR(`${this.name} refused the connection`));
       return false;
     }
     const p = this.pending.delete(id);
@@ -415,7 +385,7 @@ export class ClientConnection {
     } else {
       const err = errorFromWire(b.toString('utf8', start, end));
       if (!err) {
-        p.reply.failed(unavailable(MuxReason.PROTOCOL_ERROR, `${this.name} sent a malformed error frame`));
+        p.reply.failed(MuxErrors.PROTOCOL_ERROR(`${this.name} sent a malformed error frame`));
         this.protocolError('malformed error frame');
         return false;
       }
@@ -438,7 +408,7 @@ export class ClientConnection {
 
   /** Request ids ran out: take no new calls; the owner opens another connection. */
   private retire(): void {
-    this.goaway(unavailable(MuxReason.CONNECTION_FAILED, `${this.name}: request ids exhausted`));
+    this.goaway(MuxErrors.CONNECTION_FAILED(`${this.name}: request ids exhausted`));
   }
 
   private closeIfIdle(): void {
@@ -447,7 +417,7 @@ export class ClientConnection {
 
   private protocolError(reason: string): void {
     this.o.logger.warn({ target: this.name, reason }, 'mux connection closed: %s', reason);
-    this.fail(unavailable(MuxReason.PROTOCOL_ERROR, `${this.name} broke the mux protocol: ${reason}`));
+    this.fail(MuxErrors.PROTOCOL_ERROR(`${this.name} broke the mux protocol: ${reason}`));
   }
 
   /** Closes at once; every call here fails with `err`. */
@@ -479,7 +449,7 @@ export class ClientConnection {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.keepalive?.stop();
     this.decoder.stop();
-    const err = this.error ?? unavailable(MuxReason.CONNECTION_FAILED, `connection to ${this.name} closed`);
+    const err = this.error ?? MuxErrors.CONNECTION_FAILED(`connection to ${this.name} closed`);
     // Calls still waiting for the handshake were never written: the server saw nothing of them.
     const waiting = this.waiting;
     this.waiting = [];

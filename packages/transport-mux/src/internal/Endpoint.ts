@@ -1,8 +1,8 @@
 import type { Logger } from '@refront/core';
-import { CoreReason, RefrontError } from '@refront/core';
+import { CoreErrors, RefrontError } from '@refront/core';
 import type { ClientMethod, Metadata } from '@refront/core/transport';
 import { asUnprocessed } from '@refront/core/transport';
-import { MuxReason } from '../protocol.js';
+import { MuxErrors } from '../errors.js';
 import {
   type CallReply,
   ClientConnection,
@@ -79,11 +79,9 @@ export class Endpoint implements ConnectionEvents {
 
   private acquire(): ClientConnection | RefrontError {
     if (this.shutDown)
-      return new RefrontError(
-        'UNAVAILABLE',
-        CoreReason.CLOSED,
-        `channel to ${this.options.host}:${this.options.port} is closed`,
+      return CoreErrors.CLOSED.with(
         { unprocessed: true },
+        `channel to ${this.options.host}:${this.options.port}`,
       );
     const n = this.conns.length;
     const canDial = Date.now() >= this.retryAt;
@@ -105,11 +103,9 @@ export class Endpoint implements ConnectionEvents {
     }
     return (
       this.lastError ??
-      new RefrontError(
-        'UNAVAILABLE',
-        MuxReason.CONNECTION_FAILED,
-        `no connection to ${this.options.host}:${this.options.port}`,
+      MuxErrors.CONNECTION_FAILED.with(
         { unprocessed: true },
+        `no connection to ${this.options.host}:${this.options.port}`,
       )
     );
   }
@@ -159,7 +155,7 @@ export class Endpoint implements ConnectionEvents {
     if (this.open === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        for (const c of all) c.fail(new RefrontError('UNAVAILABLE', CoreReason.CLOSED, 'channel closed'));
+        for (const c of all) c.fail(CoreErrors.CLOSED('the channel'));
       }, timeoutMs);
       this.onIdle = () => {
         clearTimeout(timer);

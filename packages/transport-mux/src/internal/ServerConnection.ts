@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { CoreReason, type Logger, RefrontError, toRefrontError } from '@refront/core';
+import { CoreErrors, type Logger, type RefrontError, toRefrontError } from '@refront/core';
 import type { CallHandle, DeadlineWheel, Expirable, Reply } from '@refront/core/transport';
 import {
   type Dispatcher,
@@ -13,7 +13,8 @@ import {
   type ServerMethod,
 } from '@refront/core/transport';
 import { requestDecodeFailed } from '@refront/rpc';
-import { FrameKind, MUX_PROTOCOL_VERSION, MuxReason } from '../protocol.js';
+import { MuxErrors } from '../errors.js';
+import { FrameKind, MUX_PROTOCOL_VERSION } from '../protocol.js';
 import {
   decodePreface,
   decodeRequest,
@@ -174,7 +175,7 @@ export class ServerConnection {
     if (this.handshake) clearTimeout(this.handshake);
     this.decoder.stop();
     if (this.inflight.size > 0) {
-      const reason = new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the client connection closed');
+      const reason = CoreErrors.CANCELLED.with({ cause: new Error('the client connection closed') });
       for (const req of this.inflight.takeAll()) this.abandon(req, reason);
     }
     this.ctx.logger.debug({ peer: this.peer, reason: this.closeReason }, 'mux connection closed');
@@ -201,9 +202,7 @@ export class ServerConnection {
       return false;
     }
     if (preface.version !== MUX_PROTOCOL_VERSION) {
-      const err = new RefrontError(
-        'UNAVAILABLE',
-        MuxReason.VERSION_MISMATCH,
+      const err = MuxErrors.VERSION_MISMATCH(
         `the client speaks mux protocol version ${preface.version}, this server speaks ${MUX_PROTOCOL_VERSION}`,
       );
       this.ctx.logger.warn(
@@ -239,12 +238,8 @@ export class ServerConnection {
           this.settle(req);
           call?.cancel(
             this.now >= req.deadline - 1
-              ? new RefrontError(
-                  'DEADLINE_EXCEEDED',
-                  CoreReason.DEADLINE_EXCEEDED,
-                  'the deadline passed before the handler finished',
-                )
-              : new RefrontError('CANCELLED', CoreReason.CANCELLED, 'the caller cancelled the call'),
+              ? CoreErrors.DEADLINE_EXCEEDED('before the handler finished')
+              : CoreErrors.CANCELLED(),
           );
         }
         return true;
@@ -282,14 +277,7 @@ export class ServerConnection {
     }
     const method = bound.method;
     if (!method) {
-      this.answerError(
-        id,
-        new RefrontError(
-          'UNIMPLEMENTED',
-          CoreReason.UNIMPLEMENTED,
-          `method ${bound.path} is not served by ${this.ctx.dispatcher.options.service}`,
-        ),
-      );
+      this.answerError(id, CoreErrors.UNIMPLEMENTED(bound.path, this.ctx.dispatcher.options.service));
       return true;
     }
     let request: unknown;
@@ -325,21 +313,13 @@ export class ServerConnection {
       body = encodeMessage(req.method.responseType, res);
     } catch (e: unknown) {
       this.ctx.logger.error({ err: e, method: req.method.info.path }, 'response does not encode');
-      this.answerError(
-        req.id,
-        new RefrontError('INTERNAL', CoreReason.INTERNAL, 'internal error', { cause: e }),
-      );
+      this.answerError(req.id, CoreErrors.INTERNAL.with({ cause: e }));
       return;
     }
     if (body.byteLength + 6 > this.peerMaxFrameBytes) {
       this.answerError(
         req.id,
-        new RefrontError(
-          'RESOURCE_EXHAUSTED',
-          MuxReason.FRAME_TOO_LARGE,
-          `response of ${body.byteLength} bytes exceeds the client's limit of ${this.peerMaxFrameBytes}`,
-          { retryable: false },
-        ),
+        MuxErrors.FRAME_TOO_LARGE('response', body.byteLength, 'client', this.peerMaxFrameBytes),
       );
       return;
     }
@@ -382,11 +362,7 @@ export class ServerConnection {
     req.done = true;
     this.inflight.delete(req.id);
     if (this.paused) this.updateReading();
-    const err = new RefrontError(
-      'DEADLINE_EXCEEDED',
-      CoreReason.DEADLINE_EXCEEDED,
-      'the deadline passed before the handler finished',
-    );
+    const err = CoreErrors.DEADLINE_EXCEEDED('before the handler finished');
     this.answerError(req.id, err);
     const call = req.call;
     req.call = undefined;
