@@ -1,6 +1,5 @@
 import { connect, type Socket } from 'node:net';
 import type { TokenVerifier } from '@refront/core';
-import { RefrontError } from '@refront/core';
 import { CLIENT_CHANNEL } from '@refront/rpc';
 import { describe, expect, it } from 'vitest';
 import { encodePreface, encodeRequest } from './internal/codec.js';
