@@ -32,8 +32,16 @@ const infra = await infrastructure('the validated contracts test');
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DEMO_PROTO = path.resolve(here, '../proto');
-const VALIDATE_PROTO = path.resolve(here, '../../../packages/validate/proto');
-const GOOGLE_RPC_PROTO = path.resolve(here, '../../../packages/transport-grpc/proto');
+const VALIDATE_PROTO = path.resolve(
+  path.dirname(createRequire(import.meta.url).resolve('@refront/validate/proto/buf/validate/validate.proto')),
+  '../..',
+);
+const GOOGLE_RPC_PROTO = path.resolve(
+  path.dirname(
+    createRequire(import.meta.url).resolve('@refront/transport-grpc/proto/google/rpc/status.proto'),
+  ),
+  '../..',
+);
 
 type Unary = (req: object, md: Metadata, opts: object, cb: (err: ServiceError | null) => void) => void;
 

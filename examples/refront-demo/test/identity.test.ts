@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type ChannelCredentials,
@@ -31,7 +32,10 @@ import { infrastructure } from './topology.js';
 const infra = await infrastructure('the service identity tests');
 const PROTO_DIR = fileURLToPath(new URL('../proto', import.meta.url));
 /** buf.validate's rules, which the demo's contracts import. */
-const VALIDATE_PROTO_DIR = fileURLToPath(new URL('../../../packages/validate/proto', import.meta.url));
+const VALIDATE_PROTO_DIR = path.resolve(
+  path.dirname(createRequire(import.meta.url).resolve('@refront/validate/proto/buf/validate/validate.proto')),
+  '../..',
+);
 
 /** `refront.tickets.v1.TicketsService` as any gRPC client builds it: from tickets.proto, at run time. */
 function ticketsClient(address: string, creds: ChannelCredentials) {

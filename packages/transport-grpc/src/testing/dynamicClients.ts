@@ -16,7 +16,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repo's contract folder, holding `refront/testing/v1/echo.proto`. */
 export const CONTRACTS_DIR = path.resolve(here, '../../../../proto');
 /** The vendored buf.validate protos, which the contracts import for their validation rules. */
-export const VALIDATE_DIR = path.resolve(here, '../../../validate/proto');
+export const VALIDATE_DIR = path.resolve(
+  path.dirname(require.resolve('@refront/validate/proto/buf/validate/validate.proto')),
+  '../..',
+);
 /** The vendored google.rpc protos. */
 export const GOOGLE_RPC_DIR = path.resolve(here, '../../proto');
 const REFLECTION_DIR = path.resolve(path.dirname(require.resolve('@grpc/reflection')), '../proto');
