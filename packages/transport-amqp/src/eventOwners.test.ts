@@ -332,3 +332,36 @@ describe.skipIf(!up)('events from their owner only (real RabbitMQ, per-service u
     expect(() => servicePermissions({ user: 'a b', password: 'x', publishes: [] })).toThrow(/plain name/);
   });
 });
+
+describe.skipIf(!up)('createServiceBrokerUser (real RabbitMQ)', () => {
+  it("creates a user whose password starts with '-', which rabbitmqctl would read as an option", async () => {
+    const user = `dash-${suffix()}`;
+    const password = `-X${randomBytes(12).toString('hex')}`;
+    try {
+      await createServiceBrokerUser({
+        user,
+        password,
+        namespace: `dash${suffix()}`,
+        publishes: [],
+        consumes: [],
+        groups: [],
+      });
+      // And again: the existing user's password is changed the same way.
+      await createServiceBrokerUser({
+        user,
+        password,
+        namespace: `dash${suffix()}`,
+        publishes: [],
+        consumes: [],
+        groups: [],
+      });
+      const url = new URL(AMQP_URL);
+      url.username = user;
+      url.password = password;
+      const conn = await connect(url.toString());
+      await conn.close();
+    } finally {
+      await deleteBrokerUser(user);
+    }
+  });
+});

@@ -81,11 +81,13 @@ export async function createServiceBrokerUser(o: ServiceBrokerUserOptions): Prom
   const p = servicePermissions(o);
   const ctl = o.rabbitmqctl ?? 'rabbitmqctl';
   try {
-    await run(ctl, ['add_user', o.user, o.password]);
+    // `--` ends the options: a random password may start with '-' (base64url), which rabbitmqctl
+    // would otherwise read as an option and refuse.
+    await run(ctl, ['add_user', '--', o.user, o.password]);
   } catch (e: unknown) {
     const stderr = (e as { stderr?: unknown }).stderr;
     if (!(typeof stderr === 'string' && stderr.includes('already exists'))) throw e;
-    await run(ctl, ['change_password', o.user, o.password]);
+    await run(ctl, ['change_password', '--', o.user, o.password]);
   }
   await run(ctl, ['set_permissions', '-p', o.vhost ?? '/', o.user, p.configure, p.write, p.read]);
   return p;
