@@ -24,6 +24,7 @@ export default defineConfig({
       'packages/transport-grpc',
       'packages/transport-mux',
       'packages/transport-amqp',
+      'packages/testing',
       'packages/validate',
       'packages/conformance',
       'examples/refront-demo',
