@@ -8,11 +8,12 @@ import {
   type MessageValidator,
   type ServiceDefinition,
 } from '@refront/core';
-import { type EmbeddedPostgres, openDatabase, type ServiceModule } from '@refront/data';
+import { type Database, type EmbeddedPostgres, openDatabase, type ServiceModule } from '@refront/data';
 import type { DefaultPolicyOptions } from '@refront/resilience';
 import { type DeadLetterCapture, DeadLetterRecorder } from './DeadLetterCapture.js';
 import { type EventCapture, EventRecorder } from './EventCapture.js';
 import type { Faults } from './Faults.js';
+import { TestingErrors } from './errors.js';
 import { eventually } from './eventually.js';
 import { type EventLane, inProcessLane, rabbitmqLane } from './internal/eventLanes.js';
 import { FaultTable } from './internal/FaultTable.js';
@@ -103,6 +104,11 @@ export interface TestApp extends AsyncDisposable {
   /** The clock the test moves. */
   readonly clock: TestClock;
   /**
+   * The database of module `service` (its own schema), to count the rows its handlers wrote.
+   * @throws RefrontError FAILED_PRECONDITION `TESTING_INVALID_STATE` for a module the app does not run.
+   */
+  db(service: string): Database;
+  /**
    * Waits until no consumer group has an event queued or in a handler, three looks in a row
    * 50 ms apart (real time). An event waiting for a retry delay is not counted.
    */
@@ -167,6 +173,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     ? rabbitmqLane({ ...laneOptions, url: amqpUrl, namespace: `rt${randomBytes(5).toString('hex')}` })
     : inProcessLane(laneOptions);
   const network = createInProcessNetwork();
+  const databases = new Map<string, Database>();
   const teardown = async (): Promise<void> => {
     clock.uninstall();
     await service.stop('test done');
@@ -185,6 +192,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
         logger: moduleLogger,
         metrics: service.metrics,
       });
+      databases.set(m.name, db);
       const hosted = await hostModule(m, {
         logger: moduleLogger,
         metrics: service.metrics,
@@ -242,6 +250,11 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     metrics: metricsReader(service.metrics),
     faults,
     clock,
+    db(name) {
+      const db = databases.get(name);
+      if (!db) throw TestingErrors.INVALID_STATE(`no module named ${JSON.stringify(name)} runs in this app`);
+      return db;
+    },
     async settled(settleOptions = {}) {
       let quiet = 0;
       await eventually(
