@@ -26,14 +26,20 @@ describe('call faults', () => {
   it('fails the nth call with TESTING_INJECTED_FAULT before it reaches the server', async () => {
     const { app, counts } = await start();
     await using _ = app;
-    const fault = app.faults.call({ service: EchoServiceDefinition, method: 'Echo' }, { kind: 'fail' }, { nth: 2 });
+    const fault = app.faults.call(
+      { service: EchoServiceDefinition, method: 'Echo' },
+      { kind: 'fail' },
+      { nth: 2 },
+    );
     const echo = app.client(EchoServiceDefinition);
     await echo.echo({ message: 'one' });
     const e = await rejection(echo.echo({ message: 'two' }));
     expect([e.status, e.reason, e.unprocessed]).toEqual(['UNAVAILABLE', 'TESTING_INJECTED_FAULT', true]);
     await echo.echo({ message: 'three' });
     expect([counts.echo, fault.hits, fault.matches]).toEqual([2, 1, 3]);
-    expect([await echoRows(app, 'one'), await echoRows(app, 'two'), await echoRows(app, 'three')]).toEqual([1, 0, 1]);
+    expect([await echoRows(app, 'one'), await echoRows(app, 'two'), await echoRows(app, 'three')]).toEqual([
+      1, 0, 1,
+    ]);
   });
 
   it("lets a module's retry policy recover from a failed call: the server runs it once", async () => {
@@ -62,7 +68,9 @@ describe('call faults', () => {
     await using _ = app;
     app.clock.install();
     app.faults.call({ method: 'Echo' }, { kind: 'drop' });
-    const pending = rejection(app.client(EchoServiceDefinition).echo({ message: 'lost' }, { timeoutMs: 60_000 }));
+    const pending = rejection(
+      app.client(EchoServiceDefinition).echo({ message: 'lost' }, { timeoutMs: 60_000 }),
+    );
     await app.clock.advance(60_000);
     const e = await pending;
     expect(e.status).toBe('DEADLINE_EXCEEDED');
@@ -141,7 +149,7 @@ describe('event faults', () => {
     expect(await sinkRows(app, id)).toBe(1);
   });
 
-  it("fails deliveries to a group: the clock drives its retry ladder, then it dead-letters", async () => {
+  it('fails deliveries to a group: the clock drives its retry ladder, then it dead-letters', async () => {
     const { app } = await start();
     await using _ = app;
     app.clock.install();

@@ -6,9 +6,9 @@
  */
 export type { DeadLetterCapture, DeadLetterMatch } from './DeadLetterCapture.js';
 export type { CapturedEvent, EventCapture, PublishedEvent, WaitOptions } from './EventCapture.js';
+export { TestingErrors } from './errors.js';
 export type { EventuallyOptions } from './eventually.js';
 export { eventually } from './eventually.js';
-export { TestingErrors } from './errors.js';
 export type { CallMatch, EventMatch, Fault, FaultHandle, FaultSchedule, Faults } from './Faults.js';
 export type { LabelMatch, MetricsReader } from './MetricsReader.js';
 export { rejection } from './rejection.js';

@@ -14,7 +14,8 @@ const AMQP = process.env.REFRONT_TEST_AMQP_URL ?? DEFAULT_AMQP_URL;
 const infraUp = (await reachable(POSTGRES, 5432)) && (await reachable(AMQP, 5672));
 if (!infraUp && process.env.REFRONT_REQUIRE_INFRA === '1')
   throw new Error('PostgreSQL or RabbitMQ is unreachable and REFRONT_REQUIRE_INFRA=1');
-if (!infraUp) console.warn('[testing] skipping the real-infrastructure runs: PostgreSQL or RabbitMQ is unreachable');
+if (!infraUp)
+  console.warn('[testing] skipping the real-infrastructure runs: PostgreSQL or RabbitMQ is unreachable');
 
 const NOWHERE_PG = 'postgres://postgres@127.0.0.1:1/none';
 const NOWHERE_AMQP = 'amqp://guest:guest@127.0.0.1:1';

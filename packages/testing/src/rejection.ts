@@ -14,7 +14,9 @@ export async function rejection(promise: Promise<unknown>): Promise<RefrontError
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
-  if (!('error' in outcome)) throw new Error(`expected a RefrontError, the promise resolved with ${String(outcome.value)}`);
-  if (!isRefrontError(outcome.error)) throw new Error(`expected a RefrontError, got ${String(outcome.error)}`);
+  if (!('error' in outcome))
+    throw new Error(`expected a RefrontError, the promise resolved with ${String(outcome.value)}`);
+  if (!isRefrontError(outcome.error))
+    throw new Error(`expected a RefrontError, got ${String(outcome.error)}`);
   return outcome.error;
 }

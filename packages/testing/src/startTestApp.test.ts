@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EchoServiceDefinition, ThingHappened } from '@refront/test-contracts';
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
+import { EchoServiceDefinition, ThingHappened } from '@refront/test-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
 import { rejection } from './rejection.js';
@@ -39,7 +39,9 @@ describe('startTestApp', () => {
     // One client span (the test's call) and one server span.
     expect(servers).toHaveLength(2);
     expect(new Set(servers.map((s) => s.spanContext().traceId)).size).toBe(1);
-    expect(await app.metrics.value('refront_rpc_server_duration_seconds_count', { rpc_method: 'Echo' })).toBe(1);
+    expect(await app.metrics.value('refront_rpc_server_duration_seconds_count', { rpc_method: 'Echo' })).toBe(
+      1,
+    );
     expect(await app.metrics.value('refront_outbox_published_total')).toBe(1);
   });
 

@@ -12,9 +12,9 @@ import { type Database, type EmbeddedPostgres, openDatabase, type ServiceModule 
 import type { DefaultPolicyOptions } from '@refront/resilience';
 import { type DeadLetterCapture, DeadLetterRecorder } from './DeadLetterCapture.js';
 import { type EventCapture, EventRecorder } from './EventCapture.js';
-import type { Faults } from './Faults.js';
 import { TestingErrors } from './errors.js';
 import { eventually } from './eventually.js';
+import type { Faults } from './Faults.js';
 import { type EventLane, inProcessLane, rabbitmqLane } from './internal/eventLanes.js';
 import { FaultTable } from './internal/FaultTable.js';
 import { faultyBus } from './internal/faultyBus.js';
@@ -23,15 +23,15 @@ import { hostModule } from './internal/hostModule.js';
 import {
   type AppDatabase,
   type BrokerChoice,
+  type DatabaseChoice,
   DEFAULT_AMQP_URL,
   DEFAULT_POSTGRES_URL,
-  type DatabaseChoice,
   embeddedDatabase,
   postgresDatabase,
   useReal,
 } from './internal/infra.js';
 import { realSleep } from './internal/realTimers.js';
-import { testClient, type TestClientOptions } from './internal/testClient.js';
+import { type TestClientOptions, testClient } from './internal/testClient.js';
 import { acquireTracing } from './internal/tracing.js';
 import { type MetricsReader, metricsReader } from './MetricsReader.js';
 import { type SpanCapture, spanCapture } from './SpanCapture.js';
@@ -129,7 +129,10 @@ async function openAppDatabase(o: TestAppOptions, env: TestAppOptions['env'] & o
   return real ? postgresDatabase(url) : embeddedDatabase(o.embedded);
 }
 
-async function brokerUrl(o: TestAppOptions, env: TestAppOptions['env'] & object): Promise<string | undefined> {
+async function brokerUrl(
+  o: TestAppOptions,
+  env: TestAppOptions['env'] & object,
+): Promise<string | undefined> {
   const choice = o.broker ?? 'in-process';
   if (choice === 'in-process') return undefined;
   const url = o.amqpUrl ?? env.REFRONT_TEST_AMQP_URL ?? DEFAULT_AMQP_URL;

@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { on } from '@refront/core';
+import { rejection, startTestApp, type TestApp } from '@refront/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged, TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
-import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
+import { demoValidator } from '../platform/contracts.js';
 import { ticketsModule } from '../tickets/module.js';
 import { timeTrackingModule } from './module.js';
 
-let h: Harness;
-const logged: TimeLogged[] = [];
+let app: TestApp;
 
 beforeAll(async () => {
-  h = await startHarness([ticketsModule, timeTrackingModule]);
-  await h.bus.as('audit').subscribe('audit', [on(TimeLogged, async (e) => void logged.push(e))]);
+  app = await startTestApp({ modules: [ticketsModule, timeTrackingModule], validator: demoValidator() });
 });
-afterAll(() => h?.stop());
+afterAll(() => app?.close());
 
 async function openTicket(tenant: string) {
-  const tickets = h.client(TicketsServiceDefinition, tenant);
+  const tickets = app.client(TicketsServiceDefinition, { tenant: tenant });
   const { customer } = await tickets.createCustomer({ name: 'C', hourlyRateMinor: 6_000, currency: 'EUR' });
   const { ticket } = await tickets.createTicket({ customerId: customer?.id ?? '', title: 'T' });
   return { tickets, ticketId: ticket?.id ?? '', customerId: customer?.id ?? '' };
@@ -26,7 +24,7 @@ async function openTicket(tenant: string) {
 describe('time tracking', () => {
   it('logs time on an open ticket and publishes TimeLogged with the customer', async () => {
     const { ticketId, customerId } = await openTicket('acme');
-    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const time = app.client(TimeTrackingServiceDefinition, { tenant: 'acme' });
     const { entry } = await time.logTime({
       ticketId,
       minutes: 90,
@@ -34,15 +32,16 @@ describe('time tracking', () => {
       workDate: '2026-11-02',
     });
     expect(entry).toMatchObject({ ticketId, customerId, minutes: 90, workDate: '2026-11-02' });
-    const event = await eventually(async () => logged.find((e) => e.entryId === entry?.id));
+    const { event, envelope } = await app.events.waitFor(TimeLogged, (e) => e.entryId === entry?.id);
     expect(event).toMatchObject({ ticketId, customerId, minutes: 90, workDate: '2026-11-02' });
+    expect([envelope.source, envelope.tenant]).toEqual(['time-tracking', 'acme']);
     const list = await time.listTimeEntries({ pageSize: 0, pageToken: '', ticketId, customerId: '' });
     expect(list.entries.map((e) => e.id)).toEqual([entry?.id]);
   });
 
   it('answers a retried LogTime (same idempotency key) with the first entry: one entry, one event', async () => {
     const { tickets, ticketId } = await openTicket('acme');
-    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const time = app.client(TimeTrackingServiceDefinition, { tenant: 'acme' });
     const request = { ticketId, minutes: 30, description: 'retried', workDate: '2026-11-03' };
     const first = await time.logTime(request, { idempotencyKey: `log-${ticketId}` });
     // The ticket is resolved before the retry arrives: the retry still gets the first answer.
@@ -55,14 +54,15 @@ describe('time tracking', () => {
       time.logTime({ ...request, minutes: 31 }, { idempotencyKey: `log-${ticketId}` }),
     );
     expect([other.status, other.reason]).toEqual(['FAILED_PRECONDITION', 'DATA_IDEMPOTENCY_KEY_REUSED']);
-    await eventually(async () => logged.find((e) => e.entryId === first.entry?.id));
-    expect(logged.filter((e) => e.ticketId === ticketId)).toHaveLength(1);
+    await app.events.waitFor(TimeLogged, (e) => e.entryId === first.entry?.id);
+    await app.settled();
+    expect(app.events.of(TimeLogged, (e) => e.ticketId === ticketId)).toHaveLength(1);
   });
 
   it('refuses a resolved ticket with FAILED_PRECONDITION and an unknown one with NOT_FOUND', async () => {
     const { tickets, ticketId } = await openTicket('acme');
     await tickets.resolveTicket({ id: ticketId, resolution: 'done' });
-    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const time = app.client(TimeTrackingServiceDefinition, { tenant: 'acme' });
     const resolved = await rejection(time.logTime({ ticketId, minutes: 5, description: '', workDate: '' }));
     expect([resolved.status, resolved.reason]).toEqual([
       'FAILED_PRECONDITION',
@@ -82,13 +82,13 @@ describe('time tracking', () => {
 
   it("cannot log time on another tenant's ticket", async () => {
     const { ticketId } = await openTicket('acme');
-    const other = h.client(TimeTrackingServiceDefinition, 'initech');
+    const other = app.client(TimeTrackingServiceDefinition, { tenant: 'initech' });
     const e = await rejection(other.logTime({ ticketId, minutes: 5, description: '', workDate: '' }));
     expect(e.status).toBe('NOT_FOUND');
   });
 
   it('lists every invalid field', async () => {
-    const time = h.client(TimeTrackingServiceDefinition, 'acme');
+    const time = app.client(TimeTrackingServiceDefinition, { tenant: 'acme' });
     const e = await rejection(
       time.logTime({ ticketId: '', minutes: 0, description: '', workDate: '2026-02' }),
     );

@@ -1,12 +1,5 @@
 import { invalidOption } from '@refront/core/transport';
-import type {
-  CallMatch,
-  EventMatch,
-  Fault,
-  FaultHandle,
-  FaultSchedule,
-  Faults,
-} from '../Faults.js';
+import type { CallMatch, EventMatch, Fault, FaultHandle, FaultSchedule, Faults } from '../Faults.js';
 
 /** One call as the faulty channel sees it. */
 export interface CallFacts {
@@ -32,7 +25,8 @@ interface Rule<F> {
 }
 
 function checkFault(fault: Fault, schedule: FaultSchedule): void {
-  if (fault.kind === 'delay' && !(fault.ms >= 0)) throw invalidOption(`delay ms must be >= 0, got ${fault.ms}`);
+  if (fault.kind === 'delay' && !(fault.ms >= 0))
+    throw invalidOption(`delay ms must be >= 0, got ${fault.ms}`);
   if (schedule.nth !== undefined && !(Number.isInteger(schedule.nth) && schedule.nth >= 1))
     throw invalidOption(`nth must be an integer >= 1, got ${schedule.nth}`);
   if (schedule.times !== undefined && !(schedule.times >= 0))

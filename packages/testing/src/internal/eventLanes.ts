@@ -85,7 +85,9 @@ export function inProcessLane(o: LaneOptions): EventLane {
  * One RabbitMQ bus per service (as the distributed topology has) on a namespace of its own, so
  * tests running at once never share a queue; at close, the app's queues and exchanges are deleted.
  */
-export function rabbitmqLane(o: LaneOptions & { readonly url: string; readonly namespace: string }): EventLane {
+export function rabbitmqLane(
+  o: LaneOptions & { readonly url: string; readonly namespace: string },
+): EventLane {
   const buses = new Map<string, Promise<AmqpEventBus>>();
   const book = new GroupBook();
   const types = new Set<string>();
@@ -145,7 +147,8 @@ export function rabbitmqLane(o: LaneOptions & { readonly url: string; readonly n
     groups: () => [...book.delays.keys()],
     async close() {
       const all = await Promise.allSettled([...buses.values()]);
-      for (const r of all) if (r.status === 'fulfilled') await r.value.close({ signal: AbortSignal.timeout(5_000) });
+      for (const r of all)
+        if (r.status === 'fulfilled') await r.value.close({ signal: AbortSignal.timeout(5_000) });
       const conn = await connect(o.url);
       try {
         const ch = await conn.createChannel();

@@ -1,7 +1,7 @@
 import type { EventBus, EventHandler, MessageType } from '@refront/core';
-import { encodeEvent, type EventBinding, type EventEnvelope } from '@refront/core/transport';
-import { TestingErrors } from '../errors.js';
+import { type EventBinding, type EventEnvelope, encodeEvent } from '@refront/core/transport';
 import type { EventRecorder } from '../EventCapture.js';
+import { TestingErrors } from '../errors.js';
 import { delay } from './delay.js';
 import type { FaultTable } from './FaultTable.js';
 
@@ -30,7 +30,10 @@ async function publishThrough(
     case 'fail':
       throw (
         fault.error ??
-        TestingErrors.INJECTED_FAULT.with({ unprocessed: true }, `publish of ${envelope.type} by ${envelope.source}`)
+        TestingErrors.INJECTED_FAULT.with(
+          { unprocessed: true },
+          `publish of ${envelope.type} by ${envelope.source}`,
+        )
       );
   }
 }
@@ -69,11 +72,16 @@ function faultyHandler<T>(
  * `inner` as one module (`source`) uses it: what it publishes is captured and goes through the
  * table's publish faults; what its groups consume goes through the delivery faults.
  */
-export function faultyBus(inner: EventBus, source: string, faults: FaultTable, events: EventRecorder): EventBus {
+export function faultyBus(
+  inner: EventBus,
+  source: string,
+  faults: FaultTable,
+  events: EventRecorder,
+): EventBus {
   const raw = (envelope: EventEnvelope, body: Uint8Array, signal?: AbortSignal): Promise<void> =>
-    publishThrough(faults, envelope, () => inner.publishRaw(envelope, body, signal ? { signal } : undefined)).then(
-      () => events.record(envelope, body),
-    );
+    publishThrough(faults, envelope, () =>
+      inner.publishRaw(envelope, body, signal ? { signal } : undefined),
+    ).then(() => events.record(envelope, body));
   return {
     async publish(type, event, options) {
       options?.signal?.throwIfAborted();
@@ -97,7 +105,10 @@ export function faultyBus(inner: EventBus, source: string, faults: FaultTable, e
       inner.subscribe(
         group,
         // biome-ignore lint/suspicious/noExplicitAny: each binding carries its own event type
-        bindings.map((b: EventBinding<any>) => ({ type: b.type, handler: faultyHandler(faults, group, b.type, b.handler) })),
+        bindings.map((b: EventBinding<any>) => ({
+          type: b.type,
+          handler: faultyHandler(faults, group, b.type, b.handler),
+        })),
         options,
       ),
     close: () => inner.close(),

@@ -1,9 +1,9 @@
-import { type Channel, CoreErrors } from '@refront/core';
 import type { Call } from '@refront/core';
+import { type Channel, CoreErrors } from '@refront/core';
 import type { ClientMethod } from '@refront/core/transport';
 import { TestingErrors } from '../errors.js';
-import type { FaultTable } from './FaultTable.js';
 import { delay } from './delay.js';
+import type { FaultTable } from './FaultTable.js';
 
 /** Waits like a call whose request was lost: until its deadline passes or its signal aborts. */
 function lost(call: Call<unknown>): Promise<never> {
@@ -48,7 +48,10 @@ export function faultyChannel(inner: Channel, caller: string, faults: FaultTable
         case 'fail':
           throw (
             fault.error ??
-            TestingErrors.INJECTED_FAULT.with({ unprocessed: true }, `call ${method.info.path} from ${caller}`)
+            TestingErrors.INJECTED_FAULT.with(
+              { unprocessed: true },
+              `call ${method.info.path} from ${caller}`,
+            )
           );
       }
     },

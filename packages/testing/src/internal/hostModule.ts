@@ -52,7 +52,11 @@ export async function hostModule(m: ServiceModule, lanes: ModuleLanes): Promise<
     server,
     channel,
     client: (definition) =>
-      createClient(definition, channel, { caller: m.name, metrics, interceptors: [policyInterceptor(policy)] }),
+      createClient(definition, channel, {
+        caller: m.name,
+        metrics,
+        interceptors: [policyInterceptor(policy)],
+      }),
     bus,
     db,
     outbox,

@@ -1,5 +1,5 @@
-import { setupTracing, type TracingHandle } from '@refront/core';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { setupTracing, type TracingHandle } from '@refront/core';
 
 interface Shared {
   readonly exporter: InMemorySpanExporter;
@@ -11,7 +11,10 @@ interface Shared {
 let shared: Shared | undefined;
 
 /** The process's in-memory exporter, registered on first use; `release` shuts it down after the last user. */
-export async function acquireTracing(): Promise<{ exporter: InMemorySpanExporter; release(): Promise<void> }> {
+export async function acquireTracing(): Promise<{
+  exporter: InMemorySpanExporter;
+  release(): Promise<void>;
+}> {
   if (!shared) {
     const exporter = new InMemorySpanExporter();
     shared = {

@@ -6,11 +6,7 @@
  */
 import { on, RefrontError } from '@refront/core';
 import type { ServiceModule as DataServiceModule } from '@refront/data';
-import {
-  EchoServiceDefinition,
-  OtherThingHappened,
-  ThingHappened,
-} from '@refront/test-contracts';
+import { EchoServiceDefinition, OtherThingHappened, ThingHappened } from '@refront/test-contracts';
 
 /** How many times each handler ran. */
 export interface Counts {
@@ -41,7 +37,11 @@ export function echoModule(): { module: DataServiceModule; counts: Counts } {
         },
         async fail(request) {
           counts.fail++;
-          throw new RefrontError('UNAVAILABLE', request.reason || 'ECHO_FAILED', request.message || 'asked to fail');
+          throw new RefrontError(
+            'UNAVAILABLE',
+            request.reason || 'ECHO_FAILED',
+            request.message || 'asked to fail',
+          );
         },
       });
     },
@@ -56,7 +56,9 @@ export const SINK_RETRY_DELAYS_MS = [1_000, 5_000] as const;
 export const sinkModule: DataServiceModule = {
   name: 'sink',
   events: { publishes: [], consumes: [ThingHappened, OtherThingHappened] },
-  migrations: [{ version: 1, name: 'things', sql: 'create table things (id text not null, note text not null)' }],
+  migrations: [
+    { version: 1, name: 'things', sql: 'create table things (id text not null, note text not null)' },
+  ],
   callers: {},
   async register({ bus, db, client }) {
     const echo = client(EchoServiceDefinition);

@@ -9,9 +9,7 @@ import {
   createService,
   type InProcessEventBus,
   type InProcessNetwork,
-  isRefrontError,
   type MetricsRegistry,
-  type RefrontError,
   runWithContext,
   type ServiceDefinition,
 } from '@refront/core';
@@ -81,23 +79,5 @@ export async function startHarness(
   };
 }
 
-/** Waits until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The RefrontError `p` rejects with; fails the test when it resolves or rejects with anything else. */
-export async function rejection(p: Promise<unknown>): Promise<RefrontError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRefrontError(error)) throw new Error(`expected a RefrontError, got ${String(error)}`);
-  return error;
-}
+/** The kit's waits and error assertions, for the tests that use this harness. */
+export { eventually, rejection } from '@refront/testing';
