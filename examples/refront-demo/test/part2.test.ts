@@ -101,7 +101,7 @@ describe('ai', () => {
     const classified = await eventually(async () => {
       const res = await http('GET', `/v1/tickets/${id}`, { token });
       return res.body.category ? res.body : undefined;
-    }, 10_000);
+    }, { timeoutMs: 10_000 });
     expect(classified.category).toBe('account');
     expect(classified.summary).toBe(
       'My account was locked after three failed logins and I need access for a meeting today.',

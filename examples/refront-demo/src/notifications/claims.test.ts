@@ -91,7 +91,7 @@ describe.runIf(ready)('two notifications instances on one PostgreSQL database', 
             [tenant],
           );
           return rows[0]?.n === events.length ? true : undefined;
-        }, 20_000);
+        }, { timeoutMs: 20_000 });
       } finally {
         await db.close();
       }
