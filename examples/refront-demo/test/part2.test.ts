@@ -98,10 +98,13 @@ describe('ai', () => {
       'Locked out after too many login attempts',
       'Hi. My account was locked after three failed logins and I need access for a meeting today. Thanks.',
     );
-    const classified = await eventually(async () => {
-      const res = await http('GET', `/v1/tickets/${id}`, { token });
-      return res.body.category ? res.body : undefined;
-    }, { timeoutMs: 10_000 });
+    const classified = await eventually(
+      async () => {
+        const res = await http('GET', `/v1/tickets/${id}`, { token });
+        return res.body.category ? res.body : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(classified.category).toBe('account');
     expect(classified.summary).toBe(
       'My account was locked after three failed logins and I need access for a meeting today.',

@@ -85,13 +85,16 @@ describe.runIf(ready)('two notifications instances on one PostgreSQL database', 
       );
       const db = await openDatabase({ schema: 'notifications', url: url.toString(), poolSize: 1 });
       try {
-        await eventually(async () => {
-          const { rows } = await db.query<{ n: number }>(
-            `select count(*)::int as n from notifications where tenant_id = $1 and status = 'sent'`,
-            [tenant],
-          );
-          return rows[0]?.n === events.length ? true : undefined;
-        }, { timeoutMs: 20_000 });
+        await eventually(
+          async () => {
+            const { rows } = await db.query<{ n: number }>(
+              `select count(*)::int as n from notifications where tenant_id = $1 and status = 'sent'`,
+              [tenant],
+            );
+            return rows[0]?.n === events.length ? true : undefined;
+          },
+          { timeoutMs: 20_000 },
+        );
       } finally {
         await db.close();
       }
