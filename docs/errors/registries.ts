@@ -4,6 +4,7 @@ import { DataErrors } from '@refront/data';
 import { DiscoveryErrors } from '@refront/discovery';
 import { ResilienceErrors } from '@refront/resilience';
 import { RpcErrors } from '@refront/rpc';
+import { TestingErrors } from '@refront/testing';
 import { AmqpErrors } from '@refront/transport-amqp';
 import { GrpcErrors } from '@refront/transport-grpc';
 import { MuxErrors } from '@refront/transport-mux';
@@ -31,4 +32,5 @@ export const REGISTRIES: readonly PackageErrors[] = [
   { name: '@refront/transport-grpc', errors: GrpcErrors },
   { name: '@refront/transport-mux', errors: MuxErrors },
   { name: '@refront/transport-amqp', errors: AmqpErrors },
+  { name: '@refront/testing', errors: TestingErrors },
 ];

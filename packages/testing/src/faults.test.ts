@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import { EchoServiceDefinition, OtherThingHappened, ThingHappened } from '@refront/test-contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
 import { rejection } from './rejection.js';
 import { startTestApp } from './startTestApp.js';
 import { echoRows, sinkRows } from './testing/count.js';
 import { echoModule, sinkModule } from './testing/modules.js';
 
-let embedded: EmbeddedPostgres;
-beforeAll(async () => {
-  embedded = await createEmbeddedPostgres();
-});
-afterAll(async () => {
-  await embedded?.close();
-});
+// PostgreSQL when it answers (a fresh database per app), else PGlite: the lanes under test are in-process either way.
+const database = 'auto';
 
 const start = (echo = echoModule()) =>
-  startTestApp({ modules: [echo.module, sinkModule], embedded, tracing: false }).then((app) => ({
+  startTestApp({ modules: [echo.module, sinkModule], database, tracing: false }).then((app) => ({
     app,
     counts: echo.counts,
   }));
