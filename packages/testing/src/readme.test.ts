@@ -16,7 +16,7 @@ const echo: ServiceModule = {
           await tx.query('insert into echoes (message) values ($1)', [message]);
           await outbox.add(tx, ThingHappened, { id: message });
         });
-        return { message, payload: new Uint8Array(), seen: {} };
+        return { message };
       },
       async sleep() {
         return { aborted: false };
