@@ -44,7 +44,7 @@ const SOURCE = /\.(c|m)?(t|j)sx?$/;
 const IGNORED = /(^|\/)(node_modules|dist|\.tsbuild)\//;
 /** Workspaces that are tools as a whole (benchmarks compare against peers kept in devDependencies). */
 const DEV_WORKSPACES = new Set(['bench']);
-/** Files that only build, test or benchmark: they may use devDependencies. */
+/** Files that only build, test or benchmark (by their path inside the workspace, so a workspace named `testing` is not all dev): they may use devDependencies. */
 const DEV_FILE = /(\.test\.|(^|\/)(test|testing|scripts)\/|tsup\.config\.|vitest\.)/;
 const IMPORT =
   /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]|(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -104,7 +104,10 @@ describe.each(workspaces)('workspace %s', (ws) => {
     const undeclared = imports
       .filter((i) => !isRelative(i.specifier) && !isBuiltin(i.specifier))
       .filter(
-        (i) => !(DEV_WORKSPACES.has(ws) || DEV_FILE.test(i.file) ? dev : own).has(packageOf(i.specifier)),
+        (i) =>
+          !(DEV_WORKSPACES.has(ws) || DEV_FILE.test(relative(ws, i.file)) ? dev : own).has(
+            packageOf(i.specifier),
+          ),
       )
       .map((i) => `${i.file}: ${i.specifier}`);
     expect(undeclared, undeclared.join('\n')).toEqual([]);

@@ -173,7 +173,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     onDeadLetter: deadLetters.record,
   };
   const lane: EventLane = amqpUrl
-    ? rabbitmqLane({ ...laneOptions, url: amqpUrl, namespace: `rt${randomBytes(5).toString('hex')}` })
+    ? await rabbitmqLane({ ...laneOptions, url: amqpUrl, namespace: `rt${randomBytes(5).toString('hex')}` })
     : inProcessLane(laneOptions);
   const network = createInProcessNetwork();
   const databases = new Map<string, Database>();

@@ -1,8 +1,24 @@
 import type { EventBus, InProcessEventBus, Logger, MessageValidator, MetricsRegistry } from '@refront/core';
 import { createInProcessEventBus } from '@refront/core';
 import { DEFAULT_RETRY_DELAYS_MS, type DeadLetter } from '@refront/core/transport';
-import { type AmqpEventBus, createAmqpEventBus, topologyNames } from '@refront/transport-amqp';
-import { connect } from 'amqplib';
+import type { AmqpEventBus } from '@refront/transport-amqp';
+import { TestingErrors } from '../errors.js';
+
+/**
+ * The RabbitMQ pieces, loaded only when an app asks for the broker: `@refront/transport-amqp` and
+ * `amqplib` are optional peers, so an in-process-only user installs neither.
+ */
+async function loadAmqp() {
+  try {
+    const [transport, amqplib] = await Promise.all([import('@refront/transport-amqp'), import('amqplib')]);
+    return { ...transport, connect: amqplib.connect };
+  } catch (e: unknown) {
+    throw TestingErrors.INFRA_MISSING.with(
+      { cause: e },
+      "broker 'rabbitmq' needs the optional peers @refront/transport-amqp and amqplib: npm install --save-dev @refront/transport-amqp amqplib",
+    );
+  }
+}
 
 /** The event bus of one app, as each module (or the test, publishing as someone) sees it. */
 export interface EventLane {
@@ -85,9 +101,10 @@ export function inProcessLane(o: LaneOptions): EventLane {
  * One RabbitMQ bus per service (as the distributed topology has) on a namespace of its own, so
  * tests running at once never share a queue; at close, the app's queues and exchanges are deleted.
  */
-export function rabbitmqLane(
+export async function rabbitmqLane(
   o: LaneOptions & { readonly url: string; readonly namespace: string },
-): EventLane {
+): Promise<EventLane> {
+  const { createAmqpEventBus, topologyNames, connect } = await loadAmqp();
   const buses = new Map<string, Promise<AmqpEventBus>>();
   const book = new GroupBook();
   const types = new Set<string>();
