@@ -26,6 +26,7 @@ export default defineConfig({
       'packages/transport-amqp',
       'packages/validate',
       'packages/conformance',
+      'packages/console',
       'examples/refront-demo',
       'deploy',
       'docs',
