@@ -42,8 +42,11 @@ export interface ConsoleOptions {
   readonly deadLetters?: DeadLetterSource;
   /** Decodes an event body for the Dead letters view (from the contract); JSON bodies need none. */
   readonly decodeBody?: (type: string, contentType: string, body: Uint8Array) => unknown;
-  /** Processes whose `/readyz` and `/metrics` the Services view reads. */
-  readonly services?: readonly ConsoleServiceTarget[];
+  /**
+   * Processes whose `/readyz` and `/metrics` the Services view reads, or a function that says
+   * which at each look (their ops ports may be known only once they started).
+   */
+  readonly services?: readonly ConsoleServiceTarget[] | (() => readonly ConsoleServiceTarget[]);
   readonly logger?: Logger;
 }
 
@@ -195,7 +198,7 @@ function buildApp(options: ConsoleOptions, store: TraceStore, token: string | un
   });
 
   app.get('/api/services', async () => {
-    const targets = options.services ?? [];
+    const targets = typeof options.services === 'function' ? options.services() : (options.services ?? []);
     return { services: await Promise.all(targets.map((t) => probe(t))) };
   });
 
