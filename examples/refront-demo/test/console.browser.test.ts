@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../src/ai/localProvider.js';
 import type { AiProvider } from '../src/ai/provider.js';
@@ -61,7 +61,7 @@ async function switchableProvider(): Promise<{ provider: AiProvider; setDown(dow
 
 describe.skipIf(!chromiumAvailable())('the console in a browser (monolith)', () => {
   let platform: Platform;
-  let browser: Browser;
+  let browser: BrowserContext;
   let page: Page;
   let ai: Awaited<ReturnType<typeof switchableProvider>>;
   let token: string;
@@ -87,9 +87,11 @@ describe.skipIf(!chromiumAvailable())('the console in a browser (monolith)', () 
   });
 
   beforeAll(async () => {
-    browser = await chromium.launch({
+    // A fresh profile each run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
       executablePath: CHROMIUM,
       headless: true,
+      viewport: { width: 1400, height: 900 },
       args: [
         '--headless',
         '--no-sandbox',
@@ -99,10 +101,9 @@ describe.skipIf(!chromiumAvailable())('the console in a browser (monolith)', () 
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        `--user-data-dir=${mkdtempSync(join(tmpdir(), 'refront-chromium-'))}`,
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page = browser.pages()[0] ?? (await browser.newPage());
   });
 
   afterAll(async () => {
@@ -151,6 +152,10 @@ describe.skipIf(!chromiumAvailable())('the console in a browser (monolith)', () 
       .locator('.span-row')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds).toEqual(expect.arrayContaining(['server', 'client', 'consumer']));
+    // The root is the gateway's HTTP span of the request that created the ticket.
+    const root = waterfall.locator('.span-row').first();
+    expect(await root.getAttribute('data-kind')).toBe('server');
+    expect(await root.textContent()).toContain('POST /v1/tickets');
     await waterfall.locator('.span-row[data-service=tickets][data-kind=server]').first().click();
     const details = page.locator('[data-testid=span-details]');
     await expect.poll(() => details.textContent()).toContain(ticketId);

@@ -18,16 +18,21 @@ describe('redRows', () => {
       'event_type',
       'status',
     ]);
-    ev.observe({ group: 'ai', event_type: 'refront.tickets.v1.TicketCreated', status: 'OK' }, 0.01);
+    const event = { group: 'ai', event_type: 'refront.tickets.v1.TicketCreated' };
+    ev.observe({ ...event, status: 'ack' }, 0.01);
+    ev.observe({ ...event, status: 'retry' }, 0.01);
+    ev.observe({ ...event, status: 'dead' }, 0.01);
+    ev.observe({ ...event, status: 'ack' }, 0.01);
     const rows = redRows(await registry.metrics());
     expect(rows).toHaveLength(2);
-    const [event, call] = rows;
-    expect(event).toMatchObject({
+    const [handled, call] = rows;
+    expect(handled).toMatchObject({
       kind: 'event',
       scope: 'ai',
       name: 'refront.tickets.v1.TicketCreated',
-      count: 1,
-      errors: 0,
+      // ack is a success; retry and dead are errors.
+      count: 4,
+      errors: 2,
     });
     expect(call).toMatchObject({
       kind: 'rpc',

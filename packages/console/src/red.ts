@@ -8,7 +8,7 @@ export interface RedRow {
   readonly name: string;
   /** Runs seen since the process started. */
   readonly count: number;
-  /** Runs that did not end `OK`. */
+  /** Runs that did not succeed (a call not `OK`; an event `retry` or `dead`, not `ack`). */
   readonly errors: number;
   /** Mean duration in ms. */
   readonly meanMs: number;
@@ -22,6 +22,9 @@ const FAMILIES = {
 } as const;
 
 type Family = keyof typeof FAMILIES;
+
+/** The statuses of a success: `OK` for a served call, `ack` for a handled event. */
+const SUCCESS = new Set(['OK', 'ack']);
 
 interface Acc {
   count: number;
@@ -57,7 +60,7 @@ export function redRows(exposition: string): RedRow[] {
     const part = m[2];
     if (part === 'count') {
       row.acc.count += sample.value;
-      if (sample.labels.status !== 'OK') row.acc.errors += sample.value;
+      if (!SUCCESS.has(sample.labels.status ?? '')) row.acc.errors += sample.value;
     } else if (part === 'sum') {
       row.acc.sum += sample.value;
     } else {
