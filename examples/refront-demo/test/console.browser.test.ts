@@ -17,6 +17,7 @@ import { createLocalProvider } from '../src/ai/localProvider.js';
 import type { AiProvider } from '../src/ai/provider.js';
 import { settle } from '../src/platform/settle.js';
 import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
+import { walk } from '../src/walk.js';
 import { devToken, http } from './http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -208,4 +209,30 @@ describe.skipIf(!chromiumAvailable())('the console in a browser (monolith)', () 
     expect(classified.body.category).toBe('billing');
     expect(platform.bus.deadLetters('ai')).toEqual([]);
   }, 90_000);
+
+  it("ends the demo's walk with a link that opens the trace of its first ticket", async () => {
+    const lines: string[] = [];
+    const result = await walk({
+      baseUrl: platform.gatewayUrl,
+      print: (line) => lines.push(line),
+      settle: () => settle(platform),
+      traceUrl: (traceId) => `${consoleUrl}/#/traces/${traceId}`,
+    });
+    await platform.flushTraces();
+    const link = `${consoleUrl}/#/traces/${result.firstTicketTraceId}`;
+    expect(lines.at(-1)).toBe(`12. The first ticket's journey, traced: ${link}`);
+
+    await page.goto(link);
+    const waterfall = page.locator('[data-testid=waterfall]');
+    await waterfall.waitFor();
+    const services = async () =>
+      waterfall.locator('.span-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
+    await expect
+      .poll(services, { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(['ai', 'notifications', 'reporting', 'tickets']));
+    await waterfall.locator('.span-row[data-service=tickets][data-kind=server]').first().click();
+    await expect
+      .poll(() => page.locator('[data-testid=span-details]').textContent())
+      .toContain(result.ticketIds[0]);
+  }, 120_000);
 });
