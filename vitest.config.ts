@@ -27,6 +27,7 @@ export default defineConfig({
       'packages/testing',
       'packages/validate',
       'packages/conformance',
+      'packages/console',
       'examples/refront-demo',
       'deploy',
       'docs',

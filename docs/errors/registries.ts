@@ -1,3 +1,4 @@
+import { ConsoleErrors } from '@refront/console';
 import { CoreErrors } from '@refront/core';
 import type { ErrorFactory } from '@refront/core/transport';
 import { DataErrors } from '@refront/data';
@@ -33,4 +34,5 @@ export const REGISTRIES: readonly PackageErrors[] = [
   { name: '@refront/transport-mux', errors: MuxErrors },
   { name: '@refront/transport-amqp', errors: AmqpErrors },
   { name: '@refront/testing', errors: TestingErrors },
+  { name: '@refront/console', errors: ConsoleErrors },
 ];

@@ -26,23 +26,36 @@ const platform = await startPlatform({
   databaseUrl: process.env.DATABASE_URL || undefined,
   dataDir: process.env.DATA_DIR || undefined,
   handleSignals: true,
+  console:
+    process.env.REFRONT_CONSOLE === '0'
+      ? undefined
+      : {
+          port: portFromEnv('CONSOLE_PORT', 4318),
+          token: process.env.REFRONT_CONSOLE_TOKEN || undefined,
+          development: process.env.NODE_ENV !== 'production',
+        },
 }).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`The demo could not start: ${message}`);
   if (/EADDRINUSE/.test(message))
-    console.error('A port is taken: set GATEWAY_PORT and OPS_PORT to free ones.');
+    console.error('A port is taken: set GATEWAY_PORT, OPS_PORT and CONSOLE_PORT to free ones.');
   process.exit(1);
 });
 
 console.log(
   `Refront demo: modular monolith ready in ${platform.readyMs.toFixed(0)} ms ` +
-    `(gateway, ${PLATFORM_MODULES.map((m) => m.name).join(', ')}; in-process transport, embedded PostgreSQL)\n`,
+    `(gateway, ${PLATFORM_MODULES.map((m) => m.name).join(', ')}; in-process transport, embedded PostgreSQL)`,
 );
+const consoleUrl = platform.console?.url;
+if (consoleUrl) console.log(`Console: ${consoleUrl}  (traces, services, dead letters)`);
+console.log('');
 const result = await walk({
   baseUrl: platform.gatewayUrl,
   print: (line) => console.log(line),
   settle: () => settle(platform),
+  ...(consoleUrl ? { traceUrl: (traceId: string) => `${consoleUrl}/#/traces/${traceId}` } : {}),
 });
+await platform.flushTraces();
 console.log(
   `\nWalk done: ${result.ticketIds.length} tickets, invoice total ${(result.totalMinor / 100).toFixed(2)}.`,
 );

@@ -13,6 +13,8 @@ export interface WalkResult {
   readonly totalMinutes: number;
   /** Trace ids the gateway returned, one per request, in order. */
   readonly traceIds: readonly string[];
+  /** The trace id of the first ticket's creation (`POST /v1/tickets`), from the gateway's `traceparent`. */
+  readonly firstTicketTraceId: string | undefined;
   /** What the AI service made of each ticket, in ticket order. */
   readonly classifications: readonly {
     readonly ticketId: string;
@@ -46,6 +48,11 @@ export interface WalkOptions {
   readonly settle: () => Promise<void>;
   /** Tenant to act as. @default 'acme' */
   readonly tenant?: string;
+  /**
+   * Where a trace can be seen (the console's page of a trace id); when set, the walk ends with
+   * the link to the trace of its first ticket's creation.
+   */
+  readonly traceUrl?: (traceId: string) => string;
 }
 
 /** A JSON HTTP response. */
@@ -155,9 +162,16 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
     ['Add single sign-on with Okta', 'We would like our staff to log in with Okta.', 'low'],
   ];
   const ticketIds: string[] = [];
+  let firstTicketTraceId: string | undefined;
   for (const [title, description, priority] of titles) {
-    const t = (await call('POST', '/v1/tickets', { customerId: customer.id, title, description, priority }))
-      .body;
+    const created = await call('POST', '/v1/tickets', {
+      customerId: customer.id,
+      title,
+      description,
+      priority,
+    });
+    const t = created.body;
+    if (ticketIds.length === 0) firstTicketTraceId = created.traceId;
     ticketIds.push(t.id);
     print(`   POST /v1/tickets → ${t.id.slice(0, 8)} [${t.priority}] ${t.title}`);
   }
@@ -305,9 +319,14 @@ export async function walk(options: WalkOptions): Promise<WalkResult> {
       .join(', ')}; resolved ${tickets.resolvedTickets}`,
   );
 
+  if (options.traceUrl && firstTicketTraceId) {
+    print(`12. The first ticket's journey, traced: ${options.traceUrl(firstTicketTraceId)}`);
+  }
+
   return {
     tenant,
     customerId: customer.id,
+    firstTicketTraceId,
     ticketIds,
     invoiceId: invoice.id,
     totalMinor: invoice.totalMinor,

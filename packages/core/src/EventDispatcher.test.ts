@@ -221,12 +221,14 @@ describe('event dispatcher: tracing', () => {
       await new Promise(() => {});
     }, 20);
     const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
-    const outcome = await d.dispatch(envelope({ traceparent }), body, 2, 5);
+    const outcome = await d.dispatch(envelope({ traceparent, tenant: 'acme', key: 'ticket-7' }), body, 2, 5);
     expect(errorOf(outcome).status).toBe('DEADLINE_EXCEEDED');
     expect(traceId).toBe('a'.repeat(32));
     const span = exporter.getFinishedSpans().find((s) => s.name === 'billing process');
     expect(span?.parentSpanContext?.spanId).toBe('b'.repeat(16));
     expect(span?.attributes['refront.event.attempt']).toBe(2);
+    expect(span?.attributes['refront.tenant']).toBe('acme');
+    expect(span?.attributes['refront.event.key']).toBe('ticket-7');
     expect(span?.status.message).toBe('DEADLINE_EXCEEDED CORE_DEADLINE_EXCEEDED');
   });
 });

@@ -185,6 +185,9 @@ export class EventDispatcher {
         'messaging.message.id': envelope.id,
         'refront.event.type': envelope.type,
         'refront.event.attempt': attempt,
+        // What a trace is searched by: the tenant, and the event's key (the id of what it is about).
+        ...(envelope.tenant ? { 'refront.tenant': envelope.tenant } : {}),
+        ...(envelope.key ? { 'refront.event.key': envelope.key } : {}),
       },
     });
     ctx.span = span;

@@ -322,6 +322,32 @@ describe('in-process event bus', () => {
     await until(() => handled === 1);
     expect(b.deadLetters('fixable')).toHaveLength(0);
   });
+
+  it('discards a dead letter: it leaves the store and is never handled', async () => {
+    await using b = bus();
+    let runs = 0;
+    await b.subscribe(
+      'hopeless',
+      [
+        on(ThingHappened, async () => {
+          runs++;
+          throw new Error('never');
+        }),
+      ],
+      { retryDelaysMs: [] },
+    );
+    const env = await b.publish(ThingHappened, { id: 'd1' });
+    await until(() => b.deadLetters('hopeless').length === 1);
+    b.discard('hopeless', env.id);
+    expect(b.deadLetters('hopeless')).toEqual([]);
+    expect(() => b.replay('hopeless', env.id)).toThrow(
+      expect.objectContaining({ reason: 'CORE_DEAD_LETTER_NOT_FOUND' }),
+    );
+    expect(() => b.discard('hopeless', env.id)).toThrow(
+      expect.objectContaining({ reason: 'CORE_DEAD_LETTER_NOT_FOUND' }),
+    );
+    expect(runs).toBe(1);
+  });
 });
 
 describe('in-process event bus: tracing', () => {

@@ -293,6 +293,16 @@ export class InProcessEventBus implements EventBus {
     g.pump();
   }
 
+  /**
+   * Drops a dead letter for good (it was handled by hand, or is not worth handling).
+   * @throws RefrontError NOT_FOUND when no dead letter has that event id in that group.
+   */
+  discard(group: string, eventId: string): void {
+    const i = this.dead.findIndex((d) => d.group === group && d.envelope.id === eventId);
+    if (i < 0) throw CoreErrors.DEAD_LETTER_NOT_FOUND(eventId, group);
+    this.dead.splice(i, 1);
+  }
+
   /** @internal */
   deadLetter(d: DeadLetter): void {
     this.dead.push(d);

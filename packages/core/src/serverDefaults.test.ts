@@ -53,6 +53,7 @@ describe('the default server chain', () => {
       const [span] = exporter.getFinishedSpans();
       expect(span).toMatchObject({ kind: SpanKind.SERVER, name: `${EchoServiceDefinition.fullName}/Echo` });
       expect(span!.spanContext().traceId).toBe(TRACE_ID);
+      expect(span!.attributes['refront.tenant']).toBe('acme');
       expect(await metrics.metrics()).toMatch(
         /refront_rpc_server_duration_seconds_count\{[^}]*rpc_method="Echo"[^}]*status="OK"[^}]*\} 1/,
       );

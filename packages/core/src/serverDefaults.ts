@@ -275,6 +275,7 @@ export function serveWithDefaults(options: ServerDefaultsOptions): ServeWithDefa
       attributes: facts.attributes,
     });
     ctx.span = span;
+    if (ctx.tenant !== undefined && span.isRecording()) span.setAttribute('refront.tenant', ctx.tenant);
     const served = new Served(
       ctx,
       call,

@@ -10,7 +10,7 @@ export interface TracingOptions {
   readonly exporter?: SpanExporter;
   /** Export each span at once instead of in batches (tests). @default false */
   readonly simple?: boolean;
-  /** The environment. @default process.env */
+  /** The environment (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -40,7 +40,16 @@ export async function setupTracing(options: TracingOptions): Promise<TracingHand
   let exporter = options.exporter;
   if (!exporter && env.OTEL_EXPORTER_OTLP_ENDPOINT) {
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-    exporter = new OTLPTraceExporter();
+    // The exporter reads process.env itself; an `env` of the caller's says where, as the spec
+    // does: the traces endpoint as is, else the base endpoint + /v1/traces.
+    exporter =
+      env === process.env
+        ? new OTLPTraceExporter()
+        : new OTLPTraceExporter({
+            url:
+              env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+              `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`,
+          });
   }
   if (!exporter) {
     return { enabled: false, flush: async () => {}, shutdown: async () => {} };

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { createConsole, type RefrontConsole } from '@refront/console';
 import {
   createInProcessEventBus,
   createInProcessNetwork,
@@ -7,8 +9,12 @@ import {
   type InProcessEventBus,
   type InProcessNetwork,
   type Logger,
+  type MessageType,
   type Service,
+  setupTracing,
+  type TracingHandle,
 } from '@refront/core';
+import { decodeEventBody } from '@refront/core/transport';
 import { createEmbeddedPostgres, type Outbox } from '@refront/data';
 import { aiModule, createAiModule } from '../ai/module.js';
 import type { AiProvider } from '../ai/provider.js';
@@ -60,6 +66,21 @@ export interface PlatformOptions {
    * AI_BASE_URL is set (AI_MODEL, AI_API_KEY), else the local model (no network)
    */
   readonly aiProvider?: AiProvider;
+  /**
+   * Serve the Refront console (traces, services, dead letters) and export every span to it
+   * (OTLP/HTTP), unless OTEL_EXPORTER_OTLP_ENDPOINT sends them elsewhere. @default off
+   */
+  readonly console?: PlatformConsoleOptions;
+}
+
+/** The console of the monolith (see {@link PlatformOptions.console}). */
+export interface PlatformConsoleOptions {
+  /** Port; 0 picks a free one. @default 4318 */
+  readonly port?: number;
+  /** Its bearer token; required unless `development`. */
+  readonly token?: string | undefined;
+  /** A laptop: no token needed. @default true */
+  readonly development?: boolean;
 }
 
 /** The running modular monolith. */
@@ -73,6 +94,10 @@ export interface Platform {
   readonly bus: InProcessEventBus;
   /** Every module's outbox. */
   readonly outboxes: readonly Outbox[];
+  /** The console, when enabled. */
+  readonly console: RefrontConsole | undefined;
+  /** Exports the spans ended so far (to the console); resolves once sent. */
+  flushTraces(): Promise<void>;
   /** Milliseconds from the call to ready. */
   readonly readyMs: number;
   /** Drains and stops everything. */
@@ -97,6 +122,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     handleSignals: options.handleSignals ?? false,
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
   });
+  const { console: consoleServer, tracing } = await startConsole(service, options, () => bus);
   const network = createInProcessNetwork();
   const bus = createInProcessEventBus({
     service: 'refront-demo',
@@ -147,7 +173,67 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     network,
     bus,
     outboxes,
+    console: consoleServer,
+    flushTraces: () => tracing?.flush() ?? Promise.resolve(),
     readyMs: performance.now() - started,
     stop: () => service.stop('platform stop'),
   };
+}
+
+/**
+ * Starts the console first (the tracing SDK needs its address), then the OpenTelemetry SDK that
+ * exports to it; both close with the platform, after everything that makes spans.
+ */
+async function startConsole(
+  service: Service<unknown>,
+  options: PlatformOptions,
+  bus: () => InProcessEventBus,
+): Promise<{ console: RefrontConsole | undefined; tracing: TracingHandle | undefined }> {
+  if (!options.console) return { console: undefined, tracing: undefined };
+  // The Dead letters view shows each body decoded from its contract.
+  const eventTypes = new Map<string, MessageType<unknown>>();
+  for (const m of PLATFORM_MODULES) {
+    for (const t of [...(m.events?.publishes ?? []), ...(m.events?.consumes ?? [])]) {
+      eventTypes.set(t.$type, t as MessageType<unknown>);
+    }
+  }
+  const console = createConsole({
+    enabled: true,
+    development: options.console.development ?? true,
+    token: options.console.token,
+    port: options.console.port ?? 4318,
+    logger: service.logger.child({ service: 'console' }),
+    deadLetters: {
+      list: async (group) => bus().deadLetters(group),
+      replay: async (group, eventId) => bus().replay(group, eventId),
+      discard: async (group, eventId) => bus().discard(group, eventId),
+    },
+    decodeBody: (type, contentType, body) => {
+      const messageType = eventTypes.get(type);
+      return messageType ? messageType.toJSON(decodeEventBody(messageType, contentType, body)) : undefined;
+    },
+    services: () => {
+      const ops = service.opsAddress;
+      return ops ? [{ name: 'refront-demo', opsUrl: `http://127.0.0.1:${ops.port}` }] : [];
+    },
+  });
+  await console.start();
+  const elsewhere = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const token = options.console.token;
+  const tracing = await setupTracing({
+    serviceName: 'refront-demo',
+    serviceVersion: '0.1.0',
+    ...(elsewhere
+      ? {}
+      : {
+          exporter: new OTLPTraceExporter({
+            url: console.tracesUrl,
+            ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+          }),
+        }),
+  });
+  // Registered first, so closed last: the SDK flushes the spans of the drain, then the console stops.
+  service.use({ name: 'console', close: () => console.close() });
+  service.use({ name: 'tracing', close: () => tracing.shutdown() });
+  return { console, tracing };
 }

@@ -1,0 +1,50 @@
+import { defineErrors } from '@refront/core';
+// biome-ignore lint/correctness/noUnusedImports: names the registry's type in the emitted .d.ts
+import type { ErrorRegistry } from '@refront/core/transport';
+
+/**
+ * The errors `@refront/console` raises, each declared once with its status and meaning (listed
+ * in `docs/errors.md#refrontconsole`). The console's HTTP API answers them as JSON
+ * `{ error: { status, reason, message } }` with the status's HTTP code.
+ *
+ * @example
+ * throw ConsoleErrors.UNAUTHORIZED(); // UNAUTHENTICATED CONSOLE_UNAUTHORIZED
+ */
+export const ConsoleErrors = defineErrors('CONSOLE', {
+  TOKEN_REQUIRED: {
+    status: 'FAILED_PRECONDITION',
+    message:
+      'the console needs a token outside development (set `token`, or `development: true` on a laptop)',
+    description:
+      "`createConsole` was enabled outside development without a `token`: the console shows every tenant's traces and can replay dead letters, so it refuses to start unprotected.",
+  },
+  UNAUTHORIZED: {
+    status: 'UNAUTHENTICATED',
+    message: 'the console needs its token (Authorization: Bearer <token>)',
+    description:
+      'A request to the console (its API, its OTLP receiver) came without the console token, or with another one. Send `Authorization: Bearer <token>`; OTLP exporters take it from `OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>`.',
+  },
+  BAD_OTLP: {
+    status: 'INVALID_ARGUMENT',
+    message: (why: string) => `the OTLP request could not be read: ${why}`,
+    description:
+      'A `POST /v1/traces` body was neither an OTLP `ExportTraceServiceRequest` in protobuf (`application/x-protobuf`) nor in JSON (`application/json`).',
+  },
+  BAD_REQUEST: {
+    status: 'INVALID_ARGUMENT',
+    message: (why: string) => `the console refused the request: ${why}`,
+    description:
+      'A request the console cannot serve: an unsupported content type, a malformed body, an unknown file.',
+  },
+  TRACE_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    message: (traceId: string) => `no trace ${traceId} in the console's store`,
+    description:
+      'The console keeps the most recent traces only (`maxTraces`): this one never arrived, or was evicted by newer ones.',
+  },
+  NO_DEAD_LETTERS: {
+    status: 'FAILED_PRECONDITION',
+    message: 'this console has no dead-letter source',
+    description: 'The dead-letter API was called on a console created without `deadLetters`.',
+  },
+});

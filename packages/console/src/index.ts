@@ -1,0 +1,11 @@
+export { ConsoleErrors } from './consoleErrors.js';
+export type { ConsoleOptions, ConsoleServiceTarget, RefrontConsole } from './createConsole.js';
+export { createConsole } from './createConsole.js';
+export type { DeadLetterSource, DeadLetterView } from './deadLetters.js';
+export { inProcessDeadLetters } from './deadLetters.js';
+export { decodeOtlpTraces } from './otlp.js';
+export type { RedRow } from './red.js';
+export { redRows } from './red.js';
+export type { Attributes, AttributeValue, SpanKindName, SpanRecord } from './spans.js';
+export type { TraceQuery, TraceSpan, TraceStoreOptions, TraceSummary } from './TraceStore.js';
+export { serviceOf, TraceStore } from './TraceStore.js';
