@@ -21,6 +21,7 @@ export default defineConfig({
       'packages/identity',
       'packages/rpc',
       'packages/data',
+      'packages/workflow',
       'packages/transport-grpc',
       'packages/transport-mux',
       'packages/transport-amqp',

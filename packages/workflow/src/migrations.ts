@@ -1,0 +1,66 @@
+import type { Migration } from '@refront/data';
+
+/**
+ * The versions the workflow tables take in a service's migration ledger: far above any version a
+ * service numbers by hand, so both lists share one ledger without clashing.
+ */
+export const WORKFLOW_MIGRATION_BASE = 2_000_000_000;
+
+/**
+ * The migrations of the workflow journal (`refront_workflow_runs`, `_steps`, `_compensations`,
+ * `_signals`): pass them with the service's own to `openDatabase`, which applies each once,
+ * checksummed and under its advisory lock.
+ *
+ * @example
+ * const db = await openDatabase({ schema: 'invoicing', url, migrations: [...mine, ...workflowMigrations] });
+ */
+export const workflowMigrations: readonly Migration[] = Object.freeze([
+  {
+    version: WORKFLOW_MIGRATION_BASE + 1,
+    name: 'refront workflow journal',
+    sql: `
+create table refront_workflow_runs (
+  id text primary key,
+  workflow text not null,
+  version integer not null,
+  input jsonb not null,
+  state text not null,
+  output jsonb,
+  error jsonb,
+  lease_owner text,
+  lease_until timestamptz,
+  epoch integer not null default 0,
+  wake_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index refront_workflow_runs_due on refront_workflow_runs (state, lease_until);
+create table refront_workflow_steps (
+  run_id text not null references refront_workflow_runs (id) on delete cascade,
+  seq integer not null,
+  name text not null,
+  output jsonb,
+  completed_at timestamptz not null default now(),
+  primary key (run_id, seq)
+);
+create table refront_workflow_compensations (
+  run_id text not null references refront_workflow_runs (id) on delete cascade,
+  seq integer not null,
+  step text not null,
+  name text not null,
+  args jsonb,
+  state text not null default 'pending',
+  attempts integer not null default 0,
+  last_error text,
+  primary key (run_id, seq)
+);
+create table refront_workflow_signals (
+  id bigserial primary key,
+  run_id text not null references refront_workflow_runs (id) on delete cascade,
+  name text not null,
+  payload jsonb,
+  consumed boolean not null default false
+);
+create index refront_workflow_signals_run on refront_workflow_signals (run_id, name, consumed);`,
+  },
+]);

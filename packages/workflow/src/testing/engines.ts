@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger, type Logger } from '@refront/core';
+import {
+  createEmbeddedPostgres,
+  type Database,
+  type EmbeddedPostgres,
+  type Migration,
+  openDatabase,
+} from '@refront/data';
+import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { workflowMigrations } from '../migrations.js';
+
+/** The PostgreSQL server the tests use. */
+export const POSTGRES_URL =
+  process.env.REFRONT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function probePostgres(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (e: unknown) {
+    const why = e instanceof Error ? e.message : String(e);
+    if (process.env.REFRONT_REQUIRE_INFRA === '1')
+      throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable (${why}) and REFRONT_REQUIRE_INFRA=1`);
+    console.warn(`[workflow] skipping PostgreSQL tests: ${POSTGRES_URL} is unreachable (${why})`);
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Whether PostgreSQL answers (probed once per test file; throws when required and down). */
+export const postgresUp: boolean = await probePostgres();
+
+/** A random schema name for one test. */
+export function uniqueSchema(prefix = 'wf'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/** A logger that drops everything. */
+export const silent: Logger = createLogger({ service: 'workflow-test', level: 'silent' });
+
+/** The test tables: `effects` has no unique key, so a step that ran twice shows as two rows. */
+export const TEST_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'effects',
+    sql: `create table effects (run_id text not null, step text not null, at timestamptz not null default now());
+          create table invocations (run_id text not null, step text not null, runner text not null);`,
+  },
+  ...workflowMigrations,
+];
+
+/** Drops schemas of the PostgreSQL server. */
+export async function dropSchemas(schemas: Iterable<string>): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Opens databases on one engine for a test file; all closed (and dropped) after it. */
+export interface EngineFixture {
+  readonly engine: 'pglite' | 'postgres';
+  /** Opens a database with the test and workflow migrations (a fresh schema unless given). */
+  open(schema?: string): Promise<Database>;
+}
+
+function fixture(engine: 'pglite' | 'postgres'): EngineFixture {
+  let embedded: EmbeddedPostgres | undefined;
+  const handles: Database[] = [];
+  const schemas = new Set<string>();
+  beforeAll(async () => {
+    if (engine === 'pglite') embedded = await createEmbeddedPostgres();
+  });
+  afterAll(async () => {
+    await Promise.all(handles.map((h) => h.close()));
+    await embedded?.close();
+    if (engine === 'postgres' && schemas.size > 0) await dropSchemas(schemas);
+  });
+  return {
+    engine,
+    async open(schema = uniqueSchema()) {
+      schemas.add(schema);
+      const db = await openDatabase({
+        logger: silent,
+        schema,
+        migrations: TEST_MIGRATIONS,
+        ...(engine === 'postgres' ? { url: POSTGRES_URL } : { embedded }),
+      });
+      handles.push(db);
+      return db;
+    },
+  };
+}
+
+/** Runs the same suite on PGlite and on PostgreSQL (skipped when down, unless REFRONT_REQUIRE_INFRA=1). */
+export function describeEngines(title: string, body: (fx: EngineFixture) => void): void {
+  describe(`${title} [pglite]`, () => body(fixture('pglite')));
+  describe.skipIf(!postgresUp)(`${title} [postgres]`, () => body(fixture('postgres')));
+}
+
+/** Rows of `effects` (one per execution of a step that writes one). */
+export async function effects(db: Database, runId?: string): Promise<{ run_id: string; step: string }[]> {
+  const { rows } = await db.query<{ run_id: string; step: string }>(
+    `select run_id, step from effects ${runId ? 'where run_id = $1' : ''} order by at, step`,
+    runId ? [runId] : [],
+  );
+  return rows;
+}
