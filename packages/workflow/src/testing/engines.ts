@@ -4,12 +4,11 @@ import {
   createEmbeddedPostgres,
   type Database,
   type EmbeddedPostgres,
-  type Migration,
   openDatabase,
 } from '@refront/data';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { workflowMigrations } from '../migrations.js';
+import { TEST_MIGRATIONS } from './migrations.js';
 
 /** The PostgreSQL server the tests use. */
 export const POSTGRES_URL =
@@ -33,6 +32,8 @@ async function probePostgres(): Promise<boolean> {
   }
 }
 
+export { TEST_MIGRATIONS };
+
 /** Whether PostgreSQL answers (probed once per test file; throws when required and down). */
 export const postgresUp: boolean = await probePostgres();
 
@@ -43,17 +44,6 @@ export function uniqueSchema(prefix = 'wf'): string {
 
 /** A logger that drops everything. */
 export const silent: Logger = createLogger({ service: 'workflow-test', level: 'silent' });
-
-/** The test tables: `effects` has no unique key, so a step that ran twice shows as two rows. */
-export const TEST_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'effects',
-    sql: `create table effects (run_id text not null, step text not null, at timestamptz not null default now());
-          create table invocations (run_id text not null, step text not null, runner text not null);`,
-  },
-  ...workflowMigrations,
-];
 
 /** Drops schemas of the PostgreSQL server. */
 export async function dropSchemas(schemas: Iterable<string>): Promise<void> {
@@ -73,7 +63,8 @@ export interface EngineFixture {
   open(schema?: string): Promise<Database>;
 }
 
-function fixture(engine: 'pglite' | 'postgres'): EngineFixture {
+/** Databases on one engine, opened by the tests of a `describe` and closed (and dropped) after it. */
+export function engineFixture(engine: 'pglite' | 'postgres'): EngineFixture {
   let embedded: EmbeddedPostgres | undefined;
   const handles: Database[] = [];
   const schemas = new Set<string>();
@@ -103,8 +94,8 @@ function fixture(engine: 'pglite' | 'postgres'): EngineFixture {
 
 /** Runs the same suite on PGlite and on PostgreSQL (skipped when down, unless REFRONT_REQUIRE_INFRA=1). */
 export function describeEngines(title: string, body: (fx: EngineFixture) => void): void {
-  describe(`${title} [pglite]`, () => body(fixture('pglite')));
-  describe.skipIf(!postgresUp)(`${title} [postgres]`, () => body(fixture('postgres')));
+  describe(`${title} [pglite]`, () => body(engineFixture('pglite')));
+  describe.skipIf(!postgresUp)(`${title} [postgres]`, () => body(engineFixture('postgres')));
 }
 
 /** Rows of `effects` (one per execution of a step that writes one). */
