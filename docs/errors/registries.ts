@@ -10,6 +10,7 @@ import { AmqpErrors } from '@refront/transport-amqp';
 import { GrpcErrors } from '@refront/transport-grpc';
 import { MuxErrors } from '@refront/transport-mux';
 import { ValidateErrors } from '@refront/validate';
+import { WorkflowErrors } from '@refront/workflow';
 
 /** One package's error registry, as `docs/errors.md` lists it. */
 export interface PackageErrors {
@@ -26,6 +27,7 @@ export interface PackageErrors {
 export const REGISTRIES: readonly PackageErrors[] = [
   { name: '@refront/core', errors: CoreErrors },
   { name: '@refront/data', errors: DataErrors },
+  { name: '@refront/workflow', errors: WorkflowErrors },
   { name: '@refront/discovery', errors: DiscoveryErrors },
   { name: '@refront/validate', errors: ValidateErrors },
   { name: '@refront/resilience', errors: ResilienceErrors },
