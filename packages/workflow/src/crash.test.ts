@@ -14,7 +14,14 @@ function runChild(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=@refront/source', '--import', 'tsx', FIXTURE], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: POSTGRES_URL, SCHEMA: schema, RUN_ID: 'run-1', KILL_AT: killAt, NODE_OPTIONS: '' },
+      env: {
+        ...process.env,
+        DATABASE_URL: POSTGRES_URL,
+        SCHEMA: schema,
+        RUN_ID: 'run-1',
+        KILL_AT: killAt,
+        NODE_OPTIONS: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -77,7 +77,7 @@ export async function executeRun(
         if (e instanceof Interrupt) throw e;
         const error = stored(e instanceof StepFailure ? e.error : e, ctx.lastStep);
         logger.warn(
-          { runId: row.id, workflow: row.workflow, err: error },
+          { runId: row.id, workflow: row.workflow, failure: error },
           'workflow run failed: compensating',
         );
         await transition(env, lease, 'running', 'compensating', { error });

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '@refront/core';
-import {
-  createEmbeddedPostgres,
-  type Database,
-  type EmbeddedPostgres,
-  openDatabase,
-} from '@refront/data';
+import { createEmbeddedPostgres, type Database, type EmbeddedPostgres, openDatabase } from '@refront/data';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { TEST_MIGRATIONS } from './migrations.js';
