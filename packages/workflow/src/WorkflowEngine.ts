@@ -218,7 +218,7 @@ class Engine implements WorkflowEngine {
        values ($1, $2, $3, $4::jsonb, 'running', $5, case when $5::text is null then null
          else now() + $6::integer * interval '1 millisecond' end, 1)
        on conflict (id) do nothing
-       returning id, workflow, version, input, state, epoch`,
+       returning id, workflow, version, input, state, epoch, error`,
       [id, workflow.name, workflow.version, json, own ? this.owner : null, this.leaseMs],
     );
     const row = rows[0];
@@ -365,7 +365,7 @@ class Engine implements WorkflowEngine {
            and (wake_at is null or wake_at <= now())
            and workflow || '@' || version in (select jsonb_array_elements_text($3::jsonb))
          order by updated_at limit $4 for update skip locked)
-       returning id, workflow, version, input, state, epoch`,
+       returning id, workflow, version, input, state, epoch, error`,
       [this.owner, this.leaseMs, JSON.stringify([...this.workflows.keys()]), room],
     );
     for (const row of rows) this.launch(row, t0);

@@ -19,6 +19,15 @@ export interface StepContext {
   readonly signal: AbortSignal;
 }
 
+/** Why a run failed, as stored with it. */
+export interface RunFailure {
+  /** The step that failed (null when the workflow's own code threw). */
+  readonly step: string | null;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
 /** What a compensation is given. */
 export interface CompensationContext {
   /** The run's id. */
@@ -29,6 +38,8 @@ export interface CompensationContext {
   readonly idempotencyKey: string;
   /** 1 for the first attempt; grows with retries (persisted across restarts). */
   readonly attempt: number;
+  /** Why the run failed: the failed step and its error's status, reason and message. */
+  readonly failure: RunFailure;
   /**
    * Runs `fn` in a transaction of the service database that also marks this compensation done,
    * so a database compensation commits exactly once.

@@ -4,6 +4,7 @@ export type {
   CompensationCall,
   CompensationContext,
   Compensations,
+  RunFailure,
   StepContext,
   StepOptions,
   WaitForOptions,

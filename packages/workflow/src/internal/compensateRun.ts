@@ -1,6 +1,6 @@
 import { deriveIdempotencyKey } from '@refront/core/transport';
 import type { Transaction } from '@refront/data';
-import type { CompensationContext, Compensations } from '../defineWorkflow.js';
+import type { CompensationContext, Compensations, RunFailure } from '../defineWorkflow.js';
 import type { RunEnv } from './RunContext.js';
 import type { RunLease } from './RunLease.js';
 import { Interrupt } from './signals.js';
@@ -29,13 +29,14 @@ export async function compensateRun(
   env: CompensateEnv,
   compensations: Compensations,
   lease: RunLease,
+  failure: RunFailure,
 ): Promise<boolean> {
   const { rows } = await env.db.query<CompensationRow>(
     `select seq, step, name, args, attempts from ${env.tables.compensations}
      where run_id = $1 and state = 'pending' order by seq desc`,
     [lease.runId],
   );
-  for (const row of rows) await compensateOne(env, compensations[row.name], row, lease);
+  for (const row of rows) await compensateOne(env, compensations[row.name], row, lease, failure);
   const dead = await env.db.query(
     `select 1 from ${env.tables.compensations} where run_id = $1 and state = 'dead' limit 1`,
     [lease.runId],
@@ -48,6 +49,7 @@ async function compensateOne(
   handler: Compensations[string] | undefined,
   row: CompensationRow,
   lease: RunLease,
+  failure: RunFailure,
 ): Promise<void> {
   const labels = { workflow: env.workflow, compensation: row.name };
   let attempts = row.attempts;
@@ -68,6 +70,7 @@ async function compensateOne(
       step: row.step,
       idempotencyKey: deriveIdempotencyKey(lease.runId, `compensate:${row.name}`, row.seq),
       attempt: attempts + 1,
+      failure,
       transaction: (fn) =>
         env.db.transaction(async (tx) => {
           const out = await fn(tx);

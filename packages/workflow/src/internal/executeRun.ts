@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { type Logger, startSpan, toRefrontError } from '@refront/core';
-import type { Workflow } from '../defineWorkflow.js';
+import type { RunFailure, Workflow } from '../defineWorkflow.js';
 import { type CompensateEnv, compensateRun } from './compensateRun.js';
 import { type JournalEntry, RunContext } from './RunContext.js';
 import type { RunLease } from './RunLease.js';
@@ -14,6 +14,8 @@ export interface RunRow {
   input: unknown;
   state: 'running' | 'compensating';
   epoch: number;
+  /** The stored failure of a compensating run. */
+  error: StoredError | null;
 }
 
 /** How an execution ended for this runner. */
@@ -23,12 +25,7 @@ export type ExecutionOutcome =
   | { readonly kind: 'interrupted'; readonly why: Interrupt['why'] };
 
 /** What the error column holds. */
-export interface StoredError {
-  readonly step: string | null;
-  readonly status: string;
-  readonly reason: string;
-  readonly message: string;
-}
+export type StoredError = RunFailure;
 
 /** Loads a run's journal. */
 export async function loadJournal(env: CompensateEnv, runId: string): Promise<Map<number, JournalEntry>> {
@@ -58,8 +55,8 @@ export async function executeRun(
   });
   lease.start();
   try {
-    let state = row.state;
-    if (state === 'running') {
+    let failure = row.error;
+    if (row.state === 'running') {
       const ctx = new RunContext(
         env,
         row.id,
@@ -81,10 +78,10 @@ export async function executeRun(
           'workflow run failed: compensating',
         );
         await transition(env, lease, 'running', 'compensating', { error });
-        state = 'compensating';
+        failure = error;
       }
     }
-    const dead = await compensateRun(env, workflow.compensations, lease);
+    const dead = await compensateRun(env, workflow.compensations, lease, failure ?? UNKNOWN_FAILURE);
     const kind = dead ? 'failed' : 'compensated';
     await transition(env, lease, 'compensating', kind, {});
     if (dead) logger.error({ runId: row.id, workflow: row.workflow }, 'workflow compensation dead-lettered');
@@ -104,6 +101,8 @@ export async function executeRun(
     span.end();
   }
 }
+
+const UNKNOWN_FAILURE: StoredError = { step: null, status: 'UNKNOWN', reason: 'UNKNOWN', message: 'unknown' };
 
 function stored(e: unknown, step: string | undefined): StoredError {
   const r = toRefrontError(e);
