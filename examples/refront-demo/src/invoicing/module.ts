@@ -1,48 +1,39 @@
-import { on, RefrontError } from '@refront/core';
-import {
-  createIdempotentRequests,
-  createInbox,
-  type ModuleRuntime,
-  pageOf,
-  pageRequest,
-  type ServiceModule,
-} from '@refront/data';
+import { randomUUID } from 'node:crypto';
+import { isRefrontError, on, RefrontError } from '@refront/core';
+import { createInbox, type ModuleRuntime, pageOf, pageRequest, type ServiceModule } from '@refront/data';
 import { requireRole, requireTenant, Violations } from '@refront/validate';
-import {
-  type CloseBillingPeriodResponse,
-  InvoiceIssued,
-  InvoicingServiceDefinition,
-} from '../gen/refront/invoicing/v1/invoicing.js';
+import { createWorkflowEngine, WorkflowErrors, workflowMigrations } from '@refront/workflow';
+import { InvoiceIssued, InvoicingServiceDefinition } from '../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
 import { billingRunNotFound, invoiceNotFound } from './errors.js';
 import { invoicingMigrations } from './migrations.js';
 import { periodBounds } from './pricing.js';
-import { closeBillingPeriod, recoverStaleRuns, type SagaDeps } from './saga.js';
+import { billingRunId, closeBillingPeriod } from './saga.js';
 import { invoiceStore as store, toInvoice } from './store.js';
-
-/** Runs still unfinished this long after their last step are compensated at start. */
-export const STALE_RUN_MS = 60_000;
 
 /**
  * The invoicing service: collects billable time from TimeLogged (idempotently, through its
- * inbox), closes billing periods with a saga, and publishes InvoiceIssued through its outbox.
- * CloseBillingPeriod stores its response in the saga's issue transaction under the call's
- * idempotency key, so a retry after a lost reply gets the first invoice (decision 0052).
+ * inbox), closes billing periods with a durable saga (`@refront/workflow`), and publishes
+ * InvoiceIssued through its outbox. A CloseBillingPeriod call's idempotency key names its billing
+ * run, so a retry after a lost reply finds the first run and answers with its invoice.
  */
 export const invoicingModule: ServiceModule = {
   name: 'invoicing',
   callers: { gateway: '*' },
   events: { publishes: [InvoiceIssued], consumes: [TimeLogged] },
-  migrations: invoicingMigrations,
+  migrations: [...invoicingMigrations, ...workflowMigrations],
   async register({ name, server, bus, client, db, outbox, metrics, logger, onClose }: ModuleRuntime) {
-    const deps: SagaDeps = { db, outbox, logger, tickets: client(TicketsServiceDefinition) };
-    const requests = createIdempotentRequests({ db, metrics, logger });
-    requests.start();
-    onClose(() => requests.close());
-    const close = InvoicingServiceDefinition.methods.closeBillingPeriod;
-    const recovered = await recoverStaleRuns(deps, STALE_RUN_MS);
-    if (recovered > 0) logger.warn({ recovered }, 'compensated billing runs interrupted by a stop');
+    const saga = closeBillingPeriod({ outbox, tickets: client(TicketsServiceDefinition) });
+    // Runs interrupted by a crash are resumed (or compensated) by any instance once their lease expires.
+    const workflows = await createWorkflowEngine({
+      db,
+      workflows: [saga],
+      logger,
+      metrics,
+      maxConcurrentRuns: 64,
+    });
+    onClose(() => workflows.close());
 
     server.add(InvoicingServiceDefinition, {
       async closeBillingPeriod(request, ctx) {
@@ -54,21 +45,25 @@ export const invoicingModule: ServiceModule = {
           .required('customerId', request.customerId)
           .check(bounds === undefined, 'period', 'must be a month YYYY-MM')
           .throwIfAny('INVOICING_INVALID_PERIOD', 'the billing period is invalid');
-        const stored = await requests.replay(ctx, close, request);
-        if (stored) return stored;
-        let response: CloseBillingPeriodResponse | undefined;
-        await closeBillingPeriod(
-          deps,
+        const runId = ctx.idempotencyKey ? billingRunId(tenant, ctx.idempotencyKey) : randomUUID();
+        const input = {
           tenant,
-          request.customerId,
-          { name: request.period, ...(bounds as { from: string; until: string }) },
-          async (tx, runId, invoice) => {
-            const run = await store.run(tx, tenant, runId);
-            response = await requests.record(tx, ctx, close, request, { run, invoice });
-          },
-        );
-        if (!response) throw new RefrontError('INTERNAL', 'INVOICING_NO_RESPONSE', 'the saga issued nothing');
-        return response;
+          customerId: request.customerId,
+          period: { name: request.period, ...(bounds as { from: string; until: string }) },
+        };
+        let invoiceId: string;
+        try {
+          ({ invoiceId } = await (await workflows.start(saga, input, { id: runId })).result());
+        } catch (e: unknown) {
+          throw stepError(e, runId);
+        }
+        const [run, invoice] = [
+          await store.run(db, tenant, runId),
+          await store.invoice(db, tenant, invoiceId),
+        ];
+        if (!run || !invoice)
+          throw new RefrontError('INTERNAL', 'INVOICING_NO_RESPONSE', 'the saga issued nothing');
+        return { run, invoice };
       },
 
       async getBillingRun(request, ctx) {
@@ -130,3 +125,22 @@ export const invoicingModule: ServiceModule = {
     ]);
   },
 };
+
+/** The error of the step that failed a billing run (it was compensated), with the run's id. */
+function stepError(e: unknown, runId: string): unknown {
+  if (!WorkflowErrors.FAILED.is(e) || !isRefrontError(e.cause)) return e;
+  const cause = e.cause;
+  if (cause.reason === 'INVOICING_NOTHING_TO_BILL')
+    return new RefrontError(cause.status, cause.reason, cause.message, { retryable: false });
+  const step = e.details.metadata?.step ?? 'saga';
+  return new RefrontError(
+    cause.status,
+    cause.reason,
+    `billing run ${runId} failed at ${step} and was undone: ${cause.message}`,
+    {
+      details: { metadata: { billingRunId: runId, step } },
+      retryable: cause.retryable,
+      cause: e,
+    },
+  );
+}

@@ -54,17 +54,34 @@ interface LineRow {
 
 /** Queries of the invoicing service; each is scoped to a tenant. */
 export const invoiceStore = {
+  /**
+   * Moves a run to `state` (from one of `from` when given); false when the run does not exist or
+   * is not in `from` (compare-and-set: a compensated run is never issued, an issued one never undone).
+   */
   async setState(
     db: Queryable,
     runId: string,
     state: RunState,
     extra: { invoiceId?: string; reason?: string } = {},
-  ) {
-    await db.query(
+    from: readonly RunState[] = [],
+  ): Promise<boolean> {
+    const { rowCount } = await db.query(
       `update billing_runs set state = $2, invoice_id = coalesce($3, invoice_id),
-         failure_reason = coalesce($4, failure_reason), updated_at = now() where id = $1`,
-      [runId, state, extra.invoiceId ?? null, extra.reason ?? null],
+         failure_reason = coalesce($4, failure_reason), updated_at = now()
+       where id = $1 and (cardinality($5::text[]) = 0 or state = any($5::text[]))`,
+      [runId, state, extra.invoiceId ?? null, extra.reason ?? null, from],
     );
+    return rowCount > 0;
+  },
+
+  /** The tenant's next invoice number (INV-000001…), taken in the caller's transaction. */
+  async nextInvoiceNumber(db: Queryable, tenant: string): Promise<string> {
+    const seq = await db.query<{ last: number }>(
+      `insert into invoice_numbers (tenant_id, last) values ($1, 1)
+       on conflict (tenant_id) do update set last = invoice_numbers.last + 1 returning last`,
+      [tenant],
+    );
+    return `INV-${String(seq.rows[0]?.last ?? 0).padStart(6, '0')}`;
   },
 
   async step(db: Queryable, runId: string, name: string, outcome: 'done' | 'failed', detail = '') {
