@@ -1,6 +1,6 @@
 import { on } from '@refront/core';
 import { encodeEvent } from '@refront/core/transport';
-import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
+import { createEmbeddedPostgres, type EmbeddedPostgres, openDatabase } from '@refront/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BillingRunState,
@@ -204,6 +204,52 @@ describe('closing a billing period (saga)', () => {
       expect(invoice?.totalMinor).toBe(9_000);
     } finally {
       await alone.stop();
+    }
+  });
+
+  it('retries a compensation that fails twice: the run ends compensated, entries unlocked, no invoice', async () => {
+    await using db = await openDatabase({ schema: 'invoicing', embedded });
+    // Unlocking fails twice (a sequence counts attempts: it is not rolled back with them).
+    await db.query('create sequence unlock_attempts');
+    await db.query(`create function fail_unlock_twice() returns trigger language plpgsql as $$
+      begin
+        if old.billing_run_id is not null and new.billing_run_id is null and nextval('unlock_attempts') <= 2 then
+          raise exception 'unlock failed';
+        end if;
+        return new;
+      end $$`);
+    await db.query(
+      'create trigger fail_unlock before update on billable_entries for each row execute function fail_unlock_twice()',
+    );
+    const alone = await startHarness([invoicingModule], { embedded });
+    try {
+      const customerId = await customer('acme', 4_500);
+      await logTime(alone, 'acme', customerId, 60, '2026-04-15');
+      await drained(alone);
+      const error = await rejection(
+        alone
+          .client(InvoicingServiceDefinition, 'acme', ['admin'])
+          .closeBillingPeriod({ customerId, period: '2026-04' }),
+      );
+      expect(error.status).toBe('UNAVAILABLE');
+      const runId = error.details.metadata?.billingRunId ?? '';
+      const entries = await db.query(
+        'select billing_run_id, invoice_id from billable_entries where customer_id = $1',
+        [customerId],
+      );
+      expect(entries.rows).toEqual([{ billing_run_id: null, invoice_id: null }]);
+      const invoices = await db.query('select 1 from invoices where customer_id = $1', [customerId]);
+      expect(invoices.rowCount).toBe(0);
+      const compensation = await db.query(
+        'select state, attempts, last_error from refront_workflow_compensations where run_id = $1',
+        [runId],
+      );
+      expect(compensation.rows).toEqual([{ state: 'done', attempts: 3, last_error: 'unlock failed' }]);
+      const { run } = await h.client(InvoicingServiceDefinition, 'acme').getBillingRun({ id: runId });
+      expect(run?.state).toBe(BillingRunState.BILLING_RUN_STATE_COMPENSATED);
+    } finally {
+      await alone.stop();
+      await db.query('drop trigger fail_unlock on billable_entries');
     }
   });
 });
