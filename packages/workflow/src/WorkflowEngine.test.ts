@@ -155,7 +155,8 @@ function saga(
     compensations: {
       unlock: async (c, args: { step: string }) => {
         undos++;
-        if (c.failure.reason !== 'WORKFLOW_NOT_WAITING' || c.failure.step !== 'issue') throw new Error('no failure');
+        if (c.failure.reason !== 'WORKFLOW_NOT_WAITING' || c.failure.step !== 'issue')
+          throw new Error('no failure');
         if (undos <= failUndo) throw new Error(`undo failure ${undos}`);
         await c.transaction((tx) =>
           tx.query('delete from effects where run_id = $1 and step = $2', [c.runId, args.step]),
