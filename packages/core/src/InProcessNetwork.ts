@@ -1,8 +1,8 @@
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
 import { CoreErrors, CoreReason } from './coreErrors.js';
 import type { Channel, ClientMethod } from './createClient.js';
-import { createDispatcher, type Dispatcher, type DispatcherOptions } from './Dispatcher.js';
 import { DeadlineWheel, type Expirable } from './DeadlineWheel.js';
+import { createDispatcher, type Dispatcher, type DispatcherOptions } from './Dispatcher.js';
 import { decodeMessage } from './decodeMessage.js';
 import { encodeMessage } from './encodeMessage.js';
 import { asUnprocessed, isRefrontError, type RefrontError } from './errors.js';
