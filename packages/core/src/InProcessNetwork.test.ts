@@ -106,6 +106,62 @@ describe('in-process transport: requests', () => {
     expect(sleepObservations[0]?.aborted).toBe(true);
   });
 
+  it("gives the handler a CANCELLED reason carrying the caller's abort reason", async () => {
+    await using env = await setup();
+    const controller = new AbortController();
+    const reason = new Error('user went away');
+    const pending = env.client.sleep({ durationMs: 5_000 }, { signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(pending).rejects.toBe(reason);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sleepObservations).toHaveLength(1);
+    expect(sleepObservations[0]!.reason).toMatchObject({ status: 'CANCELLED', cause: reason });
+    expect(env.server.dispatcher.inflight).toBe(0);
+  });
+
+  it('answers the same through unary() (a client with interceptors of its own) as through send()', async () => {
+    await using env = await setup();
+    let intercepted = 0;
+    const counting: Interceptor = (call, next) => {
+      intercepted++;
+      return next(call);
+    };
+    const client = createClient(EchoServiceDefinition, env.network.channel(), {
+      caller: 'tester',
+      interceptors: [counting],
+    });
+    expect((await client.echo({ message: 'via unary' })).message).toBe('via unary');
+    const err = await rejection(client.sleep({ durationMs: 5_000 }, { timeoutMs: 50 }));
+    expect(err.status).toBe('DEADLINE_EXCEEDED');
+    expect(intercepted).toBe(2);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(sleepObservations).toHaveLength(1);
+    expect((sleepObservations[0]!.reason as RefrontError).status).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('ends a call at its deadline on a server without the default chain, as gRPC and mux do', async () => {
+    const network = createInProcessNetwork();
+    const server = network.createServer({ service: 'echo', logger, defaultInterceptors: false });
+    let answered = 0;
+    server.add(EchoServiceDefinition, {
+      ...echoImplementation,
+      async sleep(request) {
+        await new Promise((r) => setTimeout(r, request.durationMs));
+        answered++;
+        return { aborted: false };
+      },
+    });
+    await server.start();
+    try {
+      const client = createClient(EchoServiceDefinition, network.channel(), { caller: 'tester' });
+      const err = await rejection(client.sleep({ durationMs: 300 }, { timeoutMs: 50 }));
+      expect(err.status).toBe('DEADLINE_EXCEEDED');
+      expect(answered).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('maps a typed handler error with its status, reason and field violations', async () => {
     await using env = await setup();
     const err = await rejection(

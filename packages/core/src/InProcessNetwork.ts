@@ -1,11 +1,14 @@
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
 import { CoreErrors, CoreReason } from './coreErrors.js';
 import type { Channel, ClientMethod } from './createClient.js';
+import { DeadlineWheel, type Expirable } from './DeadlineWheel.js';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from './Dispatcher.js';
 import { decodeMessage } from './decodeMessage.js';
 import { encodeMessage } from './encodeMessage.js';
 import { asUnprocessed, isRefrontError, type RefrontError } from './errors.js';
-import type { Call } from './Interceptor.js';
+import type { CallHandle, Inbound, ServerMethod } from './Inbound.js';
+import type { Call, Metadata } from './Interceptor.js';
+import type { Reply } from './Reply.js';
 import type { RpcServer } from './RpcServer.js';
 
 /** `rpc.system` of in-process spans. */
@@ -42,6 +45,8 @@ export class InProcessNetwork {
   private readonly routes = new Map<string, Dispatcher[]>();
   private readonly cursor = new WeakMap<Dispatcher[], number>();
   private readonly copy: boolean;
+  /** Ends calls at their deadlines: one timer for all, not one per call; 1 ms buckets, as a timer per call was about as exact. */
+  private readonly wheel = new DeadlineWheel({ resolutionMs: 1 });
 
   constructor(options: InProcessNetworkOptions = {}) {
     this.copy = options.copyMessages ?? true;
@@ -97,7 +102,13 @@ export class InProcessNetwork {
    * const tickets = createClient(TicketsServiceDefinition, network.channel(), { caller: 'time-tracking' });
    */
   channel(): Channel {
-    return { unary: (method, call) => this.unary(method, call) };
+    return {
+      unary: <Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res> =>
+        new Promise<Res>((resolve, reject) => {
+          this.send(method, call, { ok: resolve as (response: unknown) => void, fail: reject });
+        }),
+      send: (method, call, reply) => this.send(method, call, reply),
+    };
   }
 
   private pick(service: string): Dispatcher | undefined {
@@ -115,64 +126,145 @@ export class InProcessNetwork {
     return list[0];
   }
 
-  private unary<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res> {
+  /** See {@link Channel.send}: one {@link InProcessCall} per call, no promise of its own. */
+  private send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, out: Reply): void {
     const path = method.info.path;
     const dispatcher = this.pick(method.info.service);
     if (!dispatcher) {
-      return Promise.reject(CoreErrors.NO_SERVER.with({ unprocessed: true }, method.info.service));
+      out.fail(CoreErrors.NO_SERVER.with({ unprocessed: true }, method.info.service));
+      return;
+    }
+    const signal = call.signal;
+    if (signal?.aborted) {
+      out.fail(signal.reason);
+      return;
     }
     const target = dispatcher.method(path);
+    const copy = this.copy && target !== undefined;
     let request: unknown = call.request;
-    if (this.copy && target) {
+    if (copy) {
       try {
         request = decodeMessage(target.requestType, encodeMessage(method.requestType, call.request));
       } catch (e: unknown) {
-        return Promise.reject(decodeFailed(path, e));
+        out.fail(decodeFailed(path, e));
+        return;
       }
     }
     call.target = dispatcher.options.service;
-    // A dispatcher that drains refuses the call before running anything: any caller may retry it.
-    // (Nothing is ever lost in flight here: there is no connection to lose.)
-    const refusing = dispatcher.isDraining;
-    let pending = dispatcher.invoke(path, {
+    const sent = new InProcessCall(
+      this.wheel,
       request,
-      metadata: { ...call.metadata },
-      deadline: call.deadline,
-      signal: call.signal,
-      peer: 'inproc',
-    });
-    if (refusing) pending = pending.catch(markRefusal);
-    const copied =
-      this.copy && target
-        ? pending.then((res) => {
-            try {
-              return decodeMessage(method.responseType, encodeMessage(target.responseType, res));
-            } catch (e: unknown) {
-              throw decodeFailed(path, e);
-            }
-          })
-        : (pending as Promise<Res>);
-    const signal = call.signal;
-    if (!signal) return copied;
-    return new Promise<Res>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      copied.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(signal.aborted ? signal.reason : e);
-        },
-      );
-    });
+      // The server's own copy: what it adds does not reach the caller's retries.
+      { ...call.metadata },
+      call.deadline,
+      signal,
+      out,
+      copy ? (method as ClientMethod) : undefined,
+      target,
+      // A dispatcher that drains refuses the call before running anything: any caller may retry
+      // it. (Nothing is ever lost in flight here: there is no connection to lose.)
+      dispatcher.isDraining,
+    );
+    if (sent.deadline !== undefined) this.wheel.add(sent as InProcessCall & Expirable);
+    if (signal) signal.addEventListener('abort', sent, { once: true });
+    const handle = dispatcher.dispatch(path, sent, sent);
+    if (!sent.done) sent.handle = handle;
   }
 }
 
-function markRefusal(e: unknown): never {
-  throw isRefrontError(e) && e.reason === CoreReason.DRAINING ? asUnprocessed(e) : e;
+/**
+ * One call crossing the network, as one object (no closure or promise of its own): the
+ * dispatcher's {@link Inbound} (cancelled through the handle the dispatcher returns, so the
+ * server runs no deadline timer or abort listener per call), the {@link Reply} the dispatcher
+ * answers, which copies the response back and answers the caller's reply, the wheel's entry
+ * that ends the call at its deadline, and the listener on the caller's signal.
+ */
+class InProcessCall implements Inbound<unknown>, Reply {
+  readonly cancelsThroughHandle = true;
+  readonly peer = 'inproc';
+  slot = 0;
+  done = false;
+  /** The dispatcher's handle, to cancel the call; undefined once settled. */
+  handle: CallHandle | undefined = undefined;
+
+  constructor(
+    private readonly wheel: DeadlineWheel,
+    readonly request: unknown,
+    readonly metadata: Metadata,
+    readonly deadline: number | undefined,
+    private readonly callerSignal: AbortSignal | undefined,
+    private readonly out: Reply,
+    /** The caller's method when the response is copied back through its codec. */
+    private readonly copyTo: ClientMethod | undefined,
+    private readonly target: ServerMethod | undefined,
+    private readonly refusing: boolean,
+  ) {}
+
+  ok(response: unknown): void {
+    if (this.done) return;
+    this.settle();
+    const to = this.copyTo;
+    if (to === undefined) {
+      this.out.ok(response);
+      return;
+    }
+    let copied: unknown;
+    try {
+      copied = decodeMessage(
+        to.responseType,
+        encodeMessage((this.target as ServerMethod).responseType, response),
+      );
+    } catch (e: unknown) {
+      this.out.fail(decodeFailed(to.info.path, e));
+      return;
+    }
+    this.out.ok(copied);
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.settle();
+    const signal = this.callerSignal;
+    if (signal?.aborted) this.out.fail(signal.reason);
+    else this.out.fail(this.refusing ? markedRefusal(error) : error);
+  }
+
+  /** The wheel says the deadline passed: the handler's signal aborts, the caller gets DEADLINE_EXCEEDED. */
+  expire(): void {
+    if (this.done) return;
+    this.cancel(CoreErrors.DEADLINE_EXCEEDED('before the handler finished'));
+  }
+
+  /** The caller aborted (an EventListener object): the caller gets its reason at once. */
+  handleEvent(): void {
+    if (this.done) return;
+    const reason = (this.callerSignal as AbortSignal).reason;
+    const handle = this.handle;
+    this.done = true;
+    this.handle = undefined;
+    if (this.deadline !== undefined) this.wheel.remove(this as InProcessCall & Expirable);
+    handle?.cancel(isRefrontError(reason) ? reason : CoreErrors.CANCELLED.with({ cause: reason }));
+    this.out.fail(reason);
+  }
+
+  /** Cancels the handler with `reason`; the chain answers with it, or the caller gets it here. */
+  private cancel(reason: RefrontError): void {
+    const handle = this.handle;
+    this.handle = undefined;
+    handle?.cancel(reason);
+    this.fail(reason);
+  }
+
+  private settle(): void {
+    this.done = true;
+    this.handle = undefined;
+    if (this.deadline !== undefined) this.wheel.remove(this as InProcessCall & Expirable);
+    this.callerSignal?.removeEventListener('abort', this);
+  }
+}
+
+function markedRefusal(e: unknown): unknown {
+  return isRefrontError(e) && e.reason === CoreReason.DRAINING ? asUnprocessed(e) : e;
 }
 
 /**

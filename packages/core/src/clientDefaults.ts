@@ -25,7 +25,12 @@ export interface ClientDefaultsOptions {
  * caller aborted, the deadline passed), or undefined. Runs once per logical call, before the
  * interceptors and the channel that retry it, so every attempt carries the same key.
  */
-function propagate(call: Call<unknown>, ctx: RequestContext | undefined, caller: string): unknown {
+function propagate(
+  call: Call<unknown>,
+  ctx: RequestContext | undefined,
+  caller: string,
+  now: number,
+): unknown {
   const md = call.metadata;
   md[METADATA_CALLER] ??= caller;
   md[METADATA_IDEMPOTENCY_KEY] ??= outgoingIdempotencyKey(ctx, call.method.path);
@@ -36,7 +41,7 @@ function propagate(call: Call<unknown>, ctx: RequestContext | undefined, caller:
     if (ctx.tenant !== undefined) md[METADATA_TENANT] ??= ctx.tenant;
   }
   if (call.signal?.aborted) return call.signal.reason ?? new Error('aborted');
-  if (call.deadline !== undefined && call.deadline <= Date.now()) {
+  if (call.deadline !== undefined && call.deadline <= now) {
     return CoreErrors.DEADLINE_EXCEEDED(`before calling ${call.method.path}`);
   }
   return undefined;
@@ -60,11 +65,12 @@ export class ClientDefaults {
   /**
    * Propagates the context into `call`, starts the span and sends its `traceparent`; returns
    * why the call must not start (the caller aborted, the deadline passed), or undefined. A call
-   * refused here is the caller's own doing, not a call made: it records nothing.
+   * refused here is the caller's own doing, not a call made: it records nothing. `now` is
+   * `Date.now()`, when the caller just read it (to set the call's deadline).
    */
-  begin(call: Call<unknown>, facts: MethodFacts, caller: string): unknown {
+  begin(call: Call<unknown>, facts: MethodFacts, caller: string, now = Date.now()): unknown {
     const ctx = currentContext();
-    const refused = propagate(call, ctx, caller);
+    const refused = propagate(call, ctx, caller, now);
     if (refused !== undefined) return refused;
     const recorder = facts.recorder;
     if (recorder) {

@@ -116,15 +116,16 @@ export function createClient<S extends ServiceDefinition>(
       client[key] = (request, opts) => {
         if (opts?.idempotencyKey !== undefined && !isValidIdempotencyKey(opts.idempotencyKey))
           return Promise.reject(invalidIdempotencyKey(opts.idempotencyKey));
+        const now = Date.now();
         const call = new OutboundCall(
           method.info,
           method.requestType.fromPartial((request ?? {}) as never),
           metadataOf(opts),
-          Date.now() + (opts?.timeoutMs ?? timeoutMs),
+          now + (opts?.timeoutMs ?? timeoutMs),
           opts?.signal,
         );
         if (facts) {
-          const refused = call.begin(call, facts, caller);
+          const refused = call.begin(call, facts, caller, now);
           if (refused !== undefined) return Promise.reject(refused);
         }
         const p = settled(call);

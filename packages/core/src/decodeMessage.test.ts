@@ -1,3 +1,4 @@
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { EchoRequest, EchoResponse, SleepRequest } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
 import type { MessageType } from './contracts.js';
@@ -22,7 +23,50 @@ function expectRefused(type: MessageType<unknown>, body: Uint8Array, why: RegExp
   expect((caught as Error).message).toMatch(why);
 }
 
+/** A message of one double (field 1) and, optionally, a nested one of the same type (field 2). */
+interface Point {
+  x: number;
+  inner: Point | undefined;
+}
+
+/**
+ * A codec written by hand (the test contracts have no fixed-width field): reads field 1 as a
+ * double, through the reader's DataView, and decodes field 2 with a second `decodeMessage`, as
+ * code that decodes an embedded body while being decoded would.
+ */
+const PointType: MessageType<Point> = {
+  $type: 'test.Point',
+  encode(message, writer = new BinaryWriter()) {
+    writer.uint32(9).double(message.x);
+    if (message.inner) writer.uint32(18).bytes(PointType.encode(message.inner).finish());
+    return writer;
+  },
+  decode(input) {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const out: Point = { x: 0, inner: undefined };
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag === 9) out.x = reader.double();
+      else if (tag === 18) out.inner = decodeMessage(PointType, reader.bytes());
+      else reader.skip(tag & 7);
+    }
+    return out;
+  },
+  fromPartial: (o) => ({ x: o.x ?? 0, inner: undefined }),
+  fromJSON: () => ({ x: 0, inner: undefined }),
+  toJSON: (m) => m,
+};
+
 describe('decodeMessage', () => {
+  it('reads fixed-width fields of each body, not of the one decoded before, nested decodes included', () => {
+    const body = (x: number, inner?: Point) => PointType.encode({ x, inner }).finish();
+    expect(decodeMessage(PointType, body(1.5)).x).toBe(1.5);
+    expect(decodeMessage(PointType, body(2.5)).x).toBe(2.5);
+    const nested = decodeMessage(PointType, body(3.5, { x: 4.5, inner: undefined }));
+    expect(nested).toEqual({ x: 3.5, inner: { x: 4.5, inner: undefined } });
+    expect(decodeMessage(PointType, body(-7.25)).x).toBe(-7.25);
+  });
+
   it('decodes what the generated codec encodes, nested messages included', () => {
     const m = EchoResponse.fromPartial({
       message: 'hi',

@@ -17,8 +17,9 @@ const decodeUtf8 = (bytes: Uint8Array): string => strictUtf8.decode(bytes);
  * that does not end exactly at the end of the body. Unknown fields still decode (and are dropped).
  * Every lane decodes request, response and event bodies through this.
  *
- * It costs one reader, as the generated `decode(bytes)` makes anyway, plus one pass over each
- * message's tags (length-delimited contents are skipped, not read).
+ * It costs one pass over each message's tags (length-delimited contents are skipped, not read);
+ * the reader is reused from call to call (the generated `decode(bytes)` would make one, and its
+ * DataView, per message).
  *
  * @throws RefrontError INVALID_ARGUMENT `CORE_DECODE_FAILED` (not retryable), its message naming
  *   the problem and its byte offset in `bytes`.
@@ -28,16 +29,20 @@ const decodeUtf8 = (bytes: Uint8Array): string => strictUtf8.decode(bytes);
 export function decodeMessage<T>(type: MessageType<T>, bytes: Uint8Array): T {
   const problem = wireProblem(bytes, 0, bytes.length);
   if (problem !== undefined) throw decodeFailed(type, problem);
-  const reader = new StrictReader(bytes);
+  const reader = readerFor(bytes);
   let message: T;
+  let end: number;
   try {
     message = type.decode(reader);
+    end = reader.pos;
   } catch (e: unknown) {
     if (e instanceof NestedProblem) throw decodeFailed(type, e.message);
     if (isRefrontError(e)) throw e;
     throw decodeFailed(type, `${e instanceof Error ? e.message : String(e)} (near offset ${reader.pos})`);
+  } finally {
+    if (reader === pooled) reader.release();
   }
-  if (reader.pos !== bytes.length) throw decodeFailed(type, `decoding stopped at offset ${reader.pos}`);
+  if (end !== bytes.length) throw decodeFailed(type, `decoding stopped at offset ${end}`);
   return message;
 }
 
@@ -57,11 +62,33 @@ class NestedProblem extends Error {}
  */
 class StrictReader extends BinaryReader {
   private depth = 0;
-  private readonly body: Uint8Array;
+  private body: Uint8Array;
+  /** Whether a decode is using this reader (the pooled one is lent to one decode at a time). */
+  busy = false;
+  /** The DataView over `body`, made when a fixed-width field first needs it (see `view` below). */
+  lazyView: DataView | undefined;
 
   constructor(bytes: Uint8Array) {
     super(bytes, decodeUtf8);
     this.body = bytes;
+  }
+
+  /** Points the reader at `bytes`, as a new reader would be; the DataView waits until it is needed. */
+  reset(bytes: Uint8Array): void {
+    const fields = this as unknown as ReaderFields;
+    fields.buf = bytes;
+    fields.len = bytes.length;
+    this.pos = 0;
+    this.body = bytes;
+    this.depth = 0;
+    this.lazyView = undefined;
+    this.busy = true;
+  }
+
+  /** Gives the pooled reader back, holding on to no message bytes. */
+  release(): void {
+    this.reset(EMPTY);
+    this.busy = false;
   }
 
   get __tsProtoDecodeDepth(): number {
@@ -75,6 +102,43 @@ class StrictReader extends BinaryReader {
     }
     this.depth = depth;
   }
+}
+
+/** What `reset` rewrites of `BinaryReader` (private there). */
+interface ReaderFields {
+  buf: Uint8Array;
+  len: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+// BinaryReader reads fixed-width fields through `this.view`, which its constructor sets by plain
+// assignment: an accessor here makes the view lazily, for the reused reader's current bytes.
+Object.defineProperty(StrictReader.prototype, 'view', {
+  get(this: StrictReader): DataView {
+    const bytes = (this as unknown as ReaderFields).buf;
+    this.lazyView ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.lazyView;
+  },
+  set(this: StrictReader, view: DataView) {
+    this.lazyView = view;
+  },
+});
+
+/**
+ * The one reader decodes reuse, or undefined when this protobuf runtime keeps the view as an own
+ * field (an accessor could not then follow `reset`): each decode makes its own reader then.
+ */
+const pooled: StrictReader | undefined = (() => {
+  const reader = new StrictReader(EMPTY);
+  return Object.hasOwn(reader, 'view') ? undefined : reader;
+})();
+
+/** The pooled reader pointed at `bytes`, or a new one while it is in use (or not poolable). */
+function readerFor(bytes: Uint8Array): StrictReader {
+  if (pooled === undefined || pooled.busy) return new StrictReader(bytes);
+  pooled.reset(bytes);
+  return pooled;
 }
 
 /** The value of the varint that ends just before `pos` (the non-final bytes of a varint have bit 7 set). */
