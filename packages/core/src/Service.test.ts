@@ -35,7 +35,20 @@ function startFixture(env: Record<string, string>) {
     child.stdout.on('data', onData);
     void exited.then((code) => reject(new Error(`fixture exited with ${code} before ready:\n${stderr}`)));
   });
-  return { child, ready, exited, output: () => ({ stdout, stderr }) };
+  /** Resolves once a stdout line satisfies `match` (or rejects if the process exits first). */
+  const line = (match: (l: string) => boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (stdout.split('\n').some(match)) {
+          child.stdout.off('data', check);
+          resolve();
+        }
+      };
+      child.stdout.on('data', check);
+      check();
+      void exited.then(() => reject(new Error(`fixture exited before the line:\n${stdout}\n${stderr}`)));
+    });
+  return { child, ready, exited, line, output: () => ({ stdout, stderr }) };
 }
 
 function httpGet(port: number, pathname: string): Promise<{ status: number; body: string }> {
@@ -53,10 +66,12 @@ describe('service lifecycle in a real process', () => {
     const f = startFixture({ FIXTURE_PORT: '0', FIXTURE_MODE: 'normal' });
     const { port, ops } = await f.ready;
     expect((await httpGet(ops, '/readyz')).status).toBe(200);
-    const slow = httpGet(port, '/sleep?ms=800');
-    await new Promise((r) => setTimeout(r, 150));
+    // Signal only once the slow request is in the process, and ask again only once it drains:
+    // fixed sleeps here made the test depend on the machine's load.
+    const slow = httpGet(port, '/sleep?ms=1500');
+    await f.line((l) => l === '{"accepted":1500}');
     f.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
+    await f.line((l) => l.includes('"state":"draining"'));
     const late = await httpGet(port, '/sleep?ms=0').then(
       (r) => r.status,
       (e: NodeJS.ErrnoException) => e.code,
@@ -83,7 +98,7 @@ describe('service lifecycle in a real process', () => {
     const f = startFixture({ FIXTURE_PORT: '0', FIXTURE_MODE: 'normal', FIXTURE_GRACE_MS: '200' });
     const { port } = await f.ready;
     const slow = httpGet(port, '/sleep?ms=30000');
-    await new Promise((r) => setTimeout(r, 150));
+    await f.line((l) => l === '{"accepted":30000}');
     f.child.kill('SIGTERM');
     const res = await slow.then(
       (r) => r.status,

@@ -47,6 +47,8 @@ const http = createServer((req, res) => {
   inflight++;
   const url = new URL(req.url ?? '/', 'http://x');
   const ms = Number(url.searchParams.get('ms') ?? 0);
+  // Tests wait for this line before they signal the process, instead of for a guessed time.
+  process.stdout.write(`${JSON.stringify({ accepted: ms })}\n`);
   client
     .sleep({ durationMs: ms }, { timeoutMs: 60_000 })
     .then((r) => res.writeHead(200).end(JSON.stringify(r)))
