@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span, SpanContext } from '@opentelemetry/api';
 // pino's Logger, as logger.ts names it: importing it from there would tie the two files in a circle.
 import type { Logger } from 'pino';
+import { registerCoreCopy, THIS_COPY } from './copies.js';
 import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
 
 /**
@@ -143,6 +144,11 @@ export class MutableRequestContext implements RequestContext {
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
+
+// The one thing core does at import: a second copy (ESM beside CommonJS, or two versions) has a
+// storage of its own, so contexts would silently not cross between them; registering makes the
+// second copy warn (copies.ts).
+registerCoreCopy(THIS_COPY);
 
 /**
  * The context of the request being served, or undefined outside one.
