@@ -8,7 +8,9 @@ import { defineConfig, type Options } from 'tsup';
  * @example
  * export default packageBuild({ entry: ['src/index.ts', 'src/bin.ts'] });
  */
-export function packageBuild(options: Pick<Options, 'entry' | 'external' | 'splitting' | 'esbuildOptions'> = {}) {
+export function packageBuild(
+  options: Pick<Options, 'entry' | 'external' | 'splitting' | 'esbuildOptions'> = {},
+) {
   return defineConfig({
     entry: ['src/index.ts'],
     format: ['esm', 'cjs'],

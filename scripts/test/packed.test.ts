@@ -45,7 +45,9 @@ function packList(dir: string): string[] {
 function inPack(path: string, files: readonly string[]): boolean {
   if (!path.includes('*')) return files.includes(path);
   const [before, after] = path.split('*') as [string, string];
-  return files.some((f) => f.startsWith(before) && f.endsWith(after) && f.length > before.length + after.length);
+  return files.some(
+    (f) => f.startsWith(before) && f.endsWith(after) && f.length > before.length + after.length,
+  );
 }
 
 describe.each(publishable)('$manifest.name packed', ({ dir, manifest }) => {

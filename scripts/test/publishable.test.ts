@@ -36,7 +36,9 @@ describe.each(publishable)('$manifest.name', ({ dir, manifest }) => {
   it('ships the root LICENSE and declares Apache-2.0', () => {
     expect(manifest.license).toBe('Apache-2.0');
     expect(manifest.files).toContain('LICENSE');
-    expect(readFileSync(join(ROOT, dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
+    expect(readFileSync(join(ROOT, dir, 'LICENSE'), 'utf8')).toBe(
+      readFileSync(join(ROOT, 'LICENSE'), 'utf8'),
+    );
   });
 
   it('points at its folder of the repository, its README and the issue tracker', () => {

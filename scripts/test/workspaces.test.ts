@@ -82,6 +82,8 @@ const USED_WITHOUT_IMPORT: Readonly<Record<string, string>> = {
     'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
   '@refront/deploy:@kubernetes-models/cert-manager':
     'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
+  '@refront/demo:@electric-sql/pglite':
+    "@refront/data's createEmbeddedPostgres loads it: an optional peer dependency the demo installs (decision 0107)",
 };
 
 describe.each(workspaces)('workspace %s', (ws) => {

@@ -168,6 +168,14 @@ export const CoreErrors = defineErrors('CORE', {
     description:
       'A request or event broke the validation rules of its contract; its field violations name each field and rule. Refused before any handler; an event is dead-lettered at once.',
   },
+  OPTIONAL_DEPENDENCY_MISSING: {
+    status: 'FAILED_PRECONDITION',
+    message: (feature: string, missing: string, packages: readonly string[]) =>
+      `${feature} needs ${packages.join(', ')}; ${missing} is not installed: npm install ${packages.join(' ')}`,
+    retryable: false,
+    description:
+      'A feature that loads an optional peer dependency on first use (the OpenTelemetry SDK for `setupTracing`, PGlite for `createEmbeddedPostgres`) could not import it. Install the packages the message names; nothing else pulls them in.',
+  },
 });
 
 /** The reason codes of {@link CoreErrors}, for comparisons: `e.reason === CoreReason.DRAINING`. */

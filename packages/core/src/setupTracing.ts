@@ -1,4 +1,10 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { importOptional } from './importOptional.js';
+
+/** The SDK packages `setupTracing` loads: optional peer dependencies of `@refront/core`. */
+const SDK = ['@opentelemetry/sdk-trace-node', '@opentelemetry/sdk-trace-base', '@opentelemetry/resources'];
+/** The exporter it loads when `OTEL_EXPORTER_OTLP_ENDPOINT` is set and no `exporter` is given. */
+const OTLP = ['@opentelemetry/exporter-trace-otlp-http'];
 
 /** Options of {@link setupTracing}. */
 export interface TracingOptions {
@@ -28,8 +34,12 @@ export interface TracingHandle {
  * Opt-in: registers the OpenTelemetry Node SDK (AsyncLocalStorage context, W3C propagation)
  * with an OTLP/HTTP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, or with `exporter`.
  * Refront never forces an SDK on you: without this call, spans are no-ops but trace ids still
- * cross every hop and appear in logs.
+ * cross every hop and appear in logs. The SDK packages are optional peer dependencies, loaded
+ * here only: install `@opentelemetry/sdk-trace-node`, `@opentelemetry/sdk-trace-base` and
+ * `@opentelemetry/resources` (and `@opentelemetry/exporter-trace-otlp-http` for OTLP).
  *
+ * @throws RefrontError FAILED_PRECONDITION `CORE_OPTIONAL_DEPENDENCY_MISSING` naming the packages
+ *   to install when one is missing.
  * @example
  * const tracing = await setupTracing({ serviceName: 'tickets' });
  * // … on shutdown
@@ -39,7 +49,11 @@ export async function setupTracing(options: TracingOptions): Promise<TracingHand
   const env = options.env ?? process.env;
   let exporter = options.exporter;
   if (!exporter && env.OTEL_EXPORTER_OTLP_ENDPOINT) {
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    const { OTLPTraceExporter } = await importOptional(
+      'setupTracing with OTEL_EXPORTER_OTLP_ENDPOINT',
+      OTLP,
+      () => import('@opentelemetry/exporter-trace-otlp-http'),
+    );
     // The exporter reads process.env itself; an `env` of the caller's says where, as the spec
     // does: the traces endpoint as is, else the base endpoint + /v1/traces.
     exporter =
@@ -55,11 +69,13 @@ export async function setupTracing(options: TracingOptions): Promise<TracingHand
     return { enabled: false, flush: async () => {}, shutdown: async () => {} };
   }
   const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, { resourceFromAttributes }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace-node'),
-      import('@opentelemetry/sdk-trace-base'),
-      import('@opentelemetry/resources'),
-    ]);
+    await importOptional('setupTracing', SDK, () =>
+      Promise.all([
+        import('@opentelemetry/sdk-trace-node'),
+        import('@opentelemetry/sdk-trace-base'),
+        import('@opentelemetry/resources'),
+      ]),
+    );
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       'service.name': options.serviceName,

@@ -54,6 +54,7 @@ export { GROUP_NAME } from './InProcessEventBus.js';
 export type { Metadata, Next } from './Interceptor.js';
 export { bindChain, compose } from './Interceptor.js';
 export { deriveIdempotencyKey, invalidIdempotencyKey } from './idempotencyKey.js';
+export { importOptional } from './importOptional.js';
 export type { MessageCheck } from './MessageValidator.js';
 export { invalidMessage } from './MessageValidator.js';
 export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_ROLES, METADATA_TENANT } from './metadataKeys.js';

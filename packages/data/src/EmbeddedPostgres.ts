@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PGlite } from '@electric-sql/pglite';
 import { CoreErrors } from '@refront/core';
-import { invalidOption } from '@refront/core/transport';
+import { importOptional, invalidOption } from '@refront/core/transport';
 import { DataErrors } from './errors.js';
 import { SCALAR_PARSERS } from './internal/typeParsers.js';
 
@@ -114,7 +114,11 @@ export class EmbeddedEngine implements EmbeddedPostgres {
  * Takes 1-4 s: open ONE per process and pass it to every service's {@link openDatabase}.
  * The session runs with TimeZone=UTC, as PostgreSQL connections of `openDatabase` do.
  *
+ * PGlite (`@electric-sql/pglite`, 27 MB) is an optional peer dependency: install it to use this.
+ *
  * @throws RefrontError INVALID_ARGUMENT for a bad option.
+ * @throws RefrontError FAILED_PRECONDITION `CORE_OPTIONAL_DEPENDENCY_MISSING` when
+ *   `@electric-sql/pglite` is not installed.
  * @example
  * await using embedded = await createEmbeddedPostgres();
  * const tickets = await openDatabase({ schema: 'tickets', embedded });
@@ -128,8 +132,13 @@ export async function createEmbeddedPostgres(
     throw invalidOption('dataDir must be "memory" or a directory');
   const nested = options.nestedCallTimeoutMs ?? DEFAULT_NESTED_CALL_TIMEOUT_MS;
   if (!Number.isFinite(nested) || nested < 0) throw invalidOption('nestedCallTimeoutMs must be a number ≥ 0');
-  // Loaded on demand: a service on PostgreSQL never loads the WASM engine.
-  const { PGlite } = await import('@electric-sql/pglite');
+  // Loaded on demand (an optional peer dependency): a service on PostgreSQL never installs or
+  // loads the WASM engine.
+  const { PGlite } = await importOptional(
+    'createEmbeddedPostgres',
+    ['@electric-sql/pglite'],
+    () => import('@electric-sql/pglite'),
+  );
   const pg = await PGlite.create({
     ...(dataDir === 'memory' ? {} : { dataDir }),
     parsers: { ...SCALAR_PARSERS },
