@@ -12,7 +12,7 @@ import { type Manifest, publishable, ROOT } from './publishable.js';
  */
 
 /** The paths a manifest names, without their leading `./`; a pattern keeps its `*`. */
-export function namedPaths(manifest: Manifest): string[] {
+function namedPaths(manifest: Manifest): string[] {
   const out: string[] = [];
   const walk = (value: unknown): void => {
     if (typeof value === 'string') out.push(value);
