@@ -1,9 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Span, SpanContext } from '@opentelemetry/api';
+import { context as otelContext, type Span, type SpanContext, trace } from '@opentelemetry/api';
 // pino's Logger, as logger.ts names it: importing it from there would tie the two files in a circle.
 import type { Logger } from 'pino';
 import { registerCoreCopy, THIS_COPY } from './copies.js';
 import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
+import { randomSpanId, randomTraceId } from './trace.js';
+
+/** The active OpenTelemetry span's context when it is a valid one (an SDK and an instrumentation run). */
+function activeSpanContext(): SpanContext | undefined {
+  const sc = trace.getSpan(otelContext.active())?.spanContext();
+  return sc && trace.isSpanContextValid(sc) ? sc : undefined;
+}
 
 /**
  * What a handler knows about the request it serves: who calls, for which tenant, until when,
@@ -34,7 +41,10 @@ export interface RequestContext {
    * calls the handler makes send keys derived from it.
    */
   readonly idempotencyKey: string | undefined;
-  /** The service logger; every line carries trace_id, span_id and tenant. */
+  /**
+   * The service logger; every line carries trace_id, span_id and tenant, and `method` (the
+   * method's path) when the context serves a call.
+   */
   readonly logger: Logger;
   /** Milliseconds left before the deadline (Infinity without one, never below 0). */
   remainingMs(): number;
@@ -44,6 +54,8 @@ export interface RequestContext {
 export interface RequestContextInit {
   readonly service: string;
   readonly logger: Logger;
+  /** The path of the method served (`pkg.Service/Method`): the context's logger adds it as `method`. */
+  readonly method?: string | undefined;
   readonly deadline?: number | undefined;
   readonly caller?: string | undefined;
   readonly tenant?: string | undefined;
@@ -63,7 +75,10 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
  */
 export class MutableRequestContext implements RequestContext {
   readonly service: string;
-  readonly logger: Logger;
+  /** The logger the context was made with; `logger` is its child with `method`. */
+  private readonly serviceLogger: Logger;
+  private readonly method: string | undefined;
+  private methodLogger: Logger | undefined;
   readonly deadline: number | undefined;
   readonly caller: string | undefined;
   readonly tenant: string | undefined;
@@ -71,6 +86,8 @@ export class MutableRequestContext implements RequestContext {
   /** The remote parent, until a span replaces it. */
   readonly parent: SpanContext | undefined;
   span: Span | undefined;
+  /** The context's own root when it has neither span nor parent (see `spanContext`). */
+  private root: SpanContext | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private readonly cancel: AbortSignal | undefined;
@@ -78,7 +95,8 @@ export class MutableRequestContext implements RequestContext {
 
   constructor(init: RequestContextInit) {
     this.service = init.service;
-    this.logger = init.logger;
+    this.serviceLogger = init.logger;
+    this.method = init.method;
     this.deadline = init.deadline;
     this.caller = init.caller;
     this.tenant = init.tenant;
@@ -87,8 +105,29 @@ export class MutableRequestContext implements RequestContext {
     this.cancel = init.cancel;
   }
 
+  /** Made on first use: a call whose handler never logs pays nothing for it. */
+  get logger(): Logger {
+    if (this.method === undefined) return this.serviceLogger;
+    this.methodLogger ??= this.serviceLogger.child({ method: this.method });
+    return this.methodLogger;
+  }
+
+  /**
+   * The span's context; before a span is set, the remote parent; without either (a context an
+   * entry point of the application made: an HTTP handler, a job) the active OpenTelemetry span
+   * (an HTTP instrumentation's server span), else a root of its own made once. So every call,
+   * event and log line of one such context shares one trace id, never an empty one.
+   */
   get spanContext(): SpanContext | undefined {
-    return this.span ? this.span.spanContext() : this.parent;
+    if (this.span) return this.span.spanContext();
+    if (this.parent) return this.parent;
+    this.root ??= activeSpanContext() ?? {
+      traceId: randomTraceId(),
+      spanId: randomSpanId(),
+      traceFlags: 0,
+      isRemote: false,
+    };
+    return this.root;
   }
 
   get idempotencyKey(): string | undefined {

@@ -4,6 +4,7 @@
  * clients and event subscribers are typed from these, so nothing is stringly typed.
  */
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { Logger } from './logger.js';
 
 /** Anything with `finish()`, as ts-proto's BinaryWriter. */
 export interface Finishable {
@@ -96,6 +97,11 @@ export interface HandlerContext {
    * the first response. Undefined when the caller sent none.
    */
   readonly idempotencyKey: string | undefined;
+  /**
+   * The service's logger for this call: every line carries `service`, `method` (the method's
+   * path), `trace_id` and `span_id` (the call's server span), and `tenant` when there is one.
+   */
+  readonly logger: Logger;
 }
 
 /** The server side of a contract: one async handler per unary RPC. */

@@ -49,6 +49,7 @@ function contextOf(call: Call<unknown>, service: string, logger: Logger): Mutabl
   const ctx = createRequestContext({
     service,
     logger,
+    method: call.method.path,
     deadline: call.deadline,
     caller: md[METADATA_CALLER],
     tenant: md[METADATA_TENANT],

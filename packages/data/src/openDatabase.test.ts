@@ -1,4 +1,4 @@
-import { isRefrontError } from '@refront/core';
+import { createLogger, isRefrontError } from '@refront/core';
 import { describe, expect, it } from 'vitest';
 import type { Migration } from './Database.js';
 import { DataReason } from './errors.js';
@@ -60,6 +60,27 @@ describe('openDatabase options', () => {
   it('checksums ignore line endings and surrounding blanks only', () => {
     expect(migrationChecksum('select 1;\r\nselect 2;\n')).toBe(migrationChecksum('select 1;\nselect 2;'));
     expect(migrationChecksum('select 1;')).not.toBe(migrationChecksum('select 2;'));
+  });
+});
+
+describe.skipIf(!postgresUp)('the migration log line', () => {
+  it('names the migration by migration_version and keeps the service version as version, once', async () => {
+    const raw: string[] = [];
+    const logger = createLogger({
+      service: 'tickets',
+      version: '9.9.9',
+      level: 'info',
+      destination: { write: (l: string) => void raw.push(l) },
+    });
+    const schema = uniqueSchema();
+    await using _db = await openDatabase({ schema, url: POSTGRES_URL, migrations: [V1, V2], logger });
+    const applied = raw.filter((l) => l.includes('"migration applied"'));
+    expect(applied).toHaveLength(2);
+    for (const line of applied) expect(line.match(/"version":/g)).toHaveLength(1);
+    expect(applied.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
+      { service: 'tickets', version: '9.9.9', migration_version: 1, migration: V1.name },
+      { service: 'tickets', version: '9.9.9', migration_version: 2, migration: V2.name },
+    ]);
   });
 });
 

@@ -146,7 +146,11 @@ export async function migrate(
         m.name,
         migrationChecksum(m.sql),
       ]);
-      logger?.info({ schema: db.schema, version: m.version, migration: m.name }, 'migration applied');
+      // Not `version`: the service logger's lines already carry the service's version under that key.
+      logger?.info(
+        { schema: db.schema, migration_version: m.version, migration: m.name },
+        'migration applied',
+      );
     });
   }
 }
