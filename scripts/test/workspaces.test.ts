@@ -82,6 +82,10 @@ const USED_WITHOUT_IMPORT: Readonly<Record<string, string>> = {
     'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
   '@refront/deploy:@kubernetes-models/cert-manager':
     'deploy/test/k8sSchema.ts imports the model of each kind by a computed path',
+  '@refront/demo:@opentelemetry/sdk-trace-node':
+    "@refront/core's setupTracing loads it (the demo exports its spans to the console): an optional peer of core (decision 0107)",
+  '@refront/demo:@opentelemetry/resources':
+    "@refront/core's setupTracing loads it (the demo exports its spans to the console): an optional peer of core (decision 0107)",
   '@refront/demo:@electric-sql/pglite':
     "@refront/data's createEmbeddedPostgres loads it: an optional peer dependency the demo installs (decision 0107)",
 };
