@@ -5,7 +5,7 @@ import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
 import { ReportingServiceDefinition } from '../gen/refront/reporting/v1/reporting.js';
 import { TicketCreated, TicketResolved } from '../gen/refront/tickets/v1/events.js';
 import { TimeLogged } from '../gen/refront/timetracking/v1/timetracking.js';
-import { demoValidator } from '../platform/contracts.js';
+import { demoValidator } from '../platform/testing/harness.js';
 import { reportingModule } from './module.js';
 
 let app: TestApp;

@@ -3,7 +3,7 @@ import { rejection, startTestApp, type TestApp } from '@refront/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged, TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
-import { demoValidator } from '../platform/contracts.js';
+import { demoValidator } from '../platform/testing/harness.js';
 import { ticketsModule } from '../tickets/module.js';
 import { timeTrackingModule } from './module.js';
 

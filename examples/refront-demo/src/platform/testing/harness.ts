@@ -81,3 +81,5 @@ export async function startHarness(
 
 /** The kit's waits and error assertions, for the tests that use this harness. */
 export { eventually, rejection } from '@refront/testing';
+/** The demo's contract validator, for tests that host modules with `@refront/testing` directly. */
+export { demoValidator } from '../contracts.js';
