@@ -183,7 +183,7 @@ async function nest(ns: string, sink: { handled: Handled }): Promise<Contender> 
   Payload()(proto, 'handle', 0);
   Ctx()(proto, 'handle', 1);
   const descriptor = Object.getOwnPropertyDescriptor(proto, 'handle');
-  Reflect.decorate([EventPattern('thing.happened')], proto, 'handle', descriptor);
+  Reflect.decorate([EventPattern('thing.happened') as MethodDecorator], proto, 'handle', descriptor);
   Reflect.decorate([Controller()], SinkController);
   class SinkModule {}
   Reflect.decorate([Module({ controllers: [SinkController] })], SinkModule);
@@ -234,7 +234,7 @@ async function cleanUp(ns: string): Promise<void> {
 
 export default async function run(): Promise<void> {
   const ns = `bench25${randomBytes(3).toString('hex')}`;
-  const count = pick(10_000, 2_000);
+  const count = pick(10_000, 1_000);
   const rounds = pick(5, 2);
   const sink: { handled: Handled } = { handled: () => {} };
   const contenders: Contender[] = [];
@@ -244,7 +244,7 @@ export default async function run(): Promise<void> {
     contenders.push(await refront(ns, sink));
     contenders.push(await moleculer(ns, sink));
     contenders.push(await nest(ns, sink));
-    for (const c of contenders) await roundOf(c, Math.min(count, 1_000), sink); // warm-up
+    for (const c of contenders) await roundOf(c, Math.min(count, 500), sink); // warm-up
     const perSec = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
     const lat = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
     for (let r = 0; r < rounds; r++) {
