@@ -20,7 +20,11 @@ export interface Round {
 /** Starts `rpc-server.ts` with `args` in a child process and waits for the port it serves on. */
 export function startChild(args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(new URL('./rpc-server.ts', import.meta.url), [...args], {
-    execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+    // Profiled only when asked (BENCH_CPU_PROF_DIR), each child to its own file in that folder.
+    execArgv: [
+      ...process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+      ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []),
+    ],
   });
   const name = args[0] ?? 'server';
   return new Promise((resolve, reject) => {

@@ -3,7 +3,8 @@
  * each of which times Refront against the raw library or peer underneath in the same run and
  * prints the ratios, then writes every figure to `bench/results/latest.json` (or
  * `REFRONT_BENCH_OUT`) with the machine, the load before and after, and the command.
- * `--quick` runs fewer and shorter rounds (the whole run in under two minutes on 2 cores).
+ * `--quick` runs the scenarios of issue 25's table only ({@link QUICK}, unless others are named),
+ * with fewer and shorter rounds, to check that they work and write well-formed results.
  */
 import { readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +27,11 @@ const scenarios = readdirSync(dir)
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
 
-const wanted = args.filter((a) => !a.startsWith('-'));
+/** What `--quick` runs when no scenario is named: the rows of issue 25's table. */
+const QUICK = ['events', 'gateway', 'inproc-rpc', 'rpc', 'startup'];
+
+const named = args.filter((a) => !a.startsWith('-'));
+const wanted = named.length === 0 && quick ? QUICK : named;
 const unknown = wanted.filter((w) => !scenarios.includes(w));
 if (unknown.length > 0) {
   console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.join(', ')}`);

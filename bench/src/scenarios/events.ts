@@ -11,14 +11,13 @@
  * framework serializes as it does by default (Refront and bare: protobuf; Moleculer and NestJS:
  * JSON). Names are unique to the run; every queue and exchange it made is deleted at the end.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { createLogger, on } from '@refront/core';
 import { ThingHappened } from '@refront/test-contracts';
 import { createAmqpEventBus } from '@refront/transport-amqp';
 import { type Channel, type ConsumeMessage, connect } from 'amqplib';
 import { barePublishOne } from '../amqp-bare.js';
+import { cleanBroker } from '../demo-processes.js';
 import { quantile } from '../measure.js';
 import { type ContenderFigures, pick, recordCase, round } from '../results.js';
 
@@ -38,7 +37,7 @@ interface Contender {
   readonly name: string;
   /** Publishes event `seq` (awaitable as the framework allows). */
   readonly publish: (seq: number) => Promise<unknown>;
-  /** Called by the scenario before a round: the handler must call `handled(seq)` once per event. */
+  /** Stops the contender's clients and servers. */
   readonly close: () => Promise<unknown>;
 }
 
@@ -207,31 +206,6 @@ async function nest(ns: string, sink: { handled: Handled }): Promise<Contender> 
   };
 }
 
-/** Deletes every queue and exchange whose name holds `ns` (what the frameworks declared for this run). */
-async function cleanUp(ns: string): Promise<void> {
-  const run = promisify(execFile);
-  const list = async (what: string): Promise<string[]> => {
-    try {
-      const { stdout } = await run('rabbitmqctl', ['-q', what, 'name'], { timeout: 30_000 });
-      return stdout.split('\n').filter((n) => n.includes(ns));
-    } catch {
-      return [];
-    }
-  };
-  const conn = await connect(URL);
-  for (const q of await list('list_queues')) {
-    const ch = await conn.createChannel();
-    await ch.deleteQueue(q).catch(() => {});
-    await ch.close().catch(() => {});
-  }
-  for (const x of await list('list_exchanges')) {
-    const ch = await conn.createChannel();
-    await ch.deleteExchange(x).catch(() => {});
-    await ch.close().catch(() => {});
-  }
-  await conn.close();
-}
-
 export default async function run(): Promise<void> {
   const ns = `bench25${randomBytes(3).toString('hex')}`;
   const count = pick(10_000, 1_000);
@@ -239,11 +213,14 @@ export default async function run(): Promise<void> {
   const sink: { handled: Handled } = { handled: () => {} };
   const contenders: Contender[] = [];
   try {
-    contenders.push(await bare(BARE_QUORUM, ns, true, sink));
-    contenders.push(await bare(BARE_CLASSIC, ns, false, sink));
-    contenders.push(await refront(ns, sink));
-    contenders.push(await moleculer(ns, sink));
-    contenders.push(await nest(ns, sink));
+    // EVENTS_BENCH_ONLY (comma-separated: bare-quorum,bare-classic,refront,moleculer,nest), for profiles.
+    const only = process.env.EVENTS_BENCH_ONLY?.split(',');
+    const want = (key: string) => !only || only.includes(key);
+    if (want('bare-quorum')) contenders.push(await bare(BARE_QUORUM, ns, true, sink));
+    if (want('bare-classic')) contenders.push(await bare(BARE_CLASSIC, ns, false, sink));
+    if (want('refront')) contenders.push(await refront(ns, sink));
+    if (want('moleculer')) contenders.push(await moleculer(ns, sink));
+    if (want('nest')) contenders.push(await nest(ns, sink));
     for (const c of contenders) await roundOf(c, Math.min(count, 500), sink); // warm-up
     const perSec = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
     const lat = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
@@ -278,7 +255,7 @@ export default async function run(): Promise<void> {
             'msgs/s': c.opsPerSec.toLocaleString('en-US'),
             'p50 ms': ((c.p50Us ?? 0) / 1000).toFixed(1),
             'p99 ms': ((c.p99Us ?? 0) / 1000).toFixed(1),
-            [`vs ${BARE_QUORUM}`]: `${c.ratio?.toFixed(2)}x`,
+            [`vs ${BARE_QUORUM}`]: c.ratio === null ? "-" : `${c.ratio.toFixed(2)}x`,
             'vs Moleculer': `${(c.opsPerSec / by(MOLECULER)).toFixed(2)}x`,
             'vs NestJS': `${(c.opsPerSec / by(NEST)).toFixed(2)}x`,
           },
@@ -291,6 +268,6 @@ export default async function run(): Promise<void> {
     );
   } finally {
     for (const c of contenders) await c.close().catch(() => {});
-    await cleanUp(ns);
+    await cleanBroker(ns);
   }
 }

@@ -60,16 +60,17 @@ export default async function run(): Promise<void> {
   const iterations = pick(200_000, 40_000);
   const rounds = pick(7, 3);
   try {
-    const timings = await compareSequential(
-      {
-        [BARE]: () => bare(request),
-        [REFRONT]: () => client.echo(request),
-        'Refront in-process (copyMessages: false)': () => sharedClient.echo(request),
-        [MOLECULER_ON]: () => observed.call('echo.echo', request),
-        'Moleculer local call (its defaults: off)': () => plain.call('echo.echo', request),
-      },
-      { iterations, rounds, warmup: pick(50_000, 10_000) },
-    );
+    const variants: Record<string, () => Promise<unknown>> = {
+      [BARE]: () => bare(request),
+      [REFRONT]: () => client.echo(request),
+      'Refront in-process (copyMessages: false)': () => sharedClient.echo(request),
+      [MOLECULER_ON]: () => observed.call('echo.echo', request),
+      'Moleculer local call (its defaults: off)': () => plain.call('echo.echo', request),
+    };
+    // INPROC_BENCH_ONLY=refront keeps Refront's default lane alone, for a CPU profile of it.
+    if (process.env.INPROC_BENCH_ONLY === 'refront')
+      for (const k of Object.keys(variants)) if (k !== REFRONT) delete variants[k];
+    const timings = await compareSequential(variants, { iterations, rounds, warmup: pick(50_000, 10_000) });
     printTable(timings, BARE);
     const of = (name: string) => timings.find((t) => t.name === name);
     const refront = of(REFRONT);
