@@ -6,8 +6,8 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
@@ -58,11 +58,12 @@ export function startUntil(
   timeoutMs: number,
 ): Promise<Started> {
   const t0 = performance.now();
-  // BENCH_CPU_PROF_DIR: every Node process started from here (and its children) writes a CPU profile there.
+  // BENCH_CPU_PROF_DIR: the process started here writes a CPU profile there when it exits (Node 20
+  // refuses --cpu-prof in NODE_OPTIONS, so the processes it starts in turn are not profiled).
   const dir = process.env.BENCH_CPU_PROF_DIR;
-  const profiling = dir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}` } : {};
-  const child = spawn(process.execPath, [...args], {
-    env: { ...process.env, ...env, ...profiling },
+  const profiling = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const child = spawn(process.execPath, [...profiling, ...args], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -178,6 +179,6 @@ export async function cleanBroker(marker: string): Promise<void> {
     await ch.close().catch(() => {});
   }
   await conn.close();
-  for (const u of await list('list_users')) await run('rabbitmqctl', ['-q', 'delete_user', '--', u]).catch(() => {});
+  for (const u of await list('list_users'))
+    await run('rabbitmqctl', ['-q', 'delete_user', '--', u]).catch(() => {});
 }
-

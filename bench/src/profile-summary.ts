@@ -54,7 +54,9 @@ export function summarize(profiles: readonly Profile[], top: number): string[] {
         idle += count;
         continue;
       }
-      const where = url ? `${url.replace(/^.*\/(node_modules|packages|examples|bench)\//, '$1/')}:${lineNumber + 1}` : '';
+      const where = url
+        ? `${url.replace(/^.*\/(node_modules|packages|examples|bench)\//, '$1/')}:${lineNumber + 1}`
+        : '';
       const key = where ? `${name} ${where}` : name;
       self.set(key, (self.get(key) ?? 0) + count);
       const pkg = ['(program)', '(garbage collector)'].includes(name) ? name : packageOf(url);
@@ -69,7 +71,8 @@ export function summarize(profiles: readonly Profile[], top: number): string[] {
   ];
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${pct(v)}  ${k}`);
   lines.push('self time by package:');
-  for (const [k, v] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${pct(v)}  ${k}`);
+  for (const [k, v] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top))
+    lines.push(`${pct(v)}  ${k}`);
   return lines;
 }
 

@@ -37,16 +37,16 @@ export async function grpcBareClient(port: number): Promise<LaneClient> {
     const request = EchoRequest.fromPartial({ message });
     return () =>
       new Promise<unknown>((resolve, reject) => {
-      client.makeUnaryRequest(
-        '/refront.testing.v1.EchoService/Echo',
-        serialize,
-        deserialize,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + 10_000 },
-        (err, res) => (err ? reject(err) : resolve(res)),
-      );
-    });
+        client.makeUnaryRequest(
+          '/refront.testing.v1.EchoService/Echo',
+          serialize,
+          deserialize,
+          request,
+          new Metadata(),
+          { deadline: Date.now() + 10_000 },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        );
+      });
   };
   return { call: callWith(MESSAGE), callWith, close: () => client.close() };
 }

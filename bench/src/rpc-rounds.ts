@@ -23,7 +23,9 @@ export function startChild(args: readonly string[]): Promise<{ child: ChildProce
     // Profiled only when asked (BENCH_CPU_PROF_DIR), each child to its own file in that folder.
     execArgv: [
       ...process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
-      ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []),
+      ...(process.env.BENCH_CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+        : []),
     ],
   });
   const name = args[0] ?? 'server';

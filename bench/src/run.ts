@@ -8,14 +8,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import {
-  type BenchResults,
-  beginScenario,
-  load,
-  machine,
-  recordedCases,
-  writeResults,
-} from './results.js';
+import { type BenchResults, beginScenario, load, machine, recordedCases, writeResults } from './results.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--quick')) process.env.REFRONT_BENCH_QUICK = '1';
@@ -73,5 +66,7 @@ const results: BenchResults = {
   failures,
 };
 writeResults(out, results);
-console.log(`\nresults: ${out.pathname} (load ${results.load.start.join(' ')} → ${results.load.end.join(' ')})`);
+console.log(
+  `\nresults: ${out.pathname} (load ${results.load.start.join(' ')} → ${results.load.end.join(' ')})`,
+);
 if (failures.length > 0) process.exitCode = 1;

@@ -108,7 +108,10 @@ async function bare(
   const ch = await conn.createConfirmChannel();
   const consumer: Channel = await conn.createChannel();
   const queue = `${ns}.bare-${quorum ? 'quorum' : 'classic'}`;
-  await ch.assertQueue(queue, { durable: true, ...(quorum ? { arguments: { 'x-queue-type': 'quorum' } } : {}) });
+  await ch.assertQueue(queue, {
+    durable: true,
+    ...(quorum ? { arguments: { 'x-queue-type': 'quorum' } } : {}),
+  });
   await consumer.prefetch(PREFETCH);
   await consumer.consume(queue, (m: ConsumeMessage | null) => {
     if (!m) return;
@@ -194,7 +197,10 @@ async function nest(ns: string, sink: { handled: Handled }): Promise<Contender> 
     logger: false,
   });
   await app.listen();
-  const client = ClientProxyFactory.create({ transport: Transport.RMQ, options: { ...options, persistent: true } });
+  const client = ClientProxyFactory.create({
+    transport: Transport.RMQ,
+    options: { ...options, persistent: true },
+  });
   await client.connect();
   return {
     name: NEST,
@@ -255,7 +261,7 @@ export default async function run(): Promise<void> {
             'msgs/s': c.opsPerSec.toLocaleString('en-US'),
             'p50 ms': ((c.p50Us ?? 0) / 1000).toFixed(1),
             'p99 ms': ((c.p99Us ?? 0) / 1000).toFixed(1),
-            [`vs ${BARE_QUORUM}`]: c.ratio === null ? "-" : `${c.ratio.toFixed(2)}x`,
+            [`vs ${BARE_QUORUM}`]: c.ratio === null ? '-' : `${c.ratio.toFixed(2)}x`,
             'vs Moleculer': `${(c.opsPerSec / by(MOLECULER)).toFixed(2)}x`,
             'vs NestJS': `${(c.opsPerSec / by(NEST)).toFixed(2)}x`,
           },

@@ -12,17 +12,18 @@
  * interleaved after a warm-up; autocannon runs in this process with 16 connections.
  * `--quick` measures the monolith and the baseline only.
  */
+
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import {
   AMQP_URL,
   cleanBroker,
   demoDir,
   freePort,
-  scratchDatabase,
   type Started,
+  scratchDatabase,
   startUntil,
   stop,
   TSX,
@@ -83,7 +84,12 @@ async function monolith(databaseUrl: string): Promise<{ target: Target; started:
   const port = await freePort();
   const started = await startUntil(
     [...TSX, join(demoDir(), 'src/demo.ts')],
-    { GATEWAY_PORT: String(port), OPS_PORT: String(await freePort()), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    {
+      GATEWAY_PORT: String(port),
+      OPS_PORT: String(await freePort()),
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+    },
     /Serving until Ctrl-C/,
     180_000,
   );
@@ -205,8 +211,10 @@ export default async function run(): Promise<void> {
     targets.unshift(b);
     tenantsOf.set(b.name, monoTenants);
     // GATEWAY_BENCH_DISTRIBUTED=mux or grpc runs one lane only (for a profile); off leaves both out.
-    const lanes = (['mux', 'grpc'] as const).filter((l) => (process.env.GATEWAY_BENCH_DISTRIBUTED ?? l) === l);
-    if (!isQuick()) {
+    const lanes = (['mux', 'grpc'] as const).filter(
+      (l) => (process.env.GATEWAY_BENCH_DISTRIBUTED ?? l) === l,
+    );
+    if (!isQuick() || process.env.GATEWAY_BENCH_DISTRIBUTED) {
       for (const lane of lanes) {
         const db = await scratchDatabase(`${ns}_${lane}`);
         drops.push(db.drop);
@@ -233,9 +241,24 @@ export default async function run(): Promise<void> {
       if (bad > 0) console.warn(`${t.name}: ${bad} requests failed or answered other than 2xx`);
       return {
         contender: t.name,
-        opsPerSec: Math.round(quantile(s.map((x) => x.perSec), 0.5)),
-        p50Us: Math.round(quantile(s.map((x) => x.p50Us), 0.5)),
-        p99Us: Math.round(quantile(s.map((x) => x.p99Us), 0.5)),
+        opsPerSec: Math.round(
+          quantile(
+            s.map((x) => x.perSec),
+            0.5,
+          ),
+        ),
+        p50Us: Math.round(
+          quantile(
+            s.map((x) => x.p50Us),
+            0.5,
+          ),
+        ),
+        p99Us: Math.round(
+          quantile(
+            s.map((x) => x.p99Us),
+            0.5,
+          ),
+        ),
         rssMb: rss.get(t.name)!.length ? round(quantile(rss.get(t.name)!, 0.5)) : null,
         extra: { failedOrNon2xx: bad },
       };
@@ -265,6 +288,6 @@ export default async function run(): Promise<void> {
   } finally {
     for (const t of targets) await t.close().catch(() => {});
     for (const d of drops) await d().catch(() => {});
-    if (!isQuick()) await cleanBroker(ns).catch(() => {});
+    await cleanBroker(ns).catch(() => {});
   }
 }

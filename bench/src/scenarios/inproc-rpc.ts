@@ -57,7 +57,8 @@ export default async function run(): Promise<void> {
   const plain = await moleculerBroker(false);
   const bare = (req: Partial<EchoRequest>) => echoImpl.echo(req as EchoRequest, undefined as never);
   const request = { message: 'hello, 32 bytes of payload text!' };
-  const iterations = pick(200_000, 40_000);
+  // INPROC_BENCH_ITERATIONS: calls per round (and per warm-up), for a smoke run of the scenario.
+  const iterations = Number(process.env.INPROC_BENCH_ITERATIONS ?? pick(200_000, 40_000));
   const rounds = pick(7, 3);
   try {
     const variants: Record<string, () => Promise<unknown>> = {
@@ -70,7 +71,11 @@ export default async function run(): Promise<void> {
     // INPROC_BENCH_ONLY=refront keeps Refront's default lane alone, for a CPU profile of it.
     if (process.env.INPROC_BENCH_ONLY === 'refront')
       for (const k of Object.keys(variants)) if (k !== REFRONT) delete variants[k];
-    const timings = await compareSequential(variants, { iterations, rounds, warmup: pick(50_000, 10_000) });
+    const timings = await compareSequential(variants, {
+      iterations,
+      rounds,
+      warmup: Math.min(iterations, pick(50_000, 10_000)),
+    });
     printTable(timings, BARE);
     const of = (name: string) => timings.find((t) => t.name === name);
     const refront = of(REFRONT);

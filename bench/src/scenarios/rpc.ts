@@ -13,6 +13,7 @@
  * difference to `refront-mux` is what they cost per call per side (issue 11: about 4 µs).
  */
 import type { ChildProcess } from 'node:child_process';
+import { pick, recordCase, round as round1 } from '../results.js';
 import {
   grpcBareClient,
   type LaneClient,
@@ -24,7 +25,6 @@ import {
   refrontMuxClient,
 } from '../rpc-clients.js';
 import type { Lane } from '../rpc-protocol.js';
-import { pick, recordCase, round as round1 } from '../results.js';
 import { fmt, median, type Round, round, startChild, stopChild } from '../rpc-rounds.js';
 
 interface Running {

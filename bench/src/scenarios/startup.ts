@@ -14,8 +14,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import {
   AMQP_URL,
   cleanBroker,
@@ -28,7 +28,7 @@ import {
   treeRssMb,
 } from '../demo-processes.js';
 import { quantile } from '../measure.js';
-import { pick, recordCase, round } from '../results.js';
+import { isQuick, pick, recordCase, round } from '../results.js';
 
 const BUNDLE = 'one service (tickets), image bundle';
 const SERVICE_TSX = 'one service (tickets), tsx';
@@ -122,8 +122,10 @@ export default async function run(): Promise<void> {
     else console.warn(`${BUNDLE}: left out (no bundle)`);
     const tsx = service(SERVICE_TSX, [...TSX, join(demoDir(), 'src/serve.ts')], db.url, ns);
     kinds.push(tsx, monolith());
-    await tsx.once(); // warm-up: makes the schema, fills tsx's cache
-    const samples = new Map<string, { readyMs: number; rssMb: number | null }[]>(kinds.map((k) => [k.name, []]));
+    if (!isQuick()) await tsx.once(); // warm-up: makes the schema, fills tsx's cache
+    const samples = new Map<string, { readyMs: number; rssMb: number | null }[]>(
+      kinds.map((k) => [k.name, []]),
+    );
     for (let r = 0; r < rounds; r++) for (const k of kinds) samples.get(k.name)!.push(await k.once());
     const result = recordCase(
       'start to ready, and idle RSS',
@@ -149,7 +151,10 @@ export default async function run(): Promise<void> {
     );
     console.table(
       Object.fromEntries(
-        result.contenders.map((c) => [c.contender, { 'ms to ready': c.extra?.readyMs, 'idle RSS MB': c.rssMb ?? '-' }]),
+        result.contenders.map((c) => [
+          c.contender,
+          { 'ms to ready': c.extra?.readyMs, 'idle RSS MB': c.rssMb ?? '-' },
+        ]),
       ),
     );
     console.log('aims (issue 25): one service < 1,000 ms and < 80 MB; the monolith < 3,000 ms');
