@@ -57,7 +57,10 @@ for (const name of scenarios) {
 }
 const results: BenchResults = {
   date,
-  command: `npm run bench --${args.length ? ` ${args.join(' ')}` : ''}`,
+  command:
+    process.env.npm_lifecycle_event === 'bench'
+      ? `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`
+      : `node ${process.execArgv.join(' ')} bench/src/run.ts ${args.join(' ')}`.trim(),
   quick,
   machine: machine(),
   load: { start: loadAtStart, end: load() },
