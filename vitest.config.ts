@@ -33,6 +33,7 @@ export default defineConfig({
       'deploy',
       'docs',
       'scripts',
+      'bench',
     ].map((root) => ({
       extends: true as const,
       test: {

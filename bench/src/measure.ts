@@ -1,4 +1,5 @@
 /** Small helpers every scenario shares: timing loops, interleaved A/B rounds and ratio tables. */
+import { recordCase, round } from './results.js';
 
 /** Result of timing one variant. */
 export interface Timing {
@@ -7,13 +8,44 @@ export interface Timing {
   readonly opsPerSec: number;
   /** Mean ns per operation (median of rounds). */
   readonly nsPerOp: number;
+  /** Median of the mean ns per operation of each batch of {@link BATCH} calls, all rounds together. */
+  readonly p50Ns?: number;
+  /** 99th percentile of those batch means. */
+  readonly p99Ns?: number;
 }
 
-/** Runs `fn` sequentially `iterations` times and returns the elapsed nanoseconds. */
-export async function timeSequential(fn: () => Promise<unknown>, iterations: number): Promise<number> {
+/**
+ * Calls per timed batch for the percentiles of {@link compareSequential}: timing each call alone
+ * would add the clock's own cost (tens of ns) to a direct call that takes a few ns.
+ */
+export const BATCH = 64;
+
+/**
+ * Runs `fn` sequentially `iterations` times and returns the elapsed nanoseconds; when `batches`
+ * is given, pushes the mean ns per call of each batch of {@link BATCH} calls onto it.
+ */
+export async function timeSequential(
+  fn: () => Promise<unknown>,
+  iterations: number,
+  batches?: number[],
+): Promise<number> {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await fn();
+  if (!batches) {
+    for (let i = 0; i < iterations; i++) await fn();
+    return Number(process.hrtime.bigint() - start);
+  }
+  for (let i = 0; i < iterations; i += BATCH) {
+    const t = process.hrtime.bigint();
+    for (let j = 0; j < BATCH; j++) await fn();
+    batches.push(Number(process.hrtime.bigint() - t) / BATCH);
+  }
   return Number(process.hrtime.bigint() - start);
+}
+
+/** The `p` quantile of `values` (0 ≤ p ≤ 1). */
+export function quantile(values: readonly number[], p: number): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
 function median(values: readonly number[]): number {
@@ -34,12 +66,15 @@ export async function compareSequential(
   const names = Object.keys(variants);
   for (const name of names) await timeSequential(variants[name]!, options.warmup ?? 50_000);
   const samples = new Map<string, number[]>(names.map((n) => [n, []]));
+  const batches = new Map<string, number[]>(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const name of names) samples.get(name)!.push(await timeSequential(variants[name]!, iterations));
+    for (const name of names)
+      samples.get(name)!.push(await timeSequential(variants[name]!, iterations, batches.get(name)));
   }
   return names.map((name) => {
     const ns = median(samples.get(name)!) / iterations;
-    return { name, nsPerOp: ns, opsPerSec: 1e9 / ns };
+    const b = batches.get(name)!;
+    return { name, nsPerOp: ns, opsPerSec: 1e9 / ns, p50Ns: quantile(b, 0.5), p99Ns: quantile(b, 0.99) };
   });
 }
 
@@ -54,4 +89,26 @@ export function printTable(timings: readonly Timing[], baseline: string): void {
     'added ns/op': base ? (t.nsPerOp - base.nsPerOp).toFixed(0) : '-',
   }));
   console.table(rows);
+}
+
+/** Records timings of {@link compareSequential} as one case of the results file (no RSS: one process). */
+export function recordTimings(
+  caseName: string,
+  baseline: string,
+  method: string,
+  timings: readonly Timing[],
+): void {
+  recordCase(
+    caseName,
+    baseline,
+    method,
+    timings.map((t) => ({
+      contender: t.name,
+      opsPerSec: Math.round(t.opsPerSec),
+      p50Us: t.p50Ns === undefined ? null : round(t.p50Ns / 1000, 3),
+      p99Us: t.p99Ns === undefined ? null : round(t.p99Ns / 1000, 3),
+      rssMb: null,
+      extra: { nsPerOp: round(t.nsPerOp, 0) },
+    })),
+  );
 }

@@ -13,7 +13,10 @@ export const MESSAGE = 'hello, 32 bytes of payload text!';
 
 /** One lane's call, and how to release its client. */
 export interface LaneClient {
+  /** One echo of {@link MESSAGE}. */
   readonly call: () => Promise<unknown>;
+  /** A call that echoes `message` instead (its request built once, as `call`'s is). */
+  readonly callWith: (message: string) => () => Promise<unknown>;
   readonly close: () => Promise<unknown> | unknown;
 }
 
@@ -30,20 +33,22 @@ export async function grpcBareClient(port: number): Promise<LaneClient> {
   const echo = EchoServiceDefinition.methods.echo;
   const serialize = (m: EchoRequest) => Buffer.from(echo.requestType.encode(m).finish());
   const deserialize = (b: Buffer) => echo.responseType.decode(b);
-  const request = EchoRequest.fromPartial({ message: MESSAGE });
-  const call = () =>
-    new Promise<unknown>((resolve, reject) => {
-      client.makeUnaryRequest(
-        '/refront.testing.v1.EchoService/Echo',
-        serialize,
-        deserialize,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + 10_000 },
-        (err, res) => (err ? reject(err) : resolve(res)),
-      );
-    });
-  return { call, close: () => client.close() };
+  const callWith = (message: string) => {
+    const request = EchoRequest.fromPartial({ message });
+    return () =>
+      new Promise<unknown>((resolve, reject) => {
+        client.makeUnaryRequest(
+          '/refront.testing.v1.EchoService/Echo',
+          serialize,
+          deserialize,
+          request,
+          new Metadata(),
+          { deadline: Date.now() + 10_000 },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        );
+      });
+  };
+  return { call: callWith(MESSAGE), callWith, close: () => client.close() };
 }
 
 /**
@@ -60,8 +65,11 @@ export async function refrontGrpcClient(port: number, tls?: ClientTlsOptions): P
     logger,
     ...(tls ? { tls } : {}),
   });
-  const request = { message: MESSAGE };
-  return { call: () => client.echo(request), close: () => client.close() };
+  const callWith = (message: string) => {
+    const request = { message };
+    return () => client.echo(request);
+  };
+  return { call: callWith(MESSAGE), callWith, close: () => client.close() };
 }
 
 /**
@@ -79,8 +87,11 @@ export async function refrontMuxClient(port: number, tls?: ClientTlsOptions): Pr
     ...(tls ? { tls } : {}),
   });
   const client = createClient(EchoServiceDefinition, channel, { caller: 'bench', metrics });
-  const request = { message: MESSAGE };
-  return { call: () => client.echo(request), close: () => channel.close() };
+  const callWith = (message: string) => {
+    const request = { message };
+    return () => client.echo(request);
+  };
+  return { call: callWith(MESSAGE), callWith, close: () => channel.close() };
 }
 
 /** Refront over mux with the default interceptors and the policy off: the baseline of their cost. */
@@ -96,8 +107,11 @@ export async function refrontMuxBareClient(port: number): Promise<LaneClient> {
     caller: 'bench',
     defaultInterceptors: false,
   });
-  const request = { message: MESSAGE };
-  return { call: () => client.echo(request), close: () => channel.close() };
+  const callWith = (message: string) => {
+    const request = { message };
+    return () => client.echo(request);
+  };
+  return { call: callWith(MESSAGE), callWith, close: () => channel.close() };
 }
 
 /** Moleculer's TCP transporter, UDP discovery off, the server named by a static URL; JSON serializer. */
@@ -113,8 +127,11 @@ export async function moleculerClient(port: number): Promise<LaneClient> {
   });
   await broker.start();
   await broker.waitForServices('echo', 10_000);
-  const params = { message: MESSAGE };
-  return { call: () => broker.call('echo.echo', params), close: () => broker.stop() };
+  const callWith = (message: string) => {
+    const params = { message };
+    return () => broker.call('echo.echo', params);
+  };
+  return { call: callWith(MESSAGE), callWith, close: () => broker.stop() };
 }
 
 /** NestJS microservices TCP transport: ClientProxyFactory with `firstValueFrom(client.send())`. */
@@ -127,6 +144,9 @@ export async function nestClient(port: number): Promise<LaneClient> {
     options: { host: '127.0.0.1', port },
   });
   await client.connect();
-  const data = { message: MESSAGE };
-  return { call: () => firstValueFrom(client.send('echo', data)), close: () => client.close() };
+  const callWith = (message: string) => {
+    const data = { message };
+    return () => firstValueFrom(client.send('echo', data));
+  };
+  return { call: callWith(MESSAGE), callWith, close: () => client.close() };
 }

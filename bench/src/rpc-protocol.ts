@@ -9,7 +9,7 @@ export type ToChild = { readonly type: 'cpu' } | { readonly type: 'stop' };
 export type FromChild =
   | { readonly type: 'ready'; readonly port: number }
   | { readonly type: 'failed'; readonly error: string }
-  | { readonly type: 'cpu'; readonly micros: number };
+  | { readonly type: 'cpu'; readonly micros: number; readonly rssBytes?: number };
 
 /** Node id of the Moleculer server broker (the client's static `urls` name it). */
 export const MOLECULER_SERVER_NODE = 'bench-echo-server';

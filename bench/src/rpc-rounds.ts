@@ -13,12 +13,20 @@ export interface Round {
   readonly p99Us: number;
   readonly clientCpuUs: number;
   readonly serverCpuUs: number;
+  /** The server child's resident set size at the end of the round, MB. */
+  readonly serverRssMb: number;
 }
 
 /** Starts `rpc-server.ts` with `args` in a child process and waits for the port it serves on. */
 export function startChild(args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(new URL('./rpc-server.ts', import.meta.url), [...args], {
-    execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+    // Profiled only when asked (BENCH_CPU_PROF_DIR), each child to its own file in that folder.
+    execArgv: [
+      ...process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+      ...(process.env.BENCH_CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+        : []),
+    ],
   });
   const name = args[0] ?? 'server';
   return new Promise((resolve, reject) => {
@@ -45,12 +53,17 @@ export function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** The CPU time (user + system, µs) a server child has used so far. */
-export function serverCpu(child: ChildProcess): Promise<number> {
+export async function serverCpu(child: ChildProcess): Promise<number> {
+  return (await serverUsage(child)).micros;
+}
+
+/** The CPU time (µs) a server child has used so far and its resident set size (bytes). */
+export function serverUsage(child: ChildProcess): Promise<{ micros: number; rssBytes: number }> {
   return new Promise((resolve) => {
     const onMessage = (m: FromChild): void => {
       if (m.type !== 'cpu') return;
       child.off('message', onMessage);
-      resolve(m.micros);
+      resolve({ micros: m.micros, rssBytes: m.rssBytes ?? Number.NaN });
     };
     child.on('message', onMessage);
     child.send({ type: 'cpu' } satisfies ToChild);
@@ -83,7 +96,7 @@ export async function round(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);
-  const serverAfter = await serverCpu(child);
+  const serverAfter = await serverUsage(child);
   const calls = latencies.length;
   const sorted = Float64Array.from(latencies).sort();
   return {
@@ -91,7 +104,8 @@ export async function round(
     p50Us: percentile(sorted, 0.5),
     p99Us: percentile(sorted, 0.99),
     clientCpuUs: (cpu.user + cpu.system) / calls,
-    serverCpuUs: (serverAfter - serverBefore) / calls,
+    serverCpuUs: (serverAfter.micros - serverBefore) / calls,
+    serverRssMb: serverAfter.rssBytes / 2 ** 20,
   };
 }
 

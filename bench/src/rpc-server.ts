@@ -154,7 +154,7 @@ try {
   process.on('message', (m: ToChild) => {
     if (m.type === 'cpu') {
       const u = process.cpuUsage();
-      send({ type: 'cpu', micros: u.user + u.system });
+      send({ type: 'cpu', micros: u.user + u.system, rssBytes: process.memoryUsage.rss() });
     } else {
       void Promise.resolve(stop()).finally(() => process.exit(0));
     }
