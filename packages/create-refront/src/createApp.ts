@@ -40,7 +40,9 @@ function packageRoot(): string {
 }
 
 function ownVersion(): string {
-  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -93,7 +95,9 @@ export async function createApp(options: CreateAppOptions): Promise<CreatedApp> 
     writeFileSync(path, readFileSync(path, 'utf8').replaceAll(NAME_PLACEHOLDER, name));
   }
   writeFileSync(join(directory, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  log(`Created ${name} in ${directory}${tarballs ? ` (Refront from ${resolve(options.refrontFrom ?? '')})` : ''}`);
+  log(
+    `Created ${name} in ${directory}${tarballs ? ` (Refront from ${resolve(options.refrontFrom ?? '')})` : ''}`,
+  );
 
   const install = options.install ?? true;
   if (install) {

@@ -40,7 +40,9 @@ export async function main(
   }
   const directory = positionals[0];
   if (directory === undefined || positionals.length > 1) {
-    console.error(`${directory === undefined ? 'Name the folder of the new app.' : 'Give one folder.'}\n\n${USAGE}`);
+    console.error(
+      `${directory === undefined ? 'Name the folder of the new app.' : 'Give one folder.'}\n\n${USAGE}`,
+    );
     return 2;
   }
   try {

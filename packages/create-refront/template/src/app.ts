@@ -57,7 +57,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const { metrics } = service;
   const embedded =
-    config.DATABASE_URL === undefined ? await createEmbeddedPostgres({ dataDir: config.DATA_DIR }) : undefined;
+    config.DATABASE_URL === undefined
+      ? await createEmbeddedPostgres({ dataDir: config.DATA_DIR })
+      : undefined;
   if (embedded) service.use({ name: 'embedded-postgres', close: () => embedded.close() });
 
   const network = createInProcessNetwork();
@@ -87,7 +89,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     else {
       // RabbitMQ: drains with the service (consumers stop, handlers in flight finish and ack)
       // before the module's database closes; closes after it.
-      const amqp = createAmqpEventBus({ url: config.AMQP_URL as string, service: m.name, logger: log, metrics });
+      const amqp = createAmqpEventBus({
+        url: config.AMQP_URL as string,
+        service: m.name,
+        logger: log,
+        metrics,
+      });
       service.use(amqp);
       bus = amqp;
     }
