@@ -34,6 +34,8 @@ const keep = process.argv.includes('--keep');
 const BUDGET_MS = 180_000;
 const started = performance.now();
 const timings = [];
+/** Problems of the packages themselves: reported at once, failing the run at its end. */
+const lintProblems = [];
 let stepNo = 0;
 
 function elapsed(since) {
@@ -99,7 +101,11 @@ const tarballs = await step(`pack ${workspaces.length} publishable packages`, ()
     ['pack', '--json', '--pack-destination', packs, ...workspaces.flatMap((w) => ['-w', w.dir])],
     { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const packed = JSON.parse(out).map((p) => ({ name: p.name, file: path.join(packs, p.filename) }));
+  const packed = JSON.parse(out).map((p) => ({
+    name: p.name,
+    file: path.join(packs, p.filename),
+    files: new Set(p.files.map((f) => f.path)),
+  }));
   for (const p of packed) console.log(`   ${p.name} → ${path.basename(p.file)}`);
   return packed;
 });
@@ -116,8 +122,8 @@ await step('publint on each tarball (errors fail)', async () => {
       if (m.type === 'error') problems.push(line);
     }
   }
-  if (problems.length > 0) fail(`publint found ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
-  console.log(`   no errors in ${tarballs.length} packages`);
+  lintProblems.push(...problems);
+  console.log(`   ${problems.length === 0 ? 'no' : problems.length} error(s) in ${tarballs.length} packages`);
 });
 
 await step('are-the-types-wrong on each tarball (profile node16; any problem fails)', async () => {
@@ -140,8 +146,35 @@ await step('are-the-types-wrong on each tarball (profile node16; any problem fai
     }
     failed.push(t.name);
   }
-  if (failed.length > 0) fail(`are-the-types-wrong found problems in ${failed.join(', ')}`);
+  lintProblems.push(...failed.map((name) => `${name}: are-the-types-wrong found problems (above)`));
 });
+
+await step('contents of each tarball: export targets shipped, LICENSE, repository', () => {
+  // What publint leaves out: it does not follow custom export conditions (a `@refront/source`
+  // pointing at src/, which is not shipped), and a licence file and a repository link are not
+  // its rules. A user of the registry gets nothing else than these files.
+  const problems = [];
+  for (const t of tarballs) {
+    const manifest = JSON.parse(
+      execFileSync('tar', ['-xOzf', t.file, 'package/package.json'], { encoding: 'utf8' }),
+    );
+    for (const target of exportTargets(manifest.exports)) {
+      const file = path.posix.normalize(target);
+      if (!file.includes('*') && !t.files.has(file))
+        problems.push(`${t.name}: exports ${target}, which is not in the package`);
+    }
+    if (![...t.files].some((f) => /^(LICEN[CS]E|COPYING)(\.|$)/i.test(f)))
+      problems.push(`${t.name}: no LICENSE file`);
+    if (!manifest.repository) problems.push(`${t.name}: no "repository" field`);
+  }
+  for (const p of problems) console.log(`   ${p}`);
+  if (problems.length === 0) console.log(`   ${tarballs.length} packages ship what they declare`);
+  lintProblems.push(...problems);
+});
+if (lintProblems.length > 0)
+  console.log(
+    `\n   ${lintProblems.length} package problem(s) so far: the run goes on, then fails at the end`,
+  );
 
 const creator = tarballs.find((t) => t.name === 'create-refront');
 if (!creator) fail('create-refront was not packed');
@@ -259,10 +292,22 @@ await step('SIGTERM with calls in flight: drains, exits 0', async () => {
 
 if (!keep) rmSync(work, { recursive: true, force: true });
 const total = performance.now() - started;
-console.log('\ntry-as-user: every step passed');
+console.log(
+  `\ntry-as-user: the app walk passed${lintProblems.length > 0 ? '' : ', and so did every package check'}`,
+);
 for (const [title, ms] of timings) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${title}`);
 console.log(`  ${(total / 1000).toFixed(1).padStart(6)} s  total${keep ? ` (kept ${work})` : ''}`);
 if (total > BUDGET_MS) console.log(`  note: over the ${BUDGET_MS / 1000} s budget (is the machine loaded?)`);
+if (lintProblems.length > 0) {
+  fail(`the packages have ${lintProblems.length} problem(s):\n  ${lintProblems.join('\n  ')}`);
+}
+
+/** Every path an `exports` map points at (any condition, any depth), relative to the package. */
+function exportTargets(exports) {
+  if (typeof exports === 'string') return [exports];
+  if (exports === null || typeof exports !== 'object') return [];
+  return Object.values(exports).flatMap(exportTargets);
+}
 
 /** Starts the built app on free ports; resolves once it prints its ready line. */
 function startApp(dir) {

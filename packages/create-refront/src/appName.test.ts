@@ -22,7 +22,7 @@ describe('checkAppName', () => {
     expect(error.reason).toBe('INVALID_NAME');
     expect(error.message).toContain('"My App"');
     expect(error.message).toMatch(/capital letters/);
-    expect(error.message).toMatch(/url-friendly/);
+    expect(error.message).toMatch(/URL-friendly/);
   });
 
   it('refuses names reserved by npm or Node', () => {
