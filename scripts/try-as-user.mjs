@@ -195,7 +195,16 @@ await step(
         '--refront-from',
         packs,
       ],
-      { cwd: work, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } },
+      {
+        cwd: work,
+        // prefer-offline: what the npm cache holds is used without asking the registry again.
+        env: {
+          ...process.env,
+          npm_config_audit: 'false',
+          npm_config_fund: 'false',
+          npm_config_prefer_offline: 'true',
+        },
+      },
     ),
 );
 
@@ -278,8 +287,9 @@ await step('SIGTERM with calls in flight: drains, exits 0', async () => {
   const bad = outcomes.filter((o) => o !== 'ok' && o.code !== grpcStatus.UNAVAILABLE);
   if (bad.length > 0)
     fail(`calls cut off by the drain: ${bad.map((e) => `${e.code} ${e.details}`).join('; ')}`);
+  const finished = outcomes.filter((o) => o === 'ok').length;
   console.log(
-    `   in-flight calls: ${outcomes.filter((o) => o === 'ok').length} finished, the others refused UNAVAILABLE`,
+    `   calls in flight: ${finished} finished, ${outcomes.length - finished} refused UNAVAILABLE (not yet taken)`,
   );
   app.client.close();
   const code = await app.exited;
@@ -323,11 +333,14 @@ function startApp(dir) {
       child.kill('SIGKILL');
       reject(new Error(`the app was not ready after 120 s:\n${out}`));
     }, 120_000);
+    let resolved = false;
     const onData = (chunk) => {
       out += chunk;
+      if (resolved) return;
       const ready = /^ready: .* on gRPC [^\s:]+:(\d+)/m.exec(out);
       const ops = /^ops: (http:\/\/\S+?)\/healthz/m.exec(out);
       if (ready && ops) {
+        resolved = true;
         clearTimeout(timer);
         console.log(`   ${ready[0]}`);
         resolve({ child, exited, grpcPort: Number(ready[1]), opsUrl: ops[1], output: () => out });
