@@ -348,7 +348,8 @@ function startApp(dir) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    exited.then((code) => {
+    void exited.then((code) => {
+      if (resolved) return;
       clearTimeout(timer);
       reject(new Error(`the app exited ${code} before it was ready:\n${out}`));
     });
