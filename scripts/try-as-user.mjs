@@ -46,7 +46,9 @@ async function step(title, fn) {
   stepNo += 1;
   console.log(`\n== ${stepNo}. ${title}`);
   const t = performance.now();
-  const value = await fn();
+  const value = await Promise.resolve()
+    .then(fn)
+    .catch((error) => fail(`${title}: ${error instanceof Error ? error.message : String(error)}`));
   timings.push([title, performance.now() - t]);
   console.log(`   done in ${elapsed(t)}`);
   return value;
@@ -123,7 +125,9 @@ await step('publint on each tarball (errors fail)', async () => {
     }
   }
   lintProblems.push(...problems);
-  console.log(`   ${problems.length === 0 ? 'no' : problems.length} error(s) in ${tarballs.length} packages`);
+  console.log(
+    `   ${problems.length === 0 ? 'no errors' : `${problems.length} error(s)`} in ${tarballs.length} packages`,
+  );
 });
 
 await step('are-the-types-wrong on each tarball (profile node16; any problem fails)', async () => {
