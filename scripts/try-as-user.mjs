@@ -55,7 +55,7 @@ async function step(title, fn) {
 }
 
 function fail(message) {
-  console.error(`\ntry-as-user FAILED: ${message}`);
+  console.error(`\ntry-as-user FAILED: ${message}\n(what it made is kept in ${work}; remove it when done)`);
   process.exit(1);
 }
 
