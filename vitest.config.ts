@@ -27,6 +27,7 @@ export default defineConfig({
       'packages/transport-amqp',
       'packages/testing',
       'packages/validate',
+      'packages/create-refront',
       'packages/conformance',
       'packages/console',
       'examples/refront-demo',

@@ -41,7 +41,9 @@ const workspaces = (rootManifest.workspaces ?? []).flatMap((glob) =>
 );
 
 const SOURCE = /\.(c|m)?(t|j)sx?$/;
-const IGNORED = /(^|\/)(node_modules|dist|\.tsbuild)\//;
+// create-refront's template is the source of a new app, not of the package: its imports are the
+// app's dependencies, which create-refront writes into the app's package.json.
+const IGNORED = /(^|\/)(node_modules|dist|\.tsbuild)\/|^packages\/create-refront\/template\//;
 /** Workspaces that are tools as a whole (benchmarks compare against peers kept in devDependencies). */
 const DEV_WORKSPACES = new Set(['bench']);
 /** Files that only build, test or benchmark (by their path inside the workspace, so a workspace named `testing` is not all dev): they may use devDependencies. */
