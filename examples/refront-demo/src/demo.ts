@@ -5,7 +5,8 @@
  * `npm run demo -- --once` exits 0 after the walk.
  */
 import { settle } from './platform/settle.js';
-import { PLATFORM_MODULES, startPlatform } from './platform/startPlatform.js';
+import { PLATFORM_MODULES } from './platform/services.js';
+import { startPlatform } from './platform/startPlatform.js';
 import { walk } from './walk.js';
 
 const once = process.argv.includes('--once');

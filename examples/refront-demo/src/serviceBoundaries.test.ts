@@ -68,7 +68,8 @@ function filesOf(dir: string): string[] {
 
 describe('service boundaries', () => {
   it('finds the service folders', () => {
-    expect(SERVICES).toEqual([
+    // At least the demo's own; a service `refront new service` added is covered as well.
+    expect(SERVICES).toEqual(expect.arrayContaining([
       'ai',
       'gateway',
       'invoicing',
@@ -76,7 +77,7 @@ describe('service boundaries', () => {
       'reporting',
       'tickets',
       'timetracking',
-    ]);
+    ]));
   });
 
   it('refuses what a lifted service could not import, and allows what it could', () => {
