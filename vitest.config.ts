@@ -29,6 +29,7 @@ export default defineConfig({
       'packages/validate',
       'packages/conformance',
       'packages/console',
+      'packages/cli',
       'examples/refront-demo',
       'deploy',
       'docs',
