@@ -223,7 +223,9 @@ describe('refront new service', () => {
     expect(probe.read.item).toEqual(probe.created.item);
     expect(probe.events).toBe(1);
     expect(probe.topology).toContain(NAME);
-  }, 180_000);
+    // The whole monolith starts here (the AI model, every migration on PGlite): under a second on
+    // an idle machine, close to a minute on a loaded CI runner.
+  }, 300_000);
 
   describe('as its own process (serve.ts, the distributed topology)', () => {
     let up = false;

@@ -258,9 +258,11 @@ export function checkCertificates(
     : { name, status: 'ok', detail };
 }
 
+/** An error as one line: its code, its message, and its cause's (fetch wraps the socket error). */
 function describe(e: unknown): string {
   if (e instanceof AggregateError && e.errors.length > 0) return describe(e.errors[0]);
-  if (e instanceof Error)
-    return (e as { code?: string }).code ? `${(e as { code?: string }).code} ${e.message}`.trim() : e.message;
-  return String(e);
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  const own = typeof code === 'string' && !e.message.startsWith(code) ? `${code} ${e.message}` : e.message;
+  return e.cause === undefined ? own : `${own} (${describe(e.cause)})`;
 }
