@@ -1,5 +1,14 @@
 import type { ServiceNames } from './names.js';
 
+/**
+ * The import lines of a generated file. Each is a string of its own, not a line of a template:
+ * the workspace check (scripts/test/workspaces.test.ts) reads every `import` at a line start as
+ * an import of this package.
+ */
+function lines(...imports: string[]): string {
+  return imports.join('\n');
+}
+
 /** What the templates of a new service need besides its names. */
 export interface TemplateContext {
   readonly names: ServiceNames;
@@ -15,8 +24,8 @@ export function protoTemplate({ names, protoRoot, validate }: TemplateContext): 
   return `syntax = "proto3";
 
 package ${protoRoot}.${names.protoPackage}.v1;
-${validate ? '\nimport "buf/validate/validate.proto";' : ''}
-import "google/protobuf/timestamp.proto";
+
+${lines(...(validate ? ['import "buf/validate/validate.proto";'] : []), 'import "google/protobuf/timestamp.proto";')}
 
 // ${names.pascal}Service keeps the items of the ${names.name} service (made by refront new service:
 // replace them with its own contract).
@@ -63,7 +72,7 @@ message ItemCreated {
 
 /** The migrations of a new service. */
 export function migrationsTemplate({ names }: TemplateContext): string {
-  return `import type { Migration } from '@refront/data';
+  return `${lines("import type { Migration } from '@refront/data';")}
 
 /** Schema of the ${names.name} service. SQL valid on PostgreSQL 15 and on PGlite. */
 export const ${names.camel}Migrations: readonly Migration[] = [
@@ -87,12 +96,14 @@ export const ${names.camel}Migrations: readonly Migration[] = [
 /** The module of a new service: its handlers, its table, its outbox. */
 export function moduleTemplate({ names, protoRoot }: TemplateContext): string {
   const gen = `../gen/${protoRoot}/${names.protoPackage}/v1/${names.protoPackage}.js`;
-  return `import { randomUUID } from 'node:crypto';
-import { RefrontError } from '@refront/core';
-import type { ModuleRuntime, ServiceModule } from '@refront/data';
-import { requireTenant, Violations } from '@refront/validate';
-import { type Item, ItemCreated, ${names.pascal}ServiceDefinition } from '${gen}';
-import { ${names.camel}Migrations } from './migrations.js';
+  return `${lines(
+    "import { randomUUID } from 'node:crypto';",
+    "import { RefrontError } from '@refront/core';",
+    "import type { ModuleRuntime, ServiceModule } from '@refront/data';",
+    "import { requireTenant, Violations } from '@refront/validate';",
+    `import { type Item, ItemCreated, ${names.pascal}ServiceDefinition } from '${gen}';`,
+    `import { ${names.camel}Migrations } from './migrations.js';`,
+  )}
 
 interface ItemRow {
   id: string;
@@ -154,11 +165,13 @@ function toItem(r: ItemRow): Item {
 /** The test of a new service, on the demo's harness (in-process transport, embedded database). */
 export function testTemplate({ names, protoRoot }: TemplateContext): string {
   const gen = `../gen/${protoRoot}/${names.protoPackage}/v1/${names.protoPackage}.js`;
-  return `import { on } from '@refront/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ItemCreated, ${names.pascal}ServiceDefinition } from '${gen}';
-import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';
-import { ${names.camel}Module } from './module.js';
+  return `${lines(
+    "import { on } from '@refront/core';",
+    "import { afterAll, beforeAll, describe, expect, it } from 'vitest';",
+    `import { ItemCreated, ${names.pascal}ServiceDefinition } from '${gen}';`,
+    "import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';",
+    `import { ${names.camel}Module } from './module.js';`,
+  )}
 
 let h: Harness;
 const created: ItemCreated[] = [];

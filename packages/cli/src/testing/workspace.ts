@@ -7,7 +7,7 @@ export const ECHO_PROTO = `syntax = "proto3";
 
 package acme.echo.v1;
 
-import "google/protobuf/timestamp.proto";
+${'import "google/protobuf/timestamp.proto";'}
 
 // EchoService answers what it is sent.
 service EchoService {
