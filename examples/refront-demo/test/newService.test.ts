@@ -323,7 +323,9 @@ describe('refront new service', () => {
         'globex',
       );
       expect(other.code).toBe(1);
-      expect(other.err).toContain('NOT_FOUND');
+      expect(other.err).toContain(
+        `NOT_FOUND NOTES_X${SUFFIX.toUpperCase()}_ITEM_NOT_FOUND: item ${item.id} does not exist`,
+      );
     }, 60_000);
   });
 });

@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { RefrontError } from '@refront/core';
+import { toGrpcStatus } from '@refront/transport-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 import { buildDescriptorSet } from './descriptorSet.js';
@@ -32,9 +34,15 @@ beforeAll(async () => {
     ) {
       received.push({ request: call.request, metadata: call.metadata.getMap() });
       if (call.request.text === 'fail') {
-        const trailer = new grpc.Metadata();
-        trailer.set('x-refront-reason', 'ECHO_REFUSED');
-        done({ code: grpc.status.FAILED_PRECONDITION, details: 'echo refuses to fail', metadata: trailer });
+        // What a Refront server answers: the reason and the fields in grpc-status-details-bin.
+        const refused = new RefrontError('INVALID_ARGUMENT', 'ECHO_REFUSED', 'echo refuses to fail', {
+          details: { fieldViolations: [{ field: 'text', description: 'must not be "fail"' }] },
+        });
+        done(toGrpcStatus(refused, 'echo'));
+        return;
+      }
+      if (call.request.text === 'foreign') {
+        done({ code: grpc.status.FAILED_PRECONDITION, details: 'a server without Refront details' });
         return;
       }
       const text = call.request.mode === 'MODE_UPPER' ? call.request.text.toUpperCase() : call.request.text;
@@ -106,9 +114,20 @@ describe('refront call (a real gRPC server)', () => {
     expect(JSON.parse(r.out)).toMatchObject({ text: 'x', tenant: '' });
   });
 
-  it("prints the server's status, reason and message, exit 1", async () => {
+  it("prints the server's status, reason, message and refused fields, exit 1", async () => {
     const r = await refront(['call', 'echo/Echo', '{"text":"fail"}', '--address', `127.0.0.1:${port}`]);
-    expect([r.code, r.err]).toEqual([1, 'refront: FAILED_PRECONDITION ECHO_REFUSED: echo refuses to fail']);
+    expect([r.code, r.err]).toEqual([
+      1,
+      'refront: INVALID_ARGUMENT ECHO_REFUSED: echo refuses to fail\n  text: must not be "fail"',
+    ]);
+    const foreign = await refront([
+      'call',
+      'echo/Echo',
+      '{"text":"foreign"}',
+      '--address',
+      `127.0.0.1:${port}`,
+    ]);
+    expect(foreign.err).toBe('refront: FAILED_PRECONDITION GRPC_STATUS: a server without Refront details');
   });
 
   it('says what is wrong before calling: method, service, JSON, streaming, address', async () => {
@@ -135,6 +154,6 @@ describe('refront call (a real gRPC server)', () => {
   it('fails with UNAVAILABLE on a port nothing listens on', async () => {
     const r = await refront(['call', 'echo/Echo', '{}', '--address', '127.0.0.1:1', '--timeout', '3000']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^refront: UNAVAILABLE: /);
+    expect(r.err).toMatch(/^refront: UNAVAILABLE [A-Z_]+: /);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createConsulRegistry } from '@refront/discovery';
+import { fromGrpcError } from '@refront/transport-grpc';
 import { CliFailure } from './CliFailure.js';
 import { buildDescriptorSet } from './descriptorSet.js';
 
@@ -46,15 +47,22 @@ export interface CallResult {
   readonly response: unknown;
 }
 
-/** A gRPC call that failed: the status, its message and the metadata the server sent. */
+/**
+ * A gRPC call that failed: its status, and the Refront reason and field violations the server
+ * sent in `grpc-status-details-bin` (decoded by transport-grpc's `fromGrpcError`).
+ */
 export class CallFailure extends CliFailure {
   constructor(
-    readonly code: string,
+    /** The status name (`NOT_FOUND`). */
+    readonly status: string,
+    /** The reason code (`TICKETS_NOT_FOUND`; `GRPC_STATUS` from a server that sent none). */
+    readonly reason: string,
     readonly details: string,
-    readonly trailers: Readonly<Record<string, string>>,
+    /** The fields the server refused, with why. */
+    readonly fieldViolations: readonly { readonly field: string; readonly description: string }[],
   ) {
-    const reason = trailers['x-refront-reason'];
-    super(`${code}${reason ? ` ${reason}` : ''}: ${details}`);
+    const fields = fieldViolations.map((v) => `\n  ${v.field}: ${v.description}`).join('');
+    super(`${status} ${reason}: ${details}${fields}`);
   }
 }
 
@@ -73,7 +81,7 @@ interface MethodDef {
  * resolved as the workspace's buf.yaml says) and loaded by `@grpc/proto-loader`.
  *
  * @throws CliFailure when the contract, the method or the address cannot be found, the JSON is
- *   invalid; CallFailure when the call fails (its gRPC status and message).
+ *   invalid; CallFailure when the call fails (its status, reason, message and field violations).
  * @example
  * const r = await call({ target: 'tickets/GetTicket', json: '{"id":"…"}', cwd: '.', address: '127.0.0.1:50051', tenant: 'acme' });
  */
@@ -140,12 +148,9 @@ export async function call(options: CallOptions): Promise<CallResult> {
     });
     return { path: method.path, address, response: plain(response) };
   } catch (e: unknown) {
-    const err = e as grpc.ServiceError;
-    if (typeof err.code !== 'number') throw e;
-    const trailers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(err.metadata?.getMap() ?? {}))
-      if (typeof v === 'string') trailers[k] = v;
-    throw new CallFailure(grpc.status[err.code] ?? String(err.code), err.details, trailers);
+    if (typeof (e as grpc.ServiceError).code !== 'number') throw e;
+    const error = fromGrpcError(e);
+    throw new CallFailure(error.status, error.reason, error.message, error.details.fieldViolations ?? []);
   } finally {
     client.close();
   }
