@@ -191,7 +191,8 @@ describe('refront new service', () => {
     );
     writeFileSync(join(copy, 'probe.ts'), probeSource());
     typecheck();
-  }, 240_000);
+    // tsc reads the packages' sources too (their @refront/source condition): minutes on a loaded runner.
+  }, 420_000);
 
   it("passes the new service's own test", () => {
     const run = execFileSync(
