@@ -162,40 +162,41 @@ function toItem(r: ItemRow): Item {
 `;
 }
 
-/** The test of a new service, on the demo's harness (in-process transport, embedded database). */
+/** The test of a new service, on `@refront/testing` (in-process transport and bus, embedded database). */
 export function testTemplate({ names, protoRoot }: TemplateContext): string {
   const gen = `../gen/${protoRoot}/${names.protoPackage}/v1/${names.protoPackage}.js`;
   return `${lines(
-    "import { on } from '@refront/core';",
+    "import { rejection, startTestApp, type TestApp } from '@refront/testing';",
     "import { afterAll, beforeAll, describe, expect, it } from 'vitest';",
     `import { ItemCreated, ${names.pascal}ServiceDefinition } from '${gen}';`,
-    "import { eventually, type Harness, rejection, startHarness } from '../platform/testing/harness.js';",
+    "import { demoValidator } from '../platform/contracts.js';",
     `import { ${names.camel}Module } from './module.js';`,
   )}
 
-let h: Harness;
-const created: ItemCreated[] = [];
+let app: TestApp;
 
 beforeAll(async () => {
-  h = await startHarness([${names.camel}Module]);
-  await h.bus.as('audit').subscribe('audit', [on(ItemCreated, async (e) => void created.push(e))]);
+  app = await startTestApp({ modules: [${names.camel}Module], validator: demoValidator() });
 });
-afterAll(() => h?.stop());
+afterAll(() => app?.close());
 
 describe('${names.name}', () => {
   it('stores an item, reads it back and publishes ItemCreated once', async () => {
-    const client = h.client(${names.pascal}ServiceDefinition, 'acme');
+    const client = app.client(${names.pascal}ServiceDefinition, { tenant: 'acme' });
     const { item } = await client.createItem({ name: 'first' });
     expect(item?.name).toBe('first');
     const read = await client.getItem({ id: item?.id ?? '' });
     expect(read.item).toEqual(item);
-    await eventually(async () => created.find((e) => e.itemId === item?.id));
-    expect(created.filter((e) => e.itemId === item?.id)).toEqual([{ itemId: item?.id, name: 'first' }]);
+    const { event } = await app.events.waitFor(ItemCreated, (e) => e.itemId === item?.id);
+    expect(event).toEqual({ itemId: item?.id, name: 'first' });
+    await app.settled();
+    expect(app.events.of(ItemCreated, (e) => e.itemId === item?.id)).toHaveLength(1);
   });
 
   it('keeps tenants apart: another tenant does not find the item', async () => {
-    const { item } = await h.client(${names.pascal}ServiceDefinition, 'acme').createItem({ name: 'mine' });
-    const error = await rejection(h.client(${names.pascal}ServiceDefinition, 'globex').getItem({ id: item?.id ?? '' }));
+    const { item } = await app.client(${names.pascal}ServiceDefinition, { tenant: 'acme' }).createItem({ name: 'mine' });
+    const other = app.client(${names.pascal}ServiceDefinition, { tenant: 'globex' });
+    const error = await rejection(other.getItem({ id: item?.id ?? '' }));
     expect([error.status, error.reason]).toEqual(['NOT_FOUND', '${names.upper}_ITEM_NOT_FOUND']);
   });
 });
