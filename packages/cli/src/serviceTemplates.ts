@@ -167,16 +167,19 @@ export function testTemplate({ names, protoRoot }: TemplateContext): string {
   const gen = `../gen/${protoRoot}/${names.protoPackage}/v1/${names.protoPackage}.js`;
   return `${lines(
     "import { rejection, startTestApp, type TestApp } from '@refront/testing';",
+    "import { createContractValidator } from '@refront/validate';",
     "import { afterAll, beforeAll, describe, expect, it } from 'vitest';",
+    "import { FILE_DESCRIPTOR_SET } from '../gen/descriptors.js';",
     `import { ItemCreated, ${names.pascal}ServiceDefinition } from '${gen}';`,
-    "import { demoValidator } from '../platform/contracts.js';",
     `import { ${names.camel}Module } from './module.js';`,
   )}
 
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await startTestApp({ modules: [${names.camel}Module], validator: demoValidator() });
+  // The contracts' buf.validate rules checked on every request and event, as the hosts do.
+  const validator = createContractValidator({ descriptors: [FILE_DESCRIPTOR_SET] });
+  app = await startTestApp({ modules: [${names.camel}Module], validator });
 });
 afterAll(() => app?.close());
 
