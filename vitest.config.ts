@@ -30,6 +30,7 @@ export default defineConfig({
       'packages/create-refront',
       'packages/conformance',
       'packages/console',
+      'packages/cli',
       'examples/refront-demo',
       'deploy',
       'docs',

@@ -4,8 +4,10 @@
  * its main flow over the public HTTP API, then it keeps serving until Ctrl-C.
  * `npm run demo -- --once` exits 0 after the walk.
  */
+
+import { PLATFORM_MODULES } from './platform/services.js';
 import { settle } from './platform/settle.js';
-import { PLATFORM_MODULES, startPlatform } from './platform/startPlatform.js';
+import { startPlatform } from './platform/startPlatform.js';
 import { walk } from './walk.js';
 
 const once = process.argv.includes('--once');

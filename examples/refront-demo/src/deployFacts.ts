@@ -15,5 +15,5 @@ export {
 } from './platform/rabbitmqDefinitions.js';
 export { demoServiceOf } from './platform/routingChannel.js';
 export { muxServiceName, RPC_LANES, type RpcLane } from './platform/rpcLane.js';
-export { PLATFORM_MODULES } from './platform/startPlatform.js';
+export { PLATFORM_MODULES } from './platform/services.js';
 export { loadServeConfig, type ServeConfig } from './serveConfig.js';

@@ -20,7 +20,7 @@ import { registryFor, runDistributed } from './platform/distributed.js';
 import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
 import { openLane } from './platform/rpcLane.js';
 import { identityFromEnv } from './platform/serviceIdentity.js';
-import { PLATFORM_MODULES } from './platform/startPlatform.js';
+import { PLATFORM_MODULES } from './platform/services.js';
 import { serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
 
 // Its own variables go through serveConfig (empty means unset); discovery reads CONSUL_HTTP_ADDR,

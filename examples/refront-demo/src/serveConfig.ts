@@ -6,7 +6,7 @@ import { notificationsEnvShape } from './notifications/config.js';
 import { amqpUserProblem } from './platform/brokerUsers.js';
 import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { checkIdentityEnv, identityEnvShape } from './platform/serviceIdentity.js';
-import { PLATFORM_MODULES } from './platform/startPlatform.js';
+import { PLATFORM_MODULES } from './platform/services.js';
 
 const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
 

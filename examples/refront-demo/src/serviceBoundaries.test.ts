@@ -68,15 +68,18 @@ function filesOf(dir: string): string[] {
 
 describe('service boundaries', () => {
   it('finds the service folders', () => {
-    expect(SERVICES).toEqual([
-      'ai',
-      'gateway',
-      'invoicing',
-      'notifications',
-      'reporting',
-      'tickets',
-      'timetracking',
-    ]);
+    // At least the demo's own; a service `refront new service` added is covered as well.
+    expect(SERVICES).toEqual(
+      expect.arrayContaining([
+        'ai',
+        'gateway',
+        'invoicing',
+        'notifications',
+        'reporting',
+        'tickets',
+        'timetracking',
+      ]),
+    );
   });
 
   it('refuses what a lifted service could not import, and allows what it could', () => {

@@ -9,7 +9,7 @@ import { openDatabase } from '@refront/data';
 import { deleteBrokerUser } from '@refront/transport-amqp';
 import { connect } from 'amqplib';
 import { brokerUserOf } from '../src/platform/brokerUsers.js';
-import { PLATFORM_MODULES } from '../src/platform/startPlatform.js';
+import { PLATFORM_MODULES } from '../src/platform/services.js';
 
 /** PostgreSQL and RabbitMQ as the tests expect them on this machine. */
 export const DATABASE_SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

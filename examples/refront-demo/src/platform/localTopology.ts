@@ -16,7 +16,7 @@ import { type ChannelModel, connect } from 'amqplib';
 import { brokerUserEnv, createLocalBrokerUsers, type LocalBrokerUsers } from './brokerUsers.js';
 import { schemaOf } from './module.js';
 import { DEFAULT_RPC_LANE, muxServiceName, type RpcLane } from './rpcLane.js';
-import { PLATFORM_MODULES } from './startPlatform.js';
+import { PLATFORM_MODULES } from './services.js';
 
 /** Options of {@link LocalTopology}. */
 export interface LocalTopologyOptions {

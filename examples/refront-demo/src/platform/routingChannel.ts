@@ -64,8 +64,13 @@ export function createRoutingChannel(
   };
 }
 
-/** The service owning a contract of the demo: `refront.time_tracking…`/`refront.timetracking.v1.X` → its module name. */
+/**
+ * The service owning a contract of the demo, from the second segment of its protobuf package:
+ * `refront.tickets.v1.X` → `tickets`; underscores are the hyphens of a service name
+ * (`refront.billing_alerts.v1.X` → `billing-alerts`, the package `refront new service` writes);
+ * `refront.timetracking.v1.X` → `time-tracking`, the one older name.
+ */
 export function demoServiceOf(contract: string): string {
   const pkg = contract.split('.')[1] ?? contract;
-  return pkg === 'timetracking' ? 'time-tracking' : pkg;
+  return pkg === 'timetracking' ? 'time-tracking' : pkg.replaceAll('_', '-');
 }

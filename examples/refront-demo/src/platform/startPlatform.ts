@@ -16,27 +16,12 @@ import {
 } from '@refront/core';
 import { decodeEventBody } from '@refront/core/transport';
 import { createEmbeddedPostgres, type Outbox } from '@refront/data';
-import { aiModule, createAiModule } from '../ai/module.js';
+import { createAiModule } from '../ai/module.js';
 import type { AiProvider } from '../ai/provider.js';
 import { createGateway } from '../gateway/index.js';
-import { invoicingModule } from '../invoicing/module.js';
-import { notificationsModule } from '../notifications/module.js';
-import { reportingModule } from '../reporting/module.js';
-import { ticketsModule } from '../tickets/module.js';
-import { timeTrackingModule } from '../timetracking/module.js';
 import { demoValidator } from './contracts.js';
-import type { ServiceModule } from './module.js';
 import { runMonolith } from './monolith.js';
-
-/** Every service module of the platform, in start order. */
-export const PLATFORM_MODULES: readonly ServiceModule[] = [
-  ticketsModule,
-  timeTrackingModule,
-  invoicingModule,
-  aiModule,
-  notificationsModule,
-  reportingModule,
-];
+import { PLATFORM_MODULES } from './services.js';
 
 /** Options of {@link startPlatform}. */
 export interface PlatformOptions {

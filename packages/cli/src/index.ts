@@ -1,0 +1,21 @@
+/**
+ * `@refront/cli`: the `refront` command and the functions behind it, for scripts and tests.
+ * @packageDocumentation
+ */
+
+export { CliFailure } from './CliFailure.js';
+export type { CallOptions, CallResult } from './call.js';
+export { CallFailure, call } from './call.js';
+export type { CliContext } from './cli.js';
+export { runCli } from './cli.js';
+export type { DeadLetterRow, DlqTarget, ReplayResult } from './dlq.js';
+export { listDeadLetters, replayDeadLetters } from './dlq.js';
+export type { DoctorCheck, DoctorOptions } from './doctor.js';
+export { checkCertificates, doctor } from './doctor.js';
+export type { GenerateOptions, GenerateResult } from './generate.js';
+export { generate, TS_PROTO_OPTIONS } from './generate.js';
+export type { ServiceNames } from './names.js';
+export { serviceNames } from './names.js';
+export type { NewServiceOptions, NewServiceResult } from './newService.js';
+export { newService, REGISTRY_FILE, REGISTRY_MARKER } from './newService.js';
+export type { CliOutput } from './output.js';
