@@ -11,6 +11,8 @@ export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './EmbeddedPostgr
 export { createEmbeddedPostgres } from './EmbeddedPostgres.js';
 export type { DataReasonCode } from './errors.js';
 export { DataErrors, DataReason } from './errors.js';
+export type { HostedModule, ModuleLanes } from './hostModule.js';
+export { hostModule } from './hostModule.js';
 export type {
   IdempotencyContext,
   IdempotentRequests,

@@ -8,8 +8,14 @@ import {
   type MessageValidator,
   type ServiceDefinition,
 } from '@refront/core';
-import { type Database, type EmbeddedPostgres, openDatabase, type ServiceModule } from '@refront/data';
-import type { DefaultPolicyOptions } from '@refront/resilience';
+import {
+  type Database,
+  type EmbeddedPostgres,
+  hostModule,
+  openDatabase,
+  type ServiceModule,
+} from '@refront/data';
+import { createDefaultPolicy, type DefaultPolicyOptions, policyInterceptor } from '@refront/resilience';
 import { type DeadLetterCapture, DeadLetterRecorder } from './DeadLetterCapture.js';
 import { type EventCapture, EventRecorder } from './EventCapture.js';
 import { TestingErrors } from './errors.js';
@@ -19,7 +25,6 @@ import { type EventLane, inProcessLane, rabbitmqLane } from './internal/eventLan
 import { FaultTable } from './internal/FaultTable.js';
 import { faultyBus } from './internal/faultyBus.js';
 import { faultyChannel } from './internal/faultyChannel.js';
-import { hostModule } from './internal/hostModule.js';
 import {
   type AppDatabase,
   type BrokerChoice,
@@ -196,6 +201,12 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
         metrics: service.metrics,
       });
       databases.set(m.name, db);
+      const policy = createDefaultPolicy({
+        metrics: service.metrics,
+        logger: moduleLogger,
+        name: m.name,
+        ...options.policy,
+      });
       const hosted = await hostModule(m, {
         logger: moduleLogger,
         metrics: service.metrics,
@@ -208,17 +219,17 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
         }),
         channel: faultyChannel(network.channel(), m.name, faults),
         bus: faultyBus(await lane.busFor(m.name), m.name, faults, events),
-        policy: options.policy ?? {},
+        clientInterceptors: [policyInterceptor(policy)],
       }).catch(async (e: unknown) => {
+        await policy.close();
         await db.close();
         throw e;
       });
       service.use({
-        name: m.name,
-        start: () => hosted.start(),
-        drain: (signal) => hosted.drain(signal),
+        ...hosted,
         close: async () => {
           await hosted.close();
+          await policy.close();
           await db.close();
         },
       });

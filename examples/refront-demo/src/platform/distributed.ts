@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { createClient, type Registry, type Service } from '@refront/core';
-import { createOutbox, openDatabase } from '@refront/data';
+import type { Registry, Service } from '@refront/core';
+import { hostModule, openDatabase } from '@refront/data';
 import { registryFromEnv } from '@refront/discovery';
 import { mutualTls, serviceOfSpiffeId } from '@refront/identity';
 import { type AmqpEventBusOptions, createAmqpEventBus } from '@refront/transport-amqp';
@@ -97,7 +97,6 @@ export async function runDistributed(
     ...(config.amqpNamespace ? { namespace: config.amqpNamespace } : {}),
     ...config.amqpOwnership,
   });
-  const outbox = createOutbox({ db, source: module.name, publisher: amqp, logger, metrics });
   const tls = config.identity ? mutualTls(config.identity.files) : undefined;
   // Who may call what is checked against the caller's certificate, before any handler.
   const secured =
@@ -137,24 +136,12 @@ export async function runDistributed(
     channels.push(c);
     return c;
   });
-  const cleanups: (() => Promise<void> | void)[] = [];
 
   // The bus drains with the service, before its database closes: consumers stop, handlers in
   // flight finish and ack (never against a closed pool), messages not yet taken stay in the queue
   // for the other instances, and publishes in flight are confirmed. It closes after the module.
   host.use(amqp);
-  await module.register({
-    name: module.name,
-    logger,
-    metrics,
-    server,
-    channel,
-    client: (definition) => createClient(definition, channel, { caller: module.name, metrics }),
-    bus: amqp,
-    db,
-    outbox,
-    onClose: (fn) => cleanups.push(fn),
-  });
+  const hosted = await hostModule(module, { logger, metrics, db, server, channel, bus: amqp });
   host.readiness('db', async () => {
     await db.ping();
     return true;
@@ -169,8 +156,7 @@ export async function runDistributed(
   host.use({
     name: module.name,
     start: async () => {
-      await server.start();
-      outbox.start();
+      await hosted.start();
       await registry.register({
         id: instanceId,
         service: module.name,
@@ -195,13 +181,11 @@ export async function runDistributed(
     // Out of discovery first, so callers stop picking this instance, then finish what is in flight.
     drain: async (signal) => {
       await deregister();
-      await server.drain(signal);
+      await hosted.drain(signal);
     },
     close: async () => {
       await deregister();
-      for (const fn of cleanups.reverse()) await fn();
-      await server.close();
-      await outbox.close();
+      await hosted.close();
       for (const c of channels) await c.close();
       await db.close();
     },

@@ -1,5 +1,5 @@
-import { createClient, type InProcessEventBus, type InProcessNetwork, type Service } from '@refront/core';
-import { createOutbox, type EmbeddedPostgres, type Outbox, openDatabase } from '@refront/data';
+import type { InProcessEventBus, InProcessNetwork, Service } from '@refront/core';
+import { type EmbeddedPostgres, hostModule, type Outbox, openDatabase } from '@refront/data';
 import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { demoValidator } from './contracts.js';
 import { type ServiceModule, schemaOf } from './module.js';
@@ -36,51 +36,32 @@ export async function runMonolith(
       logger,
       metrics: host.metrics,
     });
-    const publisher = bus.as(m.name);
-    const outbox = createOutbox({ db, source: m.name, publisher, logger, metrics: host.metrics });
-    outboxes.push(outbox);
     const server = network.createServer({
       service: m.name,
       logger,
       metrics: host.metrics,
       validator: demoValidator(),
     });
-    const cleanups: (() => Promise<void> | void)[] = [];
     const policy = createDefaultPolicy({ metrics: host.metrics, logger, name: m.name });
-    cleanups.push(() => policy.close());
-    const channel = network.channel();
-    await m.register({
-      name: m.name,
+    const hosted = await hostModule(m, {
       logger,
       metrics: host.metrics,
-      server,
-      channel,
-      client: (definition) =>
-        createClient(definition, channel, {
-          caller: m.name,
-          metrics: host.metrics,
-          interceptors: [policyInterceptor(policy)],
-        }),
-      bus: publisher,
       db,
-      outbox,
-      onClose: (fn) => cleanups.push(fn),
+      server,
+      channel: network.channel(),
+      bus: bus.as(m.name),
+      clientInterceptors: [policyInterceptor(policy)],
     });
+    outboxes.push(hosted.outbox);
     host.readiness(`${m.name}-db`, async () => {
       await db.ping();
       return true;
     });
     host.use({
-      name: m.name,
-      start: async () => {
-        await server.start();
-        outbox.start();
-      },
-      drain: (signal) => server.drain(signal),
+      ...hosted,
       close: async () => {
-        await server.close();
-        await outbox.close();
-        for (const fn of cleanups.reverse()) await fn();
+        await hosted.close();
+        await policy.close();
         await db.close();
       },
     });

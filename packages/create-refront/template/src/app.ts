@@ -1,5 +1,4 @@
 import {
-  createClient,
   createInProcessEventBus,
   createInProcessNetwork,
   createLogger,
@@ -9,7 +8,7 @@ import {
   type RpcServer,
   type Service,
 } from '@refront/core';
-import { createEmbeddedPostgres, createOutbox, openDatabase, type ServiceModule } from '@refront/data';
+import { createEmbeddedPostgres, hostModule, openDatabase, type ServiceModule } from '@refront/data';
 import { createAmqpEventBus } from '@refront/transport-amqp';
 import { createGrpcServer } from '@refront/transport-grpc';
 import type { Config } from './config.js';
@@ -98,7 +97,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       service.use(amqp);
       bus = amqp;
     }
-    const outbox = createOutbox({ db, source: m.name, publisher: bus, logger: log, metrics });
     const local = network.createServer({ service: m.name, logger: log, metrics });
     // What the module adds is served in process and over gRPC; the gRPC server has its own lifecycle.
     const server: RpcServer = {
@@ -110,34 +108,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       drain: (signal) => local.drain(signal),
       close: () => local.close(),
     };
-    const cleanups: (() => Promise<void> | void)[] = [];
-    await m.register({
-      name: m.name,
-      logger: log,
-      metrics,
-      server,
-      channel: network.channel(),
-      client: (definition) => createClient(definition, network.channel(), { caller: m.name, metrics }),
-      bus,
-      db,
-      outbox,
-      onClose: (fn) => cleanups.push(fn),
-    });
+    const hosted = await hostModule(m, { logger: log, metrics, db, server, channel: network.channel(), bus });
     service.readiness(`${m.name}-db`, async () => {
       await db.ping();
       return true;
     });
     service.use({
-      name: m.name,
-      start: async () => {
-        await server.start();
-        outbox.start();
-      },
-      drain: (signal) => server.drain(signal),
+      ...hosted,
       close: async () => {
-        await server.close();
-        await outbox.close();
-        for (const fn of cleanups.reverse()) await fn();
+        await hosted.close();
         await db.close();
       },
     });
