@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger, on } from '@refront/core';
 import { ThingHappened } from '@refront/test-contracts';
+import { findInfra } from '@refront/testing';
 import { createAmqpEventBus } from '@refront/transport-amqp';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 import type { DeadLetterRow } from './dlq.js';
-import { AMQP_URL, collect, infraAvailable, until } from './testing/infra.js';
+import { collect, until } from './testing/infra.js';
 
-const up = await infraAvailable('rabbitmq');
+const amqpUrl = await findInfra('rabbitmq');
+const up = amqpUrl !== undefined;
+const AMQP_URL = amqpUrl ?? '';
 const namespace = `cli${randomBytes(4).toString('hex')}`;
 const group = 'billing';
 const logger = createLogger({ service: 'cli-test', level: 'silent' });

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { context as otelContext, type Span, type SpanContext, trace } from '@opentelemetry/api';
+import { context as otelContext, type Span, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
 // pino's Logger, as logger.ts names it: importing it from there would tie the two files in a circle.
 import type { Logger } from 'pino';
 import { registerCoreCopy, THIS_COPY } from './copies.js';
@@ -121,10 +121,12 @@ export class MutableRequestContext implements RequestContext {
   get spanContext(): SpanContext | undefined {
     if (this.span) return this.span.spanContext();
     if (this.parent) return this.parent;
+    // Sampled: with flags 0 a parent-based sampler (the SDK's default) would drop every span the
+    // context's calls and events start, so an entry point's work would not be traced at all.
     this.root ??= activeSpanContext() ?? {
       traceId: randomTraceId(),
       spanId: randomSpanId(),
-      traceFlags: 0,
+      traceFlags: TraceFlags.SAMPLED,
       isRemote: false,
     };
     return this.root;

@@ -10,6 +10,8 @@ export { TestingErrors } from './errors.js';
 export type { EventuallyOptions } from './eventually.js';
 export { eventually } from './eventually.js';
 export type { CallMatch, EventMatch, Fault, FaultHandle, FaultSchedule, Faults } from './Faults.js';
+export type { InfraServer } from './findInfra.js';
+export { findInfra } from './findInfra.js';
 export type { LabelMatch, MetricsReader } from './MetricsReader.js';
 export { rejection } from './rejection.js';
 export type { SpanCapture } from './SpanCapture.js';

@@ -1,36 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '@refront/core';
 import { createEmbeddedPostgres, type Database, type EmbeddedPostgres, openDatabase } from '@refront/data';
+import { findInfra } from '@refront/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { TEST_MIGRATIONS } from './migrations.js';
 
-/** The PostgreSQL server the tests use. */
-export const POSTGRES_URL =
-  process.env.REFRONT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function probePostgres(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch (e: unknown) {
-    const why = e instanceof Error ? e.message : String(e);
-    if (process.env.REFRONT_REQUIRE_INFRA === '1')
-      throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable (${why}) and REFRONT_REQUIRE_INFRA=1`);
-    console.warn(`[workflow] skipping PostgreSQL tests: ${POSTGRES_URL} is unreachable (${why})`);
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-export { TEST_MIGRATIONS };
-
-/** Whether PostgreSQL answers (probed once per test file; throws when required and down). */
-export const postgresUp: boolean = await probePostgres();
+const found = await findInfra('postgres');
+/** The PostgreSQL server the tests use (`findInfra` of @refront/testing). */
+export const POSTGRES_URL: string = found ?? '';
+/** Whether it answers (probed once; with REFRONT_REQUIRE_INFRA=1 a missing server fails instead). */
+export const postgresUp: boolean = found !== undefined;
 
 /** A random schema name for one test. */
 export function uniqueSchema(prefix = 'wf'): string {
