@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { priceMinutes } from './pricing.js';
 import { billingRunId } from './saga.js';
 
-const RUNNER = fileURLToPath(new URL('./testing/billingRunner.ts', import.meta.url));
+const RUNNER = fileURLToPath(new URL('../platform/testing/billingRunner.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 const SERVER = await findInfra('postgres');
 const MINUTES = [90, 7, 45];

@@ -9,9 +9,9 @@ import { writeSync } from 'node:fs';
 import { InvoicingServiceDefinition } from '../../gen/refront/invoicing/v1/invoicing.js';
 import { TicketsServiceDefinition } from '../../gen/refront/tickets/v1/tickets.js';
 import { TimeLogged } from '../../gen/refront/timetracking/v1/timetracking.js';
-import { eventually, startHarness } from '../../platform/testing/harness.js';
+import { createInvoicingModule } from '../../invoicing/module.js';
 import { ticketsModule } from '../../tickets/module.js';
-import { createInvoicingModule } from '../module.js';
+import { eventually, startHarness } from './harness.js';
 
 const TENANT = 'acme';
 const killAt = process.env.KILL_AT ?? 'none';
