@@ -1,28 +1,11 @@
-import {
-  create,
-  createFileRegistry,
-  type DescExtension,
-  type DescFile,
-  type FileRegistry,
-  fromBinary,
-} from '@bufbuild/protobuf';
+import { create, type DescExtension, fromBinary } from '@bufbuild/protobuf';
 import { pathToString } from '@bufbuild/protobuf/reflect';
-import { base64Decode } from '@bufbuild/protobuf/wire';
-import {
-  type FileDescriptorProto,
-  type FileDescriptorSet,
-  FileDescriptorSetSchema,
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_timestamp,
-} from '@bufbuild/protobuf/wkt';
 import { createValidator, type Violation } from '@bufbuild/protovalidate';
 import type { FieldViolation, MessageType, MessageValidator } from '@refront/core';
 import { encodeMessage, invalidOption, type MessageCheck } from '@refront/core/transport';
 import { ValidateErrors } from './errors.js';
-import { FILE_DESCRIPTOR_SET as BUF_VALIDATE } from './gen/descriptors.js';
 import { hasRules } from './hasRules.js';
+import { loadRegistry } from './internal/loadRegistry.js';
 
 /** Options of {@link createContractValidator}. */
 export interface ContractValidatorOptions {
@@ -36,14 +19,6 @@ export interface ContractValidatorOptions {
 }
 
 const NONE: readonly FieldViolation[] = Object.freeze([]);
-
-/** Files every contract may import without carrying them. */
-const BUILT_IN: readonly DescFile[] = [
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_timestamp,
-];
 
 /**
  * A {@link MessageValidator} that enforces the protovalidate (`buf.validate`) rules of the
@@ -90,27 +65,4 @@ export function createContractValidator(options: ContractValidatorOptions): Mess
 
 function toFieldViolation(v: Violation): FieldViolation {
   return { field: pathToString(v.field), description: v.message, reason: v.ruleId };
-}
-
-/**
- * One registry of the well-known types the contracts may import, buf.validate, and every file of
- * the sets, in that order (each file after its imports, as `buf build` writes a set); a file
- * already added (a set built with its imports) is skipped.
- */
-function loadRegistry(sets: readonly string[]): FileRegistry {
-  const files = new Map<string, FileDescriptorProto>(BUILT_IN.map((f) => [f.proto.name, f.proto]));
-  for (const [i, base64] of [BUF_VALIDATE, ...sets].entries()) {
-    let set: FileDescriptorSet;
-    try {
-      set = fromBinary(FileDescriptorSetSchema, base64Decode(base64));
-    } catch (e: unknown) {
-      throw invalidOption(`descriptors[${i - 1}] is not a FileDescriptorSet in base64: ${String(e)}`);
-    }
-    for (const f of set.file) if (!files.has(f.name)) files.set(f.name, f);
-  }
-  try {
-    return createFileRegistry(create(FileDescriptorSetSchema, { file: [...files.values()] }));
-  } catch (e: unknown) {
-    throw invalidOption(`the descriptor sets do not load: ${e instanceof Error ? e.message : String(e)}`);
-  }
 }

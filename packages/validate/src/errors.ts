@@ -23,6 +23,24 @@ export const ValidateErrors = defineErrors('VALIDATE', {
     description:
       '`requireTenant`: a handler that acts for a tenant got a call that names none (no `x-refront-tenant`, or an empty one).',
   },
+  CONTRACT_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    message: (what: string, hint: string) => `no ${what} in the contracts: ${hint}`,
+    description:
+      "A contract catalog (`createContractCatalog`: `refront call`, the console's API explorer) was asked for a service, method or message its descriptor sets do not hold; the message lists what they have.",
+  },
+  AMBIGUOUS_SERVICE: {
+    status: 'INVALID_ARGUMENT',
+    message: (name: string, matches: readonly string[]) =>
+      `"${name}" names several services (${matches.join(', ')}): name one in full`,
+    description: 'A short service name matched more than one service of the contracts.',
+  },
+  INVALID_JSON: {
+    status: 'INVALID_ARGUMENT',
+    message: (typeName: string, why: string) => `the request is not a JSON ${typeName}: ${why}`,
+    description:
+      "A request given as JSON (`refront call`, the console's API explorer) does not parse, is not an object, or does not fit its message in protobuf's JSON mapping (an unknown field, a value of the wrong type). Fix the body; nothing was sent.",
+  },
   ROLE_REQUIRED: {
     status: 'PERMISSION_DENIED',
     message: (role: string) => `this call requires the ${role} role`,
