@@ -88,9 +88,11 @@ export function createContractCatalog(options: ContractCatalogOptions): Contract
   const registry = loadRegistry(options.descriptors);
   const types = new Map<string, MessageType<Message>>();
   const typeOf = (schema: DescMessage): MessageType<Message> => {
-    let t = types.get(schema.typeName);
-    if (!t) types.set(schema.typeName, (t = dynamicMessageType(schema, registry)));
-    return t;
+    const known = types.get(schema.typeName);
+    if (known) return known;
+    const made = dynamicMessageType(schema, registry);
+    types.set(schema.typeName, made);
+    return made;
   };
   const services: ContractService[] = [];
   for (const desc of registry) {
