@@ -95,7 +95,7 @@ describe('refront call (a real gRPC server)', () => {
       text: 'HELLO',
       tenant: 'acme',
       big: '9007199254740993',
-      at: { seconds: '1700000000', nanos: 0 },
+      at: '2023-11-14T22:13:20Z',
       raw: Buffer.from('hi').toString('base64'),
     });
     expect(received).toHaveLength(before + 1);
@@ -134,14 +134,17 @@ describe('refront call (a real gRPC server)', () => {
     const address = ['--address', `127.0.0.1:${port}`];
     const before = received.length;
     expect((await refront(['call', 'echo/Nope', '{}', ...address])).err).toBe(
-      'refront: acme.echo.v1.EchoService has no method Nope; it has Echo, Count',
+      'refront: no method acme.echo.v1.EchoService/Nope in the contracts: it has Echo, Count',
     );
     expect((await refront(['call', 'billing/Echo', '{}', ...address])).err).toBe(
-      'refront: no contract of service "billing"; the contracts have: acme.echo.v1.EchoService',
+      'refront: no service billing in the contracts: the contracts have acme.echo.v1.EchoService',
     );
     const badJson = await refront(['call', 'echo/Echo', '{text', ...address]);
     expect(badJson.code).toBe(2);
-    expect(badJson.err).toMatch(/^refront: the request is not a JSON object: /);
+    expect(badJson.err).toMatch(/^refront: the request is not a JSON acme.echo.v1.EchoRequest: /);
+    const wrongField = await refront(['call', 'echo/Echo', '{"txt":"x"}', ...address]);
+    expect(wrongField.code).toBe(2);
+    expect(wrongField.err).toContain('txt');
     expect((await refront(['call', 'echo/Count', '{}', ...address])).err).toBe(
       'refront: /acme.echo.v1.EchoService/Count streams: refront call calls unary methods only',
     );

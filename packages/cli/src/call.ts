@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { createClient, isRefrontError } from '@refront/core';
+import { METADATA_TENANT } from '@refront/core/transport';
 import { createConsulRegistry } from '@refront/discovery';
-import { fromGrpcError } from '@refront/transport-grpc';
+import { createGrpcChannel } from '@refront/transport-grpc';
+import { createContractCatalog } from '@refront/validate';
 import { CliFailure } from './CliFailure.js';
 import { buildDescriptorSet } from './descriptorSet.js';
 
@@ -66,19 +66,13 @@ export class CallFailure extends CliFailure {
   }
 }
 
-interface MethodDef {
-  readonly path: string;
-  readonly requestStream: boolean;
-  readonly responseStream: boolean;
-  readonly requestSerialize: (value: object) => Buffer;
-  readonly responseDeserialize: (bytes: Buffer) => unknown;
-  readonly originalName?: string;
-}
-
 /**
  * Calls one unary method of a running service over gRPC, with the request built from JSON by the
  * service's contract: the workspace's `.proto` files, compiled by `buf build` (their imports
- * resolved as the workspace's buf.yaml says) and loaded by `@grpc/proto-loader`.
+ * resolved as the workspace's buf.yaml says) and read by `@refront/validate`'s contract catalog,
+ * whose client definitions go through transport-grpc's channel as any Refront client's do (the
+ * console's API explorer calls through the same catalog). The response is printed in protobuf's
+ * JSON mapping (64-bit integers as strings, timestamps in RFC 3339, bytes in base64).
  *
  * @throws CliFailure when the contract, the method or the address cannot be found, the JSON is
  *   invalid; CallFailure when the call fails (its status, reason, message and field violations).
@@ -86,124 +80,67 @@ interface MethodDef {
  * const r = await call({ target: 'tickets/GetTicket', json: '{"id":"…"}', cwd: '.', address: '127.0.0.1:50051', tenant: 'acme' });
  */
 export async function call(options: CallOptions): Promise<CallResult> {
-  const slash = options.target.lastIndexOf('/');
-  if (slash <= 0 || slash === options.target.length - 1)
-    throw new CliFailure(`"${options.target}" is not <service>/<method> (e.g. tickets/GetTicket)`, 2);
-  const serviceArg = options.target.slice(0, slash);
-  const methodArg = options.target.slice(slash + 1);
-  let request: object;
-  try {
-    const parsed: unknown = JSON.parse(options.json);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new Error('not an object');
-    request = parsed;
-  } catch (e: unknown) {
-    throw new CliFailure(`the request is not a JSON object: ${(e as Error).message}`, 2);
-  }
-
   const set = buildDescriptorSet({ cwd: options.cwd, ...(options.proto ? { proto: options.proto } : {}) });
-  const definition = protoLoader.loadFileDescriptorSetFromBuffer(set, {
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const services = Object.entries(definition).filter(([, v]) => isService(v)) as [
-    string,
-    Record<string, MethodDef>,
-  ][];
-  const [serviceName, methods] = pickService(services, serviceArg);
-  const method = pickMethod(serviceName, methods, methodArg);
-  if (method.requestStream || method.responseStream)
+  const catalog = createContractCatalog({ descriptors: [set] });
+  const { service, method } = usage(() => catalog.find(options.target));
+  if (method.streaming)
     throw new CliFailure(`${method.path} streams: refront call calls unary methods only`, 2);
-
-  const address = options.address ?? (await discover(serviceArg, serviceName, options.env ?? process.env));
-  const credentials = options.tls
-    ? grpc.credentials.createSsl(
-        readFileSync(options.tls.ca),
-        options.tls.key ? readFileSync(options.tls.key) : null,
-        options.tls.cert ? readFileSync(options.tls.cert) : null,
-      )
-    : grpc.credentials.createInsecure();
-  const client = new grpc.Client(
-    address,
-    credentials,
-    options.tls?.serverName ? { 'grpc.ssl_target_name_override': options.tls.serverName } : {},
-  );
-  const metadata = new grpc.Metadata();
-  metadata.set('x-refront-caller', options.caller ?? 'refront-cli');
-  if (options.tenant) metadata.set('x-refront-tenant', options.tenant);
-  for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
+  const request = usage(() => catalog.requestFromJson(method, options.json));
+  const serviceArg = options.target.slice(0, options.target.lastIndexOf('/'));
+  const address = options.address ?? (await discover(serviceArg, service.owner, options.env ?? process.env));
+  const channel = createGrpcChannel({
+    target: address,
+    ...(options.tls
+      ? {
+          tls: {
+            caFile: options.tls.ca,
+            ...(options.tls.cert ? { certFile: options.tls.cert } : {}),
+            ...(options.tls.key ? { keyFile: options.tls.key } : {}),
+            ...(options.tls.serverName ? { serverName: options.tls.serverName } : {}),
+          },
+        }
+      : {}),
+  });
+  const client = createClient(service.definition, channel, {
+    caller: options.caller ?? 'refront-cli',
+    timeoutMs: options.timeoutMs ?? 10_000,
+  });
+  const metadata: Record<string, string> = { ...(options.metadata ?? {}) };
+  if (options.tenant) metadata[METADATA_TENANT] = options.tenant;
   try {
-    const response = await new Promise<unknown>((resolve, reject) => {
-      client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        metadata,
-        { deadline: Date.now() + (options.timeoutMs ?? 10_000) },
-        (error, value) => (error ? reject(error) : resolve(value)),
-      );
-    });
-    return { path: method.path, address, response: plain(response) };
+    const send = client[method.key];
+    if (!send) throw new CliFailure(`${method.path} is not callable`, 2);
+    const response = await send(request, { metadata });
+    return {
+      path: method.path,
+      address,
+      response: catalog.messageType(method.responseType).toJSON(response as never),
+    };
   } catch (e: unknown) {
-    if (typeof (e as grpc.ServiceError).code !== 'number') throw e;
-    const error = fromGrpcError(e);
-    throw new CallFailure(error.status, error.reason, error.message, error.details.fieldViolations ?? []);
+    if (!isRefrontError(e)) throw e;
+    throw new CallFailure(e.status, e.reason, e.message, e.details.fieldViolations ?? []);
   } finally {
-    client.close();
+    await channel.close();
   }
 }
 
-function isService(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null || 'format' in v) return false;
-  const first = Object.values(v)[0] as { path?: unknown } | undefined;
-  return typeof first?.path === 'string';
-}
-
-/** The Refront service name a gRPC service belongs to: `refront.billing_alerts.v1.X` → `billing-alerts`. */
-function serviceOf(fullName: string): string {
-  return (fullName.split('.')[1] ?? fullName).replaceAll('_', '-');
-}
-
-function pickService(
-  services: readonly [string, Record<string, MethodDef>][],
-  arg: string,
-): [string, Record<string, MethodDef>] {
-  const exact = services.find(([name]) => name === arg);
-  if (exact) return exact;
-  const flat = (s: string) => s.replaceAll('-', '');
-  const matches = services.filter(
-    ([name]) => serviceOf(name) === arg || flat(serviceOf(name)) === flat(arg) || name.endsWith(`.${arg}`),
-  );
-  if (matches.length === 1) return matches[0] as [string, Record<string, MethodDef>];
-  const known = services.map(([n]) => n).join(', ');
-  if (matches.length === 0)
-    throw new CliFailure(`no contract of service "${arg}"; the contracts have: ${known}`, 2);
-  throw new CliFailure(
-    `"${arg}" has several gRPC services (${matches.map(([n]) => n).join(', ')}): name one in full`,
-    2,
-  );
-}
-
-function pickMethod(serviceName: string, methods: Record<string, MethodDef>, arg: string): MethodDef {
-  const all = Object.entries(methods);
-  const hit = all.find(
-    ([name, m]) => name === arg || m.originalName === arg || name.toLowerCase() === arg.toLowerCase(),
-  );
-  if (!hit)
-    throw new CliFailure(`${serviceName} has no method ${arg}; it has ${all.map(([n]) => n).join(', ')}`, 2);
-  return hit[1];
+/** A contract error (no such service or method, a body that does not fit) as a usage error, exit 2. */
+function usage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e: unknown) {
+    if (isRefrontError(e)) throw new CliFailure(e.message, 2);
+    throw e;
+  }
 }
 
 /** `REFRONT_ENDPOINTS` (`tickets=127.0.0.1:50051;…`), else Consul's healthy gRPC instances. */
 async function discover(
   arg: string,
-  serviceName: string,
+  owner: string,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<string> {
-  const name = arg.includes('.') ? serviceOf(serviceName) : arg;
+  const name = arg.includes('.') ? owner : arg;
   for (const entry of (env.REFRONT_ENDPOINTS ?? '').split(';')) {
     const [service, list] = entry.split('=');
     const first = list?.split(',')[0]?.trim();
@@ -226,19 +163,5 @@ async function discover(
   throw new CliFailure(
     `no address for ${name}: pass --address host:port, or set REFRONT_ENDPOINTS or CONSUL_HTTP_ADDR`,
     2,
-  );
-}
-
-/** The response as JSON-able data (bytes as base64). */
-function plain(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_k, v: unknown) =>
-      v &&
-      typeof v === 'object' &&
-      (v as { type?: unknown }).type === 'Buffer' &&
-      Array.isArray((v as { data?: unknown }).data)
-        ? Buffer.from((v as { data: number[] }).data).toString('base64')
-        : v,
-    ),
   );
 }

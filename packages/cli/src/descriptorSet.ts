@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { contractModule, runBuf } from './workspace.js';
 
 /**
- * The google.protobuf.FileDescriptorSet of a workspace's contracts, imports included (what
- * `@grpc/proto-loader` needs to encode a request), built by `buf build`.
+ * The google.protobuf.FileDescriptorSet of a workspace's contracts, imports included
+ * (what `refront call`'s contract catalog reads), built by `buf build`.
  * @throws CliFailure when the contracts are not found or do not compile.
  */
 export function buildDescriptorSet(options: { readonly cwd: string; readonly proto?: string }): Buffer {

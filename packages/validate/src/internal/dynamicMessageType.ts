@@ -33,7 +33,7 @@ export function dynamicMessageType(schema: DescMessage, registry: Registry): Mes
     },
     fromPartial: (object) => (isMessage(object, schema) ? object : create(schema, object as never)),
     fromJSON: (object) => fromJson(schema, object as JsonValue, { registry }),
-    toJSON: (message) => toJson(schema, message, { registry }),
+    toJSON: (message) => toJson(schema, message, { registry, alwaysEmitImplicit: true }),
   };
 }
 
