@@ -150,6 +150,8 @@ function summarize(traceId: string, spans: readonly TraceSpan[]): TraceSummary {
  * without either to its resource's `service.name`.
  */
 export function serviceOf(span: SpanRecord, parentService: string | undefined): string {
+  const declared = span.attributes['refront.service'];
+  if (typeof declared === 'string' && declared !== '') return declared;
   const group = span.attributes['messaging.consumer.group.name'];
   if (span.kind === 'consumer' && typeof group === 'string' && group !== '') return group;
   const rpcService = span.attributes['rpc.service'];

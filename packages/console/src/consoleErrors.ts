@@ -42,6 +42,12 @@ export const ConsoleErrors = defineErrors('CONSOLE', {
     description:
       'The console keeps the most recent traces only (`maxTraces`): this one never arrived, or was evicted by newer ones.',
   },
+  NO_CONTRACTS: {
+    status: 'FAILED_PRECONDITION',
+    message: 'this console has no contracts',
+    description:
+      'The contracts, API explorer or flow API was called on a console created without `contracts` (the descriptor sets of the services).',
+  },
   NO_DEAD_LETTERS: {
     status: 'FAILED_PRECONDITION',
     message: 'this console has no dead-letter source',

@@ -4,9 +4,11 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import { isRefrontError, type Logger, toRefrontError } from '@refront/core';
+import { createLogger, isRefrontError, type Logger, toRefrontError } from '@refront/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ConsoleErrors } from './consoleErrors.js';
+import { registerContractRoutes } from './contractRoutes.js';
+import type { ConsoleContractsOptions } from './contracts.js';
 import { type DeadLetterSource, viewOf } from './deadLetters.js';
 import { decodeOtlpTraces } from './otlp.js';
 import { packageDir } from './packageDir.js';
@@ -47,6 +49,8 @@ export interface ConsoleOptions {
    * which at each look (their ops ports may be known only once they started).
    */
   readonly services?: readonly ConsoleServiceTarget[] | (() => readonly ConsoleServiceTarget[]);
+  /** The contracts: the Services view's methods and events, the API explorer and the Flow view. */
+  readonly contracts?: ConsoleContractsOptions;
   readonly logger?: Logger;
 }
 
@@ -248,6 +252,13 @@ function buildApp(options: ConsoleOptions, store: TraceStore, token: string | un
     }
     return { replayed };
   });
+
+  registerContractRoutes(
+    app,
+    options.contracts,
+    store,
+    options.logger ?? createLogger({ service: 'console', level: 'silent' }),
+  );
 
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(indexHtml));
   app.register(fastifyStatic, { root: ui, prefix: '/ui/' });

@@ -1,8 +1,19 @@
 export { ConsoleErrors } from './consoleErrors.js';
+export type {
+  ConsoleContractsOptions,
+  ConsoleGateway,
+  ConsoleServiceContract,
+  MethodView,
+  ServiceContractView,
+} from './contracts.js';
 export type { ConsoleOptions, ConsoleServiceTarget, RefrontConsole } from './createConsole.js';
 export { createConsole } from './createConsole.js';
 export type { DeadLetterSource, DeadLetterView } from './deadLetters.js';
 export { inProcessDeadLetters } from './deadLetters.js';
+export type { ExplorerIdentity, ExplorerOutcome } from './explorerCall.js';
+export type { CallEdge, EventFlow, FlowView, Observed } from './flow.js';
+export { flowOf } from './flow.js';
+export type { GatewayRoute } from './gatewayRoutes.js';
 export { decodeOtlpTraces } from './otlp.js';
 export type { RedRow } from './red.js';
 export { redRows } from './red.js';
