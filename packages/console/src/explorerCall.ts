@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import {
   type Channel,
   type Client,
@@ -7,6 +8,7 @@ import {
   type Logger,
   runWithContext,
   type ServiceDefinition,
+  startSpan,
   toRefrontError,
 } from '@refront/core';
 import { METADATA_ROLES, METADATA_TENANT, type RefrontErrorJson } from '@refront/core/transport';
@@ -68,15 +70,23 @@ export async function callMethod(
   if (!send) throw ConsoleErrors.BAD_REQUEST(`${method.path} is not callable`);
   const metadata: Record<string, string> = { [METADATA_TENANT]: call.who.tenant };
   if (call.who.roles.length > 0) metadata[METADATA_ROLES] = call.who.roles.join(' ');
+  // The call's own root span, in the console's service: its trace is sampled even in a process
+  // without a tracing SDK (a console of its own), so the services it reaches record theirs.
+  const span = startSpan(`console ${method.path}`, {
+    kind: SpanKind.INTERNAL,
+    attributes: { 'refront.service': 'console', 'refront.tenant': call.who.tenant },
+  });
   const ctx = createRequestContext({
     service: 'console',
     logger: call.logger,
     tenant: call.who.tenant,
     deadline: Date.now() + TIMEOUT_MS,
+    parent: { ...span.spanContext(), traceFlags: TraceFlags.SAMPLED },
   });
   const started = performance.now();
   try {
     const response = await runWithContext(ctx, () => send(request, { metadata }));
+    span.end();
     return {
       ok: true,
       traceId: ctx.traceId,
@@ -86,6 +96,8 @@ export async function callMethod(
     };
   } catch (e: unknown) {
     const error = toRefrontError(e);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    span.end();
     return {
       ok: false,
       traceId: ctx.traceId,

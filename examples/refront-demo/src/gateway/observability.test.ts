@@ -40,6 +40,7 @@ describe('gateway: tracing', () => {
     expect(server!.spanContext().spanId).toBe(serverSpanId);
     expect(server!.parentSpanContext?.spanId).toBe(CALLER_SPAN);
     expect(server!.attributes).toMatchObject({
+      'refront.service': 'gateway',
       'http.request.method': 'POST',
       'http.route': '/v1/customers',
       'url.path': '/v1/customers',

@@ -58,6 +58,8 @@ export function addObservabilityHooks(app: FastifyInstance, metrics: MetricsRegi
       kind: SpanKind.SERVER,
       parent,
       attributes: {
+        // The service the span ran in, for viewers (the console) when one process hosts several.
+        'refront.service': 'gateway',
         'http.request.method': request.method,
         'url.path': request.url.split('?')[0] ?? '/',
         'url.scheme': request.protocol,

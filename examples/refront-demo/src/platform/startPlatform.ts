@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { createConsole, type RefrontConsole } from '@refront/console';
 import {
+  type Channel,
   createInProcessEventBus,
   createInProcessNetwork,
   createLogger,
@@ -19,6 +20,7 @@ import { createEmbeddedPostgres, type Outbox } from '@refront/data';
 import { createAiModule } from '../ai/module.js';
 import type { AiProvider } from '../ai/provider.js';
 import { createGateway } from '../gateway/index.js';
+import { consoleContracts } from './consoleContracts.js';
 import { demoValidator } from './contracts.js';
 import { runMonolith } from './monolith.js';
 import { PLATFORM_MODULES } from './services.js';
@@ -107,8 +109,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     handleSignals: options.handleSignals ?? false,
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
   });
-  const { console: consoleServer, tracing } = await startConsole(service, options, () => bus);
   const network = createInProcessNetwork();
+  let gatewayUrl: string | undefined;
+  const { console: consoleServer, tracing } = await startConsole(service, options, {
+    bus: () => bus,
+    channel: network.channel(),
+    gatewayUrl: () => gatewayUrl,
+  });
   const bus = createInProcessEventBus({
     service: 'refront-demo',
     logger,
@@ -149,7 +156,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   });
   service.use(gateway);
   await service.start();
-  const gatewayUrl = gateway.url ?? '';
+  gatewayUrl = gateway.url ?? '';
   const ops = service.opsAddress;
   return {
     service,
@@ -172,8 +179,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 async function startConsole(
   service: Service<unknown>,
   options: PlatformOptions,
-  bus: () => InProcessEventBus,
+  platform: { bus: () => InProcessEventBus; channel: Channel; gatewayUrl: () => string | undefined },
 ): Promise<{ console: RefrontConsole | undefined; tracing: TracingHandle | undefined }> {
+  const bus = platform.bus;
   if (!options.console) return { console: undefined, tracing: undefined };
   // The Dead letters view shows each body decoded from its contract.
   const eventTypes = new Map<string, MessageType<unknown>>();
@@ -201,6 +209,7 @@ async function startConsole(
       const ops = service.opsAddress;
       return ops ? [{ name: 'refront-demo', opsUrl: `http://127.0.0.1:${ops.port}` }] : [];
     },
+    contracts: consoleContracts(platform.channel, platform.gatewayUrl, options.devAuth ?? true),
   });
   await console.start();
   const elsewhere = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
