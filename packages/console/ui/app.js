@@ -1,10 +1,11 @@
 // The Refront console's page: Preact + htm, loaded from the console itself (no build step, no CDN).
 
-import htm from 'htm';
-import { h, render } from 'preact';
+import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-
-const html = htm.bind(h);
+import { api, html } from './api.js';
+import { ServiceContracts } from './contracts.js';
+import { Explorer } from './explorer.js';
+import { Flow } from './flow.js';
 
 // The console token, when the console has one: from ?token= once, then from this tab's storage.
 const params = new URLSearchParams(location.search);
@@ -14,17 +15,6 @@ if (params.has('token')) {
   history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}${location.hash}`);
 }
 
-async function api(path, init = {}) {
-  const token = sessionStorage.getItem('refront-console-token');
-  const res = await fetch(path, {
-    ...init,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) },
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${body.error?.reason ?? res.status}: ${body.error?.message ?? ''}`);
-  return body;
-}
-
 function useRoute() {
   const [hash, setHash] = useState(location.hash || '#/traces');
   useEffect(() => {
@@ -32,7 +22,7 @@ function useRoute() {
     addEventListener('hashchange', on);
     return () => removeEventListener('hashchange', on);
   }, []);
-  return hash.slice(2).split('/');
+  return hash.slice(2).split('?')[0].split('/');
 }
 
 const PALETTE = [
@@ -239,6 +229,7 @@ function Services() {
         </table>
       </section>`,
     )}
+    <${ServiceContracts} red=${services.flatMap((s) => s.red)} />
   `;
 }
 
@@ -309,13 +300,17 @@ function App() {
       ? html`<${Services} />`
       : view === 'dead-letters'
         ? html`<${DeadLetters} />`
-        : id
-          ? html`<${TraceView} traceId=${id} key=${id} />`
-          : html`<${TraceList} />`;
+        : view === 'explorer'
+          ? html`<${Explorer} />`
+          : view === 'flow'
+            ? html`<${Flow} />`
+            : id
+              ? html`<${TraceView} traceId=${id} key=${id} />`
+              : html`<${TraceList} />`;
   const link = (to, label) =>
     html`<a href=${`#/${to}`} class=${view === to || (to === 'traces' && !view) ? 'active' : ''}>${label}</a>`;
   return html`
-    <header><h1>Refront console</h1><nav>${link('traces', 'Traces')}${link('services', 'Services')}${link('dead-letters', 'Dead letters')}</nav></header>
+    <header><h1>Refront console</h1><nav>${link('traces', 'Traces')}${link('services', 'Services')}${link('dead-letters', 'Dead letters')}${link('explorer', 'API explorer')}${link('flow', 'Flow')}</nav></header>
     <main>${page}</main>
   `;
 }
