@@ -49,7 +49,7 @@ console.log(
     `(gateway, ${PLATFORM_MODULES.map((m) => m.name).join(', ')}; in-process transport, embedded PostgreSQL)`,
 );
 const consoleUrl = platform.console?.url;
-if (consoleUrl) console.log(`Console: ${consoleUrl}  (traces, services, dead letters)`);
+if (consoleUrl) console.log(`Console: ${consoleUrl}  (traces, services, API explorer, flow, dead letters)`);
 console.log('');
 const result = await walk({
   baseUrl: platform.gatewayUrl,

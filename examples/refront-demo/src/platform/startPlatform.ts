@@ -54,7 +54,7 @@ export interface PlatformOptions {
    */
   readonly aiProvider?: AiProvider;
   /**
-   * Serve the Refront console (traces, services, dead letters) and export every span to it
+   * Serve the Refront console (traces, services, API explorer, flow, dead letters) and export every span to it
    * (OTLP/HTTP), unless OTEL_EXPORTER_OTLP_ENDPOINT sends them elsewhere. @default off
    */
   readonly console?: PlatformConsoleOptions;
