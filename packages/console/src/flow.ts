@@ -37,6 +37,10 @@ export interface FlowView {
  * Draws the platform from the declarations (callers, events published and consumed) and from
  * traces: a server span whose parent ran in another service is a call between them, a consumer
  * span under another service's span is that service's event reaching the span's group.
+ *
+ * @example
+ * const flow = flowOf([{ name: 'tickets', publishes: ['refront.tickets.v1.TicketCreated'], consumes: [], callers: { gateway: '*' } }], traces);
+ * flow.calls.find((c) => c.from === 'gateway' && c.to === 'tickets')?.count;
  */
 export function flowOf(
   declared: readonly ConsoleServiceContract[],
