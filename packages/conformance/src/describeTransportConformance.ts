@@ -11,7 +11,7 @@ import {
 } from '@refront/core';
 import { parseTraceparent } from '@refront/core/transport';
 import { EchoRequest, EchoServiceDefinition, FILE_DESCRIPTOR_SET } from '@refront/test-contracts';
-import { createContractValidator } from '@refront/validate';
+import { createContractCatalog, createContractValidator } from '@refront/validate';
 import { describe, expect, it } from 'vitest';
 import { describeBalancingCases } from './balancingCases.js';
 import { describeDeliveryCases } from './deliveryCases.js';
@@ -401,6 +401,40 @@ export function describeTransportConformance<H>(name: string, factory: Transport
         expect(env.probe.echoes).toBe(0);
         expect((await env.client.echo({ message: 'x'.repeat(4096) })).message).toHaveLength(4096);
         expect(env.probe.echoes).toBe(1);
+      });
+    });
+
+    describe('contracts read from descriptors', () => {
+      // What `refront call` and the console's API explorer send: a client whose codecs are made
+      // from the descriptor set (protobuf-es), not generated code (decision 0133).
+      const catalog = createContractCatalog({ descriptors: [FILE_DESCRIPTOR_SET] });
+
+      it('calls the generated server with JSON through a definition made from the descriptors, and gets its typed errors', async () => {
+        await using env = await setup();
+        const { service, method } = catalog.find('testing/Echo');
+        const client = createClient(service.definition, env.channel, { caller: CONFORMANCE_CALLER });
+        const res = await client[method.key]?.(
+          catalog.requestFromJson(method, '{"message":"hé","payload":"AAH/"}'),
+          {
+            metadata: { 'x-refront-tenant': 'acme' },
+          },
+        );
+        expect(catalog.messageType(method.responseType).toJSON(res as never)).toMatchObject({
+          message: 'hé',
+          payload: 'AAH/',
+          seen: { caller: CONFORMANCE_CALLER, tenant: 'acme' },
+        });
+        expect(env.probe.echoes).toBe(1);
+        const fail = catalog.find('testing/Fail');
+        const err = await refused(
+          client[fail.method.key]?.(
+            catalog.requestFromJson(
+              fail.method,
+              '{"status":"NOT_FOUND","reason":"CONFORMANCE_GONE","message":"gone"}',
+            ),
+          ) as Promise<unknown>,
+        );
+        expect([err.status, err.reason, err.message]).toEqual(['NOT_FOUND', 'CONFORMANCE_GONE', 'gone']);
       });
     });
 
