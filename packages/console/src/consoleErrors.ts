@@ -48,6 +48,12 @@ export const ConsoleErrors = defineErrors('CONSOLE', {
     description:
       'The contracts, API explorer or flow API was called on a console created without `contracts` (the descriptor sets of the services).',
   },
+  GATEWAY_UNAVAILABLE: {
+    status: 'UNAVAILABLE',
+    message: (why: string) => `the API explorer could not reach the gateway: ${why}`,
+    description:
+      "The API explorer could not get a token for the chosen user from the host's `contracts.gateway.token` (in the demo, `POST /v1/dev/tokens`, served only with dev auth on), or the gateway did not answer.",
+  },
   NO_DEAD_LETTERS: {
     status: 'FAILED_PRECONDITION',
     message: 'this console has no dead-letter source',

@@ -129,16 +129,21 @@ export async function callRoute(
   const headers: Record<string, string> = {
     traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
   };
-  if (gateway.token) headers.authorization = `Bearer ${await gateway.token(call.who)}`;
+  if (gateway.token) headers.authorization = `Bearer ${await tokenOf(gateway.token, call.who)}`;
   const hasBody = call.method !== 'GET' && call.method !== 'DELETE' && call.body.trim() !== '';
   if (hasBody) headers['content-type'] = 'application/json';
   const started = performance.now();
-  const res = await fetch(new URL(call.path, base), {
-    method: call.method,
-    headers,
-    ...(hasBody ? { body: call.body } : {}),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
+  let res: Response;
+  try {
+    res = await fetch(new URL(call.path, base), {
+      method: call.method,
+      headers,
+      ...(hasBody ? { body: call.body } : {}),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (e: unknown) {
+    throw ConsoleErrors.GATEWAY_UNAVAILABLE.with({ cause: e }, e instanceof Error ? e.message : String(e));
+  }
   const text = await res.text();
   let json: unknown = text;
   try {
@@ -154,4 +159,15 @@ export async function callRoute(
     httpStatus: res.status,
     ...(res.ok || !error ? { response: json } : { error }),
   };
+}
+
+async function tokenOf(token: NonNullable<ConsoleGateway['token']>, who: ExplorerIdentity): Promise<string> {
+  try {
+    return await token(who);
+  } catch (e: unknown) {
+    throw ConsoleErrors.GATEWAY_UNAVAILABLE.with(
+      { cause: e },
+      `no token for ${who.user} of ${who.tenant}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
