@@ -88,7 +88,10 @@ describe('the API explorer on gateway routes', () => {
   it("lists the gateway's routes with a body skeleton made from each one's schema", async () => {
     await using gw = await fakeGateway();
     await using c = await consoleFor({ url: gw.url });
-    const targets = await (await fetch(`${c.url}/api/explorer/targets`)).json();
+    const targets = (await (await fetch(`${c.url}/api/explorer/targets`)).json()) as {
+      callable: boolean;
+      routes: unknown[];
+    };
     expect(targets.callable).toBe(false);
     expect(targets.routes).toEqual([
       {
