@@ -59,4 +59,13 @@ describe('TraceStore', () => {
     const services = store.trace('t'.padStart(32, '0'))?.spans.map((s) => s.service);
     expect(services).toEqual(['billing', 'billing', 'reporting', 'svc']);
   });
+
+  it('shows a span under the service its refront.service names, before any other attribute', () => {
+    const store = new TraceStore();
+    store.add([
+      span('g', '1', { kind: 'server', attributes: { 'refront.service': 'gateway', 'http.route': '/v1/x' } }),
+      span('g', '2', { kind: 'client', parentSpanId: '1'.padStart(16, '0'), startMs: 2 }),
+    ]);
+    expect(store.trace('g'.padStart(32, '0'))?.spans.map((s) => s.service)).toEqual(['gateway', 'gateway']);
+  });
 });
