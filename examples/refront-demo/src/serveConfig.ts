@@ -47,22 +47,78 @@ export const serveConfig = z.preprocess(
   unsetBlank,
   z
     .object({
-      SERVICE: z.enum(names),
-      SERVICE_VERSION: z.string().default('0.1.0'),
-      DATABASE_URL: z.url().optional(),
-      AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
-      AMQP_NAMESPACE: z.string().default('refront'),
+      SERVICE: z.enum(names).describe('Which service this process runs.'),
+      SERVICE_VERSION: z
+        .string()
+        .default('0.1.0')
+        .describe('Version reported in logs, `/healthz`, metrics and the registration.'),
+      DATABASE_URL: z
+        .url()
+        .optional()
+        .describe(
+          'PostgreSQL; the service migrates and uses its own schema (`tickets`, `time_tracking`, …).',
+        ),
+      AMQP_URL: z
+        .string()
+        .default('amqp://guest:guest@127.0.0.1:5672')
+        .describe(
+          "RabbitMQ, logging in as the service's own broker user (`<AMQP_USER_PREFIX><service>`); with `AMQP_OWNERSHIP=on` a URL naming another user is refused at start.",
+        ),
+      AMQP_NAMESPACE: z
+        .string()
+        .default('refront')
+        .describe('Prefix of exchanges and queues, so that several platforms can share a broker.'),
       // Events from their owner only (decision 0049): each service logs in as its own broker user.
-      AMQP_OWNERSHIP: z.enum(['on', 'off']).default('on'),
-      AMQP_USER_PREFIX: z.string().default(''),
-      DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
-      GRPC_HOST: z.string().default('0.0.0.0'),
-      GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-      REFRONT_RPC: z.enum(RPC_LANES).default(DEFAULT_RPC_LANE),
-      MUX_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(0),
-      ADVERTISE_HOST: z.string().default('127.0.0.1'),
-      OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-      GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
+      AMQP_OWNERSHIP: z
+        .enum(['on', 'off'])
+        .default('on')
+        .describe(
+          "Events from their owner only (decision 0049): each service publishes as its own broker user and dead-letters events its owner's user did not publish; `off` runs every service as one user, unchecked.",
+        ),
+      AMQP_USER_PREFIX: z.string().default('').describe("Prefix of every service's broker user name."),
+      DATABASE_POOL_SIZE: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .default(10)
+        .describe('Connections to PostgreSQL this process may hold.'),
+      GRPC_HOST: z.string().default('0.0.0.0').describe('gRPC bind address.'),
+      GRPC_PORT: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(0)
+        .describe('gRPC port; 0 picks a free one (only useful with Consul). The image sets 50051.'),
+      REFRONT_RPC: z
+        .enum(RPC_LANES)
+        .default(DEFAULT_RPC_LANE)
+        .describe(
+          'The lane this process calls the services on: `mux` (the native lane) or `grpc`. It does not change what a service serves (both).',
+        ),
+      MUX_PORT: z
+        .union([z.literal('off'), z.coerce.number().int().min(0).max(65535)])
+        .default(0)
+        .describe(
+          'mux port, registered as `<service>-mux`; 0 picks a free one (only useful with Consul); `off` serves gRPC alone. The image sets 51051.',
+        ),
+      ADVERTISE_HOST: z
+        .string()
+        .default('127.0.0.1')
+        .describe('Address registered in Consul for this instance.'),
+      OPS_PORT: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(9464)
+        .describe('Ops HTTP server: `/healthz`, `/readyz` and `/metrics` (Prometheus).'),
+      GRACE_PERIOD_MS: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .default(10_000)
+        .describe('How long a SIGTERM drain may take, in ms, before work in flight is aborted.'),
       ...identityEnvShape,
       ...gatewayEnvShape,
       ...notificationsEnvShape,

@@ -17,29 +17,51 @@ import { parseTrustProxy } from './trustProxy.js';
  * the cross-variable checks.
  */
 export const gatewayEnvShape = {
-  /** Port of the public HTTP API. */
-  GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_PORT),
-  /** Address of the public HTTP API. */
-  GATEWAY_HOST: z.string().min(1).default(DEFAULT_HOST),
-  /** `production` makes the auth settings strict (decision 0067); anything else only warns. */
-  NODE_ENV: z.string().optional(),
-  /** HS256 secret of bearer tokens (at least 32 characters; in production also no placeholder, see secretProblems). */
-  JWT_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
-  /** URL of the JSON Web Key Set of the token issuer (instead of JWT_SECRET). */
-  JWKS_URL: z.url().optional(),
-  /** Required `iss` of tokens. */
-  JWT_ISSUER: z.string().min(1).optional(),
-  /** Required `aud` of tokens. */
-  JWT_AUDIENCE: z.string().min(1).optional(),
-  /** Serve POST /v1/dev/tokens (development only: refused with NODE_ENV=production). */
-  DEV_AUTH: z.stringbool().default(false),
-  /**
-   * Proxies believed about the client address (per-address limits): false, true, a hop count or
-   * comma-separated addresses/CIDRs, with Fastify's semantics (trustProxy.ts).
-   */
+  GATEWAY_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(DEFAULT_PORT)
+    .describe('Port of the public HTTP API.'),
+  GATEWAY_HOST: z.string().min(1).default(DEFAULT_HOST).describe('Address of the public HTTP API.'),
+  NODE_ENV: z
+    .string()
+    .optional()
+    .describe('`production` makes the auth settings strict (decision 0067); anything else only warns.'),
+  JWT_SECRET: z
+    .string()
+    .min(32, 'must have at least 32 characters')
+    .optional()
+    .describe(
+      'HS256 secret of bearer tokens, at least 32 characters (or `JWKS_URL`); with `NODE_ENV=production` also no placeholder word and enough entropy.',
+    ),
+  JWKS_URL: z
+    .url()
+    .optional()
+    .describe('URL of the JSON Web Key Set of the token issuer, instead of `JWT_SECRET`.'),
+  JWT_ISSUER: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Required `iss` of tokens; must be set with `NODE_ENV=production`.'),
+  JWT_AUDIENCE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Required `aud` of tokens; must be set with `NODE_ENV=production`.'),
+  DEV_AUTH: z
+    .stringbool()
+    .default(false)
+    .describe(
+      'Serve `POST /v1/dev/tokens` (development only: needs `JWT_SECRET`, refused with `NODE_ENV=production`).',
+    ),
   GATEWAY_TRUST_PROXY: z
     .string()
     .default('false')
+    .describe(
+      "Proxies believed about the client address (per-address limits): `false`, `true`, a hop count or comma-separated addresses/CIDRs, with Fastify's `trustProxy` semantics.",
+    )
     .transform((v, ctx) => {
       try {
         return parseTrustProxy(v);
@@ -48,23 +70,35 @@ export const gatewayEnvShape = {
         return z.NEVER;
       }
     }),
-  /** Failed authentications (missing or bad token) per client address per minute; then 429. */
   GATEWAY_AUTH_FAILURES_PER_MINUTE: z.coerce
     .number()
     .int()
     .positive()
-    .default(DEFAULT_AUTH_FAILURE_LIMIT.max),
-  /** Requests per tenant per minute. */
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMIT.max),
-  /**
-   * Redis shared by every gateway replica for both limits (decision 0068); unset, each process
-   * counts alone.
-   */
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
-  /** Prefix of the gateway's Redis keys, so platforms can share one Redis. */
-  GATEWAY_REDIS_PREFIX: z.string().min(1).default(DEFAULT_LIMIT_STORE_PREFIX),
-  /** Longest wait for Redis per limit decision, in ms; past it the replica's own count decides. */
-  GATEWAY_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_LIMIT_STORE_TIMEOUT_MS),
+    .default(DEFAULT_AUTH_FAILURE_LIMIT.max)
+    .describe('Failed authentications (missing or bad token) per client address per minute; then 429.'),
+  RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_RATE_LIMIT.max)
+    .describe('Requests per tenant per minute.'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .optional()
+    .describe(
+      'Redis (`redis://` or `rediss://`) shared by every gateway replica for both limits (decision 0068); unset, each process counts alone.',
+    ),
+  GATEWAY_REDIS_PREFIX: z
+    .string()
+    .min(1)
+    .default(DEFAULT_LIMIT_STORE_PREFIX)
+    .describe("Prefix of the gateway's Redis keys, so platforms can share one Redis."),
+  GATEWAY_REDIS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_LIMIT_STORE_TIMEOUT_MS)
+    .describe("Longest wait for Redis per limit decision, in ms; past it the replica's own count decides."),
 };
 
 /** The gateway's variables, parsed, before the checks between them. */

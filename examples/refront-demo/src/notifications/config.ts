@@ -9,19 +9,30 @@ import { createSmtpMailSender } from './SmtpMailSender.js';
  * schema (`serveConfig` does, so a bad value stops the process at start with every other problem).
  */
 export const notificationsEnvShape = {
-  /** SMTP server mail goes to; unset starts an embedded receiver in this process. */
-  SMTP_HOST: z.string().trim().min(1).optional(),
-  /** SMTP server port. */
-  SMTP_PORT: z.coerce.number().int().min(1).max(65_535).default(587),
-  /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
-  SMTP_SECURE: z.stringbool().default(false),
-  /** Login at the SMTP server, with SMTP_PASSWORD. */
-  SMTP_USER: z.string().min(1).optional(),
-  SMTP_PASSWORD: z.string().min(1).optional(),
-  /** From address of every mail. */
-  SMTP_FROM: z.string().min(3).default('notifications@refront.example'),
-  /** How long a claim on a notification lasts before another instance may take it over, in ms. */
-  NOTIFICATIONS_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
+  SMTP_HOST: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('SMTP server mail goes to; unset starts an embedded receiver in this process.'),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65_535).default(587).describe('SMTP server port.'),
+  SMTP_SECURE: z
+    .stringbool()
+    .default(false)
+    .describe('TLS from the first byte (port 465); otherwise STARTTLS when offered.'),
+  SMTP_USER: z.string().min(1).optional().describe('Login at the SMTP server, with SMTP_PASSWORD.'),
+  SMTP_PASSWORD: z.string().min(1).optional().describe('Password at the SMTP server, with SMTP_USER.'),
+  SMTP_FROM: z
+    .string()
+    .min(3)
+    .default('notifications@refront.example')
+    .describe('From address of every mail.'),
+  NOTIFICATIONS_LEASE_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(30_000)
+    .describe('How long a claim on a notification lasts before another instance may take it over, in ms.'),
 };
 
 const schema = z.preprocess(

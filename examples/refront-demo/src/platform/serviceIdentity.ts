@@ -15,14 +15,28 @@ export interface ServiceIdentity {
  * only for development), `TLS_CA_FILE`, `TLS_CERT_FILE`, `TLS_KEY_FILE` and `TRUST_DOMAIN`.
  */
 export const identityEnvShape = {
-  MTLS: z.enum(['on', 'off']).default('on'),
-  TLS_CA_FILE: z.string().optional(),
-  TLS_CERT_FILE: z.string().optional(),
-  TLS_KEY_FILE: z.string().optional(),
+  MTLS: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      '`on`: every call between services is mutual TLS on both lanes, and each service serves only the callers its module declares; `off`: plaintext and any caller, for development only.',
+    ),
+  TLS_CA_FILE: z
+    .string()
+    .optional()
+    .describe('CA bundle (PEM) every service certificate chains to; required with `MTLS=on`.'),
+  TLS_CERT_FILE: z
+    .string()
+    .optional()
+    .describe(
+      "This process's certificate (PEM), URI SAN `spiffe://<TRUST_DOMAIN>/<SERVICE>`; required with `MTLS=on`.",
+    ),
+  TLS_KEY_FILE: z.string().optional().describe('Its private key (PEM); required with `MTLS=on`.'),
   TRUST_DOMAIN: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a SPIFFE trust domain (lower-case DNS-like name)')
-    .default(DEFAULT_TRUST_DOMAIN),
+    .default(DEFAULT_TRUST_DOMAIN)
+    .describe("SPIFFE trust domain of the callers' ids; an id of another domain is PERMISSION_DENIED."),
 };
 
 /** The identity fields of the parsed environment. */
