@@ -14,6 +14,7 @@ const PAGES = [
   'README.md',
   'docs/getting-started.md',
   'docs/config.md',
+  'docs/deploy.md',
   'docs/error-model.md',
   'docs/observability.md',
   'docs/migrating-from-nestjs.md',
