@@ -100,6 +100,38 @@ export const CONFIG_SOURCES: readonly ConfigSource[] = [
     }),
   },
   {
+    title: 'The command line: `@refront/cli`',
+    label: 'cli',
+    intro:
+      '`refront doctor` checks what these point at; `refront call` finds a service through `REFRONT_ENDPOINTS` or Consul; `refront dlq` reads the broker at `AMQP_URL` unless `--url` is given.',
+    files: ['packages/cli/src/doctor.ts', 'packages/cli/src/call.ts', 'packages/cli/src/cli.ts'],
+    readBy: '`refront`',
+    documentsOnly: true,
+    schema: z.object({
+      DATABASE_URL: z.url().optional().describe('PostgreSQL `refront doctor` connects to.'),
+      AMQP_URL: z.url().optional().describe('RabbitMQ of `refront doctor` and `refront dlq`.'),
+      CONSUL_HTTP_ADDR: z.url().optional().describe('Consul of `refront doctor` and `refront call`.'),
+      CONSUL_HTTP_TOKEN: z.string().optional().describe('Its ACL token.'),
+      REFRONT_ENDPOINTS: z
+        .string()
+        .optional()
+        .describe('Where `refront call` finds a service first: `tickets=127.0.0.1:50051;…`.'),
+      MTLS: z
+        .enum(['on', 'off'])
+        .default('on')
+        .describe('`off`: `refront doctor` only warns that calls between services are plaintext.'),
+      TLS_CA_FILE: z
+        .string()
+        .optional()
+        .describe('CA bundle `refront doctor` checks the certificate against.'),
+      TLS_CERT_FILE: z
+        .string()
+        .optional()
+        .describe('Certificate `refront doctor` checks (chain, expiry, key).'),
+      TLS_KEY_FILE: z.string().optional().describe('Its private key.'),
+    }),
+  },
+  {
     title: 'An app made by `npm create refront`',
     label: 'new app',
     intro:
