@@ -23,7 +23,9 @@ const PAGES = [
   'docs/migrating-from-moleculer.md',
 ];
 
-const snippets: Snippet[] = PAGES.flatMap((page) => extractSnippets(page, readFileSync(join(ROOT, page), 'utf8')));
+const snippets: Snippet[] = PAGES.flatMap((page) =>
+  extractSnippets(page, readFileSync(join(ROOT, page), 'utf8')),
+);
 const dir = join(ROOT, 'tmp', `doc-snippets-${process.pid}`);
 
 /** Each snippet's file: the page's name and the block's line, padded so tsc's lines are the page's. */
@@ -35,7 +37,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the TypeScript blocks of the guides', () => {
   it('finds blocks on every page', () => {
-    for (const page of PAGES) expect(snippets.some((s) => s.page === page), page).toBe(true);
+    for (const page of PAGES)
+      expect(
+        snippets.some((s) => s.page === page),
+        page,
+      ).toBe(true);
   });
 
   it('typecheck against the workspace packages', async () => {
