@@ -1,5 +1,5 @@
 /**
- * The TypeScript blocks of the guides, typechecked against the workspace packages (their sources,
+ * The TypeScript blocks of the guides and the root README, typechecked against the workspace packages (their sources,
  * through the `@refront/source` condition) with the repository's compiler options, so a renamed or
  * changed API breaks the build instead of the docs. A block imports contracts from `./gen/…`, as
  * an app does; here that folder holds the demo's generated contracts. ```` ```ts peer ```` blocks
@@ -21,6 +21,8 @@ const PAGES = [
   'docs/observability.md',
   'docs/migrating-from-nestjs.md',
   'docs/migrating-from-moleculer.md',
+  'docs/transports.md',
+  'README.md',
 ];
 
 const snippets: Snippet[] = PAGES.flatMap((page) =>
@@ -28,10 +30,8 @@ const snippets: Snippet[] = PAGES.flatMap((page) =>
 );
 const dir = join(ROOT, 'tmp', `doc-snippets-${process.pid}`);
 
-/** Each snippet's file: the page's name and the block's line, padded so tsc's lines are the page's. */
-function fileOf(s: Snippet): string {
-  return `${s.page.replace(/^docs\//, '').replace(/\.md$/, '')}-${s.line}.ts`;
-}
+/** Each snippet's file, by its index: padded so that tsc's line numbers are the page's. */
+const fileOf = (i: number): string => `snippet-${i}.ts`;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -47,9 +47,9 @@ describe('the TypeScript blocks of the guides', () => {
   it('typecheck against the workspace packages', async () => {
     mkdirSync(dir, { recursive: true });
     cpSync(join(ROOT, 'examples/refront-demo/src/gen'), join(dir, 'gen'), { recursive: true });
-    for (const s of snippets) {
-      writeFileSync(join(dir, fileOf(s)), `${'\n'.repeat(s.line - 1)}${s.code}\nexport {};\n`);
-    }
+    snippets.forEach((s, i) => {
+      writeFileSync(join(dir, fileOf(i)), `${'\n'.repeat(s.line - 1)}${s.code}\nexport {};\n`);
+    });
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
@@ -73,11 +73,16 @@ describe('the TypeScript blocks of the guides', () => {
       () => undefined,
       (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}` || String(e),
     );
-    // `error-model-42.ts(57,3): error …` → `docs/error-model.md:57:3 error …`
+    // `snippet-3.ts(57,3): error …` → `docs/error-model.md:57:3 error …`
     const errors = (failure ?? '')
       .split('\n')
       .filter((l) => /error TS/.test(l))
-      .map((l) => l.replace(/^.*?([a-z-]+)-\d+\.ts\((\d+),(\d+)\):/, 'docs/$1.md:$2:$3'));
+      .map((l) =>
+        l.replace(
+          /^.*?snippet-(\d+)\.ts\((\d+),(\d+)\):/,
+          (_, i: string, line: string, col: string) => `${snippets[Number(i)]?.page}:${line}:${col}`,
+        ),
+      );
     // A failure that is no type error (tsc crashed, a bad tsconfig) fails the test with its output.
     expect(errors.length > 0 ? errors : failure === undefined ? [] : [failure]).toEqual([]);
   }, 120_000);
