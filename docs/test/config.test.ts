@@ -6,6 +6,13 @@ import { CONFIG_SOURCES } from '../config/sources.js';
 const ROOT = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
 
+/** The variables of a Markdown page's tables: rows that start with `` | `NAME` | ``. */
+function tableVariables(page: string): string[] {
+  const rows = read(page).match(/^\| `([A-Z][A-Z0-9_]+)` \|/gm) ?? [];
+  expect(rows.length, page).toBeGreaterThan(5);
+  return rows.map((line) => line.slice(3, line.indexOf('`', 3)));
+}
+
 describe('docs/config.md', () => {
   it('is what the schemas say (run `npm run config -w docs` after changing one)', () => {
     expect(read('docs/config.md')).toBe(renderConfigDoc(CONFIG_SOURCES));
@@ -32,10 +39,16 @@ describe('docs/config.md', () => {
   });
 
   it("lists every variable of docs/deploy.md's table", () => {
-    const table = read('docs/deploy.md').match(/^\| `([A-Z][A-Z0-9_]+)` \|/gm) ?? [];
-    expect(table.length).toBeGreaterThan(10);
     const known = new Set(CONFIG_SOURCES.flatMap((s) => configRows(s).map((r) => r.name)));
-    const missing = table.map((line) => line.slice(3, line.indexOf('`', 3))).filter((n) => !known.has(n));
+    const missing = tableVariables('docs/deploy.md').filter((n) => !known.has(n));
     expect(missing).toEqual([]);
+  });
+
+  it("has the same variables as the new app's README", () => {
+    const app = CONFIG_SOURCES.find((s) =>
+      s.files.includes('packages/create-refront/template/src/config.ts'),
+    );
+    const names = configRows(app ?? CONFIG_SOURCES[0]!).map((r) => r.name);
+    expect(tableVariables('packages/create-refront/template/README.md').sort()).toEqual(names.sort());
   });
 });
