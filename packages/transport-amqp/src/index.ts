@@ -1,7 +1,16 @@
 export type { AmqpConnectionState } from './AmqpEventBus.js';
 export { AmqpEventBus, createAmqpEventBus } from './AmqpEventBus.js';
+export type { AmqpDeadLetters, AmqpDeadLettersOptions } from './amqpDeadLetters.js';
+export { amqpDeadLetters } from './amqpDeadLetters.js';
 export type { CliOutput } from './cli.js';
 export { runCli } from './cli.js';
+export type {
+  DeadLetterQueueOptions,
+  DeadLetterResult,
+  DeadLetterSelection,
+  ReplayDeadLettersOptions,
+} from './deadLetterQueue.js';
+export { discardDeadLetters, listDeadLetters, replayDeadLetters } from './deadLetterQueue.js';
 export type { BrokerUsers, EventOwners, EventOwnership } from './EventOwners.js';
 export { eventOwnership } from './EventOwners.js';
 export type { AmqpReasonCode } from './errors.js';
