@@ -8,7 +8,7 @@ import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { checkIdentityEnv, identityEnvShape } from './platform/serviceIdentity.js';
 import { PLATFORM_MODULES } from './platform/services.js';
 
-const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
+const names: [string, ...string[]] = ['gateway', 'console', ...PLATFORM_MODULES.map((m) => m.name)];
 
 /**
  * An empty (or blank) variable counts as unset, so it takes its default or stays undefined. Without
@@ -63,12 +63,20 @@ export const serveConfig = z.preprocess(
       ADVERTISE_HOST: z.string().default('127.0.0.1'),
       OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
       GRACE_PERIOD_MS: z.coerce.number().int().min(0).default(10_000),
+      // SERVICE=console: the Refront console of the topology (docs/console.md).
+      CONSOLE_HOST: z.string().default('127.0.0.1'),
+      CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(4318),
+      REFRONT_CONSOLE_TOKEN: z.string().optional(),
+      REFRONT_OPS_ENDPOINTS: z.string().optional(),
+      REFRONT_OPS_DNS: z.string().optional(),
       ...identityEnvShape,
       ...gatewayEnvShape,
       ...notificationsEnvShape,
     })
     .superRefine((env, ctx) => {
       // Every process, the gateway included, calls the services over mutual TLS unless MTLS=off.
+      // The console calls no service: it reads their ops endpoints and receives their spans.
+      if (env.SERVICE === 'console') return;
       checkIdentityEnv(env, ctx);
       // The gateway's checks between variables, strict with NODE_ENV=production (decision 0067).
       if (env.SERVICE === 'gateway') checkGatewayEnv(env, ctx);

@@ -24,6 +24,16 @@ export type { AmqpEventBusOptions } from './options.js';
 
 export type { ReplayUnroutedOptions, ReplayUnroutedResult } from './replayUnrouted.js';
 export { replayUnrouted } from './replayUnrouted.js';
-export type { BrokerPermissions, ServiceBrokerUserOptions } from './serviceBrokerUser.js';
-export { createServiceBrokerUser, deleteBrokerUser, servicePermissions } from './serviceBrokerUser.js';
+export type {
+  BrokerPermissions,
+  DeadLetterOperatorOptions,
+  ServiceBrokerUserOptions,
+} from './serviceBrokerUser.js';
+export {
+  createDeadLetterOperator,
+  createServiceBrokerUser,
+  deadLetterOperatorPermissions,
+  deleteBrokerUser,
+  servicePermissions,
+} from './serviceBrokerUser.js';
 export type { UnroutedMessage, UnroutedQueueOptions } from './UnroutedMessage.js';
