@@ -46,12 +46,11 @@ export function addConsole(service: Service<unknown>, cfg: ServeConfig): void {
       const targets: ConsoleServiceTarget[] = [];
       for (const name of processes) {
         const instances = await ops.resolve(name).catch(() => []);
-        instances.forEach((i, n) =>
+        for (const [n, i] of instances.entries())
           targets.push({
             name: instances.length > 1 ? `${name}#${n}` : name,
             opsUrl: `http://${i.address}:${i.port}`,
-          }),
-        );
+          });
       }
       return targets;
     },
