@@ -125,7 +125,11 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
       const kinds = await waterfall
         .locator('.span-row')
         .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
-      expect(kinds).toEqual(expect.arrayContaining(['server', 'client', 'consumer']));
+      expect(kinds).toEqual(expect.arrayContaining(['server', 'client', 'producer', 'consumer']));
+      // Each consumer's span hangs under the event's producer span and links it.
+      expect(await waterfall.locator('.span-row[data-kind=consumer]').first().textContent()).toContain(
+        'linked',
+      );
       // The root is the gateway's HTTP span of the request that created the ticket.
       const root = waterfall.locator('.span-row').first();
       expect(await root.getAttribute('data-kind')).toBe('server');
