@@ -35,7 +35,7 @@ function drained(demo: DemoProcess, reason: string): Record<string, number> {
 }
 
 /** `text` as a literal in a regular expression. */
-function escape(text: string): string {
+function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -63,7 +63,7 @@ describe.skipIf(!infra)('distributed topology', () => {
       expect(page, out).toBeDefined();
       const steps = out.split('\n').filter((l) => /^\d+\. /.test(l));
       expect(steps.at(-1)).toMatch(
-        new RegExp(`^12\\. The first ticket's journey, traced: ${escape(page ?? '')}#/traces/[0-9a-f]{32}$`),
+        new RegExp(`^12\\. The first ticket's journey, traced: ${literal(page ?? '')}#/traces/[0-9a-f]{32}$`),
       );
     },
   );
