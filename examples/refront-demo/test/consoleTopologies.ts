@@ -57,8 +57,8 @@ async function switchableProvider(): Promise<{ provider: AiProvider; setDown(dow
   };
 }
 
-/** The spans the console holds of `traceId` cover `services` (asked through its API). */
-async function waitTraced(
+/** Waits until the spans the console holds of `traceId` cover `services` (asked through its API), or fails after 30 s. */
+export async function waitTraced(
   consoleUrl: string,
   token: string | undefined,
   traceId: string,
