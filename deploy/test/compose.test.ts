@@ -18,6 +18,8 @@ const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema)
 const errorsOf = (data: unknown): string[] =>
   validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 const refront = Object.entries(compose.services).filter(([, s]) => s.environment?.SERVICE !== undefined);
+/** The processes that serve or call the platform's API: every one but the console. */
+const platformProcesses = refront.filter(([n]) => n !== 'console');
 const seconds = (d: string): number => Number(/^(\d+)s$/.exec(d)?.[1] ?? Number.NaN);
 
 describe('compose.yaml', () => {
@@ -35,14 +37,18 @@ describe('compose.yaml', () => {
   });
 
   it('runs every service of PLATFORM_MODULES and the gateway, each under its own name', () => {
-    const expected = [...PLATFORM_MODULES.map((m) => m.name), 'gateway'].sort();
+    const expected = [...PLATFORM_MODULES.map((m) => m.name), 'gateway', 'console'].sort();
     expect(refront.map(([name]) => name).sort()).toEqual(expected);
     for (const [name, s] of refront) {
       expect(s.environment?.SERVICE).toBe(name);
-      expect(s.environment?.CONSUL_HTTP_ADDR, name).toBe('http://consul:8500');
       expect(s.image).toBe(compose.services.tickets?.image);
     }
-    for (const [name, s] of refront.filter(([n]) => n !== 'gateway')) {
+    for (const [name, s] of platformProcesses) {
+      expect(s.environment?.CONSUL_HTTP_ADDR, name).toBe('http://consul:8500');
+      // Every span to the console.
+      expect(containerEnv(s).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('http://console:4318');
+    }
+    for (const [name, s] of platformProcesses.filter(([n]) => n !== 'gateway')) {
       // Both lanes on fixed ports, set here rather than left to the image (lanes.test.ts ties them).
       expect(s.environment?.GRPC_PORT, name).toMatch(/^[1-9]\d*$/);
       expect(s.environment?.MUX_PORT, name).toMatch(/^[1-9]\d*$/);
@@ -60,7 +66,7 @@ describe('compose.yaml', () => {
         .map((k) => `${name}: ${k}`),
     );
     expect(unknown).toEqual([]);
-    for (const [name, s] of refront.filter(([n]) => n !== 'gateway')) {
+    for (const [name, s] of platformProcesses.filter(([n]) => n !== 'gateway')) {
       expect(s.environment?.DATABASE_URL, name).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
       // RabbitMQ lets "guest" connect from localhost only.
       expect(s.environment?.AMQP_URL, name).toMatch(/^amqp:\/\/(?!guest:)[^@]+@rabbitmq:5672$/);
@@ -139,8 +145,8 @@ describe('compose.yaml', () => {
       new RegExp(`^COPY --from=build --chown=${runtimeImage().user} \\S+ ${dir}/$`, 'm'),
     );
     const names = [...(certs.command ?? [])].sort();
-    expect(names).toEqual(refront.map(([name]) => name).sort());
-    for (const [name, s] of refront) {
+    expect(names).toEqual(platformProcesses.map(([name]) => name).sort());
+    for (const [name, s] of platformProcesses) {
       expect(s.volumes, name).toContain(`${volume}:${dir}:ro`);
       expect(s.depends_on?.certs, name).toEqual({ condition: 'service_completed_successfully' });
       expect(containerEnv(s), name).toMatchObject({

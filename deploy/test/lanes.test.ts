@@ -22,12 +22,15 @@ function composeProcesses(
   file: ComposeFile = compose,
   imageEnv: Readonly<Record<string, string>> = image.env,
 ): LaneProcess[] {
-  return Object.values(file.services)
-    .filter((s) => s.environment?.SERVICE !== undefined)
-    .map((s) => {
-      const env = { ...imageEnv, ...containerEnv(s, shell) };
-      return { service: env.SERVICE as string, env };
-    });
+  return (
+    Object.values(file.services)
+      // The console calls no service: it has no lane.
+      .filter((s) => s.environment?.SERVICE !== undefined && s.environment.SERVICE !== 'console')
+      .map((s) => {
+        const env = { ...imageEnv, ...containerEnv(s, shell) };
+        return { service: env.SERVICE as string, env };
+      })
+  );
 }
 
 /** The containers the Deployments run (image ENV under env + envFrom), with the given ConfigMaps. */

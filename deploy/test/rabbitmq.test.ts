@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { containerEnv, loadCompose } from './composeFile.js';
 import { deploymentOf, loadK8s } from './k8sObjects.js';
 import { readRepoFile } from './paths.js';
-import { amqpSecretKey, CONSOLE_ADMIN, committedDefinitions } from './rabbitmqFacts.js';
+import { amqpSecretKey, CONSOLE_ADMIN, committedDefinitions, DEAD_LETTER_OPERATOR } from './rabbitmqFacts.js';
 
 const FILE = 'deploy/rabbitmq/definitions.json';
 const committed = readRepoFile(FILE);
@@ -18,7 +18,16 @@ describe('deploy/rabbitmq/definitions.json: one broker user per service (decisio
   });
 
   it('has a user per service with development placeholder passwords, and no service administrator', () => {
-    expect(definitions.users.map((u) => u.name).sort()).toEqual([CONSOLE_ADMIN, ...platform].sort());
+    expect(definitions.users.map((u) => u.name).sort()).toEqual(
+      [CONSOLE_ADMIN, DEAD_LETTER_OPERATOR, ...platform].sort(),
+    );
+    // The Refront console replays dead letters keeping their user-id: an impersonator that may
+    // only read the DLQs and write the default exchange.
+    const operator = definitions.permissions.find((p) => p.user === DEAD_LETTER_OPERATOR);
+    expect(definitions.users.find((u) => u.name === DEAD_LETTER_OPERATOR)?.tags).toEqual(['impersonator']);
+    expect([operator?.configure, operator?.write]).toEqual(['^$', '^amq\\.default$']);
+    expect(new RegExp(operator?.read ?? '').test('refront.ai.dlq')).toBe(true);
+    expect(new RegExp(operator?.read ?? '').test('refront.ai')).toBe(false);
     for (const s of platform) {
       expect(passwordOf(s), s).toMatch(/^dev-only-/);
       expect(definitions.users.find((u) => u.name === s)?.tags, s).toEqual([]);

@@ -5,7 +5,7 @@ import { readRepoFile, repoPath } from './paths.js';
 
 /**
  * The files whose environment variables a `serve.ts` process reads: its own zod schema
- * (serveConfig.ts), the gateway's, service identity (mutual TLS), discovery, the AI provider, the logger. The deployment files
+ * (serveConfig.ts), the gateway's, service identity (mutual TLS), discovery, the AI provider, the logger, tracing. The deployment files
  * may set only these (and NODE_ENV), and docs/deploy.md must describe each one.
  */
 export const ENV_SOURCES = [
@@ -17,6 +17,7 @@ export const ENV_SOURCES = [
   'examples/refront-demo/src/ai/config.ts',
   'packages/discovery/src/registryFromEnv.ts',
   'packages/core/src/logger.ts',
+  'packages/core/src/setupTracing.ts',
 ] as const;
 
 /** The zod schema of serve.ts's own variables. */

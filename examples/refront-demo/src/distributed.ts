@@ -38,6 +38,8 @@ const topology = new LocalTopology({
   rpc: lane,
   // Mutual TLS between the services with a fresh development CA, unless MTLS=off.
   mtls: process.env.MTLS?.trim() !== 'off',
+  // The console as a process of its own, unless REFRONT_CONSOLE=0.
+  ...(process.env.REFRONT_CONSOLE === '0' ? {} : { consolePort: Number(process.env.CONSOLE_PORT ?? 4318) }),
 });
 const procs = topology.processes;
 
@@ -105,8 +107,12 @@ try {
 }
 console.log(
   `Refront demo, distributed: ${procs.length} processes ready (requests on ${topology.rpc}) in ${(performance.now() - t0).toFixed(0)} ms ` +
-    `(${procs.map((p) => `${p.service}${p.grpcPort ? `:${p.grpcPort}/${p.muxPort}` : ''}`).join(', ')}; ports gRPC/mux)\n`,
+    `(${procs.map((p) => `${p.service}${p.grpcPort ? `:${p.grpcPort}/${p.muxPort}` : ''}`).join(', ')}; ports gRPC/mux)`,
 );
+// The page keeps the token for the tab once opened with ?token= (docs/console.md).
+const consolePage = topology.consoleUrl && `${topology.consoleUrl}/?token=${topology.consoleToken}`;
+if (consolePage) console.log(`Console: ${consolePage}  (traces, services, dead letters)`);
+console.log('');
 if (WALK) {
   try {
     const result = await walk({
@@ -114,6 +120,7 @@ if (WALK) {
       print: (l) => console.log(l),
       settle: () => topology.settle(),
       tenant: `acme-${Date.now().toString(36)}`,
+      ...(consolePage ? { traceUrl: (traceId: string) => `${consolePage}#/traces/${traceId}` } : {}),
     });
     console.log(
       `\nWalk done: ${result.ticketIds.length} tickets, invoice total ${(result.totalMinor / 100).toFixed(2)}.`,

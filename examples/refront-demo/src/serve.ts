@@ -10,12 +10,14 @@
  * Every service serves gRPC (for callers outside Refront too) and mux (`MUX_PORT`, a free port
  * when unset, `off` for none), and calls the others on mux, the default lane, or on gRPC with
  * `REFRONT_RPC=grpc`. `SERVICE=gateway` runs the public HTTP edge, calling the services on the
- * same lane.
+ * same lane. `SERVICE=console` runs the Refront console of the topology (platform/consoleProcess.ts).
+ * Every process exports its spans on OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
  */
-import { createService } from '@refront/core';
+import { createService, setupTracing } from '@refront/core';
 import { mutualTls } from '@refront/identity';
 import { createGateway, gatewayOptionsFromEnv } from './gateway/index.js';
 import { ownershipBusOptions } from './platform/brokerUsers.js';
+import { addConsole } from './platform/consoleProcess.js';
 import { registryFor, runDistributed } from './platform/distributed.js';
 import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
 import { openLane } from './platform/rpcLane.js';
@@ -27,13 +29,21 @@ import { serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
 // REFRONT_DNS and REFRONT_ENDPOINTS itself. docs/deploy.md lists them all.
 const service = createService({ ...serviceOptionsFromEnv(process.env), config: serveConfig });
 const cfg = service.config;
+// Spans go over OTLP/HTTP where OTEL_EXPORTER_OTLP_ENDPOINT says (the console's 4318; headers
+// from OTEL_EXPORTER_OTLP_HEADERS), under this process's service name; none when it is unset.
+// Added first, so closed last: the spans of the drain are flushed too.
+const tracing = await setupTracing({ serviceName: cfg.SERVICE, serviceVersion: cfg.SERVICE_VERSION });
+service.use({ name: 'tracing', close: () => tracing.shutdown() });
 const registry = registryFor(service, process.env);
-const identity = identityFromEnv(cfg);
-if (!identity) service.logger.warn('MTLS=off: calls between services are plaintext and unauthenticated');
-// Added first, so it closes last: services deregister from it while they stop.
+// Added next, so it closes after the services: they deregister from it while they stop.
 service.use({ name: 'registry', close: () => registry.close() });
+const identity = cfg.SERVICE === 'console' ? undefined : identityFromEnv(cfg);
+if (!identity && cfg.SERVICE !== 'console')
+  service.logger.warn('MTLS=off: calls between services are plaintext and unauthenticated');
 
-if (cfg.SERVICE === 'gateway') {
+if (cfg.SERVICE === 'console') {
+  addConsole(service, cfg);
+} else if (cfg.SERVICE === 'gateway') {
   const tls = identity ? mutualTls(identity.files).client : undefined;
   const channel = createRoutingChannel(demoServiceOf, (target) =>
     openLane(cfg.REFRONT_RPC, registry, target, { metrics: service.metrics, logger: service.logger, tls }),

@@ -65,6 +65,8 @@ describe('the config of a service process (serve.ts)', () => {
       ADVERTISE_HOST: '127.0.0.1',
       OPS_PORT: 9464,
       GRACE_PERIOD_MS: 10_000,
+      CONSOLE_HOST: '127.0.0.1',
+      CONSOLE_PORT: 4318,
       GATEWAY_PORT: 8080,
       GATEWAY_HOST: '0.0.0.0',
       DEV_AUTH: false,
@@ -78,6 +80,16 @@ describe('the config of a service process (serve.ts)', () => {
       SMTP_FROM: 'notifications@refront.example',
       NOTIFICATIONS_LEASE_MS: 30_000,
     });
+  });
+
+  it('runs the console without identity files or a broker user of a service (it calls no service)', () => {
+    const cfg = loadServeConfig({ SERVICE: 'console', AMQP_URL: 'amqp://refront.console:x@127.0.0.1:5672' });
+    expect([cfg.SERVICE, cfg.MTLS, cfg.CONSOLE_PORT, cfg.REFRONT_CONSOLE_TOKEN]).toEqual([
+      'console',
+      'on',
+      4318,
+      undefined,
+    ]);
   });
 
   it('reads MUX_PORT, 0 when asked for (a free port, for Consul), and off (no mux server)', () => {

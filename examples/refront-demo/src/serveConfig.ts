@@ -8,7 +8,7 @@ import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';
 import { checkIdentityEnv, identityEnvShape } from './platform/serviceIdentity.js';
 import { PLATFORM_MODULES } from './platform/services.js';
 
-const names: [string, ...string[]] = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
+const names: [string, ...string[]] = ['gateway', 'console', ...PLATFORM_MODULES.map((m) => m.name)];
 
 /**
  * An empty (or blank) variable counts as unset, so it takes its default or stays undefined. Without
@@ -119,12 +119,41 @@ export const serveConfig = z.preprocess(
         .min(0)
         .default(10_000)
         .describe('How long a SIGTERM drain may take, in ms, before work in flight is aborted.'),
+      // SERVICE=console: the Refront console of the topology (docs/console.md).
+      CONSOLE_HOST: z.string().default('127.0.0.1').describe('`SERVICE=console`: address the console binds.'),
+      CONSOLE_PORT: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(4318)
+        .describe("`SERVICE=console`: the console's port (OTLP/HTTP's, so exporters find it without setup)."),
+      REFRONT_CONSOLE_TOKEN: z
+        .string()
+        .optional()
+        .describe(
+          '`SERVICE=console`: the bearer token every console request must carry; required unless `NODE_ENV=development`.',
+        ),
+      REFRONT_OPS_ENDPOINTS: z
+        .string()
+        .optional()
+        .describe(
+          "`SERVICE=console`: the processes' ops endpoints whose `/readyz` and `/metrics` it reads, as `REFRONT_ENDPOINTS` lists addresses (`tickets=127.0.0.1:9465;gateway=127.0.0.1:9464`).",
+        ),
+      REFRONT_OPS_DNS: z
+        .string()
+        .optional()
+        .describe(
+          "`SERVICE=console`: the processes' ops endpoints from DNS, as `REFRONT_DNS` names them (`tickets=tickets-ops.refront.svc.cluster.local:9464;…`).",
+        ),
       ...identityEnvShape,
       ...gatewayEnvShape,
       ...notificationsEnvShape,
     })
     .superRefine((env, ctx) => {
       // Every process, the gateway included, calls the services over mutual TLS unless MTLS=off.
+      // The console calls no service: it reads their ops endpoints and receives their spans.
+      if (env.SERVICE === 'console') return;
       checkIdentityEnv(env, ctx);
       // The gateway's checks between variables, strict with NODE_ENV=production (decision 0067).
       if (env.SERVICE === 'gateway') checkGatewayEnv(env, ctx);

@@ -1,23 +1,23 @@
 /**
- * The Refront console in a real headless browser (Debian's chromium, driven by playwright-core):
- * the monolith with its console, a ticket created through the gateway, its trace opened in the
- * console with spans of several services; then a message poisoned (the AI provider is down, so
- * the ai group's TicketCreated runs out of attempts), found under Dead letters with its reason,
- * replayed once the provider is back, and seen handled (the ticket gets its classification).
+ * The Refront console in a real headless browser (Debian's chromium, driven by playwright-core),
+ * on both topologies: the monolith with its console, and the distributed topology with the
+ * console as a process of its own receiving every process's OTLP. A ticket created through the
+ * gateway, its trace opened in the console with spans of several services (processes, in the
+ * distributed one); every process ready with RED rows; then a message poisoned (the AI provider
+ * is down, so the ai group's TicketCreated runs out of attempts), found under Dead letters with
+ * its reason, replayed once the provider is back, and seen handled (the ticket gets its
+ * classification).
  *
- * Screenshots go to REFRONT_CONSOLE_SCREENSHOTS when set (docs/console/ for the docs), else to a
- * temporary folder.
+ * Screenshots go to REFRONT_CONSOLE_SCREENSHOTS when set (docs/console/ for the docs; the
+ * distributed run's names end in `-distributed`), else to a temporary folder.
  */
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalProvider } from '../src/ai/localProvider.js';
-import type { AiProvider } from '../src/ai/provider.js';
-import { settle } from '../src/platform/settle.js';
-import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
 import { walk } from '../src/walk.js';
+import { type ConsoleTopology, distributedWithConsole, monolithWithConsole } from './consoleTopologies.js';
 import { devToken, http } from './http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,205 +34,187 @@ const screenshots = process.env.REFRONT_CONSOLE_SCREENSHOTS
   ? resolve(process.env.REFRONT_CONSOLE_SCREENSHOTS)
   : mkdtempSync(join(tmpdir(), 'refront-console-'));
 
-/** The local provider, made to fail while `down` (an outage of a remote AI provider). */
-async function switchableProvider(): Promise<{ provider: AiProvider; setDown(down: boolean): void }> {
-  const local = await createLocalProvider();
-  let down = false;
-  const check = () => {
-    if (down) throw new Error('AI provider unreachable (connect ECONNREFUSED)');
-  };
-  return {
-    setDown: (d) => {
-      down = d;
-    },
-    provider: {
-      name: local.name,
-      classify: async (ticket, options) => {
-        check();
-        return local.classify(ticket, options);
-      },
-      summarize: async (text, options) => {
-        check();
-        return local.summarize(text, options);
-      },
-      close: () => local.close?.() ?? Promise.resolve(),
-    },
-  };
-}
+const TOPOLOGIES = [
+  { name: 'monolith', start: monolithWithConsole, suffix: '', extra: [] as string[] },
+  { name: 'distributed', start: distributedWithConsole, suffix: '-distributed', extra: ['gateway'] },
+];
 
-describe.skipIf(!chromiumAvailable())('the console in a browser (monolith)', () => {
-  let platform: Platform;
-  let browser: BrowserContext;
-  let page: Page;
-  let ai: Awaited<ReturnType<typeof switchableProvider>>;
-  let token: string;
-  let customerId: string;
-  let consoleUrl: string;
+describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
+  'the console in a browser ($name)',
+  ({ start, suffix, extra }) => {
+    let platform: ConsoleTopology;
+    let browser: BrowserContext;
+    let page: Page;
+    let token: string;
+    let customerId: string;
+    const shot = (name: string) => join(screenshots, `${name}${suffix}.png`);
+    /** The services a ticket's trace must have spans of. */
+    const journey = ['ai', 'notifications', 'reporting', 'tickets', ...extra];
 
-  beforeAll(async () => {
-    mkdirSync(screenshots, { recursive: true });
-    ai = await switchableProvider();
-    platform = await startPlatform({
-      gatewayPort: 0,
-      opsPort: 0,
-      aiProvider: ai.provider,
-      console: { port: 0, development: true },
+    beforeAll(async () => {
+      mkdirSync(screenshots, { recursive: true });
+      platform = await start();
+      token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
+      const customer = await http(platform.gatewayUrl, 'POST', '/v1/customers', {
+        token,
+        body: { name: 'Globex Corporation', hourlyRateMinor: 9_500, currency: 'EUR' },
+      });
+      customerId = customer.body.id;
+    }, 180_000);
+
+    beforeAll(async () => {
+      // A fresh profile each run (playwright passes it as --user-data-dir).
+      browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1400, height: 900 },
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      page = browser.pages()[0] ?? (await browser.newPage());
     });
-    consoleUrl = platform.console?.url as string;
-    token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
-    const customer = await http(platform.gatewayUrl, 'POST', '/v1/customers', {
-      token,
-      body: { name: 'Globex Corporation', hourlyRateMinor: 9_500, currency: 'EUR' },
+
+    afterAll(async () => {
+      await browser?.close();
+      await platform?.[Symbol.asyncDispose]();
     });
-    customerId = customer.body.id;
-  });
 
-  beforeAll(async () => {
-    // A fresh profile each run (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-  });
+    it("shows a ticket's trace with spans of tickets, ai, reporting and notifications", async () => {
+      const created = await http(platform.gatewayUrl, 'POST', '/v1/tickets', {
+        token,
+        body: {
+          customerId,
+          title: 'Production API returns 502 for every request',
+          description: 'Our whole checkout is down, customers cannot pay.',
+          priority: 'urgent',
+        },
+      });
+      expect(created.status).toBe(201);
+      const ticketId: string = created.body.id;
+      await platform.settle();
+      await platform.traced(created.headers.get('traceparent')?.split('-')[1] ?? '', journey);
 
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+      await page.goto(platform.page('#/traces'));
+      await page.fill('input[name=q]', ticketId);
+      await page.click('button[type=submit]');
+      const rows = page.locator('[data-testid=traces] tbody tr');
+      await expect.poll(() => rows.count()).toBe(1);
+      await page.screenshot({ path: shot('traces') });
+      await rows.first().click();
 
-  it("shows a ticket's trace with spans of tickets, ai, reporting and notifications", async () => {
-    const created = await http(platform.gatewayUrl, 'POST', '/v1/tickets', {
-      token,
-      body: {
-        customerId,
-        title: 'Production API returns 502 for every request',
-        description: 'Our whole checkout is down, customers cannot pay.',
-        priority: 'urgent',
-      },
-    });
-    expect(created.status).toBe(201);
-    const ticketId: string = created.body.id;
-    await settle(platform);
-    await platform.flushTraces();
+      const waterfall = page.locator('[data-testid=waterfall]');
+      await waterfall.waitFor();
+      const servicesShown = async () =>
+        [
+          ...new Set(
+            await waterfall
+              .locator('.span-row')
+              .evaluateAll((els) => els.map((e) => e.getAttribute('data-service'))),
+          ),
+        ].sort();
+      // Spans of the consumers arrive as their handlers end: the page refreshes every 3 s.
+      await expect.poll(servicesShown, { timeout: 20_000 }).toEqual(expect.arrayContaining(journey));
+      const kinds = await waterfall
+        .locator('.span-row')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+      expect(kinds).toEqual(expect.arrayContaining(['server', 'client', 'producer', 'consumer']));
+      // Each consumer's span hangs under the event's producer span and links it.
+      expect(await waterfall.locator('.span-row[data-kind=consumer]').first().textContent()).toContain(
+        'linked',
+      );
+      // The root is the gateway's HTTP span of the request that created the ticket.
+      const root = waterfall.locator('.span-row').first();
+      expect(await root.getAttribute('data-kind')).toBe('server');
+      expect(await root.textContent()).toContain('POST /v1/tickets');
+      await waterfall.locator('.span-row[data-service=tickets][data-kind=server]').first().click();
+      const details = page.locator('[data-testid=span-details]');
+      await expect.poll(() => details.textContent()).toContain(ticketId);
+      await page.screenshot({ path: shot('trace'), fullPage: true });
+    }, 60_000);
 
-    await page.goto(`${consoleUrl}/#/traces`);
-    await page.fill('input[name=q]', ticketId);
-    await page.click('button[type=submit]');
-    const rows = page.locator('[data-testid=traces] tbody tr');
-    await expect.poll(() => rows.count()).toBe(1);
-    await page.screenshot({ path: join(screenshots, 'traces.png') });
-    await rows.first().click();
+    it('shows every process ready, with RED figures per method and per consumer group', async () => {
+      await page.goto(platform.page('#/services'));
+      const services = page.locator('[data-testid=service]');
+      await expect.poll(() => services.count()).toBe(platform.processes);
+      const readiness = async () => services.locator('[data-testid=readiness]').allTextContents();
+      await expect.poll(readiness).toEqual(Array(platform.processes).fill('ready'));
+      const red = page.locator('[data-testid=red-row]');
+      await expect.poll(() => red.count()).toBeGreaterThan(3);
+      const text = (await page.locator('main').textContent()) ?? '';
+      expect(text).toContain('CreateTicket');
+      expect(text).toContain('refront.tickets.v1.TicketCreated');
+      await page.screenshot({ path: shot('services'), fullPage: true });
+    }, 60_000);
 
-    const waterfall = page.locator('[data-testid=waterfall]');
-    await waterfall.waitFor();
-    const servicesShown = async () =>
-      [
-        ...new Set(
-          await waterfall
-            .locator('.span-row')
-            .evaluateAll((els) => els.map((e) => e.getAttribute('data-service'))),
-        ),
-      ].sort();
-    // Spans of the consumers arrive as their handlers end: the page refreshes every 3 s.
-    await expect
-      .poll(servicesShown, { timeout: 20_000 })
-      .toEqual(expect.arrayContaining(['ai', 'notifications', 'reporting', 'tickets']));
-    const kinds = await waterfall
-      .locator('.span-row')
-      .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
-    expect(kinds).toEqual(expect.arrayContaining(['server', 'client', 'consumer']));
-    // The root is the gateway's HTTP span of the request that created the ticket.
-    const root = waterfall.locator('.span-row').first();
-    expect(await root.getAttribute('data-kind')).toBe('server');
-    expect(await root.textContent()).toContain('POST /v1/tickets');
-    await waterfall.locator('.span-row[data-service=tickets][data-kind=server]').first().click();
-    const details = page.locator('[data-testid=span-details]');
-    await expect.poll(() => details.textContent()).toContain(ticketId);
-    await page.screenshot({ path: join(screenshots, 'trace.png'), fullPage: true });
-  });
+    it('finds a poisoned message under Dead letters with its reason, replays it after the fix, and sees it handled', async () => {
+      await platform.aiDown(true);
+      const created = await http(platform.gatewayUrl, 'POST', '/v1/tickets', {
+        token,
+        body: {
+          customerId,
+          title: 'Invoice PDF shows the wrong VAT rate',
+          description: 'Every PDF uses 19%.',
+        },
+      });
+      expect(created.status).toBe(201);
+      const ticketId: string = created.body.id;
 
-  it('shows the process ready, with RED figures per method and per consumer group', async () => {
-    await page.goto(`${consoleUrl}/#/services`);
-    const service = page.locator('[data-testid=service]').first();
-    await expect.poll(() => service.locator('[data-testid=readiness]').textContent()).toBe('ready');
-    const red = service.locator('[data-testid=red-row]');
-    await expect.poll(() => red.count()).toBeGreaterThan(3);
-    const text = (await service.textContent()) ?? '';
-    expect(text).toContain('CreateTicket');
-    expect(text).toContain('refront.tickets.v1.TicketCreated');
-    await page.screenshot({ path: join(screenshots, 'services.png'), fullPage: true });
-  });
+      await page.goto(platform.page('#/dead-letters'));
+      // The ai group retries TicketCreated with backoff (about 20 s) before it dead-letters it.
+      const letter = page.locator('[data-testid=dead-letter-group][data-group=ai] [data-testid=dead-letter]');
+      await letter.first().waitFor({ timeout: 60_000 });
+      expect(await letter.count()).toBe(1);
+      expect(await letter.locator('[data-testid=reason]').textContent()).toMatch(/^[A-Z][A-Z_]+$/);
+      expect(await letter.textContent()).toContain(platform.downError);
+      expect(await letter.textContent()).toContain(ticketId);
+      const unclassified = await http(platform.gatewayUrl, 'GET', `/v1/tickets/${ticketId}/classification`, {
+        token,
+      });
+      expect(unclassified.status).toBe(404);
+      await page.screenshot({ path: shot('dead-letters'), fullPage: true });
 
-  it('finds a poisoned message under Dead letters with its reason, replays it after the fix, and sees it handled', async () => {
-    ai.setDown(true);
-    const created = await http(platform.gatewayUrl, 'POST', '/v1/tickets', {
-      token,
-      body: { customerId, title: 'Invoice PDF shows the wrong VAT rate', description: 'Every PDF uses 19%.' },
-    });
-    expect(created.status).toBe(201);
-    const ticketId: string = created.body.id;
+      await platform.aiDown(false);
+      await letter.locator('[data-testid=replay]').click();
+      await page.locator('[data-testid=no-dead-letters]').waitFor();
+      await platform.settle();
+      const classified = await http(platform.gatewayUrl, 'GET', `/v1/tickets/${ticketId}/classification`, {
+        token,
+      });
+      expect(classified.status).toBe(200);
+      expect(classified.body.category).toBe('billing');
+      expect(await platform.aiDeadLetters()).toBe(0);
+    }, 120_000);
 
-    await page.goto(`${consoleUrl}/#/dead-letters`);
-    // The ai group retries TicketCreated with backoff (about 20 s) before it dead-letters it.
-    const letter = page.locator('[data-testid=dead-letter-group][data-group=ai] [data-testid=dead-letter]');
-    await letter.first().waitFor({ timeout: 60_000 });
-    expect(await letter.count()).toBe(1);
-    expect(await letter.locator('[data-testid=reason]').textContent()).toMatch(/^[A-Z][A-Z_]+$/);
-    expect(await letter.textContent()).toContain('AI provider unreachable');
-    expect(await letter.textContent()).toContain(ticketId);
-    const unclassified = await http(platform.gatewayUrl, 'GET', `/v1/tickets/${ticketId}/classification`, {
-      token,
-    });
-    expect(unclassified.status).toBe(404);
-    await page.screenshot({ path: join(screenshots, 'dead-letters.png'), fullPage: true });
+    it("ends the demo's walk with a link that opens the trace of its first ticket", async () => {
+      const lines: string[] = [];
+      const result = await walk({
+        baseUrl: platform.gatewayUrl,
+        print: (line) => lines.push(line),
+        settle: () => platform.settle(),
+        traceUrl: (traceId) => platform.page(`#/traces/${traceId}`),
+      });
+      await platform.traced(result.firstTicketTraceId ?? '', journey);
+      const link = platform.page(`#/traces/${result.firstTicketTraceId}`);
+      expect(lines.at(-1)).toBe(`12. The first ticket's journey, traced: ${link}`);
 
-    ai.setDown(false);
-    await letter.locator('[data-testid=replay]').click();
-    await page.locator('[data-testid=no-dead-letters]').waitFor();
-    await settle(platform);
-    const classified = await http(platform.gatewayUrl, 'GET', `/v1/tickets/${ticketId}/classification`, {
-      token,
-    });
-    expect(classified.status).toBe(200);
-    expect(classified.body.category).toBe('billing');
-    expect(platform.bus.deadLetters('ai')).toEqual([]);
-  }, 90_000);
-
-  it("ends the demo's walk with a link that opens the trace of its first ticket", async () => {
-    const lines: string[] = [];
-    const result = await walk({
-      baseUrl: platform.gatewayUrl,
-      print: (line) => lines.push(line),
-      settle: () => settle(platform),
-      traceUrl: (traceId) => `${consoleUrl}/#/traces/${traceId}`,
-    });
-    await platform.flushTraces();
-    const link = `${consoleUrl}/#/traces/${result.firstTicketTraceId}`;
-    expect(lines.at(-1)).toBe(`12. The first ticket's journey, traced: ${link}`);
-
-    await page.goto(link);
-    const waterfall = page.locator('[data-testid=waterfall]');
-    await waterfall.waitFor();
-    const services = async () =>
-      waterfall.locator('.span-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
-    await expect
-      .poll(services, { timeout: 20_000 })
-      .toEqual(expect.arrayContaining(['ai', 'notifications', 'reporting', 'tickets']));
-    await waterfall.locator('.span-row[data-service=tickets][data-kind=server]').first().click();
-    await expect
-      .poll(() => page.locator('[data-testid=span-details]').textContent())
-      .toContain(result.ticketIds[0]);
-  }, 120_000);
-});
+      await page.goto(link);
+      const waterfall = page.locator('[data-testid=waterfall]');
+      await waterfall.waitFor();
+      const services = async () =>
+        waterfall.locator('.span-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
+      await expect.poll(services, { timeout: 20_000 }).toEqual(expect.arrayContaining(journey));
+      await waterfall.locator('.span-row[data-service=tickets][data-kind=server]').first().click();
+      await expect
+        .poll(() => page.locator('[data-testid=span-details]').textContent())
+        .toContain(result.ticketIds[0]);
+    }, 180_000);
+  },
+);

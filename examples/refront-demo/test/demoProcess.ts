@@ -10,8 +10,8 @@ import { topologyPorts } from './ports.js';
 import { isolatedInfrastructure, type TestInfrastructure, until } from './topology.js';
 
 const ENTRY = fileURLToPath(new URL('../src/distributed.ts', import.meta.url));
-/** The distributed demo's processes: 7 services (invoicing ×3) and the gateway. */
-const PROCESSES = 9;
+/** The distributed demo's processes: 8 service instances (invoicing ×3), the gateway and the console. */
+const PROCESSES = 10;
 
 /** A running distributed demo. */
 export interface DemoProcess extends AsyncDisposable {
@@ -48,6 +48,8 @@ export async function startDemo(args: readonly string[], env: Record<string, str
       DATABASE_URL: infra.databaseUrl,
       AMQP_NAMESPACE: infra.namespace,
       GATEWAY_PORT: String(ports.gatewayPort),
+      // The block's last gRPC port: only service instances take one, and there are fewer of them.
+      CONSOLE_PORT: String(ports.grpcBasePort + PROCESSES - 1),
       GRPC_BASE_PORT: String(ports.grpcBasePort),
       MUX_BASE_PORT: String(ports.muxBasePort),
       OPS_BASE_PORT: String(ports.opsBasePort),

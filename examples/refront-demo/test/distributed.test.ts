@@ -22,6 +22,7 @@ const INSTANCES: Readonly<Record<string, number>> = {
   notifications: 1,
   reporting: 1,
   gateway: 1,
+  console: 1,
 };
 
 /** How many processes of each service logged that they drained on `reason`. */
@@ -33,25 +34,37 @@ function drained(demo: DemoProcess, reason: string): Record<string, number> {
   return counts;
 }
 
+/** `text` as a literal in a regular expression. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 describe.skipIf(!infra)('distributed topology', () => {
   it.each([
     ['mux', 'unset (the default)'],
     ['grpc', 'grpc'],
   ])(
-    'runs the walk across 9 processes with requests on %s (REFRONT_RPC %s), and stops them all cleanly',
+    'runs the walk across 10 processes with requests on %s (REFRONT_RPC %s), and stops them all cleanly',
     { timeout: 180_000 },
     async (lane, rpc) => {
       await using demo = await startDemo(['--once'], rpc === 'grpc' ? { REFRONT_RPC: rpc } : {});
       const { code } = await demo.exited;
       const out = demo.output();
-      expect(out, out).toMatch(new RegExp(`9 processes ready \\(requests on ${lane}\\)`));
+      expect(out, out).toMatch(new RegExp(`10 processes ready \\(requests on ${lane}\\)`));
       expect(code, out).toBe(0);
       expect(out).toMatch(/run issued: lock done → price done → issue done → publish done/);
       const invoice = /total 290 min = EUR ([\d.]+)/.exec(out)?.[1];
       expect(invoice).toBe('459.17');
       expect(out).toMatch(/report total EUR 459\.17 = invoice INV-\d+ EUR 459\.17/);
-      expect(out).toMatch(/Stopped 9 processes\./);
+      expect(out).toMatch(/Stopped 10 processes\./);
       expect(out).not.toMatch(/failed to (close|drain)/);
+      // The console's address, and the walk's last line linking the first ticket's trace in it.
+      const page = /Console: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+) {2}\(traces/.exec(out)?.[1];
+      expect(page, out).toBeDefined();
+      const steps = out.split('\n').filter((l) => /^\d+\. /.test(l));
+      expect(steps.at(-1)).toMatch(
+        new RegExp(`^12\\. The first ticket's journey, traced: ${literal(page ?? '')}#/traces/[0-9a-f]{32}$`),
+      );
     },
   );
 
@@ -61,20 +74,20 @@ describe.skipIf(!infra)('distributed topology', () => {
     await using demo = await startDemo(['--no-walk'], { LOG_LEVEL: 'info' });
     await demo.waitFor(/Serving until Ctrl-C\./, 120_000);
     const children = demo.children();
-    expect(children).toHaveLength(9);
+    expect(children).toHaveLength(10);
     const t0 = performance.now();
     // What a terminal does on Ctrl-C: SIGINT to every process of its foreground process group.
     process.kill(-(demo.child.pid as number), 'SIGINT');
     const { code, signal } = await demo.exited;
     const stopMs = Math.round(performance.now() - t0);
     const out = demo.output();
-    console.log(`[ctrl-c] 9 processes drained and stopped in ${stopMs} ms`);
+    console.log(`[ctrl-c] 10 processes drained and stopped in ${stopMs} ms`);
     expect({ code, signal }, out).toEqual({ code: 0, signal: null });
     expect(drained(demo, 'received SIGTERM'), out).toEqual(INSTANCES);
     expect(drained(demo, 'received SIGINT'), out).toEqual({});
     expect(out).not.toMatch(/second signal/);
     expect(out).not.toMatch(/failed to (close|drain)/);
-    expect(out).toMatch(/Stopped 9 processes\./);
+    expect(out).toMatch(/Stopped 10 processes\./);
     expect(children.filter((pid) => runsOn(pid, demo.namespace))).toEqual([]);
   });
 
@@ -82,7 +95,7 @@ describe.skipIf(!infra)('distributed topology', () => {
     await using demo = await startDemo(['--no-walk'], { LOG_LEVEL: 'info' });
     await demo.waitFor(/Serving until Ctrl-C\./, 120_000);
     const children = demo.children();
-    expect(children).toHaveLength(9);
+    expect(children).toHaveLength(10);
     process.kill(demo.child.pid as number, 'SIGKILL');
     await demo.exited;
     await until(

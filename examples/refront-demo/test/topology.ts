@@ -109,7 +109,11 @@ export async function isolatedInfrastructure(prefix: string): Promise<TestInfras
       await adminQuery(`drop database if exists ${name} with (force)`);
       await deleteNamespace(namespace);
       // A topology whose parent was killed never ran its stopAll: its broker users stay behind.
-      await Promise.all(PLATFORM_MODULES.map((m) => deleteBrokerUser(brokerUserOf(m.name, `${namespace}.`))));
+      await Promise.all(
+        [...PLATFORM_MODULES.map((m) => m.name), 'console'].map((s) =>
+          deleteBrokerUser(brokerUserOf(s, `${namespace}.`)),
+        ),
+      );
     },
   };
 }

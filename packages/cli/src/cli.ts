@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliFailure } from './CliFailure.js';
 import { call } from './call.js';
-import { listDeadLetters, replayDeadLetters } from './dlq.js';
+import { discardDeadLetters, listDeadLetters, replayDeadLetters } from './dlq.js';
 import { doctor } from './doctor.js';
 import { generate } from './generate.js';
 import { newService, relativeTo } from './newService.js';
@@ -141,6 +141,21 @@ export async function runCli(
       const url = amqpUrl(o.url, env);
       const r = await replayDeadLetters({ url, namespace: o.namespace, group }, o.id ? { ids: o.id } : {});
       out.log(`replayed ${r.replayed} to ${o.namespace}.${group}; ${r.left} left in the dead-letter queue`);
+      if (r.missing.length > 0) {
+        out.error(`not in ${o.namespace}.${group}.dlq: ${r.missing.join(', ')}`);
+        code = 1;
+      }
+    });
+  amqpOptions(
+    dlq.command('discard <group>').description('drop dead letters for good (--all, or --id for some)'),
+  )
+    .option('--all', 'every dead letter of the group')
+    .option('--id <event-id...>', 'only these events (message ids, as dlq list prints them)')
+    .action(async (group: string, o: { url?: string; namespace: string; all?: boolean; id?: string[] }) => {
+      if (!o.all === !o.id) throw new CliFailure('pass either --all or --id <event-id...>', 2);
+      const url = amqpUrl(o.url, env);
+      const r = await discardDeadLetters({ url, namespace: o.namespace, group }, o.id ? { ids: o.id } : {});
+      out.log(`discarded ${r.replayed} from ${o.namespace}.${group}.dlq; ${r.left} left`);
       if (r.missing.length > 0) {
         out.error(`not in ${o.namespace}.${group}.dlq: ${r.missing.join(', ')}`);
         code = 1;

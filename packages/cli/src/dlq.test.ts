@@ -110,6 +110,18 @@ describe.skipIf(!up)('refront dlq (real RabbitMQ)', () => {
     expect(await rows()).toEqual([]);
   });
 
+  it('discards --id for good: the group never sees it again', async () => {
+    poisoned = true;
+    await bus?.publish(ThingHappened, { id: 'poison-3', sequence: 3, note: '' });
+    await until(async () => (await rows()).length === 1);
+    const [dead] = await rows();
+    const r = await dlq('discard', group, '--id', dead?.id ?? '');
+    expect(r.out).toEqual([`discarded 1 from ${namespace}.${group}.dlq; 0 left`]);
+    expect(await rows()).toEqual([]);
+    expect(handled.filter((id) => id === 'poison-3')).toEqual(['poison-3']);
+    poisoned = false;
+  });
+
   it('says what is wrong: an unknown id, an unknown group, a wrong port, no selection', async () => {
     const missing = await dlq('replay', group, '--id', 'no-such-id');
     expect([missing.code, missing.err]).toEqual([1, [`not in ${namespace}.${group}.dlq: no-such-id`]]);

@@ -9,7 +9,7 @@ export { CallFailure, call } from './call.js';
 export type { CliContext } from './cli.js';
 export { runCli } from './cli.js';
 export type { DeadLetterRow, DlqTarget, ReplayResult } from './dlq.js';
-export { listDeadLetters, replayDeadLetters } from './dlq.js';
+export { discardDeadLetters, listDeadLetters, replayDeadLetters } from './dlq.js';
 export type { DoctorCheck, DoctorOptions } from './doctor.js';
 export { checkCertificates, doctor } from './doctor.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';

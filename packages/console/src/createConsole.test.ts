@@ -216,3 +216,36 @@ describe('createConsole: dead letters', () => {
     await bus.close();
   });
 });
+
+describe('createConsole: sources asked at each look', () => {
+  it('reads the processes an async services function gives, and replays a group through replayAll when the source has it', async () => {
+    const ops = await started({ development: true });
+    let looks = 0;
+    const replayed: string[] = [];
+    const c = await started({
+      development: true,
+      services: async () => {
+        looks++;
+        return looks === 1 ? [] : [{ name: 'console-itself', opsUrl: `${ops.url}/nowhere` }];
+      },
+      deadLetters: {
+        list: async () => [],
+        replay: async () => {
+          throw new Error('replayAll should have been used');
+        },
+        discard: async () => {},
+        replayAll: async (group) => {
+          replayed.push(group);
+          return ['e1', 'e2'];
+        },
+      },
+    });
+    const get = async () =>
+      (await (await fetch(`${c.url}/api/services`)).json()) as { services: { name: string }[] };
+    expect((await get()).services).toEqual([]);
+    expect((await get()).services.map((s) => s.name)).toEqual(['console-itself']);
+    const res = await fetch(`${c.url}/api/dead-letters/ai/replay-all`, { method: 'POST' });
+    expect(await res.json()).toEqual({ replayed: ['e1', 'e2'] });
+    expect(replayed).toEqual(['ai']);
+  });
+});

@@ -46,9 +46,12 @@ export interface ConsoleOptions {
   readonly decodeBody?: (type: string, contentType: string, body: Uint8Array) => unknown;
   /**
    * Processes whose `/readyz` and `/metrics` the Services view reads, or a function that says
-   * which at each look (their ops ports may be known only once they started).
+   * which at each look (their ops ports may be known only once they started; a distributed
+   * topology asks its discovery).
    */
-  readonly services?: readonly ConsoleServiceTarget[] | (() => readonly ConsoleServiceTarget[]);
+  readonly services?:
+    | readonly ConsoleServiceTarget[]
+    | (() => readonly ConsoleServiceTarget[] | Promise<readonly ConsoleServiceTarget[]>);
   /** The contracts: the Services view's methods and events, the API explorer and the Flow view. */
   readonly contracts?: ConsoleContractsOptions;
   readonly logger?: Logger;
@@ -202,7 +205,8 @@ function buildApp(options: ConsoleOptions, store: TraceStore, token: string | un
   });
 
   app.get('/api/services', async () => {
-    const targets = typeof options.services === 'function' ? options.services() : (options.services ?? []);
+    const targets =
+      typeof options.services === 'function' ? await options.services() : (options.services ?? []);
     return { services: await Promise.all(targets.map((t) => probe(t))) };
   });
 
@@ -245,6 +249,7 @@ function buildApp(options: ConsoleOptions, store: TraceStore, token: string | un
   app.post('/api/dead-letters/:group/replay-all', async (request) => {
     const { group } = request.params as { group: string };
     const source = deadLetters();
+    if (source.replayAll) return { replayed: await source.replayAll(group) };
     const replayed: string[] = [];
     for (const d of await source.list(group)) {
       await source.replay(group, d.envelope.id);

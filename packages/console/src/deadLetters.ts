@@ -35,6 +35,11 @@ export interface DeadLetterSource {
    * @throws RefrontError NOT_FOUND when the group has no dead letter with that event id.
    */
   discard(group: string, eventId: string): Promise<void>;
+  /**
+   * Replays every dead letter of a group in one pass, returning their event ids; without it the
+   * console lists the group and replays each.
+   */
+  replayAll?(group: string): Promise<readonly string[]>;
 }
 
 /**

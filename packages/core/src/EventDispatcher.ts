@@ -178,6 +178,9 @@ export class EventDispatcher {
     const span = startSpan(this.spanName, {
       kind: SpanKind.CONSUMER,
       parent: ctx.parent,
+      // The event's producer span is the parent and, as OpenTelemetry's messaging conventions
+      // ask of a process span, also its link.
+      ...(ctx.parent ? { links: [ctx.parent] } : {}),
       attributes: {
         'messaging.system': 'refront',
         'messaging.operation': 'process',

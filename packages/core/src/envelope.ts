@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { type SpanContext, SpanKind } from '@opentelemetry/api';
 import { currentContext } from './context.js';
 import type { DeepPartial, MessageType } from './contracts.js';
 import { METADATA_CORRELATION_ID, METADATA_EVENT_ID } from './EventDispatcher.js';
 import { encodeMessage } from './encodeMessage.js';
 import { type EventEnvelope, PROTOBUF_CONTENT_TYPE, type PublishOptions } from './events.js';
-import { formatTraceparent } from './trace.js';
+import { formatTraceparent, startSpan, tracingIsNoop } from './trace.js';
 
 /**
  * Builds the envelope and body of an event about to be published: ids, the publishing span's
@@ -22,9 +23,11 @@ export function encodeEvent<T>(
 ): { envelope: EventEnvelope; body: Uint8Array } {
   const ctx = currentContext();
   const body = encodeMessage(type, type.fromPartial(event));
-  const sc = ctx?.spanContext;
+  const id = options.id ?? randomUUID();
+  const tenant = options.tenant ?? ctx?.tenant;
+  const sc = producerSpan(ctx?.spanContext, type.$type, id, tenant, options.key);
   const envelope: EventEnvelope = {
-    id: options.id ?? randomUUID(),
+    id,
     type: type.$type,
     schemaVersion: options.schemaVersion ?? 1,
     contentType: PROTOBUF_CONTENT_TYPE,
@@ -33,8 +36,38 @@ export function encodeEvent<T>(
     traceparent: sc ? formatTraceparent(sc) : undefined,
     causationId: options.causationId ?? ctx?.metadata[METADATA_EVENT_ID],
     correlationId: options.correlationId ?? ctx?.metadata[METADATA_CORRELATION_ID],
-    tenant: options.tenant ?? ctx?.tenant,
+    tenant,
     key: options.key,
   };
   return { envelope, body };
+}
+
+/**
+ * The context an event carries: a producer span (`create <type>`, ended at once) under the
+ * publishing span, so each consumer's span is the child of the event's own span, in the
+ * publisher's service, and a trace shows who published what. Without an SDK, the publishing
+ * span's context as it is (no span would be recorded anyway).
+ */
+function producerSpan(
+  parent: SpanContext | undefined,
+  type: string,
+  id: string,
+  tenant: string | undefined,
+  key: string | undefined,
+): SpanContext | undefined {
+  if (!parent || tracingIsNoop()) return parent;
+  const span = startSpan(`create ${type}`, {
+    kind: SpanKind.PRODUCER,
+    parent,
+    attributes: {
+      'messaging.system': 'refront',
+      'messaging.operation.type': 'create',
+      'messaging.message.id': id,
+      'refront.event.type': type,
+      ...(tenant ? { 'refront.tenant': tenant } : {}),
+      ...(key ? { 'refront.event.key': key } : {}),
+    },
+  });
+  span.end();
+  return span.spanContext();
 }

@@ -120,8 +120,8 @@ export function refrontTracer(): Tracer {
   return tracer;
 }
 
-/** Whether no OpenTelemetry SDK is registered (the API would hand out no-op spans). */
-function tracingIsNoop(): boolean {
+/** Whether no OpenTelemetry SDK is registered (the API would hand out no-op spans). Internal. */
+export function tracingIsNoop(): boolean {
   noopProvider ??= new ProxyTracerProvider().getDelegate();
   const provider = trace.getTracerProvider();
   return (provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider) === noopProvider;

@@ -62,6 +62,19 @@ export const AmqpErrors = defineErrors('AMQP', {
     description:
       '`listUnrouted`, `replayUnrouted` or `refront-amqp unrouted` found no `<ns>.unrouted` queue: a wrong namespace, or no bus of that namespace ever connected to this broker.',
   },
+  NO_DEAD_LETTER_QUEUE: {
+    status: 'NOT_FOUND',
+    message: (queue: string, group: string, namespace: string) =>
+      `no dead-letter queue ${queue}: ${group} is not a consumer group of namespace ${namespace}`,
+    description:
+      '`listDeadLetters`, `replayDeadLetters`, `discardDeadLetters` (and `refront dlq`, the console) found no `<ns>.<group>.dlq` queue: a wrong namespace or group, or the group never subscribed on this broker.',
+  },
+  DEAD_LETTER_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    message: (group: string, eventId: string) => `the dead letters of ${group} hold no event ${eventId}`,
+    description:
+      "A replay or discard of one dead letter (`amqpDeadLetters`, the console) named an event id its group's dead-letter queue does not hold: it was replayed or discarded meanwhile.",
+  },
   DISCONNECTED: {
     status: 'UNAVAILABLE',
     message: (what: string, why: string) => `cannot ${what}: ${why}`,

@@ -1,7 +1,16 @@
 export type { AmqpConnectionState } from './AmqpEventBus.js';
 export { AmqpEventBus, createAmqpEventBus } from './AmqpEventBus.js';
+export type { AmqpDeadLetters, AmqpDeadLettersOptions } from './amqpDeadLetters.js';
+export { amqpDeadLetters } from './amqpDeadLetters.js';
 export type { CliOutput } from './cli.js';
 export { runCli } from './cli.js';
+export type {
+  DeadLetterQueueOptions,
+  DeadLetterResult,
+  DeadLetterSelection,
+  ReplayDeadLettersOptions,
+} from './deadLetterQueue.js';
+export { discardDeadLetters, listDeadLetters, replayDeadLetters } from './deadLetterQueue.js';
 export type { BrokerUsers, EventOwners, EventOwnership } from './EventOwners.js';
 export { eventOwnership } from './EventOwners.js';
 export type { AmqpReasonCode } from './errors.js';
@@ -15,6 +24,16 @@ export type { AmqpEventBusOptions } from './options.js';
 
 export type { ReplayUnroutedOptions, ReplayUnroutedResult } from './replayUnrouted.js';
 export { replayUnrouted } from './replayUnrouted.js';
-export type { BrokerPermissions, ServiceBrokerUserOptions } from './serviceBrokerUser.js';
-export { createServiceBrokerUser, deleteBrokerUser, servicePermissions } from './serviceBrokerUser.js';
+export type {
+  BrokerPermissions,
+  DeadLetterOperatorOptions,
+  ServiceBrokerUserOptions,
+} from './serviceBrokerUser.js';
+export {
+  createDeadLetterOperator,
+  createServiceBrokerUser,
+  deadLetterOperatorPermissions,
+  deleteBrokerUser,
+  servicePermissions,
+} from './serviceBrokerUser.js';
 export type { UnroutedMessage, UnroutedQueueOptions } from './UnroutedMessage.js';

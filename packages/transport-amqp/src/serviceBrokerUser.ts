@@ -110,3 +110,56 @@ export async function deleteBrokerUser(
     if (!(typeof stderr === 'string' && /does not exist|no_such_user/.test(stderr))) throw e;
   }
 }
+
+/** Options of {@link createDeadLetterOperator}. */
+export interface DeadLetterOperatorOptions {
+  /** The broker user. */
+  readonly user: string;
+  /** Its password (`rabbitmqctl add_user`, or `change_password` when the user exists). */
+  readonly password: string;
+  /** Exchange and queue name prefix, as the bus's `namespace`. @default 'refront' */
+  readonly namespace?: string;
+  /** Virtual host the permissions apply to. @default '/' */
+  readonly vhost?: string;
+  /** The `rabbitmqctl` executable. @default 'rabbitmqctl' */
+  readonly rabbitmqctl?: string;
+}
+
+/**
+ * The permissions of a dead-letter operator (a console, `refront dlq`): read every group's
+ * dead-letter queue of the namespace and write the default exchange (a replay goes back to the
+ * group's queue through it); nothing else.
+ * @throws RefrontError INVALID_ARGUMENT (`CORE_INVALID_OPTION`) for a name that is not a plain identifier.
+ * @example
+ * deadLetterOperatorPermissions('refront'); // read ^refront\.[^.]+\.dlq$, write ^amq\.default$
+ */
+export function deadLetterOperatorPermissions(namespace = 'refront'): BrokerPermissions {
+  if (!NAME.test(namespace)) throw invalidOption(`not a plain name: "${namespace}"`);
+  return { configure: '^$', write: '^amq\\.default$', read: `^${literal(namespace)}\\.[^.]+\\.dlq$` };
+}
+
+/**
+ * Creates (or updates) a dead-letter operator's broker user with
+ * {@link deadLetterOperatorPermissions} and RabbitMQ's `impersonator` tag, through `rabbitmqctl`:
+ * a replay keeps each dead letter's `user-id` (the group's own broker user), so consumers that
+ * check who published (decision 0049) trust it as they trusted the original. Use it with
+ * `replayDeadLetters({ impersonate: true })` or `amqpDeadLetters({ impersonate: true })`.
+ * @throws the `rabbitmqctl` failure (its stderr in the message) when the broker refuses.
+ * @example
+ * await createDeadLetterOperator({ user: 'refront.console', password });
+ */
+export async function createDeadLetterOperator(o: DeadLetterOperatorOptions): Promise<BrokerPermissions> {
+  const p = deadLetterOperatorPermissions(o.namespace);
+  if (!NAME.test(o.user)) throw invalidOption(`not a plain name: "${o.user}"`);
+  const ctl = o.rabbitmqctl ?? 'rabbitmqctl';
+  try {
+    await run(ctl, ['add_user', '--', o.user, o.password]);
+  } catch (e: unknown) {
+    const stderr = (e as { stderr?: unknown }).stderr;
+    if (!(typeof stderr === 'string' && stderr.includes('already exists'))) throw e;
+    await run(ctl, ['change_password', '--', o.user, o.password]);
+  }
+  await run(ctl, ['set_user_tags', o.user, 'impersonator']);
+  await run(ctl, ['set_permissions', '-p', o.vhost ?? '/', o.user, p.configure, p.write, p.read]);
+  return p;
+}

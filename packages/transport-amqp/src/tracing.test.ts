@@ -34,6 +34,12 @@ describe.skipIf(!up)('AMQP event bus: trace context (real RabbitMQ)', () => {
       expect(
         span?.parentSpanContext?.spanId ?? (span as unknown as { parentSpanId?: string }).parentSpanId,
       ).toBe(header!.split('-')[2]);
+      // The header is the event's own producer span, under the publisher's; the consumer links it.
+      const producer = exporter.getFinishedSpans().find((s) => s.name === `create ${ThingHappened.$type}`);
+      expect(producer?.kind).toBe(3); // SpanKind.PRODUCER
+      expect(producer?.spanContext().spanId).toBe(header!.split('-')[2]);
+      expect(producer?.parentSpanContext?.spanId).toBe('b'.repeat(16));
+      expect(span?.links.map((l) => l.context.spanId)).toEqual([producer?.spanContext().spanId]);
     } finally {
       await tracing.shutdown();
     }

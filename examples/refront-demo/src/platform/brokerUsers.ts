@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { MessageType } from '@refront/core';
 import {
   type AmqpEventBusOptions,
+  createDeadLetterOperator,
   createServiceBrokerUser,
   deleteBrokerUser,
   domainOf,
@@ -168,4 +169,25 @@ export function brokerUserEnv(
 ): Record<string, string> {
   if (!users || service === 'gateway') return { AMQP_URL: adminUrl, AMQP_OWNERSHIP: users ? 'on' : 'off' };
   return { AMQP_URL: users.urlOf(service), AMQP_OWNERSHIP: 'on', AMQP_USER_PREFIX: users.userPrefix };
+}
+
+/**
+ * The console's broker user of a local topology, `<namespace>.console`: a dead-letter operator
+ * (reads every group's DLQ, replays through the default exchange) with the `impersonator` tag, so
+ * a replay keeps the group's own `user-id` and consumers checking ownership trust it.
+ * @throws the `rabbitmqctl` failure (its stderr in the message).
+ * @example
+ * const user = await createConsoleBrokerUser('refront', 'amqp://guest:guest@127.0.0.1:5672');
+ */
+export async function createConsoleBrokerUser(
+  namespace: string,
+  amqpUrl: string,
+): Promise<{ readonly url: string; delete(): Promise<void> }> {
+  const user = `${namespace}.console`;
+  const password = randomBytes(18).toString('base64url');
+  await createDeadLetterOperator({ user, password, namespace });
+  const url = new URL(amqpUrl);
+  url.username = encodeURIComponent(user);
+  url.password = encodeURIComponent(password);
+  return { url: url.toString(), delete: () => deleteBrokerUser(user) };
 }

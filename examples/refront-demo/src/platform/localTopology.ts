@@ -5,6 +5,7 @@
  * at a time, read their metrics, and wait until the events in flight are handled.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@refront/data';
 import { createDevCertificates, type DevCertificates } from '@refront/identity';
 import { type ChannelModel, connect } from 'amqplib';
-import { brokerUserEnv, createLocalBrokerUsers, type LocalBrokerUsers } from './brokerUsers.js';
+import {
+  brokerUserEnv,
+  createConsoleBrokerUser,
+  createLocalBrokerUsers,
+  type LocalBrokerUsers,
+} from './brokerUsers.js';
 import { schemaOf } from './module.js';
 import { DEFAULT_RPC_LANE, muxServiceName, type RpcLane } from './rpcLane.js';
 import { PLATFORM_MODULES } from './services.js';
@@ -60,6 +66,14 @@ export interface LocalTopologyOptions {
    * callers; `false` runs them plaintext (`MTLS=off`). @default true
    */
   readonly mtls?: boolean;
+  /**
+   * Runs the Refront console as a process of its own (`SERVICE=console`) on this port: every other
+   * process exports its spans to it over OTLP/HTTP, it reads their ops endpoints, and it shows the
+   * dead letters of every group (as a broker user of its own with the `impersonator` tag when
+   * `ownership` is on). It requires {@link LocalTopology.consoleToken}. @default none: no console,
+   * no tracing SDK in the processes
+   */
+  readonly consolePort?: number;
   /** `inherit` prints every process's output; `capture` keeps the last lines of each. @default 'inherit' */
   readonly output?: 'inherit' | 'capture';
 }
@@ -114,7 +128,10 @@ export class LocalTopology {
   readonly namespace: string;
   readonly gatewayPort: number;
   readonly rpc: RpcLane;
+  /** The bearer token of the console (with `consolePort`): a fresh one per topology. */
+  readonly consoleToken: string;
   private readonly output: 'inherit' | 'capture';
+  private consoleUser: { url: string; delete(): Promise<void> } | undefined;
   private certs: DevCertificates | undefined;
   private brokerUsers: LocalBrokerUsers | undefined;
 
@@ -145,13 +162,57 @@ export class LocalTopology {
         ? entries(muxServiceName(m.name), m.name, (p) => p.muxPort)
         : entries(m.name, m.name, (p) => p.grpcPort),
     ).join(';');
-    procs.push(new LocalProcess('gateway', 0, 0, ops));
+    procs.push(new LocalProcess('gateway', 0, 0, ops++));
+    // The console last: services first, the gateway next (tests index them so).
+    if (options.consolePort !== undefined) procs.push(new LocalProcess('console', 0, 0, ops));
     this.processes = procs;
+    this.consoleToken = randomBytes(18).toString('base64url');
   }
 
   /** The gateway's base URL. */
   get gatewayUrl(): string {
     return `http://127.0.0.1:${this.gatewayPort}`;
+  }
+
+  /** The console's base URL, with `consolePort`. */
+  get consoleUrl(): string | undefined {
+    const port = this.options.consolePort;
+    return port === undefined ? undefined : `http://127.0.0.1:${port}`;
+  }
+
+  /** The ops endpoints of every process but the console, as `REFRONT_OPS_ENDPOINTS` lists them. */
+  get opsEndpoints(): string {
+    const services = [...new Set(this.processes.map((p) => p.service))].filter((s) => s !== 'console');
+    return services
+      .map(
+        (s) =>
+          `${s}=${this.of(s)
+            .map((p) => `127.0.0.1:${p.opsPort}`)
+            .join(',')}`,
+      )
+      .join(';');
+  }
+
+  /** The environment of the console process, or of the others (exporting their spans to it). */
+  private consoleEnv(p: LocalProcess): Record<string, string> {
+    const port = this.options.consolePort;
+    if (port === undefined) return {};
+    if (p.service !== 'console')
+      return {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${this.consoleToken}`,
+        // Spans reach the console within a second of ending (the SDK's default is 5 s).
+        OTEL_BSP_SCHEDULE_DELAY: '1000',
+      };
+    return {
+      CONSOLE_HOST: '127.0.0.1',
+      CONSOLE_PORT: String(port),
+      REFRONT_CONSOLE_TOKEN: this.consoleToken,
+      REFRONT_OPS_ENDPOINTS: this.opsEndpoints,
+      MTLS: 'off',
+      AMQP_URL: this.consoleUser?.url ?? this.options.amqpUrl,
+      AMQP_OWNERSHIP: this.consoleUser ? 'on' : 'off',
+    };
   }
 
   /** The instances of `service`. */
@@ -189,12 +250,20 @@ export class LocalTopology {
   /** Starts every service, waits until all are ready, then starts the gateway and waits for it. */
   async startAll(timeoutMs = 90_000): Promise<void> {
     await this.certificates();
-    const services = this.processes.filter((p) => p.service !== 'gateway');
+    const services = this.processes.filter((p) => p.service !== 'gateway' && p.service !== 'console');
     if ((this.options.ownership ?? true) && !this.brokerUsers)
       this.brokerUsers = await createLocalBrokerUsers(PLATFORM_MODULES, {
         namespace: this.namespace,
         amqpUrl: this.options.amqpUrl,
       });
+    const console = this.processes.find((p) => p.service === 'console');
+    if (console) {
+      if ((this.options.ownership ?? true) && !this.consoleUser)
+        this.consoleUser = await createConsoleBrokerUser(this.namespace, this.options.amqpUrl);
+      // First, so no span of a start is lost.
+      this.start(console);
+      await this.waitReady(console, timeoutMs);
+    }
     for (const p of services) this.start(p);
     await Promise.all(services.map((p) => this.waitReady(p, timeoutMs)));
     const gateway = this.one('gateway');
@@ -211,11 +280,12 @@ export class LocalTopology {
     const o = this.options;
     if (o.mtls !== false && !this.certs)
       throw new Error('no certificates yet: await certificates() or startAll() first');
-    const files = this.certs?.files(p.service);
+    // The console calls no service (MTLS=off in its environment): no certificate of its own.
+    const files = p.service === 'console' ? undefined : this.certs?.files(p.service);
     const identity: Record<string, string> = files
       ? { MTLS: 'on', TLS_CA_FILE: files.caFile, TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile }
       : { MTLS: 'off' };
-    if ((o.ownership ?? true) && !this.brokerUsers && p.service !== 'gateway')
+    if ((o.ownership ?? true) && !this.brokerUsers && p.service !== 'gateway' && p.service !== 'console')
       throw new Error(`${p.name}: no broker users yet (startAll creates them)`);
     const node = ['--conditions=@refront/source', '--import', 'tsx', '--import', EXIT_WITH_PARENT];
     const child = spawn(process.execPath, [...node, SERVE], {
@@ -241,6 +311,7 @@ export class LocalTopology {
         REFRONT_ENDPOINTS: this.endpoints,
         ...identity,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        ...this.consoleEnv(p),
         ...o.env,
         ...env,
       },
@@ -310,10 +381,16 @@ export class LocalTopology {
     const alive = this.processes.filter((p) => p.running);
     const gateway = alive.filter((p) => p.service === 'gateway');
     await Promise.all(gateway.map((p) => this.stop(p)));
-    await Promise.all(alive.filter((p) => p.service !== 'gateway').map((p) => this.stop(p)));
+    const services = alive.filter((p) => p.service !== 'gateway' && p.service !== 'console');
+    await Promise.all(services.map((p) => this.stop(p)));
+    // The console last: it receives the spans of the others' drain.
+    await Promise.all(alive.filter((p) => p.service === 'console').map((p) => this.stop(p)));
     const users = this.brokerUsers;
     this.brokerUsers = undefined;
     await users?.delete();
+    const consoleUser = this.consoleUser;
+    this.consoleUser = undefined;
+    await consoleUser?.delete();
     await this.removeCertificates();
     return alive.length;
   }

@@ -1,4 +1,4 @@
-import { servicePermissions } from '@refront/transport-amqp';
+import { deadLetterOperatorPermissions, servicePermissions } from '@refront/transport-amqp';
 import { brokerAccessOf, brokerUserOf } from './brokerUsers.js';
 import type { ServiceModule } from './module.js';
 
@@ -29,6 +29,11 @@ export interface RabbitmqDefinitionsOptions {
   readonly password: (user: string) => string;
   /** An administrator (the management console's login), with every permission; none when unset. */
   readonly admin?: string;
+  /**
+   * The Refront console's user: a dead-letter operator (`deadLetterOperatorPermissions`, the
+   * `impersonator` tag, decision 0130); none when unset.
+   */
+  readonly deadLetterOperator?: string;
 }
 
 /**
@@ -50,15 +55,18 @@ export function rabbitmqDefinitions(
     return { user, permissions: servicePermissions({ user, password: '', ...brokerAccessOf(m, namespace) }) };
   });
   const admin = options.admin === undefined ? [] : [options.admin];
+  const operator = options.deadLetterOperator === undefined ? [] : [options.deadLetterOperator];
   return {
     users: [
       ...admin.map((name) => ({ name, password: options.password(name), tags: ['administrator'] })),
       ...services.map(({ user }) => ({ name: user, password: options.password(user), tags: [] })),
+      ...operator.map((name) => ({ name, password: options.password(name), tags: ['impersonator'] })),
     ],
     vhosts: [{ name: vhost }],
     permissions: [
       ...admin.map((user) => ({ user, vhost, configure: '.*', write: '.*', read: '.*' })),
       ...services.map(({ user, permissions }) => ({ user, vhost, ...permissions })),
+      ...operator.map((user) => ({ user, vhost, ...deadLetterOperatorPermissions(namespace) })),
     ],
   };
 }

@@ -10,18 +10,17 @@ import {
   type InProcessEventBus,
   type InProcessNetwork,
   type Logger,
-  type MessageType,
   type Service,
   setupTracing,
   type TracingHandle,
 } from '@refront/core';
-import { decodeEventBody } from '@refront/core/transport';
 import { createEmbeddedPostgres, type Outbox } from '@refront/data';
 import { createAiModule } from '../ai/module.js';
 import type { AiProvider } from '../ai/provider.js';
 import { createGateway } from '../gateway/index.js';
 import { consoleContracts } from './consoleContracts.js';
 import { demoValidator } from './contracts.js';
+import { eventBodyDecoder } from './eventBodies.js';
 import { runMonolith } from './monolith.js';
 import { PLATFORM_MODULES } from './services.js';
 
@@ -183,13 +182,6 @@ async function startConsole(
 ): Promise<{ console: RefrontConsole | undefined; tracing: TracingHandle | undefined }> {
   const bus = platform.bus;
   if (!options.console) return { console: undefined, tracing: undefined };
-  // The Dead letters view shows each body decoded from its contract.
-  const eventTypes = new Map<string, MessageType<unknown>>();
-  for (const m of PLATFORM_MODULES) {
-    for (const t of [...(m.events?.publishes ?? []), ...(m.events?.consumes ?? [])]) {
-      eventTypes.set(t.$type, t as MessageType<unknown>);
-    }
-  }
   const console = createConsole({
     enabled: true,
     development: options.console.development ?? true,
@@ -201,10 +193,8 @@ async function startConsole(
       replay: async (group, eventId) => bus().replay(group, eventId),
       discard: async (group, eventId) => bus().discard(group, eventId),
     },
-    decodeBody: (type, contentType, body) => {
-      const messageType = eventTypes.get(type);
-      return messageType ? messageType.toJSON(decodeEventBody(messageType, contentType, body)) : undefined;
-    },
+    // The Dead letters view shows each body decoded from its contract.
+    decodeBody: eventBodyDecoder(PLATFORM_MODULES),
     services: () => {
       const ops = service.opsAddress;
       return ops ? [{ name: 'refront-demo', opsUrl: `http://127.0.0.1:${ops.port}` }] : [];

@@ -1,0 +1,60 @@
+import { type ConsoleServiceTarget, createConsole } from '@refront/console';
+import type { Service } from '@refront/core';
+import { registryFromEnv } from '@refront/discovery';
+import { amqpDeadLetters } from '@refront/transport-amqp';
+import type { ServeConfig } from '../serveConfig.js';
+import { parseDns, parseEndpoints } from './endpoints.js';
+import { eventBodyDecoder } from './eventBodies.js';
+import { PLATFORM_MODULES } from './services.js';
+
+/**
+ * The Refront console as its own process of the distributed topology (`SERVICE=console`): it
+ * receives every process's spans on OTLP/HTTP (`/v1/traces` on `CONSOLE_PORT`, 4318 by default,
+ * so exporters pointed at `OTEL_EXPORTER_OTLP_ENDPOINT=http://console:4318` find it), reads each
+ * process's `/readyz` and `/metrics` from the ops endpoints discovery gives it
+ * (`REFRONT_OPS_ENDPOINTS`, static, or `REFRONT_OPS_DNS`, DNS: every service of the registry and
+ * the gateway, at each look), and shows the dead letters of every consumer group on RabbitMQ,
+ * bodies decoded from the contracts. It needs `REFRONT_CONSOLE_TOKEN` unless
+ * `NODE_ENV=development`. With event ownership on (`AMQP_OWNERSHIP=on`), `AMQP_URL`'s user needs
+ * RabbitMQ's `impersonator` tag, so a replay keeps the group's own `user-id`.
+ *
+ * @throws RefrontError FAILED_PRECONDITION `CONSOLE_TOKEN_REQUIRED` outside development without a token.
+ */
+export function addConsole(service: Service<unknown>, cfg: ServeConfig): void {
+  const ops = registryFromEnv({
+    env: {},
+    logger: service.logger,
+    ...(cfg.REFRONT_OPS_DNS ? { dns: parseDns(cfg.REFRONT_OPS_DNS) } : {}),
+    ...(cfg.REFRONT_OPS_ENDPOINTS ? { services: parseEndpoints(cfg.REFRONT_OPS_ENDPOINTS) } : {}),
+  });
+  const processes = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
+  const console = createConsole({
+    enabled: true,
+    development: process.env.NODE_ENV === 'development',
+    token: cfg.REFRONT_CONSOLE_TOKEN,
+    host: cfg.CONSOLE_HOST,
+    port: cfg.CONSOLE_PORT,
+    logger: service.logger,
+    deadLetters: amqpDeadLetters({
+      url: cfg.AMQP_URL,
+      namespace: cfg.AMQP_NAMESPACE,
+      groups: PLATFORM_MODULES.filter((m) => m.events.consumes.length > 0).map((m) => m.name),
+      impersonate: cfg.AMQP_OWNERSHIP === 'on',
+    }),
+    decodeBody: eventBodyDecoder(PLATFORM_MODULES),
+    services: async () => {
+      const targets: ConsoleServiceTarget[] = [];
+      for (const name of processes) {
+        const instances = await ops.resolve(name).catch(() => []);
+        for (const [n, i] of instances.entries())
+          targets.push({
+            name: instances.length > 1 ? `${name}#${n}` : name,
+            opsUrl: `http://${i.address}:${i.port}`,
+          });
+      }
+      return targets;
+    },
+  });
+  service.use({ name: 'ops-discovery', close: () => ops.close() });
+  service.use(console);
+}
