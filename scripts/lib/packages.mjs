@@ -50,7 +50,8 @@ export function packWorkspaces(workspaces, destination) {
 export function notFromTarballs(lockFile) {
   return Object.entries(JSON.parse(readFileSync(lockFile, 'utf8')).packages)
     .filter(
-      ([where, p]) => where.includes('node_modules/@refront/') && !String(p.resolved ?? '').startsWith('file:'),
+      ([where, p]) =>
+        where.includes('node_modules/@refront/') && !String(p.resolved ?? '').startsWith('file:'),
     )
     .map(([where]) => where);
 }

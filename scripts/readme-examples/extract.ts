@@ -71,7 +71,10 @@ export function extractExample(markdown: string): ReadmeExample {
     if (/^(sh|bash|shell|console)$/.test(lang)) installs.push(...installsOf(body));
     const title = /\btitle="([^"]+)"/.exec(info)?.[1];
     if (title === undefined) {
-      if (directive) problems.push(`an <!-- example --> comment is not right before a titled block: ${oneLine(directive)}`);
+      if (directive)
+        problems.push(
+          `an <!-- example --> comment is not right before a titled block: ${oneLine(directive)}`,
+        );
       continue;
     }
     const path = posix.normalize(title);
@@ -87,7 +90,9 @@ export function extractExample(markdown: string): ReadmeExample {
     for (const g of entry.generate) if (!generate.includes(g)) generate.push(g);
   }
   if (entries.length === 0)
-    problems.push('no runnable example: no titled code block with an <!-- example expect: … --> comment before it');
+    problems.push(
+      'no runnable example: no titled code block with an <!-- example expect: … --> comment before it',
+    );
   return { files, entries, installs: [...new Set(installs)], generate, problems };
 }
 
@@ -105,7 +110,8 @@ function entryOf(
   for (const part of body.split(/\n|\s;\s/)) {
     const kv = /^\s*([a-z]+)\s*:\s*(.*?)\s*$/.exec(part);
     if (!kv) {
-      if (part.trim() !== '') problems.push(`${file}: not a "key: value" line in its <!-- example --> comment: ${part}`);
+      if (part.trim() !== '')
+        problems.push(`${file}: not a "key: value" line in its <!-- example --> comment: ${part}`);
       continue;
     }
     const [, key, value = ''] = kv;
@@ -120,7 +126,9 @@ function entryOf(
     else problems.push(`${file}: unknown or empty key "${key}" in its <!-- example --> comment`);
   }
   if (expect.length === 0)
-    problems.push(`${file}: its <!-- example --> comment states no "expect:" line, so its run would prove nothing`);
+    problems.push(
+      `${file}: its <!-- example --> comment states no "expect:" line, so its run would prove nothing`,
+    );
   return { entry: { file, run, expect, needs }, generate };
 }
 

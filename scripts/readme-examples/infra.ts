@@ -68,7 +68,16 @@ export async function provisionInfra(
     } else {
       await run('rabbitmqctl', ['-q', 'add_vhost', name]);
       releases.push(async () => void (await run('rabbitmqctl', ['-q', 'delete_vhost', name])));
-      await run('rabbitmqctl', ['-q', 'set_permissions', '-p', name, decodeURIComponent(base.username), '.*', '.*', '.*']);
+      await run('rabbitmqctl', [
+        '-q',
+        'set_permissions',
+        '-p',
+        name,
+        decodeURIComponent(base.username),
+        '.*',
+        '.*',
+        '.*',
+      ]);
       out.AMQP_URL = Object.assign(new URL(base.href), { pathname: `/${name}` }).href;
     }
   }

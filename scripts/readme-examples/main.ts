@@ -35,14 +35,16 @@ const args = process.argv.slice(2);
 const keep = args.includes('--keep');
 const only = args.filter((a) => !a.startsWith('--'));
 const work = mkdtempSync(join(realpathSync(tmpdir()), 'refront-readmes-'));
-if (!relative(root, work).startsWith('..')) throw new Error(`the temp folder ${work} is inside the repository`);
+if (!relative(root, work).startsWith('..'))
+  throw new Error(`the temp folder ${work} is inside the repository`);
 console.log(`readme-examples: working in ${work}`);
 
 const workspaces = publishableWorkspaces().filter(
   (w) => only.length === 0 || only.includes(basename(w.dir)) || only.includes(w.manifest.name),
 );
 const unbuilt = unbuiltWorkspaces(workspaces);
-if (unbuilt.length > 0) finish(`not built: ${unbuilt.map((w) => w.dir).join(', ')}; run \`npm run build\` first`);
+if (unbuilt.length > 0)
+  finish(`not built: ${unbuilt.map((w) => w.dir).join(', ')}; run \`npm run build\` first`);
 
 let t = performance.now();
 mkdirSync(join(work, 'packs'));
@@ -55,7 +57,10 @@ const examples: ExampleToRun[] = workspaces.map((w) => {
   const problems =
     undeclared.length === 0
       ? example.problems
-      : [...example.problems, `imports ${undeclared.join(', ')}, which no \`npm install\` line of the README names`];
+      : [
+          ...example.problems,
+          `imports ${undeclared.join(', ')}, which no \`npm install\` line of the README names`,
+        ];
   return { name: basename(w.dir), example: { ...example, problems } };
 });
 
@@ -81,8 +86,11 @@ try {
   finish('npm install of the tarballs and of what the READMEs say to install failed (above)');
 }
 const fromRegistry = notFromTarballs(join(work, 'package-lock.json'));
-if (fromRegistry.length > 0) finish(`@refront/* packages not installed from the tarballs: ${fromRegistry.join(', ')}`);
-console.log(`== npm install of ${Object.keys(dependencies).length} packages (once) in ${seconds(performance.now() - t)}`);
+if (fromRegistry.length > 0)
+  finish(`@refront/* packages not installed from the tarballs: ${fromRegistry.join(', ')}`);
+console.log(
+  `== npm install of ${Object.keys(dependencies).length} packages (once) in ${seconds(performance.now() - t)}`,
+);
 
 t = performance.now();
 console.log('== the examples: generate, typecheck, run');
@@ -98,8 +106,14 @@ for (const o of outcomes) {
   for (const s of o.skipped) console.log(`          skipped: ${s}`);
 }
 const total = performance.now() - started;
-console.log(`  total ${seconds(total)}${total > BUDGET_MS ? ` (over the ${BUDGET_MS / 1000} s budget: is the machine loaded?)` : ''}`);
-finish(failed.length > 0 ? `${failed.length} README example(s) failed: ${failed.map((f) => f.name).join(', ')}` : undefined);
+console.log(
+  `  total ${seconds(total)}${total > BUDGET_MS ? ` (over the ${BUDGET_MS / 1000} s budget: is the machine loaded?)` : ''}`,
+);
+finish(
+  failed.length > 0
+    ? `${failed.length} README example(s) failed: ${failed.map((f) => f.name).join(', ')}`
+    : undefined,
+);
 
 function finish(failure: string | undefined): never {
   if (failure) console.error(`\nreadme-examples FAILED: ${failure}\n(the projects are kept in ${work})`);
@@ -115,7 +129,11 @@ function finish(failure: string | undefined): never {
 function knownVersions(): Map<string, string> {
   const out = new Map<string, string>();
   const manifests = [{ dir: '.' }, ...publishableWorkspaces()].map(
-    (w) => JSON.parse(readFileSync(join(root, w.dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>,
+    (w) =>
+      JSON.parse(readFileSync(join(root, w.dir, 'package.json'), 'utf8')) as Record<
+        string,
+        Record<string, string>
+      >,
   );
   for (const m of manifests)
     for (const field of ['devDependencies', 'dependencies', 'peerDependencies'])

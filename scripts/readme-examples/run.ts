@@ -69,7 +69,9 @@ export async function runExamples(
   const modules = join(options.work, 'node_modules');
   if (options.modules && !existsSync(modules)) symlinkSync(resolve(options.modules), modules, 'dir');
   writeFileSync(join(options.work, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
-  const state = new Map(examples.map((e) => [e.name, { problems: [...e.example.problems], skipped: [] as string[], ms: 0 }]));
+  const state = new Map(
+    examples.map((e) => [e.name, { problems: [...e.example.problems], skipped: [] as string[], ms: 0 }]),
+  );
   const at = (name: string) => state.get(name) as { problems: string[]; skipped: string[]; ms: number };
 
   for (const { name, example } of examples) {
@@ -79,7 +81,8 @@ export async function runExamples(
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
-    if (!existsSync(join(dir, 'node_modules'))) symlinkSync('../node_modules', join(dir, 'node_modules'), 'dir');
+    if (!existsSync(join(dir, 'node_modules')))
+      symlinkSync('../node_modules', join(dir, 'node_modules'), 'dir');
     for (const command of example.generate) {
       const r = await sh(command, dir, env, options.timeoutMs);
       if (r.code !== 0) at(name).problems.push(`\`${command}\` exited ${r.code}:\n${indent(r.output)}`);
@@ -90,7 +93,10 @@ export async function runExamples(
   const t = performance.now();
   const tsc = await sh('npx tsc -p tsconfig.json --pretty false', options.work, env, options.timeoutMs);
   log(`   tsc --noEmit over ${examples.length} example projects: ${seconds(performance.now() - t)}`);
-  for (const [name, errors] of tscErrors(tsc.output, examples.map((e) => e.name)))
+  for (const [name, errors] of tscErrors(
+    tsc.output,
+    examples.map((e) => e.name),
+  ))
     at(name).problems.push(`tsc --noEmit:\n${indent(errors.join('\n'))}`);
   if (tsc.code !== 0 && !tsc.output.includes('error TS')) throw new Error(`tsc failed:\n${tsc.output}`);
 
@@ -98,7 +104,8 @@ export async function runExamples(
     const s = at(name);
     if (s.problems.length > 0) continue; // not run: it would fail for what is already reported
     const t0 = performance.now();
-    for (const entry of example.entries) await runEntry(name, entry, join(options.work, name), s, { ...options, env, log });
+    for (const entry of example.entries)
+      await runEntry(name, entry, join(options.work, name), s, { ...options, env, log });
     s.ms += performance.now() - t0;
   }
   return examples.map((e) => ({ name: e.name, ...at(e.name) }));
@@ -127,9 +134,13 @@ async function runEntry(
     const t = performance.now();
     const r = await sh(entry.run, dir, { ...options.env, ...infra.env }, options.timeoutMs);
     const problems = checkRun(r, entry.expect);
-    options.log(`   ${name}/${entry.file}: ${problems.length === 0 ? 'ok' : 'FAILED'} in ${seconds(performance.now() - t)}`);
+    options.log(
+      `   ${name}/${entry.file}: ${problems.length === 0 ? 'ok' : 'FAILED'} in ${seconds(performance.now() - t)}`,
+    );
     if (problems.length > 0)
-      s.problems.push(`${entry.file} (\`${entry.run}\`): ${problems.join('; ')}; its output:\n${indent(r.output)}`);
+      s.problems.push(
+        `${entry.file} (\`${entry.run}\`): ${problems.join('; ')}; its output:\n${indent(r.output)}`,
+      );
   } finally {
     await infra.release();
   }
@@ -164,9 +175,19 @@ export interface ShellResult {
 }
 
 /** Runs `command` with `sh -c` in `cwd`; killed (its process group) after `timeoutMs`. */
-export function sh(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ShellResult> {
+export function sh(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<ShellResult> {
   return new Promise((done, fail) => {
-    const child = spawn('sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', command], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let output = '';
     child.stdout.on('data', (c: Buffer) => {
