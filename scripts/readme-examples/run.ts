@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly modules?: string;
   /** Longest run of one entry. @default 120 000 */
   readonly timeoutMs?: number;
+  /** Examples generated, then run, at once (each on free ports, in its own folder). @default 2 */
+  readonly concurrency?: number;
   /** Where progress goes. @default console.log */
   readonly log?: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
@@ -74,7 +76,8 @@ export async function runExamples(
   );
   const at = (name: string) => state.get(name) as { problems: string[]; skipped: string[]; ms: number };
 
-  for (const { name, example } of examples) {
+  const concurrency = options.concurrency ?? 2;
+  await eachLimited(examples, concurrency, async ({ name, example }) => {
     const t = performance.now();
     const dir = join(options.work, name);
     for (const [path, text] of example.files) {
@@ -88,7 +91,7 @@ export async function runExamples(
       if (r.code !== 0) at(name).problems.push(`\`${command}\` exited ${r.code}:\n${indent(r.output)}`);
     }
     at(name).ms += performance.now() - t;
-  }
+  });
 
   const t = performance.now();
   const tsc = await sh('npx tsc -p tsconfig.json --pretty false', options.work, env, options.timeoutMs);
@@ -100,14 +103,14 @@ export async function runExamples(
     at(name).problems.push(`tsc --noEmit:\n${indent(errors.join('\n'))}`);
   if (tsc.code !== 0 && !tsc.output.includes('error TS')) throw new Error(`tsc failed:\n${tsc.output}`);
 
-  for (const { name, example } of examples) {
+  await eachLimited(examples, concurrency, async ({ name, example }) => {
     const s = at(name);
-    if (s.problems.length > 0) continue; // not run: it would fail for what is already reported
+    if (s.problems.length > 0) return; // not run: it would fail for what is already reported
     const t0 = performance.now();
     for (const entry of example.entries)
       await runEntry(name, entry, join(options.work, name), s, { ...options, env, log });
     s.ms += performance.now() - t0;
-  }
+  });
   return examples.map((e) => ({ name: e.name, ...at(e.name) }));
 }
 
@@ -144,6 +147,19 @@ async function runEntry(
   } finally {
     await infra.release();
   }
+}
+
+/** Calls `fn` on every item, at most `limit` at once. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** `tsc --pretty false` errors grouped by the example folder their file is in. */
