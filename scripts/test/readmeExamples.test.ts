@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRun, extractExample, undeclaredImports } from '../readme-examples/extract.js';
+import { provisionInfra } from '../readme-examples/infra.js';
 import { runExamples } from '../readme-examples/run.js';
 import { publishable, ROOT } from './publishable.js';
 
@@ -127,4 +128,44 @@ describe('runExamples, for real outside the repository', () => {
     expect(byName.failing).toMatch(/^src\/main\.ts \(`npx tsx src\/main\.ts`\): exited 3/);
     expect(lines.filter((l) => l.includes('FAILED')).length).toBe(2); // broken never ran
   }, 180_000);
+});
+
+describe('provisionInfra', () => {
+  const down = { REFRONT_TEST_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres' };
+
+  it('skips an example whose server does not answer, or fails it with REFRONT_REQUIRE_INFRA=1', async () => {
+    const skipped = await provisionInfra(['postgres'], ROOT, { ...down, REFRONT_REQUIRE_INFRA: '0' });
+    expect(skipped.missing).toEqual(['postgres at 127.0.0.1:1 does not answer']);
+    expect(skipped.env).toEqual({});
+    await expect(provisionInfra(['postgres'], ROOT, { ...down, REFRONT_REQUIRE_INFRA: '1' })).rejects.toThrow(
+      'postgres at 127.0.0.1:1 does not answer (REFRONT_REQUIRE_INFRA=1)',
+    );
+  });
+
+  it('gives a run a PostgreSQL database of its own and drops it after', async (t) => {
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    if (
+      !(await admin.connect().then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (process.env.REFRONT_REQUIRE_INFRA === '1')
+        throw new Error('PostgreSQL does not answer on 127.0.0.1:5432');
+      return t.skip('PostgreSQL does not answer on 127.0.0.1:5432');
+    }
+    try {
+      const infra = await provisionInfra(['postgres'], ROOT, {});
+      const name = new URL(infra.env.DATABASE_URL ?? '').pathname.slice(1);
+      expect(name).toMatch(/^refront_readme_[0-9a-f]{8}$/);
+      const exists = async () =>
+        (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount;
+      expect(await exists()).toBe(1);
+      await infra.release();
+      expect(await exists()).toBe(0);
+    } finally {
+      await admin.end();
+    }
+  });
 });
