@@ -104,10 +104,6 @@ for (const o of outcomes) {
   for (const p of o.problems) console.log(`          ${p.replace(/\n/g, '\n          ')}`);
   for (const s of o.skipped) console.log(`          skipped: ${s}`);
 }
-const total = performance.now(); // since the process started
-console.log(
-  `  total ${seconds(total)}${total > BUDGET_MS ? ` (over the ${BUDGET_MS / 1000} s budget: is the machine loaded?)` : ''}`,
-);
 finish(
   failed.length > 0
     ? `${failed.length} README example(s) failed: ${failed.map((f) => f.name).join(', ')}`
@@ -116,8 +112,15 @@ finish(
 
 function finish(failure: string | undefined): never {
   if (failure) console.error(`\nreadme-examples FAILED: ${failure}\n(the projects are kept in ${work})`);
-  else if (!keep) rmSync(work, { recursive: true, force: true });
-  else console.log(`kept ${work}`);
+  else if (keep) console.log(`  kept ${work}`);
+  else {
+    const t0 = performance.now();
+    rmSync(work, { recursive: true, force: true });
+    console.log(`  removed the folder in ${seconds(performance.now() - t0)}`);
+  }
+  const total = performance.now(); // since the process started
+  const over = total > BUDGET_MS ? ` (over the ${BUDGET_MS / 1000} s budget: is the machine loaded?)` : '';
+  console.log(`  total ${seconds(total)}${over}`);
   process.exit(failure ? 1 : 0);
 }
 

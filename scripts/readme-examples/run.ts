@@ -77,6 +77,7 @@ export async function runExamples(
   const at = (name: string) => state.get(name) as { problems: string[]; skipped: string[]; ms: number };
 
   const concurrency = options.concurrency ?? 2;
+  const started = performance.now();
   await eachLimited(examples, concurrency, async ({ name, example }) => {
     const t = performance.now();
     const dir = join(options.work, name);
@@ -93,9 +94,10 @@ export async function runExamples(
     at(name).ms += performance.now() - t;
   });
 
-  const t = performance.now();
+  log(`   projects written, contracts generated: ${seconds(performance.now() - started)}`);
+  const t1 = performance.now();
   const tsc = await sh('npx tsc -p tsconfig.json --pretty false', options.work, env, options.timeoutMs);
-  log(`   tsc --noEmit over ${examples.length} example projects: ${seconds(performance.now() - t)}`);
+  log(`   tsc --noEmit over ${examples.length} example projects: ${seconds(performance.now() - t1)}`);
   for (const [name, errors] of tscErrors(
     tsc.output,
     examples.map((e) => e.name),
