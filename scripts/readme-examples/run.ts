@@ -80,17 +80,9 @@ export async function runExamples(
   const started = performance.now();
   await eachLimited(examples, concurrency, async ({ name, example }) => {
     const t = performance.now();
-    const dir = join(options.work, name);
-    for (const [path, text] of example.files) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    if (!existsSync(join(dir, 'node_modules')))
-      symlinkSync('../node_modules', join(dir, 'node_modules'), 'dir');
-    for (const command of example.generate) {
-      const r = await sh(command, dir, env, options.timeoutMs);
-      if (r.code !== 0) at(name).problems.push(`\`${command}\` exited ${r.code}:\n${indent(r.output)}`);
-    }
+    at(name).problems.push(
+      ...(await writeProject(join(options.work, name), example, env, options.timeoutMs)),
+    );
     at(name).ms += performance.now() - t;
   });
 
@@ -114,6 +106,27 @@ export async function runExamples(
     s.ms += performance.now() - t0;
   });
   return examples.map((e) => ({ name: e.name, ...at(e.name) }));
+}
+
+/** Writes one example's files, links its node_modules and runs its `generate` commands; what failed. */
+async function writeProject(
+  dir: string,
+  example: ReadmeExample,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number | undefined,
+): Promise<string[]> {
+  for (const [path, text] of example.files) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  if (!existsSync(join(dir, 'node_modules')))
+    symlinkSync('../node_modules', join(dir, 'node_modules'), 'dir');
+  const problems: string[] = [];
+  for (const command of example.generate) {
+    const r = await sh(command, dir, env, timeoutMs);
+    if (r.code !== 0) problems.push(`\`${command}\` exited ${r.code}:\n${indent(r.output)}`);
+  }
+  return problems;
 }
 
 async function runEntry(
