@@ -19,7 +19,7 @@
 // cannot reach subpaths such as `@refront/core/transport`. Every other rule of both tools is on;
 // publint's warnings and suggestions are printed, its errors fail the run.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,8 +27,14 @@ import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/co
 import { problemKindInfo } from '@arethetypeswrong/core/problems';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import {
+  notFromTarballs,
+  packWorkspaces,
+  publishableWorkspaces,
+  root,
+  unbuiltWorkspaces,
+} from './lib/packages.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const keep = process.argv.includes('--keep');
 /** Past this the run is too slow for CI (it still passes: the machine may be loaded). */
 const BUDGET_MS = 180_000;
@@ -71,21 +77,6 @@ function run(command, args, options = {}) {
   });
 }
 
-/** The workspace folders of the repository that are published (not private). */
-function publishableWorkspaces() {
-  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-  const folders = manifest.workspaces.flatMap((glob) =>
-    glob.endsWith('/*')
-      ? readdirSync(path.join(root, glob.slice(0, -2)))
-          .map((d) => path.join(glob.slice(0, -2), d))
-          .filter((d) => existsSync(path.join(root, d, 'package.json')))
-      : [glob],
-  );
-  return folders
-    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8')) }))
-    .filter((w) => w.manifest.private !== true);
-}
-
 const work = mkdtempSync(path.join(realpathSync(tmpdir()), 'refront-try-'));
 if (!path.relative(root, work).startsWith('..')) fail(`the temp folder ${work} is inside the repository`);
 const packs = path.join(work, 'packs');
@@ -93,21 +84,12 @@ mkdirSync(packs);
 console.log(`try-as-user: working in ${work}`);
 
 const workspaces = publishableWorkspaces();
-const unbuilt = workspaces.filter((w) => !existsSync(path.join(root, w.dir, 'dist')));
+const unbuilt = unbuiltWorkspaces(workspaces);
 if (unbuilt.length > 0)
   fail(`not built: ${unbuilt.map((w) => w.dir).join(', ')}; run \`npm run build\` first`);
 
 const tarballs = await step(`pack ${workspaces.length} publishable packages`, () => {
-  const out = execFileSync(
-    'npm',
-    ['pack', '--json', '--pack-destination', packs, ...workspaces.flatMap((w) => ['-w', w.dir])],
-    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const packed = JSON.parse(out).map((p) => ({
-    name: p.name,
-    file: path.join(packs, p.filename),
-    files: new Set(p.files.map((f) => f.path)),
-  }));
+  const packed = packWorkspaces(workspaces, packs);
   for (const p of packed) console.log(`   ${p.name} → ${path.basename(p.file)}`);
   return packed;
 });
@@ -212,13 +194,7 @@ await step(
     ),
 );
 
-const fromRegistry = Object.entries(
-  JSON.parse(readFileSync(path.join(appDir, 'package-lock.json'), 'utf8')).packages,
-)
-  .filter(
-    ([where, p]) => where.includes('node_modules/@refront/') && !String(p.resolved ?? '').startsWith('file:'),
-  )
-  .map(([where]) => where);
+const fromRegistry = notFromTarballs(path.join(appDir, 'package-lock.json'));
 if (fromRegistry.length > 0)
   fail(`@refront/* packages not installed from the tarballs: ${fromRegistry.join(', ')}`);
 

@@ -90,6 +90,10 @@ const USED_WITHOUT_IMPORT: Readonly<Record<string, string>> = {
     "@refront/core's setupTracing loads it (the demo exports its spans to the console): an optional peer of core (decision 0107)",
   '@refront/demo:@electric-sql/pglite':
     "@refront/data's createEmbeddedPostgres loads it: an optional peer dependency the demo installs (decision 0107)",
+  '@refront/testing:@opentelemetry/sdk-trace-node':
+    "@refront/core's setupTracing loads it (every test app records its spans): an optional peer of core that the testing kit always needs (found by its README example)",
+  '@refront/testing:@opentelemetry/resources':
+    "@refront/core's setupTracing loads it (every test app records its spans): an optional peer of core that the testing kit always needs (found by its README example)",
   '@refront/cli:@bufbuild/buf': 'packages/cli/src/workspace.ts runs its bin (refront generate, call)',
   '@refront/cli:ts-proto': 'packages/cli/src/generate.ts runs its protoc plugin (refront generate)',
 };
