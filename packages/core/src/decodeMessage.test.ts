@@ -134,4 +134,26 @@ describe('decodeMessage', () => {
     expect(EchoRequest.decode(bytes(0x0a, 0x01, 0xff)).message).toBe('\ufffd');
     expectRefused(EchoRequest, bytes(0x0a, 0x01, 0xff), /refront\.testing\.v1\.EchoRequest does not decode/);
   });
+
+  it('decodes strings of every shape: empty, ASCII short and long, non-ASCII at any place, surrogate pairs', () => {
+    const shapes = [
+      '',
+      'hello, 32 bytes of payload text!',
+      'a'.repeat(256),
+      'a'.repeat(257),
+      'a'.repeat(5000),
+      'é-first',
+      `${'b'.repeat(255)}é`,
+      `${'b'.repeat(300)}é`,
+      '𝄞 clef',
+      '\u0000\u007f',
+    ];
+    for (const message of shapes) {
+      const body = encodeMessage(EchoRequest, EchoRequest.fromPartial({ message }));
+      expect(decodeMessage(EchoRequest, body).message).toBe(message);
+    }
+    // A valid prefix then an invalid byte past the scanned ASCII: still refused.
+    const invalid = new Uint8Array([0x0a, 0x03, 0x61, 0x62, 0xff]);
+    expectRefused(EchoRequest, invalid, /does not decode/);
+  });
 });

@@ -91,6 +91,28 @@ class StrictReader extends BinaryReader {
     this.busy = false;
   }
 
+  /**
+   * A string field. ASCII up to {@link MAX_SCANNED_CHARS} bytes (ids, names, most text) is read
+   * with one native latin1 slice; `BinaryReader`'s own ASCII path builds an array of char codes
+   * per string and spreads it into `String.fromCharCode`, about twice the instructions for a
+   * 32-byte string. Anything else goes through the strict UTF-8 decoder, as before.
+   */
+  override string(): string {
+    const fields = this as unknown as ReaderFields;
+    const len = this.uint32();
+    const start = this.pos;
+    const end = start + len;
+    if (end > fields.len) throw new RangeError('premature EOF');
+    this.pos = end;
+    const buf = fields.buf;
+    if (len <= MAX_SCANNED_CHARS && latin1Slice !== undefined) {
+      let i = start;
+      while (i < end && (buf[i] as number) < 0x80) i++;
+      if (i === end) return latin1Slice.call(buf, start, end);
+    }
+    return decodeUtf8(buf.subarray(start, end));
+  }
+
   get __tsProtoDecodeDepth(): number {
     return this.depth;
   }
@@ -109,6 +131,18 @@ interface ReaderFields {
   buf: Uint8Array;
   len: number;
 }
+
+/** Longest string field scanned for ASCII before the native UTF-8 decoder takes over. */
+const MAX_SCANNED_CHARS = 256;
+
+/**
+ * Node's latin1 slice of a byte range (on `Buffer.prototype`, callable on any `Uint8Array`): for
+ * ASCII bytes it is the UTF-8 decoding, without the scan and validation. Undefined where a
+ * runtime has none; the decoder is used then.
+ */
+const latin1Slice = (
+  Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }
+).latin1Slice;
 
 const EMPTY = new Uint8Array(0);
 

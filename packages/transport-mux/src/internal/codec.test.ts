@@ -106,6 +106,37 @@ describe('frame codec', () => {
     expect(frame.toString('latin1', view.bodyStart)).toBe('x');
   });
 
+  it('refuses a metadata section over 64 KiB, and encodes one just under it intact after a larger one', () => {
+    const view: RequestView = { methodId: 0, path: undefined, timeoutMs: 0, metadata: {}, bodyStart: 0 };
+    // 'x-big' literal entry: 1 + 1 + 5 key bytes, 2 length bytes, then the value.
+    const fits = { 'x-big': 'v'.repeat(0xffff - 9) };
+    expect(
+      encodeRequest(1, 1, undefined, 0, { 'x-big': 'v'.repeat(0xffff - 8) }, Buffer.alloc(0)),
+    ).toBeUndefined();
+    expect(
+      encodeRequest(1, 1, undefined, 0, { 'x-big': 'é'.repeat(40_000) }, Buffer.alloc(0)),
+    ).toBeUndefined();
+    expect(
+      encodeRequest(1, 1, undefined, 0, { 'x-big': 'v'.repeat(70_000) }, Buffer.alloc(0)),
+    ).toBeUndefined();
+    const frame = encodeRequest(1, 1, undefined, 0, fits, Buffer.from('tail'))!;
+    expect(decodeRequest(frame, 10, frame.length, 0, view)).toBeUndefined();
+    expect(view.metadata).toEqual(fits);
+    expect(frame.toString('latin1', view.bodyStart)).toBe('tail');
+    // A small section after the large ones: nothing of theirs leaks into it.
+    const small = encodeRequest(2, 1, undefined, 0, { 'x-k': 'v' }, Buffer.from('b'))!;
+    expect(decodeRequest(small, 10, small.length, 0, view)).toBeUndefined();
+    expect(view.metadata).toEqual({ 'x-k': 'v' });
+  });
+
+  it('checks a literal key on every request, not once: a key refused stays refused', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(encodeRequest(1, 1, undefined, 0, { 'x-ok': 'v' }, Buffer.alloc(0))).toBeDefined();
+      expect(encodeRequest(1, 1, undefined, 0, { 'X-Bad': 'v' }, Buffer.alloc(0))).toBeUndefined();
+      expect(encodeRequest(1, 1, undefined, 0, { ['k'.repeat(256)]: 'v' }, Buffer.alloc(0))).toBeUndefined();
+    }
+  });
+
   it('rejects malformed request headers without throwing', () => {
     const view: RequestView = { methodId: 0, path: undefined, timeoutMs: 0, metadata: {}, bodyStart: 0 };
     const frame = encodeRequest(1, 1, '/a.B/C', 0, { 'x-k': 'v' }, Buffer.alloc(0))!;

@@ -67,24 +67,13 @@ export function encodeBody(kind: number, id: number, body: Uint8Array | string):
 }
 
 /**
- * Metadata values up to this many characters are measured and copied in JS when they are ASCII
- * (a `traceparent`, a caller name): a loop over them costs less than the native calls
- * (`Buffer.byteLength`, `buf.write`) it replaces, two per value on every request.
+ * Metadata values up to this many characters are copied in JS when they are ASCII (a
+ * `traceparent`, a caller name): a loop over them costs less than the native `buf.write` it
+ * replaces on every value of every request; the loop also measures them (one pass per value).
  */
 const SHORT_VALUE_CHARS = 128;
 
-/** UTF-8 length of `s`; equal to `s.length` exactly when `s` is ASCII. */
-function utf8Length(s: string): number {
-  const n = s.length;
-  if (n <= SHORT_VALUE_CHARS) {
-    let i = 0;
-    while (i < n && s.charCodeAt(i) < 0x80) i++;
-    if (i === n) return n;
-  }
-  return Buffer.byteLength(s);
-}
-
-/** Writes `value` as UTF-8 at `at`; returns the bytes written. */
+/** Writes `value` as UTF-8 at `at` (room for `3 * value.length` bytes is there); returns the bytes written. */
 function writeValue(b: Buffer, value: string, at: number): number {
   const n = value.length;
   if (n <= SHORT_VALUE_CHARS) {
@@ -99,19 +88,58 @@ function writeValue(b: Buffer, value: string, at: number): number {
   return b.write(value, at, 'utf8');
 }
 
-/** Bytes of the metadata section of a request (without its u16 length), or -1 when a key cannot go on the wire. */
-function metadataBytes(md: Metadata): number {
-  let n = 0;
+/** Literal keys (no well-known id) already checked: a service sends the same few on every request. */
+const checkedKeys = new Set<string>();
+const MAX_CHECKED_KEYS = 64;
+
+function isWireKey(key: string): boolean {
+  if (checkedKeys.has(key)) return true;
+  if (key.length === 0 || key.length > 255 || key === '__proto__') return false;
+  for (let i = 0; i < key.length; i++) if (!validKeyByte(key.charCodeAt(i))) return false;
+  if (checkedKeys.size < MAX_CHECKED_KEYS) checkedKeys.add(key);
+  return true;
+}
+
+/** Most bytes a metadata section may hold (its length is a u16). */
+const MAX_METADATA_BYTES = 0xffff;
+
+/**
+ * Where the metadata section is written first, in one pass over each value (measuring and writing
+ * together), then copied into the frame once its size is known. It grows to the largest section
+ * written, at most about 256 KiB (a section that cannot fit the u16 length is refused early).
+ */
+let scratch = Buffer.allocUnsafe(1024);
+
+/** Writes the metadata section of a request into `scratch`; returns its bytes, or -1 when it cannot go on the wire. */
+function writeMetadata(md: Metadata): number {
+  let at = 0;
   for (const key in md) {
     const value = md[key]!;
-    n += 3 + utf8Length(value);
-    if (!KEY_IDS.has(key)) {
-      if (key.length === 0 || key.length > 255 || key === '__proto__') return -1;
-      for (let i = 0; i < key.length; i++) if (!validKeyByte(key.charCodeAt(i))) return -1;
-      n += 1 + key.length;
+    // A value of more UTF-16 units than the section's bytes cannot fit in any encoding.
+    if (value.length > MAX_METADATA_BYTES) return -1;
+    const room = at + 259 + 3 * value.length;
+    if (room > scratch.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, scratch.length * 2));
+      scratch.copy(grown, 0, 0, at);
+      scratch = grown;
     }
+    const b = scratch;
+    const known = KEY_IDS.get(key);
+    if (known === undefined) {
+      if (!isWireKey(key)) return -1;
+      b[at++] = 0;
+      b[at++] = key.length;
+      for (let i = 0; i < key.length; i++) b[at++] = key.charCodeAt(i);
+    } else {
+      b[at++] = known;
+    }
+    const n = writeValue(b, value, at + 2);
+    b[at] = n >>> 8;
+    b[at + 1] = n & 0xff;
+    at += 2 + n;
+    if (at > MAX_METADATA_BYTES) return -1;
   }
-  return n;
+  return at;
 }
 
 /**
@@ -127,8 +155,8 @@ export function encodeRequest(
   md: Metadata,
   body: Uint8Array,
 ): Buffer | undefined {
-  const mdBytes = metadataBytes(md);
-  if (mdBytes < 0 || mdBytes > 0xffff) return undefined;
+  const mdBytes = writeMetadata(md);
+  if (mdBytes < 0) return undefined;
   const pathBytes = path === undefined ? 0 : 2 + path.length;
   const b = header(
     FrameKind.REQUEST,
@@ -143,22 +171,8 @@ export function encodeRequest(
   }
   at = b.writeUInt32BE(timeoutMs, at);
   at = b.writeUInt16BE(mdBytes, at);
-  for (const key in md) {
-    const known = KEY_IDS.get(key);
-    if (known === undefined) {
-      b[at++] = 0;
-      b[at++] = key.length;
-      at += b.write(key, at, 'latin1');
-    } else {
-      b[at++] = known;
-    }
-    const value = md[key]!;
-    const n = writeValue(b, value, at + 2);
-    b[at] = n >>> 8;
-    b[at + 1] = n & 0xff;
-    at += 2 + n;
-  }
-  b.set(body, at);
+  scratch.copy(b, at, 0, mdBytes);
+  b.set(body, at + mdBytes);
   return b;
 }
 
@@ -240,8 +254,10 @@ export function decodeRequest(
     const n = b.readUInt16BE(at);
     at += 2;
     if (at + n > mdEnd) return 'metadata value longer than the section';
-    if (!isAscii(b, at, at + n) && !isUtf8(b.subarray(at, at + n))) return 'metadata value is not UTF-8';
-    md[key] = b.toString('utf8', at, at + n);
+    // ASCII (every value Refront sends) needs no UTF-8 decoding: latin1 reads it byte for byte.
+    if (isAscii(b, at, at + n)) md[key] = b.toString('latin1', at, at + n);
+    else if (isUtf8(b.subarray(at, at + n))) md[key] = b.toString('utf8', at, at + n);
+    else return 'metadata value is not UTF-8';
     at += n;
   }
   view.metadata = md;
