@@ -53,7 +53,7 @@ export const serveBundle: Options = {
   platform: 'node',
   target: 'node20',
   outExtension: () => ({ js: '.mjs' }),
-  splitting: false,
+  splitting: true,
   sourcemap: true,
   clean: true,
   dts: false,
