@@ -53,6 +53,8 @@ export const serveBundle: Options = {
   platform: 'node',
   target: 'node20',
   outExtension: () => ({ js: '.mjs' }),
+  // Code splitting: serve.ts import()s the gateway, and without chunks esbuild would hoist the
+  // gateway's external imports into serve.mjs, loading them in every service (decision 0143).
   splitting: true,
   sourcemap: true,
   clean: true,
