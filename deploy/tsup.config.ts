@@ -53,7 +53,9 @@ export const serveBundle: Options = {
   platform: 'node',
   target: 'node20',
   outExtension: () => ({ js: '.mjs' }),
-  splitting: false,
+  // Code splitting: serve.ts import()s the gateway, and without chunks esbuild would hoist the
+  // gateway's external imports into serve.mjs, loading them in every service (decision 0143).
+  splitting: true,
   sourcemap: true,
   clean: true,
   dts: false,

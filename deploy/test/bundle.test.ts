@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +14,11 @@ import { readRepoFile, repoPath } from './paths.js';
 
 /** The bundle of the image's entry points, built here into deploy/.build (git-ignored). */
 const OUT = repoPath('deploy/.build/serve');
-let bundle = '';
 /** Where the bundled refront-dev-certs writes this run's certificates (removed after the tests). */
 const CERTS = mkdtempSync(join(tmpdir(), 'refront-deploy-certs-'));
 
 beforeAll(async () => {
   await build({ ...serveBundle, outDir: OUT, silent: true });
-  bundle = readFileSync(`${OUT}/serve.mjs`, 'utf8');
 }, 60_000);
 afterAll(() => rmSync(CERTS, { recursive: true, force: true }));
 
@@ -87,12 +85,37 @@ function productionPackages(): Set<string> {
   return out;
 }
 
+/** What a bundle file imports at its top (static), and through `import()` (dynamic). */
+function importsOf(code: string): { static: string[]; dynamic: string[] } {
+  return {
+    // An import statement may span lines (import {\n  a,\n  b\n} from "x").
+    static: [...code.matchAll(/^import\s[^;]*?\sfrom\s*"([^"]+)";?$|^import\s*"([^"]+)";?$/gm)].map(
+      (m) => (m[1] ?? m[2]) as string,
+    ),
+    dynamic: [...code.matchAll(/\bimport\("([^"]+)"\)/g)].map((m) => m[1] as string),
+  };
+}
+
+/**
+ * The packages a file loads as soon as it is imported: its static imports, and those of the
+ * bundle's own chunks it imports statically, in turn.
+ */
+function eagerPackages(file: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(file)) return out;
+  seen.add(file);
+  for (const s of importsOf(readFileSync(join(OUT, file), 'utf8')).static) {
+    if (s.startsWith('./')) for (const p of eagerPackages(s.slice(2), seen)) out.add(p);
+    else out.add(s);
+  }
+  return out;
+}
+
 /** The packages a bundle imports that are neither Node built-ins nor installed in the image. */
 function foreignImports(code: string): { specifiers: string[]; foreign: string[] } {
   const installed = productionPackages();
-  const specifiers = [...code.matchAll(/^import .*? from "([^"]+)";?$|^import "([^"]+)";?$/gm)].map(
-    (m) => (m[1] ?? m[2]) as string,
-  );
+  const found = importsOf(code);
+  const specifiers = [...found.static, ...found.dynamic].filter((s) => !s.startsWith('./'));
   const foreign = specifiers.filter((s) => {
     const pkg = s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : (s.split('/')[0] as string);
     return !builtinModules.includes(s.replace(/^node:/, '')) && !installed.has(pkg);
@@ -102,15 +125,49 @@ function foreignImports(code: string): { specifiers: string[]; foreign: string[]
 
 describe('the production bundle of serve.ts', () => {
   it('imports only Node built-ins and what npm ci --omit=dev installs for the demo', () => {
-    const { specifiers, foreign } = foreignImports(bundle);
+    // serve.mjs and the chunks beside it (the gateway's, loaded by SERVICE=gateway only).
+    const code = readdirSync(OUT)
+      .filter((f) => f.endsWith('.mjs') && f !== 'refront-dev-certs.mjs')
+      .map((f) => readFileSync(join(OUT, f), 'utf8'))
+      .join('\n');
+    const { specifiers, foreign } = foreignImports(code);
     expect(specifiers.length).toBeGreaterThan(10);
     expect(foreign).toEqual([]);
     expect(specifiers).toContain('@refront/core');
+    expect(specifiers).toContain('fastify');
     const certs = foreignImports(readFileSync(`${OUT}/refront-dev-certs.mjs`, 'utf8'));
     expect(certs.foreign).toEqual([]);
     expect(certs.specifiers).toContain('node-forge');
     // What the check allows is what the image installs, not anything in the workspace.
     expect(productionPackages().has('vitest')).toBe(false);
+  });
+
+  it('loads the libraries of the gateway, the AI model, mail and Redis only in the processes that use them', () => {
+    // Decision 0143: a service process (tickets…) starts without them; they are import()ed.
+    const eager = eagerPackages('serve.mjs');
+    expect(eager).toContain('@refront/core');
+    const lazy = [
+      'wink-nlp',
+      'wink-eng-lite-web-model',
+      'nodemailer',
+      'smtp-server',
+      'mailparser',
+      'ioredis',
+    ];
+    for (const p of [
+      ...lazy,
+      '@refront/console',
+      'fastify',
+      '@fastify/swagger',
+      '@fastify/rate-limit',
+      'ajv',
+      'jose',
+    ])
+      expect(eager, p).not.toContain(p);
+    const dynamic = readdirSync(OUT)
+      .filter((f) => f.endsWith('.mjs'))
+      .flatMap((f) => importsOf(readFileSync(join(OUT, f), 'utf8')).dynamic);
+    expect(dynamic).toEqual(expect.arrayContaining(lazy));
   });
 
   it('refront-dev-certs (the bundled command) writes a CA and certificates naming each service', async () => {
@@ -124,7 +181,12 @@ describe('the production bundle of serve.ts', () => {
   }, 60_000);
 
   it('finds the files it reads beside it in the image (the AI training set)', () => {
-    const urls = [...bundle.matchAll(/new URL\("([^"]+)", import\.meta\.url\)/g)].map((m) => m[1] as string);
+    // serve.mjs or a chunk beside it (same directory, so the same relative URLs).
+    const code = readdirSync(OUT)
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => readFileSync(join(OUT, f), 'utf8'))
+      .join('\n');
+    const urls = [...code.matchAll(/new URL\("([^"]+)", import\.meta\.url\)/g)].map((m) => m[1] as string);
     expect(urls).toContain('../../data/tickets.train.jsonl');
     for (const rel of urls) {
       const inImage = fileURLToPath(new URL(rel, `file:///app/${SERVE_BUNDLE_DIR}/serve.mjs`));

@@ -15,9 +15,7 @@
  */
 import { createService, setupTracing } from '@refront/core';
 import { mutualTls } from '@refront/identity';
-import { createGateway, gatewayOptionsFromEnv } from './gateway/index.js';
 import { ownershipBusOptions } from './platform/brokerUsers.js';
-import { addConsole } from './platform/consoleProcess.js';
 import { registryFor, runDistributed } from './platform/distributed.js';
 import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
 import { openLane } from './platform/rpcLane.js';
@@ -41,9 +39,13 @@ const identity = cfg.SERVICE === 'console' ? undefined : identityFromEnv(cfg);
 if (!identity && cfg.SERVICE !== 'console')
   service.logger.warn('MTLS=off: calls between services are plaintext and unauthenticated');
 
+// The console's and the gateway's libraries are imported in their branch only: a service
+// process never loads them (decision 0143).
 if (cfg.SERVICE === 'console') {
+  const { addConsole } = await import('./platform/consoleProcess.js');
   addConsole(service, cfg);
 } else if (cfg.SERVICE === 'gateway') {
+  const { createGateway, gatewayOptionsFromEnv } = await import('./gateway/index.js');
   const tls = identity ? mutualTls(identity.files).client : undefined;
   const channel = createRoutingChannel(demoServiceOf, (target) =>
     openLane(cfg.REFRONT_RPC, registry, target, { metrics: service.metrics, logger: service.logger, tls }),

@@ -1,7 +1,7 @@
 import type { Env, ServiceOptions } from '@refront/core';
 import { loadConfig } from '@refront/core';
 import { z } from 'zod';
-import { checkGatewayEnv, gatewayEnvShape } from './gateway/index.js';
+import { checkGatewayEnv, gatewayEnvShape } from './gateway/config.js';
 import { notificationsEnvShape } from './notifications/config.js';
 import { amqpUserProblem } from './platform/brokerUsers.js';
 import { DEFAULT_RPC_LANE, RPC_LANES } from './platform/rpcLane.js';

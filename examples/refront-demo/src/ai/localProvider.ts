@@ -1,7 +1,7 @@
 import { invalidOption } from '@refront/core/transport';
-import model from 'wink-eng-lite-web-model';
-import naiveBayes from 'wink-naive-bayes-text-classifier';
-import winkNLP, { type ItemToken, type ItsFunction } from 'wink-nlp';
+import type naiveBayes from 'wink-naive-bayes-text-classifier';
+import type winkNLP from 'wink-nlp';
+import type { ItemToken, ItsFunction } from 'wink-nlp';
 import { type LabelledTicket, loadLabelledTickets, TRAINING_SET_URL } from './dataset.js';
 import {
   type AiProvider,
@@ -28,11 +28,24 @@ export interface LocalProviderOptions {
 }
 
 type Nlp = ReturnType<typeof winkNLP>;
-let shared: Nlp | undefined;
+let shared: Promise<{ nlp: Nlp; naiveBayes: typeof naiveBayes }> | undefined;
 
-/** One wink-nlp instance per process: loading its English model takes ~200 ms. */
-function nlpInstance(): Nlp {
-  shared ??= winkNLP(model);
+/**
+ * One wink-nlp instance per process: loading its English model takes ~200 ms and ~18 MB, so it is
+ * imported when the first local provider is made, not with the module (a process that runs
+ * another service never loads it; decision 0143).
+ */
+function wink(): Promise<{ nlp: Nlp; naiveBayes: typeof naiveBayes }> {
+  shared ??= Promise.all([
+    import('wink-nlp'),
+    import('wink-eng-lite-web-model'),
+    import('wink-naive-bayes-text-classifier'),
+  ])
+    .then(([nlp, model, nb]) => ({ nlp: nlp.default(model.default), naiveBayes: nb.default }))
+    .catch((e: unknown) => {
+      shared = undefined;
+      throw e;
+    });
   return shared;
 }
 
@@ -53,7 +66,7 @@ export async function createLocalProvider(options: LocalProviderOptions = {}): P
   if (!(smoothing > 0 && smoothing <= 1))
     throw invalidOption(`smoothing must be in (0, 1], got ${smoothing}`);
   const training = options.training ?? (await loadLabelledTickets(TRAINING_SET_URL));
-  const nlp = nlpInstance();
+  const { nlp, naiveBayes } = await wink();
   const its = nlp.its;
   // wink-nlp's typings declare its.stem with a signature its own ItsFunction does not accept.
   const stem = its.stem as unknown as ItsFunction<string>;

@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { RefrontError } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import { GatewayReason } from './errors.js';
 import { effectiveRoles, type Role } from './roles.js';
 import { secretProblems } from './secretStrength.js';
+import { createVerifiedTokens, DEFAULT_VERIFIED_TOKEN_CACHE_SIZE } from './verifiedTokens.js';
 
 /** How the gateway checks bearer tokens. Set `hs256Secret` or `jwksUrl` (not both), or `devTokens`. */
 export interface GatewayAuthOptions {
@@ -24,6 +25,12 @@ export interface GatewayAuthOptions {
   readonly devTokens?: boolean | undefined;
   /** Lifetime of dev tokens, in seconds. @default DEFAULT_DEV_TOKEN_TTL_SEC (1 hour) */
   readonly devTokenTtlSec?: number | undefined;
+  /**
+   * Tokens kept verified (decision 0142): a token seen again within its lifetime and
+   * VERIFIED_TOKEN_MAX_AGE_SEC is not verified again; 0 verifies every request.
+   * @default DEFAULT_VERIFIED_TOKEN_CACHE_SIZE
+   */
+  readonly verifiedTokenCacheSize?: number | undefined;
 }
 
 /** Who a request acts for, taken from a verified token and from nothing else. */
@@ -176,6 +183,10 @@ function checkOptions(options: GatewayAuthOptions): void {
   if (devTokenTtlSec !== undefined && !(Number.isInteger(devTokenTtlSec) && devTokenTtlSec > 0)) {
     throw invalidOption(`auth: devTokenTtlSec must be a positive integer, got ${devTokenTtlSec}`);
   }
+  const size = options.verifiedTokenCacheSize;
+  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
+    throw invalidOption(`auth: verifiedTokenCacheSize must be an integer ≥ 0, got ${size}`);
+  }
 }
 
 /**
@@ -202,7 +213,8 @@ export function authWeaknesses(options: GatewayAuthOptions): string[] {
  * Creates the bearer-token checker: HS256 with a shared secret, or asymmetric keys from a JWKS
  * URL (fetched lazily, cached, refetched when an unknown `kid` shows up). Tokens must carry
  * `exp`, `sub` and `tenant`, and may carry `roles` (an array of strings; decision 0069); `iss`
- * and `aud` are checked when configured.
+ * and `aud` are checked when configured. A token that verified is answered from a bounded cache
+ * until it expires, for at most VERIFIED_TOKEN_MAX_AGE_SEC (decision 0142).
  *
  * @throws RefrontError INVALID_ARGUMENT (CORE_INVALID_OPTION) for an unusable combination.
  * @example
@@ -225,23 +237,36 @@ export function createAuthenticator(options: GatewayAuthOptions): Authenticator 
     verify = async (token) =>
       (await jwtVerify(token, keys, { ...claims, algorithms: JWKS_ALGORITHMS })).payload;
   } else {
-    const key =
+    const raw =
       options.hs256Secret !== undefined ? new TextEncoder().encode(options.hs256Secret) : randomBytes(32);
-    secret = key;
+    secret = raw;
+    // A KeyObject: jose imports it into WebCrypto once and keeps it, where raw bytes are imported
+    // again on every verification.
+    const key = createSecretKey(raw);
     verify = async (token) => (await jwtVerify(token, key, { ...claims, algorithms: ['HS256'] })).payload;
   }
+  const verified = createVerifiedTokens(
+    options.verifiedTokenCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
+    CLOCK_TOLERANCE_SEC,
+  );
   const ttlSec = options.devTokenTtlSec ?? DEFAULT_DEV_TOKEN_TTL_SEC;
   const devKey = options.devTokens ? secret : undefined;
   return {
     async authenticate(authorization) {
       const token = bearerToken(authorization);
+      const nowSec = Math.floor(Date.now() / 1000);
+      const known = verified.get(token, nowSec);
+      if (known !== undefined) return known;
       let payload: JWTPayload;
       try {
         payload = await verify(token);
       } catch (e: unknown) {
         throw verifyFailure(e, remote);
       }
-      return principalOf(payload);
+      const principal = principalOf(payload);
+      // exp is a required claim: jwtVerify has checked that it is a number.
+      verified.set(token, principal, payload.exp as number, nowSec);
+      return principal;
     },
     issueDevToken: devKey
       ? async ({ tenant, user, roles }) => {

@@ -1,12 +1,7 @@
 import { type Env, loadConfig } from '@refront/core';
 import { z } from 'zod';
 import type { GatewayOptions } from './createGateway.js';
-import {
-  DEFAULT_AUTH_FAILURE_LIMIT,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_RATE_LIMIT,
-} from './createGateway.js';
+import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT } from './defaults.js';
 import { DEFAULT_LIMIT_STORE_PREFIX, DEFAULT_LIMIT_STORE_TIMEOUT_MS } from './limitStore.js';
 import { secretProblems } from './secretStrength.js';
 import { parseTrustProxy } from './trustProxy.js';

@@ -24,6 +24,15 @@ import { TicketsServiceDefinition } from '../gen/refront/tickets/v1/tickets.js';
 import { TimeTrackingServiceDefinition } from '../gen/refront/timetracking/v1/timetracking.js';
 import { type Authenticator, authWeaknesses, createAuthenticator, type GatewayAuthOptions } from './auth.js';
 import { type AuthFailureLimit, createAuthFailureLimiter } from './authFailureLimit.js';
+import {
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  GATEWAY_SERVICE,
+} from './defaults.js';
 import { GatewayReason, toHttpError } from './errors.js';
 import { type GatewayLimitStore, type OpenLimitStore, openLimitStore } from './limitStore.js';
 import { addObservabilityHooks, traceIdOf } from './observability.js';
@@ -100,15 +109,15 @@ export interface Gateway extends ServiceComponent {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export const DEFAULT_HOST = '0.0.0.0';
-export const DEFAULT_PORT = 8080;
-export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-export const DEFAULT_RATE_LIMIT: GatewayRateLimit = { max: 600, windowMs: 60_000 };
-/** Failed authentications per client address per minute. */
-export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = { max: 30, windowMs: 60_000 };
-/** The service name of the gateway in logs, spans and the `x-refront-caller` of its calls. */
-export const GATEWAY_SERVICE = 'gateway';
+export {
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  GATEWAY_SERVICE,
+} from './defaults.js';
 
 function positiveInt(name: string, value: number): number {
   if (!(Number.isInteger(value) && value > 0))

@@ -1,6 +1,6 @@
 import { counterOf, type Logger, type MetricsRegistry } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** Where the gateway's limits count when they are shared by every replica (decision 0068). */
 export interface GatewayLimitStore {
@@ -79,6 +79,8 @@ export async function openLimitStore(
     "Limit decisions Redis did not make (down, slow or refusing); the replica's own count made them",
     ['limit'],
   );
+  // Imported only when the limits are shared: a gateway without REDIS_URL never loads it (decision 0143).
+  const { Redis } = await import('ioredis');
   const redis = new Redis(o.redisUrl, {
     // CLIENT LIST shows which platform's gateways are connected (names allow no spaces).
     connectionName: `refront-gateway-limits:${o.keyPrefix.replace(/[^\w:.-]/g, '_')}`,

@@ -1,6 +1,4 @@
 import { invalidOption } from '@refront/core/transport';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 
 /** One message the receiver accepted. */
 export interface ReceivedMail {
@@ -71,6 +69,8 @@ export async function startMailReceiver(options: MailReceiverOptions = {}): Prom
   if (!Number.isInteger(maxMessages) || maxMessages < 1)
     throw invalidOption(`maxMessages must be a whole number >= 1, got ${maxMessages}`);
   const kept: ReceivedMail[] = [];
+  // Imported here, not with the module: only a process that receives mail loads them (decision 0143).
+  const [{ simpleParser }, { SMTPServer }] = await Promise.all([import('mailparser'), import('smtp-server')]);
 
   const server = new SMTPServer({
     authOptional: true,

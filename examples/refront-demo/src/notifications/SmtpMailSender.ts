@@ -1,6 +1,6 @@
 import { RefrontError } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { NotificationsReason } from './errors.js';
 import { type Mail, type MailSender, messageIdOf } from './MailSender.js';
 
@@ -47,19 +47,27 @@ export function createSmtpMailSender(
   if (typeof from !== 'string' || from.trim() === '') throw invalidOption('from must be a mail address');
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!(timeoutMs > 0)) throw invalidOption(`timeoutMs must be > 0, got ${timeoutMs}`);
-  const transport = createTransport({
-    host,
-    port,
-    secure: options.secure ?? false,
-    ...(options.auth ? { auth: { user: options.auth.user, pass: options.auth.pass } } : {}),
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  // nodemailer is imported at the first mail, not with the module: a process that sends none
+  // never loads it (decision 0143).
+  let transport: Promise<Transporter> | undefined;
+  const transportOf = (): Promise<Transporter> => {
+    transport ??= import('nodemailer').then(({ createTransport }) =>
+      createTransport({
+        host,
+        port,
+        secure: options.secure ?? false,
+        ...(options.auth ? { auth: { user: options.auth.user, pass: options.auth.pass } } : {}),
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+      }),
+    );
+    return transport;
+  };
 
   const sendOnce = async (mail: Mail): Promise<void> => {
     try {
-      await transport.sendMail({
+      await (await transportOf()).sendMail({
         from,
         to: mail.to,
         subject: mail.subject,
@@ -99,7 +107,10 @@ export function createSmtpMailSender(
       }
     },
     async close() {
-      transport.close();
+      await transport?.then(
+        (t) => t.close(),
+        () => {},
+      );
     },
   };
 }
