@@ -1,3 +1,4 @@
+import { CliErrors } from '@refront/cli';
 import { ConsoleErrors } from '@refront/console';
 import { CoreErrors } from '@refront/core';
 import type { ErrorFactory } from '@refront/core/transport';
@@ -37,4 +38,5 @@ export const REGISTRIES: readonly PackageErrors[] = [
   { name: '@refront/transport-amqp', errors: AmqpErrors },
   { name: '@refront/testing', errors: TestingErrors },
   { name: '@refront/console', errors: ConsoleErrors },
+  { name: '@refront/cli', errors: CliErrors },
 ];

@@ -3,7 +3,7 @@ import { METADATA_TENANT } from '@refront/core/transport';
 import { createConsulRegistry } from '@refront/discovery';
 import { createGrpcChannel } from '@refront/transport-grpc';
 import { createContractCatalog } from '@refront/validate';
-import { CliFailure } from './CliFailure.js';
+import { CliErrors } from './errors.js';
 import { buildDescriptorSet } from './descriptorSet.js';
 
 /** Options of {@link call}. */
@@ -48,25 +48,6 @@ export interface CallResult {
 }
 
 /**
- * A gRPC call that failed: its status, and the Refront reason and field violations the server
- * sent in `grpc-status-details-bin` (decoded by transport-grpc's `fromGrpcError`).
- */
-export class CallFailure extends CliFailure {
-  constructor(
-    /** The status name (`NOT_FOUND`). */
-    readonly status: string,
-    /** The reason code (`TICKETS_NOT_FOUND`; `GRPC_STATUS` from a server that sent none). */
-    readonly reason: string,
-    readonly details: string,
-    /** The fields the server refused, with why. */
-    readonly fieldViolations: readonly { readonly field: string; readonly description: string }[],
-  ) {
-    const fields = fieldViolations.map((v) => `\n  ${v.field}: ${v.description}`).join('');
-    super(`${status} ${reason}: ${details}${fields}`);
-  }
-}
-
-/**
  * Calls one unary method of a running service over gRPC, with the request built from JSON by the
  * service's contract: the workspace's `.proto` files, compiled by `buf build` (their imports
  * resolved as the workspace's buf.yaml says) and read by `@refront/validate`'s contract catalog,
@@ -74,8 +55,9 @@ export class CallFailure extends CliFailure {
  * console's API explorer calls through the same catalog). The response is printed in protobuf's
  * JSON mapping (64-bit integers as strings, timestamps in RFC 3339, bytes in base64).
  *
- * @throws CliFailure when the contract, the method or the address cannot be found, the JSON is
- *   invalid; CallFailure when the call fails (its status, reason, message and field violations).
+ * @throws RefrontError `CLI_USAGE` when the contract, the method or the address cannot be found or
+ *   the JSON is invalid; the service's own `RefrontError` (status, reason, field violations) when
+ *   the call fails.
  * @example
  * const r = await call({ target: 'tickets/GetTicket', json: '{"id":"…"}', cwd: '.', address: '127.0.0.1:50051', tenant: 'acme' });
  */
@@ -84,7 +66,7 @@ export async function call(options: CallOptions): Promise<CallResult> {
   const catalog = createContractCatalog({ descriptors: [set] });
   const { service, method } = usage(() => catalog.find(options.target));
   if (method.streaming)
-    throw new CliFailure(`${method.path} streams: refront call calls unary methods only`, 2);
+    throw CliErrors.USAGE(`${method.path} streams: refront call calls unary methods only`);
   const request = usage(() => catalog.requestFromJson(method, options.json));
   const serviceArg = options.target.slice(0, options.target.lastIndexOf('/'));
   const address = options.address ?? (await discover(serviceArg, service.owner, options.env ?? process.env));
@@ -109,16 +91,13 @@ export async function call(options: CallOptions): Promise<CallResult> {
   if (options.tenant) metadata[METADATA_TENANT] = options.tenant;
   try {
     const send = client[method.key];
-    if (!send) throw new CliFailure(`${method.path} is not callable`, 2);
+    if (!send) throw CliErrors.USAGE(`${method.path} is not callable`);
     const response = await send(request, { metadata });
     return {
       path: method.path,
       address,
       response: catalog.messageType(method.responseType).toJSON(response as never),
     };
-  } catch (e: unknown) {
-    if (!isRefrontError(e)) throw e;
-    throw new CallFailure(e.status, e.reason, e.message, e.details.fieldViolations ?? []);
   } finally {
     await channel.close();
   }
@@ -129,7 +108,7 @@ function usage<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e: unknown) {
-    if (isRefrontError(e)) throw new CliFailure(e.message, 2);
+    if (isRefrontError(e)) throw CliErrors.USAGE(e.message);
     throw e;
   }
 }
@@ -158,10 +137,9 @@ async function discover(
     } finally {
       await registry.close();
     }
-    throw new CliFailure(`Consul at ${env.CONSUL_HTTP_ADDR} has no healthy instance of ${name}`);
+    throw CliErrors.UNREACHABLE(`Consul at ${env.CONSUL_HTTP_ADDR} has no healthy instance of ${name}`);
   }
-  throw new CliFailure(
+  throw CliErrors.USAGE(
     `no address for ${name}: pass --address host:port, or set REFRONT_ENDPOINTS or CONSUL_HTTP_ADDR`,
-    2,
   );
 }

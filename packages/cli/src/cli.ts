@@ -1,8 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CliFailure } from './CliFailure.js';
 import { call } from './call.js';
 import { discardDeadLetters, listDeadLetters, replayDeadLetters } from './dlq.js';
 import { doctor } from './doctor.js';
+import { CliErrors, describeFailure } from './errors.js';
 import { generate } from './generate.js';
 import { newService, relativeTo } from './newService.js';
 import type { CliOutput } from './output.js';
@@ -137,7 +137,7 @@ export async function runCli(
     .option('--all', 'every dead letter of the group')
     .option('--id <event-id...>', 'only these events (message ids, as dlq list prints them)')
     .action(async (group: string, o: { url?: string; namespace: string; all?: boolean; id?: string[] }) => {
-      if (!o.all === !o.id) throw new CliFailure('pass either --all or --id <event-id...>', 2);
+      if (!o.all === !o.id) throw CliErrors.USAGE('pass either --all or --id <event-id...>');
       const url = amqpUrl(o.url, env);
       const r = await replayDeadLetters({ url, namespace: o.namespace, group }, o.id ? { ids: o.id } : {});
       out.log(`replayed ${r.replayed} to ${o.namespace}.${group}; ${r.left} left in the dead-letter queue`);
@@ -195,7 +195,7 @@ export async function runCli(
         const metadata: Record<string, string> = {};
         for (const kv of o.metadata ?? []) {
           const i = kv.indexOf('=');
-          if (i <= 0) throw new CliFailure(`--metadata ${kv} is not key=value`, 2);
+          if (i <= 0) throw CliErrors.USAGE(`--metadata ${kv} is not key=value`);
           metadata[kv.slice(0, i).toLowerCase()] = kv.slice(i + 1);
         }
         const r = await call({
@@ -229,9 +229,10 @@ export async function runCli(
     return code;
   } catch (e: unknown) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof CliFailure) {
-      out.error(`refront: ${e.message}`);
-      return e.exitCode;
+    const failure = describeFailure(e);
+    if (failure) {
+      out.error(`refront: ${failure.message}`);
+      return failure.exitCode;
     }
     out.error(`refront: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 1;
@@ -239,12 +240,12 @@ export async function runCli(
 }
 
 function positive(value: string, flag: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new CliFailure(`${flag} must be a positive integer, got ${value}`, 2);
+  if (!/^[1-9]\d*$/.test(value)) throw CliErrors.USAGE(`${flag} must be a positive integer, got ${value}`);
   return Number(value);
 }
 
 function amqpUrl(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
   const url = flag ?? env.AMQP_URL;
-  if (!url) throw new CliFailure('no broker: pass --url or set AMQP_URL', 2);
+  if (!url) throw CliErrors.USAGE('no broker: pass --url or set AMQP_URL');
   return url;
 }

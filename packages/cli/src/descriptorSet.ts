@@ -6,7 +6,7 @@ import { contractModule, runBuf } from './workspace.js';
 /**
  * The google.protobuf.FileDescriptorSet of a workspace's contracts, imports included
  * (what `refront call`'s contract catalog reads), built by `buf build`.
- * @throws CliFailure when the contracts are not found or do not compile.
+ * @throws RefrontError `CLI_NOT_IN_WORKSPACE` when the contracts are not found, `CLI_TOOL_FAILED` when they do not compile.
  */
 export function buildDescriptorSet(options: { readonly cwd: string; readonly proto?: string }): Buffer {
   const m = contractModule(options.cwd, options.proto);

@@ -5,7 +5,7 @@ import {
   listDeadLetters as listQueued,
   replayDeadLetters as replayQueued,
 } from '@refront/transport-amqp';
-import { CliFailure } from './CliFailure.js';
+import { CliErrors } from './errors.js';
 
 /** Where the dead letters are: the broker, the bus namespace and the consumer group. */
 export interface DlqTarget {
@@ -50,7 +50,8 @@ export interface ReplayResult {
  * Lists up to `limit` messages of a consumer group's dead-letter queue (`<ns>.<group>.dlq`)
  * without removing them, with transport-amqp's `listDeadLetters`.
  *
- * @throws CliFailure when the broker is unreachable or the group has no dead-letter queue.
+ * @throws RefrontError `CLI_UNREACHABLE` when the broker is unreachable, `CLI_NO_DEAD_LETTER_QUEUE`
+ *   when the group has no dead-letter queue.
  * @example
  * const rows = await listDeadLetters({ url: 'amqp://guest:guest@127.0.0.1:5672', group: 'invoicing' });
  */
@@ -64,7 +65,8 @@ export async function listDeadLetters(target: DlqTarget, limit = 100): Promise<D
  * `replayDeadLetters`: `ids` selects messages by event id; without it every message is replayed.
  * With event ownership checks on (decision 0049), replay as the group's own broker user.
  *
- * @throws CliFailure when the broker is unreachable or the group has no dead-letter queue.
+ * @throws RefrontError `CLI_UNREACHABLE` when the broker is unreachable, `CLI_NO_DEAD_LETTER_QUEUE`
+ *   when the group has no dead-letter queue.
  * @example
  * await replayDeadLetters({ url, group: 'invoicing' }, { ids: ['0b6c…'] });
  */
@@ -80,7 +82,8 @@ export async function replayDeadLetters(
  * Drops dead letters for good, with transport-amqp's `discardDeadLetters`: `ids` selects messages
  * by event id; without it every message is dropped.
  *
- * @throws CliFailure when the broker is unreachable or the group has no dead-letter queue.
+ * @throws RefrontError `CLI_UNREACHABLE` when the broker is unreachable, `CLI_NO_DEAD_LETTER_QUEUE`
+ *   when the group has no dead-letter queue.
  * @example
  * await discardDeadLetters({ url, group: 'invoicing' }, { ids: ['0b6c…'] });
  */
@@ -101,10 +104,14 @@ async function failing<T>(target: DlqTarget, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e: unknown) {
-    if (AmqpErrors.NO_DEAD_LETTER_QUEUE.is(e)) throw new CliFailure(`${e.message} (--namespace)`);
+    if (AmqpErrors.NO_DEAD_LETTER_QUEUE.is(e))
+      throw CliErrors.NO_DEAD_LETTER_QUEUE.with({ cause: e }, `${e.message} (--namespace)`);
     const code = (e as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
-      throw new CliFailure(`cannot reach the broker at ${redact(target.url)}: ${(e as Error).message}`);
+      throw CliErrors.UNREACHABLE.with(
+        { cause: e },
+        `cannot reach the broker at ${redact(target.url)}: ${(e as Error).message}`,
+      );
     throw e;
   }
 }

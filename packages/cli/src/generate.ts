@@ -62,7 +62,7 @@ export interface GenerateResult {
  * `scripts/proto-gen.mjs` writes. `buf` and `ts-proto` are taken from the workspace's
  * `node_modules`, else from the CLI's own dependencies.
  *
- * @throws CliFailure when no `proto/` or no `buf.yaml` is found, or buf fails (its output is printed).
+ * @throws RefrontError `CLI_NOT_IN_WORKSPACE` when no `proto/` or no `buf.yaml` is found, `CLI_TOOL_FAILED` when buf fails (its output is printed).
  * @example
  * generate({ cwd: 'examples/refront-demo' }); // proto/ → src/gen/
  */

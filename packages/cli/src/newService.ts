@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { CliFailure } from './CliFailure.js';
+import { CliErrors } from './errors.js';
 import { serviceNames } from './names.js';
 import {
   migrationsTemplate,
@@ -47,27 +47,27 @@ export interface NewServiceResult {
  * topology and the deployment facts read. Nothing else needs an edit; the contracts must be
  * generated next (`refront generate`).
  *
- * @throws CliFailure when the name is not a service name, no registry is found from `cwd` up,
- *   the registry has no marker, or the service's folder or contract already exists (nothing is
- *   written then).
+ * @throws RefrontError `CLI_USAGE` when the name is not a service name, `CLI_NOT_IN_WORKSPACE`
+ *   when no registry is found from `cwd` up or it has no marker, `CLI_ALREADY_EXISTS` when the
+ *   service is registered or its folder or contract exists (nothing is written then).
  * @example
  * await newService({ name: 'billing-alerts', cwd: process.cwd() });
  */
 export function newService(options: NewServiceOptions): NewServiceResult {
   const names = serviceNames(options.name);
-  if (typeof names === 'string') throw new CliFailure(names, 2);
+  if (typeof names === 'string') throw CliErrors.USAGE(names);
   const root = findRegistryRoot(resolve(options.cwd));
   const registryPath = join(root, REGISTRY_FILE);
   const registry = readFileSync(registryPath, 'utf8');
   if (!registry.includes(REGISTRY_MARKER))
-    throw new CliFailure(
+    throw CliErrors.NOT_IN_WORKSPACE(
       `${registryPath} has no "${REGISTRY_MARKER}" line: add it as the last line of the module list, then run again`,
     );
   const protoDir = join(root, 'proto');
   const ctx: TemplateContext = { names, ...protoFacts(protoDir) };
   const moduleName = `${names.camel}Module`;
   if (new RegExp(`\\b${moduleName}\\b`).test(registry))
-    throw new CliFailure(`${names.name} is already registered in ${REGISTRY_FILE} (${moduleName})`);
+    throw CliErrors.ALREADY_EXISTS(`${names.name} is already registered in ${REGISTRY_FILE} (${moduleName})`);
 
   const protoFile = join('proto', ctx.protoRoot, names.protoPackage, 'v1', `${names.protoPackage}.proto`);
   const folder = join('src', names.folder);
@@ -78,7 +78,7 @@ export function newService(options: NewServiceOptions): NewServiceResult {
     [join(folder, `${names.folder}.test.ts`), testTemplate(ctx)],
   ];
   for (const path of [folder, join('proto', ctx.protoRoot, names.protoPackage)])
-    if (existsSync(join(root, path))) throw new CliFailure(`${join(root, path)} already exists`);
+    if (existsSync(join(root, path))) throw CliErrors.ALREADY_EXISTS(`${join(root, path)} already exists`);
 
   const updated = register(registry, names.folder, moduleName);
   for (const [path, text] of files) {
@@ -115,7 +115,7 @@ function findRegistryRoot(dir: string): string {
   for (let d = dir; ; d = dirname(d)) {
     if (existsSync(join(d, REGISTRY_FILE))) return d;
     if (dirname(d) === d)
-      throw new CliFailure(
+      throw CliErrors.NOT_IN_WORKSPACE(
         `no ${REGISTRY_FILE} in ${dir} or above: run refront new service inside a workspace package laid out like examples/refront-demo`,
       );
   }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { CliFailure } from './CliFailure.js';
+import { CliErrors } from './errors.js';
 
 /** Where a buf module sits in its buf workspace. */
 export interface ContractModule {
@@ -17,31 +17,31 @@ export interface ContractModule {
 /**
  * The contracts a command works on: `proto` (relative to `cwd`) or the `proto/` of the nearest
  * directory from `cwd` up holding one, and the nearest `buf.yaml` from there up.
- * @throws CliFailure when either is missing.
+ * @throws RefrontError `CLI_NOT_IN_WORKSPACE` when either is missing.
  */
 export function contractModule(cwd: string, proto?: string): ContractModule {
   const start = resolve(cwd);
   const dir = proto ? resolve(start, proto) : join(findUp(start, 'proto', 'a proto/ directory'), 'proto');
-  if (!existsSync(dir)) throw new CliFailure(`${dir} does not exist`);
+  if (!existsSync(dir)) throw CliErrors.NOT_IN_WORKSPACE(`${dir} does not exist`);
   const workspace = findUp(dirname(dir), 'buf.yaml', 'a buf.yaml');
   return { workspace, proto: dir, module: relative(workspace, dir) || '.' };
 }
 
 /**
  * The nearest directory from `dir` up that holds `name`.
- * @throws CliFailure naming `what` when there is none.
+ * @throws RefrontError `CLI_NOT_IN_WORKSPACE` naming `what` when there is none.
  */
 export function findUp(dir: string, name: string, what: string): string {
   for (let d = dir; ; d = dirname(d)) {
     if (existsSync(join(d, name))) return d;
     if (dirname(d) === d)
-      throw new CliFailure(`no ${what} in ${dir} or above: run refront inside a workspace`);
+      throw CliErrors.NOT_IN_WORKSPACE(`no ${what} in ${dir} or above: run refront inside a workspace`);
   }
 }
 
 /**
  * The entry point of `bin` of package `pkg`: the workspace's copy, else the CLI's own dependency.
- * @throws CliFailure saying what to install when neither has it.
+ * @throws RefrontError `CLI_NOT_IN_WORKSPACE` saying what to install when neither has it.
  */
 export function toolPath(workspace: string, pkg: string, bin: string): string {
   const requires = [createRequire(join(workspace, 'package.json'))];
@@ -57,12 +57,12 @@ export function toolPath(workspace: string, pkg: string, bin: string): string {
       // not installed there
     }
   }
-  throw new CliFailure(`${pkg} is not installed: npm install --save-dev ${pkg}`);
+  throw CliErrors.NOT_IN_WORKSPACE(`${pkg} is not installed: npm install --save-dev ${pkg}`);
 }
 
 /**
  * Runs `buf` (from `@bufbuild/buf`) in the module's workspace and returns its stdout.
- * @throws CliFailure with buf's output when it fails.
+ * @throws RefrontError `CLI_TOOL_FAILED` with buf's output when it fails.
  */
 export function runBuf(m: ContractModule, args: readonly string[]): Buffer {
   const buf = toolPath(m.workspace, '@bufbuild/buf', 'bin/buf');
@@ -75,6 +75,6 @@ export function runBuf(m: ContractModule, args: readonly string[]): Buffer {
   } catch (e: unknown) {
     const err = e as { stdout?: Buffer; stderr?: Buffer; message: string };
     const said = `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`.trim() || err.message;
-    throw new CliFailure(`buf ${args[0]} ${m.module} failed:\n${said}`);
+    throw CliErrors.TOOL_FAILED(`buf ${args[0]} ${m.module}`, said);
   }
 }

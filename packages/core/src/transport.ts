@@ -68,5 +68,6 @@ export type { Reply } from './Reply.js';
 export type { ServiceState } from './Service.js';
 export type { ServerDefaultsOptions } from './serverDefaults.js';
 export { serverDefaultsInterceptor } from './serverDefaults.js';
+export { sleep } from './sleep.js';
 export type { StartSpanOptions } from './trace.js';
 export { formatTraceparent, parseTraceparent, randomTraceId, TRACEPARENT } from './trace.js';

@@ -1,9 +1,14 @@
 import type { EventBus, Logger, MessageType, MetricsRegistry, PublishOptions } from '@refront/core';
-import { type DeepPartial, type EventEnvelope, encodeEvent, invalidOption } from '@refront/core/transport';
+import {
+  type DeepPartial,
+  type EventEnvelope,
+  encodeEvent,
+  invalidOption,
+  sleep,
+} from '@refront/core/transport';
 import type { Database, Transaction } from './Database.js';
 import { EmbeddedDatabase } from './internal/EmbeddedDatabase.js';
 import { type OutboxMetrics, outboxMetrics } from './internal/outboxMetrics.js';
-import { sleep } from './internal/sleep.js';
 
 /**
  * Transactional outbox: events stored with the state change, published after commit by a relay.

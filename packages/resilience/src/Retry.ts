@@ -1,7 +1,6 @@
 import { type RefrontError, type Status, toRefrontError } from '@refront/core';
-import { invalidOption, isStatus } from '@refront/core/transport';
+import { invalidOption, isStatus, sleep } from '@refront/core/transport';
 import { ResilienceReason } from './errors.js';
-import { sleep } from './internal/abort.js';
 import { type AttemptFn, defineLayer, type Execution, type Sink, type Step } from './internal/Execution.js';
 import { requireInteger, requireNumber } from './internal/validate.js';
 import type { PolicyLayer } from './PolicyLayer.js';

@@ -1,8 +1,7 @@
 import type { EventBus, EventHandler, MessageType } from '@refront/core';
-import { type EventBinding, type EventEnvelope, encodeEvent } from '@refront/core/transport';
+import { type EventBinding, type EventEnvelope, encodeEvent, sleep } from '@refront/core/transport';
 import type { EventRecorder } from '../EventCapture.js';
 import { TestingErrors } from '../errors.js';
-import { delay } from './delay.js';
 import type { FaultTable } from './FaultTable.js';
 
 /** Sends one publish through the table's faults: `go` publishes it once. */
@@ -21,7 +20,7 @@ async function publishThrough(
       return;
     case 'delay':
       // The publisher is answered at once; the event goes out once the clock has moved on.
-      void delay(fault.ms).then(go, () => undefined);
+      void sleep(fault.ms).then(go, () => undefined);
       return;
     case 'duplicate':
       await go();
@@ -51,7 +50,7 @@ function faultyHandler<T>(
       case 'drop':
         return;
       case 'delay':
-        await delay(fault.ms, ctx.signal);
+        await sleep(fault.ms, ctx.signal);
         return handler(event, ctx);
       case 'duplicate':
         await handler(event, ctx);

@@ -1,8 +1,7 @@
 import type { Call } from '@refront/core';
 import { type Channel, CoreErrors } from '@refront/core';
-import type { ClientMethod } from '@refront/core/transport';
+import { type ClientMethod, sleep } from '@refront/core/transport';
 import { TestingErrors } from '../errors.js';
-import { delay } from './delay.js';
 import type { FaultTable } from './FaultTable.js';
 
 /** Waits like a call whose request was lost: until its deadline passes or its signal aborts. */
@@ -40,7 +39,7 @@ export function faultyChannel(inner: Channel, caller: string, faults: FaultTable
         case 'drop':
           return lost(call as Call<unknown>);
         case 'delay':
-          await delay(fault.ms, call.signal);
+          await sleep(fault.ms, call.signal);
           return inner.unary(method, call);
         case 'duplicate':
           await inner.unary(method, { ...call, metadata: { ...call.metadata } }).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CoreErrors, createLogger, type Logger, RefrontError, type Status } from '@refront/core';
-import { invalidOption } from '@refront/core/transport';
+import { invalidOption, sleep } from '@refront/core/transport';
 import type { Database } from '@refront/data';
 import type { Workflow } from '../defineWorkflow.js';
 import { WorkflowErrors } from '../errors.js';
@@ -17,7 +17,6 @@ import { workflowMetrics } from './metrics.js';
 import { asJson, END_OF_JOURNAL, RunContext } from './RunContext.js';
 import { RunLease, tablesOf } from './RunLease.js';
 import { Interrupt } from './signals.js';
-import { sleepFor } from './sleepFor.js';
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw invalidOption(`${name} must be a number > 0`);
@@ -301,7 +300,7 @@ export class Engine implements WorkflowEngine {
     const wake = (): void => local.abort();
     set.add(wake);
     try {
-      await sleepFor(this.pollIntervalMs, signal ? AbortSignal.any([signal, local.signal]) : local.signal);
+      await sleep(this.pollIntervalMs, signal ? AbortSignal.any([signal, local.signal]) : local.signal);
     } catch {
       signal?.throwIfAborted();
     } finally {

@@ -1,6 +1,6 @@
 import { type SpanContext, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { isRefrontError, startSpan } from '@refront/core';
-import { deriveIdempotencyKey } from '@refront/core/transport';
+import { deriveIdempotencyKey, sleep } from '@refront/core/transport';
 import { type Database, DataErrors, type Transaction } from '@refront/data';
 import type {
   CompensationArgs,
@@ -14,7 +14,6 @@ import type { FaultPoint } from '../WorkflowEngine.js';
 import type { WorkflowMetrics } from './metrics.js';
 import type { RunLease, Tables } from './RunLease.js';
 import { Interrupt, StepFailure, Suspend } from './signals.js';
-import { sleepFor } from './sleepFor.js';
 
 /** One journaled step. */
 export interface JournalEntry {
@@ -187,7 +186,7 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
         if (DataErrors.UNAVAILABLE.is(e.error)) throw new Interrupt('database', e.error);
         if (lease.signal.aborted) throw lease.signal.reason;
         if (n >= maxAttempts || !retryable(e.error)) throw e;
-        await sleepFor(backoffMs, lease.signal);
+        await sleep(backoffMs, lease.signal);
         backoffMs = Math.min(backoffMs * 2, this.env.maxBackoffMs);
         await lease.ensure();
       }

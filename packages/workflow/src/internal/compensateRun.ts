@@ -1,10 +1,9 @@
-import { deriveIdempotencyKey } from '@refront/core/transport';
+import { deriveIdempotencyKey, sleep } from '@refront/core/transport';
 import type { Transaction } from '@refront/data';
 import type { CompensationContext, Compensations, RunFailure } from '../defineWorkflow.js';
 import type { RunEnv } from './RunContext.js';
 import type { RunLease } from './RunLease.js';
 import { Interrupt } from './signals.js';
-import { sleepFor } from './sleepFor.js';
 
 interface CompensationRow {
   seq: number;
@@ -101,7 +100,7 @@ async function compensateOne(
       });
       env.metrics?.compensations.inc({ ...labels, outcome: dead ? 'dead' : 'retry' });
       if (dead) return;
-      await sleepFor(backoffMs, lease.signal);
+      await sleep(backoffMs, lease.signal);
       backoffMs = Math.min(backoffMs * 2, env.maxBackoffMs);
     }
   }
