@@ -3,8 +3,7 @@
  * per topology, bounded-concurrency load, and sums over the Prometheus text a process serves.
  */
 import { readdirSync } from 'node:fs';
-import { connect as tcp } from 'node:net';
-import { DEFAULT_RETRY_DELAYS_MS } from '@refront/core/transport';
+import { DEFAULT_RETRY_DELAYS_MS, findInfra } from '@refront/core/transport';
 import { openDatabase } from '@refront/data';
 import { deleteBrokerUser } from '@refront/transport-amqp';
 import { connect } from 'amqplib';
@@ -15,36 +14,17 @@ import { PLATFORM_MODULES } from '../src/platform/services.js';
 export const DATABASE_SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcp({ host: '127.0.0.1', port, timeout: 1_000 });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
-
 /**
- * Whether PostgreSQL and RabbitMQ answer. Without them the caller skips with a message saying
- * what to start, unless `REFRONT_REQUIRE_INFRA=1`: then this throws and the run fails.
+ * Whether PostgreSQL and RabbitMQ answer (core's one probe, `findInfra`). Without them the caller
+ * skips with a message saying what to start, unless `REFRONT_REQUIRE_INFRA=1`: then this throws
+ * and the run fails.
  */
 export async function infrastructure(what: string): Promise<boolean> {
-  const ok = (await reachable(5432)) && (await reachable(5672));
-  if (ok) return true;
-  if (process.env.REFRONT_REQUIRE_INFRA === '1') {
-    throw new Error('PostgreSQL (5432) or RabbitMQ (5672) is unreachable and REFRONT_REQUIRE_INFRA=1');
-  }
-  console.warn(
-    `[refront-demo] skipping ${what}: start PostgreSQL ` +
-      '(`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) and RabbitMQ (`rabbitmq-server -detached`).',
-  );
-  return false;
+  const up =
+    (await findInfra('postgres', process.env, { url: DATABASE_SERVER_URL })) !== undefined &&
+    (await findInfra('rabbitmq', process.env, { url: AMQP_URL })) !== undefined;
+  if (!up) console.warn(`[refront-demo] skipping ${what}`);
+  return up;
 }
 
 /**

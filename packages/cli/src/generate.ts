@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative, resolve } from 'node:path';
-import { contractModule, runBuf, toolPath } from './workspace.js';
+import { type ContractModule, contractModule, runBuf, toolPath } from './workspace.js';
 
 /**
  * The ts-proto options Refront's packages need (docs/decisions/0003-proto-pipeline.md): generic
@@ -40,6 +40,10 @@ export interface GenerateOptions {
   readonly out?: string;
   /** Only compare: fail when the committed code differs from what would be generated. */
   readonly check?: boolean;
+  /** Whether to write ts-proto's TypeScript (messages, codecs, service definitions). @default true */
+  readonly codecs?: boolean;
+  /** Whether to write `descriptors.ts`, the module's FileDescriptorSet. @default true */
+  readonly descriptors?: boolean;
 }
 
 /** What {@link generate} did. */
@@ -58,9 +62,9 @@ export interface GenerateResult {
  * Runs Refront's contract pipeline on one buf module: `buf lint`, ts-proto through `buf generate`
  * with {@link TS_PROTO_OPTIONS}, then keeps only the generated files the module's own contracts
  * need, writes `descriptors.ts` (the module's FileDescriptorSet, for `@refront/validate`) and
- * shares one empty `Buffer` per file for absent bytes fields. The output is what the repository's
- * `scripts/proto-gen.mjs` writes. `buf` and `ts-proto` are taken from the workspace's
- * `node_modules`, else from the CLI's own dependencies.
+ * shares one empty `Buffer` per file for absent bytes fields. The repository's own contracts go
+ * through it too (`npm run proto:gen`, `scripts/proto-gen.ts`). `buf` and `ts-proto` are taken
+ * from the workspace's `node_modules`, else from the CLI's own dependencies.
  *
  * @throws RefrontError `CLI_NOT_IN_WORKSPACE` when no `proto/` or no `buf.yaml` is found, `CLI_TOOL_FAILED` when buf fails (its output is printed).
  * @example
@@ -68,40 +72,23 @@ export interface GenerateResult {
  */
 export function generate(options: GenerateOptions): GenerateResult {
   const m = contractModule(options.cwd, options.proto);
-  const { workspace, module } = m;
+  const { module } = m;
   const out = options.out ? resolve(options.cwd, options.out) : join(dirname(m.proto), 'src', 'gen');
-  const tsProto = toolPath(workspace, 'ts-proto', 'protoc-gen-ts_proto');
-  const buf = (args: string[]): Buffer => runBuf(m, args);
-  buf(['lint', module]);
+  runBuf(m, ['lint', module]);
   const target = options.check ? mkdtempSync(join(tmpdir(), 'refront-generate-')) : out;
   try {
     rmSync(target, { recursive: true, force: true });
     mkdirSync(target, { recursive: true });
-    const template = JSON.stringify({
-      version: 'v2',
-      plugins: [
-        {
-          local: [process.execPath, tsProto],
-          out: '.',
-          strategy: 'all',
-          opt: TS_PROTO_OPTIONS,
-        },
-      ],
-    });
-    buf(['generate', module, '--template', template, '--output', target]);
-    const own = buf(['ls-files', module])
-      .toString()
-      .split('\n')
-      .filter((f) => f.endsWith('.proto'))
-      .map((f) => relative(module, relative(workspace, resolve(workspace, f))).replace(/\.proto$/, '.ts'));
-    pruneUnimported(own, target);
-    const tmp = mkdtempSync(join(tmpdir(), 'refront-descriptors-'));
-    try {
-      const set = join(tmp, 'set.binpb');
-      buf(['build', module, '--exclude-imports', '--exclude-source-info', '-o', set]);
-      writeDescriptors(target, module, readFileSync(set).toString('base64'));
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
+    if (options.codecs !== false) writeCodecs(m, target);
+    if (options.descriptors !== false) {
+      const tmp = mkdtempSync(join(tmpdir(), 'refront-descriptors-'));
+      try {
+        const set = join(tmp, 'set.binpb');
+        runBuf(m, ['build', module, '--exclude-imports', '--exclude-source-info', '-o', set]);
+        writeDescriptors(target, module, readFileSync(set).toString('base64'));
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
     }
     const files = listFiles(target).filter((f) => f.endsWith('.ts'));
     for (const f of files) shareEmptyBytes(join(target, f));
@@ -117,6 +104,31 @@ export function generate(options: GenerateOptions): GenerateResult {
   } finally {
     if (options.check) rmSync(target, { recursive: true, force: true });
   }
+}
+
+/** ts-proto through `buf generate` into `target`, keeping only what the module's own files need. */
+function writeCodecs(m: ContractModule, target: string): void {
+  const { workspace, module } = m;
+  const tsProto = toolPath(workspace, 'ts-proto', 'protoc-gen-ts_proto');
+  const buf = (args: string[]): Buffer => runBuf(m, args);
+  const template = JSON.stringify({
+    version: 'v2',
+    plugins: [
+      {
+        local: [process.execPath, tsProto],
+        out: '.',
+        strategy: 'all',
+        opt: TS_PROTO_OPTIONS,
+      },
+    ],
+  });
+  buf(['generate', module, '--template', template, '--output', target]);
+  const own = buf(['ls-files', module])
+    .toString()
+    .split('\n')
+    .filter((f) => f.endsWith('.proto'))
+    .map((f) => relative(module, relative(workspace, resolve(workspace, f))).replace(/\.proto$/, '.ts'));
+  pruneUnimported(own, target);
 }
 
 function listFiles(dir: string): string[] {

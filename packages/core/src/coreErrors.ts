@@ -115,6 +115,13 @@ export const CoreErrors = defineErrors('CORE', {
     description:
       'Dead-letter reason: an event handler failed on every allowed attempt; the last error is named.',
   },
+  INFRA_MISSING: {
+    status: 'FAILED_PRECONDITION',
+    message: (what: string) => what,
+    retryable: false,
+    description:
+      'A test needs PostgreSQL or RabbitMQ, `REFRONT_REQUIRE_INFRA=1` (CI) says it must not skip, and the server did not answer (`findInfra`, `startTestApp` with `auto`).',
+  },
   DEAD_LETTER_NOT_FOUND: {
     status: 'NOT_FOUND',
     message: (eventId: string, group: string) => `no dead letter ${eventId} in ${group}`,

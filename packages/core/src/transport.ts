@@ -49,6 +49,8 @@ export {
   DEFAULT_RETRY_DELAYS_MS,
   PROTOBUF_CONTENT_TYPE,
 } from './events.js';
+export type { FindInfraOptions, InfraServer } from './findInfra.js';
+export { findInfra, infraUrl } from './findInfra.js';
 export type { CallHandle, Inbound, ServerMethod } from './Inbound.js';
 export { GROUP_NAME } from './InProcessEventBus.js';
 export type { Metadata, Next } from './Interceptor.js';

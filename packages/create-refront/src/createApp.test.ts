@@ -69,9 +69,10 @@ describe('createApp', () => {
     const dir = join(scratch(), 'opts');
     await createApp({ directory: dir, install: false, log: () => {} });
     const app = tsProtoOptions(readFileSync(join(dir, 'buf.gen.yaml'), 'utf8'));
-    const repository = tsProtoOptions(
-      readFileSync(new URL('../../../buf.gen.yaml', import.meta.url), 'utf8'),
-    );
+    // The repository's contracts go through `refront generate`, with @refront/cli's TS_PROTO_OPTIONS.
+    const cli = readFileSync(new URL('../../cli/src/generate.ts', import.meta.url), 'utf8');
+    const list = /TS_PROTO_OPTIONS: readonly string\[\] = \[([^\]]*)\]/.exec(cli)?.[1] ?? '';
+    const repository = [...list.matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
     expect(app).toContain('outputTypeAnnotations=static-only');
     expect(app).toEqual(repository);
   });

@@ -27,7 +27,7 @@ export const TestingErrors = defineErrors('TESTING', {
     message: (what: string) => what,
     retryable: false,
     description:
-      '`startTestApp` was asked for PostgreSQL or RabbitMQ (explicitly, or `auto` with `REFRONT_REQUIRE_INFRA=1`) and it did not answer.',
+      '`startTestApp` was asked for PostgreSQL or RabbitMQ by name (`postgres`, `rabbitmq`) and it did not answer, or for RabbitMQ without its optional peers installed. (`auto` with `REFRONT_REQUIRE_INFRA=1` fails with `CORE_INFRA_MISSING`, from `findInfra`.)',
   },
   INVALID_STATE: {
     status: 'FAILED_PRECONDITION',

@@ -1,7 +1,6 @@
-import { isRefrontError } from '@refront/core';
+import { CoreErrors, isRefrontError } from '@refront/core';
 import { describe, expect, it } from 'vitest';
-import { TestingErrors } from './errors.js';
-import { findInfra } from './findInfra.js';
+import { findInfra } from './index.js';
 
 const NOWHERE = {
   REFRONT_TEST_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
@@ -22,7 +21,7 @@ describe('findInfra', () => {
     const e = await findInfra('rabbitmq', { ...NOWHERE, REFRONT_REQUIRE_INFRA: '1' }).catch(
       (x: unknown) => x,
     );
-    expect(isRefrontError(e) && TestingErrors.INFRA_MISSING.is(e)).toBe(true);
+    expect(isRefrontError(e) && CoreErrors.INFRA_MISSING.is(e)).toBe(true);
     expect(String((e as Error).message)).toContain('RabbitMQ at 127.0.0.1:1 does not answer');
   });
 

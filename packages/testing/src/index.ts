@@ -4,14 +4,15 @@
  * injection on the in-process lanes; the same test runs on PostgreSQL and RabbitMQ when asked.
  * @packageDocumentation
  */
+
+export type { InfraServer } from '@refront/core/transport';
+export { findInfra } from '@refront/core/transport';
 export type { DeadLetterCapture, DeadLetterMatch } from './DeadLetterCapture.js';
 export type { CapturedEvent, EventCapture, PublishedEvent, WaitOptions } from './EventCapture.js';
 export { TestingErrors } from './errors.js';
 export type { EventuallyOptions } from './eventually.js';
 export { eventually } from './eventually.js';
 export type { CallMatch, EventMatch, Fault, FaultHandle, FaultSchedule, Faults } from './Faults.js';
-export type { InfraServer } from './findInfra.js';
-export { findInfra } from './findInfra.js';
 export type { LabelMatch, MetricsReader } from './MetricsReader.js';
 export { rejection } from './rejection.js';
 export type { SpanCapture } from './SpanCapture.js';

@@ -3,19 +3,13 @@ import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import { EchoServiceDefinition, ThingHappened } from '@refront/test-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
-import { DEFAULT_AMQP_URL, DEFAULT_POSTGRES_URL, reachable } from './internal/infra.js';
+import { findInfra } from './index.js';
 import { rejection } from './rejection.js';
 import { startTestApp } from './startTestApp.js';
 import { sinkRows } from './testing/count.js';
 import { echoModule, sinkModule } from './testing/modules.js';
 
-const POSTGRES = process.env.REFRONT_TEST_DATABASE_URL ?? DEFAULT_POSTGRES_URL;
-const AMQP = process.env.REFRONT_TEST_AMQP_URL ?? DEFAULT_AMQP_URL;
-const infraUp = (await reachable(POSTGRES, 5432)) && (await reachable(AMQP, 5672));
-if (!infraUp && process.env.REFRONT_REQUIRE_INFRA === '1')
-  throw new Error('PostgreSQL or RabbitMQ is unreachable and REFRONT_REQUIRE_INFRA=1');
-if (!infraUp)
-  console.warn('[testing] skipping the real-infrastructure runs: PostgreSQL or RabbitMQ is unreachable');
+const infraUp = (await findInfra('postgres')) !== undefined && (await findInfra('rabbitmq')) !== undefined;
 
 const NOWHERE_PG = 'postgres://postgres@127.0.0.1:1/none';
 const NOWHERE_AMQP = 'amqp://guest:guest@127.0.0.1:1';
@@ -42,16 +36,19 @@ describe('choosing the infrastructure', () => {
     expect([app.database, app.broker]).toEqual(['pglite', 'in-process']);
   });
 
-  it("'auto' with REFRONT_REQUIRE_INFRA=1, and an explicit server, fail with TESTING_INFRA_MISSING when it does not answer", async () => {
+  it("'auto' with REFRONT_REQUIRE_INFRA=1 fails with CORE_INFRA_MISSING, an explicit server with TESTING_INFRA_MISSING, when it does not answer", async () => {
     const required = { modules: [], embedded, env: { REFRONT_REQUIRE_INFRA: '1' } };
     const pg = await rejection(startTestApp({ ...required, database: 'auto', postgresUrl: NOWHERE_PG }));
-    expect([pg.status, pg.reason]).toEqual(['FAILED_PRECONDITION', 'TESTING_INFRA_MISSING']);
+    expect([pg.status, pg.reason]).toEqual(['FAILED_PRECONDITION', 'CORE_INFRA_MISSING']);
     const mq = await rejection(startTestApp({ ...required, broker: 'auto', amqpUrl: NOWHERE_AMQP }));
-    expect(mq.reason).toBe('TESTING_INFRA_MISSING');
+    expect(mq.reason).toBe('CORE_INFRA_MISSING');
     const explicit = await rejection(
       startTestApp({ modules: [], embedded, broker: 'rabbitmq', amqpUrl: NOWHERE_AMQP, env: {} }),
     );
-    expect(explicit.message).toContain('RabbitMQ at 127.0.0.1:1 does not answer');
+    expect([explicit.reason, explicit.message]).toEqual([
+      'TESTING_INFRA_MISSING',
+      'RabbitMQ at 127.0.0.1:1 does not answer',
+    ]);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type MessageValidator,
   type ServiceDefinition,
 } from '@refront/core';
+import { infraUrl } from '@refront/core/transport';
 import {
   type Database,
   type EmbeddedPostgres,
@@ -29,8 +30,6 @@ import {
   type AppDatabase,
   type BrokerChoice,
   type DatabaseChoice,
-  DEFAULT_AMQP_URL,
-  DEFAULT_POSTGRES_URL,
   embeddedDatabase,
   postgresDatabase,
   useReal,
@@ -128,9 +127,9 @@ function schemaOf(service: string): string {
 
 async function openAppDatabase(o: TestAppOptions, env: TestAppOptions['env'] & object): Promise<AppDatabase> {
   const choice = o.database ?? 'pglite';
-  const url = o.postgresUrl ?? env.REFRONT_TEST_DATABASE_URL ?? DEFAULT_POSTGRES_URL;
+  const url = o.postgresUrl ?? infraUrl('postgres', env);
   if (choice === 'pglite') return embeddedDatabase(o.embedded);
-  const real = await useReal(choice === 'auto' ? 'auto' : 'explicit', 'PostgreSQL', url, 5432, env);
+  const real = await useReal(choice === 'auto' ? 'auto' : 'explicit', 'postgres', url, env);
   return real ? postgresDatabase(url) : embeddedDatabase(o.embedded);
 }
 
@@ -140,8 +139,8 @@ async function brokerUrl(
 ): Promise<string | undefined> {
   const choice = o.broker ?? 'in-process';
   if (choice === 'in-process') return undefined;
-  const url = o.amqpUrl ?? env.REFRONT_TEST_AMQP_URL ?? DEFAULT_AMQP_URL;
-  const real = await useReal(choice === 'auto' ? 'auto' : 'explicit', 'RabbitMQ', url, 5672, env);
+  const url = o.amqpUrl ?? infraUrl('rabbitmq', env);
+  const real = await useReal(choice === 'auto' ? 'auto' : 'explicit', 'rabbitmq', url, env);
   return real ? url : undefined;
 }
 
@@ -151,7 +150,8 @@ async function brokerUrl(
  * clients under the default resilience policy. Events, dead letters, spans and metrics are
  * recorded; faults and the clock are the test's to set.
  *
- * @throws RefrontError FAILED_PRECONDITION `TESTING_INFRA_MISSING` when a server asked for does not answer;
+ * @throws RefrontError FAILED_PRECONDITION `TESTING_INFRA_MISSING` when a server asked for by name does not
+ *   answer, `CORE_INFRA_MISSING` when an `auto` one does not and REFRONT_REQUIRE_INFRA=1;
  *   whatever a module's migrations or `register` throw (everything opened so far is closed).
  * @example
  * await using app = await startTestApp({ modules: [ticketsModule, timeTrackingModule] });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '@refront/core';
+import { findInfra, infraUrl } from '@refront/core/transport';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Database, OpenDatabaseOptions } from '../Database.js';
@@ -10,34 +11,11 @@ import {
 } from '../EmbeddedPostgres.js';
 import { openDatabase } from '../openDatabase.js';
 
-/** The PostgreSQL server the tests use. */
-export const POSTGRES_URL =
-  process.env.REFRONT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function probePostgres(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch (e: unknown) {
-    const why = e instanceof Error ? e.message : String(e);
-    if (process.env.REFRONT_REQUIRE_INFRA === '1') {
-      throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable (${why}) and REFRONT_REQUIRE_INFRA=1`);
-    }
-    console.warn(
-      `[data] skipping PostgreSQL tests: ${POSTGRES_URL} is unreachable (${why}). Start it with ` +
-        '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.',
-    );
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Whether PostgreSQL answers (probed once per test file; throws when required and down). */
-export const postgresUp: boolean = await probePostgres();
+const found = await findInfra('postgres');
+/** The PostgreSQL server the tests use (core's one probe, `findInfra`). */
+export const POSTGRES_URL: string = found ?? infraUrl('postgres');
+/** Whether it answers (probed once per test file; with REFRONT_REQUIRE_INFRA=1 a missing server fails instead). */
+export const postgresUp: boolean = found !== undefined;
 
 /** A random schema name for one test. */
 export function uniqueSchema(prefix = 't'): string {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect as tcp } from 'node:net';
+import { findInfra, type InfraServer } from '@refront/core/transport';
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
 import pg from 'pg';
 import { TestingErrors } from '../errors.js';
@@ -9,43 +9,26 @@ export type DatabaseChoice = 'pglite' | 'postgres' | 'auto';
 /** Which event bus the modules share: core's in-process bus, RabbitMQ, or RabbitMQ when it answers. */
 export type BrokerChoice = 'in-process' | 'rabbitmq' | 'auto';
 
-/** The PostgreSQL server `postgres` and `auto` use unless told. */
-export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-/** The RabbitMQ broker `rabbitmq` and `auto` use unless told. */
-export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
-
-/** Whether a TCP connection to `url`'s host and port opens within a second. */
-export function reachable(url: string, fallbackPort: number): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = tcp({ host: u.hostname || '127.0.0.1', port: Number(u.port || fallbackPort) });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1_000, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
 /**
- * Whether to use the real server: `explicit` insists (throws when it is down), `auto` uses it when
- * it answers, or throws when it does not and REFRONT_REQUIRE_INFRA=1.
+ * Whether to use the real server at `url`: `explicit` insists (TESTING_INFRA_MISSING when it is
+ * down), `auto` uses it when it answers, through core's one probe (`findInfra`: CORE_INFRA_MISSING
+ * when it is down and REFRONT_REQUIRE_INFRA=1).
  */
 export async function useReal(
   choice: 'explicit' | 'auto',
-  what: string,
+  server: InfraServer,
   url: string,
-  port: number,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<boolean> {
-  if (await reachable(url, port)) return true;
-  const u = new URL(url);
-  if (choice === 'explicit' || env.REFRONT_REQUIRE_INFRA === '1')
-    throw TestingErrors.INFRA_MISSING(
-      `${what} at ${u.hostname}:${u.port || port} does not answer${choice === 'auto' ? ' and REFRONT_REQUIRE_INFRA=1' : ''}`,
-    );
+  // An explicit choice is not a skip: the probe never fails it on REFRONT_REQUIRE_INFRA's account.
+  const probeEnv = choice === 'explicit' ? { ...env, REFRONT_REQUIRE_INFRA: undefined } : env;
+  if ((await findInfra(server, probeEnv, { url, quiet: true })) !== undefined) return true;
+  if (choice === 'explicit') {
+    const u = new URL(url);
+    const label = server === 'postgres' ? 'PostgreSQL' : 'RabbitMQ';
+    const port = u.port || (server === 'postgres' ? 5432 : 5672);
+    throw TestingErrors.INFRA_MISSING(`${label} at ${u.hostname}:${port} does not answer`);
+  }
   return false;
 }
 

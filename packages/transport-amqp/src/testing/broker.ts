@@ -1,45 +1,23 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect as tcp } from 'node:net';
 import { promisify } from 'node:util';
 import { createLogger } from '@refront/core';
+import { findInfra, infraUrl } from '@refront/core/transport';
 import { connect } from 'amqplib';
 import { createAmqpEventBus } from '../AmqpEventBus.js';
 import type { AmqpEventBusOptions } from '../options.js';
 
 /** Test helpers (not exported from the package). */
-export const AMQP_URL = process.env.REFRONT_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-export const PG_URL = process.env.REFRONT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const AMQP_URL: string = infraUrl('rabbitmq');
+export const PG_URL: string = infraUrl('postgres');
 export const logger = createLogger({ service: 'amqp-test', level: 'silent' });
 
-function reachable(url: string, fallbackPort: number): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = tcp({ host: u.hostname, port: Number(u.port || fallbackPort) });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1_000, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
 /**
- * Whether the infrastructure a suite needs is up. When it is not: with REFRONT_REQUIRE_INFRA=1
- * (CI) this throws; otherwise it prints how to start it and the suite skips.
+ * Whether the infrastructure a suite needs is up (core's one probe, `findInfra`). When it is not:
+ * with REFRONT_REQUIRE_INFRA=1 (CI) this throws; otherwise it prints how to start it and the suite skips.
  */
 export async function infraAvailable(what: 'rabbitmq' | 'postgres'): Promise<boolean> {
-  const ok = what === 'rabbitmq' ? await reachable(AMQP_URL, 5672) : await reachable(PG_URL, 5432);
-  if (ok) return true;
-  const hint =
-    what === 'rabbitmq'
-      ? `RabbitMQ is not reachable at ${AMQP_URL}: start it with \`rabbitmq-server -detached\``
-      : `PostgreSQL is not reachable at ${PG_URL}: start it with \`pg_ctlcluster <version> main start\``;
-  if (process.env.REFRONT_REQUIRE_INFRA === '1') throw new Error(`${hint} (REFRONT_REQUIRE_INFRA=1)`);
-  console.warn(`skipping: ${hint}`);
-  return false;
+  return (await findInfra(what)) !== undefined;
 }
 
 /** A random name suffix, so parallel runs never share a queue or exchange. */
