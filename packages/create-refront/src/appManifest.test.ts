@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { appManifest } from './appManifest.js';
-import { APP_DEPENDENCIES, APP_DEV_DEPENDENCIES, REFRONT_PACKAGES } from './versions.js';
+import {
+  APP_DEPENDENCIES,
+  APP_DEV_DEPENDENCIES,
+  REFRONT_DEV_PACKAGES,
+  REFRONT_PACKAGES,
+} from './versions.js';
 
 type Manifest = {
   version: string;
@@ -29,18 +34,22 @@ describe('appManifest', () => {
     for (const p of REFRONT_PACKAGES) expect(manifest.dependencies?.[p]).toBe('^1.4.0');
     expect(manifest.overrides).toBeUndefined();
     expect(manifest.dependencies).toMatchObject(APP_DEPENDENCIES);
-    expect(manifest.devDependencies).toEqual(APP_DEV_DEPENDENCIES);
+    // The testing kit is what the app's tests import: a devDependency, at the same release.
+    expect(REFRONT_DEV_PACKAGES).toEqual(['@refront/testing']);
+    expect(manifest.devDependencies).toEqual({ ...APP_DEV_DEPENDENCIES, '@refront/testing': '^1.4.0' });
+    expect(manifest.dependencies?.['@refront/testing']).toBeUndefined();
   });
 
   it('takes every @refront/* package from the tarballs when given, transitive ones through overrides', () => {
     const tarballs = Object.fromEntries(
-      [...REFRONT_PACKAGES, '@refront/rpc'].map((p) => [
+      [...REFRONT_PACKAGES, ...REFRONT_DEV_PACKAGES, '@refront/rpc'].map((p) => [
         p,
         `file:/packs/${p.slice(1).replace('/', '-')}.tgz`,
       ]),
     );
     const manifest = appManifest({ name: 'my-app', refrontVersion: '0.1.0', tarballs }) as Manifest;
     for (const p of REFRONT_PACKAGES) expect(manifest.dependencies?.[p]).toBe(tarballs[p]);
+    for (const p of REFRONT_DEV_PACKAGES) expect(manifest.devDependencies?.[p]).toBe(tarballs[p]);
     expect(manifest.overrides).toEqual(tarballs);
   });
 

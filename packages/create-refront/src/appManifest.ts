@@ -1,5 +1,10 @@
 import { CreateRefrontError } from './errors.js';
-import { APP_DEPENDENCIES, APP_DEV_DEPENDENCIES, REFRONT_PACKAGES } from './versions.js';
+import {
+  APP_DEPENDENCIES,
+  APP_DEV_DEPENDENCIES,
+  REFRONT_DEV_PACKAGES,
+  REFRONT_PACKAGES,
+} from './versions.js';
 
 /** Options of {@link appManifest}. */
 export interface AppManifestOptions {
@@ -24,16 +29,17 @@ function sorted(record: Readonly<Record<string, string>>): Record<string, string
  */
 export function appManifest(options: AppManifestOptions): Record<string, unknown> {
   const tarballs = options.tarballs;
-  const missing = tarballs ? REFRONT_PACKAGES.filter((p) => tarballs[p] === undefined) : [];
+  const all = [...REFRONT_PACKAGES, ...REFRONT_DEV_PACKAGES];
+  const missing = tarballs ? all.filter((p) => tarballs[p] === undefined) : [];
   if (missing.length > 0) {
     throw new CreateRefrontError(
       'BAD_REFRONT_FROM',
       `--refront-from: no tarball of ${missing.join(', ')} (pack them with npm pack -w <package> --pack-destination <dir>)`,
     );
   }
-  const refront = Object.fromEntries(
-    REFRONT_PACKAGES.map((p) => [p, tarballs?.[p] ?? `^${options.refrontVersion}`]),
-  );
+  const spec = (p: string): [string, string] => [p, tarballs?.[p] ?? `^${options.refrontVersion}`];
+  const refront = Object.fromEntries(REFRONT_PACKAGES.map(spec));
+  const refrontDev = Object.fromEntries(REFRONT_DEV_PACKAGES.map(spec));
   return {
     name: options.name,
     version: '0.1.0',
@@ -48,7 +54,7 @@ export function appManifest(options: AppManifestOptions): Record<string, unknown
       test: 'npm run generate && tsc --noEmit && vitest run',
     },
     dependencies: sorted({ ...refront, ...APP_DEPENDENCIES }),
-    devDependencies: sorted(APP_DEV_DEPENDENCIES),
+    devDependencies: sorted({ ...refrontDev, ...APP_DEV_DEPENDENCIES }),
     ...(tarballs ? { overrides: sorted(tarballs) } : {}),
   };
 }

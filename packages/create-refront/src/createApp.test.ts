@@ -79,13 +79,16 @@ describe('createApp', () => {
 
   it('installs @refront/* from local tarballs with refrontFrom', async () => {
     const packs = scratch();
-    for (const p of ['core', 'data', 'rpc', 'transport-amqp', 'transport-grpc'])
+    for (const p of ['core', 'data', 'rpc', 'testing', 'transport-amqp', 'transport-grpc'])
       writeFileSync(join(packs, `refront-${p}-0.1.0.tgz`), '');
     const dir = join(scratch(), 'local');
     await createApp({ directory: dir, install: false, refrontFrom: packs, log: () => {} });
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest.dependencies['@refront/core']).toBe(`file:${join(packs, 'refront-core-0.1.0.tgz')}`);
     expect(manifest.overrides['@refront/rpc']).toBe(`file:${join(packs, 'refront-rpc-0.1.0.tgz')}`);
+    expect(manifest.devDependencies['@refront/testing']).toBe(
+      `file:${join(packs, 'refront-testing-0.1.0.tgz')}`,
+    );
   });
 
   it('accepts an existing empty folder', async () => {

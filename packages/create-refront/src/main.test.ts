@@ -50,7 +50,7 @@ describe('create-refront', () => {
     capture();
     const packs = scratch();
     const other = scratch();
-    for (const p of ['core', 'data', 'transport-amqp', 'transport-grpc']) {
+    for (const p of ['core', 'data', 'testing', 'transport-amqp', 'transport-grpc']) {
       writeFileSync(join(packs, `refront-${p}-0.1.0.tgz`), '');
       writeFileSync(join(other, `refront-${p}-0.1.0.tgz`), '');
     }

@@ -32,3 +32,6 @@ export const REFRONT_PACKAGES: readonly string[] = [
   '@refront/transport-amqp',
   '@refront/transport-grpc',
 ];
+
+/** The `@refront/*` packages a new app's tests import (`src/notes/notes.test.ts`): devDependencies. */
+export const REFRONT_DEV_PACKAGES: readonly string[] = ['@refront/testing'];
