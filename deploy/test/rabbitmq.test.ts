@@ -13,7 +13,7 @@ const platform = PLATFORM_MODULES.map((m) => m.name);
 const passwordOf = (user: string) => definitions.users.find((u) => u.name === user)?.password;
 
 describe('deploy/rabbitmq/definitions.json: one broker user per service (decision 0049)', () => {
-  it('is what the modules generate (npm run definitions -w deploy), so it cannot drift from servicePermissions', () => {
+  it('is what the modules generate (npm run generate -w deploy), so it cannot drift from servicePermissions', () => {
     expect(committed).toBe(committedDefinitions(PLATFORM_MODULES));
   });
 

@@ -16,7 +16,4 @@ export function committedDefinitions(modules: readonly ServiceModule[]): string 
   return `${JSON.stringify(definitions, null, 2)}\n`;
 }
 
-/** The Secret key of `service`'s AMQP URL in deploy/k8s/secret.yaml: `AMQP_URL_TIME_TRACKING`. */
-export function amqpSecretKey(service: string): string {
-  return `AMQP_URL_${service.toUpperCase().replaceAll('-', '_')}`;
-}
+export { amqpSecretKey } from '../derived/render.js';

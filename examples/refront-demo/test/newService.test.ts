@@ -1,9 +1,11 @@
 /**
- * `refront new service` on a copy of the demo (issue 22): the new service's contract is
- * generated, everything typechecks, the monolith starts it beside the others (ready, answering
- * through the in-process transport), the local distributed topology plans a process for it, and
- * `serve.ts` runs it as its own process on PostgreSQL and RabbitMQ, where `refront call` reaches
- * it over gRPC. No file but what the command wrote is edited.
+ * `refront new service` on a copy of the demo and its deploy/ (issue 22): the new service's
+ * contract is generated, the deploy files derived from the registry are written (the workspace's
+ * `refront:services` script) and pass the deploy validation, everything typechecks, the monolith
+ * starts it beside the others (ready, answering through the in-process transport), the local
+ * distributed topology plans a process for it, and `serve.ts` runs it as its own process on
+ * PostgreSQL and RabbitMQ, where `refront call` reaches it over gRPC. No file but what the command
+ * wrote is edited.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -11,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -87,8 +90,28 @@ beforeAll(() => {
   // The repository's Biome settings, outside git: the command formats what it writes with them.
   const biome = JSON.parse(readFileSync(join(REPO, 'biome.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(root, 'biome.json'), JSON.stringify({ ...biome, vcs: { enabled: false } }));
-  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  // The installed packages, except that @refront/demo is the copy (deploy/ imports its registry).
+  linkPackages(join(REPO, 'node_modules'), join(root, 'node_modules'), { '@refront/demo': copy });
+  // deploy/ beside the copy, the sources its checks read, and the hook that derives its files
+  // from the registry.
+  for (const file of ['packages/discovery/src/registryFromEnv.ts', 'packages/core/src/logger.ts']) {
+    mkdirSync(join(root, file, '..'), { recursive: true });
+    cpSync(join(REPO, file), join(root, file));
+  }
+  cpSync(join(REPO, 'deploy'), join(root, 'deploy'), {
+    recursive: true,
+    filter: (src) => !/[/\\](node_modules|\.tsbuild)$/.test(src),
+  });
+  writeFileSync(
+    join(root, 'package.json'),
+    JSON.stringify({
+      private: true,
+      type: 'module',
+      scripts: {
+        'refront:services': 'node --conditions=@refront/source --import tsx deploy/derived/generate.ts',
+      },
+    }),
+  );
   // Out of the repository the demo's project references point nowhere: the packages resolve
   // through node_modules (their @refront/source condition) instead.
   const tsconfig = JSON.parse(readFileSync(join(copy, 'tsconfig.json'), 'utf8')) as Record<string, unknown>;
@@ -103,6 +126,20 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions: conditions.filter((c) => c !== 'import'), externalConditions: ['@refront/source'] } },
   test: { include: ['examples/refront-demo/src/${FOLDER}/*.test.ts'], testTimeout: 60000, hookTimeout: 120000 },
+});
+`,
+  );
+  writeFileSync(
+    join(root, 'vitest.deploy.config.ts'),
+    `import { defineConfig } from 'vitest/config';
+const conditions = ['@refront/source', 'node', 'import', 'default'];
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions: conditions.filter((c) => c !== 'import'), externalConditions: ['@refront/source'] } },
+  test: {
+    include: ['deploy/test/{derived,rabbitmq,manifests,networkPolicies,identity,lanes}.test.ts'],
+    testTimeout: 60000,
+  },
 });
 `,
   );
@@ -134,6 +171,7 @@ describe('refront new service', () => {
     expect(added.err).toBe('');
     expect(added.code).toBe(0);
     expect(added.out).not.toContain('not formatted');
+    expect(added.out).toContain(`ran npm run refront:services in ${root}`);
     for (const file of [
       `proto/refront/${PKG}/v1/${PKG}.proto`,
       `src/${FOLDER}/module.ts`,
@@ -163,6 +201,24 @@ describe('refront new service', () => {
     const again = await refront('new', 'service', NAME);
     expect(again.code).toBe(1);
     expect(again.err).toContain('already registered');
+
+    // The deploy files derived from the registry name it, and still pass their validation.
+    expect(existsSync(join(root, `deploy/k8s/${NAME}.yaml`))).toBe(true);
+    expect(readFileSync(join(root, 'deploy/compose.yaml'), 'utf8')).toContain(`  ${NAME}:\n`);
+    expect(readFileSync(join(root, 'deploy/k8s/kustomization.yaml'), 'utf8')).toContain(`  - ${NAME}.yaml\n`);
+    const deploy = execFileSync(
+      process.execPath,
+      [
+        join(REPO, 'node_modules/vitest/vitest.mjs'),
+        'run',
+        '--root',
+        root,
+        '--config',
+        'vitest.deploy.config.ts',
+      ],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1', NO_COLOR: '1' }, stdio: 'pipe' },
+    );
+    expect(deploy).toMatch(/Test Files\s+6 passed \(6\)/);
 
     const generated = await refront('generate');
     expect(generated.err).toBe('');
@@ -361,4 +417,23 @@ console.log(JSON.stringify({
 }));
 process.exit(0);
 `;
+}
+
+/**
+ * `to` as a node_modules folder of links to each package of `from`, scoped ones one by one, with
+ * the packages of `replace` linked to other folders instead.
+ */
+function linkPackages(from: string, to: string, replace: Readonly<Record<string, string>>): void {
+  mkdirSync(to);
+  for (const entry of readdirSync(from)) {
+    if (!entry.startsWith('@')) {
+      symlinkSync(join(from, entry), join(to, entry), 'dir');
+      continue;
+    }
+    mkdirSync(join(to, entry));
+    for (const pkg of readdirSync(join(from, entry))) {
+      const name = `${entry}/${pkg}`;
+      symlinkSync(replace[name] ?? join(from, name), join(to, name), 'dir');
+    }
+  }
 }

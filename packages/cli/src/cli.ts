@@ -51,6 +51,7 @@ export async function runCli(
       const r = newService({ name, cwd });
       for (const f of relativeTo(cwd, r.root, r.files)) out.log(`  wrote ${f}`);
       if (!r.formatted) out.log('  (not formatted: the workspace has no Biome, or it failed on them)');
+      if (r.hook) out.log(`  generated its contracts and ran npm run refront:services in ${r.hook}`);
       out.log(
         `Added ${name} (${r.moduleName}). Next: refront generate, then run its test; the monolith and serve.ts (SERVICE=${name}) start it with no other edit.`,
       );

@@ -17,5 +17,5 @@ export { generate, TS_PROTO_OPTIONS } from './generate.js';
 export type { ServiceNames } from './names.js';
 export { serviceNames } from './names.js';
 export type { NewServiceOptions, NewServiceResult } from './newService.js';
-export { newService, REGISTRY_FILE, REGISTRY_MARKER } from './newService.js';
+export { newService, REGISTRY_FILE, REGISTRY_MARKER, SERVICES_HOOK } from './newService.js';
 export type { CliOutput } from './output.js';

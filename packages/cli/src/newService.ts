@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CliErrors } from './errors.js';
+import { generate } from './generate.js';
 import { serviceNames } from './names.js';
 import {
   migrationsTemplate,
@@ -16,6 +17,12 @@ import {
 export const REGISTRY_FILE = join('src', 'platform', 'services.ts');
 /** The line of the registry above which a new module's entry goes. */
 export const REGISTRY_MARKER = '// refront:services';
+/**
+ * The npm script of the workspace (the nearest `package.json` from the registry's package up that
+ * has it) that brings the files derived from the registry up to date, such as deployment files:
+ * `refront new service` generates the contracts, then runs it.
+ */
+export const SERVICES_HOOK = 'refront:services';
 
 /** Options of {@link newService}. */
 export interface NewServiceOptions {
@@ -38,14 +45,18 @@ export interface NewServiceResult {
    * when the workspace has no Biome or it failed (the files are written either way).
    */
   readonly formatted: boolean;
+  /** The directory where the workspace's {@link SERVICES_HOOK} script ran, if it has one. */
+  readonly hook: string | undefined;
 }
 
 /**
  * Adds a service to a workspace laid out like `examples/refront-demo`: its `.proto` contract, its
  * module (handlers, outbox), its migration and its test, and registers the module in
  * `src/platform/services.ts`, the one list the monolith, `serve.ts`, the local distributed
- * topology and the deployment facts read. Nothing else needs an edit; the contracts must be
- * generated next (`refront generate`).
+ * topology and the deployment facts read. When the workspace declares a `refront:services` npm
+ * script ({@link SERVICES_HOOK}: in this repository, the deploy files derived from the registry),
+ * it generates the contracts and runs it; otherwise the contracts are generated next
+ * (`refront generate`). Nothing else needs an edit.
  *
  * @throws RefrontError `CLI_USAGE` when the name is not a service name, `CLI_NOT_IN_WORKSPACE`
  *   when no registry is found from `cwd` up or it has no marker, `CLI_ALREADY_EXISTS` when the
@@ -87,7 +98,40 @@ export function newService(options: NewServiceOptions): NewServiceResult {
   }
   writeFileSync(registryPath, updated);
   const written = [...files.map(([p]) => p), REGISTRY_FILE];
-  return { root, files: written, moduleName, formatted: format(root, written) };
+  const formatted = format(root, written);
+  return { root, files: written, moduleName, formatted, hook: runServicesHook(root) };
+}
+
+/**
+ * Runs the workspace's {@link SERVICES_HOOK} script, if one is declared from `root` up, after
+ * generating the contracts (what the registry's modules import must exist for it to load them).
+ *
+ * @throws RefrontError `CLI_TOOL_FAILED` with the script's output when it fails (the service is
+ *   written and registered: fix the cause and run `npm run refront:services` again).
+ */
+function runServicesHook(root: string): string | undefined {
+  const dir = hookDirectory(root);
+  if (dir === undefined) return undefined;
+  generate({ cwd: root });
+  try {
+    execFileSync('npm', ['run', '--silent', SERVICES_HOOK], { cwd: dir, stdio: 'pipe', encoding: 'utf8' });
+  } catch (e: unknown) {
+    const { stdout = '', stderr = '' } = e as { stdout?: string; stderr?: string };
+    throw CliErrors.TOOL_FAILED(`npm run ${SERVICES_HOOK} (in ${dir})`, `${stdout}${stderr}`.trim());
+  }
+  return dir;
+}
+
+function hookDirectory(root: string): string | undefined {
+  for (let d = root; ; d = dirname(d)) {
+    const manifest = join(d, 'package.json');
+    if (existsSync(manifest)) {
+      const scripts = (JSON.parse(readFileSync(manifest, 'utf8')) as { scripts?: Record<string, string> })
+        .scripts;
+      if (scripts?.[SERVICES_HOOK] !== undefined) return d;
+    }
+    if (dirname(d) === d) return undefined;
+  }
 }
 
 /** Formats the written TypeScript with the workspace's own Biome, when it has one. */
