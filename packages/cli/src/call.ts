@@ -3,8 +3,8 @@ import { METADATA_TENANT } from '@refront/core/transport';
 import { createConsulRegistry } from '@refront/discovery';
 import { createGrpcChannel } from '@refront/transport-grpc';
 import { createContractCatalog } from '@refront/validate';
-import { CliErrors } from './errors.js';
 import { buildDescriptorSet } from './descriptorSet.js';
+import { CliErrors } from './errors.js';
 
 /** Options of {@link call}. */
 export interface CallOptions {
