@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { findInfra, infraUrl } from '@refront/core/transport';
 import type { Infra } from './extract.js';
 
 /** The servers of one example run. */
@@ -16,8 +16,6 @@ export interface InfraEnv {
   release(): Promise<void>;
 }
 
-const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const run = promisify(execFile);
 
 /**
@@ -27,7 +25,7 @@ const run = promisify(execFile);
  * not answer skips the run, or throws with REFRONT_REQUIRE_INFRA=1, as the repository's tests do.
  * PostgreSQL is reached with the `pg` installed in `work` (a dependency of `@refront/data`).
  *
- * @throws Error when a needed server does not answer and REFRONT_REQUIRE_INFRA=1.
+ * @throws RefrontError `CORE_INFRA_MISSING` when a needed server does not answer and REFRONT_REQUIRE_INFRA=1.
  */
 export async function provisionInfra(
   needs: readonly Infra[],
@@ -39,18 +37,16 @@ export async function provisionInfra(
   const releases: (() => Promise<void>)[] = [];
   const name = `refront_readme_${randomBytes(4).toString('hex')}`;
   for (const what of needs) {
-    const base = new URL(
-      what === 'postgres'
-        ? (env.REFRONT_TEST_DATABASE_URL ?? POSTGRES_URL)
-        : (env.REFRONT_TEST_AMQP_URL ?? AMQP_URL),
-    );
-    const port = Number(base.port || (what === 'postgres' ? 5432 : 5672));
-    if (!(await reachable(base.hostname, port))) {
-      const hint = `${what} at ${base.hostname}:${port} does not answer`;
-      if (env.REFRONT_REQUIRE_INFRA === '1') throw new Error(`${hint} (REFRONT_REQUIRE_INFRA=1)`);
-      missing.push(hint);
+    // Core's one probe (decision 0127): the URL when it answers; REFRONT_REQUIRE_INFRA=1 throws.
+    const url = await findInfra(what, env, { quiet: true });
+    if (url === undefined) {
+      const base = new URL(infraUrl(what, env));
+      missing.push(
+        `${what} at ${base.hostname}:${base.port || (what === 'postgres' ? 5432 : 5672)} does not answer`,
+      );
       continue;
     }
+    const base = new URL(url);
     if (what === 'postgres') {
       const pg = createRequire(join(work, 'package.json'))('pg') as typeof import('pg');
       const admin = async (sql: string): Promise<void> => {
@@ -88,17 +84,4 @@ export async function provisionInfra(
       for (const r of releases.reverse()) await r();
     },
   };
-}
-
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1_000, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }

@@ -138,7 +138,7 @@ describe('provisionInfra', () => {
     expect(skipped.missing).toEqual(['postgres at 127.0.0.1:1 does not answer']);
     expect(skipped.env).toEqual({});
     await expect(provisionInfra(['postgres'], ROOT, { ...down, REFRONT_REQUIRE_INFRA: '1' })).rejects.toThrow(
-      'postgres at 127.0.0.1:1 does not answer (REFRONT_REQUIRE_INFRA=1)',
+      'PostgreSQL at 127.0.0.1:1 does not answer and REFRONT_REQUIRE_INFRA=1',
     );
   });
 

@@ -153,7 +153,7 @@ export async function runCli(
     .option('--all', 'every dead letter of the group')
     .option('--id <event-id...>', 'only these events (message ids, as dlq list prints them)')
     .action(async (group: string, o: { url?: string; namespace: string; all?: boolean; id?: string[] }) => {
-      if (!o.all === !o.id) throw new CliFailure('pass either --all or --id <event-id...>', 2);
+      if (!o.all === !o.id) throw CliErrors.USAGE('pass either --all or --id <event-id...>');
       const url = amqpUrl(o.url, env);
       const r = await discardDeadLetters({ url, namespace: o.namespace, group }, o.id ? { ids: o.id } : {});
       out.log(`discarded ${r.replayed} from ${o.namespace}.${group}.dlq; ${r.left} left`);
