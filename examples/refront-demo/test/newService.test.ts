@@ -92,9 +92,11 @@ beforeAll(() => {
   writeFileSync(join(root, 'biome.json'), JSON.stringify({ ...biome, vcs: { enabled: false } }));
   // The installed packages, except that @refront/demo is the copy (deploy/ imports its registry).
   linkPackages(join(REPO, 'node_modules'), join(root, 'node_modules'), { '@refront/demo': copy });
-  // deploy/ beside the copy, the sources its checks read, and the hook that derives its files
-  // from the registry.
-  for (const file of ['packages/discovery/src/registryFromEnv.ts', 'packages/core/src/logger.ts']) {
+  // deploy/ beside the copy, the package sources its checks read (ENV_SOURCES of
+  // deploy/test/sourceFacts.ts), and the hook that derives its files from the registry.
+  const facts = readFileSync(join(REPO, 'deploy/test/sourceFacts.ts'), 'utf8');
+  for (const [, file] of facts.matchAll(/'(packages\/[^']+\.ts)'/g)) {
+    if (file === undefined) continue;
     mkdirSync(join(root, file, '..'), { recursive: true });
     cpSync(join(REPO, file), join(root, file));
   }
