@@ -44,6 +44,11 @@ export interface WorkflowEngineOptions {
   readonly workflows: readonly Workflow<any, any, any>[];
   /** @default silent */
   readonly logger?: Logger;
+  /**
+   * The service name of the request context steps and compensations run in (with the tenant the
+   * run was started for, wherever it resumes). @default 'workflow'
+   */
+  readonly service?: string;
   /** Registry for `refront_workflow_*` metrics. @default none */
   readonly metrics?: MetricsRegistry;
   /** This runner's name in leases. @default a random UUID */

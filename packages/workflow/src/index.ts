@@ -25,3 +25,14 @@ export type {
   WorkflowRun,
 } from './WorkflowEngine.js';
 export { createWorkflowEngine } from './WorkflowEngine.js';
+export type {
+  CompensationRecord,
+  RunFilter,
+  RunJournal,
+  RunSummary,
+  StepRecord,
+  WorkflowReader,
+} from './WorkflowReader.js';
+export { createWorkflowReader } from './WorkflowReader.js';
+export type { WorkflowOpsOptions } from './workflowOpsHandler.js';
+export { workflowOpsHandler } from './workflowOpsHandler.js';

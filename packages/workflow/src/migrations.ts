@@ -63,4 +63,14 @@ create table refront_workflow_signals (
 );
 create index refront_workflow_signals_run on refront_workflow_signals (run_id, name, consumed);`,
   },
+  {
+    version: WORKFLOW_MIGRATION_BASE + 2,
+    name: 'refront workflow run context and step timing',
+    // The tenant and traceparent a run was started with, restored when another process resumes
+    // it; when each step started and how many attempts it took, for the console's timeline.
+    sql: `
+alter table refront_workflow_runs add column tenant text, add column traceparent text;
+alter table refront_workflow_steps add column started_at timestamptz, add column attempts integer not null default 1;
+create index refront_workflow_runs_recent on refront_workflow_runs (created_at desc);`,
+  },
 ]);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { CoreErrors, createLogger, type Logger, RefrontError, type Status } from '@refront/core';
-import { invalidOption, sleep } from '@refront/core/transport';
+import {
+  CoreErrors,
+  createLogger,
+  currentContext,
+  type Logger,
+  RefrontError,
+  type Status,
+} from '@refront/core';
+import { formatTraceparent, invalidOption, sleep } from '@refront/core/transport';
 import type { Database } from '@refront/data';
 import type { Workflow } from '../defineWorkflow.js';
 import { WorkflowErrors } from '../errors.js';
@@ -12,7 +19,13 @@ import type {
   WorkflowRun,
 } from '../WorkflowEngine.js';
 import type { CompensateEnv } from './compensateRun.js';
-import { type ExecutionOutcome, executeRun, loadJournal, type RunRow } from './executeRun.js';
+import {
+  type ExecutionOutcome,
+  executeRun,
+  loadJournal,
+  RUN_ROW_COLUMNS,
+  type RunRow,
+} from './executeRun.js';
 import { workflowMetrics } from './metrics.js';
 import { asJson, END_OF_JOURNAL, RunContext } from './RunContext.js';
 import { RunLease, tablesOf } from './RunLease.js';
@@ -47,13 +60,13 @@ export class Engine implements WorkflowEngine {
     if (!options.db || typeof options.db.transaction !== 'function')
       throw invalidOption('db must be a Database');
     this.db = options.db;
+    this.logger = options.logger ?? createLogger({ service: 'workflow', level: 'silent' });
     this.tables = tablesOf(options.db.schema);
     for (const w of options.workflows ?? []) {
       const key = `${w.name}@${w.version}`;
       if (this.workflows.has(key)) throw invalidOption(`workflow ${key} is registered twice`);
       this.workflows.set(key, w);
     }
-    this.logger = options.logger ?? createLogger({ service: 'workflow', level: 'silent' });
     this.owner = options.instanceId ?? randomUUID();
     this.leaseMs = positive('leaseMs', options.leaseMs ?? 30_000);
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1_000);
@@ -69,6 +82,8 @@ export class Engine implements WorkflowEngine {
       compensationMaxAttempts: positive('compensationMaxAttempts', options.compensationMaxAttempts ?? 10),
       minBackoffMs,
       maxBackoffMs: Math.max(minBackoffMs, positive('maxBackoffMs', options.maxBackoffMs ?? 30_000)),
+      service: options.service ?? 'workflow',
+      logger: this.logger,
     };
   }
 
@@ -96,17 +111,29 @@ export class Engine implements WorkflowEngine {
     const json = JSON.stringify(asJson(input));
     const own = this.active.size < this.maxConcurrentRuns;
     const t0 = Date.now();
+    // The request context the run restores wherever it executes: its tenant, and its trace.
+    const ctx = currentContext();
+    const parent = ctx?.spanContext;
     const { rows } = await this.db.query<RunRow>(
-      `insert into ${this.tables.runs} (id, workflow, version, input, state, lease_owner, lease_until, epoch)
+      `insert into ${this.tables.runs} (id, workflow, version, input, state, lease_owner, lease_until, epoch, tenant, traceparent)
        values ($1, $2, $3, $4::jsonb, 'running', $5, case when $5::text is null then null
-         else now() + $6::integer * interval '1 millisecond' end, 1)
+         else now() + $6::integer * interval '1 millisecond' end, 1, $7, $8)
        on conflict (id) do nothing
-       returning id, workflow, version, input, state, epoch, error`,
-      [id, workflow.name, workflow.version, json, own ? this.owner : null, this.leaseMs],
+       returning ${RUN_ROW_COLUMNS}`,
+      [
+        id,
+        workflow.name,
+        workflow.version,
+        json,
+        own ? this.owner : null,
+        this.leaseMs,
+        ctx?.tenant ?? null,
+        parent ? formatTraceparent(parent) : null,
+      ],
     );
     const row = rows[0];
     if (row) {
-      if (own) this.launch(row, t0);
+      if (own) this.launch(row, t0, true);
       else this.kick();
     } else {
       const same = await this.db.query(
@@ -172,6 +199,7 @@ export class Engine implements WorkflowEngine {
       runId,
       s.version,
       journal,
+      undefined,
       undefined,
       undefined,
     );
@@ -248,15 +276,15 @@ export class Engine implements WorkflowEngine {
            and (wake_at is null or wake_at <= now())
            and workflow || '@' || version in (select jsonb_array_elements_text($3::jsonb))
          order by updated_at limit $4 for update skip locked)
-       returning id, workflow, version, input, state, epoch, error`,
+       returning ${RUN_ROW_COLUMNS}`,
       [this.owner, this.leaseMs, JSON.stringify([...this.workflows.keys()]), room],
     );
-    for (const row of rows) this.launch(row, t0);
+    for (const row of rows) this.launch(row, t0, false);
     if (rows.length === room) this.sweepAgain = true;
     return rows.length;
   }
 
-  private launch(row: RunRow, claimedAt: number): void {
+  private launch(row: RunRow, claimedAt: number, fresh: boolean): void {
     const workflow = this.definition(row.workflow, row.version);
     const lease = new RunLease(
       this.db,
@@ -269,7 +297,7 @@ export class Engine implements WorkflowEngine {
       claimedAt,
     );
     const env = { ...this.env, workflow: row.workflow };
-    const done = executeRun(env, this.logger, workflow, row, lease)
+    const done = executeRun(env, this.logger, workflow, row, lease, fresh)
       .then((outcome) => this.ended(row, outcome))
       .catch((e: unknown) => this.logger.error({ err: e, runId: row.id }, 'workflow runner failed'))
       .finally(() => {

@@ -1,5 +1,5 @@
 import { type SpanContext, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { isRefrontError, startSpan } from '@refront/core';
+import { createRequestContext, isRefrontError, type Logger, runWithContext, startSpan } from '@refront/core';
 import { deriveIdempotencyKey, sleep } from '@refront/core/transport';
 import { type Database, DataErrors, type Transaction } from '@refront/data';
 import type {
@@ -31,6 +31,10 @@ export interface RunEnv {
   readonly maxAttempts: number;
   readonly minBackoffMs: number;
   readonly maxBackoffMs: number;
+  /** The service name of the request context a step runs in. */
+  readonly service: string;
+  /** The logger of that context. */
+  readonly logger: Logger;
 }
 
 /** JSON round trip: what a replay will return, so the first run sees the same value. */
@@ -57,6 +61,8 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
   private seq = 0;
   /** The step executed last (the one that failed, when the run fails). */
   lastStep: string | undefined;
+  /** When the step being executed started, and its attempt: journaled with its output. */
+  private current = { startedAt: new Date(0), attempt: 1 };
 
   constructor(
     private readonly env: RunEnv,
@@ -65,6 +71,8 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
     private readonly journal: Map<number, JournalEntry>,
     private readonly lease: RunLease | undefined,
     private readonly parent: SpanContext | undefined,
+    /** The tenant the run was started for: every step runs in a request context with it. */
+    private readonly tenant: string | undefined,
   ) {}
 
   step<T>(name: string, fn: (s: StepContext) => Promise<T>, options?: StepOptions<A>): Promise<T> {
@@ -144,8 +152,9 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
     if (!this.lease) throw new Error('unreachable: replay records nothing');
     await this.lease.fence(tx, 'running');
     await tx.query(
-      `insert into ${this.env.tables.steps} (run_id, seq, name, output) values ($1, $2, $3, $4::jsonb)`,
-      [this.runId, this.seq - 1, name, JSON.stringify(output)],
+      `insert into ${this.env.tables.steps} (run_id, seq, name, output, started_at, attempts)
+       values ($1, $2, $3, $4::jsonb, $5, $6)`,
+      [this.runId, this.seq - 1, name, JSON.stringify(output), this.current.startedAt, this.current.attempt],
     );
   }
 
@@ -169,7 +178,9 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
     if (options?.compensate) await this.register(seq, name, options.compensate.name, options.compensate.args);
     const maxAttempts = options?.maxAttempts ?? this.env.maxAttempts;
     let backoffMs = this.env.minBackoffMs;
+    const startedAt = new Date();
     for (let n = 1; ; n++) {
+      this.current = { startedAt, attempt: n };
       const s: StepContext = {
         runId: this.runId,
         step: name,
@@ -218,8 +229,16 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
       attributes: { 'workflow.run_id': this.runId, 'workflow.step': name },
     });
     const end = this.env.metrics?.steps.startTimer({ workflow: this.env.workflow, step: name });
+    // The step's calls and events carry the run's tenant and nest under the step's span, in the
+    // process that started the run and in one that resumed it alike.
+    const ctx = createRequestContext({
+      service: this.env.service,
+      logger: this.env.logger,
+      tenant: this.tenant,
+      parent: span.spanContext(),
+    });
     try {
-      const out = await fn();
+      const out = await runWithContext(ctx, fn);
       end?.({ outcome: 'ok' });
       return out;
     } catch (e: unknown) {

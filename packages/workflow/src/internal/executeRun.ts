@@ -1,5 +1,6 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { type Logger, startSpan, toRefrontError } from '@refront/core';
+import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { createRequestContext, type Logger, runWithContext, startSpan, toRefrontError } from '@refront/core';
+import { parseTraceparent } from '@refront/core/transport';
 import type { RunFailure, Workflow } from '../defineWorkflow.js';
 import { type CompensateEnv, compensateRun } from './compensateRun.js';
 import { type JournalEntry, RunContext } from './RunContext.js';
@@ -16,7 +17,14 @@ export interface RunRow {
   epoch: number;
   /** The stored failure of a compensating run. */
   error: StoredError | null;
+  /** The tenant of the request that started the run. */
+  tenant: string | null;
+  /** The W3C traceparent of the request that started the run. */
+  traceparent: string | null;
 }
+
+/** The columns of a claimed run, in the order {@link RunRow} names them. */
+export const RUN_ROW_COLUMNS = 'id, workflow, version, input, state, epoch, error, tenant, traceparent';
 
 /** How an execution ended for this runner. */
 export type ExecutionOutcome =
@@ -48,11 +56,40 @@ export async function executeRun(
   workflow: Workflow<any, any>,
   row: RunRow,
   lease: RunLease,
+  fresh: boolean,
 ): Promise<ExecutionOutcome> {
+  // The execution that start() launched belongs to the starting request's trace; a resumed one
+  // (another process, or after a lease expired) is a trace of its own that links to it.
+  const origin = parseTraceparent(row.traceparent ?? undefined);
   const span = startSpan(`workflow.run ${row.workflow}`, {
     kind: SpanKind.INTERNAL,
-    attributes: { 'workflow.run_id': row.id, 'workflow.version': row.version },
+    ...(origin ? (fresh ? { parent: origin } : { links: [origin] }) : {}),
+    attributes: {
+      'workflow.run_id': row.id,
+      'workflow.version': row.version,
+      'workflow.resumed': !fresh,
+      'workflow.runner': lease.owner,
+      ...(row.tenant ? { 'refront.tenant': row.tenant } : {}),
+    },
   });
+  const ctx = createRequestContext({
+    service: env.service,
+    logger: env.logger,
+    tenant: row.tenant ?? undefined,
+    parent: span.spanContext(),
+  });
+  return runWithContext(ctx, () => execute(env, logger, workflow, row, lease, span));
+}
+
+async function execute(
+  env: CompensateEnv,
+  logger: Logger,
+  // biome-ignore lint/suspicious/noExplicitAny: runs of any workflow
+  workflow: Workflow<any, any>,
+  row: RunRow,
+  lease: RunLease,
+  span: Span,
+): Promise<ExecutionOutcome> {
   lease.start();
   try {
     let failure = row.error;
@@ -64,6 +101,7 @@ export async function executeRun(
         await loadJournal(env, row.id),
         lease,
         span.spanContext(),
+        row.tenant ?? undefined,
       );
       try {
         const output = await workflow.run(ctx, row.input);
