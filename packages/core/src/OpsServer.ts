@@ -1,10 +1,16 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.js';
 import type { MetricsRegistry } from './metrics.js';
 
 /** One readiness check: resolves true when its dependency is usable. */
 export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+/**
+ * Serves a GET under one path prefix of the ops server (`/workflows`): an operator's read-only
+ * view a package adds to the service (see `Service.opsRoute`). It answers the request itself.
+ */
+export type OpsHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 /** Options of {@link startOpsServer}. */
 export interface OpsServerOptions {
@@ -20,6 +26,8 @@ export interface OpsServerOptions {
   readonly ready: () => boolean;
   /** Readiness of each registered dependency, by name. */
   readonly checks: ReadonlyMap<string, ReadinessCheck>;
+  /** Extra GET routes by path prefix (`/workflows` serves `/workflows` and `/workflows/…`). @default none */
+  readonly routes?: ReadonlyMap<string, OpsHandler>;
   /** Facts shown by `/healthz`. */
   readonly info: () => Readonly<Record<string, unknown>>;
   readonly logger: Logger;
@@ -88,7 +96,21 @@ export async function startOpsServer(
         });
       return;
     }
-    send(404, { error: 'not found', routes: ['/healthz', '/readyz', '/metrics'] });
+    for (const [prefix, handler] of options.routes ?? []) {
+      if (url !== prefix && !url?.startsWith(`${prefix}/`)) continue;
+      Promise.resolve()
+        .then(() => handler(req, res))
+        .catch((e: unknown) => {
+          options.logger.error({ err: e, path: url }, 'ops route failed');
+          if (!res.headersSent) send(500, { error: 'ops route failed' });
+          else res.end();
+        });
+      return;
+    }
+    send(404, {
+      error: 'not found',
+      routes: ['/healthz', '/readyz', '/metrics', ...(options.routes?.keys() ?? [])],
+    });
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

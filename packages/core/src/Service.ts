@@ -5,7 +5,7 @@ import { ConfigError, type Env, loadConfig } from './config.js';
 import { CoreErrors, invalidOption } from './coreErrors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './metrics.js';
-import { type ReadinessCheck, startOpsServer } from './OpsServer.js';
+import { type OpsHandler, type ReadinessCheck, startOpsServer } from './OpsServer.js';
 
 /** Where a service is in its life: `created → starting → ready → draining → stopped`. */
 export type ServiceState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
@@ -77,6 +77,12 @@ export interface Service<C = undefined> {
   use<T extends ServiceComponent>(component: T): T;
   /** Registers a readiness check shown by `/readyz`. */
   readiness(name: string, check: ReadinessCheck): void;
+  /**
+   * Serves GET requests under `prefix` (`/workflows`) on the ops server, beside `/healthz`,
+   * `/readyz` and `/metrics`; the handler answers them (and checks any token it requires).
+   * @throws RefrontError INVALID_ARGUMENT `CORE_INVALID_OPTION` for a prefix that is not `/name` or is taken.
+   */
+  opsRoute(prefix: string, handler: OpsHandler): void;
   /** Calls `listener` on every state change; returns an unsubscribe function. */
   onStateChange(listener: (state: ServiceState) => void): () => void;
   /**
@@ -102,6 +108,7 @@ class ServiceImpl<C> implements Service<C> {
   private readonly components: ServiceComponent[] = [];
   private readonly started: ServiceComponent[] = [];
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly opsRoutes = new Map<string, OpsHandler>();
   private readonly listeners = new Set<(s: ServiceState) => void>();
   private readonly shutdown = new AbortController();
   private readonly gracePeriodMs: number;
@@ -145,6 +152,13 @@ class ServiceImpl<C> implements Service<C> {
     this.checks.set(name, check);
   }
 
+  opsRoute(prefix: string, handler: OpsHandler): void {
+    const taken = ['/healthz', '/readyz', '/metrics'].includes(prefix) || this.opsRoutes.has(prefix);
+    if (!/^\/[a-z0-9][a-z0-9_-]*$/.test(prefix) || taken)
+      throw CoreErrors.INVALID_OPTION(`ops route ${prefix} must be a free /name`);
+    this.opsRoutes.set(prefix, handler);
+  }
+
   onStateChange(listener: (state: ServiceState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -175,6 +189,7 @@ class ServiceImpl<C> implements Service<C> {
           live: () => this.state !== 'stopped',
           ready: () => this.state === 'ready',
           checks: this.checks,
+          routes: this.opsRoutes,
           info: () => ({ service: this.name, version: this.version, state: this.state }),
           logger: this.logger,
         });
