@@ -59,4 +59,21 @@ export const ConsoleErrors = defineErrors('CONSOLE', {
     message: 'this console has no dead-letter source',
     description: 'The dead-letter API was called on a console created without `deadLetters`.',
   },
+  NO_WORKFLOWS: {
+    status: 'NOT_FOUND',
+    message: (service: string) => `this console has no workflow source for ${service}`,
+    description:
+      'The Workflows API was asked for a service the console was not given a `workflows` source for.',
+  },
+  RUN_NOT_FOUND: {
+    status: 'NOT_FOUND',
+    message: (service: string, runId: string) => `${service} has no workflow run ${runId}`,
+    description: "The service's workflow journal has no run with that id.",
+  },
+  SOURCE_FAILED: {
+    status: 'UNAVAILABLE',
+    message: (url: string, why: string) => `the console could not read ${url}: ${why}`,
+    description:
+      "A service's ops endpoint (its workflow runs) did not answer, answered an error, or refused the console's token.",
+  },
 });

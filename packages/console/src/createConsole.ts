@@ -12,8 +12,10 @@ import type { ConsoleContractsOptions } from './contracts.js';
 import { type DeadLetterSource, viewOf } from './deadLetters.js';
 import { decodeOtlpTraces } from './otlp.js';
 import { packageDir } from './packageDir.js';
+import { RedHistory } from './RedHistory.js';
 import { type RedRow, redRows } from './red.js';
 import { TraceStore, type TraceStoreOptions } from './TraceStore.js';
+import { registerWorkflowRoutes, type WorkflowSources } from './workflowRoutes.js';
 
 /** A process whose ops endpoints (`/readyz`, `/metrics`) the Services view reads. */
 export interface ConsoleServiceTarget {
@@ -54,6 +56,12 @@ export interface ConsoleOptions {
     | (() => readonly ConsoleServiceTarget[] | Promise<readonly ConsoleServiceTarget[]>);
   /** The contracts: the Services view's methods and events, the API explorer and the Flow view. */
   readonly contracts?: ConsoleContractsOptions;
+  /** How often each service's `/metrics` is sampled for the RED sparklines, in ms. @default 5000 */
+  readonly sampleIntervalMs?: number;
+  /** Samples kept per RED series (5 minutes at the default interval). @default 60 */
+  readonly samplesKept?: number;
+  /** Where the Workflows view reads each service's runs, by service name. */
+  readonly workflows?: WorkflowSources;
   readonly logger?: Logger;
 }
 
@@ -107,8 +115,16 @@ export function createConsole(options: ConsoleOptions = {}): RefrontConsole {
   const token = options.token === '' ? undefined : options.token;
   if (enabled && !development && token === undefined) throw ConsoleErrors.TOKEN_REQUIRED();
   const store = new TraceStore(options.store);
+  const history = new RedHistory({ capacity: options.samplesKept ?? 60 });
   let app: FastifyInstance | undefined;
   let url: string | undefined;
+  let sampler: NodeJS.Timeout | undefined;
+  // The sparklines' samples: every target's /metrics at a steady pace, whoever looks.
+  const sample = async (): Promise<void> => {
+    for (const p of await Promise.all((await targetsOf(options)).map((t) => probe(t)))) {
+      if (p.ready !== undefined) history.record(p.name, p.red, Date.now());
+    }
+  };
 
   const handle: RefrontConsole = {
     name: 'console',
@@ -122,13 +138,18 @@ export function createConsole(options: ConsoleOptions = {}): RefrontConsole {
     },
     async start() {
       if (!enabled || app) return;
-      app = buildApp(options, store, token);
+      app = buildApp(options, store, token, history);
       await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 4318 });
       const address = app.server.address() as AddressInfo;
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       options.logger?.info({ url }, 'Refront console listening');
+      const tick = (): void => void sample().catch(() => undefined);
+      tick();
+      sampler = setInterval(tick, options.sampleIntervalMs ?? 5_000);
+      sampler.unref();
     },
     async close() {
+      clearInterval(sampler);
       await app?.close();
       app = undefined;
     },
@@ -142,7 +163,16 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function buildApp(options: ConsoleOptions, store: TraceStore, token: string | undefined): FastifyInstance {
+async function targetsOf(options: ConsoleOptions): Promise<readonly ConsoleServiceTarget[]> {
+  return typeof options.services === 'function' ? await options.services() : (options.services ?? []);
+}
+
+function buildApp(
+  options: ConsoleOptions,
+  store: TraceStore,
+  token: string | undefined,
+  history: RedHistory,
+): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   const ui = join(packageDir(), 'ui');
   const vendor = vendorFiles();
@@ -205,9 +235,14 @@ function buildApp(options: ConsoleOptions, store: TraceStore, token: string | un
   });
 
   app.get('/api/services', async () => {
-    const targets =
-      typeof options.services === 'function' ? await options.services() : (options.services ?? []);
-    return { services: await Promise.all(targets.map((t) => probe(t))) };
+    const probed = await Promise.all((await targetsOf(options)).map((t) => probe(t)));
+    // Each RED row with its recent points (rate, errors, mean per sample interval) for a sparkline.
+    return {
+      services: probed.map((p) => ({
+        ...p,
+        red: p.red.map((r) => ({ ...r, history: history.points(p.name, r) })),
+      })),
+    };
   });
 
   const deadLetters = (): DeadLetterSource => {
@@ -264,6 +299,7 @@ function buildApp(options: ConsoleOptions, store: TraceStore, token: string | un
     store,
     options.logger ?? createLogger({ service: 'console', level: 'silent' }),
   );
+  registerWorkflowRoutes(app, options.workflows);
 
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(indexHtml));
   app.register(fastifyStatic, { root: ui, prefix: '/ui/' });

@@ -20,3 +20,13 @@ export { redRows } from './red.js';
 export type { Attributes, AttributeValue, SpanKindName, SpanRecord } from './spans.js';
 export type { TraceQuery, TraceSpan, TraceStoreOptions, TraceSummary } from './TraceStore.js';
 export { serviceOf, TraceStore } from './TraceStore.js';
+export type { WorkflowSources } from './workflowRoutes.js';
+export type {
+  HttpWorkflowSourceOptions,
+  WorkflowRunFilter,
+  WorkflowRunJournalView,
+  WorkflowRunState,
+  WorkflowRunView,
+  WorkflowSource,
+} from './workflows.js';
+export { httpWorkflowSource } from './workflows.js';

@@ -6,6 +6,8 @@ import { api, html } from './api.js';
 import { ServiceContracts } from './contracts.js';
 import { Explorer } from './explorer.js';
 import { Flow } from './flow.js';
+import { Sparkline } from './sparkline.js';
+import { Workflows } from './workflows.js';
 
 // The console token, when the console has one: from ?token= once, then from this tab's storage.
 const params = new URLSearchParams(location.search);
@@ -193,6 +195,12 @@ function TraceView({ traceId }) {
   `;
 }
 
+/** Rate, errors and mean duration per sample interval, as three sparklines. */
+const sparks = (points = []) => html`
+  <${Sparkline} values=${points.map((p) => p.rate)} title="per second" />
+  <${Sparkline} values=${points.map((p) => p.errorRate)} colour="#c62828" title="errors per second" />
+  <${Sparkline} values=${points.map((p) => p.meanMs)} colour="#2e7d32" title="mean ms" />`;
+
 function Services() {
   const [services, setServices] = useState();
   const [error, setError] = useState();
@@ -217,13 +225,14 @@ function Services() {
           <span class="muted"> ${s.opsUrl}</span></h3>
         ${s.error ? html`<p class="error">${s.error}</p>` : ''}
         <table>
-          <thead><tr><th>Kind</th><th>Service / group</th><th>Method / event</th><th>Calls</th><th>Errors</th><th>Mean</th><th>p95 ≤</th></tr></thead>
+          <thead><tr><th>Kind</th><th>Service / group</th><th>Method / event</th><th>Calls</th><th>Errors</th><th>Mean</th><th>p95 ≤</th><th>Last minutes: rate · errors · mean</th></tr></thead>
           <tbody>
             ${s.red.map(
               (
                 r,
               ) => html`<tr data-testid="red-row"><td>${r.kind}</td><td>${r.scope}</td><td>${r.name}</td><td>${r.count}</td>
-              <td class=${r.errors ? 'error' : ''}>${r.errors}</td><td>${ms(r.meanMs)}</td><td>${ms(r.p95Ms)}</td></tr>`,
+              <td class=${r.errors ? 'error' : ''}>${r.errors}</td><td>${ms(r.meanMs)}</td><td>${ms(r.p95Ms)}</td>
+              <td>${sparks(r.history)}</td></tr>`,
             )}
           </tbody>
         </table>
@@ -294,23 +303,25 @@ function DeadLetters() {
 }
 
 function App() {
-  const [view, id] = useRoute();
+  const [view, id, sub] = useRoute();
   const page =
-    view === 'services'
-      ? html`<${Services} />`
-      : view === 'dead-letters'
-        ? html`<${DeadLetters} />`
-        : view === 'explorer'
-          ? html`<${Explorer} />`
-          : view === 'flow'
-            ? html`<${Flow} />`
-            : id
-              ? html`<${TraceView} traceId=${id} key=${id} />`
-              : html`<${TraceList} />`;
+    view === 'workflows'
+      ? html`<${Workflows} service=${id} runId=${sub} />`
+      : view === 'services'
+        ? html`<${Services} />`
+        : view === 'dead-letters'
+          ? html`<${DeadLetters} />`
+          : view === 'explorer'
+            ? html`<${Explorer} />`
+            : view === 'flow'
+              ? html`<${Flow} />`
+              : id
+                ? html`<${TraceView} traceId=${id} key=${id} />`
+                : html`<${TraceList} />`;
   const link = (to, label) =>
     html`<a href=${`#/${to}`} class=${view === to || (to === 'traces' && !view) ? 'active' : ''}>${label}</a>`;
   return html`
-    <header><h1>Refront console</h1><nav>${link('traces', 'Traces')}${link('services', 'Services')}${link('dead-letters', 'Dead letters')}${link('explorer', 'API explorer')}${link('flow', 'Flow')}</nav></header>
+    <header><h1>Refront console</h1><nav>${link('traces', 'Traces')}${link('services', 'Services')}${link('dead-letters', 'Dead letters')}${link('explorer', 'API explorer')}${link('flow', 'Flow')}${link('workflows', 'Workflows')}</nav></header>
     <main>${page}</main>
   `;
 }
