@@ -44,6 +44,7 @@ export function createInvoicingModule(workflow: InvoicingWorkflowOptions = {}): 
       const workflows = await createWorkflowEngine({
         db,
         workflows: [saga],
+        service: name,
         logger,
         metrics,
         maxConcurrentRuns: 64,

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, RefrontError } from '@refront/core';
-import { METADATA_TENANT } from '@refront/core/transport';
 import type { Outbox } from '@refront/data';
 import { defineWorkflow, type RunFailure } from '@refront/workflow';
 import { InvoiceIssued } from '../gen/refront/invoicing/v1/invoicing.js';
@@ -82,10 +81,11 @@ export function closeBillingPeriod(deps: SagaDeps) {
       );
 
       const customer = await ctx.step('price', async (s) => {
-        // The tenant goes with the call explicitly: a run resumed after a crash runs outside the request.
+        // The call carries the run's tenant from its request context, which the engine restores
+        // when another instance resumes the run after a crash.
         const { customer } = await deps.tickets.getCustomer(
           { id: customerId },
-          { idempotencyKey: s.idempotencyKey, metadata: { [METADATA_TENANT]: tenant } },
+          { idempotencyKey: s.idempotencyKey },
         );
         if (!customer)
           throw new RefrontError('INTERNAL', 'INVOICING_NO_CUSTOMER', 'tickets answered without a customer');

@@ -19,6 +19,7 @@ import {
   type RpcLane,
 } from './rpcLane.js';
 import type { ServiceIdentity } from './serviceIdentity.js';
+import { serveWorkflowRuns } from './workflowSources.js';
 
 /** How one service process reaches its peers and its infrastructure. */
 export interface DistributedConfig {
@@ -142,6 +143,8 @@ export async function runDistributed(
   // for the other instances, and publishes in flight are confirmed. It closes after the module.
   host.use(amqp);
   const hosted = await hostModule(module, { logger, metrics, db, server, channel, bus: amqp });
+  // The console process reads the runs with the console's token (REFRONT_CONSOLE_TOKEN), when it has one.
+  serveWorkflowRuns(host, module, db, config.env.REFRONT_CONSOLE_TOKEN || undefined);
   host.readiness('db', async () => {
     await db.ping();
     return true;

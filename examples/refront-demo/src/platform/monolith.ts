@@ -1,5 +1,5 @@
 import type { InProcessEventBus, InProcessNetwork, Service } from '@refront/core';
-import { type EmbeddedPostgres, hostModule, type Outbox, openDatabase } from '@refront/data';
+import { type Database, type EmbeddedPostgres, hostModule, type Outbox, openDatabase } from '@refront/data';
 import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { demoValidator } from './contracts.js';
 import { type ServiceModule, schemaOf } from './module.js';
@@ -15,7 +15,7 @@ export interface MonolithData {
 /**
  * Runs modules in one process on the in-process network and event bus: for each module, its own
  * schema (migrated), its outbox relay and its request server, started and drained with the host
- * service's lifecycle; returns the outboxes (to wait for them in tests). Every module keeps to its own schema and talks to the others only through
+ * service's lifecycle; returns the outboxes (to wait for them in tests) and each module's database (for the console's workflow view). Every module keeps to its own schema and talks to the others only through
  * contracts and events, so each can be lifted into its own process unchanged.
  */
 export async function runMonolith(
@@ -24,8 +24,9 @@ export async function runMonolith(
   bus: InProcessEventBus,
   data: MonolithData,
   modules: readonly ServiceModule[],
-): Promise<{ readonly outboxes: readonly Outbox[] }> {
+): Promise<{ readonly outboxes: readonly Outbox[]; readonly databases: ReadonlyMap<string, Database> }> {
   const outboxes: Outbox[] = [];
+  const databases = new Map<string, Database>();
   for (const m of modules) {
     const logger = host.logger.child({ service: m.name });
     const db = await openDatabase({
@@ -53,6 +54,7 @@ export async function runMonolith(
       clientInterceptors: [policyInterceptor(policy)],
     });
     outboxes.push(hosted.outbox);
+    databases.set(m.name, db);
     host.readiness(`${m.name}-db`, async () => {
       await db.ping();
       return true;
@@ -67,5 +69,5 @@ export async function runMonolith(
     });
   }
   host.use({ name: 'event-bus', close: () => bus.close() });
-  return { outboxes };
+  return { outboxes, databases };
 }

@@ -23,6 +23,7 @@ import { demoValidator } from './contracts.js';
 import { eventBodyDecoder } from './eventBodies.js';
 import { runMonolith } from './monolith.js';
 import { PLATFORM_MODULES } from './services.js';
+import { workflowReaders } from './workflowSources.js';
 
 /** Options of {@link startPlatform}. */
 export interface PlatformOptions {
@@ -108,12 +109,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     handleSignals: options.handleSignals ?? false,
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
   });
+  let workflows: ReturnType<typeof workflowReaders> = {};
   const network = createInProcessNetwork();
   let gatewayUrl: string | undefined;
   const { console: consoleServer, tracing } = await startConsole(service, options, {
     bus: () => bus,
     channel: network.channel(),
     gatewayUrl: () => gatewayUrl,
+    workflows: () => workflows,
   });
   const bus = createInProcessEventBus({
     service: 'refront-demo',
@@ -126,17 +129,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       ? await createEmbeddedPostgres({ dataDir: options.dataDir })
       : undefined;
   if (embedded) service.use({ name: 'embedded-postgres', close: () => embedded.close() });
-  const { outboxes } = await runMonolith(
-    service,
-    network,
-    bus,
-    { url: options.databaseUrl, embedded },
+  const modules =
     options.aiProvider === undefined
       ? PLATFORM_MODULES
       : PLATFORM_MODULES.map((m) =>
           m.name === 'ai' ? createAiModule({ provider: options.aiProvider as AiProvider }) : m,
-        ),
+        );
+  const { outboxes, databases } = await runMonolith(
+    service,
+    network,
+    bus,
+    { url: options.databaseUrl, embedded },
+    modules,
   );
+  workflows = workflowReaders(modules, databases);
 
   const gateway = await createGateway({
     channel: network.channel(),
@@ -178,7 +184,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 async function startConsole(
   service: Service<unknown>,
   options: PlatformOptions,
-  platform: { bus: () => InProcessEventBus; channel: Channel; gatewayUrl: () => string | undefined },
+  platform: {
+    bus: () => InProcessEventBus;
+    channel: Channel;
+    gatewayUrl: () => string | undefined;
+    workflows: () => ReturnType<typeof workflowReaders>;
+  },
 ): Promise<{ console: RefrontConsole | undefined; tracing: TracingHandle | undefined }> {
   const bus = platform.bus;
   if (!options.console) return { console: undefined, tracing: undefined };
@@ -193,6 +204,7 @@ async function startConsole(
       replay: async (group, eventId) => bus().replay(group, eventId),
       discard: async (group, eventId) => bus().discard(group, eventId),
     },
+    workflows: platform.workflows,
     // The Dead letters view shows each body decoded from its contract.
     decodeBody: eventBodyDecoder(PLATFORM_MODULES),
     services: () => {
