@@ -1,0 +1,104 @@
+/**
+ * The console's Workflows view and the Services view's sparklines in a real headless browser
+ * (Debian's chromium, driven by playwright-core): the monolith walks its main flow, which closes a
+ * billing period with the billing saga on `@refront/workflow`; the console lists the run as
+ * completed and shows its journal (lock, price, apply-rate, issue) with a link to its trace, and
+ * the Services view draws RED sparklines from its periodic samples of `/metrics`.
+ *
+ * Screenshots go to REFRONT_CONSOLE_SCREENSHOTS when set (docs/console/ for the docs), else to a
+ * temporary folder.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settle } from '../src/platform/settle.js';
+import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
+import { walk } from '../src/walk.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM) || process.env.REFRONT_REQUIRE_INFRA === '1';
+const screenshots = process.env.REFRONT_CONSOLE_SCREENSHOTS
+  ? resolve(process.env.REFRONT_CONSOLE_SCREENSHOTS)
+  : mkdtempSync(join(tmpdir(), 'refront-console-'));
+
+describe.skipIf(!available)('the console’s Workflows view in a browser (monolith)', () => {
+  let platform: Platform;
+  let browser: BrowserContext;
+  let page: Page;
+  let consoleUrl: string;
+
+  beforeAll(async () => {
+    mkdirSync(screenshots, { recursive: true });
+    platform = await startPlatform({ gatewayPort: 0, opsPort: 0, console: { port: 0, development: true } });
+    consoleUrl = platform.console?.url as string;
+  });
+
+  beforeAll(async () => {
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('shows the billing run completed with its steps, and opens its trace', async () => {
+    await walk({ baseUrl: platform.gatewayUrl, print: () => undefined, settle: () => settle(platform) });
+    await platform.flushTraces();
+
+    await page.goto(`${consoleUrl}/#/workflows`);
+    const run = page.locator(
+      '[data-testid=workflow-service][data-service=invoicing] [data-testid=workflow-run][data-workflow=close-billing-period]',
+    );
+    await expect.poll(() => run.count()).toBe(1);
+    expect(await run.locator('[data-testid=run-state]').textContent()).toBe('completed');
+    expect(await run.textContent()).toContain('acme');
+    await page.screenshot({ path: join(screenshots, 'workflows.png'), fullPage: true });
+
+    await run.click();
+    const steps = page.locator('[data-testid=step-timeline] [data-testid=step]');
+    await expect
+      .poll(() => steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-step'))))
+      .toEqual(['lock', 'price', 'apply-rate', 'issue']);
+    expect(await page.locator('[data-testid=run-state]').textContent()).toBe('completed');
+    // lock registered the unlock compensation; the run completed, so it never ran.
+    const compensation = page.locator('[data-testid=compensation]');
+    expect(await compensation.getAttribute('data-state')).toBe('pending');
+    expect(await compensation.textContent()).toContain('unlock');
+    await page.screenshot({ path: join(screenshots, 'workflow-run.png'), fullPage: true });
+
+    // The run belongs to the trace of the request that closed the period.
+    await page.locator('[data-testid=run-trace]').click();
+    const waterfall = page.locator('[data-testid=waterfall]');
+    await expect
+      .poll(() => waterfall.textContent(), { timeout: 20_000 })
+      .toContain('workflow.step close-billing-period/issue');
+    expect(await waterfall.textContent()).toContain('POST /v1/billing-runs');
+  });
+
+  it('draws RED sparklines per method and consumer group in Services', async () => {
+    await page.goto(`${consoleUrl}/#/services`);
+    const rows = page.locator('[data-testid=red-row]');
+    await expect.poll(() => rows.count()).toBeGreaterThan(3);
+    // The console samples /metrics every 5 s: a line needs two samples, taken after the walk's calls.
+    const drawn = page.locator('[data-testid=red-row] [data-testid=sparkline]:not([data-points="0"])');
+    await expect.poll(() => drawn.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    const row = rows.filter({ hasText: 'CloseBillingPeriod' }).first();
+    expect(await row.locator('[data-testid=sparkline]').count()).toBe(3);
+    await page.screenshot({ path: join(screenshots, 'services-sparklines.png'), fullPage: true });
+  });
+});
