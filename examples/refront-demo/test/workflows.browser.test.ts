@@ -33,7 +33,8 @@ describe.skipIf(!available)('the console’s Workflows view in a browser (monoli
     mkdirSync(screenshots, { recursive: true });
     platform = await startPlatform({ gatewayPort: 0, opsPort: 0, console: { port: 0, development: true } });
     consoleUrl = platform.console?.url as string;
-  });
+    // The whole platform on embedded PostgreSQL: 27 s alone on a loaded 2-core machine (every module's migrations).
+  }, 120_000);
 
   beforeAll(async () => {
     browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
@@ -88,7 +89,8 @@ describe.skipIf(!available)('the console’s Workflows view in a browser (monoli
       .poll(() => waterfall.textContent(), { timeout: 20_000 })
       .toContain('workflow.step close-billing-period/issue');
     expect(await waterfall.textContent()).toContain('POST /v1/billing-runs');
-  });
+    // The walk makes some thirty calls and waits for their events, then the page polls.
+  }, 120_000);
 
   it('draws RED sparklines per method and consumer group in Services', async () => {
     await page.goto(`${consoleUrl}/#/services`);
@@ -97,8 +99,12 @@ describe.skipIf(!available)('the console’s Workflows view in a browser (monoli
     // The console samples /metrics every 5 s: a line needs two samples, taken after the walk's calls.
     const drawn = page.locator('[data-testid=red-row] [data-testid=sparkline]:not([data-points="0"])');
     await expect.poll(() => drawn.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    // The period was closed after the console's first sample: its rate line rises above zero.
     const row = rows.filter({ hasText: 'CloseBillingPeriod' }).first();
     expect(await row.locator('[data-testid=sparkline]').count()).toBe(3);
+    await expect
+      .poll(async () => Number(await row.locator('[data-testid=sparkline]').first().getAttribute('data-max')))
+      .toBeGreaterThan(0);
     await page.screenshot({ path: join(screenshots, 'services-sparklines.png'), fullPage: true });
   });
 });

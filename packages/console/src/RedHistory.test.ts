@@ -27,6 +27,13 @@ describe('RedHistory', () => {
     expect(h.points('other', row(0, 0, 0))).toEqual([]);
   });
 
+  it('counts a series that first appears in a later sample from zero', () => {
+    const h = new RedHistory();
+    h.record('t', [], 0);
+    h.record('t', [row(6, 2, 1)], 2_000);
+    expect(h.points('t', row(0, 0, 0)).map((p) => [p.rate, p.errorRate])).toEqual([[3, 1]]);
+  });
+
   it('keeps the last `capacity` points of each series', () => {
     const h = new RedHistory({ capacity: 3 });
     for (let i = 0; i <= 10; i++) h.record('t', [row(i * 2, 0, 1)], i * 1_000);

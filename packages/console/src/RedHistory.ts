@@ -37,6 +37,8 @@ function keyOf(target: string, row: Pick<RedRow, 'kind' | 'scope' | 'name'>): st
 export class RedHistory {
   private readonly capacity: number;
   private readonly series = new Map<string, Series>();
+  /** When each target was last sampled. */
+  private readonly sampledAt = new Map<string, number>();
 
   constructor(options: RedHistoryOptions = {}) {
     this.capacity = options.capacity ?? 60;
@@ -44,11 +46,18 @@ export class RedHistory {
 
   /** Records one sample of `target`'s cumulative rows, taken at `at` (ms since the epoch). */
   record(target: string, rows: readonly RedRow[], at: number): void {
+    const before = this.sampledAt.get(target);
+    this.sampledAt.set(target, at);
     for (const row of rows) {
       const key = keyOf(target, row);
       let s = this.series.get(key);
       if (!s) {
-        s = { last: undefined, points: [] };
+        // A histogram appears at its first observation: a series missing from the target's
+        // previous sample was at zero then.
+        s = {
+          last: before === undefined ? undefined : { at: before, count: 0, errors: 0, sumMs: 0 },
+          points: [],
+        };
         this.series.set(key, s);
       }
       const now = { at, count: row.count, errors: row.errors, sumMs: row.meanMs * row.count };

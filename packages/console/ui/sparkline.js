@@ -16,7 +16,7 @@ export function Sparkline({ values = [], width = 120, height = 22, colour = '#30
       ? `1,${height - 1} ${width - 1},${height - 1}`
       : values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   const last = n ? values[n - 1] : 0;
-  return html`<svg class="spark" data-testid="sparkline" data-points=${n} width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} role="img" aria-label=${title}>
+  return html`<svg class="spark" data-testid="sparkline" data-points=${n} data-max=${max} width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} role="img" aria-label=${title}>
     <title>${title}${n ? ` (last ${last.toFixed(2)})` : ''}</title>
     <polyline fill="none" stroke=${colour} stroke-width="1.5" points=${points} />
   </svg>`;

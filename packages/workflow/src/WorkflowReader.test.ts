@@ -17,6 +17,11 @@ function workflows(gate: Promise<void>) {
         return 1;
       });
       if (input.wait) await ctx.step('gate', () => gate);
+      // Work inside a transactional step takes time that its journaled duration must include.
+      await ctx.transaction('book', async (tx) => {
+        await tx.query('select 1');
+        await new Promise((r) => setTimeout(r, 30));
+      });
       return 'ok';
     },
   });
@@ -75,6 +80,7 @@ describeEngines('workflow reader', (fx) => {
     expect(all[0]?.leaseOwner).toBe('runner-1');
     expect(all[2]?.leaseOwner).toBeNull();
     expect(all[1]).toMatchObject({ deadCompensations: 1, stepCount: 2, error: { step: 'ship' } });
+    expect(all[2]?.stepCount).toBe(2);
 
     expect((await reader.listRuns({ workflow: 'ok' })).map((r) => r.id)).toEqual(['ok-2', 'ok-1']);
     expect((await reader.listRuns({ state: ['failed', 'compensated'] })).map((r) => r.id)).toEqual([
@@ -86,7 +92,11 @@ describeEngines('workflow reader', (fx) => {
     await expect(reader.listRuns({ state: 'lost' as never })).rejects.toThrow(/state/);
 
     const journal = await reader.getRun('ok-1');
-    expect(journal?.steps.map((s) => [s.name, s.attempts, s.output])).toEqual([['flaky', 2, 1]]);
+    expect(journal?.steps.map((s) => [s.name, s.attempts, s.output])).toEqual([
+      ['flaky', 2, 1],
+      ['book', 1, null],
+    ]);
+    expect(journal?.steps[1]?.durationMs).toBeGreaterThanOrEqual(25);
     const step = journal?.steps[0];
     expect(Date.parse(step?.completedAt ?? '') - Date.parse(step?.startedAt ?? '')).toBe(step?.durationMs);
     expect(journal).toMatchObject({ input: {}, output: 'ok', state: 'completed', tenant: null });

@@ -152,9 +152,19 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
     if (!this.lease) throw new Error('unreachable: replay records nothing');
     await this.lease.fence(tx, 'running');
     await tx.query(
-      `insert into ${this.env.tables.steps} (run_id, seq, name, output, started_at, attempts)
-       values ($1, $2, $3, $4::jsonb, $5, $6)`,
-      [this.runId, this.seq - 1, name, JSON.stringify(output), this.current.startedAt, this.current.attempt],
+      // Both times from this process's clock: the database's now() is the transaction's start,
+      // which for a transactional step is about when it began, not when it ended.
+      `insert into ${this.env.tables.steps} (run_id, seq, name, output, started_at, attempts, completed_at)
+       values ($1, $2, $3, $4::jsonb, $5, $6, $7)`,
+      [
+        this.runId,
+        this.seq - 1,
+        name,
+        JSON.stringify(output),
+        this.current.startedAt,
+        this.current.attempt,
+        new Date(),
+      ],
     );
   }
 
