@@ -30,8 +30,9 @@ export function workflowReaders(
 
 /**
  * A distributed process serves its module's runs on its ops server (`/workflows/runs`, JSON),
- * for the console process to read with `httpWorkflowSource`; with `token` (the console's), only
- * requests that carry it.
+ * for the console process to read with `httpWorkflowSource`, to requests that carry `token` (the
+ * console's). Without a token it serves nothing: run inputs hold tenants' data, and the ops port
+ * is reachable by anything on the network.
  */
 export function serveWorkflowRuns(
   host: Service<unknown>,
