@@ -99,11 +99,17 @@ describe.skipIf(!available)('the console’s Workflows view in a browser (monoli
     // The console samples /metrics every 5 s: a line needs two samples, taken after the walk's calls.
     const drawn = page.locator('[data-testid=red-row] [data-testid=sparkline]:not([data-points="0"])');
     await expect.poll(() => drawn.count(), { timeout: 20_000 }).toBeGreaterThan(0);
-    // The period was closed after the console's first sample: its rate line rises above zero.
+    // The period was closed after the console's first sample: its rate line rises above zero at
+    // the next sample (every 5 s), which the page shows at its next refresh (every 5 s).
     const row = rows.filter({ hasText: 'CloseBillingPeriod' }).first();
     expect(await row.locator('[data-testid=sparkline]').count()).toBe(3);
     await expect
-      .poll(async () => Number(await row.locator('[data-testid=sparkline]').first().getAttribute('data-max')))
+      .poll(
+        async () => Number(await row.locator('[data-testid=sparkline]').first().getAttribute('data-max')),
+        {
+          timeout: 20_000,
+        },
+      )
       .toBeGreaterThan(0);
     await page.screenshot({ path: join(screenshots, 'services-sparklines.png'), fullPage: true });
   });
