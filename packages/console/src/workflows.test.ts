@@ -78,9 +78,9 @@ describe('the Workflows API', () => {
         refused: httpWorkflowSource({ url: ops.url, token: 'wrong' }),
       }),
     });
-    const list = await (
+    const list = (await (
       await fetch(`${c.url}/api/workflows?workflow=close-billing-period&state=completed,failed&since=5`)
-    ).json();
+    ).json()) as { services: unknown[] };
     expect(list.services).toEqual([
       { service: 'invoicing', runs: [RUN] },
       { service: 'refused', runs: [], error: expect.stringContaining('HTTP 401') },
@@ -91,9 +91,13 @@ describe('the Workflows API', () => {
     expect(await one.json()).toEqual({ service: 'invoicing', run: RUN });
     const missing = await fetch(`${c.url}/api/workflows/invoicing/runs/run-2`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.reason).toBe('CONSOLE_RUN_NOT_FOUND');
+    expect(((await missing.json()) as { error: { reason: string } }).error.reason).toBe(
+      'CONSOLE_RUN_NOT_FOUND',
+    );
     const unknown = await fetch(`${c.url}/api/workflows/tickets/runs/run-1`);
-    expect((await unknown.json()).error.reason).toBe('CONSOLE_NO_WORKFLOWS');
+    expect(((await unknown.json()) as { error: { reason: string } }).error.reason).toBe(
+      'CONSOLE_NO_WORKFLOWS',
+    );
   });
 
   it('answers CONSOLE_SOURCE_FAILED when the ops endpoint does not answer', async () => {
