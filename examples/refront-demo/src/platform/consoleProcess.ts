@@ -1,4 +1,9 @@
-import { type ConsoleServiceTarget, createConsole } from '@refront/console';
+import {
+  type ConsoleServiceTarget,
+  createConsole,
+  httpWorkflowSource,
+  type WorkflowSource,
+} from '@refront/console';
 import type { Service } from '@refront/core';
 import { registryFromEnv } from '@refront/discovery';
 import { amqpDeadLetters } from '@refront/transport-amqp';
@@ -6,6 +11,7 @@ import type { ServeConfig } from '../serveConfig.js';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { eventBodyDecoder } from './eventBodies.js';
 import { PLATFORM_MODULES } from './services.js';
+import { usesWorkflows } from './workflowSources.js';
 
 /**
  * The Refront console as its own process of the distributed topology (`SERVICE=console`): it
@@ -14,7 +20,8 @@ import { PLATFORM_MODULES } from './services.js';
  * process's `/readyz` and `/metrics` from the ops endpoints discovery gives it
  * (`REFRONT_OPS_ENDPOINTS`, static, or `REFRONT_OPS_DNS`, DNS: every service of the registry and
  * the gateway, at each look), and shows the dead letters of every consumer group on RabbitMQ,
- * bodies decoded from the contracts. It needs `REFRONT_CONSOLE_TOKEN` unless
+ * bodies decoded from the contracts, and the workflow runs of each service that journals them
+ * (`/workflows` on one of its instances' ops server, with the console token). It needs `REFRONT_CONSOLE_TOKEN` unless
  * `NODE_ENV=development`. With event ownership on (`AMQP_OWNERSHIP=on`), `AMQP_URL`'s user needs
  * RabbitMQ's `impersonator` tag, so a replay keeps the group's own `user-id`.
  *
@@ -53,6 +60,19 @@ export function addConsole(service: Service<unknown>, cfg: ServeConfig): void {
           });
       }
       return targets;
+    },
+    // Every instance of a service reads the same journal: the first one discovery gives will do.
+    workflows: async () => {
+      const sources: Record<string, WorkflowSource> = {};
+      for (const m of PLATFORM_MODULES.filter(usesWorkflows)) {
+        const [instance] = await ops.resolve(m.name).catch(() => []);
+        if (instance)
+          sources[m.name] = httpWorkflowSource({
+            url: `http://${instance.address}:${instance.port}`,
+            token: cfg.REFRONT_CONSOLE_TOKEN,
+          });
+      }
+      return sources;
     },
   });
   service.use({ name: 'ops-discovery', close: () => ops.close() });

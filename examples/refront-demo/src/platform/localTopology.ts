@@ -203,6 +203,8 @@ export class LocalTopology {
         OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${this.consoleToken}`,
         // Spans reach the console within a second of ending (the SDK's default is 5 s).
         OTEL_BSP_SCHEDULE_DELAY: '1000',
+        // A service with workflows serves its runs on its ops server to this token only.
+        REFRONT_CONSOLE_TOKEN: this.consoleToken,
       };
     return {
       CONSOLE_HOST: '127.0.0.1',
