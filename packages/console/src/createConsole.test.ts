@@ -220,14 +220,12 @@ describe('createConsole: dead letters', () => {
 describe('createConsole: sources asked at each look', () => {
   it('reads the processes an async services function gives, and replays a group through replayAll when the source has it', async () => {
     const ops = await started({ development: true });
-    let looks = 0;
+    // The function is asked at each look (the sparklines' sampler looks too, on its own timer).
+    let targets: { name: string; opsUrl: string }[] = [];
     const replayed: string[] = [];
     const c = await started({
       development: true,
-      services: async () => {
-        looks++;
-        return looks === 1 ? [] : [{ name: 'console-itself', opsUrl: `${ops.url}/nowhere` }];
-      },
+      services: async () => targets,
       deadLetters: {
         list: async () => [],
         replay: async () => {
@@ -243,6 +241,7 @@ describe('createConsole: sources asked at each look', () => {
     const get = async () =>
       (await (await fetch(`${c.url}/api/services`)).json()) as { services: { name: string }[] };
     expect((await get()).services).toEqual([]);
+    targets = [{ name: 'console-itself', opsUrl: `${ops.url}/nowhere` }];
     expect((await get()).services.map((s) => s.name)).toEqual(['console-itself']);
     const res = await fetch(`${c.url}/api/dead-letters/ai/replay-all`, { method: 'POST' });
     expect(await res.json()).toEqual({ replayed: ['e1', 'e2'] });
