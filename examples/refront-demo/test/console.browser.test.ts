@@ -205,6 +205,14 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
       const link = platform.page(`#/traces/${result.firstTicketTraceId}`);
       expect(lines.at(-1)).toBe(`12. The first ticket's journey, traced: ${link}`);
 
+      // The walk closed a billing period: the Workflows view shows its run, read from invoicing's
+      // journal (distributed: from an invoicing instance's ops server, with the console token).
+      await page.goto(platform.page('#/workflows'));
+      const billing = page.locator(
+        '[data-testid=workflow-service][data-service=invoicing] [data-testid=workflow-run][data-workflow=close-billing-period] [data-testid=run-state]',
+      );
+      await expect.poll(() => billing.allTextContents(), { timeout: 20_000 }).toContain('completed');
+
       await page.goto(link);
       const waterfall = page.locator('[data-testid=waterfall]');
       await waterfall.waitFor();
