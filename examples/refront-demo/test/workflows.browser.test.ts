@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settle } from '../src/platform/settle.js';
 import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
 import { walk } from '../src/walk.js';
+import { devToken, http } from './http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM) || process.env.REFRONT_REQUIRE_INFRA === '1';
@@ -99,18 +100,18 @@ describe.skipIf(!available)('the console’s Workflows view in a browser (monoli
     // The console samples /metrics every 5 s: a line needs two samples, taken after the walk's calls.
     const drawn = page.locator('[data-testid=red-row] [data-testid=sparkline]:not([data-points="0"])');
     await expect.poll(() => drawn.count(), { timeout: 20_000 }).toBeGreaterThan(0);
-    // The period was closed after the console's first sample: its rate line rises above zero at
-    // the next sample (every 5 s), which the page shows at its next refresh (every 5 s).
-    const row = rows.filter({ hasText: 'CloseBillingPeriod' }).first();
-    expect(await row.locator('[data-testid=sparkline]').count()).toBe(3);
-    await expect
-      .poll(
-        async () => Number(await row.locator('[data-testid=sparkline]').first().getAttribute('data-max')),
-        {
-          timeout: 20_000,
-        },
-      )
-      .toBeGreaterThan(0);
+    // Calls made once the console has sampled twice count from zero in their first interval: the
+    // ListInvoices line rises above zero at the next sample, shown at the page's next refresh.
+    const token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
+    for (let i = 0; i < 3; i++) await http(platform.gatewayUrl, 'GET', '/v1/invoices', { token });
+    const row = rows.filter({ hasText: 'ListInvoices' });
+    const rateMax = async () =>
+      (await row.count()) === 0
+        ? 0
+        : Number(await row.first().locator('[data-testid=sparkline]').first().getAttribute('data-max'));
+    await expect.poll(rateMax, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await row.first().locator('[data-testid=sparkline]').count()).toBe(3);
     await page.screenshot({ path: join(screenshots, 'services-sparklines.png'), fullPage: true });
-  });
+    // Two sample intervals (5 s) and page refreshes (5 s) after the console's first samples.
+  }, 60_000);
 });
