@@ -11,28 +11,15 @@
  * Screenshots go to REFRONT_CONSOLE_SCREENSHOTS when set (docs/console/ for the docs; the
  * distributed run's names end in `-distributed`), else to a temporary folder.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walk } from '../src/walk.js';
+import { chromiumAvailable, launchChromium, screenshotDir } from './browser.js';
 import { type ConsoleTopology, distributedWithConsole, monolithWithConsole } from './consoleTopologies.js';
 import { devToken, http } from './http.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const hint = `${CHROMIUM} is missing: install Debian's chromium (\`apt-get install -y chromium\`)`;
-  if (process.env.REFRONT_REQUIRE_INFRA === '1') throw new Error(`${hint} (REFRONT_REQUIRE_INFRA=1)`);
-  console.warn(`skipping: ${hint}`);
-  return false;
-}
-
-const screenshots = process.env.REFRONT_CONSOLE_SCREENSHOTS
-  ? resolve(process.env.REFRONT_CONSOLE_SCREENSHOTS)
-  : mkdtempSync(join(tmpdir(), 'refront-console-'));
+const screenshots = screenshotDir();
 
 const TOPOLOGIES = [
   { name: 'monolith', start: monolithWithConsole, suffix: '', extra: [] as string[] },
@@ -52,7 +39,6 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
     const journey = ['ai', 'notifications', 'reporting', 'tickets', ...extra];
 
     beforeAll(async () => {
-      mkdirSync(screenshots, { recursive: true });
       platform = await start();
       token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
       const customer = await http(platform.gatewayUrl, 'POST', '/v1/customers', {
@@ -64,22 +50,7 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
 
     beforeAll(async () => {
       // A fresh profile each run (playwright passes it as --user-data-dir).
-      browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1400, height: 900 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
-      page = browser.pages()[0] ?? (await browser.newPage());
+      ({ browser, page } = await launchChromium());
     });
 
     afterAll(async () => {

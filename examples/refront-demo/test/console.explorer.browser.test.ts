@@ -9,28 +9,15 @@
  * Screenshots go to REFRONT_CONSOLE_SCREENSHOTS when set (docs/console/ for the docs), else to a
  * temporary folder.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settle } from '../src/platform/settle.js';
 import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
+import { chromiumAvailable, launchChromium, screenshotDir } from './browser.js';
 import { devToken, http } from './http.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const hint = `${CHROMIUM} is missing: install Debian's chromium (\`apt-get install -y chromium\`)`;
-  if (process.env.REFRONT_REQUIRE_INFRA === '1') throw new Error(`${hint} (REFRONT_REQUIRE_INFRA=1)`);
-  console.warn(`skipping: ${hint}`);
-  return false;
-}
-
-const screenshots = process.env.REFRONT_CONSOLE_SCREENSHOTS
-  ? resolve(process.env.REFRONT_CONSOLE_SCREENSHOTS)
-  : mkdtempSync(join(tmpdir(), 'refront-console-'));
+const screenshots = screenshotDir();
 
 const CREATE_TICKET_ROUTE = 'http:POST /v1/tickets';
 const CREATE_TICKET_METHOD = 'rpc:refront.tickets.v1.TicketsService/CreateTicket';
@@ -44,7 +31,6 @@ describe.skipIf(!chromiumAvailable())('the console API explorer and flow in a br
   let token: string;
 
   beforeAll(async () => {
-    mkdirSync(screenshots, { recursive: true });
     platform = await startPlatform({ gatewayPort: 0, opsPort: 0, console: { port: 0, development: true } });
     consoleUrl = platform.console?.url as string;
     token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
@@ -53,19 +39,7 @@ describe.skipIf(!chromiumAvailable())('the console API explorer and flow in a br
       body: { name: 'Initech', hourlyRateMinor: 12_000, currency: 'EUR' },
     });
     customerId = customer.body.id;
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    ({ browser, page } = await launchChromium());
   });
 
   afterAll(async () => {

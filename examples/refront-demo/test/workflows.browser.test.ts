@@ -8,49 +8,31 @@
  * Screenshots go to REFRONT_CONSOLE_SCREENSHOTS when set (docs/console/ for the docs), else to a
  * temporary folder.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settle } from '../src/platform/settle.js';
 import { type Platform, startPlatform } from '../src/platform/startPlatform.js';
 import { walk } from '../src/walk.js';
+import { chromiumAvailable, launchChromium, screenshotDir } from './browser.js';
 import { devToken, http } from './http.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM) || process.env.REFRONT_REQUIRE_INFRA === '1';
-const screenshots = process.env.REFRONT_CONSOLE_SCREENSHOTS
-  ? resolve(process.env.REFRONT_CONSOLE_SCREENSHOTS)
-  : mkdtempSync(join(tmpdir(), 'refront-console-'));
+const screenshots = screenshotDir();
 
-describe.skipIf(!available)('the console’s Workflows view in a browser (monolith)', () => {
+describe.skipIf(!chromiumAvailable())('the console’s Workflows view in a browser (monolith)', () => {
   let platform: Platform;
   let browser: BrowserContext;
   let page: Page;
   let consoleUrl: string;
 
   beforeAll(async () => {
-    mkdirSync(screenshots, { recursive: true });
     platform = await startPlatform({ gatewayPort: 0, opsPort: 0, console: { port: 0, development: true } });
     consoleUrl = platform.console?.url as string;
     // The whole platform on embedded PostgreSQL: 27 s alone on a loaded 2-core machine (every module's migrations).
   }, 120_000);
 
   beforeAll(async () => {
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'refront-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    ({ browser, page } = await launchChromium());
   });
 
   afterAll(async () => {
