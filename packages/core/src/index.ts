@@ -46,7 +46,6 @@ export type { MessageValidator } from './MessageValidator.js';
 export { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
 export type { MetricsRegistry } from './metrics.js';
 export { counterOf, createMetricsRegistry, histogramOf } from './metrics.js';
-export type { OpsHandler } from './OpsServer.js';
 export type { Policy } from './Policy.js';
 export type { Registry, ServiceInstance } from './Registry.js';
 export type { RpcServer } from './RpcServer.js';

@@ -62,6 +62,7 @@ export { invalidMessage } from './MessageValidator.js';
 export { DEFAULT_CALL_TIMEOUT_MS, METADATA_CALLER, METADATA_ROLES, METADATA_TENANT } from './metadataKeys.js';
 export type { RedRecorder } from './metrics.js';
 export { redRecorder } from './metrics.js';
+export type { OpsHandler } from './OpsServer.js';
 export type { AttemptContext, ExecuteOptions } from './Policy.js';
 export type { HistogramSeries } from './RedHistogram.js';
 export { RedHistogram, redHistogramOf } from './RedHistogram.js';

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isRefrontError, type OpsHandler } from '@refront/core';
+import { isRefrontError } from '@refront/core';
+import type { OpsHandler } from '@refront/core/transport';
 import type { RunState } from './WorkflowEngine.js';
 import type { RunFilter, WorkflowReader } from './WorkflowReader.js';
 
