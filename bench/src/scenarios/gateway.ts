@@ -87,6 +87,9 @@ async function monolith(databaseUrl: string): Promise<{ target: Target; started:
     {
       GATEWAY_PORT: String(port),
       OPS_PORT: String(await freePort()),
+      // The console stays on, as `npm run demo` runs it, on a port of its own: the distributed
+      // demos run their console processes in the same minutes.
+      CONSOLE_PORT: String(await freePort()),
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',
     },
@@ -116,6 +119,7 @@ async function distributed(lane: 'mux' | 'grpc', ns: string, databaseUrl: string
       GRPC_BASE_PORT: String(base),
       MUX_BASE_PORT: String(base + 300),
       OPS_BASE_PORT: String(base + 600),
+      CONSOLE_PORT: String(await freePort()),
       DATABASE_URL: databaseUrl,
       AMQP_URL,
       AMQP_NAMESPACE: ns,

@@ -90,7 +90,12 @@ function monolith(): Kind {
     once: async () => {
       const s = await startUntil(
         [...TSX, join(demoDir(), 'src/demo.ts')],
-        { GATEWAY_PORT: String(await freePort()), OPS_PORT: String(await freePort()), LOG_LEVEL: 'warn' },
+        {
+          GATEWAY_PORT: String(await freePort()),
+          OPS_PORT: String(await freePort()),
+          CONSOLE_PORT: String(await freePort()),
+          LOG_LEVEL: 'warn',
+        },
         /modular monolith ready/,
         120_000,
       );
