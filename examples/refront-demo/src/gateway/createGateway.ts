@@ -109,16 +109,6 @@ export interface Gateway extends ServiceComponent {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export {
-  DEFAULT_AUTH_FAILURE_LIMIT,
-  DEFAULT_BODY_LIMIT_BYTES,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_RATE_LIMIT,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  GATEWAY_SERVICE,
-} from './defaults.js';
-
 function positiveInt(name: string, value: number): number {
   if (!(Number.isInteger(value) && value > 0))
     throw invalidOption(`${name} must be a positive integer, got ${value}`);

@@ -16,8 +16,8 @@ export {
   loadGatewayEnv,
 } from './config.js';
 export type { Gateway, GatewayOptions, GatewayRateLimit } from './createGateway.js';
+export { createGateway } from './createGateway.js';
 export {
-  createGateway,
   DEFAULT_AUTH_FAILURE_LIMIT,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_HOST,
@@ -25,7 +25,7 @@ export {
   DEFAULT_RATE_LIMIT,
   DEFAULT_REQUEST_TIMEOUT_MS,
   GATEWAY_SERVICE,
-} from './createGateway.js';
+} from './defaults.js';
 export type { ErrorBody } from './errors.js';
 export { GatewayReason, toHttpError } from './errors.js';
 export { HTTP_DURATION_METRIC } from './observability.js';
