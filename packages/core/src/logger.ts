@@ -12,8 +12,15 @@ export interface LoggerOptions {
   readonly version?: string;
   /** Minimum level (`trace`…`fatal`, or `silent`). @default process.env.LOG_LEVEL ?? 'info' */
   readonly level?: string;
-  /** Where lines go. @default standard output */
+  /** Where lines go. @default `host`'s destination, else standard output */
   readonly destination?: DestinationStream;
+  /**
+   * The logger of the process that hosts this service (a monolith hosting modules): the new logger
+   * writes where it writes, at its level unless `level` is given, with `service` set once to this
+   * service's name. A pino child of it would carry `service` twice, which JSON parsers that refuse
+   * duplicate keys (Elasticsearch) reject. Its level is copied, not followed.
+   */
+  readonly host?: Logger;
 }
 
 /** The default log level when neither the option nor LOG_LEVEL sets one. */
@@ -26,9 +33,16 @@ export const DEFAULT_LOG_LEVEL = 'info';
  * @example
  * const logger = createLogger({ service: 'tickets', version: '1.0.0' });
  * logger.info({ ticketId }, 'ticket created'); // {"service":"tickets","trace_id":"…",…}
+ * // A module hosted in a monolith: its own `service`, the host's destination and level.
+ * const tickets = createLogger({ service: 'tickets', host: service.logger });
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL;
+  const level = options.level ?? options.host?.level ?? process.env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL;
+  const destination =
+    options.destination ??
+    (options.host as unknown as Record<symbol, DestinationStream | undefined> | undefined)?.[
+      pino.symbols.streamSym
+    ];
   return pino(
     {
       level,
@@ -43,6 +57,6 @@ export function createLogger(options: LoggerOptions): Logger {
         return fields;
       },
     },
-    options.destination,
+    destination,
   );
 }

@@ -191,7 +191,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   try {
     service.use({ name: 'event-bus', close: () => lane.close() });
     for (const m of options.modules) {
-      const moduleLogger = logger.child({ service: m.name });
+      const moduleLogger = createLogger({ service: m.name, host: logger });
       const db = await openDatabase({
         schema: schemaOf(m.name),
         url: database.url,

@@ -1,4 +1,4 @@
-import type { InProcessEventBus, InProcessNetwork, Service } from '@refront/core';
+import { createLogger, type InProcessEventBus, type InProcessNetwork, type Service } from '@refront/core';
 import { type Database, type EmbeddedPostgres, hostModule, type Outbox, openDatabase } from '@refront/data';
 import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { demoValidator } from './contracts.js';
@@ -28,7 +28,7 @@ export async function runMonolith(
   const outboxes: Outbox[] = [];
   const databases = new Map<string, Database>();
   for (const m of modules) {
-    const logger = host.logger.child({ service: m.name });
+    const logger = createLogger({ service: m.name, host: host.logger });
     const db = await openDatabase({
       schema: schemaOf(m.name),
       url: data.url,

@@ -146,7 +146,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   const gateway = await createGateway({
     channel: network.channel(),
-    logger: logger.child({ service: 'gateway' }),
+    logger: createLogger({ service: 'gateway', host: logger }),
     metrics: service.metrics,
     auth: {
       hs256Secret: options.jwtSecret ?? randomBytes(32).toString('base64url'),
@@ -198,7 +198,7 @@ async function startConsole(
     development: options.console.development ?? true,
     token: options.console.token,
     port: options.console.port ?? 4318,
-    logger: service.logger.child({ service: 'console' }),
+    logger: createLogger({ service: 'console', host: service.logger }),
     deadLetters: {
       list: async (group) => bus().deadLetters(group),
       replay: async (group, eventId) => bus().replay(group, eventId),

@@ -74,7 +74,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   for (const m of options.modules ?? MODULES) {
-    const log = logger.child({ service: m.name });
+    const log = createLogger({ service: m.name, host: logger });
     const db = await openDatabase({
       schema: m.name.replaceAll('-', '_'),
       url: config.DATABASE_URL,
