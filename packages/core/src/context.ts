@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { context as otelContext, type Span, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
+import { context as otelContext, type Span, type SpanContext, trace } from '@opentelemetry/api';
 // pino's Logger, as logger.ts names it: importing it from there would tie the two files in a circle.
 import type { Logger } from 'pino';
 import { registerCoreCopy, THIS_COPY } from './copies.js';
 import { METADATA_IDEMPOTENCY_KEY } from './metadataKeys.js';
-import { randomSpanId, randomTraceId } from './trace.js';
+import { entryRootContext } from './trace.js';
 
 /** The active OpenTelemetry span's context when it is a valid one (an SDK and an instrumentation run). */
 function activeSpanContext(): SpanContext | undefined {
@@ -121,14 +121,8 @@ export class MutableRequestContext implements RequestContext {
   get spanContext(): SpanContext | undefined {
     if (this.span) return this.span.spanContext();
     if (this.parent) return this.parent;
-    // Sampled: with flags 0 a parent-based sampler (the SDK's default) would drop every span the
-    // context's calls and events start, so an entry point's work would not be traced at all.
-    this.root ??= activeSpanContext() ?? {
-      traceId: randomTraceId(),
-      spanId: randomSpanId(),
-      traceFlags: TraceFlags.SAMPLED,
-      isRemote: false,
-    };
+    // The SDK's sampler decides, else sampled (see entryRootContext).
+    this.root ??= activeSpanContext() ?? entryRootContext();
     return this.root;
   }
 

@@ -1,4 +1,4 @@
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { importOptional } from './importOptional.js';
 
 /** The SDK packages `setupTracing` loads: optional peer dependencies of `@refront/core`. */
@@ -14,6 +14,12 @@ export interface TracingOptions {
   readonly serviceVersion?: string;
   /** Where spans go. @default an OTLP/HTTP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none */
   readonly exporter?: SpanExporter;
+  /**
+   * Which traces are recorded: it decides every root, an entry point's too (a context made without
+   * a parent). @default the SDK's: `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` of process.env,
+   * else parent-based always-on
+   */
+  readonly sampler?: Sampler;
   /** Export each span at once instead of in batches (tests). @default false */
   readonly simple?: boolean;
   /** The environment (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). @default process.env */
@@ -81,6 +87,7 @@ export async function setupTracing(options: TracingOptions): Promise<TracingHand
       'service.name': options.serviceName,
       ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
     }),
+    ...(options.sampler ? { sampler: options.sampler } : {}),
     spanProcessors: [options.simple ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
   });
   provider.register();

@@ -8,7 +8,9 @@ import {
   type Span,
   type SpanContext,
   type SpanKind,
+  TraceFlags,
   type Tracer,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 
@@ -112,19 +114,54 @@ export function randomSpanId(): string {
 }
 
 let tracer: Tracer | undefined;
+let tracerOf: TracerProvider | undefined;
 let noopProvider: unknown;
 
-/** The tracer every Refront package uses (the global OpenTelemetry provider's, or a no-op). */
+/** The provider the global OpenTelemetry API hands tracers out of now (the SDK's, or the no-op). */
+function currentProvider(): TracerProvider {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+}
+
+/**
+ * The tracer every Refront package uses: the global OpenTelemetry provider's, or a no-op. Taken
+ * again when another provider is registered (tracing set up again after a shutdown), where a kept
+ * API proxy would go on handing spans to the provider that was shut down.
+ */
 export function refrontTracer(): Tracer {
-  tracer ??= trace.getTracer('@refront/core');
+  const provider = currentProvider();
+  if (provider !== tracerOf || tracer === undefined) {
+    tracer = provider.getTracer('@refront/core');
+    tracerOf = provider;
+  }
   return tracer;
 }
 
 /** Whether no OpenTelemetry SDK is registered (the API would hand out no-op spans). Internal. */
 export function tracingIsNoop(): boolean {
   noopProvider ??= new ProxyTracerProvider().getDelegate();
-  const provider = trace.getTracerProvider();
-  return (provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider) === noopProvider;
+  return currentProvider() === noopProvider;
+}
+
+/**
+ * The root of an entry point's trace (a context made without a parent or an active span: an HTTP
+ * handler, a job). With an SDK registered, its sampler decides, so a ratio sampler thins entry
+ * points like any root: the probe span it starts for the decision is never ended, so never
+ * exported. Without one, a sampled root of its own: flags 0 would make a parent-based sampler in
+ * the processes it calls drop the whole trace. Internal.
+ */
+export function entryRootContext(): SpanContext {
+  if (!tracingIsNoop()) {
+    const sc = refrontTracer().startSpan('refront.entry', { root: true }).spanContext();
+    if (isSpanContextValid(sc))
+      return { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags, isRemote: false };
+  }
+  return {
+    traceId: randomTraceId(),
+    spanId: randomSpanId(),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: false,
+  };
 }
 
 /** Options of {@link startSpan}. */
