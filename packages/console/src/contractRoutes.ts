@@ -5,6 +5,7 @@ import { ConsoleErrors } from './consoleErrors.js';
 import { type ConsoleContractsOptions, contractViews } from './contracts.js';
 import { callMethod, callRoute, type ExplorerIdentity } from './explorerCall.js';
 import { flowOf } from './flow.js';
+import { flowLayouter } from './flowLayout.js';
 import { type GatewayRoute, gatewayRoutes } from './gatewayRoutes.js';
 import type { TraceSpan, TraceStore } from './TraceStore.js';
 
@@ -39,7 +40,8 @@ function identityOf(b: CallBody): ExplorerIdentity {
  * The console's contract routes: `GET /api/contracts` (each service's methods, events and
  * callers), `GET /api/explorer/targets` (every unary method and gateway route with a JSON
  * skeleton of its body), `POST /api/explorer/call` (calls one, answers its outcome and trace id)
- * and `GET /api/flow` (who calls whom and who publishes what to whom, declared and observed).
+ * and `GET /api/flow` (who calls whom and who publishes what to whom, declared and observed, with
+ * its drawing: `layout`, see {@link flowLayouter}).
  */
 export function registerContractRoutes(
   app: FastifyInstance,
@@ -118,6 +120,7 @@ export function registerContractRoutes(
     });
   });
 
+  const layout = flowLayouter();
   app.get('/api/flow', async () => {
     const declared = options?.services ?? [];
     const traces = function* (): Iterable<readonly TraceSpan[]> {
@@ -126,6 +129,7 @@ export function registerContractRoutes(
         if (trace) yield trace.spans;
       }
     };
-    return flowOf(declared, traces());
+    const flow = flowOf(declared, traces());
+    return { ...flow, layout: layout(flow) };
   });
 }

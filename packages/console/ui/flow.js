@@ -1,115 +1,86 @@
 // The Flow view: the platform drawn from the contracts (declared callers, events published and
 // consumed) and the traces (observed calls and deliveries, with counts and errors), as SVG.
-// A layered layout placed here (decision 0134): entry points, services, event types.
+// The console places it (`layout` of /api/flow, a layered layout: decision 0149); the page draws
+// it, each text centred in the box the layout computed for it, and highlights one node's edges.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, html } from './api.js';
 
-const NODE_H = 30;
-const COL = { entry: { x: 20, w: 150 }, service: { x: 330, w: 170 }, event: { x: 760, w: 300 } };
-const ROW = 48;
-const TOP = 30;
-
-/** Where each node sits: entry points (callers nobody calls), services, event types. */
-function layout(flow) {
-  const callees = new Set(flow.calls.map((c) => c.to));
-  const consumers = new Set(flow.events.flatMap((e) => e.consumers.map((c) => c.group)));
-  const publishers = new Set(flow.events.flatMap((e) => e.publishers));
-  const entry = flow.services.filter((s) => !callees.has(s) && !consumers.has(s) && !publishers.has(s));
-  const services = flow.services.filter((s) => !entry.includes(s));
-  const at = new Map();
-  const place = (names, col, offset) => {
-    for (const [i, n] of names.entries()) at.set(n, { ...COL[col], y: TOP + offset + i * ROW });
-  };
-  place(services, 'service', 0);
-  const mid = ((services.length - 1) * ROW) / 2;
-  place(entry, 'entry', Math.max(0, mid - ((entry.length - 1) * ROW) / 2));
-  place(
-    flow.events.map((e) => `event:${e.type}`),
-    'event',
-    0,
-  );
-  const rows = Math.max(services.length, flow.events.length, entry.length);
-  return { at, height: TOP + rows * ROW + 40 };
-}
-
-const count = (o) => (o.count ? `${o.count}${o.errors ? ` · ${o.errors} err` : ''}` : '');
-
-function Label({ x, y, o }) {
-  const text = count(o);
-  if (!text) return '';
-  return html`<text x=${x} y=${y} class=${`edge-label${o.errors ? ' error' : ''}`} text-anchor="middle">${text}</text>`;
-}
-
-function CallEdge({ edge, at }) {
-  const a = at.get(edge.from);
-  const b = at.get(edge.to);
-  if (!a || !b) return '';
-  const y1 = a.y + NODE_H / 2;
-  const y2 = b.y + NODE_H / 2;
-  let d;
-  let lx;
-  let ly;
-  if (a.x === b.x) {
-    // Between two services of the column: an arc on its left.
-    const bulge = 50 + Math.abs(y2 - y1) / 4;
-    d = `M${a.x},${y1} C${a.x - bulge},${y1} ${b.x - bulge},${y2} ${b.x - 4},${y2}`;
-    lx = a.x - bulge * 0.75;
-    ly = (y1 + y2) / 2;
-  } else {
-    const x1 = a.x + a.w;
-    const x2 = b.x - 4;
-    d = `M${x1},${y1} C${(x1 + x2) / 2},${y1} ${(x1 + x2) / 2},${y2} ${x2},${y2}`;
-    lx = (x1 + x2) / 2;
-    ly = (y1 + y2) / 2 - 3;
+/** A smooth path through the layout's polyline: quadratic curves through the midpoints. */
+function pathOf(points) {
+  if (points.length < 2) return '';
+  const [first, ...rest] = points;
+  let d = `M${first.x},${first.y}`;
+  for (let i = 0; i < rest.length - 1; i++) {
+    const p = rest[i];
+    const q = rest[i + 1];
+    d += ` Q${p.x},${p.y} ${(p.x + q.x) / 2},${(p.y + q.y) / 2}`;
   }
-  const cls = `edge call${edge.allowed === undefined ? ' undeclared' : ''}${edge.errors ? ' failing' : ''}`;
-  return html`<g data-testid="call-edge" data-from=${edge.from} data-to=${edge.to} data-count=${edge.count} data-errors=${edge.errors}>
-    <title>${edge.from} → ${edge.to}: ${edge.allowed === undefined ? 'observed, not declared' : edge.allowed === '*' ? 'every method' : edge.allowed.join(', ')}${edge.count ? `; ${edge.count} calls seen, ${edge.errors} failed` : ''}</title>
-    <path d=${d} class=${cls} marker-end="url(#arrow)" />
-    <${Label} x=${lx} y=${ly} o=${edge} />
+  const last = rest[rest.length - 1];
+  return `${d} L${last.x},${last.y}`;
+}
+
+/** A text in the box the layout computed: centred, stretched to exactly the box's width. */
+function Text({ label, cls }) {
+  const { box, text } = label;
+  return html`<text x=${box.x + box.width / 2} y=${box.y + box.height / 2} class=${cls} text-anchor="middle"
+    dominant-baseline="central" textLength=${box.width} lengthAdjust="spacingAndGlyphs">${text}</text>`;
+}
+
+const count = (o) => (o.count ? `; ${o.count} seen, ${o.errors} failed` : '');
+
+function Edge({ edge, flow, focus }) {
+  const on = focus === undefined ? '' : edge.from === focus || edge.to === focus ? ' on' : ' off';
+  const label = (o) =>
+    edge.label ? html`<${Text} label=${edge.label} cls=${`edge-label${o.errors ? ' error' : ''}`} />` : '';
+  const path = (cls, marker) =>
+    html`<path d=${pathOf(edge.points)} class=${cls} marker-end=${`url(#${marker})`} />`;
+  if (edge.kind === 'call') {
+    const c = flow.calls.find((x) => `call:${x.from}→${x.to}` === edge.id);
+    if (!c) return '';
+    const allowed =
+      c.allowed === undefined
+        ? 'observed, not declared'
+        : c.allowed === '*'
+          ? 'every method'
+          : c.allowed.join(', ');
+    return html`<g data-testid="call-edge" class=${`edge-group${on}`} data-from=${c.from} data-to=${c.to} data-count=${c.count} data-errors=${c.errors}>
+      <title>${c.from} → ${c.to}: ${allowed}${count(c)}</title>
+      ${path(`edge call${c.allowed === undefined ? ' undeclared' : ''}${c.errors ? ' failing' : ''}`, 'arrow')}
+      ${label(c)}
+    </g>`;
+  }
+  const type = edge.kind === 'publish' ? edge.to.slice('event:'.length) : edge.from.slice('event:'.length);
+  if (edge.kind === 'publish') {
+    return html`<g data-testid="publish-edge" class=${`edge-group${on}`} data-type=${type} data-publisher=${edge.from}>
+      <title>${edge.from} publishes ${type}</title>
+      ${path('edge publish', 'arrow-publish')}
+    </g>`;
+  }
+  const c = flow.events.find((e) => e.type === type)?.consumers.find((x) => x.group === edge.to);
+  if (!c) return '';
+  return html`<g data-testid="event-edge" class=${`edge-group${on}`} data-type=${type} data-consumer=${c.group} data-count=${c.count} data-errors=${c.errors}>
+    <title>${type} → ${c.group}${c.declared ? '' : ' (observed, not declared)'}${count(c)}</title>
+    ${path(`edge consume${c.declared ? '' : ' undeclared'}${c.errors ? ' failing' : ''}`, 'arrow-consume')}
+    ${label(c)}
   </g>`;
 }
 
-function EventEdges({ flow, at }) {
-  return flow.events.map((e) => {
-    const ev = at.get(`event:${e.type}`);
-    const ey = ev.y + NODE_H / 2;
-    const publish = e.publishers.map((p) => {
-      const s = at.get(p);
-      if (!s) return '';
-      const x1 = s.x + s.w;
-      const y1 = s.y + NODE_H / 2 - 6;
-      return html`<path data-testid="publish-edge" data-type=${e.type} data-publisher=${p} class="edge publish"
-        d=${`M${x1},${y1} C${x1 + 120},${y1} ${ev.x - 120},${ey} ${ev.x - 4},${ey}`} marker-end="url(#arrow-publish)" />`;
-    });
-    const consume = e.consumers.map((c) => {
-      const s = at.get(c.group);
-      if (!s) return '';
-      const x2 = s.x + s.w + 4;
-      const y2 = s.y + NODE_H / 2 + 6;
-      return html`<g data-testid="event-edge" data-type=${e.type} data-consumer=${c.group} data-count=${c.count} data-errors=${c.errors}>
-        <title>${e.type} → ${c.group}${c.declared ? '' : ' (observed, not declared)'}${c.count ? `: ${c.count} handled, ${c.errors} failed` : ''}</title>
-        <path class=${`edge consume${c.declared ? '' : ' undeclared'}${c.errors ? ' failing' : ''}`}
-          d=${`M${ev.x},${ey + 4} C${ev.x - 140},${ey + 4} ${x2 + 140},${y2} ${x2},${y2}`} marker-end="url(#arrow-consume)" />
-        <${Label} x=${(ev.x + 3 * (ev.x - 140) + 3 * (x2 + 140) + x2) / 8} y=${(4 * (ey + 4) + 4 * y2) / 8 - 3} o=${c} />
-      </g>`;
-    });
-    return [publish, consume];
-  });
-}
-
-function Node({ name, at, kind }) {
-  const p = at.get(kind === 'event' ? `event:${name}` : name);
-  return html`<g class=${`node ${kind}`} data-testid="flow-node" data-node=${name} data-kind=${kind}>
-    <rect x=${p.x} y=${p.y} width=${p.w} height=${NODE_H} rx="6" />
-    <text x=${p.x + p.w / 2} y=${p.y + NODE_H / 2 + 4} text-anchor="middle">${kind === 'event' ? name.split('.').slice(-3).join('.') : name}</text>
+function Node({ node, focus, near, onFocus }) {
+  const state = focus === undefined ? '' : node.id === focus || near.has(node.id) ? ' on' : ' off';
+  const { box } = node;
+  return html`<g class=${`node ${node.kind}${state}`} data-testid="flow-node" data-node=${node.name} data-kind=${node.kind}
+      onClick=${() => onFocus(node.id === focus ? undefined : node.id)}>
+    <title>${node.name}</title>
+    <rect x=${box.x} y=${box.y} width=${box.width} height=${box.height} rx="6" />
+    <${Text} label=${node.label} cls="node-label" />
   </g>`;
 }
 
 export function Flow() {
   const [flow, setFlow] = useState();
   const [error, setError] = useState();
+  const [focus, setFocus] = useState();
   useEffect(() => {
     const load = () =>
       api('/api/flow').then((f) => {
@@ -124,30 +95,29 @@ export function Flow() {
     return error
       ? html`<p class="error" data-testid="error">${String(error.message ?? error)}</p>`
       : html`<p class="muted">Loading…</p>`;
-  const { at, height } = layout(flow);
-  const entries = flow.services.filter((s) => at.get(s)?.x === COL.entry.x);
-  const services = flow.services.filter((s) => at.get(s)?.x === COL.service.x);
+  const { layout } = flow;
+  const near = new Set(
+    layout.edges.flatMap((e) => (e.from === focus ? [e.to] : e.to === focus ? [e.from] : [])),
+  );
   return html`
     <h2>Flow</h2>
-    <p class="muted">Calls (blue: declared by the callee's <code>callers</code>; orange: only seen in traces) and events
-      (green: published, purple: consumed by a group), with what the recent traces show on each edge.</p>
-    <svg class="flow" data-testid="flow" viewBox=${`0 0 1100 ${height}`} width="1100" height=${height}>
-      <defs>
-        ${['arrow', 'arrow-publish', 'arrow-consume'].map(
-          (
-            id,
-          ) => html`<marker id=${id} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-          <path d="M0,0 L10,5 L0,10 z" class=${id} /></marker>`,
-        )}
-      </defs>
-      <text x=${COL.entry.x} y="16" class="column">entry points</text>
-      <text x=${COL.service.x} y="16" class="column">services</text>
-      <text x=${COL.event.x} y="16" class="column">events</text>
-      ${flow.calls.map((c) => html`<${CallEdge} edge=${c} at=${at} />`)}
-      <${EventEdges} flow=${flow} at=${at} />
-      ${entries.map((s) => html`<${Node} name=${s} at=${at} kind="entry" />`)}
-      ${services.map((s) => html`<${Node} name=${s} at=${at} kind="service" />`)}
-      ${flow.events.map((e) => html`<${Node} name=${e.type} at=${at} kind="event" />`)}
-    </svg>
+    <p class="muted">Left to right: who calls whom (blue: declared by the callee's <code>callers</code>; orange: only
+      seen in traces), and each event type between its publishers (green) and its consumer groups (purple), with what
+      the recent traces show on each edge. Click a service or an event to follow its edges.</p>
+    <div class="flow-frame">
+      <svg class=${`flow${focus === undefined ? '' : ' focused'}`} data-testid="flow" viewBox=${`0 0 ${layout.width} ${layout.height}`}
+        width=${layout.width} height=${layout.height}>
+        <defs>
+          ${['arrow', 'arrow-publish', 'arrow-consume'].map(
+            (
+              id,
+            ) => html`<marker id=${id} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <path d="M0,0 L10,5 L0,10 z" class=${id} /></marker>`,
+          )}
+        </defs>
+        ${layout.edges.map((e) => html`<${Edge} key=${e.id} edge=${e} flow=${flow} focus=${focus} />`)}
+        ${layout.nodes.map((n) => html`<${Node} key=${n.id} node=${n} focus=${focus} near=${near} onFocus=${setFocus} />`)}
+      </svg>
+    </div>
   `;
 }
