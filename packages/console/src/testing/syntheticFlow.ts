@@ -34,15 +34,12 @@ const WORDS = [
 ];
 const EVENTS = ['Created', 'Updated', 'Closed', 'AssignmentChanged', 'PeriodClosed', 'Reconciled'];
 
-/** A small seeded generator (mulberry32), so every run draws the same platform. */
+/** A seeded generator (Park–Miller's minimal standard), so every run draws the same platform. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
+  let state = seed % 2147483647 || 1;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state * 48271) % 2147483647;
+    return (state - 1) / 2147483646;
   };
 }
 
