@@ -102,8 +102,8 @@ export function Flow() {
   return html`
     <h2>Flow</h2>
     <p class="muted">Left to right: who calls whom (blue: declared by the callee's <code>callers</code>; orange: only
-      seen in traces), and each event type between its publishers (green) and its consumer groups (purple), with what
-      the recent traces show on each edge. Click a service or an event to follow its edges.</p>
+      seen in traces), and each event type right of its publishers (green) and of its consumer groups (purple, dashed), with
+      what the recent traces show on each edge. Click a service or an event to follow its edges.</p>
     <div class="flow-frame">
       <svg class=${`flow${focus === undefined ? '' : ' focused'}`} data-testid="flow" viewBox=${`0 0 ${layout.width} ${layout.height}`}
         width=${layout.width} height=${layout.height}>
