@@ -3,6 +3,7 @@ import { TEST_CLIENT_IDENTITY, testCert } from '@refront/rpc-testing';
 import { describe, expect, it } from 'vitest';
 import { setupEnv } from './environment.js';
 import { refused, within } from './expectations.js';
+import { describeRotationCases } from './rotationCases.js';
 import type { ConformanceClientTls, ConformanceServerTls, TransportFactory } from './TransportFactory.js';
 
 const serverTls: ConformanceServerTls = {
@@ -32,6 +33,7 @@ const PATIENT_MS = 20_000;
  * certificate's names).
  */
 export function describeTlsCases<H>(factory: TransportFactory<H>): void {
+  describeRotationCases(factory);
   describe('TLS and mTLS', () => {
     it('round-trips over TLS to a client that trusts the server certificate', async () => {
       await using env = await setupEnv(factory, { tls: serverTls, clientTls: trusting });

@@ -11,6 +11,12 @@ import { reasonsOf } from '@refront/core/transport';
  * if (RpcErrors.RESPONSE_DECODE_FAILED.is(e)) reportContractMismatch(e);
  */
 export const RpcErrors = defineErrors('RPC', {
+  BAD_TLS_MATERIAL: {
+    status: 'INVALID_ARGUMENT',
+    message: (files: string, why: string) => `TLS files ${files} are not a usable set: ${why}`,
+    description:
+      'A server or channel was created with TLS files that do not make a whole set: a certificate or CA bundle that does not parse, or a private key that does not match the certificate. Nothing was started. (A later rotation to such a set is refused without an error: the current files stay, a warning is logged and `refront_tls_reloads_total{outcome="rejected"}` counts it.)',
+  },
   REQUEST_ENCODE_FAILED: {
     status: 'INVALID_ARGUMENT',
     message: (path: string) => `request for ${path} does not encode`,

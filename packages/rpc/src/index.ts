@@ -17,5 +17,6 @@ export type { NetworkRpcServer, RpcServerOptions, ServerLane } from './RpcServer
 export { RpcServerBase } from './RpcServerBase.js';
 export type { InstancesReady, OutgoingPolicyCall } from './startCall.js';
 export { startCall } from './startCall.js';
-export type { ClientPems, ClientTlsOptions, ServerPems, ServerTlsOptions, UnreadablePem } from './tls.js';
-export { readClientPems, readServerPems } from './tls.js';
+export type { TlsFilePaths, TlsMaterial, TlsReloaderOptions } from './TlsReloader.js';
+export { DEFAULT_TLS_RECHECK_MS, TlsReloader } from './TlsReloader.js';
+export type { ClientTlsOptions, ServerTlsOptions, UnreadablePem } from './tls.js';

@@ -1,4 +1,5 @@
 import { Client, connectivityState } from '@grpc/grpc-js';
+import type { Logger } from '@refront/core';
 import { createRpcChannel, type RpcChannel, type RpcChannelOptions } from '@refront/rpc';
 import type { GrpcConnector } from './internal/GrpcConnector.js';
 import { callerAgent } from './internal/metadata.js';
@@ -31,8 +32,8 @@ function isDown(client: Client): boolean {
   return client.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE;
 }
 
-function grpcConnector(options: GrpcChannelOptions): GrpcConnector {
-  const creds = channelCredentials(options.tls);
+function grpcConnector(options: GrpcChannelOptions, logger: Logger): GrpcConnector {
+  const { credentials: creds, tls } = channelCredentials(options.tls, { logger, metrics: options.metrics });
   const opts = channelOptions('client', options, options.tls);
   const agent = callerAgent(options.caller);
   let announced: string | undefined;
@@ -47,6 +48,7 @@ function grpcConnector(options: GrpcChannelOptions): GrpcConnector {
     connect: (_instance, hostPort) => new Client(hostPort, creds, opts),
     close: (client) => client.close(),
     isDown,
+    closed: () => tls?.close(),
   };
 }
 
@@ -65,7 +67,7 @@ function grpcConnector(options: GrpcChannelOptions): GrpcConnector {
 export function createGrpcChannel(options: GrpcChannelOptions): GrpcChannel {
   return createRpcChannel(options, {
     lane: 'grpc',
-    connector: () => grpcConnector(options),
+    connector: (logger) => grpcConnector(options, logger),
     Call: OutgoingCall,
   });
 }

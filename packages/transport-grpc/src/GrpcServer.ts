@@ -21,6 +21,7 @@ import {
   RpcServerBase,
   type RpcServerOptions,
   requestDecodeFailed,
+  type TlsReloader,
 } from '@refront/rpc';
 import { HealthImplementation } from 'grpc-health-check';
 import { GrpcErrors, toGrpcStatus } from './errors.js';
@@ -120,12 +121,13 @@ class GrpcServerImpl extends RpcServerBase<GrpcServerOptions> implements GrpcSer
   private readonly watches = new Set<ServerWritableStream<unknown, unknown>>();
   private readonly domain: string;
   private readonly credentials: ServerCredentials;
+  private readonly tls: TlsReloader | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(options: GrpcServerOptions) {
     super(options, { system: GRPC_SYSTEM, bindFailed: GrpcErrors.BIND_FAILED });
     this.domain = options.service;
-    this.credentials = serverCredentials(options.tls);
+    ({ credentials: this.credentials, tls: this.tls } = serverCredentials(options.tls, options));
     this.server = new Server(channelOptions('server', options));
     if (options.health ?? true) {
       this.health = new HealthImplementation({ '': 'NOT_SERVING' });
@@ -220,6 +222,7 @@ class GrpcServerImpl extends RpcServerBase<GrpcServerOptions> implements GrpcSer
 
   protected async release(): Promise<void> {
     this.unsubscribe?.();
+    this.tls?.close();
     for (const call of this.watches) call.end();
     this.watches.clear();
     await new Promise<void>((resolve) => {

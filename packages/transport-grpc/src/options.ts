@@ -2,20 +2,22 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import {
   type ChannelOptions,
   credentials,
+  experimental,
   ServerCredentials as Sc,
   type ServerCredentials,
 } from '@grpc/grpc-js';
+import type { Logger, MetricsRegistry } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
 import {
   type ClientTlsOptions,
   type KeepaliveOptions,
   positiveInt,
-  readClientPems,
-  readServerPems,
   resolveKeepalive,
   type ServerTlsOptions,
+  TlsReloader,
 } from '@refront/rpc';
 import { GrpcErrors } from './errors.js';
+import { certificateProvider } from './internal/certificateProvider.js';
 
 /** Largest message accepted, in bytes (gRPC's own default). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -58,26 +60,68 @@ export interface ConnectionOptions {
   readonly grpcOptions?: ChannelOptions;
 }
 
-/**
- * Server credentials from PEM files; insecure (plaintext HTTP/2) without `tls`.
- * @throws RefrontError INVALID_ARGUMENT `GRPC_BAD_CREDENTIALS` when a file cannot be read.
- */
-export function serverCredentials(tls: ServerTlsOptions | undefined): ServerCredentials {
-  if (!tls) return Sc.createInsecure();
-  const pems = readServerPems(tls, GrpcErrors.BAD_CREDENTIALS);
-  const ca = pems.clientCa ?? null;
-  return Sc.createSsl(ca, [{ cert_chain: pems.cert, private_key: pems.key }], ca !== null);
+/** Credentials and, with TLS, the files they are kept current from (the owner closes it). */
+export interface Credentials<C> {
+  readonly credentials: C;
+  readonly tls: TlsReloader | undefined;
+}
+
+/** Where a reloader reports refused rotations and counts reloads. */
+export interface ReloadReporting {
+  readonly logger: Logger;
+  readonly metrics?: MetricsRegistry | undefined;
 }
 
 /**
- * Channel credentials from PEM files; insecure without `tls`.
- * @throws RefrontError INVALID_ARGUMENT `GRPC_BAD_CREDENTIALS` when a file cannot be read, or
+ * Server credentials from PEM files, kept current when the files rotate (grpc-js certificate
+ * provider credentials); insecure (plaintext HTTP/2) without `tls`.
+ * @throws RefrontError INVALID_ARGUMENT `GRPC_BAD_CREDENTIALS` when a file cannot be read,
+ *   `RPC_BAD_TLS_MATERIAL` when the key does not match the certificate.
+ */
+export function serverCredentials(
+  tls: ServerTlsOptions | undefined,
+  reporting: ReloadReporting,
+): Credentials<ServerCredentials> {
+  if (!tls) return { credentials: Sc.createInsecure(), tls: undefined };
+  const reloader = new TlsReloader({
+    files: { caFile: tls.clientCaFile, certFile: tls.certFile, keyFile: tls.keyFile },
+    unreadable: GrpcErrors.BAD_CREDENTIALS,
+    ...reporting,
+  });
+  const provider = certificateProvider(reloader);
+  const mutual = tls.clientCaFile !== undefined;
+  // grpc-js 1.14 hands its first argument to the identity slot and its second to the CA slot
+  // (whatever their names say); a CA provider is what makes the server ask for client certificates.
+  const credentials = experimental.createCertificateProviderServerCredentials(
+    provider,
+    mutual ? provider : null,
+    mutual,
+  );
+  return { credentials, tls: reloader };
+}
+
+/**
+ * Channel credentials from PEM files, kept current when the files rotate (grpc-js certificate
+ * provider credentials); insecure without `tls`.
+ * @throws RefrontError INVALID_ARGUMENT `GRPC_BAD_CREDENTIALS` when a file cannot be read,
+ *   `RPC_BAD_TLS_MATERIAL` when the key does not match the certificate, or
  *   `CORE_INVALID_OPTION` when only one of certFile and keyFile is given.
  */
-export function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentials {
-  if (!tls) return credentials.createInsecure();
-  const { ca, cert, key } = readClientPems(tls, GrpcErrors.BAD_CREDENTIALS);
-  return credentials.createSsl(ca ?? null, key ?? null, cert ?? null);
+export function channelCredentials(
+  tls: ClientTlsOptions | undefined,
+  reporting: ReloadReporting,
+): Credentials<ChannelCredentials> {
+  if (!tls) return { credentials: credentials.createInsecure(), tls: undefined };
+  if (tls.caFile === undefined && tls.certFile === undefined && tls.keyFile === undefined) {
+    return { credentials: credentials.createSsl(), tls: undefined };
+  }
+  const reloader = new TlsReloader({ files: tls, unreadable: GrpcErrors.BAD_CREDENTIALS, ...reporting });
+  const provider = certificateProvider(reloader);
+  const creds = experimental.createCertificateProviderChannelCredentials(
+    provider,
+    tls.certFile === undefined ? null : provider,
+  );
+  return { credentials: creds, tls: reloader };
 }
 
 /** grpc-js options of a connection (server or client side), defaults resolved. */

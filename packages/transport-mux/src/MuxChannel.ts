@@ -1,3 +1,4 @@
+import { createSecureContext, type ConnectionOptions as TlsConnectOptions } from 'node:tls';
 import type { Logger } from '@refront/core';
 import { DeadlineWheel, invalidOption } from '@refront/core/transport';
 import {
@@ -8,12 +9,13 @@ import {
   type RpcChannel,
   type RpcChannelOptions,
   resolveKeepalive,
+  type TlsMaterial,
 } from '@refront/rpc';
 import type { ClientConnectionOptions } from './internal/ClientConnection.js';
 import { encodePreface } from './internal/codec.js';
 import { Endpoint } from './internal/Endpoint.js';
 import { OutgoingCall } from './internal/OutgoingCall.js';
-import { clientTlsOptions, resolveMaxFrameBytes } from './options.js';
+import { clientTlsReloader, resolveMaxFrameBytes, secureContextOptions } from './options.js';
 import { DEFAULT_MAX_CONCURRENT_REQUESTS, MUX_PROTOCOL_VERSION } from './protocol.js';
 
 /** Connections kept to each instance. */
@@ -81,7 +83,16 @@ function muxConnector(options: MuxChannelOptions, logger: Logger): Connector<End
   const max = options.reconnect?.maxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS;
   if (!(base >= 0 && max >= base)) throw invalidOption('reconnect needs 0 <= baseDelayMs <= maxDelayMs');
   const backoff = { baseDelayMs: base, maxDelayMs: max, random: options.reconnect?.random ?? Math.random };
-  const tls = options.tls ? clientTlsOptions(options.tls) : undefined;
+  const reloader = options.tls ? clientTlsReloader(options.tls, logger, options.metrics) : undefined;
+  // One secure context per set of files, made when they load; new connections take the latest.
+  const connectOptions = (m: TlsMaterial): TlsConnectOptions => ({
+    secureContext: createSecureContext(secureContextOptions(m)),
+  });
+  let secure = reloader ? connectOptions(reloader.current) : undefined;
+  reloader?.subscribe((m) => {
+    secure = connectOptions(m);
+  });
+  const tlsOptions = (): TlsConnectOptions => secure ?? {};
   const keepalive = resolveKeepalive(options.keepalive, 'client');
   const wheel = new DeadlineWheel();
   const common = {
@@ -98,7 +109,7 @@ function muxConnector(options: MuxChannelOptions, logger: Logger): Connector<End
       ...common,
       host,
       port,
-      tls: tls ? { options: tls, serverName: options.tls?.serverName ?? host } : undefined,
+      tls: reloader ? { options: tlsOptions, serverName: options.tls?.serverName ?? host } : undefined,
     };
     return new Endpoint(o, size, backoff, logger);
   };
@@ -113,7 +124,10 @@ function muxConnector(options: MuxChannelOptions, logger: Logger): Connector<End
     close: (e) => e.close(closeTimeoutMs),
     // Its last dial failed and it is backing off: a call there would fail at once.
     isDown: (e) => e.down,
-    closed: () => wheel.stop(),
+    closed: () => {
+      reloader?.close();
+      wheel.stop();
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { CoreErrors } from '@refront/core';
 import { DeadlineWheel } from '@refront/core/transport';
 import {
@@ -9,12 +9,13 @@ import {
   RpcServerBase,
   type RpcServerOptions,
   resolveKeepalive,
+  type TlsReloader,
 } from '@refront/rpc';
 import { MuxErrors } from './errors.js';
 import { encodePreface } from './internal/codec.js';
 import { ServerConnection, type ServerConnectionContext } from './internal/ServerConnection.js';
 import { errorToWire } from './internal/wireError.js';
-import { resolveMaxFrameBytes, serverTlsOptions } from './options.js';
+import { resolveMaxFrameBytes, secureContextOptions, serverTlsReloader } from './options.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -46,6 +47,8 @@ export interface MuxServer extends NetworkRpcServer {
 class MuxServerImpl extends RpcServerBase<MuxServerOptions> implements MuxServer {
   readonly name = 'mux';
   private readonly server: Server;
+  /** The TLS files, kept current: each reload becomes the context of new handshakes. */
+  private readonly tls: TlsReloader | undefined;
   private readonly conns = new Set<ServerConnection>();
   private readonly ctx: ServerConnectionContext;
   private readonly wheel = new DeadlineWheel();
@@ -98,10 +101,15 @@ class MuxServerImpl extends RpcServerBase<MuxServerOptions> implements MuxServer
       }
       this.conns.add(new ServerConnection(socket, this.ctx));
     };
-    this.server = options.tls
+    this.tls = options.tls ? serverTlsReloader(options.tls, options.logger, options.metrics) : undefined;
+    this.server = this.tls
       ? // No half-open under TLS: a client that fails the handshake and leaves must not keep its socket.
         createTlsServer(
-          { ...serverTlsOptions(options.tls), handshakeTimeout: this.ctx.handshakeTimeoutMs },
+          {
+            ...secureContextOptions(this.tls.current),
+            ...(options.tls?.clientCaFile ? { requestCert: true, rejectUnauthorized: true } : {}),
+            handshakeTimeout: this.ctx.handshakeTimeoutMs,
+          },
           onSocket,
         )
       : createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
@@ -130,6 +138,9 @@ class MuxServerImpl extends RpcServerBase<MuxServerOptions> implements MuxServer
         resolve();
       });
     });
+    const tlsServer = this.server as TlsServer;
+    // Established connections keep the context they shook hands with.
+    this.tls?.subscribe((m) => tlsServer.setSecureContext(secureContextOptions(m)));
     const address = this.server.address();
     return typeof address === 'object' && address ? address.port : port;
   }
@@ -142,6 +153,7 @@ class MuxServerImpl extends RpcServerBase<MuxServerOptions> implements MuxServer
   }
 
   protected async release(started: boolean): Promise<void> {
+    this.tls?.close();
     const listenerClosed =
       started && this.server.listening
         ? new Promise<void>((resolve) => this.server.close(() => resolve()))

@@ -1,11 +1,12 @@
-import type { ConnectionOptions as TlsConnectOptions, TlsOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
+import type { Logger, MetricsRegistry } from '@refront/core';
 import { invalidOption } from '@refront/core/transport';
 import {
   type ClientTlsOptions,
   positiveInt,
-  readClientPems,
-  readServerPems,
   type ServerTlsOptions,
+  type TlsMaterial,
+  TlsReloader,
 } from '@refront/rpc';
 import { MuxErrors } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from './protocol.js';
@@ -23,25 +24,40 @@ export function resolveMaxFrameBytes(value: number | undefined): number {
 }
 
 /**
- * node:tls server options from PEM files; with `clientCaFile`, client certificates are required.
- * @throws RefrontError INVALID_ARGUMENT `MUX_BAD_CREDENTIALS` when a file cannot be read.
+ * The TLS files of a mux server (`clientCaFile` is the CA bundle client certificates must chain
+ * to), read and kept current.
+ * @throws RefrontError `MUX_BAD_CREDENTIALS` when a file cannot be read, `RPC_BAD_TLS_MATERIAL`
+ *   when the key does not match the certificate.
  */
-export function serverTlsOptions(tls: ServerTlsOptions): TlsOptions {
-  const { cert, key, clientCa: ca } = readServerPems(tls, MuxErrors.BAD_CREDENTIALS);
-  return {
-    cert,
-    key,
-    ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
-    minVersion: 'TLSv1.2',
-  };
+export function serverTlsReloader(
+  tls: ServerTlsOptions,
+  logger: Logger,
+  metrics: MetricsRegistry | undefined,
+): TlsReloader {
+  const files = { caFile: tls.clientCaFile, certFile: tls.certFile, keyFile: tls.keyFile };
+  return new TlsReloader({ files, unreadable: MuxErrors.BAD_CREDENTIALS, logger, metrics });
 }
 
 /**
- * node:tls client options from PEM files (without host and port).
- * @throws RefrontError `MUX_BAD_CREDENTIALS` when a file cannot be read, `CORE_INVALID_OPTION`
- *   when only one of certFile and keyFile is given.
+ * The TLS files of a mux client, read and kept current.
+ * @throws RefrontError `MUX_BAD_CREDENTIALS` when a file cannot be read, `RPC_BAD_TLS_MATERIAL`
+ *   when the key does not match the certificate, `CORE_INVALID_OPTION` when only one of certFile
+ *   and keyFile is given.
  */
-export function clientTlsOptions(tls: ClientTlsOptions): TlsConnectOptions {
-  const { ca, cert, key } = readClientPems(tls, MuxErrors.BAD_CREDENTIALS);
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), minVersion: 'TLSv1.2' };
+export function clientTlsReloader(
+  tls: ClientTlsOptions,
+  logger: Logger,
+  metrics: MetricsRegistry | undefined,
+): TlsReloader {
+  return new TlsReloader({ files: tls, unreadable: MuxErrors.BAD_CREDENTIALS, logger, metrics });
+}
+
+/** node:tls secure context options of a set of TLS files (a server's `ca` is its client CA bundle). */
+export function secureContextOptions(m: TlsMaterial): SecureContextOptions {
+  return {
+    ...(m.ca ? { ca: m.ca } : {}),
+    ...(m.cert ? { cert: m.cert } : {}),
+    ...(m.key ? { key: m.key } : {}),
+    minVersion: 'TLSv1.2',
+  };
 }

@@ -26,8 +26,11 @@ import { errorFromWire } from './wireError.js';
 export interface ClientConnectionOptions {
   readonly host: string;
   readonly port: number;
-  /** node:tls options (ca, cert, key…) and the name the certificate must carry, or undefined for plaintext. */
-  readonly tls: { readonly options: TlsConnectOptions; readonly serverName: string } | undefined;
+  /**
+   * node:tls options of a new connection (the current secure context: TLS files rotate) and the
+   * name the certificate must carry, or undefined for plaintext.
+   */
+  readonly tls: { options(): TlsConnectOptions; readonly serverName: string } | undefined;
   readonly preface: Buffer;
   readonly maxFrameBytes: number;
   readonly keepaliveTimeMs: number;
@@ -131,7 +134,7 @@ export class ClientConnection {
       const name = o.tls.serverName;
       this.socket = tlsConnect(
         {
-          ...o.tls.options,
+          ...o.tls.options(),
           host: o.host,
           port: o.port,
           ...(name !== o.host && !/^[\d.:]+$/.test(name) ? { servername: name } : {}),
