@@ -129,7 +129,7 @@ describe('compose.yaml', () => {
     expect(loadServeConfig(prod)).toMatchObject({ NODE_ENV: 'production', DEV_AUTH: false });
   });
 
-  it('mints a certificate for every service and the gateway before they start; each mounts it read-only', () => {
+  it('mints a certificate for every service, the gateway and the console before they start; each mounts it read-only', () => {
     const certs = compose.services.certs as ComposeService;
     // The same image, running the bundled refront-dev-certs (tsup.config.ts) into its volume.
     expect(certs.image).toBe(compose.services.tickets?.image);
@@ -145,8 +145,8 @@ describe('compose.yaml', () => {
       new RegExp(`^COPY --from=build --chown=${runtimeImage().user} \\S+ ${dir}/$`, 'm'),
     );
     const names = [...(certs.command ?? [])].sort();
-    expect(names).toEqual(platformProcesses.map(([name]) => name).sort());
-    for (const [name, s] of platformProcesses) {
+    expect(names).toEqual(refront.map(([name]) => name).sort());
+    for (const [name, s] of refront) {
       expect(s.volumes, name).toContain(`${volume}:${dir}:ro`);
       expect(s.depends_on?.certs, name).toEqual({ condition: 'service_completed_successfully' });
       expect(containerEnv(s), name).toMatchObject({

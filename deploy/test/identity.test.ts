@@ -9,12 +9,13 @@ import { type Certificate, type Issuer, identityProblems } from './serviceIdenti
 import { parseYamlDocs } from './yamlDocs.js';
 
 const k8s = loadK8s('deploy/k8s');
-const processes = ['gateway', ...PLATFORM_MODULES.map((m) => m.name)];
+// The console too: an operator identity (decision 0146) whose API explorer calls the services.
+const processes = ['gateway', 'console', ...PLATFORM_MODULES.map((m) => m.name)];
 
 describe('Kubernetes: every process has its own cert-manager certificate (service identity)', () => {
   it('each Deployment mounts a certificate whose SPIFFE URI and DNS name are its service', () => {
-    expect(processes.length).toBe(PLATFORM_MODULES.length + 1);
-    expect(processes.length).toBeGreaterThanOrEqual(7);
+    expect(processes.length).toBe(PLATFORM_MODULES.length + 2);
+    expect(processes.length).toBeGreaterThanOrEqual(8);
     expect(identityProblems(k8s, processes)).toEqual([]);
     expect(k8s.ofKind<Certificate>('Certificate').filter((c) => !c.spec.isCA)).toHaveLength(processes.length);
   });

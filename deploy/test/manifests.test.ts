@@ -98,12 +98,13 @@ describe('Kubernetes manifests: consistent with the code', () => {
       );
     }
     const gateway = deploymentOf('gateway');
-    const edge = services.find((s) => labelsMatch(s.spec.selector, gateway.spec.template.metadata.labels));
+    const edge = services.find((s) => s.metadata.name === gateway.metadata.name);
     expect(edge?.spec.clusterIP).toBeUndefined();
     // The gateway calls the services and serves neither lane.
     const gatewayPorts = gateway.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
     expect(gatewayPorts.map((p) => p.name).sort()).toEqual(['http', 'ops']);
-    expect(deployments.length).toBe(platform.length + 1);
+    // The services, the gateway and the console (console.test.ts).
+    expect(deployments.length).toBe(platform.length + 2);
   });
 
   it('REFRONT_DNS names every service by its headless Service, in the namespace, on each lane’s port', () => {
@@ -144,7 +145,7 @@ describe('Kubernetes manifests: consistent with the code', () => {
     const unknown: string[] = [];
     for (const cm of configMap) for (const k of Object.keys(cm.data)) if (!known.has(k)) unknown.push(k);
     // Each service's AMQP_URL comes from a key of its own (rabbitmq.test.ts checks the users).
-    const amqpKeys = new Set(platform.map(amqpSecretKey));
+    const amqpKeys = new Set([...platform, 'console'].map(amqpSecretKey));
     for (const s of secrets)
       for (const k of Object.keys(s.stringData)) if (!known.has(k) && !amqpKeys.has(k)) unknown.push(k);
     for (const d of deployments) {
@@ -160,7 +161,7 @@ describe('Kubernetes manifests: consistent with the code', () => {
         for (const from of c.envFrom ?? []) {
           expect(configMap.map((m) => m.metadata.name)).toContain(from.configMapRef?.name);
         }
-        if (envOf(c, 'SERVICE') !== 'gateway') {
+        if (platform.includes(envOf(c, 'SERVICE') ?? '')) {
           expect(c.env?.map((e) => e.name)).toEqual(expect.arrayContaining(['DATABASE_URL', 'AMQP_URL']));
         }
       }

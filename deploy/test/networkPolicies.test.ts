@@ -1,4 +1,4 @@
-import { PLATFORM_MODULES } from '@refront/demo/deploy';
+import { callersOf, OPERATOR_CALLERS, PLATFORM_MODULES } from '@refront/demo/deploy';
 import { describe, expect, it } from 'vitest';
 import { deploymentOf, k8sObjectsOf, loadK8s } from './k8sObjects.js';
 import { allowed, type NetworkPolicy, type PlatformPod, platformPods } from './networkPolicies.js';
@@ -9,8 +9,14 @@ const policies = k8s.ofKind<NetworkPolicy>('NetworkPolicy');
 const pods = platformPods(k8s);
 const platform = PLATFORM_MODULES.map((m) => m.name);
 
-/** Who may call each service, as its module declares (`callers`, what its servers enforce). */
-const declaredCallers = new Map(PLATFORM_MODULES.map((m) => [m.name, Object.keys(m.callers).sort()]));
+/**
+ * Who may call each service: the callers its module declares and the platform's operators (the
+ * console), as `callersOf` gives them to its servers.
+ */
+const declaredCallers = new Map(PLATFORM_MODULES.map((m) => [m.name, Object.keys(callersOf(m)).sort()]));
+const operators = Object.keys(OPERATOR_CALLERS);
+/** The processes that send their spans to the console: all but the console. */
+const processes = ['gateway', ...platform];
 
 const PROMETHEUS = 'namespace kubernetes.io/metadata.name=monitoring pods app.kubernetes.io/name=prometheus';
 const INGRESS_CONTROLLER =
@@ -42,27 +48,44 @@ const sets = (service: string, name: string): boolean =>
 /** What the policies should let in and out of each pod, derived from the declared callers. */
 function expected(service: string): { ingress: string[]; egress: string[] } {
   const pod = podOf(service);
-  const ops = `${PROMETHEUS} ${portOf(pod, 'ops')}`;
+  // Prometheus and the console read every ops port.
+  const ops = [`${PROMETHEUS} ${portOf(pod, 'ops')}`, `console ${portOf(pod, 'ops')}`];
   const calls = calleesOf(service).flatMap((callee) => lanesOf(callee, [callee]));
+  const otlp = `console ${portOf(podOf('console'), 'http')}`;
+  if (service === 'console') {
+    return {
+      ingress: [...ops, ...processes.map((p) => `${p} ${portOf(pod, 'http')}`)].sort(),
+      // Every ops port; the dead letters on RabbitMQ (no database).
+      egress: [
+        ...DNS,
+        '* TCP/5672',
+        ...processes.map((p) => `${p} ${portOf(podOf(p), 'ops')}`),
+        ...calls,
+      ].sort(),
+    };
+  }
   if (service === 'gateway') {
     return {
-      ingress: [ops, `${INGRESS_CONTROLLER} ${portOf(pod, 'http')}`].sort(),
+      ingress: [...ops, `${INGRESS_CONTROLLER} ${portOf(pod, 'http')}`].sort(),
       // The shared limits' Redis, when the gateway is given one (outside the manifests).
-      egress: [...DNS, ...(sets(service, 'REDIS_URL') ? ['* TCP/6379'] : []), ...calls].sort(),
+      egress: [...DNS, ...(sets(service, 'REDIS_URL') ? ['* TCP/6379'] : []), ...calls, otlp].sort(),
     };
   }
   return {
-    ingress: [ops, ...lanesOf(service, declaredCallers.get(service) ?? [])].sort(),
-    egress: [...DNS, ...DATA_AND_BROKER, ...calls].sort(),
+    ingress: [...ops, ...lanesOf(service, declaredCallers.get(service) ?? [])].sort(),
+    egress: [...DNS, ...DATA_AND_BROKER, ...calls, otlp].sort(),
   };
 }
 
 describe('NetworkPolicies: default deny, then exactly the declared callers', () => {
   it('reads the declared callers from the modules, and they cover every call the sources make', () => {
-    expect(declaredCallers.get('tickets')).toEqual(['gateway', 'invoicing', 'time-tracking']);
+    expect(declaredCallers.get('tickets')).toEqual(['console', 'gateway', 'invoicing', 'time-tracking']);
+    expect(operators).toEqual(['console']);
     for (const [service, callers] of declaredCallers) {
       for (const caller of callers)
-        expect(['gateway', ...platform], `${service} ← ${caller}`).toContain(caller);
+        expect(['gateway', ...operators, ...platform], `${service} ← ${caller}`).toContain(caller);
+      // The operators may call every service.
+      expect(callers, service).toEqual(expect.arrayContaining(operators));
     }
     // A call in the code that its callee does not declare would be refused: the two agree.
     for (const [caller, callees] of rpcCallGraph(platform)) {
@@ -78,8 +101,8 @@ describe('NetworkPolicies: default deny, then exactly the declared callers', () 
     expect(deny.map((p) => p.spec.policyTypes?.sort())).toEqual([['Egress', 'Ingress']]);
   });
 
-  it('each pod accepts exactly its declared callers on its lanes, Prometheus on ops, and sends only what it needs', () => {
-    expect(pods.map((p) => p.service).sort()).toEqual(['gateway', ...platform].sort());
+  it('each pod accepts exactly its declared callers on its lanes, Prometheus and the console on ops, and sends only what it needs', () => {
+    expect(pods.map((p) => p.service).sort()).toEqual([...processes, 'console'].sort());
     for (const { service } of pods) {
       const pod = podOf(service);
       expect({ service, ingress: allowed(policies, pod, 'ingress', pods) }).toEqual({
@@ -112,7 +135,11 @@ describe('NetworkPolicies: default deny, then exactly the declared callers', () 
     expect(allowed(mutable, podOf('ai'), 'ingress', pods)).toContain('gateway *');
     // A pod no policy selects is open: the default deny is what closes it.
     const open = mutable.filter((p) => p.metadata.name !== 'default-deny' && p.metadata.name !== 'allow-dns');
-    expect(allowed(open, podOf('reporting'), 'egress', pods)).toEqual(['* TCP/5432', '* TCP/5672']);
+    expect(allowed(open, podOf('reporting'), 'egress', pods)).toEqual([
+      '* TCP/5432',
+      '* TCP/5672',
+      'console TCP/4318',
+    ]);
     expect(allowed([], podOf('reporting'), 'egress', pods)).toEqual(['* *']);
   });
 });

@@ -23,8 +23,11 @@ export const ENV_SOURCES = [
 /** The zod schema of serve.ts's own variables. */
 const SERVE_CONFIG = 'examples/refront-demo/src/serveConfig.ts';
 
-/** Variables set for the runtime, read by no Refront code. */
-export const RUNTIME_ENV = ['NODE_ENV'] as const;
+/**
+ * Variables set for the runtime and the libraries, read by no Refront code: Node's `NODE_ENV`, and
+ * the OpenTelemetry exporter's headers (the console's token, which the exporter sends with each span).
+ */
+export const RUNTIME_ENV = ['NODE_ENV', 'OTEL_EXPORTER_OTLP_HEADERS'] as const;
 
 /** Names declared as keys of a zod shape (`  NAME: z.…`) or read as `env.NAME` / `process.env.NAME`. */
 export function envNamesIn(source: string): Set<string> {

@@ -8,6 +8,7 @@
 export { brokerUserOf } from './platform/brokerUsers.js';
 export { parseDns, parseEndpoints } from './platform/endpoints.js';
 export type { ServiceModule } from './platform/module.js';
+export { callersOf, OPERATOR_CALLERS } from './platform/operators.js';
 export {
   developmentPassword,
   type RabbitmqDefinitions,
