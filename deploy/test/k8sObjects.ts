@@ -144,3 +144,24 @@ export function deploymentOf(k: K8sObjects, service: string): Deployment {
   if (!d) throw new Error(`no Deployment runs SERVICE=${service}`);
   return d;
 }
+
+/**
+ * Every variable a container sees, as the kubelet resolves them: {@link literalEnv}, the values of
+ * Secret keys (`stringData`), then `$(NAME)` in a value expanded from the variables listed before
+ * it (an unknown name is left as written, as the kubelet does).
+ */
+export function resolvedEnv(c: Container, k: K8sObjects): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const from of c.envFrom ?? []) {
+    Object.assign(out, k.configMaps.find((m) => m.metadata.name === from.configMapRef?.name)?.data);
+  }
+  for (const e of c.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    const value =
+      e.value?.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, name: string) => out[name] ?? all) ??
+      (ref ? k.secrets.find((s) => s.metadata.name === ref.name)?.stringData[ref.key] : undefined);
+    if (value === undefined) delete out[e.name];
+    else out[e.name] = value;
+  }
+  return out;
+}
