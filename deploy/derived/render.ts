@@ -77,6 +77,24 @@ const OTLP_ENV = `            # Its spans go to the console (OTEL_EXPORTER_OTLP_
               value: authorization=Bearer%20$(${CONSOLE_TOKEN_KEY})
 `;
 
+/** A v1 Service of the pods of `app`: its `spec` lines before the selector, then its `ports` list. */
+function serviceYaml(name: string, app: string, spec: string, ports: string): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: refront
+  labels:
+    app.kubernetes.io/name: ${app}
+    app.kubernetes.io/part-of: refront
+spec:
+${spec}  selector:
+    app.kubernetes.io/name: ${app}
+    app.kubernetes.io/part-of: refront
+  ports:
+${ports}`;
+}
+
 function deploymentYaml(d: DeploymentShape): string {
   const ports = [...d.ports, ['ops', OPS_PORT] as const]
     .map(([n, p]) => `            - name: ${n}\n              containerPort: ${p}\n`)
@@ -216,21 +234,11 @@ export function serviceManifest(name: string): string {
   return `# ${name}: ${note.summary}
 # Headless Service: its DNS name answers with the ready pods' IPs (REFRONT_DNS), no virtual IP;
 # callers reach them on the grpc port or the mux port, as REFRONT_RPC says.
-apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-  namespace: refront
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: refront
-spec:
-  clusterIP: None
-  selector:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: refront
-  ports:
-    - name: grpc
+${serviceYaml(
+  name,
+  name,
+  '  clusterIP: None\n',
+  `    - name: grpc
       port: 50051
       targetPort: grpc
       protocol: TCP
@@ -239,7 +247,8 @@ spec:
       port: 51051
       targetPort: mux
       protocol: TCP
----
+`,
+)}---
 ${deploymentYaml({
   name,
   component: 'service',
@@ -281,27 +290,13 @@ export function consoleManifest(modules: readonly ServiceModule[]): string {
   const processes = ['gateway', ...modules.map((m) => m.name)];
   const opsServices = processes
     .map(
-      (p) => `---
-apiVersion: v1
-kind: Service
-metadata:
-  name: ${p}-ops
-  namespace: refront
-  labels:
-    app.kubernetes.io/name: ${p}
-    app.kubernetes.io/part-of: refront
-spec:
-  clusterIP: None
-  publishNotReadyAddresses: true
-  selector:
-    app.kubernetes.io/name: ${p}
-    app.kubernetes.io/part-of: refront
-  ports:
-    - name: ops
-      port: ${OPS_PORT}
-      targetPort: ops
-      protocol: TCP
-`,
+      (p) =>
+        `---\n${serviceYaml(
+          `${p}-ops`,
+          p,
+          '  clusterIP: None\n  publishNotReadyAddresses: true\n',
+          `    - name: ops\n      port: ${OPS_PORT}\n      targetPort: ops\n      protocol: TCP\n`,
+        )}`,
     )
     .join('');
   const opsDns = processes.map((p) => `${p}=${opsHost(p)}:${OPS_PORT}`).join(';');
@@ -313,25 +308,12 @@ spec:
 # lets in only the platform's pods; open it with
 #   kubectl -n refront port-forward svc/console ${CONSOLE_PORT}
 # then http://localhost:${CONSOLE_PORT} with the token of the Secret (REFRONT_CONSOLE_TOKEN).
-apiVersion: v1
-kind: Service
-metadata:
-  name: console
-  namespace: refront
-  labels:
-    app.kubernetes.io/name: console
-    app.kubernetes.io/part-of: refront
-spec:
-  type: ClusterIP
-  selector:
-    app.kubernetes.io/name: console
-    app.kubernetes.io/part-of: refront
-  ports:
-    - name: http
-      port: ${CONSOLE_PORT}
-      targetPort: http
-      protocol: TCP
----
+${serviceYaml(
+  'console',
+  'console',
+  '  type: ClusterIP\n',
+  `    - name: http\n      port: ${CONSOLE_PORT}\n      targetPort: http\n      protocol: TCP\n`,
+)}---
 # One replica: the traces it receives are kept in its memory.
 ${deploymentYaml({
   name: 'console',
