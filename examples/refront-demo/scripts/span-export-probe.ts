@@ -35,7 +35,7 @@ const KINDS: Record<string, SpanKind> = {
 };
 
 /** The spans of `requests` gateway reads, as the monolith's console stored them. */
-async function gatewaySpans(requests: number): Promise<SpanRecord[][]> {
+async function gatewaySpans(requests: number): Promise<(readonly SpanRecord[])[]> {
   const platform = await startPlatform({ gatewayPort: 0, opsPort: false, console: { port: 0 } });
   try {
     const post = async (path: string, body: unknown, token?: string) =>
@@ -71,7 +71,7 @@ async function gatewaySpans(requests: number): Promise<SpanRecord[][]> {
 }
 
 /** The same spans as the SDK's finished spans (names, kinds, times, attributes, events, links, parents). */
-function replay(traces: readonly SpanRecord[][]): ReadableSpan[][] {
+function replay(traces: readonly (readonly SpanRecord[])[]): ReadableSpan[][] {
   const memory = new InMemorySpanExporter();
   const resource = resourceFromAttributes({ 'service.name': 'refront-demo', 'service.version': '0.1.0' });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(memory)] });
