@@ -36,7 +36,8 @@ const TENANTS = 200;
 const CONNECTIONS = 16;
 const BARE = 'bare Fastify route + pg';
 
-interface Tenant {
+/** A tenant of the measured gateway: its dev token and customer. */
+export interface Tenant {
   readonly tenant: string;
   readonly token: string;
   readonly customerId: string;
@@ -63,7 +64,7 @@ async function json(url: string, body: unknown, token?: string): Promise<Record<
 }
 
 /** Makes `TENANTS` tenants through the gateway: a dev token and a customer each. */
-async function seed(base: string, run: string): Promise<Tenant[]> {
+export async function seed(base: string, run: string): Promise<Tenant[]> {
   const tenants: Tenant[] = [];
   for (let i = 0; i < TENANTS; i++) {
     const tenant = `b${run}t${i}`;

@@ -30,6 +30,12 @@ export const ConsoleErrors = defineErrors('CONSOLE', {
     description:
       'A `POST /v1/traces` body was neither an OTLP `ExportTraceServiceRequest` in protobuf (`application/x-protobuf`) nor in JSON (`application/json`).',
   },
+  SPANS_NOT_STORED: {
+    status: 'UNAVAILABLE',
+    message: (why: string) => `the in-process span exporter could not store the spans: ${why}`,
+    description:
+      "An export of `createConsoleSpanExporter` failed: the console's store threw, or the exporter was shut down. The exporter reports it to the OpenTelemetry SDK (whose batch processor logs it and carries on) and never throws on the request path; those spans are not in the console.",
+  },
   BAD_REQUEST: {
     status: 'INVALID_ARGUMENT',
     message: (why: string) => `the console refused the request: ${why}`,

@@ -1,4 +1,6 @@
 export { ConsoleErrors } from './consoleErrors.js';
+export type { ConsoleSpanExporterOptions } from './consoleSpanExporter.js';
+export { createConsoleSpanExporter } from './consoleSpanExporter.js';
 export type {
   ConsoleContractsOptions,
   ConsoleGateway,

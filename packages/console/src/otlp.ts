@@ -2,17 +2,8 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { ConsoleErrors } from './consoleErrors.js';
 import { packageDir } from './packageDir.js';
-import type { Attributes, AttributeValue, SpanKindName, SpanRecord } from './spans.js';
-
-const KINDS: readonly SpanKindName[] = [
-  'unspecified',
-  'internal',
-  'server',
-  'client',
-  'producer',
-  'consumer',
-];
-const STATUS = ['unset', 'ok', 'error'] as const;
+import { nanosToMs, spanRecord } from './spanRecord.js';
+import type { Attributes, AttributeValue, SpanRecord } from './spans.js';
 
 let requestType: protobuf.Type | undefined;
 
@@ -73,33 +64,31 @@ export function decodeOtlpTraces(body: Uint8Array, contentType: string | undefin
         const spanId = id(s?.spanId);
         if (traceId.length !== 32 || spanId.length !== 16)
           throw ConsoleErrors.BAD_OTLP('a span has no valid ids');
-        const parent = id(s.parentSpanId);
-        const start = nanosToMs(s.startTimeUnixNano);
-        out.push({
-          traceId,
-          spanId,
-          parentSpanId: parent.length === 16 && parent !== '0000000000000000' ? parent : undefined,
-          name: String(s.name ?? ''),
-          kind: KINDS[Number(s.kind ?? 0)] ?? 'unspecified',
-          startMs: start,
-          durationMs: Math.max(0, nanosToMs(s.endTimeUnixNano) - start),
-          status: {
-            code: STATUS[Number(s.status?.code ?? 0)] ?? 'unset',
-            message: String(s.status?.message ?? ''),
-          },
-          attributes: attributesOf(s.attributes),
-          resource,
-          events: arrayOf(s.events).map((e: Json) => ({
-            name: String(e?.name ?? ''),
-            timeMs: nanosToMs(e?.timeUnixNano),
-            attributes: attributesOf(e?.attributes),
-          })),
-          links: arrayOf(s.links).map((l: Json) => ({
-            traceId: id(l?.traceId),
-            spanId: id(l?.spanId),
-            attributes: attributesOf(l?.attributes),
-          })),
-        });
+        out.push(
+          spanRecord({
+            traceId,
+            spanId,
+            parentSpanId: id(s.parentSpanId),
+            name: String(s.name ?? ''),
+            kind: Number(s.kind ?? 0),
+            startMs: nanosToMs(s.startTimeUnixNano),
+            endMs: nanosToMs(s.endTimeUnixNano),
+            statusCode: Number(s.status?.code ?? 0),
+            statusMessage: String(s.status?.message ?? ''),
+            attributes: attributesOf(s.attributes),
+            resource,
+            events: arrayOf(s.events).map((e: Json) => ({
+              name: String(e?.name ?? ''),
+              timeMs: nanosToMs(e?.timeUnixNano),
+              attributes: attributesOf(e?.attributes),
+            })),
+            links: arrayOf(s.links).map((l: Json) => ({
+              traceId: id(l?.traceId),
+              spanId: id(l?.spanId),
+              attributes: attributesOf(l?.attributes),
+            })),
+          }),
+        );
       }
     }
   }
@@ -112,15 +101,6 @@ function arrayOf(v: unknown): Json[] {
 
 function base64ToHex(v: unknown): string {
   return typeof v === 'string' ? Buffer.from(v, 'base64').toString('hex') : '';
-}
-
-/** Nanoseconds since the epoch (a decimal string or a number) to fractional ms. */
-function nanosToMs(v: unknown): number {
-  if (typeof v === 'number') return v / 1e6;
-  if (typeof v !== 'string' || !/^\d+$/.test(v)) return 0;
-  // Split so that the ms part stays exact: a double holds ns since the epoch only to ~256 ns.
-  const whole = v.length > 6 ? Number(v.slice(0, -6)) : 0;
-  return whole + Number(v.slice(-6)) / 1e6;
 }
 
 function attributesOf(list: unknown): Attributes {

@@ -20,6 +20,12 @@ export interface TracingOptions {
    * else parent-based always-on
    */
   readonly sampler?: Sampler;
+  /**
+   * More exporters that get every span as well, each behind a processor of its own (an in-process
+   * sink such as the console's `createConsoleSpanExporter`): the OTLP/HTTP one of
+   * OTEL_EXPORTER_OTLP_ENDPOINT, or `exporter`, still gets them. @default none
+   */
+  readonly extraExporters?: readonly SpanExporter[];
   /** Export each span at once instead of in batches (tests). @default false */
   readonly simple?: boolean;
   /** The environment (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). @default process.env */
@@ -38,7 +44,8 @@ export interface TracingHandle {
 
 /**
  * Opt-in: registers the OpenTelemetry Node SDK (AsyncLocalStorage context, W3C propagation)
- * with an OTLP/HTTP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, or with `exporter`.
+ * with an OTLP/HTTP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, or with `exporter`, and
+ * with each of `extraExporters` beside it; each exporter has its own batch processor.
  * Refront never forces an SDK on you: without this call, spans are no-ops but trace ids still
  * cross every hop and appear in logs. The SDK packages are optional peer dependencies, loaded
  * here only: install `@opentelemetry/sdk-trace-node`, `@opentelemetry/sdk-trace-base` and
@@ -71,7 +78,8 @@ export async function setupTracing(options: TracingOptions): Promise<TracingHand
               `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`,
           });
   }
-  if (!exporter) {
+  const exporters = [...(exporter ? [exporter] : []), ...(options.extraExporters ?? [])];
+  if (exporters.length === 0) {
     return { enabled: false, flush: async () => {}, shutdown: async () => {} };
   }
   const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, { resourceFromAttributes }] =
@@ -88,7 +96,9 @@ export async function setupTracing(options: TracingOptions): Promise<TracingHand
       ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
     }),
     ...(options.sampler ? { sampler: options.sampler } : {}),
-    spanProcessors: [options.simple ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
+    spanProcessors: exporters.map((e) =>
+      options.simple ? new SimpleSpanProcessor(e) : new BatchSpanProcessor(e),
+    ),
   });
   provider.register();
   return {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { createConsole, type RefrontConsole } from '@refront/console';
+import { createConsole, createConsoleSpanExporter, type RefrontConsole } from '@refront/console';
 import {
   type Channel,
   createInProcessEventBus,
@@ -54,8 +53,9 @@ export interface PlatformOptions {
    */
   readonly aiProvider?: AiProvider;
   /**
-   * Serve the Refront console (traces, services, API explorer, flow, dead letters) and export every span to it
-   * (OTLP/HTTP), unless OTEL_EXPORTER_OTLP_ENDPOINT sends them elsewhere. @default off
+   * Serve the Refront console (traces, services, API explorer, flow, dead letters) and hand it every
+   * span in-process (no OTLP round trip); when OTEL_EXPORTER_OTLP_ENDPOINT is set, spans go there
+   * over OTLP/HTTP as well. @default off
    */
   readonly console?: PlatformConsoleOptions;
 }
@@ -178,8 +178,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 }
 
 /**
- * Starts the console first (the tracing SDK needs its address), then the OpenTelemetry SDK that
- * exports to it; both close with the platform, after everything that makes spans.
+ * Starts the console first, then the OpenTelemetry SDK that hands it the spans in-process (and
+ * exports them over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set); both close with the
+ * platform, after everything that makes spans.
  */
 async function startConsole(
   service: Service<unknown>,
@@ -214,19 +215,10 @@ async function startConsole(
     contracts: consoleContracts(platform.channel, platform.gatewayUrl, options.devAuth ?? true),
   });
   await console.start();
-  const elsewhere = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const token = options.console.token;
   const tracing = await setupTracing({
     serviceName: 'refront-demo',
     serviceVersion: '0.1.0',
-    ...(elsewhere
-      ? {}
-      : {
-          exporter: new OTLPTraceExporter({
-            url: console.tracesUrl,
-            ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-          }),
-        }),
+    extraExporters: [createConsoleSpanExporter({ store: console.store })],
   });
   // Registered first, so closed last: the SDK flushes the spans of the drain, then the console stops.
   service.use({ name: 'console', close: () => console.close() });
