@@ -10,15 +10,15 @@
  * Every service serves gRPC (for callers outside Refront too) and mux (`MUX_PORT`, a free port
  * when unset, `off` for none), and calls the others on mux, the default lane, or on gRPC with
  * `REFRONT_RPC=grpc`. `SERVICE=gateway` runs the public HTTP edge, calling the services on the
- * same lane. `SERVICE=console` runs the Refront console of the topology (platform/consoleProcess.ts).
+ * same lane. `SERVICE=console` runs the Refront console of the topology (platform/consoleProcess.ts),
+ * whose API explorer calls the services on the same lane too, as the operator identity `console`.
  * Every process exports its spans on OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
  */
 import { createService, setupTracing } from '@refront/core';
 import { mutualTls } from '@refront/identity';
 import { ownershipBusOptions } from './platform/brokerUsers.js';
 import { registryFor, runDistributed } from './platform/distributed.js';
-import { createRoutingChannel, demoServiceOf } from './platform/routingChannel.js';
-import { openLane } from './platform/rpcLane.js';
+import { openPlatformChannel } from './platform/platformChannel.js';
 import { identityFromEnv } from './platform/serviceIdentity.js';
 import { PLATFORM_MODULES } from './platform/services.js';
 import { serveConfig, serviceOptionsFromEnv } from './serveConfig.js';
@@ -35,24 +35,32 @@ service.use({ name: 'tracing', close: () => tracing.shutdown() });
 const registry = registryFor(service, process.env);
 // Added next, so it closes after the services: they deregister from it while they stop.
 service.use({ name: 'registry', close: () => registry.close() });
-const identity = cfg.SERVICE === 'console' ? undefined : identityFromEnv(cfg);
-if (!identity && cfg.SERVICE !== 'console')
-  service.logger.warn('MTLS=off: calls between services are plaintext and unauthenticated');
+const identity = identityFromEnv(cfg);
+if (!identity) service.logger.warn('MTLS=off: calls between services are plaintext and unauthenticated');
+/**
+ * The channel the gateway and the console call the services through: each on `REFRONT_RPC`'s lane,
+ * presenting this process's certificate. Added before them, so it closes after them.
+ */
+const callServices = () => {
+  const channel = openPlatformChannel(cfg.REFRONT_RPC, registry, {
+    metrics: service.metrics,
+    logger: service.logger,
+    tls: identity ? mutualTls(identity.files).client : undefined,
+  });
+  service.use({ name: 'channels', close: () => channel.close() });
+  return channel;
+};
 
 // The console's and the gateway's libraries are imported in their branch only: a service
 // process never loads them (decision 0143).
 if (cfg.SERVICE === 'console') {
   const { addConsole } = await import('./platform/consoleProcess.js');
-  addConsole(service, cfg);
+  addConsole(service, cfg, callServices());
 } else if (cfg.SERVICE === 'gateway') {
   const { createGateway, gatewayOptionsFromEnv } = await import('./gateway/index.js');
-  const tls = identity ? mutualTls(identity.files).client : undefined;
-  const channel = createRoutingChannel(demoServiceOf, (target) =>
-    openLane(cfg.REFRONT_RPC, registry, target, { metrics: service.metrics, logger: service.logger, tls }),
-  );
   const gateway = await createGateway({
     ...gatewayOptionsFromEnv(cfg),
-    channel,
+    channel: callServices(),
     logger: service.logger,
     metrics: service.metrics,
   });

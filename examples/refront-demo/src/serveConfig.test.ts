@@ -57,6 +57,7 @@ describe('the config of a service process (serve.ts)', () => {
       AMQP_NAMESPACE: 'refront',
       AMQP_OWNERSHIP: 'on',
       AMQP_USER_PREFIX: '',
+      CONSOLE_EXPLORER: 'on',
       DATABASE_POOL_SIZE: 10,
       GRPC_HOST: '0.0.0.0',
       GRPC_PORT: 0,
@@ -82,14 +83,23 @@ describe('the config of a service process (serve.ts)', () => {
     });
   });
 
-  it('runs the console without identity files or a broker user of a service (it calls no service)', () => {
-    const cfg = loadServeConfig({ SERVICE: 'console', AMQP_URL: 'amqp://refront.console:x@127.0.0.1:5672' });
+  it('runs the console as an operator identity: its own identity files unless MTLS=off, no broker user of a service', () => {
+    const amqp = { SERVICE: 'console', AMQP_URL: 'amqp://refront.console:x@127.0.0.1:5672' };
+    // It calls the services (the API explorer), so it proves who it is like every other caller.
+    expect(violations(amqp)).toEqual(['TLS_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE']);
+    const cfg = loadServeConfig({ ...amqp, ...TLS, GATEWAY_URL: 'http://gateway:8080' });
     expect([cfg.SERVICE, cfg.MTLS, cfg.CONSOLE_PORT, cfg.REFRONT_CONSOLE_TOKEN]).toEqual([
       'console',
       'on',
       4318,
       undefined,
     ]);
+    expect(identityFromEnv(cfg)?.files.certFile).toBe('/tls/tls.crt');
+    expect([cfg.GATEWAY_URL, cfg.CONSOLE_EXPLORER]).toEqual(['http://gateway:8080', 'on']);
+    expect(loadServeConfig({ ...amqp, MTLS: 'off' }).GATEWAY_URL).toBeUndefined();
+    expect(loadServeConfig({ ...amqp, MTLS: 'off', CONSOLE_EXPLORER: 'off' }).CONSOLE_EXPLORER).toBe('off');
+    expect(violations({ ...amqp, MTLS: 'off', CONSOLE_EXPLORER: 'no' })).toEqual(['CONSOLE_EXPLORER']);
+    expect(violations({ ...amqp, MTLS: 'off', GATEWAY_URL: 'gateway:8080' })).toEqual(['GATEWAY_URL']);
   });
 
   it('reads MUX_PORT, 0 when asked for (a free port, for Consul), and off (no mux server)', () => {

@@ -34,7 +34,9 @@ function unsetBlank(env: unknown): unknown {
  *
  * Services call each other over mutual TLS (`MTLS=on`, the default): `TLS_CA_FILE`,
  * `TLS_CERT_FILE` and `TLS_KEY_FILE` are then required, and each service serves only the callers
- * its module declares (by the SPIFFE id in their certificates, in `TRUST_DOMAIN`).
+ * its module declares and the operators (`callersOf`: the console), by the SPIFFE id in their
+ * certificates, in `TRUST_DOMAIN`. The console calls them too (its API explorer), so it needs its
+ * own certificate (`spiffe://<TRUST_DOMAIN>/console`) as well.
  *
  * `SERVICE=gateway` also runs the gateway's checks: a token key is required, and with
  * `NODE_ENV=production` dev tokens, a placeholder or weak `JWT_SECRET` and an unset `JWT_ISSUER`
@@ -146,15 +148,27 @@ export const serveConfig = z.preprocess(
         .describe(
           "`SERVICE=console`: the processes' ops endpoints from DNS, as `REFRONT_DNS` names them (`tickets=tickets-ops.refront.svc.cluster.local:9464;…`).",
         ),
+      GATEWAY_URL: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .describe(
+          "`SERVICE=console`: the gateway's base URL (`http://gateway:8080`), whose routes the API explorer lists (`/openapi.json`) and calls, with dev tokens from `POST /v1/dev/tokens` when `DEV_AUTH=true`; unset: methods only.",
+        ),
+      CONSOLE_EXPLORER: z
+        .enum(['on', 'off'])
+        .default('on')
+        .describe(
+          '`SERVICE=console`: `off` makes a read-only console: the API explorer lists every method and route and refuses every call (403 `CONSOLE_EXPLORER_OFF`).',
+        ),
       ...identityEnvShape,
       ...gatewayEnvShape,
       ...notificationsEnvShape,
     })
     .superRefine((env, ctx) => {
-      // Every process, the gateway included, calls the services over mutual TLS unless MTLS=off.
-      // The console calls no service: it reads their ops endpoints and receives their spans.
-      if (env.SERVICE === 'console') return;
+      // Every process, the gateway and the console included, calls the services over mutual TLS
+      // unless MTLS=off: the console's API explorer as the operator identity `console` (decision 0146).
       checkIdentityEnv(env, ctx);
+      if (env.SERVICE === 'console') return;
       // The gateway's checks between variables, strict with NODE_ENV=production (decision 0067).
       if (env.SERVICE === 'gateway') checkGatewayEnv(env, ctx);
       else if (env.AMQP_OWNERSHIP === 'on') {

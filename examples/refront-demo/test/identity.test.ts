@@ -1,6 +1,8 @@
 /**
  * Zero trust between services, tried from outside against the distributed topology (issue 20):
- * every service port is mutual TLS, and a service serves only the callers its module declares.
+ * every service port is mutual TLS, and a service serves only the callers its module declares and
+ * the platform's operators (the console, issue 24, decision 0146): a certificate of the same CA for
+ * any other identity is refused, from a client or from a real process presenting it.
  * The gRPC clients are built at run time from the `.proto` files by @grpc/proto-loader, with no
  * Refront on the calling side; mux has no other client than Refront's own.
  */
@@ -26,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketsServiceDefinition } from '../src/gen/refront/tickets/v1/tickets.js';
 import type { LocalProcess, LocalTopology } from '../src/platform/localTopology.js';
 import { type SystemUnderTest, startSystem } from './fixtures.js';
+import { freePortBlock } from './ports.js';
 import { Session } from './session.js';
 import { infrastructure } from './topology.js';
 
@@ -118,7 +121,14 @@ describe.skipIf(!infra)(
       ]);
 
     beforeAll(async () => {
-      system = await startSystem('refront_identity', { instances: {}, output: 'capture' });
+      // With the console (an operator identity), and a certificate of the same CA for an identity
+      // no process runs and no service declares: what a stolen signing request would get.
+      system = await startSystem('refront_identity', {
+        instances: {},
+        output: 'capture',
+        consolePort: await freePortBlock(1),
+        identities: ['intruder'],
+      });
       topology = system.topology;
       certs = (await topology.certificates()) as DevCertificates;
       strangersDir = await mkdtemp(join(tmpdir(), 'refront-strangers-'));
@@ -194,6 +204,69 @@ describe.skipIf(!infra)(
       client.close();
       expect(r).toMatchObject({ response: { ticket: { id: ticketId } } });
     });
+
+    it('gRPC: the console, an operator, is served; a certificate of the same CA for an undeclared identity is PERMISSION_DENIED and changes nothing', async () => {
+      const before = await ticketRows();
+      const md = { 'x-refront-tenant': session.tenant, 'x-refront-caller': 'console' };
+      const console = grpcTickets(as('console'));
+      const served = await grpcCall(console, 'getTicket', { id: ticketId }, md);
+      console.close();
+      expect(served).toMatchObject({ response: { ticket: { id: ticketId } } });
+      const intruder = grpcTickets(as('intruder'));
+      const read = await grpcCall(intruder, 'getTicket', { id: ticketId }, md);
+      const write = await grpcCall(intruder, 'createTicket', { customerId: ticketId, title: 'forged' }, md);
+      intruder.close();
+      expect(read).toMatchObject({ code: PERMISSION_DENIED });
+      expect((read as { details: string }).details).toMatch(
+        /spiffe:\/\/refront\.local\/intruder is not a declared caller/,
+      );
+      expect(write).toMatchObject({ code: PERMISSION_DENIED });
+      expect(await ticketRows()).toBe(before);
+    });
+
+    it("the console process's API explorer calls a service with its own certificate; the same process with an intruder's certificate is refused", async () => {
+      const consoleProcess = topology.one('console');
+      const explore = async (target: string, body: unknown) => {
+        const res = await fetch(`${topology.consoleUrl}/api/explorer/call`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${topology.consoleToken}` },
+          body: JSON.stringify({
+            kind: 'rpc',
+            target: `refront.tickets.v1.TicketsService/${target}`,
+            body: JSON.stringify(body),
+            tenant: session.tenant,
+            roles: 'admin',
+          }),
+        });
+        expect(res.status).toBe(200);
+        return (await res.json()) as { ok: boolean; response?: { ticket?: { id: string } }; error?: unknown };
+      };
+      const served = await explore('GetTicket', { id: ticketId });
+      expect(served).toMatchObject({ ok: true, response: { ticket: { id: ticketId } } });
+
+      const before = await ticketRows();
+      const intruder = certs.files('intruder');
+      await topology.stop(consoleProcess);
+      try {
+        topology.start(consoleProcess, { TLS_CERT_FILE: intruder.certFile, TLS_KEY_FILE: intruder.keyFile });
+        await topology.waitReady(consoleProcess);
+        for (const [target, body] of [
+          ['GetTicket', { id: ticketId }],
+          ['CreateTicket', { customerId: ticketId, title: 'forged' }],
+        ] as const) {
+          const refused = await explore(target, body);
+          expect(refused).toMatchObject({
+            ok: false,
+            error: { status: 'PERMISSION_DENIED', reason: 'CORE_CALLER_NOT_ALLOWED' },
+          });
+        }
+        expect(await ticketRows()).toBe(before);
+      } finally {
+        await topology.stop(consoleProcess);
+        topology.start(consoleProcess);
+        await topology.waitReady(consoleProcess);
+      }
+    }, 60_000);
 
     it('mux: no certificate or another CA cannot connect; an undeclared caller is PERMISSION_DENIED; a declared one is served', async () => {
       const md = { metadata: { 'x-refront-tenant': session.tenant }, timeoutMs: 10_000 };

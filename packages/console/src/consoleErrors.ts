@@ -60,6 +60,12 @@ export const ConsoleErrors = defineErrors('CONSOLE', {
     description:
       "The API explorer could not get a token for the chosen user from the host's `contracts.gateway.token` (in the demo, `POST /v1/dev/tokens`, served only with dev auth on), or the gateway did not answer.",
   },
+  EXPLORER_OFF: {
+    status: 'PERMISSION_DENIED',
+    message: 'this console makes no calls: its API explorer is off',
+    description:
+      'An API explorer call (`POST /api/explorer/call`) on a console whose host turned the explorer off (`contracts.explorer: false`; `CONSOLE_EXPLORER=off` in the demo): a read-only console lists the methods and routes but calls none.',
+  },
   NO_DEAD_LETTERS: {
     status: 'FAILED_PRECONDITION',
     message: 'this console has no dead-letter source',

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createInProcessNetwork, createLogger, createMetricsRegistry, RefrontError } from '@refront/core';
 import { EchoServiceDefinition, FILE_DESCRIPTOR_SET } from '@refront/test-contracts';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import type { TraceSpan } from './TraceStore.js';
 const logger = createLogger({ service: 'console-test', level: 'silent' });
 
 /** A console over the test contracts, an Echo server on an in-process network, and its token. */
-async function setup(token?: string) {
+async function setup(token?: string, extra: Pick<ConsoleContractsOptions, 'explorer' | 'gateway'> = {}) {
   const network = createInProcessNetwork();
   const server = network.createServer({
     service: 'testing',
@@ -41,6 +43,7 @@ async function setup(token?: string) {
         callers: { gateway: '*' },
       },
     ],
+    ...extra,
   };
   const console = createConsole({
     enabled: true,
@@ -140,6 +143,44 @@ describe('the console contract routes', () => {
     expect((await s.api('/api/explorer/call', call, 'wrong')).status).toBe(401);
     expect((await s.api('/api/explorer/call', call)).status).toBe(200);
     expect(s.seen).toHaveLength(1);
+  });
+
+  it('with the explorer off, lists every target but refuses every call with 403 CONSOLE_EXPLORER_OFF, sending nothing', async () => {
+    // A gateway that answers its (empty) OpenAPI document and counts every other request.
+    const gatewayCalls: string[] = [];
+    const gateway = createServer((req, res) => {
+      if (req.url !== '/openapi.json') gatewayCalls.push(`${req.method} ${req.url}`);
+      res.setHeader('content-type', 'application/json').end('{}');
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    await using _ = { [Symbol.asyncDispose]: () => new Promise<void>((r) => gateway.close(() => r())) };
+    await using s = await setup(undefined, {
+      explorer: false,
+      gateway: {
+        url: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`,
+        token: async ({ tenant }) => {
+          gatewayCalls.push(`token for ${tenant}`);
+          return 'never';
+        },
+      },
+    });
+    const targets = await s.api('/api/explorer/targets');
+    expect(targets.json).toMatchObject({ explorer: false, callable: false });
+    expect(targets.json.methods.map((m: { name: string }) => m.name)).toContain('Echo');
+    for (const call of [
+      { kind: 'rpc', target: 'testing/Echo', body: '{"message":"hi"}', tenant: 'acme' },
+      { kind: 'http', method: 'POST', path: '/v1/tickets', body: '{}', tenant: 'acme' },
+      // Refused before it is read: not even a broken body gets further.
+      { kind: 'rpc', target: 'testing/Echo', body: '{"message":', tenant: '' },
+    ]) {
+      const { status, json } = await s.api('/api/explorer/call', call);
+      expect(status).toBe(403);
+      expect(json.error).toMatchObject({ status: 'PERMISSION_DENIED', reason: 'CONSOLE_EXPLORER_OFF' });
+    }
+    expect(s.seen).toEqual([]);
+    expect(gatewayCalls).toEqual([]);
+    // The rest of the contracts API still answers.
+    expect((await s.api('/api/contracts')).status).toBe(200);
   });
 });
 

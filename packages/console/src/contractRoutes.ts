@@ -39,9 +39,10 @@ function identityOf(b: CallBody): ExplorerIdentity {
 /**
  * The console's contract routes: `GET /api/contracts` (each service's methods, events and
  * callers), `GET /api/explorer/targets` (every unary method and gateway route with a JSON
- * skeleton of its body), `POST /api/explorer/call` (calls one, answers its outcome and trace id)
- * and `GET /api/flow` (who calls whom and who publishes what to whom, declared and observed, with
- * its drawing: `layout`, see {@link flowLayouter}).
+ * skeleton of its body), `POST /api/explorer/call` (calls one, answers its outcome and trace id;
+ * 403 `CONSOLE_EXPLORER_OFF` with `contracts.explorer: false`) and `GET /api/flow` (who calls whom
+ * and who publishes what to whom, declared and observed, with its drawing: `layout`, see
+ * {@link flowLayouter}).
  */
 export function registerContractRoutes(
   app: FastifyInstance,
@@ -90,11 +91,19 @@ export function registerContractRoutes(
           body: catalog.skeleton(m.requestType),
         })),
     );
-    return { callable: options.channel !== undefined, methods, routes: await loadRoutes() };
+    const calls = options.explorer !== false;
+    return {
+      explorer: calls,
+      callable: calls && options.channel !== undefined,
+      methods,
+      routes: await loadRoutes(),
+    };
   });
 
   app.post('/api/explorer/call', async (request) => {
     const { options, catalog } = contracts();
+    // Before the body is read: a read-only console sends nothing, whatever it is asked.
+    if (options.explorer === false) throw ConsoleErrors.EXPLORER_OFF();
     let body: CallBody;
     try {
       body = JSON.parse(String(request.body ?? '{}')) as CallBody;

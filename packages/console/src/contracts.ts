@@ -37,6 +37,12 @@ export interface ConsoleContractsOptions {
   readonly channel?: Channel;
   /** The gateway whose HTTP routes the explorer lists (`/openapi.json`) and calls. */
   readonly gateway?: ConsoleGateway;
+  /**
+   * Whether the API explorer calls methods and routes. `false` makes a read-only console: it still
+   * lists them with their bodies, and refuses every call with 403 `CONSOLE_EXPLORER_OFF`.
+   * @default true
+   */
+  readonly explorer?: boolean;
 }
 
 /** One method of a service in the Services view. */

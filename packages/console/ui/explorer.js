@@ -40,6 +40,7 @@ function Outcome({ outcome }) {
 export function Explorer() {
   const [targets, setTargets] = useState();
   const [callable, setCallable] = useState(false);
+  const [calls, setCalls] = useState(true);
   const [error, setError] = useState();
   const [key, setKey] = useState(new URLSearchParams(location.hash.split('?')[1] ?? '').get('target') ?? '');
   const [path, setPath] = useState('');
@@ -62,6 +63,7 @@ export function Explorer() {
       const all = targetsOf(b);
       setTargets(all);
       setCallable(b.callable);
+      setCalls(b.explorer !== false);
       choose(all.has(key) ? key : (all.keys().next().value ?? ''), all);
     }, setError);
   }, []);
@@ -97,6 +99,7 @@ export function Explorer() {
   const owners = [...new Set([...targets.values()].filter((t) => t.kind === 'rpc').map((t) => t.owner))];
   return html`
     <h2>API explorer</h2>
+    ${calls ? '' : html`<p class="muted" data-testid="explorer-off">This console is read-only: its API explorer is off, so it lists the targets and calls none.</p>`}
     <form class="explorer" onSubmit=${call}>
       <label>Call <select name="target" data-testid="target" value=${key} onChange=${(e) => choose(e.currentTarget.value)}>
         <optgroup label="Gateway routes (HTTP)">
@@ -121,7 +124,7 @@ export function Explorer() {
       </div>
       <label>Body ${target?.kind === 'rpc' ? html`<span class="muted">${target.requestType}, protobuf JSON</span>` : ''}
         <textarea name="body" rows="12" spellcheck="false" value=${body} onInput=${(e) => setBody(e.currentTarget.value)}></textarea></label>
-      <button type="submit" data-testid="call" disabled=${busy || !target}>${busy ? 'Calling…' : 'Call'}</button>
+      <button type="submit" data-testid="call" disabled=${busy || !target || !calls}>${busy ? 'Calling…' : 'Call'}</button>
     </form>
     <${Outcome} outcome=${outcome} />
   `;

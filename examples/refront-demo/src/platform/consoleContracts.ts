@@ -1,6 +1,7 @@
 import type { ConsoleContractsOptions } from '@refront/console';
 import type { Channel } from '@refront/core';
 import { FILE_DESCRIPTOR_SET } from '../gen/descriptors.js';
+import { callersOf } from './operators.js';
 import { PLATFORM_MODULES } from './services.js';
 
 /** The service name of the gateway, as the services' `callers` name it. */
@@ -8,8 +9,9 @@ const GATEWAY = 'gateway';
 
 /**
  * What the console knows of the platform's contracts: the descriptor set of `proto/`, each
- * module's events and callers from the service registry, the channel the API explorer calls
- * through (the platform's own: in-process in the monolith), and the gateway whose routes it
+ * module's events and callers (the operators too: `callersOf`) from the service registry, the
+ * channel the API explorer calls through (the platform's own: in-process in the monolith, each
+ * service's lane in the distributed topology), and the gateway whose routes it
  * offers, with a dev token (`POST /v1/dev/tokens`, as the demo's tests get one) when dev auth is on.
  *
  * @example
@@ -29,7 +31,7 @@ export function consoleContracts(
         name: m.name,
         publishes: m.events.publishes.map((t) => t.$type),
         consumes: m.events.consumes.map((t) => t.$type),
-        callers: m.callers,
+        callers: callersOf(m),
       })),
     ],
     gateway: {

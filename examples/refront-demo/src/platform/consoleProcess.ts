@@ -4,10 +4,11 @@ import {
   httpWorkflowSource,
   type WorkflowSource,
 } from '@refront/console';
-import type { Service } from '@refront/core';
+import type { Channel, Service } from '@refront/core';
 import { registryFromEnv } from '@refront/discovery';
 import { amqpDeadLetters } from '@refront/transport-amqp';
 import type { ServeConfig } from '../serveConfig.js';
+import { consoleContracts } from './consoleContracts.js';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { eventBodyDecoder } from './eventBodies.js';
 import { PLATFORM_MODULES } from './services.js';
@@ -21,13 +22,16 @@ import { usesWorkflows } from './workflowSources.js';
  * (`REFRONT_OPS_ENDPOINTS`, static, or `REFRONT_OPS_DNS`, DNS: every service of the registry and
  * the gateway, at each look), and shows the dead letters of every consumer group on RabbitMQ,
  * bodies decoded from the contracts, and the workflow runs of each service that journals them
- * (`/workflows` on one of its instances' ops server, with the console token). It needs `REFRONT_CONSOLE_TOKEN` unless
- * `NODE_ENV=development`. With event ownership on (`AMQP_OWNERSHIP=on`), `AMQP_URL`'s user needs
+ * (`/workflows` on one of its instances' ops server, with the console token). Its API explorer
+ * calls the services through `channel` (their lanes, presenting the console's certificate: the
+ * operator identity every service serves, decision 0146) and the gateway's routes at
+ * `GATEWAY_URL`, with dev tokens when `DEV_AUTH=true`; `CONSOLE_EXPLORER=off` makes it read-only.
+ * It needs `REFRONT_CONSOLE_TOKEN` unless `NODE_ENV=development`. With event ownership on (`AMQP_OWNERSHIP=on`), `AMQP_URL`'s user needs
  * RabbitMQ's `impersonator` tag, so a replay keeps the group's own `user-id`.
  *
  * @throws RefrontError FAILED_PRECONDITION `CONSOLE_TOKEN_REQUIRED` outside development without a token.
  */
-export function addConsole(service: Service<unknown>, cfg: ServeConfig): void {
+export function addConsole(service: Service<unknown>, cfg: ServeConfig, channel: Channel): void {
   const ops = registryFromEnv({
     env: {},
     logger: service.logger,
@@ -49,6 +53,10 @@ export function addConsole(service: Service<unknown>, cfg: ServeConfig): void {
       impersonate: cfg.AMQP_OWNERSHIP === 'on',
     }),
     decodeBody: eventBodyDecoder(PLATFORM_MODULES),
+    contracts: {
+      ...consoleContracts(channel, () => cfg.GATEWAY_URL, cfg.DEV_AUTH),
+      explorer: cfg.CONSOLE_EXPLORER === 'on',
+    },
     services: async () => {
       const targets: ConsoleServiceTarget[] = [];
       for (const name of processes) {

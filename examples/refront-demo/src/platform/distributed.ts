@@ -9,15 +9,9 @@ import { createMuxServer } from '@refront/transport-mux';
 import { demoValidator } from './contracts.js';
 import { parseDns, parseEndpoints } from './endpoints.js';
 import { type ServiceModule, schemaOf } from './module.js';
-import { createRoutingChannel, demoServiceOf } from './routingChannel.js';
-import {
-  type ClosableChannel,
-  DEFAULT_RPC_LANE,
-  multiLaneServer,
-  muxServiceName,
-  openLane,
-  type RpcLane,
-} from './rpcLane.js';
+import { callersOf } from './operators.js';
+import { openPlatformChannel } from './platformChannel.js';
+import { DEFAULT_RPC_LANE, multiLaneServer, muxServiceName, type RpcLane } from './rpcLane.js';
 import type { ServiceIdentity } from './serviceIdentity.js';
 import { serveWorkflowRuns } from './workflowSources.js';
 
@@ -51,7 +45,8 @@ export interface DistributedConfig {
   readonly muxPort?: number | 'off';
   /**
    * Mutual TLS on both lanes: the servers require a certificate from the CA and serve only the
-   * module's declared `callers`; calls present this service's certificate. @default none: plaintext,
+   * module's declared `callers` and the platform's operators (`callersOf`); calls present this
+   * service's certificate. @default none: plaintext,
    * any caller (development only, `MTLS=off`)
    */
   readonly identity?: ServiceIdentity | undefined;
@@ -99,12 +94,13 @@ export async function runDistributed(
     ...config.amqpOwnership,
   });
   const tls = config.identity ? mutualTls(config.identity.files) : undefined;
-  // Who may call what is checked against the caller's certificate, before any handler.
+  // Who may call what is checked against the caller's certificate, before any handler: the
+  // module's declared callers and the platform's operators (the console, decision 0146).
   const secured =
     tls && config.identity
       ? {
           tls: tls.server,
-          auth: { callers: module.callers, callerName: serviceOfSpiffeId(config.identity.trustDomain) },
+          auth: { callers: callersOf(module), callerName: serviceOfSpiffeId(config.identity.trustDomain) },
         }
       : {};
   const grpcServer = createGrpcServer({
@@ -130,12 +126,10 @@ export async function runDistributed(
           validator: demoValidator(),
         });
   const server = multiLaneServer(muxServer ? [grpcServer, muxServer] : [grpcServer]);
-  const lane = config.rpc ?? DEFAULT_RPC_LANE;
-  const channels: ClosableChannel[] = [];
-  const channel = createRoutingChannel(demoServiceOf, (service) => {
-    const c = openLane(lane, registry, service, { metrics, logger, tls: tls?.client });
-    channels.push(c);
-    return c;
+  const channel = openPlatformChannel(config.rpc ?? DEFAULT_RPC_LANE, registry, {
+    metrics,
+    logger,
+    tls: tls?.client,
   });
 
   // The bus drains with the service, before its database closes: consumers stop, handlers in
@@ -189,7 +183,7 @@ export async function runDistributed(
     close: async () => {
       await deregister();
       await hosted.close();
-      for (const c of channels) await c.close();
+      await channel.close();
       await db.close();
     },
   });

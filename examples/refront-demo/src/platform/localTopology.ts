@@ -67,11 +67,18 @@ export interface LocalTopologyOptions {
    */
   readonly mtls?: boolean;
   /**
+   * More certificates from the topology's CA, for identities no process of it runs (`intruder`):
+   * what a test presents to prove a service refuses a caller it does not declare. @default []
+   */
+  readonly identities?: readonly string[];
+  /**
    * Runs the Refront console as a process of its own (`SERVICE=console`) on this port: every other
    * process exports its spans to it over OTLP/HTTP, it reads their ops endpoints, and it shows the
    * dead letters of every group (as a broker user of its own with the `impersonator` tag when
-   * `ownership` is on). It requires {@link LocalTopology.consoleToken}. @default none: no console,
-   * no tracing SDK in the processes
+   * `ownership` is on), and its API explorer calls the services on the topology's lane with a
+   * certificate of its own (`spiffe://refront.local/console`, the operator identity every service
+   * serves) and the gateway's routes. It requires {@link LocalTopology.consoleToken}.
+   * @default none: no console, no tracing SDK in the processes
    */
   readonly consolePort?: number;
   /** `inherit` prints every process's output; `capture` keeps the last lines of each. @default 'inherit' */
@@ -211,7 +218,8 @@ export class LocalTopology {
       CONSOLE_PORT: String(port),
       REFRONT_CONSOLE_TOKEN: this.consoleToken,
       REFRONT_OPS_ENDPOINTS: this.opsEndpoints,
-      MTLS: 'off',
+      // The explorer's gateway routes; its methods go through discovery like the gateway's calls.
+      GATEWAY_URL: this.gatewayUrl,
       AMQP_URL: this.consoleUser?.url ?? this.options.amqpUrl,
       AMQP_OWNERSHIP: this.consoleUser ? 'on' : 'off',
     };
@@ -230,15 +238,16 @@ export class LocalTopology {
   }
 
   /**
-   * The development certificates of every process (`<service>.crt`, `ca.crt`), made on first use
-   * in a fresh temporary folder; undefined with `mtls: false`. A client of the topology's ports
-   * presents one of them (e.g. `gateway.crt`, a declared caller of every service).
+   * The development certificates of every process (`<service>.crt`, `ca.crt`; the console's only
+   * when the topology runs one) and of the extra `identities`, made on first use in a fresh
+   * temporary folder; undefined with `mtls: false`. A client of the topology's ports presents one
+   * of them (e.g. `gateway.crt`, a declared caller of every service).
    */
   async certificates(): Promise<DevCertificates | undefined> {
     if (this.options.mtls === false) return undefined;
     this.certs ??= await createDevCertificates({
       dir: await mkdtemp(join(tmpdir(), 'refront-certs-')),
-      services: [...PLATFORM_MODULES.map((m) => m.name), 'gateway'],
+      services: [...new Set([...this.processes.map((p) => p.service), ...(this.options.identities ?? [])])],
     });
     return this.certs;
   }
@@ -282,8 +291,8 @@ export class LocalTopology {
     const o = this.options;
     if (o.mtls !== false && !this.certs)
       throw new Error('no certificates yet: await certificates() or startAll() first');
-    // The console calls no service (MTLS=off in its environment): no certificate of its own.
-    const files = p.service === 'console' ? undefined : this.certs?.files(p.service);
+    // The console too: its API explorer calls the services as the operator identity `console`.
+    const files = this.certs?.files(p.service);
     const identity: Record<string, string> = files
       ? { MTLS: 'on', TLS_CA_FILE: files.caFile, TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile }
       : { MTLS: 'off' };
