@@ -74,7 +74,7 @@ describe('the mux lane beside gRPC: derived from the code', () => {
     const serve = readRepoFile('examples/refront-demo/src/serve.ts');
     expect(serve).toMatch(/muxPort: cfg\.MUX_PORT,/);
     expect(serve).toMatch(/rpc: cfg\.REFRONT_RPC,/);
-    expect(serve).toMatch(/openLane\(cfg\.REFRONT_RPC,/); // the gateway
+    expect(serve).toMatch(/openPlatformChannel\(cfg\.REFRONT_RPC,/); // the gateway and the console
     const distributed = readRepoFile('examples/refront-demo/src/platform/distributed.ts');
     expect(distributed).toMatch(
       /config\.muxPort === 'off'\s*\?\s*undefined\s*:\s*createMuxServer\(\{[^}]*port: config\.muxPort \?\? 0,/,
@@ -82,7 +82,10 @@ describe('the mux lane beside gRPC: derived from the code', () => {
     expect(distributed).toMatch(
       /if \(muxServer\) \{\s*await registry\.register\(\{[\s\S]{0,200}?service: muxServiceName\(module\.name\),[\s\S]{0,200}?port: muxServer\.port,/,
     );
-    expect(distributed).toMatch(/openLane\(lane, registry, service,/);
+    expect(distributed).toMatch(/openPlatformChannel\(config\.rpc \?\? DEFAULT_RPC_LANE, registry,/);
+    // One channel of every caller (a service, the gateway, the console): each service on the lane.
+    const platformChannel = readRepoFile('examples/refront-demo/src/platform/platformChannel.ts');
+    expect(platformChannel).toMatch(/openLane\(lane, registry, service,/);
     const lane = readRepoFile('examples/refront-demo/src/platform/rpcLane.ts');
     expect(lane).toMatch(/lane === 'mux'\s*\?\s*createMuxChannel\(\{[^}]*service: muxServiceName\(service\)/);
     expect(muxServiceName('tickets')).toBe('tickets-mux');

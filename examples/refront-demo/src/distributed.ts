@@ -111,7 +111,7 @@ console.log(
 );
 // The page keeps the token for the tab once opened with ?token= (docs/console.md).
 const consolePage = topology.consoleUrl && `${topology.consoleUrl}/?token=${topology.consoleToken}`;
-if (consolePage) console.log(`Console: ${consolePage}  (traces, services, dead letters)`);
+if (consolePage) console.log(`Console: ${consolePage}  (traces, services, API explorer, flow, dead letters)`);
 console.log('');
 if (WALK) {
   try {

@@ -19,7 +19,7 @@ export const identityEnvShape = {
     .enum(['on', 'off'])
     .default('on')
     .describe(
-      '`on`: every call between services is mutual TLS on both lanes, and each service serves only the callers its module declares; `off`: plaintext and any caller, for development only.',
+      "`on`: every call to a service is mutual TLS on both lanes, and each service serves only the callers its module declares and the platform's operators (the console); `off`: plaintext and any caller, for development only.",
     ),
   TLS_CA_FILE: z
     .string()
