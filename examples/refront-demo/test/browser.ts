@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 
 /** Debian's chromium (`apt-get install -y chromium`; `.ci/run` installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -52,4 +52,12 @@ export async function launchChromium(): Promise<{ readonly browser: BrowserConte
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   return { browser, page };
+}
+
+/** The services of the spans a trace's waterfall shows (`data-service` of its rows), each once, sorted. */
+export async function servicesShown(waterfall: Locator): Promise<string[]> {
+  const services = await waterfall
+    .locator('.span-row')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-service') ?? ''));
+  return [...new Set(services)].sort();
 }

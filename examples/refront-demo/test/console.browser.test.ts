@@ -15,9 +15,14 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walk } from '../src/walk.js';
-import { chromiumAvailable, launchChromium, screenshotDir } from './browser.js';
-import { type ConsoleTopology, distributedWithConsole, monolithWithConsole } from './consoleTopologies.js';
-import { devToken, http } from './http.js';
+import { chromiumAvailable, launchChromium, screenshotDir, servicesShown } from './browser.js';
+import {
+  acmeAdmin,
+  type ConsoleTopology,
+  distributedWithConsole,
+  monolithWithConsole,
+} from './consoleTopologies.js';
+import { http } from './http.js';
 
 const screenshots = screenshotDir();
 
@@ -40,12 +45,7 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
 
     beforeAll(async () => {
       platform = await start();
-      token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
-      const customer = await http(platform.gatewayUrl, 'POST', '/v1/customers', {
-        token,
-        body: { name: 'Globex Corporation', hourlyRateMinor: 9_500, currency: 'EUR' },
-      });
-      customerId = customer.body.id;
+      ({ token, customerId } = await acmeAdmin(platform, 'Globex Corporation'));
     }, 180_000);
 
     beforeAll(async () => {
@@ -83,16 +83,10 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
 
       const waterfall = page.locator('[data-testid=waterfall]');
       await waterfall.waitFor();
-      const servicesShown = async () =>
-        [
-          ...new Set(
-            await waterfall
-              .locator('.span-row')
-              .evaluateAll((els) => els.map((e) => e.getAttribute('data-service'))),
-          ),
-        ].sort();
       // Spans of the consumers arrive as their handlers end: the page refreshes every 3 s.
-      await expect.poll(servicesShown, { timeout: 20_000 }).toEqual(expect.arrayContaining(journey));
+      await expect
+        .poll(() => servicesShown(waterfall), { timeout: 20_000 })
+        .toEqual(expect.arrayContaining(journey));
       const kinds = await waterfall
         .locator('.span-row')
         .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));

@@ -15,9 +15,14 @@
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium, screenshotDir } from './browser.js';
-import { type ConsoleTopology, distributedWithConsole, monolithWithConsole } from './consoleTopologies.js';
-import { devToken, http } from './http.js';
+import { chromiumAvailable, launchChromium, screenshotDir, servicesShown } from './browser.js';
+import {
+  acmeAdmin,
+  type ConsoleTopology,
+  distributedWithConsole,
+  monolithWithConsole,
+} from './consoleTopologies.js';
+import { http } from './http.js';
 
 const screenshots = screenshotDir();
 
@@ -46,12 +51,7 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
 
     beforeAll(async () => {
       platform = await start();
-      token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
-      const customer = await http(platform.gatewayUrl, 'POST', '/v1/customers', {
-        token,
-        body: { name: 'Initech', hourlyRateMinor: 12_000, currency: 'EUR' },
-      });
-      customerId = customer.body.id;
+      ({ token, customerId } = await acmeAdmin(platform, 'Initech'));
       ({ browser, page } = await launchChromium());
     }, 180_000);
 
@@ -87,15 +87,9 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
       await outcome.locator('[data-testid=trace-link]').click();
       const waterfall = page.locator('[data-testid=waterfall]');
       await waterfall.waitFor();
-      const servicesShown = async () =>
-        [
-          ...new Set(
-            await waterfall
-              .locator('.span-row')
-              .evaluateAll((els) => els.map((e) => e.getAttribute('data-service'))),
-          ),
-        ].sort();
-      await expect.poll(servicesShown, { timeout: 20_000 }).toEqual(expect.arrayContaining([...services]));
+      await expect
+        .poll(() => servicesShown(waterfall), { timeout: 20_000 })
+        .toEqual(expect.arrayContaining([...services]));
       await waterfall.locator('.span-row[data-service=tickets][data-kind=server]').first().click();
       await expect.poll(() => page.locator('[data-testid=span-details]').textContent()).toContain(ticketId);
       return waterfall;

@@ -8,6 +8,7 @@ import type { AiProvider } from '../src/ai/provider.js';
 import { settle } from '../src/platform/settle.js';
 import { startPlatform } from '../src/platform/startPlatform.js';
 import { startSystem } from './fixtures.js';
+import { devToken, http } from './http.js';
 import { freePortBlock } from './ports.js';
 
 /** One topology with its console, as the browser test sees it. */
@@ -140,4 +141,21 @@ export async function distributedWithConsole(): Promise<ConsoleTopology> {
     aiDeadLetters: async () => topology.queueMessages(`${topology.queueOf('ai')}.dlq`),
     [Symbol.asyncDispose]: () => system[Symbol.asyncDispose](),
   };
+}
+
+/** What the browser tests act as: an admin of tenant `acme` (a dev token) and one of its customers. */
+export interface AcmeAdmin {
+  readonly token: string;
+  readonly customerId: string;
+}
+
+/** Signs in as an admin of `acme` at `platform`'s gateway and creates a customer named `name`. */
+export async function acmeAdmin(platform: ConsoleTopology, name: string): Promise<AcmeAdmin> {
+  const token = await devToken(platform.gatewayUrl, 'acme', ['admin']);
+  const customer = await http(platform.gatewayUrl, 'POST', '/v1/customers', {
+    token,
+    body: { name, hourlyRateMinor: 9_500, currency: 'EUR' },
+  });
+  if (customer.status !== 201) throw new Error(`customer ${name}: HTTP ${customer.status}`);
+  return { token, customerId: customer.body.id };
 }
