@@ -48,6 +48,8 @@ export const CONSOLE_TOKEN_KEY = 'REFRONT_CONSOLE_TOKEN';
 export const CONSOLE_PORT = 4318;
 /** Every process's ops port (OPS_PORT): /healthz, /readyz, /metrics, /workflows. */
 const OPS_PORT = 9464;
+/** The gateway's container port (GATEWAY_PORT, config.yaml), behind its Service's port 80. */
+const GATEWAY_HTTP_PORT = 8080;
 
 /** What differs between the Deployments the generator writes: the console's and the services'. */
 interface DeploymentShape {
@@ -338,6 +340,9 @@ ${deploymentYaml({
                   # The dead-letter operator (deploy/rabbitmq/definitions.json): reads the DLQs,
                   # replays through the default exchange keeping the group's user-id (impersonator).
                   key: ${amqpSecretKey('console')}
+            # The API explorer's gateway routes, through the gateway's Service (gateway.yaml).
+            - name: GATEWAY_URL
+              value: http://gateway
             # Every instance of every process, by the headless Services below.
             - name: REFRONT_OPS_DNS
               value: ${opsDns}
@@ -443,7 +448,7 @@ function networkPolicy(modules: readonly ServiceModule[], m: ServiceModule): str
 
 /**
  * The console's policy: OTLP from every process; out to every process's ops port, to the lanes of
- * every service that serves it ({@link callersOf}), and to RabbitMQ. Nothing else reaches its UI:
+ * every service that serves it ({@link callersOf}), to the gateway's HTTP port, and to RabbitMQ. Nothing else reaches its UI:
  * `kubectl port-forward` enters the pod's own network namespace, which no policy filters.
  */
 function consolePolicy(modules: readonly ServiceModule[]): string {
@@ -452,13 +457,14 @@ function consolePolicy(modules: readonly ServiceModule[]): string {
   return (
     policyHead(
       'console',
-      "console: spans in from every process; out to their ops ports, the services' lanes, RabbitMQ.",
+      "console: spans in from every process; out to their ops ports, the services' lanes, the gateway, RabbitMQ.",
     ) +
     `  ingress:\n    - from:\n${processes.map((p) => pod('        ', p)).join('')}${port('      ', CONSOLE_PORT, 'otlp and UI')}` +
     `  egress:\n    - to:\n${processes.map((p) => pod('        ', p)).join('')}${port('      ', OPS_PORT, 'ops')}` +
     (callees.length === 0
       ? ''
       : `    - to:\n${callees.map((c) => pod('        ', c)).join('')}${LANE_PORTS('      ')}`) +
+    `    - to:\n${pod('        ', 'gateway')}${port('      ', GATEWAY_HTTP_PORT, "the gateway's http (GATEWAY_URL)")}` +
     `    # The dead letters: RabbitMQ wherever it runs (allow-database-and-broker's reasoning).\n` +
     `    - ${port('      ', 5672, 'RabbitMQ (AMQP)').trimStart()}`
   );

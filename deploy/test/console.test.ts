@@ -87,6 +87,9 @@ describe('Kubernetes: the Refront console (decision 0147)', () => {
       (e) => e.name === 'OTEL_EXPORTER_OTLP_HEADERS',
     );
     if (headers) headers.value = 'authorization=Bearer%20$(JWT_SECRET)';
+    // The gateway no longer lets the console in.
+    const gateway = policyOf(broken, 'gateway');
+    gateway.spec.ingress = gateway.spec.ingress?.filter((r) => !r.from?.some(namesConsole));
     // tickets is missing from the console's discovery.
     const ops = deploymentOf(broken, 'console').spec.template.spec.containers[0]?.env?.find(
       (e) => e.name === 'REFRONT_OPS_DNS',
@@ -107,6 +110,7 @@ describe('Kubernetes: the Refront console (decision 0147)', () => {
         ...processes.map((p) => `${p}: no OTEL_EXPORTER_OTLP_ENDPOINT`),
         "gateway: OTEL_EXPORTER_OTLP_HEADERS does not carry the console's token",
         'console: REFRONT_OPS_DNS does not name tickets',
+        "console: cannot reach the gateway's http port by policy",
       ]),
     );
     expect(problems.some((p) => p.startsWith('tickets: ') && p.includes('ops'))).toBe(false);

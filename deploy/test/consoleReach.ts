@@ -107,6 +107,18 @@ export function consoleProblems(
       if (!reach(consolePod, podOf(s), lane))
         problems.push(`console: cannot reach ${s}'s ${lane} port by policy`);
   if (!consoleOut.includes('* TCP/5672')) problems.push('console: cannot reach RabbitMQ by policy');
+  // GATEWAY_URL, when set: the gateway's Service, and the policies let the console through.
+  if (env.GATEWAY_URL) {
+    const url = new URL(env.GATEWAY_URL);
+    const gateway = k.services.find((s) => s.metadata.name === url.hostname.split('.')[0]);
+    const at = gateway?.spec.ports.find((p) => p.port === Number(url.port || 80));
+    const gatewayPod = podOf('gateway');
+    const http = gatewayPod && at ? gatewayPod.ports.find((p) => p.name === at.targetPort) : undefined;
+    if (!http?.name || !labelsMatch(gateway?.spec.selector ?? {}, gatewayPod?.labels ?? {}))
+      problems.push(`console: GATEWAY_URL ${url.href} is not the gateway's Service`);
+    else if (!reach(consolePod, gatewayPod, http.name))
+      problems.push("console: cannot reach the gateway's http port by policy");
+  }
   const ops = portNumber(consolePod, 'ops');
   for (const line of consoleIn) {
     const [peer, on] = line.split(/ (?=[^ ]+$)/);

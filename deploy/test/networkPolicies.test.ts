@@ -61,12 +61,18 @@ function expected(service: string): { ingress: string[]; egress: string[] } {
         '* TCP/5672',
         ...processes.map((p) => `${p} ${portOf(podOf(p), 'ops')}`),
         ...calls,
+        // The API explorer's gateway routes, when it is given the gateway's URL.
+        ...(sets(service, 'GATEWAY_URL') ? [`gateway ${portOf(podOf('gateway'), 'http')}`] : []),
       ].sort(),
     };
   }
   if (service === 'gateway') {
     return {
-      ingress: [...ops, `${INGRESS_CONTROLLER} ${portOf(pod, 'http')}`].sort(),
+      ingress: [
+        ...ops,
+        `${INGRESS_CONTROLLER} ${portOf(pod, 'http')}`,
+        ...(sets('console', 'GATEWAY_URL') ? [`console ${portOf(pod, 'http')}`] : []),
+      ].sort(),
       // The shared limits' Redis, when the gateway is given one (outside the manifests).
       egress: [...DNS, ...(sets(service, 'REDIS_URL') ? ['* TCP/6379'] : []), ...calls, otlp].sort(),
     };
