@@ -48,6 +48,15 @@ describe('compose.yaml', () => {
       // Every span to the console.
       expect(containerEnv(s).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('http://console:4318');
     }
+    // The console's API explorer calls every service as they call each other: the same discovery
+    // and lane, and the gateway's routes at the gateway's port.
+    const console = compose.services.console as ComposeService;
+    expect(console.environment?.CONSUL_HTTP_ADDR).toBe('http://consul:8500');
+    expect(console.environment?.REFRONT_RPC).toBe(compose.services.tickets?.environment?.REFRONT_RPC);
+    expect(console.environment?.GATEWAY_URL).toBe(
+      `http://gateway:${compose.services.gateway?.environment?.GATEWAY_PORT}`,
+    );
+    expect(Object.keys(console.depends_on ?? {})).toContain('consul');
     for (const [name, s] of platformProcesses.filter(([n]) => n !== 'gateway')) {
       // Both lanes on fixed ports, set here rather than left to the image (lanes.test.ts ties them).
       expect(s.environment?.GRPC_PORT, name).toMatch(/^[1-9]\d*$/);
