@@ -111,7 +111,11 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
 
   async sleep(ms: number): Promise<void> {
     const { wakeAt } = await this.step('sleep', async () => ({ wakeAt: Date.now() + Math.max(0, ms) }));
-    if (this.lease && Date.now() < wakeAt) throw new Suspend(wakeAt, undefined);
+    if (this.lease && Date.now() < wakeAt) {
+      // A sleeping run woken by a cancel request replays to here: stop instead of parking again.
+      this.lease.throwIfCancelled();
+      throw new Suspend(wakeAt, undefined);
+    }
   }
 
   async waitFor<T = unknown>(name: string, options: WaitForOptions = {}): Promise<T> {
@@ -184,6 +188,9 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
     if (!lease) throw WorkflowErrors.NONDETERMINISM(this.runId, seq, END_OF_JOURNAL, name);
     this.lastStep = name;
     await lease.ensure();
+    // The step boundary: a cancel request read since (at the claim, the last journal write or a
+    // lease renewal) stops the run here, before the step starts.
+    lease.throwIfCancelled();
     await this.fault({ seq, step: name, when: 'before' });
     if (options?.compensate) await this.register(seq, name, options.compensate.name, options.compensate.args);
     const maxAttempts = options?.maxAttempts ?? this.env.maxAttempts;
@@ -210,6 +217,7 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
         await sleep(backoffMs, lease.signal);
         backoffMs = Math.min(backoffMs * 2, this.env.maxBackoffMs);
         await lease.ensure();
+        lease.throwIfCancelled();
       }
     }
   }
