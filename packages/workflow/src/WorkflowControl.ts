@@ -12,9 +12,10 @@ import { tablesOf } from './internal/RunLease.js';
  */
 export interface WorkflowControl {
   /**
-   * Requests that a `running` run stop and undo what it did. The request is durable: the runner
-   * holding the run reads it at its next journal write (or the next claim, after a crash) and
-   * stops at the next step boundary; a run parked on `sleep` or `waitFor` is woken at once. A step
+   * Requests that a `running` run stop and undo what it did. The request is durable (a column of
+   * the run): the runner holding the run reads it before its next step starts (or the runner that
+   * claims it after a crash does) and stops there; a run parked on `sleep` or `waitFor` is woken at
+   * once (by the engine's own sweep; through {@link createWorkflowControl}, at the next one). A step
    * already executing is not interrupted: it finishes and is journaled, and the run stops before
    * the next one (or between two attempts of it). Then the run compensates like a failed run and
    * ends `compensated` (or `failed` when a compensation is dead-lettered), its error

@@ -180,6 +180,29 @@ describeEngines('cancelling a run', (fx) => {
     expect(undo.rowCount).toBe(1);
   });
 
+  it('stops at the next boundary when the request comes between two steps', async () => {
+    const db = await fx.open();
+    const g = gate();
+    g.open();
+    const between = gate();
+    const workflow = gated(g, db);
+    await using engine = await createWorkflowEngine({
+      db,
+      workflows: [workflow],
+      logger: silent,
+      pollIntervalMs: 20,
+      faultPoint: async (p) => {
+        if (p.step === 'work' && p.when === 'after') await between.wait();
+      },
+    });
+    const run = await engine.start(workflow, {});
+    await between.reached; // work is journaled; next has not begun
+    await createWorkflowControl(db).cancel(run.id, 'between');
+    between.open();
+    expect(WorkflowErrors.FAILED.is(await failureOf(run.result()))).toBe(true);
+    expect((await effects(db, run.id)).map((r) => r.step)).toEqual(['work', 'undo']);
+  });
+
   it('still cancels when the runner dies between the request and its next step', async () => {
     const dbA = await fx.open();
     const dbB = await fx.open(dbA.schema);

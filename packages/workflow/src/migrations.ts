@@ -76,8 +76,8 @@ create index refront_workflow_runs_recent on refront_workflow_runs (created_at d
   {
     version: WORKFLOW_MIGRATION_BASE + 3,
     name: 'refront workflow cancel requests',
-    // An operator's cancel, durable: the runner holding the run reads it at its next journal
-    // write (or claim), so a crash between the request and the next step still cancels.
+    // An operator's cancel, durable: the runner holding the run reads it before its next step
+    // (or at its claim), so a crash between the request and the next step still cancels.
     sql: `
 alter table refront_workflow_runs add column cancel_requested_at timestamptz, add column cancel_reason text;`,
   },

@@ -188,10 +188,9 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
     if (!lease) throw WorkflowErrors.NONDETERMINISM(this.runId, seq, END_OF_JOURNAL, name);
     this.lastStep = name;
     await lease.ensure();
-    // The step boundary: a cancel request read since (at the claim, the last journal write or a
-    // lease renewal) stops the run here, before the step starts.
-    lease.throwIfCancelled();
     await this.fault({ seq, step: name, when: 'before' });
+    // The step boundary: a cancel request stops the run here, before the step starts.
+    await lease.checkCancel();
     if (options?.compensate) await this.register(seq, name, options.compensate.name, options.compensate.args);
     const maxAttempts = options?.maxAttempts ?? this.env.maxAttempts;
     let backoffMs = this.env.minBackoffMs;
@@ -217,7 +216,7 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
         await sleep(backoffMs, lease.signal);
         backoffMs = Math.min(backoffMs * 2, this.env.maxBackoffMs);
         await lease.ensure();
-        lease.throwIfCancelled();
+        await lease.checkCancel();
       }
     }
   }

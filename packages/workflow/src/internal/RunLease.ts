@@ -114,6 +114,28 @@ export class RunLease {
   }
 
   /**
+   * The step boundary's check: reads the run's cancel request now (one primary-key read) and
+   * throws a {@link Cancel} when there is one; an Interrupt when the database fails.
+   */
+  async checkCancel(): Promise<void> {
+    if (!this.cancel) {
+      let row: CancelColumns | undefined;
+      try {
+        ({
+          rows: [row],
+        } = await this.db.query<CancelColumns>(
+          `select ${CANCEL_COLUMNS} from ${this.tables.runs} where id = $1`,
+          [this.runId],
+        ));
+      } catch (e: unknown) {
+        throw new Interrupt('database', e);
+      }
+      if (row) this.read(row);
+    }
+    this.throwIfCancelled();
+  }
+
+  /**
    * The compare-and-set every journal write starts with, in the write's transaction: the run is
    * still ours (owner and epoch) and in `state`; extends the lease, and reads a cancel request.
    * Throws an Interrupt otherwise.

@@ -23,8 +23,8 @@ function checkedReason(reason: unknown): string | null {
 
 /**
  * Records a cancel request on a running run, under the run row's lock, and makes a parked run
- * due now. The runner holding the run (or the next to claim it) reads the request at its next
- * journal write or claim, and stops before its next step. A second request changes nothing.
+ * due now. The runner holding the run (or the next to claim it) reads the request before its next
+ * step and stops there. A second request changes nothing.
  */
 export async function requestCancel(env: ActionEnv, runId: string, reason: unknown): Promise<void> {
   const why = checkedReason(reason);
