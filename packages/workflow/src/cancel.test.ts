@@ -78,6 +78,15 @@ function gated(g: ReturnType<typeof gate>, db: Database) {
   });
 }
 
+/** An engine running `workflow` that sweeps every 20 ms. */
+function engineOf(
+  db: Database,
+  workflow: ReturnType<typeof gated>,
+  options: Partial<WorkflowEngineOptions> = {},
+) {
+  return createWorkflowEngine({ db, workflows: [workflow], logger: silent, pollIntervalMs: 20, ...options });
+}
+
 /** Polls until the run is parked: no lease, a wake-up time in the future (or none but a signal). */
 async function parked(db: Database, runId: string): Promise<void> {
   await expect
@@ -157,12 +166,7 @@ describeEngines('cancelling a run', (fx) => {
     const other = await fx.open(db.schema);
     const g = gate();
     const workflow = gated(g, db);
-    await using engine = await createWorkflowEngine({
-      db,
-      workflows: [workflow],
-      logger: silent,
-      pollIntervalMs: 20,
-    });
+    await using engine = await engineOf(db, workflow);
     const run = await engine.start(workflow, {});
     await g.reached;
     // Another process, with no engine: only the journal carries the request.
@@ -186,11 +190,7 @@ describeEngines('cancelling a run', (fx) => {
     g.open();
     const between = gate();
     const workflow = gated(g, db);
-    await using engine = await createWorkflowEngine({
-      db,
-      workflows: [workflow],
-      logger: silent,
-      pollIntervalMs: 20,
+    await using engine = await engineOf(db, workflow, {
       faultPoint: async (p) => {
         if (p.step === 'work' && p.when === 'after') await between.wait();
       },
@@ -209,25 +209,15 @@ describeEngines('cancelling a run', (fx) => {
     const g = gate();
     g.open();
     const atNext = gate();
-    const a = await createWorkflowEngine({
-      db: dbA,
-      workflows: [gated(g, dbA)],
-      logger: silent,
+    const a = await engineOf(dbA, gated(g, dbA), {
       instanceId: 'A',
-      pollIntervalMs: 20,
       faultPoint: async (p) => {
         if (p.step !== 'next' || p.when !== 'before') return;
         await atNext.wait();
         throw new Error('killed before next');
       },
     });
-    await using b = await createWorkflowEngine({
-      db: dbB,
-      workflows: [gated(g, dbB)],
-      logger: silent,
-      instanceId: 'B',
-      pollIntervalMs: 20,
-    });
+    await using b = await engineOf(dbB, gated(g, dbB), { instanceId: 'B' });
     const run = await a.start(gated(g, dbA), {});
     await atNext.reached;
     // A passed the boundary before the request; B takes the run over once A dies.
@@ -245,12 +235,7 @@ describeEngines('cancelling a run', (fx) => {
     const g = gate();
     g.open();
     const workflow = gated(g, db);
-    await using engine = await createWorkflowEngine({
-      db,
-      workflows: [workflow],
-      logger: silent,
-      pollIntervalMs: 20,
-    });
+    await using engine = await engineOf(db, workflow);
     const run = await engine.start(workflow, {});
     expect(await run.result()).toBe('done');
     const ended = await engine.cancel(run.id).catch((e: unknown) => e);
