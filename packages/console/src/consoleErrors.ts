@@ -82,6 +82,12 @@ export const ConsoleErrors = defineErrors('CONSOLE', {
     message: (service: string, runId: string) => `${service} has no workflow run ${runId}`,
     description: "The service's workflow journal has no run with that id.",
   },
+  READ_ONLY_WORKFLOWS: {
+    status: 'FAILED_PRECONDITION',
+    message: (service: string) => `the workflow source of ${service} serves no actions`,
+    description:
+      'A workflow action (cancel, retry compensations) was asked of a source that only reads: a reader without a control, or an ops endpoint whose `workflowOpsHandler` was given no `control`.',
+  },
   SOURCE_FAILED: {
     status: 'UNAVAILABLE',
     message: (url: string, why: string) => `the console could not read ${url}: ${why}`,

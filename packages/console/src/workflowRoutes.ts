@@ -11,10 +11,29 @@ export type WorkflowSources =
   | Readonly<Record<string, WorkflowSource>>
   | (() => Readonly<Record<string, WorkflowSource>> | Promise<Readonly<Record<string, WorkflowSource>>>);
 
+/** The reason of a cancel body (`{ "reason": "…" }`, raw JSON as the console's parser keeps it). */
+function reasonOf(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : JSON.stringify(body);
+  if (text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw ConsoleErrors.BAD_REQUEST('the body is not JSON');
+  }
+  const reason = (parsed as { reason?: unknown } | null)?.reason;
+  if (reason !== undefined && typeof reason !== 'string')
+    throw ConsoleErrors.BAD_REQUEST('reason must be a string');
+  return reason;
+}
+
 /**
  * The Workflows API: `GET /api/workflows` (each service's recent runs, filtered by `workflow`,
- * `state` (comma-separated), `since` (ms since the epoch), `service`) and
- * `GET /api/workflows/:service/runs/:runId` (one run with its journal).
+ * `state` (comma-separated), `since` (ms since the epoch), `service`),
+ * `GET /api/workflows/:service/runs/:runId` (one run with its journal), and the actions, each
+ * answering the run after the request: `POST /api/workflows/:service/runs/:runId/cancel` (JSON
+ * `{ reason }`) and `POST /api/workflows/:service/runs/:runId/retry-compensations`.
  */
 export function registerWorkflowRoutes(app: FastifyInstance, sources: WorkflowSources | undefined): void {
   const all = async (): Promise<Readonly<Record<string, WorkflowSource>>> =>
@@ -43,12 +62,41 @@ export function registerWorkflowRoutes(app: FastifyInstance, sources: WorkflowSo
     };
   });
 
-  app.get('/api/workflows/:service/runs/:runId', async (request) => {
-    const { service, runId } = request.params as { service: string; runId: string };
+  const sourceOf = async (service: string): Promise<WorkflowSource> => {
     const source = (await all())[service];
     if (!source) throw ConsoleErrors.NO_WORKFLOWS(service);
+    return source;
+  };
+  const runOf = async (service: string, source: WorkflowSource, runId: string) => {
     const run = await source.getRun(runId);
     if (!run) throw ConsoleErrors.RUN_NOT_FOUND(service, runId);
-    return { service, run };
+    // Which actions the page may offer: a read-only source has none.
+    const actions = {
+      cancel: source.cancel !== undefined,
+      retryCompensations: source.retryCompensations !== undefined,
+    };
+    return { service, run, actions };
+  };
+
+  app.get('/api/workflows/:service/runs/:runId', async (request) => {
+    const { service, runId } = request.params as { service: string; runId: string };
+    return runOf(service, await sourceOf(service), runId);
+  });
+
+  app.post('/api/workflows/:service/runs/:runId/cancel', async (request) => {
+    const { service, runId } = request.params as { service: string; runId: string };
+    const reason = reasonOf(request.body);
+    const source = await sourceOf(service);
+    if (!source.cancel) throw ConsoleErrors.READ_ONLY_WORKFLOWS(service);
+    await source.cancel(runId, reason);
+    return runOf(service, source, runId);
+  });
+
+  app.post('/api/workflows/:service/runs/:runId/retry-compensations', async (request) => {
+    const { service, runId } = request.params as { service: string; runId: string };
+    const source = await sourceOf(service);
+    if (!source.retryCompensations) throw ConsoleErrors.READ_ONLY_WORKFLOWS(service);
+    await source.retryCompensations(runId);
+    return runOf(service, source, runId);
   });
 }

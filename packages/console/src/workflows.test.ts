@@ -88,7 +88,11 @@ describe('the Workflows API', () => {
     expect(ops.queries[0]).toBe('?workflow=close-billing-period&state=completed%2Cfailed&since=5&limit=50');
 
     const one = await fetch(`${c.url}/api/workflows/invoicing/runs/run-1`);
-    expect(await one.json()).toEqual({ service: 'invoicing', run: RUN });
+    expect(await one.json()).toEqual({
+      service: 'invoicing',
+      run: RUN,
+      actions: { cancel: true, retryCompensations: true },
+    });
     const missing = await fetch(`${c.url}/api/workflows/invoicing/runs/run-2`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { reason: string } }).error.reason).toBe(

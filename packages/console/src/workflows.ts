@@ -1,3 +1,4 @@
+import { RefrontError, type Status } from '@refront/core';
 import { ConsoleErrors } from './consoleErrors.js';
 
 /** A run's state, as `@refront/workflow` journals it. */
@@ -37,6 +38,9 @@ export interface WorkflowRunView {
     readonly reason: string;
     readonly message: string;
   } | null;
+  /** When an operator requested its cancel, and why (absent from sources that predate cancels). */
+  readonly cancelRequestedAt?: string | null;
+  readonly cancelReason?: string | null;
 }
 
 /** One run with its journal: steps with timing and attempts, compensations with their state. */
@@ -73,6 +77,16 @@ export interface WorkflowSource {
   listRuns(filter?: WorkflowRunFilter): Promise<readonly WorkflowRunView[]>;
   /** One run with its journal, or undefined. */
   getRun(runId: string): Promise<WorkflowRunJournalView | undefined>;
+  /**
+   * Requests a running run's cancel (`WorkflowControl.cancel` of `@refront/workflow`); without it
+   * the console offers no Cancel. @throws the source's typed error (not found, wrong state, bad reason).
+   */
+  cancel?(runId: string, reason?: string): Promise<void>;
+  /**
+   * Gives a failed run's dead compensations another round (`WorkflowControl.retryCompensations`);
+   * without it the console offers no Retry. @throws the source's typed error.
+   */
+  retryCompensations?(runId: string): Promise<void>;
 }
 
 /** Options of {@link httpWorkflowSource}. */
@@ -87,32 +101,58 @@ export interface HttpWorkflowSourceOptions {
 
 /**
  * A workflow source read over HTTP from a service's ops endpoint (`workflowOpsHandler` of
- * `@refront/workflow`): what a standalone console uses for a service in another process.
+ * `@refront/workflow`): what a standalone console uses for a service in another process. Its
+ * actions POST to `<url>/workflows/runs/<id>/cancel` and `…/retry-compensations` (served when the
+ * handler was given a `control`).
  *
  * @throws RefrontError UNAVAILABLE `CONSOLE_SOURCE_FAILED` (from its methods) when the endpoint
- *   cannot be read or refuses the token.
+ *   cannot be read or refuses the token; from an action, the endpoint's own typed error
+ *   (`WORKFLOW_NOT_FOUND`, `WORKFLOW_WRONG_STATE`, `WORKFLOW_BAD_REASON`), and FAILED_PRECONDITION
+ *   `CONSOLE_READ_ONLY_WORKFLOWS` when the endpoint serves no actions.
  * @example
  * createConsole({ workflows: { invoicing: httpWorkflowSource({ url: 'http://invoicing:9464', token }) } });
  */
 export function httpWorkflowSource(options: HttpWorkflowSourceOptions): WorkflowSource {
   const base = options.url.replace(/\/+$/, '');
-  const get = async (path: string): Promise<Response> => {
-    let res: Response;
+  const call = async (path: string, body?: unknown): Promise<Response> => {
     try {
-      res = await fetch(`${base}${path}`, {
-        headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+      return await fetch(`${base}${path}`, {
+        ...(body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         signal: AbortSignal.timeout(options.timeoutMs ?? 3_000),
       });
     } catch (e: unknown) {
       throw ConsoleErrors.SOURCE_FAILED.with({ cause: e }, base, String(e));
     }
+  };
+  const get = async (path: string): Promise<Response> => {
+    const res = await call(path);
     if (res.status !== 200 && res.status !== 404) {
       await res.arrayBuffer();
       throw ConsoleErrors.SOURCE_FAILED(base, `HTTP ${res.status}`);
     }
     return res;
   };
+  /** POSTs an action; the endpoint's typed error (4xx with a reason) is raised as it is. */
+  const act = async (runId: string, action: string, body: unknown): Promise<void> => {
+    const res = await call(`/workflows/runs/${encodeURIComponent(runId)}/${action}`, body);
+    const answer = (await res.json().catch(() => ({}))) as {
+      error?: string;
+      status?: string;
+      reason?: string;
+    };
+    if (res.status === 200) return;
+    if (res.status === 405) throw ConsoleErrors.READ_ONLY_WORKFLOWS(base);
+    if (res.status < 500 && answer.reason && answer.status)
+      throw new RefrontError(answer.status as Status, answer.reason, answer.error ?? answer.reason);
+    throw ConsoleErrors.SOURCE_FAILED(base, `HTTP ${res.status}`);
+  };
   return {
+    cancel: (runId, reason) => act(runId, 'cancel', reason === undefined ? {} : { reason }),
+    retryCompensations: (runId) => act(runId, 'retry-compensations', {}),
     async listRuns(filter = {}) {
       const q = new URLSearchParams();
       if (filter.workflow) q.set('workflow', filter.workflow);

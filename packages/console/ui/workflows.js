@@ -18,7 +18,7 @@ const State = ({ state }) =>
   html`<span class=${`wf-state ${STATE_CLASS[state] ?? ''}`} data-testid="run-state">${state}</span>`;
 const runLink = (service, id) => `#/workflows/${encodeURIComponent(service)}/${encodeURIComponent(id)}`;
 
-/** Polls `load` every `everyMs` while mounted: `[value, error]`. */
+/** Polls `load` every `everyMs` while mounted: `[value, error, set]` (`set` shows a fresher value at once). */
 function usePoll(load, everyMs, deps) {
   const [value, setValue] = useState();
   const [error, setError] = useState();
@@ -32,7 +32,7 @@ function usePoll(load, everyMs, deps) {
     const t = setInterval(tick, everyMs);
     return () => clearInterval(t);
   }, deps);
-  return [value, error];
+  return [value, error, setValue];
 }
 
 const Problem = ({ error }) =>
@@ -133,20 +133,59 @@ function Timeline({ run }) {
     </div>`;
 }
 
+/**
+ * The operator's actions on a run, each after a confirmation: Cancel on a running run (it stops
+ * at its next step and compensates), Retry compensations on a failed one (once their cause is
+ * fixed). Each answers the run as it is after the request.
+ */
+function RunActions({ service, run, actions, onRun }) {
+  const [note, setNote] = useState('');
+  const [error, setError] = useState();
+  const path = `/api/workflows/${encodeURIComponent(service)}/runs/${encodeURIComponent(run.id)}`;
+  const act = (action, body, what) =>
+    api(`${path}/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then((b) => {
+      setError(undefined);
+      setNote(what);
+      onRun(b);
+    }, setError);
+  const cancel = () => {
+    const reason = window.prompt(
+      `Cancel run ${run.id}? It stops at its next step and undoes what it did. Reason:`,
+      '',
+    );
+    if (reason !== null) void act('cancel', reason ? { reason } : {}, 'Cancel requested');
+  };
+  const retry = () => {
+    if (window.confirm(`Retry the dead compensations of run ${run.id}? Fix their cause first.`))
+      void act('retry-compensations', {}, 'Compensations retried');
+  };
+  return html`
+    <div class="actions">
+      ${actions?.cancel && run.state === 'running' && !run.cancelRequestedAt ? html`<button data-testid="cancel-run" onClick=${cancel}>Cancel</button>` : ''}
+      ${actions?.retryCompensations && run.state === 'failed' ? html`<button data-testid="retry-compensations" onClick=${retry}>Retry compensations</button>` : ''}
+      ${run.cancelRequestedAt ? html`<p class="wf-compensating" data-testid="cancel-requested">Cancel requested ${when(run.cancelRequestedAt)}${run.cancelReason ? `: ${run.cancelReason}` : ''}</p>` : ''}
+      ${note ? html`<p class="ok" data-testid="action-note">${note}</p>` : ''}
+      ${error ? html`<p class="error" data-testid="action-error">${String(error.message ?? error)}</p>` : ''}
+    </div>`;
+}
+
 function RunView({ service, runId }) {
-  const [run, error] = usePoll(
-    () =>
-      api(`/api/workflows/${encodeURIComponent(service)}/runs/${encodeURIComponent(runId)}`).then(
-        (b) => b.run,
-      ),
+  const [answer, error, setAnswer] = usePoll(
+    () => api(`/api/workflows/${encodeURIComponent(service)}/runs/${encodeURIComponent(runId)}`),
     2000,
     [service, runId],
   );
+  const run = answer?.run;
   if (!run) return html`<${Problem} error=${error} />`;
   const dead = run.compensations.filter((c) => c.state === 'dead');
   return html`
     <p><a href="#/workflows">← Workflows</a></p>
     <h2>${run.workflow} <span class="muted">v${run.version}</span> <${State} state=${run.state} /></h2>
+    <${RunActions} service=${service} run=${run} actions=${answer.actions} onRun=${setAnswer} />
     <div class="details"><dl>
       <dt>run</dt><dd data-testid="run-id">${run.id}</dd>
       <dt>service</dt><dd>${service}</dd>
@@ -171,7 +210,7 @@ function RunView({ service, runId }) {
           c,
         ) => html`<tr data-testid="compensation" data-state=${c.state}><td>${c.seq}</td><td>${c.name}</td><td>${c.step}</td>
           <td class=${c.state === 'dead' ? 'error' : c.state === 'done' ? 'ok' : ''}>${c.state === 'dead' ? 'dead-lettered' : c.state}</td>
-          <td>${c.attempts}</td><td class="error">${c.lastError ?? ''}</td></tr>`,
+          <td>${c.attempts}</td><td class=${c.state === 'done' ? 'muted' : 'error'}>${c.lastError ?? ''}</td></tr>`,
       )}</tbody>
     </table>`
         : ''

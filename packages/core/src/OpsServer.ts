@@ -7,8 +7,9 @@ import type { MetricsRegistry } from './metrics.js';
 export type ReadinessCheck = () => boolean | Promise<boolean>;
 
 /**
- * Serves a GET under one path prefix of the ops server (`/workflows`): an operator's read-only
- * view a package adds to the service (see `Service.opsRoute`). It answers the request itself.
+ * Serves the requests under one path prefix of the ops server (`/workflows`): an operator's view
+ * (and actions) a package adds to the service (see `Service.opsRoute`). It answers every method
+ * itself, and checks any token it requires.
  */
 export type OpsHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
@@ -26,7 +27,7 @@ export interface OpsServerOptions {
   readonly ready: () => boolean;
   /** Readiness of each registered dependency, by name. */
   readonly checks: ReadonlyMap<string, ReadinessCheck>;
-  /** Extra GET routes by path prefix (`/workflows` serves `/workflows` and `/workflows/…`). @default none */
+  /** Extra routes by path prefix (`/workflows` serves `/workflows` and `/workflows/…`), any method. @default none */
   readonly routes?: ReadonlyMap<string, OpsHandler>;
   /** Facts shown by `/healthz`. */
   readonly info: () => Readonly<Record<string, unknown>>;
@@ -67,6 +68,21 @@ export async function startOpsServer(
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
     };
+    const route = [...(options.routes ?? [])].find(
+      ([prefix]) => url === prefix || url?.startsWith(`${prefix}/`),
+    );
+    if (route) {
+      const [, handler] = route;
+      Promise.resolve()
+        .then(() => handler(req, res))
+        .catch((e: unknown) => {
+          options.logger.error({ err: e, path: url }, 'ops route failed');
+          if (!res.headersSent) send(500, { error: 'ops route failed' });
+          else res.end();
+        });
+      return;
+    }
+    // The built-in endpoints only read.
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'method not allowed' });
     if (url === '/healthz') {
       const live = options.live();
@@ -93,17 +109,6 @@ export async function startOpsServer(
         .catch((e: unknown) => {
           options.logger.error({ err: e }, 'metrics collection failed');
           send(500, { error: 'metrics collection failed' });
-        });
-      return;
-    }
-    for (const [prefix, handler] of options.routes ?? []) {
-      if (url !== prefix && !url?.startsWith(`${prefix}/`)) continue;
-      Promise.resolve()
-        .then(() => handler(req, res))
-        .catch((e: unknown) => {
-          options.logger.error({ err: e, path: url }, 'ops route failed');
-          if (!res.headersSent) send(500, { error: 'ops route failed' });
-          else res.end();
         });
       return;
     }

@@ -78,8 +78,8 @@ export interface Service<C = undefined> {
   /** Registers a readiness check shown by `/readyz`. */
   readiness(name: string, check: ReadinessCheck): void;
   /**
-   * Serves GET requests under `prefix` (`/workflows`) on the ops server, beside `/healthz`,
-   * `/readyz` and `/metrics`; the handler answers them (and checks any token it requires).
+   * Serves the requests under `prefix` (`/workflows`) on the ops server, beside `/healthz`,
+   * `/readyz` and `/metrics`; the handler answers every method (and checks any token it requires).
    * @throws RefrontError INVALID_ARGUMENT `CORE_INVALID_OPTION` for a prefix that is not `/name` or is taken.
    */
   opsRoute(prefix: string, handler: OpsHandler): void;

@@ -3,6 +3,7 @@ import type { Database } from '@refront/data';
 import type { Workflow } from './defineWorkflow.js';
 import { Engine } from './internal/Engine.js';
 import type { StoredError } from './internal/executeRun.js';
+import type { WorkflowControl } from './WorkflowControl.js';
 
 /** Where a run can be crashed in a test: before a new step executes, or after it was journaled. */
 export interface FaultPoint {
@@ -71,8 +72,11 @@ export interface WorkflowEngineOptions {
   readonly faultPoint?: (point: FaultPoint) => void | Promise<void>;
 }
 
-/** Runs durable workflows on one service database; several instances share its runs. */
-export interface WorkflowEngine {
+/**
+ * Runs durable workflows on one service database; several instances share its runs. Its
+ * `cancel` and `retryCompensations` ({@link WorkflowControl}) sweep at once after the request.
+ */
+export interface WorkflowEngine extends WorkflowControl {
   /**
    * Starts a run; `id` is the idempotency key: starting again with the same id and input returns
    * the existing run. This runner executes it at once when it has room, else any runner's sweep does.

@@ -37,6 +37,9 @@ export interface RunSummary {
   readonly deadCompensations: number;
   /** The failure that made it compensate. */
   readonly error: RunFailure | null;
+  /** When an operator requested its cancel (see `WorkflowControl.cancel`), and why. */
+  readonly cancelRequestedAt: string | null;
+  readonly cancelReason: string | null;
 }
 
 /** One journaled step. */
@@ -105,6 +108,8 @@ interface SummaryRow {
   steps: number;
   dead: number;
   error: RunFailure | null;
+  cancel_requested_at: Date | string | null;
+  cancel_reason: string | null;
   input?: unknown;
   output?: unknown;
 }
@@ -128,6 +133,8 @@ function summaryOf(r: SummaryRow): RunSummary {
     stepCount: Number(r.steps),
     deadCompensations: Number(r.dead),
     error: r.error,
+    cancelRequestedAt: r.cancel_requested_at === null ? null : iso(r.cancel_requested_at),
+    cancelReason: r.cancel_reason,
   };
 }
 
@@ -151,7 +158,7 @@ function statesOf(state: RunFilter['state']): string | null {
 export function createWorkflowReader(db: Database): WorkflowReader {
   const t = tablesOf(db.schema);
   const columns = `r.id, r.workflow, r.version, r.state, r.tenant, r.traceparent, r.created_at, r.updated_at,
-    r.lease_owner, r.lease_until, r.error,
+    r.lease_owner, r.lease_until, r.error, r.cancel_requested_at, r.cancel_reason,
     (select count(*)::integer from ${t.steps} s where s.run_id = r.id) as steps,
     (select count(*)::integer from ${t.compensations} c where c.run_id = r.id and c.state = 'dead') as dead`;
   return {

@@ -68,6 +68,27 @@ export const WorkflowErrors = defineErrors('WORKFLOW', {
     message: (runId: string, state: string) => `workflow run ${runId} is ${state} and takes no signal`,
     description: 'A signal was sent to a run that has already ended.',
   },
+  CANCELLED: {
+    status: 'CANCELLED',
+    retryable: false,
+    message: (runId: string, reason: string) => `workflow run ${runId} was cancelled: ${reason}`,
+    description:
+      "An operator cancelled the run (`engine.cancel`, the ops API, the console): it stopped at its next step boundary and compensated what it had done. Stored as the run's error, with the reason given.",
+  },
+  WRONG_STATE: {
+    status: 'FAILED_PRECONDITION',
+    retryable: false,
+    message: (runId: string, state: string, action: string) =>
+      `workflow run ${runId} is ${state}: ${action} does not apply`,
+    description:
+      'An operator action does not apply to the run in its state: only a `running` run can be cancelled (cancelling an already cancelled run succeeds), only a `failed` run can have its compensations retried.',
+  },
+  BAD_REASON: {
+    status: 'INVALID_ARGUMENT',
+    retryable: false,
+    message: (why: string) => `the cancel reason ${why}`,
+    description: 'A cancel reason was not a string, or was longer than 500 characters.',
+  },
 });
 
 /** The reason codes of {@link WorkflowErrors}, for code that compares reasons. */

@@ -16,6 +16,8 @@ export { defineWorkflow } from './defineWorkflow.js';
 export type { WorkflowReasonCode } from './errors.js';
 export { WorkflowErrors, WorkflowReason } from './errors.js';
 export { WORKFLOW_MIGRATION_BASE, workflowMigrations } from './migrations.js';
+export type { WorkflowControl, WorkflowControlOptions } from './WorkflowControl.js';
+export { createWorkflowControl } from './WorkflowControl.js';
 export type {
   FaultPoint,
   RunState,

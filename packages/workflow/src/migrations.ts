@@ -8,7 +8,7 @@ export const WORKFLOW_MIGRATION_BASE = 2_000_000_000;
 
 /**
  * The migrations of the workflow journal (`refront_workflow_runs`, `_steps`, `_compensations`,
- * `_signals`): pass them with the service's own to `openDatabase`, which applies each once,
+ * `_signals`, and the runs' cancel requests): pass them with the service's own to `openDatabase`, which applies each once,
  * checksummed and under its advisory lock.
  *
  * @example
@@ -72,5 +72,13 @@ create index refront_workflow_signals_run on refront_workflow_signals (run_id, n
 alter table refront_workflow_runs add column tenant text, add column traceparent text;
 alter table refront_workflow_steps add column started_at timestamptz, add column attempts integer not null default 1;
 create index refront_workflow_runs_recent on refront_workflow_runs (created_at desc);`,
+  },
+  {
+    version: WORKFLOW_MIGRATION_BASE + 3,
+    name: 'refront workflow cancel requests',
+    // An operator's cancel, durable: the runner holding the run reads it before its next step
+    // (or at its claim), so a crash between the request and the next step still cancels.
+    sql: `
+alter table refront_workflow_runs add column cancel_requested_at timestamptz, add column cancel_reason text;`,
   },
 ]);

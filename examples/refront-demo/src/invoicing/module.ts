@@ -17,10 +17,13 @@ import { periodBounds } from './pricing.js';
 import { billingRunId, closeBillingPeriod } from './saga.js';
 import { invoiceStore as store, toInvoice } from './store.js';
 
-/** Workflow engine settings of {@link createInvoicingModule} (tests shorten leases and crash at fault points). */
+/**
+ * Workflow engine settings of {@link createInvoicingModule} (tests shorten leases, crash at fault
+ * points, and dead-letter compensations sooner).
+ */
 export type InvoicingWorkflowOptions = Pick<
   WorkflowEngineOptions,
-  'leaseMs' | 'pollIntervalMs' | 'faultPoint'
+  'leaseMs' | 'pollIntervalMs' | 'faultPoint' | 'compensationMaxAttempts' | 'minBackoffMs' | 'maxBackoffMs'
 >;
 
 /**

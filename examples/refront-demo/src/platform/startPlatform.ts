@@ -13,16 +13,17 @@ import {
   setupTracing,
   type TracingHandle,
 } from '@refront/core';
-import { createEmbeddedPostgres, type Outbox } from '@refront/data';
+import { createEmbeddedPostgres, type Database, type Outbox } from '@refront/data';
 import { createAiModule } from '../ai/module.js';
 import type { AiProvider } from '../ai/provider.js';
 import { createGateway } from '../gateway/index.js';
+import { createInvoicingModule, type InvoicingWorkflowOptions } from '../invoicing/module.js';
 import { consoleContracts } from './consoleContracts.js';
 import { demoValidator } from './contracts.js';
 import { eventBodyDecoder } from './eventBodies.js';
 import { runMonolith } from './monolith.js';
 import { PLATFORM_MODULES } from './services.js';
-import { workflowReaders } from './workflowSources.js';
+import { type WorkflowConsoleSource, workflowSources } from './workflowSources.js';
 
 /** Options of {@link startPlatform}. */
 export interface PlatformOptions {
@@ -58,6 +59,8 @@ export interface PlatformOptions {
    * over OTLP/HTTP as well. @default off
    */
   readonly console?: PlatformConsoleOptions;
+  /** The billing saga's engine settings (tests shorten its compensation retries). @default the engine's */
+  readonly invoicingWorkflow?: InvoicingWorkflowOptions;
 }
 
 /** The console of the monolith (see {@link PlatformOptions.console}). */
@@ -81,6 +84,8 @@ export interface Platform {
   readonly bus: InProcessEventBus;
   /** Every module's outbox. */
   readonly outboxes: readonly Outbox[];
+  /** Every module's database, by module name (an operator's SQL, in tests). */
+  readonly databases: ReadonlyMap<string, Database>;
   /** The console, when enabled. */
   readonly console: RefrontConsole | undefined;
   /** Exports the spans ended so far (to the console); resolves once sent. */
@@ -109,7 +114,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     handleSignals: options.handleSignals ?? false,
     gracePeriodMs: options.gracePeriodMs ?? 10_000,
   });
-  let workflows: ReturnType<typeof workflowReaders> = {};
+  let workflows: Record<string, WorkflowConsoleSource> = {};
   const network = createInProcessNetwork();
   let gatewayUrl: string | undefined;
   const { console: consoleServer, tracing } = await startConsole(service, options, {
@@ -129,12 +134,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       ? await createEmbeddedPostgres({ dataDir: options.dataDir })
       : undefined;
   if (embedded) service.use({ name: 'embedded-postgres', close: () => embedded.close() });
-  const modules =
-    options.aiProvider === undefined
-      ? PLATFORM_MODULES
-      : PLATFORM_MODULES.map((m) =>
-          m.name === 'ai' ? createAiModule({ provider: options.aiProvider as AiProvider }) : m,
-        );
+  const modules = PLATFORM_MODULES.map((m) => {
+    if (m.name === 'ai' && options.aiProvider) return createAiModule({ provider: options.aiProvider });
+    if (m.name === 'invoicing' && options.invoicingWorkflow)
+      return createInvoicingModule(options.invoicingWorkflow);
+    return m;
+  });
   const { outboxes, databases } = await runMonolith(
     service,
     network,
@@ -142,7 +147,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     { url: options.databaseUrl, embedded },
     modules,
   );
-  workflows = workflowReaders(modules, databases);
+  workflows = workflowSources(modules, databases, service);
 
   const gateway = await createGateway({
     channel: network.channel(),
@@ -170,6 +175,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     network,
     bus,
     outboxes,
+    databases,
     console: consoleServer,
     flushTraces: () => tracing?.flush() ?? Promise.resolve(),
     readyMs: performance.now() - started,
@@ -189,7 +195,7 @@ async function startConsole(
     bus: () => InProcessEventBus;
     channel: Channel;
     gatewayUrl: () => string | undefined;
-    workflows: () => ReturnType<typeof workflowReaders>;
+    workflows: () => Record<string, WorkflowConsoleSource>;
   },
 ): Promise<{ console: RefrontConsole | undefined; tracing: TracingHandle | undefined }> {
   const bus = platform.bus;

@@ -18,8 +18,10 @@ import type {
   WorkflowEngineOptions,
   WorkflowRun,
 } from '../WorkflowEngine.js';
+import { requestCancel, retryDeadCompensations } from './actions.js';
 import type { CompensateEnv } from './compensateRun.js';
 import {
+  cancelOf,
   type ExecutionOutcome,
   executeRun,
   loadJournal,
@@ -186,6 +188,16 @@ export class Engine implements WorkflowEngine {
     if (delivered) this.kick();
   }
 
+  async cancel(runId: string, reason?: string): Promise<void> {
+    await requestCancel(this.env, runId, reason);
+    this.kick();
+  }
+
+  async retryCompensations(runId: string): Promise<void> {
+    await retryDeadCompensations(this.env, runId);
+    this.kick();
+  }
+
   async replay(runId: string): Promise<void> {
     const s = await this.status(runId);
     const workflow = this.definition(s.workflow, s.version);
@@ -295,6 +307,7 @@ export class Engine implements WorkflowEngine {
       this.leaseMs,
       this.closing.signal,
       claimedAt,
+      cancelOf(row),
     );
     const env = { ...this.env, workflow: row.workflow };
     const done = executeRun(env, this.logger, workflow, row, lease, fresh)

@@ -111,7 +111,11 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
 
   async sleep(ms: number): Promise<void> {
     const { wakeAt } = await this.step('sleep', async () => ({ wakeAt: Date.now() + Math.max(0, ms) }));
-    if (this.lease && Date.now() < wakeAt) throw new Suspend(wakeAt, undefined);
+    if (this.lease && Date.now() < wakeAt) {
+      // A sleeping run woken by a cancel request replays to here: stop instead of parking again.
+      this.lease.throwIfCancelled();
+      throw new Suspend(wakeAt, undefined);
+    }
   }
 
   async waitFor<T = unknown>(name: string, options: WaitForOptions = {}): Promise<T> {
@@ -185,6 +189,8 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
     this.lastStep = name;
     await lease.ensure();
     await this.fault({ seq, step: name, when: 'before' });
+    // The step boundary: a cancel request stops the run here, before the step starts.
+    await lease.checkCancel();
     if (options?.compensate) await this.register(seq, name, options.compensate.name, options.compensate.args);
     const maxAttempts = options?.maxAttempts ?? this.env.maxAttempts;
     let backoffMs = this.env.minBackoffMs;
@@ -210,6 +216,7 @@ export class RunContext<A extends CompensationArgs> implements WorkflowContext<A
         await sleep(backoffMs, lease.signal);
         backoffMs = Math.min(backoffMs * 2, this.env.maxBackoffMs);
         await lease.ensure();
+        await lease.checkCancel();
       }
     }
   }

@@ -1,5 +1,14 @@
 import type { Database, Queryable } from '@refront/data';
-import { Interrupt } from './signals.js';
+import { Cancel, Interrupt } from './signals.js';
+
+/** A run's cancel request, as a claim, a fence or a renewal returns it. */
+export interface CancelColumns {
+  cancel_requested: boolean;
+  cancel_reason: string | null;
+}
+
+/** The columns of {@link CancelColumns}. */
+export const CANCEL_COLUMNS = 'cancel_requested_at is not null as cancel_requested, cancel_reason';
 
 /** The tables of one schema. */
 export interface Tables {
@@ -30,6 +39,11 @@ export class RunLease {
   /** Local time before which the lease certainly holds (renewals start before the server's now()). */
   private validUntil: number;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * The run's cancel request as last read (at the claim, then at every fence and renewal);
+   * undefined while none is known.
+   */
+  private cancel: Cancel | undefined;
   /** Aborted (reason: an {@link Interrupt}) when the lease is lost or the engine closes. */
   readonly signal: AbortSignal;
 
@@ -42,8 +56,10 @@ export class RunLease {
     private readonly leaseMs: number,
     closing: AbortSignal,
     claimedAt: number,
+    cancel: Cancel | undefined,
   ) {
     this.validUntil = claimedAt + leaseMs;
+    this.cancel = cancel;
     this.signal = AbortSignal.any([this.controller.signal, closing]);
   }
 
@@ -60,15 +76,16 @@ export class RunLease {
   async renew(): Promise<boolean> {
     if (this.signal.aborted) return false;
     const t0 = Date.now();
-    const { rowCount } = await this.db.query(
+    const { rows } = await this.db.query<CancelColumns>(
       `update ${this.tables.runs} set lease_until = now() + $4::integer * interval '1 millisecond'
-       where id = $1 and lease_owner = $2 and epoch = $3`,
+       where id = $1 and lease_owner = $2 and epoch = $3 returning ${CANCEL_COLUMNS}`,
       [this.runId, this.owner, this.epoch, this.leaseMs],
     );
-    if (rowCount === 0) {
+    if (!rows[0]) {
       this.lose();
       return false;
     }
+    this.read(rows[0]);
     this.validUntil = t0 + this.leaseMs;
     return true;
   }
@@ -91,22 +108,55 @@ export class RunLease {
     if (this.signal.aborted) throw this.signal.reason;
   }
 
+  /** Throws a {@link Cancel} once a cancel request of the run has been read. */
+  throwIfCancelled(): void {
+    if (this.cancel) throw this.cancel;
+  }
+
+  /**
+   * The step boundary's check: reads the run's cancel request now (one primary-key read) and
+   * throws a {@link Cancel} when there is one; an Interrupt when the database fails.
+   */
+  async checkCancel(): Promise<void> {
+    if (!this.cancel) {
+      let row: CancelColumns | undefined;
+      try {
+        ({
+          rows: [row],
+        } = await this.db.query<CancelColumns>(
+          `select ${CANCEL_COLUMNS} from ${this.tables.runs} where id = $1`,
+          [this.runId],
+        ));
+      } catch (e: unknown) {
+        throw new Interrupt('database', e);
+      }
+      if (row) this.read(row);
+    }
+    this.throwIfCancelled();
+  }
+
   /**
    * The compare-and-set every journal write starts with, in the write's transaction: the run is
-   * still ours (owner and epoch) and in `state`; extends the lease. Throws an Interrupt otherwise.
+   * still ours (owner and epoch) and in `state`; extends the lease, and reads a cancel request.
+   * Throws an Interrupt otherwise.
    */
   async fence(tx: Queryable, state: 'running' | 'compensating'): Promise<void> {
     const t0 = Date.now();
-    const { rowCount } = await tx.query(
+    const { rows } = await tx.query<CancelColumns>(
       `update ${this.tables.runs} set lease_until = now() + $5::integer * interval '1 millisecond', updated_at = now()
-       where id = $1 and lease_owner = $2 and epoch = $3 and state = $4`,
+       where id = $1 and lease_owner = $2 and epoch = $3 and state = $4 returning ${CANCEL_COLUMNS}`,
       [this.runId, this.owner, this.epoch, state, this.leaseMs],
     );
-    if (rowCount === 0) {
+    if (!rows[0]) {
       this.lose();
       throw new Interrupt('lease-lost');
     }
+    this.read(rows[0]);
     this.validUntil = Math.max(this.validUntil, t0 + this.leaseMs);
+  }
+
+  private read(row: CancelColumns): void {
+    if (row.cancel_requested && !this.cancel) this.cancel = new Cancel(row.cancel_reason);
   }
 
   private lose(): void {

@@ -2,13 +2,14 @@ import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createRequestContext, type Logger, runWithContext, startSpan, toRefrontError } from '@refront/core';
 import { parseTraceparent } from '@refront/core/transport';
 import type { RunFailure, Workflow } from '../defineWorkflow.js';
+import { WorkflowErrors } from '../errors.js';
 import { type CompensateEnv, compensateRun } from './compensateRun.js';
 import { type JournalEntry, RunContext } from './RunContext.js';
-import type { RunLease } from './RunLease.js';
-import { Interrupt, StepFailure, Suspend } from './signals.js';
+import { CANCEL_COLUMNS, type CancelColumns, type RunLease } from './RunLease.js';
+import { Cancel, Interrupt, StepFailure, Suspend } from './signals.js';
 
-/** A claimed run, as the claim statement returns it. */
-export interface RunRow {
+/** A claimed run, as the claim statement returns it (with its cancel request). */
+export interface RunRow extends CancelColumns {
   id: string;
   workflow: string;
   version: number;
@@ -24,7 +25,12 @@ export interface RunRow {
 }
 
 /** The columns of a claimed run, in the order {@link RunRow} names them. */
-export const RUN_ROW_COLUMNS = 'id, workflow, version, input, state, epoch, error, tenant, traceparent';
+export const RUN_ROW_COLUMNS = `id, workflow, version, input, state, epoch, error, tenant, traceparent, ${CANCEL_COLUMNS}`;
+
+/** The cancel request a claimed row carries, if any. */
+export function cancelOf(row: CancelColumns): Cancel | undefined {
+  return row.cancel_requested ? new Cancel(row.cancel_reason) : undefined;
+}
 
 /** How an execution ended for this runner. */
 export type ExecutionOutcome =
@@ -110,10 +116,13 @@ async function execute(
       } catch (e: unknown) {
         if (e instanceof Suspend) return await suspend(env, lease, e);
         if (e instanceof Interrupt) throw e;
-        const error = stored(e instanceof StepFailure ? e.error : e, ctx.lastStep);
+        const error =
+          e instanceof Cancel
+            ? stored(WorkflowErrors.CANCELLED(row.id, e.reason ?? 'no reason given'), undefined)
+            : stored(e instanceof StepFailure ? e.error : e, ctx.lastStep);
         logger.warn(
           { runId: row.id, workflow: row.workflow, failure: error },
-          'workflow run failed: compensating',
+          e instanceof Cancel ? 'workflow run cancelled: compensating' : 'workflow run failed: compensating',
         );
         await transition(env, lease, 'running', 'compensating', { error });
         failure = error;
@@ -173,12 +182,16 @@ async function transition(
   if (rowCount === 0) throw new Interrupt('lease-lost');
 }
 
-/** Puts the run aside until `wakeAt` (or at once when the awaited signal has already come). */
+/**
+ * Puts the run aside until `wakeAt`, or at once when the awaited signal has already come or a
+ * cancel was requested (read in this statement: a request that came while the run was parking
+ * is not overwritten by its timer).
+ */
 async function suspend(env: CompensateEnv, lease: RunLease, s: Suspend): Promise<ExecutionOutcome> {
   const wake = Number.isFinite(s.wakeAt) ? new Date(s.wakeAt).toISOString() : 'infinity';
   const { rowCount } = await env.db.query(
     `update ${env.tables.runs} set lease_owner = null, lease_until = null, updated_at = now(),
-       wake_at = case when $4::text is not null and exists (
+       wake_at = case when cancel_requested_at is not null then now() when $4::text is not null and exists (
          select 1 from ${env.tables.signals} s where s.run_id = $1 and s.name = $4 and not s.consumed
        ) then now() else $5::timestamptz end
      where id = $1 and lease_owner = $2 and epoch = $3 and state = 'running'`,

@@ -9,6 +9,8 @@ export interface WorkflowMetrics {
   readonly steps: Histogram<string>;
   /** Compensation attempts, by workflow, compensation and outcome (done, retry, dead). */
   readonly compensations: Counter<string>;
+  /** Operator actions accepted, by workflow and action (cancel, retry-compensations). */
+  readonly actions: Counter<string>;
 }
 
 /** Returns the workflow metrics of `registry`, registering them once. */
@@ -29,5 +31,11 @@ export function workflowMetrics(registry: MetricsRegistry): WorkflowMetrics {
       'compensation',
       'outcome',
     ]),
+    actions: counterOf(
+      registry,
+      'refront_workflow_actions_total',
+      'Operator actions on workflow runs accepted (a repeated cancel is not counted)',
+      ['workflow', 'action'],
+    ),
   };
 }

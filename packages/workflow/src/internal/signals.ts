@@ -20,3 +20,11 @@ export class Interrupt {
 export class StepFailure {
   constructor(readonly error: unknown) {}
 }
+
+/** An operator cancelled the run: it stops before its next step and compensates. */
+export class Cancel {
+  constructor(
+    /** The reason the operator gave, if any. */
+    readonly reason: string | null,
+  ) {}
+}
