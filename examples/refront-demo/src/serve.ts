@@ -29,9 +29,12 @@ const service = createService({ ...serviceOptionsFromEnv(process.env), config: s
 const cfg = service.config;
 // Spans go over OTLP/HTTP where OTEL_EXPORTER_OTLP_ENDPOINT says (the console's 4318; headers
 // from OTEL_EXPORTER_OTLP_HEADERS), under this process's service name; none when it is unset.
-// Added first, so closed last: the spans of the drain are flushed too.
-const tracing = await setupTracing({ serviceName: cfg.SERVICE, serviceVersion: cfg.SERVICE_VERSION });
-service.use({ name: 'tracing', close: () => tracing.shutdown() });
+// Added first, so closed last: the spans of the drain are flushed too. The console keeps its own
+// spans in its store instead (consoleProcess.ts).
+if (cfg.SERVICE !== 'console') {
+  const tracing = await setupTracing({ serviceName: cfg.SERVICE, serviceVersion: cfg.SERVICE_VERSION });
+  service.use({ name: 'tracing', close: () => tracing.shutdown() });
+}
 const registry = registryFor(service, process.env);
 // Added next, so it closes after the services: they deregister from it while they stop.
 service.use({ name: 'registry', close: () => registry.close() });
@@ -55,7 +58,7 @@ const callServices = () => {
 // process never loads them (decision 0143).
 if (cfg.SERVICE === 'console') {
   const { addConsole } = await import('./platform/consoleProcess.js');
-  addConsole(service, cfg, callServices());
+  await addConsole(service, cfg, callServices());
 } else if (cfg.SERVICE === 'gateway') {
   const { createGateway, gatewayOptionsFromEnv } = await import('./gateway/index.js');
   const gateway = await createGateway({

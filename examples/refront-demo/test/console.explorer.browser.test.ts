@@ -143,12 +143,15 @@ describe.skipIf(!chromiumAvailable()).each(TOPOLOGIES)(
       const created = JSON.parse((await outcome.locator('[data-testid=response]').textContent()) ?? '{}');
       expect(created.ticket.customerId).toBe(customerId);
       expect(await tickets()).toBe(before + 1);
-      // No gateway on this path: the call goes from the console straight to tickets.
-      await followTrace(
-        outcome,
-        created.ticket.id,
-        JOURNEY.filter((s) => s !== 'gateway'),
-      );
+      // No gateway on this path: the call goes from the console straight to tickets, under a span
+      // of the console's own at the root (kept in its store in both topologies).
+      const waterfall = await followTrace(outcome, created.ticket.id, [
+        ...JOURNEY.filter((s) => s !== 'gateway'),
+        'console',
+      ]);
+      const root = waterfall.locator('.span-row').first();
+      expect(await root.getAttribute('data-service')).toBe('console');
+      expect(await root.textContent()).toContain('console /refront.tickets.v1.TicketsService/CreateTicket');
       await page.screenshot({ path: shot('explorer-trace'), fullPage: true });
     }, 90_000);
 

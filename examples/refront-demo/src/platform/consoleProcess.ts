@@ -1,10 +1,11 @@
 import {
   type ConsoleServiceTarget,
   createConsole,
+  createConsoleSpanExporter,
   httpWorkflowSource,
   type WorkflowSource,
 } from '@refront/console';
-import type { Channel, Service } from '@refront/core';
+import { type Channel, type Service, setupTracing } from '@refront/core';
 import { registryFromEnv } from '@refront/discovery';
 import { amqpDeadLetters } from '@refront/transport-amqp';
 import type { ServeConfig } from '../serveConfig.js';
@@ -26,12 +27,19 @@ import { usesWorkflows } from './workflowSources.js';
  * calls the services through `channel` (their lanes, presenting the console's certificate: the
  * operator identity every service serves, decision 0146) and the gateway's routes at
  * `GATEWAY_URL`, with dev tokens when `DEV_AUTH=true`; `CONSOLE_EXPLORER=off` makes it read-only.
+ * Its own spans (the explorer's calls) go straight into its own store, so a method called from the
+ * explorer has the console's span as its trace's root here as in the monolith; it exports nothing
+ * over OTLP, not even with `OTEL_EXPORTER_OTLP_ENDPOINT` set (that would be itself).
  * It needs `REFRONT_CONSOLE_TOKEN` unless `NODE_ENV=development`. With event ownership on (`AMQP_OWNERSHIP=on`), `AMQP_URL`'s user needs
  * RabbitMQ's `impersonator` tag, so a replay keeps the group's own `user-id`.
  *
  * @throws RefrontError FAILED_PRECONDITION `CONSOLE_TOKEN_REQUIRED` outside development without a token.
  */
-export function addConsole(service: Service<unknown>, cfg: ServeConfig, channel: Channel): void {
+export async function addConsole(
+  service: Service<unknown>,
+  cfg: ServeConfig,
+  channel: Channel,
+): Promise<void> {
   const ops = registryFromEnv({
     env: {},
     logger: service.logger,
@@ -85,4 +93,15 @@ export function addConsole(service: Service<unknown>, cfg: ServeConfig, channel:
   });
   service.use({ name: 'ops-discovery', close: () => ops.close() });
   service.use(console);
+  const tracing = await setupTracing({
+    serviceName: 'console',
+    serviceVersion: cfg.SERVICE_VERSION,
+    env: {},
+    extraExporters: [createConsoleSpanExporter({ store: console.store })],
+    // Each span into the store as it ends: a store write, no I/O, and the explorer's trace link
+    // then finds the console's span at once.
+    simple: true,
+  });
+  // Added after the console, so closed before it: the spans of the drain reach its store.
+  service.use({ name: 'tracing', close: () => tracing.shutdown() });
 }
