@@ -94,6 +94,11 @@ export interface ConformanceChannelOptions {
   readonly logger: Logger;
   /** Dial over TLS (only asked of lanes with `capabilities.tls`). @default plaintext */
   readonly tls?: ConformanceClientTls;
+  /**
+   * The caller identity the channel presents to servers (only asked of lanes with
+   * `capabilities.channelCaller`). @default none: the channel presents no identity
+   */
+  readonly caller?: string;
 }
 
 /**
@@ -155,6 +160,13 @@ export interface TransportCapabilities {
    * {@link TransportFactory.discoveryChannel}. @default true
    */
   readonly discovery?: boolean;
+  /**
+   * The lane's channel presents the caller identity it is made with (`channel(h, { caller })`)
+   * as its peer identity, as core's in-process network does, so the suite can check declared
+   * callers (`startServer({ auth: { callers } })`) without certificates. Network lanes present
+   * theirs through a client certificate (the mTLS cases). @default false
+   */
+  readonly channelCaller?: boolean;
 }
 
 /**

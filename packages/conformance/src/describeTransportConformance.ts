@@ -14,6 +14,7 @@ import { EchoRequest, EchoServiceDefinition, FILE_DESCRIPTOR_SET } from '@refron
 import { createContractCatalog, createContractValidator } from '@refront/validate';
 import { describe, expect, it } from 'vitest';
 import { describeBalancingCases } from './balancingCases.js';
+import { describeCallerCases } from './callerCases.js';
 import { describeDeliveryCases } from './deliveryCases.js';
 import { ALL_STATUSES, FLIP_RETRYABLE, failDetails, PLAIN_ERROR_MESSAGE, THROW_PLAIN } from './echoProbe.js';
 import { CONFORMANCE_CALLER, logger, type SetupOptions, setupEnv } from './environment.js';
@@ -46,7 +47,7 @@ function rawEcho(channel: Channel, body: readonly number[]): Promise<unknown> {
 /**
  * Registers the transport conformance suite for one request lane: Vitest `describe`/`it` blocks
  * that prove what every lane promises (round trips, typed errors, deadlines, cancellation,
- * metadata and trace continuation, authentication, drain, bad input, concurrency, TLS and mTLS,
+ * metadata and trace continuation, authentication, declared callers, drain, bad input, concurrency, TLS and mTLS,
  * faults: connections cut, a restarted server, a peer that never answers; delivery: what a retry
  * may repeat across two instances, a breaker opening on an unreachable one). Call it at
  * the top level of the lane's test file. Cases whose capability the factory turns off are not
@@ -62,6 +63,7 @@ export function describeTransportConformance<H>(name: string, factory: Transport
     tls: true,
     faults: true,
     discovery: true,
+    channelCaller: false,
     ...factory.capabilities,
   };
   if (caps.faults && (!factory.addressOf || !factory.handleOf)) {
@@ -502,6 +504,7 @@ export function describeTransportConformance<H>(name: string, factory: Transport
       });
     });
 
+    if (caps.channelCaller) describeCallerCases(factory);
     if (caps.tls) describeTlsCases(factory);
     if (caps.faults) describeFaultCases(factory);
     if (caps.discovery) describeDeliveryCases(factory);

@@ -36,8 +36,12 @@ export interface Env<H> extends AsyncDisposable {
   readonly channel: ConformanceChannel;
   readonly client: Client<typeof EchoServiceDefinition>;
   readonly probe: EchoProbe;
-  /** Another client of this server over its own channel (closed with the env): other TLS, or another handle. */
-  connect(options?: { readonly tls?: ConformanceClientTls; readonly handle?: H }): EchoConnection;
+  /** Another client of this server over its own channel (closed with the env): other TLS, another handle or caller. */
+  connect(options?: {
+    readonly tls?: ConformanceClientTls;
+    readonly handle?: H;
+    readonly caller?: string;
+  }): EchoConnection;
 }
 
 /** How a case wants its server and first channel. */
@@ -49,6 +53,8 @@ export interface SetupOptions {
   readonly validator?: MessageValidator;
   /** TLS of the env's own channel. @default plaintext */
   readonly clientTls?: ConformanceClientTls;
+  /** The caller identity the env's own channel presents (lanes with `capabilities.channelCaller`). @default none */
+  readonly caller?: string;
 }
 
 /** A served contract, its implementation typed against its definition. */
@@ -56,13 +62,18 @@ export function served(implementation: EchoProbe['implementation']): ServedContr
   return { definition: EchoServiceDefinition, implementation } as unknown as ServedContract;
 }
 
-/** Opens an Echo client of `handle` through `factory`'s channel. */
+/** Opens an Echo client of `handle` through `factory`'s channel, over `tls` and presenting `caller` when given. */
 export function connectEcho<H>(
   factory: TransportFactory<H>,
   handle: H,
   tls?: ConformanceClientTls,
+  caller?: string,
 ): EchoConnection {
-  const channel = factory.channel(handle, { logger, ...(tls ? { tls } : {}) });
+  const channel = factory.channel(handle, {
+    logger,
+    ...(tls ? { tls } : {}),
+    ...(caller === undefined ? {} : { caller }),
+  });
   const client = createClient(EchoServiceDefinition, channel, {
     caller: CONFORMANCE_CALLER,
     ...(factory.system === undefined ? {} : { system: factory.system }),
@@ -72,7 +83,7 @@ export function connectEcho<H>(
 
 /** Starts an Echo server of `factory` with a fresh probe, and a client of it. */
 export async function setupEnv<H>(factory: TransportFactory<H>, options: SetupOptions = {}): Promise<Env<H>> {
-  const { clientTls, ...serverOptions } = options;
+  const { clientTls, caller, ...serverOptions } = options;
   const probe = createEchoProbe();
   const server = await factory.startServer({
     service: 'echo',
@@ -80,15 +91,15 @@ export async function setupEnv<H>(factory: TransportFactory<H>, options: SetupOp
     contracts: [served(probe.implementation)],
     ...serverOptions,
   });
-  const first = connectEcho(factory, server.handle, clientTls);
+  const first = connectEcho(factory, server.handle, clientTls, caller);
   const others: EchoConnection[] = [];
   return {
     server,
     channel: first.channel,
     client: first.client,
     probe,
-    connect: ({ tls, handle } = {}) => {
-      const connection = connectEcho(factory, handle ?? server.handle, tls);
+    connect: ({ tls, handle, caller: as } = {}) => {
+      const connection = connectEcho(factory, handle ?? server.handle, tls, as);
       others.push(connection);
       return connection;
     },

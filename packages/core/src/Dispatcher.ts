@@ -1,3 +1,4 @@
+import { type ServerAuthOptions, serverAuthInterceptor } from './auth.js';
 import type { MutableRequestContext, RequestContext } from './context.js';
 import type { MessageType, ServiceDefinition, ServiceImplementation } from './contracts.js';
 import { CoreErrors, invalidOption } from './coreErrors.js';
@@ -27,8 +28,14 @@ export interface DispatcherOptions {
   readonly logger: Logger;
   /** Registry for RED metrics. @default none */
   readonly metrics?: MetricsRegistry | undefined;
-  /** Interceptors run after the defaults (auth, validation…), outermost first. @default [] */
+  /** Interceptors run after the defaults and `auth`, outermost first. @default [] */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Authentication of every call ({@link serverAuthInterceptor}), run after the defaults and
+   * before `interceptors`: the same on every lane, whether the peer identity comes from a client
+   * certificate or an in-process channel's caller. @default none
+   */
+  readonly auth?: ServerAuthOptions | undefined;
   /** Run the default interceptors (context, span, metrics). Opting out also drops deadline enforcement. @default true */
   readonly defaultInterceptors?: boolean;
   /** `rpc.system` of the spans. */
@@ -67,7 +74,8 @@ export class Dispatcher {
   private idle: (() => void) | undefined;
 
   constructor(readonly options: DispatcherOptions) {
-    this.interceptors = options.interceptors ?? [];
+    const auth = options.auth ? [serverAuthInterceptor(options.auth)] : [];
+    this.interceptors = [...auth, ...(options.interceptors ?? [])];
     this.defaults = (options.defaultInterceptors ?? true) ? serveWithDefaults(options) : undefined;
   }
 

@@ -1,5 +1,7 @@
 import { EchoRequest, EchoServiceDefinition } from '@refront/test-contracts';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { METADATA_PEER_IDENTITY, METADATA_PRINCIPAL } from './auth.js';
+import type { CallerRules } from './callerPolicy.js';
 import { createRequestContext, runWithContext } from './context.js';
 import { createClient } from './createClient.js';
 import { isRefrontError, type RefrontError } from './errors.js';
@@ -301,5 +303,106 @@ describe('in-process transport: tracing', () => {
     expect(res.seen.traceId).toBe(client!.spanContext().traceId);
     expect(server!.attributes['rpc.method']).toBe('Echo');
     expect(server!.attributes['rpc.system']).toBe('refront_inproc');
+  });
+});
+
+describe('in-process transport: callers', () => {
+  const SLEEP = 'refront.testing.v1.EchoService/Sleep';
+
+  async function guarded(callers: CallerRules) {
+    const network = createInProcessNetwork();
+    const ran: string[] = [];
+    const server = network.createServer({
+      service: 'echo',
+      logger,
+      auth: { callers },
+      interceptors: [
+        (call, next) => {
+          ran.push(call.method.name);
+          return next(call);
+        },
+      ],
+    });
+    server.add(EchoServiceDefinition, echoImplementation);
+    await server.start();
+    const as = (caller: string | undefined, claimed = caller ?? 'anonymous') =>
+      createClient(EchoServiceDefinition, network.channel(caller === undefined ? {} : { caller }), {
+        caller: claimed,
+      });
+    return { network, ran, as, [Symbol.asyncDispose]: () => server.close() };
+  }
+
+  it("serves a declared caller under the channel's caller, whatever the client claims", async () => {
+    await using env = await guarded({ billing: '*' });
+    const res = await env.as('billing', 'someone-else').echo({ message: 'x' });
+    expect(res.seen.caller).toBe('billing');
+    expect(env.ran).toEqual(['Echo']);
+  });
+
+  it('refuses an undeclared caller PERMISSION_DENIED before any handler, as a network lane does', async () => {
+    await using env = await guarded({ billing: [SLEEP], gateway: '*' });
+    const err = await rejection(env.as('invoicing', 'gateway').echo({ message: 'x' }));
+    expect([err.status, err.reason, err.retryable]).toEqual([
+      'PERMISSION_DENIED',
+      'CORE_CALLER_NOT_ALLOWED',
+      false,
+    ]);
+    expect(err.message).toBe('invoicing is not a declared caller of /refront.testing.v1.EchoService/Echo');
+    const notThisMethod = await rejection(env.as('billing').echo({ message: 'x' }));
+    expect(notThisMethod.reason).toBe('CORE_CALLER_NOT_ALLOWED');
+    expect(env.ran).toEqual([]);
+    expect(await env.as('billing').sleep({ durationMs: 0 })).toEqual({ aborted: false });
+  });
+
+  it('refuses a channel without a caller UNAUTHENTICATED, even when its metadata claims a peer identity', async () => {
+    await using env = await guarded({ billing: '*' });
+    const err = await rejection(
+      env
+        .as(undefined, 'billing')
+        .echo({ message: 'x' }, { metadata: { [METADATA_PEER_IDENTITY]: 'billing' } }),
+    );
+    expect([err.status, err.reason, err.retryable]).toEqual([
+      'UNAUTHENTICATED',
+      'CORE_UNAUTHENTICATED_CALLER',
+      false,
+    ]);
+    expect(env.ran).toEqual([]);
+  });
+
+  it("replaces a peer identity the client puts in its metadata by the channel's caller", async () => {
+    await using env = await guarded({ billing: '*', invoicing: '*' });
+    const seen: (string | undefined)[] = [];
+    const res = await env
+      .as('billing')
+      .echo(
+        { message: 'x' },
+        { metadata: { [METADATA_PEER_IDENTITY]: 'invoicing', [METADATA_PRINCIPAL]: 'root' } },
+      );
+    expect(res.seen.caller).toBe('billing');
+    const network = createInProcessNetwork();
+    const server = network.createServer({
+      service: 'echo',
+      logger,
+      interceptors: [
+        (call, next) => {
+          seen.push(call.metadata[METADATA_PEER_IDENTITY], call.metadata[METADATA_PRINCIPAL]);
+          return next(call);
+        },
+      ],
+    });
+    server.add(EchoServiceDefinition, echoImplementation);
+    await server.start();
+    const forged = { [METADATA_PEER_IDENTITY]: 'invoicing', [METADATA_PRINCIPAL]: 'root' };
+    await createClient(EchoServiceDefinition, network.channel({ caller: 'billing' }), { caller: 'x' }).echo(
+      { message: 'x' },
+      { metadata: forged },
+    );
+    await createClient(EchoServiceDefinition, network.channel(), { caller: 'x' }).echo(
+      { message: 'x' },
+      { metadata: forged },
+    );
+    await server.close();
+    // Without `auth` too: the channel's caller reaches the handler, what the client forged does not.
+    expect(seen).toEqual(['billing', undefined, undefined, undefined]);
   });
 });

@@ -1,3 +1,4 @@
+import { METADATA_PEER_IDENTITY, RESERVED_METADATA } from './auth.js';
 import type { ServiceDefinition, ServiceImplementation } from './contracts.js';
 import { CoreErrors, CoreReason } from './coreErrors.js';
 import type { Channel, ClientMethod } from './createClient.js';
@@ -24,8 +25,25 @@ export interface InProcessNetworkOptions {
   readonly copyMessages?: boolean;
 }
 
-/** Options of {@link InProcessNetwork.createServer}. */
+/**
+ * Options of {@link InProcessNetwork.createServer}. With `auth.callers`, the server checks the
+ * caller of each call as a network server checks its client certificate: the caller of the
+ * channel the call came through ({@link InProcessChannelOptions.caller}) is the peer identity; a
+ * channel without one is UNAUTHENTICATED `CORE_UNAUTHENTICATED_CALLER`, an undeclared caller
+ * PERMISSION_DENIED `CORE_CALLER_NOT_ALLOWED`. (`auth.peerIdentity` reads certificates: unused here.)
+ */
 export type InProcessServerOptions = Omit<DispatcherOptions, 'system'>;
+
+/** Options of {@link InProcessNetwork.channel}. */
+export interface InProcessChannelOptions {
+  /**
+   * Who calls through this channel: the service's name, as the servers' `auth.callers` name it.
+   * It reaches every server as the call's peer identity (`x-refront-peer-identity`), as a client
+   * certificate's identity does on a network lane, and a caller cannot claim another in its
+   * metadata. @default none: calls carry no identity, and servers that check callers refuse them
+   */
+  readonly caller?: string;
+}
 
 /** An in-process server: an {@link RpcServer} reachable through its network's channels. */
 export interface InProcessServer extends RpcServer {
@@ -96,18 +114,21 @@ export class InProcessNetwork {
 
   /**
    * A channel to every server on this network; calls go to a started server of the method's
-   * service (round-robin among several, skipping draining ones).
+   * service (round-robin among several, skipping draining ones), as `options.caller` when given.
    *
    * @example
-   * const tickets = createClient(TicketsServiceDefinition, network.channel(), { caller: 'time-tracking' });
+   * const tickets = createClient(TicketsServiceDefinition, network.channel({ caller: 'time-tracking' }), {
+   *   caller: 'time-tracking',
+   * });
    */
-  channel(): Channel {
+  channel(options: InProcessChannelOptions = {}): Channel {
+    const caller = options.caller;
     return {
       unary: <Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>): Promise<Res> =>
         new Promise<Res>((resolve, reject) => {
-          this.send(method, call, { ok: resolve as (response: unknown) => void, fail: reject });
+          this.send(method, call, { ok: resolve as (response: unknown) => void, fail: reject }, caller);
         }),
-      send: (method, call, reply) => this.send(method, call, reply),
+      send: (method, call, reply) => this.send(method, call, reply, caller),
     };
   }
 
@@ -127,7 +148,12 @@ export class InProcessNetwork {
   }
 
   /** See {@link Channel.send}: one {@link InProcessCall} per call, no promise of its own. */
-  private send<Req, Res>(method: ClientMethod<Req, Res>, call: Call<Req>, out: Reply): void {
+  private send<Req, Res>(
+    method: ClientMethod<Req, Res>,
+    call: Call<Req>,
+    out: Reply,
+    caller: string | undefined,
+  ): void {
     const path = method.info.path;
     const dispatcher = this.pick(method.info.service);
     if (!dispatcher) {
@@ -151,11 +177,14 @@ export class InProcessNetwork {
       }
     }
     call.target = dispatcher.options.service;
+    // The server's own copy: what it adds does not reach the caller's retries.
+    const metadata = { ...call.metadata };
+    for (const key of RESERVED_METADATA) if (key in metadata) delete metadata[key];
+    if (caller !== undefined) metadata[METADATA_PEER_IDENTITY] = caller;
     const sent = new InProcessCall(
       this.wheel,
       request,
-      // The server's own copy: what it adds does not reach the caller's retries.
-      { ...call.metadata },
+      metadata,
       call.deadline,
       signal,
       out,

@@ -148,10 +148,11 @@ export const CoreErrors = defineErrors('CORE', {
   },
   UNAUTHENTICATED_CALLER: {
     status: 'UNAUTHENTICATED',
-    message: 'this service accepts only authenticated callers: present a client certificate',
+    message:
+      'this service accepts only authenticated callers: present a client certificate (in process: call through a channel with a caller)',
     retryable: false,
     description:
-      'A server that declares its callers got a call with no verified identity: no client certificate (mutual TLS) and no verified token.',
+      'A server that declares its callers got a call with no verified identity: no client certificate (mutual TLS), no caller on the in-process channel and no verified token.',
   },
   CALLER_NOT_ALLOWED: {
     status: 'PERMISSION_DENIED',

@@ -13,7 +13,6 @@ import {
   defaultPeerIdentity,
   type ErrorFactory,
   invalidOption,
-  serverAuthInterceptor,
 } from '@refront/core/transport';
 import type { ServerTlsOptions } from './tls.js';
 
@@ -96,12 +95,7 @@ export abstract class RpcServerBase<O extends RpcServerOptions> implements Netwo
     protected readonly options: O,
     private readonly lane: ServerLane,
   ) {
-    const auth = options.auth ? [serverAuthInterceptor(options.auth)] : [];
-    this.dispatcher = createDispatcher({
-      ...options,
-      system: lane.system,
-      interceptors: [...auth, ...(options.interceptors ?? [])],
-    });
+    this.dispatcher = createDispatcher({ ...options, system: lane.system });
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     if (!(this.closeTimeoutMs >= 0)) throw invalidOption('closeTimeoutMs must be >= 0');
     this.peerIdentity =
