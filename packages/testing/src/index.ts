@@ -23,6 +23,6 @@ export type {
   TestAppOptions,
   TestClientOptions,
 } from './startTestApp.js';
-export { startTestApp } from './startTestApp.js';
+export { startTestApp, TEST_CALLER } from './startTestApp.js';
 export type { ClockInstallOptions, TestClock } from './TestClock.js';
 export { FAKED_TIMERS } from './TestClock.js';

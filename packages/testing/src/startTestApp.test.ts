@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEmbeddedPostgres, type EmbeddedPostgres } from '@refront/data';
-import { EchoServiceDefinition, ThingHappened } from '@refront/test-contracts';
+import { EchoServiceDefinition, OtherThingHappened, ThingHappened } from '@refront/test-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
 import { rejection } from './rejection.js';
@@ -53,6 +53,38 @@ describe('startTestApp', () => {
     expect([dead.reason, dead.attempts, dead.envelope.source]).toEqual(['SINK_POISON', 1, 'echo']);
     expect(app.deadLetters.of({ reason: 'SINK_POISON' })).toHaveLength(1);
     expect(await sinkRows(app, id)).toBe(0);
+  });
+
+  it("checks each module's declared callers: the test calls as anyone, a module only as what it declares", async () => {
+    const echo = echoModule();
+    await using app = await startTestApp({
+      modules: [{ ...echo.module, callers: { sink: ['refront.testing.v1.EchoService/Sleep'] } }, sinkModule],
+      embedded,
+    });
+    expect((await app.client(EchoServiceDefinition).echo({ message: 'as the test' })).message).toBe(
+      'as the test',
+    );
+    expect(await app.client(EchoServiceDefinition, { caller: 'sink' }).sleep({ durationMs: 0 })).toEqual({
+      aborted: false,
+    });
+    for (const caller of ['sink', 'stranger']) {
+      const err = await rejection(app.client(EchoServiceDefinition, { caller }).echo({ message: caller }));
+      expect([caller, err.status, err.reason]).toEqual([
+        caller,
+        'PERMISSION_DENIED',
+        'CORE_CALLER_NOT_ALLOWED',
+      ]);
+    }
+    const refused = () =>
+      app.metrics.value('refront_rpc_server_duration_seconds_count', {
+        rpc_method: 'Echo',
+        status: 'PERMISSION_DENIED',
+      });
+    expect(await refused()).toBe(2);
+    // The sink's own client calls Echo as `sink`, which echo declares for Sleep only: refused too.
+    await app.bus('echo').publish(OtherThingHappened, { id: randomUUID() });
+    expect(await eventually(async () => ((await refused()) === 3 ? 3 : undefined))).toBe(3);
+    expect(echo.counts.echo).toBe(1);
   });
 
   it('closes everything: calls and publishes are refused afterwards, and close() is idempotent', async () => {

@@ -35,13 +35,14 @@ import {
   useReal,
 } from './internal/infra.js';
 import { realSleep } from './internal/realTimers.js';
-import { type TestClientOptions, testClient } from './internal/testClient.js';
+import { TEST_CALLER, type TestClientOptions, testClient } from './internal/testClient.js';
 import { acquireTracing } from './internal/tracing.js';
 import { type MetricsReader, metricsReader } from './MetricsReader.js';
 import { type SpanCapture, spanCapture } from './SpanCapture.js';
 import { type ClockInstallOptions, createTestClock, type TestClock } from './TestClock.js';
 
 export type { BrokerChoice, DatabaseChoice, TestClientOptions };
+export { TEST_CALLER };
 
 /** Options of {@link startTestApp}. */
 export interface TestAppOptions {
@@ -91,7 +92,11 @@ export interface TestApp extends AsyncDisposable {
   readonly database: 'pglite' | 'postgres';
   /** The event bus the modules share. */
   readonly broker: 'in-process' | 'rabbitmq';
-  /** A typed client of a module's service, calling through the app's channel (call faults apply). */
+  /**
+   * A typed client of a module's service, calling through the app's network (call faults apply)
+   * as {@link TEST_CALLER}, which every module accepts, or as `options.caller`, checked against
+   * the module's declared `callers` as a module's own calls are.
+   */
   client<S extends ServiceDefinition>(definition: S, options?: TestClientOptions): Client<S>;
   /** The bus as `service` publishes (what it publishes is captured; event faults apply). */
   bus(service: string): EventBus;
@@ -147,7 +152,9 @@ async function brokerUrl(
 /**
  * Starts `modules` in this process for a test, as the monolith host runs them: each on its own
  * schema (migrated), its outbox relayed to the bus, its server on the in-process network, its
- * clients under the default resilience policy. Events, dead letters, spans and metrics are
+ * clients under the default resilience policy. Each module's server accepts only the callers it
+ * declares, and {@link TEST_CALLER}: a module calling another that does not declare it fails
+ * PERMISSION_DENIED in the test, as it would once deployed. Events, dead letters, spans and metrics are
  * recorded; faults and the clock are the test's to set.
  *
  * @throws RefrontError FAILED_PRECONDITION `TESTING_INFRA_MISSING` when a server asked for by name does not
@@ -216,8 +223,9 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
           logger: moduleLogger,
           metrics: service.metrics,
           validator: options.validator,
+          auth: { callers: { ...m.callers, [TEST_CALLER]: '*' } },
         }),
-        channel: faultyChannel(network.channel(), m.name, faults),
+        channel: faultyChannel(network.channel({ caller: m.name }), m.name, faults),
         bus: faultyBus(await lane.busFor(m.name), m.name, faults, events),
         clientInterceptors: [policyInterceptor(policy)],
       }).catch(async (e: unknown) => {
@@ -245,18 +253,19 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     closing ??= teardown();
     return closing;
   };
-  const channel = network.channel();
   return {
     database: database.kind,
     broker: lane.kind,
-    client: (definition, clientOptions = {}) =>
-      testClient(
+    client: (definition, clientOptions = {}) => {
+      const caller = clientOptions.caller ?? TEST_CALLER;
+      return testClient(
         definition,
-        faultyChannel(channel, clientOptions.caller ?? 'test', faults),
+        faultyChannel(network.channel({ caller }), caller, faults),
         logger,
         service.metrics,
         clientOptions,
-      ),
+      );
+    },
     bus: (source) => lazyBus(lane.busFor(source).then((b) => faultyBus(b, source, faults, events))),
     events,
     deadLetters,

@@ -11,13 +11,23 @@ import {
 } from '@refront/core';
 import { METADATA_ROLES } from '@refront/core/transport';
 
+/**
+ * The caller name of a test's own clients: every module a test app runs accepts it for every
+ * method, beside the callers the module declares.
+ */
+export const TEST_CALLER = 'test';
+
 /** Who a test client calls as. */
 export interface TestClientOptions {
   /** The tenant every call is made for (sent as the caller's tenant, as the gateway does). @default none */
   readonly tenant?: string;
   /** Roles of the user the calls are made for (sent as `x-refront-roles`, as the gateway does). @default none (a member) */
   readonly roles?: readonly string[];
-  /** The caller's service name, as the server's caller rules see it. @default 'test' */
+  /**
+   * The service the calls come from, as the server's declared `callers` see it: the module under
+   * test refuses a caller it does not declare (PERMISSION_DENIED `CORE_CALLER_NOT_ALLOWED`).
+   * @default TEST_CALLER ('test'), which every module accepts
+   */
   readonly caller?: string;
 }
 
@@ -29,7 +39,7 @@ export function testClient<S extends ServiceDefinition>(
   metrics: MetricsRegistry,
   options: TestClientOptions,
 ): Client<S> {
-  const caller = options.caller ?? 'test';
+  const caller = options.caller ?? TEST_CALLER;
   const inner = createClient(definition, channel, { caller, metrics }) as Record<string, unknown>;
   const roles = options.roles ?? [];
   const metadata: Record<string, string> = roles.length > 0 ? { [METADATA_ROLES]: roles.join(' ') } : {};

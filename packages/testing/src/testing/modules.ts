@@ -21,7 +21,7 @@ export function echoModule(): { module: DataServiceModule; counts: Counts } {
     name: 'echo',
     events: { publishes: [ThingHappened], consumes: [] },
     migrations: [{ version: 1, name: 'echoes', sql: 'create table echoes (message text not null)' }],
-    callers: { test: '*', sink: '*' },
+    callers: { sink: '*' },
     async register({ server, db, outbox }) {
       server.add(EchoServiceDefinition, {
         async echo(request) {
