@@ -126,7 +126,7 @@ async function startInstance(name: 'a' | 'b', shared: Shared): Promise<Instance>
   const serverOptions = { service: module.name, logger, metrics, host: '127.0.0.1', port: 0 };
   const server = lane === 'mux' ? createMuxServer(serverOptions) : createGrpcServer(serverOptions);
   const policy = createDefaultPolicy({ metrics, logger, name: module.name });
-  const channel = harness.network.channel();
+  const channel = harness.network.channel({ caller: module.name });
   const cleanups: (() => Promise<void> | void)[] = [() => policy.close()];
   shared.closers.push(async () => {
     await relay?.cut();

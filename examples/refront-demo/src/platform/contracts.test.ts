@@ -27,7 +27,8 @@ describe('validated contracts in the monolith', () => {
   }
 
   it('refuses GetTicket with an empty or malformed id with INVALID_ARGUMENT naming the field', async () => {
-    const tickets = createClient(TicketsServiceDefinition, platform.network.channel(), { caller: 'test' });
+    const gateway = platform.network.channel({ caller: 'gateway' });
+    const tickets = createClient(TicketsServiceDefinition, gateway, { caller: 'gateway' });
     const md = { metadata: { 'x-refront-tenant': 'acme' } };
     for (const [id, rule] of [
       ['', 'string.uuid_empty'],

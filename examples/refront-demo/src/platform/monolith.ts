@@ -3,6 +3,7 @@ import { type Database, type EmbeddedPostgres, hostModule, type Outbox, openData
 import { createDefaultPolicy, policyInterceptor } from '@refront/resilience';
 import { demoValidator } from './contracts.js';
 import { type ServiceModule, schemaOf } from './module.js';
+import { callersOf } from './operators.js';
 
 /** Where the monolith's modules keep their data. */
 export interface MonolithData {
@@ -16,7 +17,10 @@ export interface MonolithData {
  * Runs modules in one process on the in-process network and event bus: for each module, its own
  * schema (migrated), its outbox relay and its request server, started and drained with the host
  * service's lifecycle; returns the outboxes (to wait for them in tests) and each module's database (for the console's workflow view). Every module keeps to its own schema and talks to the others only through
- * contracts and events, so each can be lifted into its own process unchanged.
+ * contracts and events, so each can be lifted into its own process unchanged. Each module calls
+ * through a channel named after it, and its server accepts only {@link callersOf} the module, as
+ * with mutual TLS in the distributed topology: a caller it does not declare is PERMISSION_DENIED
+ * here too, not only once deployed (decision 0150).
  */
 export async function runMonolith(
   host: Service<unknown>,
@@ -42,6 +46,7 @@ export async function runMonolith(
       logger,
       metrics: host.metrics,
       validator: demoValidator(),
+      auth: { callers: callersOf(m) },
     });
     const policy = createDefaultPolicy({ metrics: host.metrics, logger, name: m.name });
     const hosted = await hostModule(m, {
@@ -49,7 +54,7 @@ export async function runMonolith(
       metrics: host.metrics,
       db,
       server,
-      channel: network.channel(),
+      channel: network.channel({ caller: m.name }),
       bus: bus.as(m.name),
       clientInterceptors: [policyInterceptor(policy)],
     });

@@ -16,12 +16,13 @@ import {
 import { createEmbeddedPostgres, type Database, type Outbox } from '@refront/data';
 import { createAiModule } from '../ai/module.js';
 import type { AiProvider } from '../ai/provider.js';
-import { createGateway } from '../gateway/index.js';
+import { createGateway, GATEWAY_SERVICE } from '../gateway/index.js';
 import { createInvoicingModule, type InvoicingWorkflowOptions } from '../invoicing/module.js';
 import { consoleContracts } from './consoleContracts.js';
 import { demoValidator } from './contracts.js';
 import { eventBodyDecoder } from './eventBodies.js';
 import { runMonolith } from './monolith.js';
+import { CONSOLE_CALLER } from './operators.js';
 import { PLATFORM_MODULES } from './services.js';
 import { type WorkflowConsoleSource, workflowSources } from './workflowSources.js';
 
@@ -119,7 +120,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   let gatewayUrl: string | undefined;
   const { console: consoleServer, tracing } = await startConsole(service, options, {
     bus: () => bus,
-    channel: network.channel(),
+    channel: network.channel({ caller: CONSOLE_CALLER }),
     gatewayUrl: () => gatewayUrl,
     workflows: () => workflows,
   });
@@ -150,8 +151,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   workflows = workflowSources(modules, databases, service);
 
   const gateway = await createGateway({
-    channel: network.channel(),
-    logger: createLogger({ service: 'gateway', host: logger }),
+    channel: network.channel({ caller: GATEWAY_SERVICE }),
+    logger: createLogger({ service: GATEWAY_SERVICE, host: logger }),
     metrics: service.metrics,
     auth: {
       hs256Secret: options.jwtSecret ?? randomBytes(32).toString('base64url'),

@@ -15,6 +15,7 @@ import {
 } from '@refront/core';
 import { METADATA_ROLES } from '@refront/core/transport';
 import { createEmbeddedPostgres, type EmbeddedPostgres, type ServiceModule } from '@refront/data';
+import { GATEWAY_SERVICE } from '../../gateway/defaults.js';
 import { runMonolith } from '../monolith.js';
 
 /** A few modules running on the in-process transport and one embedded database, for tests. */
@@ -24,8 +25,9 @@ export interface Harness {
   /** The modules' metrics registry. */
   readonly metrics: MetricsRegistry;
   /**
-   * A typed client calling as `tenant` (sent as the caller's tenant, as the gateway does), for a
-   * user holding `roles` (sent as `x-refront-roles`, as the gateway does). @default roles: none (a member)
+   * A typed client calling as the gateway does (the caller `gateway`, which every module declares)
+   * for `tenant` (sent as the caller's tenant), for a user holding `roles` (sent as
+   * `x-refront-roles`). @default roles: none (a member)
    */
   client<S extends ServiceDefinition>(def: S, tenant: string, roles?: readonly string[]): Client<S>;
   stop(): Promise<void>;
@@ -58,7 +60,8 @@ export async function startHarness(
     bus,
     metrics: service.metrics,
     client<S extends ServiceDefinition>(def: S, tenant: string, roles: readonly string[] = []): Client<S> {
-      const inner = createClient(def, network.channel(), { caller: 'test' }) as Record<string, unknown>;
+      const channel = network.channel({ caller: GATEWAY_SERVICE });
+      const inner = createClient(def, channel, { caller: GATEWAY_SERVICE }) as Record<string, unknown>;
       const wrapped: Record<string, unknown> = {};
       const metadata: Record<string, string> = roles.length > 0 ? { [METADATA_ROLES]: roles.join(' ') } : {};
       for (const [name, fn] of Object.entries(inner)) {
