@@ -26,7 +26,10 @@ export interface AppOptions {
 export interface App {
   /** Lifecycle, logger and metrics of the process. */
   readonly service: Service;
-  /** The in-process network every service is on: `createClient(definition, app.network.channel())`. */
+  /**
+   * The in-process network every service is on. Its servers accept only the callers each module
+   * declares: call as one, `createClient(definition, app.network.channel({ caller: 'gateway' }))`.
+   */
   readonly network: InProcessNetwork;
   /** The port the gRPC server listens on. */
   readonly grpcPort: number;
@@ -39,8 +42,8 @@ export interface App {
 /**
  * Starts every service of the app in this process: each with its own schema on one database (the
  * embedded PGlite, or PostgreSQL with DATABASE_URL), its outbox relayed to the event bus (in
- * process, or RabbitMQ with AMQP_URL), its contracts served to the other services in process and
- * to callers outside over gRPC. Components start in order and close in reverse: the gRPC server
+ * process, or RabbitMQ with AMQP_URL), its contracts served to the other services in process (to
+ * the callers it declares) and to callers outside over gRPC. Components start in order and close in reverse: the gRPC server
  * stops taking calls first, the database closes last.
  */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -97,7 +100,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       service.use(amqp);
       bus = amqp;
     }
-    const local = network.createServer({ service: m.name, logger: log, metrics });
+    // In process, each module accepts only the callers it declares (a module calls as its name).
+    const local = network.createServer({
+      service: m.name,
+      logger: log,
+      metrics,
+      auth: { callers: m.callers },
+    });
     // What the module adds is served in process and over gRPC; the gRPC server has its own lifecycle.
     const server: RpcServer = {
       add(definition, implementation) {
@@ -108,7 +117,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       drain: (signal) => local.drain(signal),
       close: () => local.close(),
     };
-    const hosted = await hostModule(m, { logger: log, metrics, db, server, channel: network.channel(), bus });
+    const channel = network.channel({ caller: m.name });
+    const hosted = await hostModule(m, { logger: log, metrics, db, server, channel, bus });
     service.readiness(`${m.name}-db`, async () => {
       await db.ping();
       return true;

@@ -28,7 +28,8 @@ interface NoteRow {
  */
 export const notesModule: ServiceModule = {
   name: 'notes',
-  // Who may call it once callers are authenticated (mutual TLS): service name → methods.
+  // Who may call it, service name → methods: checked on every in-process call, and over gRPC once
+  // callers present certificates (mutual TLS).
   callers: { gateway: '*' },
   events: { publishes: [NoteCreated], consumes: [NoteCreated] },
   migrations: notesMigrations,
