@@ -121,8 +121,9 @@ export class Dispatcher {
       const complete: Complete = (res) => responseType.fromPartial(res as never);
       // With the defaults and no interceptors of the user's, the default chain calls the handler
       // and completes its answer on its success path (one promise less per call); interceptors
-      // of the user's see the completed response, as the handler's caller would.
-      const direct = this.defaults !== undefined && this.interceptors.length === 0;
+      // of the user's see the completed response, as the handler's caller would. `auth` does not
+      // read the response, so it keeps the short path.
+      const direct = this.defaults !== undefined && (this.options.interceptors ?? []).length === 0;
       const terminal = direct
         ? (call: Call<unknown>): Promise<unknown> => fn(call.request, call.context as MutableRequestContext)
         : (call: Call<unknown>): Promise<unknown> => {

@@ -177,10 +177,12 @@ export class InProcessNetwork {
       }
     }
     call.target = dispatcher.options.service;
-    // The server's own copy: what it adds does not reach the caller's retries.
-    const metadata = { ...call.metadata };
-    for (const key of RESERVED_METADATA) if (key in metadata) delete metadata[key];
-    if (caller !== undefined) metadata[METADATA_PEER_IDENTITY] = caller;
+    // The server's own copy: what it adds does not reach the caller's retries. The caller's
+    // identity is the channel's: what the client put under a reserved key is dropped.
+    const md = call.metadata;
+    const metadata: Metadata = caller === undefined ? { ...md } : { ...md, [METADATA_PEER_IDENTITY]: caller };
+    for (const key of RESERVED_METADATA)
+      if (key in md && (caller === undefined || key !== METADATA_PEER_IDENTITY)) delete metadata[key];
     const sent = new InProcessCall(
       this.wheel,
       request,
