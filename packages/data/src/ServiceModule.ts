@@ -91,8 +91,10 @@ export interface ServiceModule {
   readonly migrations: readonly Migration[];
   /**
    * Who may call its methods, by service name (`gateway` for an HTTP edge): `'*'` or the fully
-   * qualified methods. A host that authenticates callers (mutual TLS) refuses every other caller
-   * PERMISSION_DENIED; network policies can be made from it.
+   * qualified methods. A host that authenticates callers refuses every other caller
+   * PERMISSION_DENIED: in process on every call (the monolith, `@refront/testing`: the caller is
+   * the in-process channel's), across processes with mutual TLS (the caller is the client
+   * certificate's); network policies can be made from it.
    */
   readonly callers: CallerRules;
   /** Adds its contract implementations and event subscriptions; the host turns ready after it. */

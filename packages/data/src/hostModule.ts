@@ -20,9 +20,16 @@ export interface ModuleLanes {
   readonly metrics: MetricsRegistry;
   /** The module's own database, already migrated with the module's migrations. */
   readonly db: Database;
-  /** The module's request server; the hosted module starts, drains and closes it. */
+  /**
+   * The module's request server; the hosted module starts, drains and closes it. A host that
+   * authenticates callers makes it with `auth: { callers: module.callers }`.
+   */
   readonly server: RpcServer;
-  /** The channel the module's clients call the other services through. */
+  /**
+   * The channel the module's clients call the other services through, presenting the module as
+   * their caller: in process `network.channel({ caller: module.name })`, over a network lane the
+   * module's client certificate.
+   */
   readonly channel: Channel;
   /** The bus the module publishes to (through its outbox) and subscribes on. */
   readonly bus: EventBus;

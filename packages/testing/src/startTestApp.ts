@@ -154,8 +154,8 @@ async function brokerUrl(
  * schema (migrated), its outbox relayed to the bus, its server on the in-process network, its
  * clients under the default resilience policy. Each module's server accepts only the callers it
  * declares, and {@link TEST_CALLER}: a module calling another that does not declare it fails
- * PERMISSION_DENIED in the test, as it would once deployed. Events, dead letters, spans and metrics are
- * recorded; faults and the clock are the test's to set.
+ * PERMISSION_DENIED in the test, as it would once deployed. Events, dead letters, spans and
+ * metrics are recorded; faults and the clock are the test's to set.
  *
  * @throws RefrontError FAILED_PRECONDITION `TESTING_INFRA_MISSING` when a server asked for by name does not
  *   answer, `CORE_INFRA_MISSING` when an `auto` one does not and REFRONT_REQUIRE_INFRA=1;

@@ -43,8 +43,8 @@ export interface App {
  * Starts every service of the app in this process: each with its own schema on one database (the
  * embedded PGlite, or PostgreSQL with DATABASE_URL), its outbox relayed to the event bus (in
  * process, or RabbitMQ with AMQP_URL), its contracts served to the other services in process (to
- * the callers it declares) and to callers outside over gRPC. Components start in order and close in reverse: the gRPC server
- * stops taking calls first, the database closes last.
+ * the callers it declares) and to callers outside over gRPC. Components start in order and
+ * close in reverse: the gRPC server stops taking calls first, the database closes last.
  */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = createLogger({ service: 'app', level: config.LOG_LEVEL });
