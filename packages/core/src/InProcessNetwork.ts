@@ -178,11 +178,16 @@ export class InProcessNetwork {
     }
     call.target = dispatcher.options.service;
     // The server's own copy: what it adds does not reach the caller's retries. The caller's
-    // identity is the channel's: what the client put under a reserved key is dropped.
+    // identity is the channel's: what the client put under a reserved key is dropped. The
+    // identity goes first in the literal: a spread copy that then gets a property of its own
+    // costs V8 microseconds per call (decision 0150).
     const md = call.metadata;
-    const metadata: Metadata = caller === undefined ? { ...md } : { ...md, [METADATA_PEER_IDENTITY]: caller };
-    for (const key of RESERVED_METADATA)
-      if (key in md && (caller === undefined || key !== METADATA_PEER_IDENTITY)) delete metadata[key];
+    const metadata: Metadata = caller === undefined ? { ...md } : { [METADATA_PEER_IDENTITY]: caller, ...md };
+    for (const key of RESERVED_METADATA) {
+      if (!(key in md)) continue;
+      if (key === METADATA_PEER_IDENTITY && caller !== undefined) metadata[key] = caller;
+      else delete metadata[key];
+    }
     const sent = new InProcessCall(
       this.wheel,
       request,
