@@ -4,7 +4,8 @@
  * process, a warm-up, then `calls` echo calls of 32 bytes, `concurrency` at a time.
  *
  * `node --import tsx bench/src/probes/lane-probe.ts <lane> <calls> [concurrency]`, lanes:
- * `inproc`, `inproc-nocopy`, `mux`, `mux-off` (defaults and policy off), `grpc`, `grpc-bare`.
+ * `inproc`, `inproc-callers` (the server checks declared callers), `inproc-nocopy`, `mux`,
+ * `mux-off` (defaults and policy off), `grpc`, `grpc-bare`.
  * Instructions per call: run it under callgrind with two `calls` values and divide the difference
  * of the totals by the difference of the calls (the start, warm-up and exit cancel out); see
  * `bench/src/probes/README.md`.
@@ -20,14 +21,20 @@ type Lane = { call: () => Promise<unknown>; close: () => Promise<unknown> | unkn
 
 const logger = createLogger({ service: 'probe', level: 'silent' });
 
-async function inproc(copyMessages: boolean): Promise<Lane> {
+/** `callers`: the server checks its declared callers and the channel presents one, as the monolith's do. */
+async function inproc(copyMessages: boolean, callers: boolean): Promise<Lane> {
   const metrics = createMetricsRegistry({ processMetrics: false });
   const network = createInProcessNetwork({ copyMessages });
-  const server = network.createServer({ service: 'echo', logger, metrics });
+  const server = network.createServer({
+    service: 'echo',
+    logger,
+    metrics,
+    ...(callers ? { auth: { callers: { gateway: '*', probe: ['refront.testing.v1.EchoService'] } } } : {}),
+  });
   server.add(EchoServiceDefinition, echoImpl);
   await server.start();
   // A long timeout: the first calls under valgrind are slow.
-  const client = createClient(EchoServiceDefinition, network.channel(), {
+  const client = createClient(EchoServiceDefinition, network.channel(callers ? { caller: 'probe' } : {}), {
     caller: 'probe',
     metrics,
     timeoutMs: 600_000,
@@ -183,10 +190,9 @@ async function drive(call: () => Promise<unknown>, calls: number, concurrency: n
 const [laneName = 'inproc', callsArg = '10000', concArg = '1'] = process.argv.slice(2);
 const calls = Number(callsArg);
 const concurrency = Number(concArg);
-const lane =
-  laneName === 'inproc' || laneName === 'inproc-nocopy'
-    ? await inproc(laneName === 'inproc')
-    : await network(laneName);
+const lane = laneName.startsWith('inproc')
+  ? await inproc(laneName !== 'inproc-nocopy', laneName === 'inproc-callers')
+  : await network(laneName);
 const warmup = Number(process.env.PROBE_WARMUP ?? 20_000);
 await drive(lane.call, warmup, concurrency);
 const elu0 = performance.eventLoopUtilization();
