@@ -15,7 +15,8 @@ const GATEWAY = 'gateway';
  * offers, with a dev token (`POST /v1/dev/tokens`, as the demo's tests get one) when dev auth is on.
  *
  * @example
- * createConsole({ enabled: true, contracts: consoleContracts(network.channel(), () => gatewayUrl, true) });
+ * const channel = network.channel({ caller: CONSOLE_CALLER });
+ * createConsole({ enabled: true, contracts: consoleContracts(channel, () => gatewayUrl, true) });
  */
 export function consoleContracts(
   channel: Channel,
