@@ -117,19 +117,17 @@ let tracer: Tracer | undefined;
 let tracerOf: TracerProvider | undefined;
 let noopProvider: unknown;
 
-/** The provider the global OpenTelemetry API hands tracers out of now (the SDK's, or the no-op). */
-function currentProvider(): TracerProvider {
-  const provider = trace.getTracerProvider();
-  return provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
-}
-
 /**
- * The tracer every Refront package uses: the global OpenTelemetry provider's, or a no-op. Taken
- * again when another provider is registered (tracing set up again after a shutdown), where a kept
- * API proxy would go on handing spans to the provider that was shut down.
+ * The tracer of the registered OpenTelemetry SDK, or undefined when none is (the API would hand
+ * out no-op spans): one provider lookup per span. Taken again when another provider is registered
+ * (tracing set up again after a shutdown), where a kept API proxy would go on handing spans to the
+ * provider that was shut down. Internal.
  */
-export function refrontTracer(): Tracer {
-  const provider = currentProvider();
+export function sdkTracer(): Tracer | undefined {
+  const global = trace.getTracerProvider();
+  const provider = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
+  noopProvider ??= new ProxyTracerProvider().getDelegate();
+  if (provider === noopProvider) return undefined;
   if (provider !== tracerOf || tracer === undefined) {
     tracer = provider.getTracer('@refront/core');
     tracerOf = provider;
@@ -139,8 +137,7 @@ export function refrontTracer(): Tracer {
 
 /** Whether no OpenTelemetry SDK is registered (the API would hand out no-op spans). Internal. */
 export function tracingIsNoop(): boolean {
-  noopProvider ??= new ProxyTracerProvider().getDelegate();
-  return currentProvider() === noopProvider;
+  return sdkTracer() === undefined;
 }
 
 /**
@@ -151,8 +148,9 @@ export function tracingIsNoop(): boolean {
  * the processes it calls drop the whole trace. Internal.
  */
 export function entryRootContext(): SpanContext {
-  if (!tracingIsNoop()) {
-    const sc = refrontTracer().startSpan('refront.entry', { root: true }).spanContext();
+  const sdk = sdkTracer();
+  if (sdk) {
+    const sc = sdk.startSpan('refront.entry', { root: true }).spanContext();
     if (isSpanContextValid(sc))
       return { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags, isRemote: false };
   }
@@ -182,7 +180,8 @@ export interface StartSpanOptions {
  * so trace ids still cross every hop and appear in logs with no SDK installed.
  */
 export function startSpan(name: string, options: StartSpanOptions): Span {
-  if (tracingIsNoop()) {
+  const sdk = sdkTracer();
+  if (sdk === undefined) {
     return trace.wrapSpanContext({
       traceId: options.parent?.traceId ?? randomTraceId(),
       spanId: randomSpanId(),
@@ -193,7 +192,7 @@ export function startSpan(name: string, options: StartSpanOptions): Span {
   const parentCtx: Context = options.parent
     ? trace.setSpanContext(ROOT_CONTEXT, options.parent)
     : ROOT_CONTEXT;
-  const span = refrontTracer().startSpan(
+  const span = sdk.startSpan(
     name,
     {
       kind: options.kind,
